@@ -1,0 +1,457 @@
+"""Frozen value types shared by the engine and the providers.
+
+Owns: resource addresses, observations (what a system says now), facts (binding
+claims used by reconcile), bindings (the desired truth), changes, conflicts, drift,
+held-back changes, apply outcomes and the plan itself.
+Must not: do I/O, import providers or state.
+
+Resource types and their addresses (``Address.__str__``):
+
+=========================  ===========================================  ==========================
+type                       name                                         depends on
+=========================  ===========================================  ==========================
+``nipap_prefix``           ``<network>``                                —
+``nipap_address``          ``<network>.<hostname>``                     ``nipap_prefix.<network>``
+``edgemax_dhcp_mapping``   ``<shared_network>.<hostname>``              ``nipap_address.…``
+``edgemax_host``           ``<hostname>.<domain>``                      ``nipap_address.…``
+``proxmox_ipconfig``       ``<node>.<vmid>.<nic>``                      ``nipap_address.…``
+=========================  ===========================================  ==========================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def frozen_map(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """A read-only copy of ``data`` (lists become tuples so the value stays immutable)."""
+    if not data:
+        return EMPTY
+    return MappingProxyType({k: _freeze(v) for k, v in data.items()})
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return frozen_map(value)
+    return value
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON types from frozen values (mappings → dict, tuples → list, enums → str)."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Address):
+        return str(value)
+    return value
+
+
+def fingerprint(attributes: Mapping[str, Any]) -> str:
+    """Stable sha256 of attributes, used to detect that an object changed since a plan."""
+    text = json.dumps(to_jsonable(attributes), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class System(StrEnum):
+    """The managed systems, also the ``source`` of facts and provenance."""
+
+    PROXMOX = "proxmox"
+    NIPAP = "nipap"
+    EDGEMAX = "edgemax"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """A Terraform-like resource address, e.g. ``nipap_address.lan.web01``."""
+
+    type: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.type}.{self.name}"
+
+    @property
+    def system(self) -> str:
+        """The system owning this resource type (``nipap_address`` → ``nipap``)."""
+        return self.type.split("_", 1)[0]
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        rtype, dot, name = text.partition(".")
+        if not dot or not rtype or not name or "_" not in rtype:
+            raise ValueError(f"not a resource address: {text!r} (expected TYPE.NAME)")
+        return cls(rtype, name)
+
+    # Conventional constructors, so every module spells addresses the same way.
+    @classmethod
+    def nipap_prefix(cls, network: str) -> Address:
+        return cls("nipap_prefix", network)
+
+    @classmethod
+    def nipap_address(cls, network: str, hostname: str) -> Address:
+        return cls("nipap_address", f"{network}.{hostname}")
+
+    @classmethod
+    def edgemax_dhcp_mapping(cls, shared_network: str, name: str) -> Address:
+        return cls("edgemax_dhcp_mapping", f"{shared_network}.{name}")
+
+    @classmethod
+    def edgemax_host(cls, fqdn: str) -> Address:
+        return cls("edgemax_host", fqdn)
+
+    @classmethod
+    def proxmox_ipconfig(cls, node: str, vmid: int, nic: str) -> Address:
+        return cls("proxmox_ipconfig", f"{node}.{vmid}.{nic}")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a value came from and which rule chose it."""
+
+    source: str  # "config", "proxmox", "nipap", "edgemax", "lease", "allocator", "state"
+    rule: str  # e.g. "precedence ip: config > nipap > proxmox > edgemax" or "first free address"
+    ref: str = ""  # the object that supplied it, e.g. "proxmox pve1/101 net0"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"source": self.source, "rule": self.rule, "ref": self.ref}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
+        return cls(str(data["source"]), str(data["rule"]), str(data.get("ref", "")))
+
+
+@dataclass(frozen=True)
+class ObservedResource:
+    """One object of a managed resource type as a system reports it now.
+
+    ``owned_marker`` is true when the object itself says netsot owns it (NIPAP avps).
+    Objects not in state and without the marker are read for conflicts, never changed.
+    """
+
+    address: Address
+    attributes: Mapping[str, Any]
+    provider_id: str | None = None
+    owned_marker: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.attributes)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A claim about a binding (network, hostname, MAC, IP) made by one source.
+
+    ``source`` is a system name, ``"config"`` (a ``hosts:`` entry) or ``"lease"``
+    (discovery only). ``origin`` facts create bindings (Proxmox NICs, config hosts,
+    imported objects); other facts only inform precedence and conflicts.
+    ``extra`` carries source details (Proxmox: node, vmid, type, nic, tags, ip_mode,
+    agent_ips, writeback; NIPAP: prefix id, owned; EdgeOS: shared_network, mapping name).
+    """
+
+    source: str
+    ref: str
+    network: str | None
+    hostname: str | None
+    mac: str | None
+    ip: str | None
+    origin: bool = False
+    address: Address | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one system says now: its resources, its binding facts and warnings."""
+
+    system: str
+    resources: Mapping[Address, ObservedResource] = field(default_factory=lambda: EMPTY)
+    facts: tuple[Fact, ...] = ()
+    warnings: tuple[str, ...] = ()
+    # provider-specific extras (e.g. EdgeOS leases, dnsmasq flag)
+    data: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+
+    def fingerprints(self) -> dict[str, str]:
+        return {str(a): r.fingerprint for a, r in self.resources.items()}
+
+
+@dataclass(frozen=True)
+class ManagedResource:
+    """A resource netsot owns, as recorded in state (the engine's view for providers)."""
+
+    address: Address
+    provider_id: str | None
+    attributes: Mapping[str, Any]
+    dependencies: tuple[Address, ...] = ()
+    origin: str = ""  # "proxmox", "config" or "import": what created the binding
+    status: str = "managed"  # "managed" or "orphaned" (lost its source, waiting for deletion)
+    orphaned_since: str | None = None
+
+
+@dataclass(frozen=True)
+class ProxmoxRef:
+    """The Proxmox NIC a binding came from (for cloud-init / LXC write-back)."""
+
+    node: str
+    vmid: int
+    type: str  # "qemu" or "lxc"
+    nic: str  # "net0"
+    writeback: bool = False  # the guest opted in (tag)
+    configured_ip: str | None = None  # "192.168.1.10/24", "dhcp" or None
+    gateway: str | None = None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The desired truth for one host on one network, with per-attribute provenance."""
+
+    network: str
+    hostname: str
+    mac: str | None
+    ip: str
+    # keys: "ip", "hostname", "mac"
+    provenance: Mapping[str, Provenance] = field(default_factory=lambda: EMPTY)
+    origin: str = ""  # "proxmox", "config", "import"
+    proxmox: ProxmoxRef | None = None
+    sources: tuple[str, ...] = ()  # every source that reported this binding
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.network}.{self.hostname}"
+
+
+class ConflictKind(StrEnum):
+    IP_CLAIMED_TWICE = "ip_claimed_twice"
+    HOSTNAME_ON_TWO_MACS = "hostname_on_two_macs"
+    MAC_IN_TWO_BINDINGS = "mac_in_two_bindings"
+    IP_OUTSIDE_NETWORK = "ip_outside_network"
+    IP_IN_DYNAMIC_RANGE = "ip_in_dynamic_range"
+    STATIC_IP_DISAGREES = "static_ip_disagrees"
+    INVALID_NAME = "invalid_name"
+    NO_FREE_ADDRESS = "no_free_address"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Something precedence cannot settle. The objects involved are not changed."""
+
+    kind: ConflictKind
+    reason: str  # one line
+    objects: tuple[str, ...]  # human refs of everything involved
+    network: str | None = None
+    blocked: tuple[Address, ...] = ()  # resource addresses that must not be touched
+    blocked_keys: tuple[str, ...] = ()  # binding keys that must not be planned
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "objects": list(self.objects),
+            "network": self.network,
+            "blocked": [str(a) for a in self.blocked],
+            "blocked_keys": list(self.blocked_keys),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Conflict:
+        return cls(
+            ConflictKind(data["kind"]),
+            data["reason"],
+            tuple(data.get("objects", ())),
+            data.get("network"),
+            tuple(Address.parse(a) for a in data.get("blocked", ())),
+            tuple(data.get("blocked_keys", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Desired:
+    """Output of reconcile: the bindings to enforce and what could not be settled."""
+
+    bindings: tuple[Binding, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+
+    @property
+    def blocked(self) -> frozenset[Address]:
+        return frozenset(a for c in self.conflicts for a in c.blocked)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned change of one resource.
+
+    ``drift`` marks a change that reverts (or adopts) a hand edit made on the system.
+    ``moved_from`` is set when the resource keeps its identity but changes address
+    (e.g. a renamed guest keeps its NIPAP host and IP).
+    """
+
+    action: Action
+    address: Address
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    reason: str = ""
+    provenance: Mapping[str, Provenance] = field(default_factory=lambda: EMPTY)
+    depends_on: tuple[Address, ...] = ()
+    provider_id: str | None = None
+    drift: bool = False
+    moved_from: Address | None = None
+    origin: str = ""
+
+    @property
+    def system(self) -> str:
+        return self.address.system
+
+    def changed_attributes(self) -> tuple[str, ...]:
+        before, after = self.before or EMPTY, self.after or EMPTY
+        keys = sorted(set(before) | set(after))
+        return tuple(k for k in keys if before.get(k) != after.get(k))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "address": str(self.address),
+            "system": self.system,
+            "before": to_jsonable(self.before) if self.before is not None else None,
+            "after": to_jsonable(self.after) if self.after is not None else None,
+            "reason": self.reason,
+            "provenance": {k: p.to_dict() for k, p in self.provenance.items()},
+            "depends_on": [str(a) for a in self.depends_on],
+            "provider_id": self.provider_id,
+            "drift": self.drift,
+            "moved_from": str(self.moved_from) if self.moved_from else None,
+            "origin": self.origin,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Change:
+        return cls(
+            action=Action(data["action"]),
+            address=Address.parse(data["address"]),
+            before=frozen_map(data["before"]) if data.get("before") is not None else None,
+            after=frozen_map(data["after"]) if data.get("after") is not None else None,
+            reason=data.get("reason", ""),
+            provenance=MappingProxyType(
+                {k: Provenance.from_dict(v) for k, v in (data.get("provenance") or {}).items()}
+            ),
+            depends_on=tuple(Address.parse(a) for a in data.get("depends_on", ())),
+            provider_id=data.get("provider_id"),
+            drift=bool(data.get("drift", False)),
+            moved_from=Address.parse(data["moved_from"]) if data.get("moved_from") else None,
+            origin=data.get("origin", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A hand edit found on a system: what netsot expected, what it found, what it will do."""
+
+    address: Address
+    expected: Mapping[str, Any] | None  # from state (what netsot last wrote)
+    actual: Mapping[str, Any] | None  # what the system has now (None: deleted by hand)
+    resolution: str  # "revert" or "adopt"
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": str(self.address),
+            "system": self.address.system,
+            "expected": to_jsonable(self.expected) if self.expected is not None else None,
+            "actual": to_jsonable(self.actual) if self.actual is not None else None,
+            "resolution": self.resolution,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Drift:
+        return cls(
+            Address.parse(data["address"]),
+            frozen_map(data["expected"]) if data.get("expected") is not None else None,
+            frozen_map(data["actual"]) if data.get("actual") is not None else None,
+            data["resolution"],
+            data["reason"],
+        )
+
+
+@dataclass(frozen=True)
+class Held:
+    """A change the safety policy holds back, and the gate that holds it."""
+
+    change: Change
+    gate: str  # "threshold", "protected", "orphan_grace", "delete_budget", "delete_policy"
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"change": self.change.to_dict(), "gate": self.gate, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Held:
+        return cls(Change.from_dict(data["change"]), data["gate"], data["reason"])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan: ordered changes plus conflicts, drift, held-back changes and warnings.
+
+    ``fingerprints`` maps the address of every object the plan read to its fingerprint,
+    so a saved plan can be checked object by object before it is applied.
+    """
+
+    changes: tuple[Change, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    drift: tuple[Drift, ...] = ()
+    held: tuple[Held, ...] = ()
+    warnings: tuple[str, ...] = ()
+    fingerprints: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    config_digest: str = ""
+    lineage: str | None = None
+    serial: int | None = None
+    bindings: tuple[Binding, ...] = field(default=(), compare=False)
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "delete": 0}
+        for c in self.changes:
+            out[c.action.value] += 1
+        return out
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+
+@dataclass(frozen=True)
+class ChangeOutcome:
+    """What happened to one change during apply."""
+
+    address: Address
+    status: str  # "applied", "failed", "skipped"
+    error: str | None = None
+    provider_id: str | None = None
+    attributes: Mapping[str, Any] | None = None  # the object as written (None for deletes)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """The outcomes of one provider batch."""
+
+    outcomes: tuple[ChangeOutcome, ...] = ()
+    log: tuple[str, ...] = ()  # e.g. the router's `compare` output

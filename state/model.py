@@ -1,0 +1,151 @@
+"""The state model: what netsot owns, as recorded between runs.
+
+Owns: the frozen ``State`` envelope (version, serial, lineage), one ``ResourceState``
+per owned object, and the apply journal (intended → sent → confirmed per operation).
+Must not: hold a secret, do I/O, or import the engine (only ``engine.errors``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+STATE_VERSION = 1
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    """One owned object. ``attributes`` are what netsot last wrote or adopted."""
+
+    address: str
+    provider: str  # "nipap", "edgemax", "proxmox"
+    provider_id: str | None
+    attributes: Mapping[str, Any]
+    dependencies: tuple[str, ...] = ()
+    origin: str = ""  # "proxmox", "config", "import"
+    status: str = "managed"  # "managed" or "orphaned"
+    orphaned_since: str | None = None  # ISO-8601 UTC
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "provider": self.provider,
+            "provider_id": self.provider_id,
+            "attributes": _plain(self.attributes),
+            "dependencies": list(self.dependencies),
+            "origin": self.origin,
+            "status": self.status,
+            "orphaned_since": self.orphaned_since,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResourceState:
+        return cls(
+            address=data["address"],
+            provider=data["provider"],
+            provider_id=data.get("provider_id"),
+            attributes=MappingProxyType(dict(data.get("attributes") or {})),
+            dependencies=tuple(data.get("dependencies") or ()),
+            origin=data.get("origin", ""),
+            status=data.get("status", "managed"),
+            orphaned_since=data.get("orphaned_since"),
+        )
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One operation of an apply in flight: intended, then sent, then confirmed."""
+
+    op_id: str
+    address: str
+    action: str  # "create", "update", "delete"
+    phase: str  # "intended", "sent", "confirmed"
+    system: str
+    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # what was sent (never a secret)
+    time: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "op_id": self.op_id,
+            "address": self.address,
+            "action": self.action,
+            "phase": self.phase,
+            "system": self.system,
+            "data": _plain(self.data),
+            "time": self.time,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JournalEntry:
+        return cls(
+            data["op_id"],
+            data["address"],
+            data["action"],
+            data["phase"],
+            data.get("system", ""),
+            MappingProxyType(dict(data.get("data") or {})),
+            data.get("time", ""),
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    """The state envelope. ``serial`` moves only on real change; ``lineage`` never changes."""
+
+    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    version: int = STATE_VERSION
+    resources: Mapping[str, ResourceState] = field(default_factory=lambda: _EMPTY)
+    journal: tuple[JournalEntry, ...] = ()
+
+    def with_resource(self, resource: ResourceState) -> State:
+        res = dict(self.resources)
+        res[resource.address] = resource
+        return replace(self, resources=MappingProxyType(res))
+
+    def without(self, address: str) -> State:
+        res = dict(self.resources)
+        res.pop(address, None)
+        return replace(self, resources=MappingProxyType(res))
+
+    def with_journal(self, journal: tuple[JournalEntry, ...]) -> State:
+        return replace(self, journal=journal)
+
+    def content(self) -> dict[str, Any]:
+        """Everything but ``serial``: two states with equal content are the same state."""
+        return {
+            "version": self.version,
+            "lineage": self.lineage,
+            "resources": {a: r.to_dict() for a, r in sorted(self.resources.items())},
+            "journal": [j.to_dict() for j in self.journal],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.content()
+        data["serial"] = self.serial
+        data["resources"] = list(data["resources"].values())
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> State:
+        resources = {r["address"]: ResourceState.from_dict(r) for r in data.get("resources", [])}
+        return cls(
+            lineage=data["lineage"],
+            serial=int(data["serial"]),
+            version=int(data["version"]),
+            resources=MappingProxyType(resources),
+            journal=tuple(JournalEntry.from_dict(j) for j in data.get("journal", [])),
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
