@@ -191,7 +191,12 @@ class Observation:
     data: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     def fingerprints(self) -> dict[str, str]:
-        return {str(a): r.fingerprint for a, r in self.resources.items()}
+        """Fingerprint of every object read: resources by address, facts as ``fact:<ref>``."""
+        out = {str(a): r.fingerprint for a, r in self.resources.items()}
+        for f in self.facts:
+            attrs = {"network": f.network, "hostname": f.hostname, "mac": f.mac, "ip": f.ip, **f.extra}
+            out[f"fact:{f.ref}"] = fingerprint(attrs)
+        return out
 
 
 @dataclass(frozen=True)
