@@ -1,0 +1,195 @@
+"""The safety policy: which planned changes may run now, and which gate holds the rest.
+
+Owns: octoDNS-style change thresholds per system, protected objects, two-phase
+deletes (orphan mark, then removal after a grace period or with approval), the
+per-run delete budget, and holding everything that depends on a held change.
+Must not: do I/O or change the plan's decisions about *what* the systems should be;
+it only decides *when* a change may run. The caller persists orphan marks.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from engine.config import Policy
+from engine.errors import ConfigError
+from engine.model import Action, Address, Change, Held, ManagedResource, Plan
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90s"``, ``"30m"``, ``"24h"``, ``"7d"``, ``"2w"`` → timedelta."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ConfigError(f"policy: {text!r} is not a duration (e.g. 30m, 24h, 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """The plan with ``held`` filled in, and the orphan marks the caller must record."""
+
+    plan: Plan
+    mark_orphaned: tuple[Address, ...] = ()  # owned objects that lost their source just now
+    unmark_orphaned: tuple[Address, ...] = ()  # orphans whose source came back
+    gates: tuple[str, ...] = ()  # every gate that held something, for metrics and messages
+
+
+def apply_policy(
+    plan: Plan,
+    policy: Policy,
+    owned: Mapping[Address, ManagedResource],
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+    service: bool = False,
+) -> PolicyResult:
+    """Split ``plan.changes`` into what may run now and what is held (``plan.held``).
+
+    ``service=True`` is the unattended loop: deletes then also need ``policy.delete
+    == "auto"`` and an elapsed grace period. An interactive ``apply`` (the user typed
+    ``yes`` after seeing the deletes) counts as approval and skips the grace period.
+    ``force`` lifts the change thresholds only — never protection or the delete policy.
+    """
+    now = now or datetime.now(UTC)
+    held: dict[Address, Held] = {}
+    marks: list[Address] = []
+
+    def hold(change: Change, gate: str, reason: str) -> None:
+        held.setdefault(change.address, Held(change, gate, reason))
+
+    grace = parse_duration(policy.orphan_grace)
+    for change in plan.changes:
+        if change.action is not Action.DELETE or change.moved_from is not None:
+            continue
+        if _protected(change.address, policy.protected):
+            hold(change, "protected", f"{change.address} matches a protected pattern; never deleted")
+            continue
+        if policy.delete == "never":
+            hold(change, "delete_policy", "policy.delete is 'never': deletes are reported, not applied")
+            continue
+        record = owned.get(change.address)
+        if record is None or record.status == "recovering":
+            continue  # not a lost source: cleaning up an interrupted apply
+        since = _parse_time(record.orphaned_since) if record.status == "orphaned" else None
+        if since is None:
+            marks.append(change.address)
+            since = now
+        if service and policy.delete != "auto":
+            hold(change, "delete_policy", "lost its source; the service never deletes (policy.delete: plan)")
+        elif service and now - since < grace:
+            left = grace - (now - since)
+            hold(change, "orphan_grace", f"orphaned since {_fmt(since)}; deleted after {_human(left)} more")
+
+    _apply_budget(plan.changes, held, policy.delete_budget, hold)
+    if not force:
+        _apply_thresholds(plan.changes, held, policy, owned, hold)
+    _hold_dependents(plan.changes, held)
+
+    runnable = tuple(c for c in plan.changes if c.address not in held)
+    ordered_held = tuple(held[c.address] for c in plan.changes if c.address in held)
+    deleting = {c.address for c in plan.changes if c.action is Action.DELETE}
+    unmark = tuple(a for a, r in owned.items() if r.status == "orphaned" and a not in deleting)
+    return PolicyResult(
+        plan=replace(plan, changes=runnable, held=plan.held + ordered_held),
+        mark_orphaned=tuple(marks),
+        unmark_orphaned=unmark,
+        gates=tuple(sorted({h.gate for h in ordered_held})),
+    )
+
+
+def _apply_budget(changes: Iterable[Change], held: dict[Address, Held], budget: int | None, hold) -> None:
+    if budget is None:
+        return
+    allowed = 0
+    for change in changes:
+        if change.action is not Action.DELETE or change.address in held:
+            continue
+        if allowed < budget:
+            allowed += 1
+        else:
+            hold(change, "delete_budget", f"more than {budget} deletes in one run (policy.delete_budget)")
+
+
+def _apply_thresholds(changes, held, policy: Policy, owned, hold) -> None:
+    owned_per_system = Counter(a.system for a in owned)
+    risky = [c for c in changes if c.action is not Action.CREATE and c.address not in held]
+    per_system = Counter(c.system for c in risky)
+    for system, count in sorted(per_system.items()):
+        total = owned_per_system.get(system, 0)
+        if total < policy.min_existing:
+            continue
+        percent = 100.0 * count / total
+        if percent <= policy.max_change_percent:
+            continue
+        reason = (
+            f"{count} updates/deletes on {system} touch {percent:.0f}% of its {total} owned objects "
+            f"(limit {policy.max_change_percent:g}%); review and re-run with --force"
+        )
+        for change in risky:
+            if change.system == system:
+                hold(change, "threshold", reason)
+
+
+def _hold_dependents(changes: tuple[Change, ...], held: dict[Address, Held]) -> None:
+    """A held change holds what must run after it (creates/updates after, deletes before)."""
+    by_address = {c.address: c for c in changes}
+    grew = True
+    while grew:
+        grew = False
+        for change in changes:
+            if change.address in held:
+                continue
+            blocker = _blocked_by(change, by_address, held)
+            if blocker is not None:
+                held[change.address] = Held(change, held[blocker].gate, f"waits for {blocker}, which is held")
+                grew = True
+
+
+def _blocked_by(change: Change, by_address: Mapping[Address, Change], held) -> Address | None:
+    if change.action is Action.DELETE:
+        # deletes run in reverse: anything that depends on this object must go first
+        for other in by_address.values():
+            if other.action is Action.DELETE and change.address in other.depends_on and other.address in held:
+                return other.address
+        return None
+    for dep in change.depends_on:
+        if dep in held and by_address[dep].action is not Action.DELETE:
+            return dep
+    return None
+
+
+def _protected(address: Address, patterns: Iterable[str]) -> bool:
+    text = str(address)
+    return any(fnmatch.fnmatchcase(text, p) for p in patterns)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _fmt(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _human(delta: timedelta) -> str:
+    """``3h 20m``, ``45m``, ``12s``."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m")) if v]
+    return " ".join(parts[:2]) if parts else f"{secs}s"
