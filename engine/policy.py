@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from engine.config import Policy
 from engine.errors import ConfigError
 from engine.model import Action, Address, Change, Held, ManagedResource, Plan
+from state.model import State
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -193,3 +194,17 @@ def _human(delta: timedelta) -> str:
     minutes, secs = divmod(rest, 60)
     parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m")) if v]
     return " ".join(parts[:2]) if parts else f"{secs}s"
+
+
+def record_orphans(state: State, result: PolicyResult, now: datetime | None = None) -> State:
+    """The state with this run's orphan marks set and returned sources unmarked (no system I/O)."""
+    when = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for address in result.mark_orphaned:
+        record = state.resources.get(str(address))
+        if record is not None and record.status != "orphaned":
+            state = state.with_resource(replace(record, status="orphaned", orphaned_since=when))
+    for address in result.unmark_orphaned:
+        record = state.resources.get(str(address))
+        if record is not None and record.status == "orphaned":
+            state = state.with_resource(replace(record, status="managed", orphaned_since=None))
+    return state

@@ -1,0 +1,319 @@
+"""``netsot serve``: the level-triggered loop that keeps the systems in sync.
+
+Owns: the run loop (read → plan → policy → apply what is allowed), its timing
+(interval + jitter, exponential backoff per failing system), the clean stop on
+SIGTERM/SIGINT, structured logs and the HTTP endpoint (/healthz, /metrics, /plan).
+Must not: bypass the state lock or the safety policy; it never runs two applies at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from engine.config import Config
+from engine.errors import NetsotError, ProviderError, StateLocked
+
+log = logging.getLogger("netsot.service")
+
+
+@dataclass
+class Metrics:
+    """Counters and gauges of the service, rendered in the Prometheus text format."""
+
+    runs: dict[str, int] = field(default_factory=dict)  # result -> count
+    applied: dict[tuple[str, str], int] = field(default_factory=dict)  # (system, action) -> count
+    errors: dict[str, int] = field(default_factory=dict)  # system -> count
+    held: dict[str, int] = field(default_factory=dict)  # gate -> count (last run)
+    conflicts: int = 0
+    drift: int = 0
+    pending: int = 0
+    last_duration: float = 0.0
+    last_success: float | None = None
+    last_error: str | None = None
+    plan_document: dict[str, Any] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def render(self) -> str:
+        with self.lock:
+            families = [
+                ("netsot_runs_total", "counter", "Service runs by result.",
+                 _labelled("result", self.runs) or [('{result="ok"}', 0)]),
+                ("netsot_changes_applied_total", "counter", "Changes applied by system and action.",
+                 [(f'{{system="{s}",action="{a}"}}', v) for (s, a), v in sorted(self.applied.items())]),
+                ("netsot_errors_total", "counter", "Failed runs by the system that failed.",
+                 _labelled("system", self.errors)),
+                ("netsot_held_changes", "gauge", "Changes held back by a policy gate in the last run.",
+                 _labelled("gate", self.held)),
+                ("netsot_conflicts", "gauge", "Conflicts in the last plan.", [("", self.conflicts)]),
+                ("netsot_drift", "gauge", "Objects changed outside netsot in the last plan.",
+                 [("", self.drift)]),
+                ("netsot_pending_changes", "gauge", "Changes the last plan wanted to make.",
+                 [("", self.pending)]),
+                ("netsot_run_duration_seconds", "gauge", "Duration of the last run.",
+                 [("", self.last_duration)]),
+            ]
+            if self.last_success is not None:
+                families.append(("netsot_last_success_timestamp_seconds", "gauge",
+                                 "Unix time of the last successful run.", [("", self.last_success)]))
+            lines: list[str] = []
+            for name, kind, help_text, samples in families:
+                lines.append(f"# HELP {name} {help_text}")
+                lines.append(f"# TYPE {name} {kind}")
+                lines.extend(f"{name}{labels} {value:g}" for labels, value in samples)
+            return "\n".join(lines) + "\n"
+
+
+def _labelled(label: str, values: dict[str, int]) -> list[tuple[str, float]]:
+    return [(f'{{{label}="{k}"}}', v) for k, v in sorted(values.items())]
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    interval: float = 300.0
+    jitter: float = 0.1  # fraction of the interval
+    backoff_max: float = 3600.0
+    once: bool = False
+    listen: str | None = None  # "127.0.0.1:9107"
+    force: bool = False
+
+
+class Service:
+    """One service instance: ``run_once()`` is a full cycle; ``serve()`` loops until stopped."""
+
+    def __init__(self, config: Config, options: ServiceOptions, *, clock: Callable[[], float] = time.time):
+        self.config = config
+        self.options = options
+        self.metrics = Metrics()
+        self.stop_event = threading.Event()
+        self.failures: dict[str, int] = {}  # consecutive failures per system
+        self._clock = clock
+        self._http: ThreadingHTTPServer | None = None
+
+    # -- one cycle -----------------------------------------------------------------
+    def run_once(self) -> bool:
+        """Read, plan, apply what the policy allows. Returns True on success."""
+        from engine import runtime  # lazy: keeps `netsot --help` fast
+        from engine.apply import apply_plan
+        from engine.plan import make_plan, owned_from_state
+        from engine.policy import apply_policy, record_orphans
+
+        started = self._clock()
+        backend = runtime.open_backend(self.config)
+        try:
+            with backend.lock("serve"), runtime.providers_for(self.config) as providers:
+                state = backend.load()
+                plan = make_plan(self.config, providers, state)
+                owned = owned_from_state(state)
+                result = apply_policy(plan, self.config.policy, owned, force=self.options.force, service=True)
+                state = backend.save(record_orphans(state, result))
+                report = None
+                if result.plan.changes and not self.stop_event.is_set():
+                    report = apply_plan(result.plan, providers, backend, state=state)
+                self._record(result, report, started)
+                log.info("run finished", extra={"fields": self._summary(result, report)})
+                return report is None or not report.failed
+        except StateLocked as exc:
+            self._fail("lock", exc, started, count_failure=False)
+        except ProviderError as exc:
+            self._fail(exc.system, exc, started)
+        except NetsotError as exc:
+            self._fail("netsot", exc, started)
+        return False
+
+    def _record(self, result: Any, report: Any, started: float) -> None:
+        from engine.render import plan_document
+        from engine.runtime import NETSOT_VERSION
+
+        m = self.metrics
+        with m.lock:
+            outcome = "ok" if report is None or not report.failed else "partial"
+            m.runs[outcome] = m.runs.get(outcome, 0) + 1
+            if report is not None:
+                for o in report.applied:
+                    key = (o.address.system, _action_of(result.plan, o.address))
+                    m.applied[key] = m.applied.get(key, 0) + 1
+            m.held = {}
+            for h in result.plan.held:
+                m.held[h.gate] = m.held.get(h.gate, 0) + 1
+            m.conflicts = len(result.plan.conflicts)
+            m.drift = len(result.plan.drift)
+            m.pending = len(result.plan.changes) + len(result.plan.held)
+            m.last_duration = self._clock() - started
+            m.plan_document = plan_document(result.plan, netsot_version=NETSOT_VERSION)
+            if outcome == "ok":
+                m.last_success = self._clock()
+                m.last_error = None
+                self.failures.clear()
+
+    def _fail(self, system: str, exc: Exception, started: float, *, count_failure: bool = True) -> None:
+        m = self.metrics
+        with m.lock:
+            m.runs["error"] = m.runs.get("error", 0) + 1
+            m.errors[system] = m.errors.get(system, 0) + 1
+            m.last_error = str(exc)
+            m.last_duration = self._clock() - started
+        if count_failure:
+            self.failures[system] = self.failures.get(system, 0) + 1
+        log.error("run failed: %s", exc, extra={"fields": {"system": system}})
+
+    @staticmethod
+    def _summary(result: Any, report: Any) -> dict[str, Any]:
+        return {
+            "planned": len(result.plan.changes),
+            "held": len(result.plan.held),
+            "conflicts": len(result.plan.conflicts),
+            "drift": len(result.plan.drift),
+            "applied": len(report.applied) if report else 0,
+            "failed": len(report.failed) if report else 0,
+            "skipped": len(report.skipped) if report else 0,
+        }
+
+    # -- timing --------------------------------------------------------------------
+    def next_delay(self, rng: random.Random | None = None) -> float:
+        """Interval ± jitter; after failures, exponential backoff on the worst failing system."""
+        rng = rng or random.Random()
+        base = self.options.interval
+        worst = max(self.failures.values(), default=0)
+        if worst:
+            base = min(self.options.backoff_max, self.options.interval * (2 ** (worst - 1)))
+        spread = base * self.options.jitter
+        return max(0.0, base + rng.uniform(-spread, spread))
+
+    # -- loop ------------------------------------------------------------------------
+    def serve(self) -> int:
+        self._install_signals()
+        if self.options.listen:
+            self.start_http(self.options.listen)
+        try:
+            while not self.stop_event.is_set():
+                ok = self.run_once()
+                if self.options.once:
+                    return 0 if ok else 1
+                self.stop_event.wait(self.next_delay())
+            return 0
+        finally:
+            self.stop_http()
+            log.info("stopped")
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, _frame: Any) -> None:
+            log.info("received %s: finishing the current step, then stopping", signal.Signals(signum).name)
+            self.stop_event.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    # -- HTTP ------------------------------------------------------------------------
+    def start_http(self, listen: str) -> tuple[str, int]:
+        host, _, port = listen.rpartition(":")
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    self._send(200, service.metrics.render(), "text/plain; version=0.0.4")
+                elif path == "/healthz":
+                    code, body = service.health()
+                    self._send(code, json.dumps(body), "application/json")
+                elif path == "/plan":
+                    doc = service.metrics.plan_document
+                    if doc is None:
+                        self._send(503, json.dumps({"error": "no plan yet"}), "application/json")
+                    else:
+                        self._send(200, json.dumps(doc, sort_keys=True), "application/json")
+                else:
+                    self._send(404, json.dumps({"error": "not found"}), "application/json")
+
+            def _send(self, code: int, body: str, ctype: str) -> None:
+                data = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self._http = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Handler)
+        self._http.daemon_threads = True
+        threading.Thread(target=self._http.serve_forever, name="netsot-http", daemon=True).start()
+        bound = self._http.server_address
+        log.info("listening on http://%s:%s", bound[0], bound[1])
+        return str(bound[0]), int(bound[1])
+
+    def stop_http(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        m = self.metrics
+        with m.lock:
+            if m.last_success is None:
+                return 503, {"status": "starting" if not m.runs else "failing", "last_error": m.last_error}
+            age = self._clock() - m.last_success
+            healthy = age <= max(3 * self.options.interval, 60)
+            body = {
+                "status": "ok" if healthy else "stale",
+                "last_success_age_seconds": round(age, 3),
+                "last_error": m.last_error,
+            }
+            return (200 if healthy else 503), body
+
+
+def _action_of(plan: Any, address: Any) -> str:
+    for change in plan.changes:
+        if change.address == address:
+            return change.action.value
+    return "unknown"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg and any ``extra={"fields": {...}}``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        data.update(getattr(record, "fields", {}) or {})
+        return json.dumps(data, sort_keys=True, default=str)
+
+
+def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("netsot")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def run(config: Config, options: ServiceOptions, log_format: str = "text") -> int:
+    """Entry point used by ``netsot serve``."""
+    setup_logging(log_format)
+    return Service(config, options).serve()
