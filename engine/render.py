@@ -1,0 +1,475 @@
+"""The plan document and its views (text, Markdown, JSON).
+
+Owns: ``plan_document`` (the versioned JSON contract, ``schemas/plan.v1.schema.json``),
+its inverse ``plan_from_document``, and the renderers, which read ONLY the document.
+Must not: print, decide anything, or look at a ``Plan`` object while rendering.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from engine.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, frozen_map
+
+FORMAT_VERSION = "1"
+SYSTEM_ORDER = ("nipap", "edgemax", "proxmox")  # the order a reader expects: truth first
+SYMBOL = {"create": "+", "update": "~", "delete": "-"}
+VERB = {"create": "create", "update": "update", "delete": "delete"}
+MD_ICON = {"create": "➕ create", "update": "🔄 update", "delete": "➖ delete"}
+GITHUB_COMMENT_LIMIT = 65_536
+
+_ANSI = {"green": "\033[32m", "yellow": "\033[33m", "red": "\033[31m", "magenta": "\033[35m",
+         "bold": "\033[1m", "dim": "\033[2m", "reset": "\033[0m"}
+_PRECEDENCE_RULE = re.compile(r"^[a-z_]+: [a-z]+( > [a-z]+)*$")
+_ACTION_COLOR = {"create": "green", "update": "yellow", "delete": "red"}
+
+
+# --------------------------------------------------------------------------- document
+
+
+def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = None) -> dict[str, Any]:
+    """The JSON plan document. Changes keep the plan's (apply) order; everything else is sorted."""
+    counts = plan.counts()
+    return {
+        "format_version": FORMAT_VERSION,
+        "netsot_version": netsot_version,
+        "created_at": created_at or _now(),
+        "config_digest": plan.config_digest,
+        "prior_state": {"lineage": plan.lineage, "serial": plan.serial},
+        "applyable": plan.has_changes,
+        "summary": {
+            **counts,
+            "conflicts": len(plan.conflicts),
+            "drift": len(plan.drift),
+            "held": len(plan.held),
+        },
+        "changes": [c.to_dict() for c in plan.changes],
+        "conflicts": sorted((c.to_dict() for c in plan.conflicts), key=_conflict_key),
+        "drift": sorted((d.to_dict() for d in plan.drift), key=lambda d: d["address"]),
+        "held": sorted((h.to_dict() for h in plan.held), key=lambda h: (h["change"]["address"], h["gate"])),
+        "warnings": sorted(set(plan.warnings)),
+        "fingerprints": dict(sorted(plan.fingerprints.items())),
+        "bindings": sorted((_binding_dict(b) for b in plan.bindings),
+                           key=lambda b: (b["network"], b["hostname"], b["ip"])),
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _conflict_key(data: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (data["kind"], data["network"] or "", tuple(data["objects"]), data["reason"])
+
+
+def _binding_dict(binding: Binding) -> dict[str, Any]:
+    return {
+        "network": binding.network,
+        "hostname": binding.hostname,
+        "mac": binding.mac,
+        "ip": binding.ip,
+        "origin": binding.origin,
+        "provenance": {k: p.to_dict() for k, p in sorted(binding.provenance.items())},
+    }
+
+
+def plan_from_document(doc: Mapping[str, Any]) -> Plan:
+    """The ``Plan`` a document describes (bindings lose their Proxmox reference, display only)."""
+    prior = doc.get("prior_state") or {}
+    return Plan(
+        changes=tuple(Change.from_dict(c) for c in doc.get("changes", ())),
+        conflicts=tuple(Conflict.from_dict(c) for c in doc.get("conflicts", ())),
+        drift=tuple(Drift.from_dict(d) for d in doc.get("drift", ())),
+        held=tuple(Held.from_dict(h) for h in doc.get("held", ())),
+        warnings=tuple(doc.get("warnings", ())),
+        fingerprints=frozen_map(doc.get("fingerprints") or {}),
+        config_digest=doc.get("config_digest", ""),
+        lineage=prior.get("lineage"),
+        serial=prior.get("serial"),
+        bindings=tuple(
+            Binding(
+                network=b["network"],
+                hostname=b["hostname"],
+                mac=b.get("mac"),
+                ip=b["ip"],
+                provenance=MappingProxyType(
+                    {k: Provenance.from_dict(p) for k, p in (b.get("provenance") or {}).items()}
+                ),
+                origin=b.get("origin", ""),
+            )
+            for b in doc.get("bindings", ())
+        ),
+    )
+
+
+def render_json(doc: Mapping[str, Any]) -> str:
+    """The document as stable, indented JSON (sorted keys, trailing newline)."""
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def summary_line(doc: Mapping[str, Any]) -> str:
+    """``Plan: 2 to add, 0 to change, 1 to destroy. 1 conflict blocks 2 objects.`` or the no-change line."""
+    s = doc["summary"]
+    if not (s["create"] or s["update"] or s["delete"] or s["conflicts"] or s["held"]):
+        return "No changes. The systems match the configuration."
+    line = f"Plan: {s['create']} to add, {s['update']} to change, {s['delete']} to destroy."
+    if s["conflicts"]:
+        n, objs = s["conflicts"], blocked_object_count(doc)
+        verb = "blocks" if n == 1 else "block"
+        line += f" {n} {_plural(n, 'conflict')} {verb} {objs} {_plural(objs, 'object')}."
+    if s["held"]:
+        line += f" {s['held']} {_plural(s['held'], 'change')} held back by policy."
+    return line
+
+
+def blocked_object_count(doc: Mapping[str, Any]) -> int:
+    """How many distinct objects the conflicts involve (and so leave untouched)."""
+    return len({o for c in doc["conflicts"] for o in c["objects"]})
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def format_value(value: Any) -> str:
+    """A value as the plan shows it: bare strings (quoted when empty or padded), JSON otherwise."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value if value and value.strip() == value and "\n" not in value else json.dumps(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def format_provenance(prov: Mapping[str, Any] | None) -> str:
+    """``(nipap, rule ip: config > nipap > proxmox > edgemax)``; the ref follows after ``from``."""
+    if not prov:
+        return ""
+    rule = str(prov.get("rule", "")).removeprefix("precedence ")
+    if _PRECEDENCE_RULE.match(rule):  # "ip: config > nipap > …" is a precedence list
+        rule = "rule " + rule
+    text = f"{prov.get('source', '')}, {rule}" if rule else str(prov.get("source", ""))
+    if prov.get("ref"):
+        text += f", from {prov['ref']}"
+    return f"({text})"
+
+
+def changes_by_system(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """Changes grouped per system (known systems first), each group in plan order."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault(change["system"], []).append(change)
+    rank = {name: i for i, name in enumerate(SYSTEM_ORDER)}
+    return sorted(groups.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
+def change_lines(change: Mapping[str, Any]) -> list[str]:
+    """The attribute lines of one change: values for create/delete, ``old -> new`` for update."""
+    before, after = change.get("before") or {}, change.get("after") or {}
+    prov = change.get("provenance") or {}
+    action = change["action"]
+    if action == "create":
+        keys, show = sorted(after), (lambda k: format_value(after[k]))
+    elif action == "delete":
+        keys, show = sorted(before), (lambda k: format_value(before[k]))
+    else:
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        show = lambda k: f"{format_value(before.get(k))} -> {format_value(after.get(k))}"  # noqa: E731
+    width = max((len(k) for k in keys), default=0)
+    lines = []
+    for key in keys:
+        text = f"{key.ljust(width)} = {show(key)}"
+        origin = format_provenance(prov.get(key)) if action != "delete" else ""
+        lines.append(f"{text}  {origin}" if origin else text)
+    if action == "update":
+        hidden = len(set(before) | set(after)) - len(keys)
+        if hidden:
+            lines.append(f"# ({hidden} unchanged {_plural(hidden, 'attribute')} hidden)")
+    return lines
+
+
+def change_header(change: Mapping[str, Any]) -> str:
+    notes = []
+    if change.get("moved_from"):
+        notes.append(f"moved from {change['moved_from']}")
+    if change.get("drift"):
+        notes.append("reverts a change made outside netsot")
+    if change.get("reason"):
+        notes.append(change["reason"])
+    head = f"{SYMBOL[change['action']]} {change['address']}"
+    return head + (f"  # {'; '.join(notes)}" if notes else "")
+
+
+def drift_lines(drift: Mapping[str, Any]) -> list[str]:
+    expected, actual = drift.get("expected"), drift.get("actual")
+    if actual is None:
+        return ["deleted outside netsot"]
+    if expected is None:
+        return ["created outside netsot"]
+    keys = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))
+    return [f"{k}: expected {format_value(expected.get(k))}, found {format_value(actual.get(k))}"
+            for k in keys]
+
+
+# --------------------------------------------------------------------------- text
+
+
+class _Paint:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, *styles: str) -> str:
+        if not self.enabled or not styles:
+            return text
+        return "".join(_ANSI[s] for s in styles) + text + _ANSI["reset"]
+
+
+def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
+    """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, summary."""
+    paint = _Paint(color)
+    out: list[str] = []
+    if doc["conflicts"]:
+        out += _text_conflicts(doc["conflicts"], paint)
+    if doc["drift"]:
+        out += _text_drift(doc["drift"], paint)
+    if doc["changes"]:
+        out += _text_changes(doc["changes"], paint)
+    if doc["held"]:
+        out.append(paint(f"Held back by policy ({len(doc['held'])}):", "bold"))
+        out.append("")
+        for held in doc["held"]:
+            change = held["change"]
+            out.append(f"  {SYMBOL[change['action']]} {change['address']}  [{held['gate']}] {held['reason']}")
+        out.append("")
+    if doc["warnings"]:
+        out.append(paint("Warnings:", "bold", "yellow"))
+        out.append("")
+        out += [f"  - {w}" for w in doc["warnings"]]
+        out.append("")
+    out.append(paint(summary_line(doc), "bold"))
+    return "\n".join(out) + "\n"
+
+
+def _text_conflicts(conflicts: Iterable[Mapping[str, Any]], paint: _Paint) -> list[str]:
+    items = list(conflicts)
+    out = [paint(f"Conflicts ({len(items)}): the objects involved are not changed.", "bold", "red"), ""]
+    for c in items:
+        out.append(paint(f"  ! {c['kind']}", "red") + f": {c['reason']}")
+        if c.get("network"):
+            out.append(f"      network: {c['network']}")
+        out.append(f"      objects: {', '.join(c['objects']) or '(none)'}")
+        if c["blocked"]:
+            out.append(f"      not touched: {', '.join(c['blocked'])}")
+        out.append("")
+    return out
+
+
+def _text_drift(drifts: Iterable[Mapping[str, Any]], paint: _Paint) -> list[str]:
+    items = list(drifts)
+    out = [paint(f"Drift (changed outside netsot) ({len(items)}):", "bold", "magenta"), ""]
+    for d in items:
+        out.append(paint(f"  ~ {d['address']}", "magenta") + f"  ({d['resolution']}) {d['reason']}")
+        out += [f"      {line}" for line in drift_lines(d)]
+        out.append("")
+    return out
+
+
+def _text_changes(changes: Sequence[Mapping[str, Any]], paint: _Paint) -> list[str]:
+    out = ["netsot will perform the following actions:", ""]
+    legend = sorted({c["action"] for c in changes}, key=list(SYMBOL).index)
+    out += [f"  {paint(SYMBOL[a], _ACTION_COLOR[a])} {VERB[a]}" for a in legend]
+    out.append("")
+    for system, group in changes_by_system(changes):
+        out.append(paint(f"{system} ({len(group)} {_plural(len(group), 'change')}):", "bold"))
+        for change in group:
+            out.append("  " + paint(change_header(change), _ACTION_COLOR[change["action"]]))
+            out += [f"      {line}" for line in change_lines(change)]
+        out.append("")
+    return out
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def render_markdown(doc: Mapping[str, Any], max_chars: int = 60_000) -> str:
+    """A PR-comment body: summary, conflicts, a table per system, ``<details>`` with the full diff.
+
+    Always shorter than ``max_chars`` (GitHub rejects comments over 65,536 characters): the
+    details go first, then table rows, and an explicit note says how many changes are missing.
+    """
+    budget = _Budget(max_chars - 300)  # room for the truncation note and closing tags
+    budget.add("### netsot plan\n\n")
+    budget.add(f"**{summary_line(doc)}**\n\n")
+    budget.add_section(*_md_conflicts(doc["conflicts"]), "conflicts")
+    budget.add_section(*_md_drift(doc["drift"]), "drift entries")
+    budget.add_section(*_md_held(doc["held"]), "held changes")
+    budget.add_section("#### Warnings\n\n", [f"- {_md_text(w)}\n" for w in doc["warnings"]], "warnings")
+    groups = changes_by_system(doc["changes"])
+    shown = _md_tables(groups, budget)
+    detailed = _md_details(groups, shown, budget)
+    missing_rows = len(doc["changes"]) - len(shown)
+    missing_details = len(shown) - detailed
+    if missing_rows:
+        budget.force(f"\n… {missing_rows} more {_plural(missing_rows, 'change')} "
+                     "not shown (see the JSON plan)\n")
+    elif missing_details:
+        budget.force(f"\n… details of {missing_details} more {_plural(missing_details, 'change')} "
+                     "not shown (see the JSON plan)\n")
+    text = budget.text()
+    if len(text) >= max_chars:  # only when even the head is too big for a tiny limit
+        note = "\n… truncated (see the JSON plan)\n"
+        text = text[: max(0, max_chars - len(note) - 1)] + note
+    return text
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+
+    def fits(self, text: str, reserve: int = 0) -> bool:
+        return self.size + len(text) + reserve <= self.limit
+
+    def add(self, text: str, reserve: int = 0) -> bool:
+        if not self.fits(text, reserve):
+            return False
+        self.force(text)
+        return True
+
+    def force(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+
+    def add_section(self, head: str, items: Sequence[str], what: str) -> None:
+        """A section's head and items; items past half the budget are counted, not shown."""
+        if not items:
+            return
+        cap = self.limit // 2
+        self.force(head)
+        for i, item in enumerate(items):
+            if self.size + len(item) > cap:
+                rest = len(items) - i
+                self.force(f"\n… {rest} more {what} not shown (see the JSON plan)\n\n")
+                return
+            self.force(item)
+        self.force("\n")
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _md_text(text: Any) -> str:
+    """Safe inside a table cell or list item: no pipes, no newlines, no raw HTML."""
+    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _md_code(text: Any) -> str:
+    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+
+
+def _md_conflicts(conflicts: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
+    head = (f"#### ⛔ Conflicts ({len(conflicts)}): the objects involved are not changed\n\n"
+            "| Kind | Reason | Objects |\n|---|---|---|\n")
+    return head, [
+        f"| {_md_code(c['kind'])} | {_md_text(c['reason'])} | "
+        f"{'<br>'.join(_md_text(o) for o in c['objects'])} |\n"
+        for c in conflicts
+    ]
+
+
+def _md_drift(drifts: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
+    head = (f"#### Drift (changed outside netsot) ({len(drifts)})\n\n"
+            "| Address | Resolution | What changed |\n|---|---|---|\n")
+    return head, [
+        f"| {_md_code(d['address'])} | {_md_text(d['resolution'])} | "
+        f"{'<br>'.join(_md_text(x) for x in drift_lines(d))} |\n"
+        for d in drifts
+    ]
+
+
+def _md_held(held: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
+    head = f"#### Held back by policy ({len(held)})\n\n| Change | Gate | Reason |\n|---|---|---|\n"
+    return head, [
+        f"| {SYMBOL[h['change']['action']]} {_md_code(h['change']['address'])} | {_md_code(h['gate'])} | "
+        f"{_md_text(h['reason'])} |\n"
+        for h in held
+    ]
+
+
+def _md_summary_cell(change: Mapping[str, Any]) -> str:
+    before, after = change.get("before") or {}, change.get("after") or {}
+    if change["action"] == "create":
+        parts = [f"{k}={format_value(after[k])}" for k in sorted(after)]
+    elif change["action"] == "delete":
+        parts = [f"{k}={format_value(before[k])}" for k in sorted(before)]
+    else:
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        parts = [f"{k}: {format_value(before.get(k))} → {format_value(after.get(k))}" for k in keys]
+    text = ", ".join(parts)
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return _md_text(text)
+
+
+def _md_tables(groups: list[tuple[str, list[Mapping[str, Any]]]], budget: _Budget) -> list[str]:
+    """One table per system; returns the addresses of the rows that fit."""
+    shown: list[str] = []
+    if not groups:
+        return shown
+    budget.add("#### Changes\n\n")
+    for system, group in groups:
+        head = f"**{system}** ({len(group)})\n\n| Action | Address | Values |\n|---|---|---|\n"
+        if not budget.add(head, reserve=200):
+            break
+        for change in group:
+            row = (f"| {MD_ICON[change['action']]} | {_md_code(change['address'])} | "
+                   f"{_md_summary_cell(change)} |\n")
+            if not budget.add(row):
+                budget.force("\n")
+                return shown
+            shown.append(change["address"])
+        budget.force("\n")
+    return shown
+
+
+Groups = list[tuple[str, list[Mapping[str, Any]]]]
+
+
+def _md_details(groups: Groups, shown: Sequence[str], budget: _Budget) -> int:
+    """A ``<details>`` diff per system for the shown changes, while the budget lasts. Returns how many."""
+    visible = set(shown)
+    count = 0
+    closing = "```\n\n</details>\n\n"
+    for system, group in groups:
+        items = [c for c in group if c["address"] in visible]
+        if not items:
+            continue
+        head = f"<details><summary>Details: {system} ({len(items)})</summary>\n\n```diff\n"
+        if not budget.add(head, reserve=len(closing) + 50):
+            return count
+        for change in items:
+            block = "".join(f"{line}\n" for line in _diff_block(change))
+            if not budget.add(block, reserve=len(closing)):
+                budget.force(closing)
+                return count
+            count += 1
+        budget.force(closing)
+    return count
+
+
+def _diff_block(change: Mapping[str, Any]) -> list[str]:
+    sym = SYMBOL[change["action"]]
+    # `diff` highlighting colours lines by their first character; "~" has none, so updates use "!".
+    mark = "!" if sym == "~" else sym
+    lines = [f"{mark} {change_header(change)[2:]}".replace("```", "'''")]
+    lines += [f"{mark}     {line}".replace("```", "'''") for line in change_lines(change)]
+    return lines

@@ -1,0 +1,86 @@
+"""Runtime glue: the state backend and the providers a configuration asks for.
+
+Owns: turning a ``Config`` into a live ``StateBackend`` and one provider per configured
+system (through the registry, never a concrete import), and closing them all.
+Must not: print, plan or apply; secrets are resolved only here and inside providers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+from engine.config import Config
+from engine.errors import ConfigError
+from providers.base import Provider, provider_class
+
+if TYPE_CHECKING:
+    from state.backend import StateBackend
+
+log = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("netsot")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.1.0"
+
+
+NETSOT_VERSION = _version()
+
+
+def open_backend(config: Config) -> StateBackend:
+    """The state backend of ``config``: a file next to the config file, or PostgreSQL."""
+    settings = config.state
+    if settings.backend == "file":
+        from state.backend import FileBackend
+
+        return FileBackend(config.resolve_path(settings.path))
+    if settings.dsn is None:
+        raise ConfigError("state.dsn is required when state.backend is postgres")
+    from state.postgres import PostgresBackend
+
+    return PostgresBackend(settings.dsn.resolve(), settings.key)
+
+
+def build_providers(config: Config) -> dict[str, Provider]:
+    """One provider per configured system, in the order ``Providers.configured()`` gives.
+
+    Construction does no I/O (the protocol says so); if one constructor fails, the ones
+    already built are closed before the error propagates.
+    """
+    built: dict[str, Provider] = {}
+    try:
+        for name in config.providers.configured():
+            settings = getattr(config.providers, name)
+            built[name] = provider_class(name)(config, settings)
+    except BaseException:
+        close_providers(built)
+        raise
+    return built
+
+
+def close_providers(providers: dict[str, Provider]) -> None:
+    """Close every provider; a failing close is logged, never raised."""
+    for name, provider in providers.items():
+        try:
+            provider.close()
+        except Exception as exc:  # closing is best effort: the run's own error matters more
+            log.warning("close_providers: %s failed to close: %s", name, exc)
+
+
+@contextmanager
+def open_providers(config: Config) -> Iterator[dict[str, Provider]]:
+    """``with open_providers(config) as providers:`` — built on entry, all closed on exit."""
+    providers = build_providers(config)
+    try:
+        yield providers
+    finally:
+        close_providers(providers)
+
+
+providers_for = open_providers  # the name engine.service uses
