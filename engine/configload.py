@@ -1,0 +1,393 @@
+"""Loading ``netsot.yaml``: find it, parse it, validate it and report every problem located.
+
+Owns: the config search order, YAML → schema (``schemas/config.schema.json``) → pydantic
+``Config`` → cross-checks, each problem as ``file:line:column key: message``; the secret
+check for ``netsot validate``; the config digest that saved plans carry.
+Must not: resolve secrets while loading, or put a secret value in a message or the digest.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import ipaddress
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from jsonschema import ValidationError as SchemaError
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
+
+import schemas
+from engine.config import SECRET_RE, Config, Secret, normalize_mac
+from engine.errors import ConfigError, ConfigProblem, SecretError
+from engine.yamlpos import Document, Path_, parse
+
+SCHEMA = "config.schema.json"
+ENV_VAR = "NETSOT_CONFIG"
+DEFAULT_NAME = "netsot.yaml"
+SECRET_PATHS: tuple[Path_, ...] = (
+    ("state", "dsn"),
+    ("providers", "proxmox", "token_value"),
+    ("providers", "nipap", "password"),
+    ("providers", "edgemax", "password"),
+)
+SECRET_KEYS = frozenset(p[-1] for p in SECRET_PATHS)
+_JSON_TYPES = {
+    "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+    "object": "a mapping", "array": "a list", "null": "null",
+}
+_CIDR_HINT = "is not an IPv4 network in CIDR form (e.g. 192.168.1.0/24)"
+
+
+def find_config(explicit: str | None) -> Path:
+    """``--config``, then ``$NETSOT_CONFIG``, then ``./netsot.yaml``."""
+    for value, origin in ((explicit, "--config"), (os.environ.get(ENV_VAR), f"${ENV_VAR}")):
+        if value:
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"configuration file {value} (from {origin}) does not exist")
+            return path
+    path = Path(DEFAULT_NAME)
+    if path.is_file():
+        return path
+    raise ConfigError(
+        f"no configuration found: pass --config FILE, set ${ENV_VAR}, or create ./{DEFAULT_NAME}"
+    )
+
+
+def load_config(path: str | Path) -> Config:
+    """Parse and validate ``path``; raise one ConfigError carrying every problem found."""
+    doc = _read(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise ConfigError([doc.problem((), f"the top level must be a mapping of keys, not {_kind(data)}")])
+    problems = list(doc.problems)
+    problems += _schema_problems(doc)
+    problems += _secret_syntax(doc)
+    problems += _cross_checks(doc)
+    config, model_problems = _build(doc, Path(path))
+    problems += _unrelated(model_problems, problems, doc)
+    if problems or config is None:
+        raise ConfigError(_sorted(problems))
+    return config
+
+
+def check_secrets(config: Config) -> list[ConfigProblem]:
+    """Resolve every secret once and report those that cannot be resolved (values never kept)."""
+    file = config.source_path or "<config>"
+    try:
+        doc = _read(config.source_path) if config.source_path else Document(file)
+    except ConfigError:
+        doc = Document(file)
+    problems = []
+    for path in SECRET_PATHS:
+        secret = _get(config, path)
+        if not isinstance(secret, Secret):
+            continue
+        try:
+            empty = not secret.resolve()
+        except SecretError as exc:
+            problems.append(doc.problem(path, str(exc)))
+            continue
+        if empty:
+            problems.append(doc.problem(path, f"{secret.reference} resolves to an empty value"))
+    return problems
+
+
+def config_digest(config: Config) -> str:
+    """sha256 of the canonical configuration; secrets count by reference, never by value."""
+    data = _canonical(config.model_dump(exclude={"source_path"}))
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _read(path: str | Path) -> Document:
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([ConfigProblem(file, None, None, "", "the file is not UTF-8 text")]) from None
+    except OSError as exc:
+        problem = ConfigProblem(file, None, None, "", f"cannot read the file: {exc.strerror}")
+        raise ConfigError([problem]) from None
+    return parse(text, file)
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _show(value: Any, path: Path_) -> str:
+    """A value for a message, hidden when the key holds a secret."""
+    return "<hidden>" if path and path[-1] in SECRET_KEYS else repr(value)
+
+
+def _sorted(problems: Iterable[ConfigProblem]) -> list[ConfigProblem]:
+    unique = dict.fromkeys(problems)
+    return sorted(unique, key=lambda p: (p.line or 0, p.column or 0, p.key, p.message))
+
+
+def _schema_problems(doc: Document) -> list[ConfigProblem]:
+    out: list[ConfigProblem] = []
+    for err in schemas.validator(SCHEMA).iter_errors(doc.data):
+        out += _from_schema_error(err, doc)
+    return out
+
+
+def _from_schema_error(err: SchemaError, doc: Document) -> list[ConfigProblem]:
+    path: Path_ = tuple(err.absolute_path)
+    kind, value, inst = err.validator, err.validator_value, err.instance
+    if kind == "additionalProperties" and isinstance(inst, dict):
+        known = sorted(err.schema.get("properties", {}))
+        out = []
+        for extra in sorted(set(inst) - set(known), key=str):
+            close = difflib.get_close_matches(str(extra), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "allowed: " + ", ".join(known)
+            out.append(doc.problem((*path, extra), f"unknown key {extra!r} ({hint})", at_key=True))
+        return out
+    if kind == "required" and isinstance(inst, dict):
+        return [doc.problem((*path, k), f"missing required key {k!r}") for k in value if k not in inst]
+    if kind == "type":
+        wanted = " or ".join(_JSON_TYPES[t] for t in ([value] if isinstance(value, str) else value))
+        return [doc.problem(path, f"must be {wanted}, not {_kind(inst)}")]
+    shown = _show(inst, path)
+    if kind == "pattern":
+        message = _pattern_message(err.schema, shown)
+    elif kind == "enum":
+        message = f"must be one of {', '.join(map(str, value))} (got {shown})"
+    elif kind == "const":
+        message = f"must be {value!r} (got {shown})"
+    elif kind in ("minimum", "maximum", "exclusiveMinimum"):
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">"}[kind]
+        message = f"must be {op} {value} (got {shown})"
+    elif kind == "minLength":
+        message = "must not be empty"
+    elif kind == "minItems":
+        message = "must list at least one item"
+    elif kind == "uniqueItems":
+        message = "lists the same item twice"
+    else:
+        message = err.message
+    return [doc.problem(path, message)]
+
+
+def _pattern_message(schema: Mapping[str, Any], shown: str) -> str:
+    description = str(schema.get("description", ""))
+    if "CIDR" in description or "network, e.g." in description:
+        return f"{shown} {_CIDR_HINT}"
+    if "IPv4 address" in description:
+        return f"{shown} is not an IPv4 address"
+    if "DNS label" in description:
+        return f"{shown} is not a valid host name (one DNS label: a-z, 0-9 and inner '-', at most 63)"
+    if "Network name" in description:
+        return f"{shown} is not a valid network name (letters, digits, '-', '_')"
+    if "duration" in description:
+        return f"{shown} is not a duration (e.g. 30m, 24h, 7d)"
+    return f"{shown} does not match {schema.get('pattern')}"
+
+
+def _secret_syntax(doc: Document) -> list[ConfigProblem]:
+    out = []
+    for path in SECRET_PATHS:
+        value = _get(doc.data, path)
+        if isinstance(value, str) and value.startswith("${") and not SECRET_RE.match(value):
+            out.append(doc.problem(path, "malformed secret reference (use ${env:NAME} or ${file:PATH})"))
+    return out
+
+
+def _get(root: Any, path: Path_) -> Any:
+    cur = root
+    for part in path:
+        if isinstance(cur, Mapping):
+            cur = cur.get(part)
+        elif isinstance(cur, BaseModel):
+            cur = getattr(cur, str(part), None)
+        else:
+            return None
+    return cur
+
+
+def _net(value: Any, strict: bool = True) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(value, strict=strict) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _ip(value: Any) -> ipaddress.IPv4Address | None:
+    try:
+        return ipaddress.IPv4Address(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _cross_checks(doc: Document) -> list[ConfigProblem]:
+    """Checks across entries, on the raw data so they run even when other parts are invalid."""
+    nets = doc.data.get("networks")
+    hosts = doc.data.get("hosts")
+    out: list[ConfigProblem] = []
+    prefixes: dict[str, ipaddress.IPv4Network | None] = {}
+    for i, net in enumerate(nets if isinstance(nets, list) else []):
+        if not isinstance(net, dict):
+            continue
+        name, prefix = net.get("name"), _net(net.get("prefix"))
+        if isinstance(name, str):
+            if name in prefixes:
+                first = (doc.where(("networks", _first(nets, name), "name")) or ("?",))[0]
+                out.append(doc.problem(("networks", i, "name"),
+                                       f"duplicate network name {name!r} (first on line {first})"))
+            else:
+                prefixes[name] = prefix
+        loose = _net(net.get("prefix"), strict=False)
+        if prefix is None and loose is not None:
+            out.append(doc.problem(("networks", i, "prefix"),
+                                   f"{net['prefix']!r} has host bits set (the network is {loose})"))
+        if prefix is not None:
+            out += _inside_network(doc, ("networks", i), net, prefix)
+        rng = net.get("dhcp_range")
+        start, stop = (_ip(rng.get("start")), _ip(rng.get("stop"))) if isinstance(rng, dict) else (None, None)
+        if start and stop and stop < start:
+            out.append(doc.problem(("networks", i, "dhcp_range", "stop"), f"{stop} is before start {start}"))
+    for j, host in enumerate(hosts if isinstance(hosts, list) else []):
+        if isinstance(host, dict):
+            out += _check_host(doc, j, host, prefixes)
+    out += _duplicate_hosts(doc, hosts if isinstance(hosts, list) else [])
+    return out
+
+
+def _first(nets: list[Any], name: str) -> int:
+    return next(i for i, n in enumerate(nets) if isinstance(n, dict) and n.get("name") == name)
+
+
+def _inside_network(doc: Document, path: Path_, net: dict[str, Any], prefix: ipaddress.IPv4Network) -> list:
+    out = []
+    checks: list[tuple[Path_, Any]] = [(("gateway",), net.get("gateway"))]
+    rng = net.get("dhcp_range")
+    if isinstance(rng, dict):
+        checks += [(("dhcp_range", "start"), rng.get("start")), (("dhcp_range", "stop"), rng.get("stop"))]
+    for sub, value in checks:
+        ip = _ip(value)
+        if ip is not None and ip not in prefix:
+            out.append(doc.problem((*path, *sub), f"{ip} is outside the network prefix {prefix}"))
+    return out
+
+
+def _check_host(doc: Document, j: int, host: dict[str, Any], prefixes: Mapping[str, Any]) -> list:
+    out = []
+    network, ip = host.get("network"), _ip(host.get("ip"))
+    if isinstance(network, str) and network not in prefixes:
+        known = ", ".join(sorted(prefixes)) or "none"
+        out.append(doc.problem(("hosts", j, "network"), f"unknown network {network!r} (defined: {known})"))
+    prefix = prefixes.get(network) if isinstance(network, str) else None
+    if ip is not None and prefix is not None:
+        if ip not in prefix:
+            out.append(doc.problem(("hosts", j, "ip"), f"{ip} is outside network {network} ({prefix})"))
+        elif prefix.prefixlen < 31 and ip in (prefix.network_address, prefix.broadcast_address):
+            which = "network" if ip == prefix.network_address else "broadcast"
+            out.append(doc.problem(("hosts", j, "ip"), f"{ip} is the {which} address of {prefix}"))
+    return out
+
+
+def _duplicate_hosts(doc: Document, hosts: list[Any]) -> list[ConfigProblem]:
+    """Name, MAC and IP must each be unique within a network."""
+    out = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for j, host in enumerate(hosts):
+        if not isinstance(host, dict) or not isinstance(host.get("network"), str):
+            continue
+        for field in ("name", "mac", "ip"):
+            value = host.get(field)
+            if not isinstance(value, str):
+                continue
+            try:
+                norm = normalize_mac(value) if field == "mac" else value.strip().lower()
+            except ValueError:
+                continue
+            key = (host["network"], field, norm)
+            if key in seen:
+                line = (doc.where(("hosts", seen[key], field)) or ("?",))[0]
+                out.append(doc.problem(("hosts", j, field),
+                                       f"{field} {value} is used twice on network {host['network']} "
+                                       f"(first on line {line})"))
+            else:
+                seen[key] = j
+    return out
+
+
+def _build(doc: Document, path: Path) -> tuple[Config | None, list[tuple[Path_, str]]]:
+    data = dict(doc.data)
+    base = path.resolve().parent
+    for spath in SECRET_PATHS:
+        parent = _get(data, spath[:-1])
+        if isinstance(parent, dict) and isinstance(parent.get(spath[-1]), str):
+            # Bind file references to the config's folder (copy: the document keeps raw data).
+            _set_copy(data, spath, Secret(parent[spath[-1]], base))
+    data["source_path"] = str(path)
+    try:
+        return Config.model_validate(data), []
+    except PydanticError as exc:
+        return None, [(_loc_path(doc.data, e["loc"]), _pyd_message(e)) for e in exc.errors()]
+
+
+def _set_copy(root: dict[str, Any], path: Path_, value: Any) -> None:
+    cur = root
+    for part in path[:-1]:
+        cur[part] = dict(cur[part])
+        cur = cur[part]
+    cur[path[-1]] = value
+
+
+def _loc_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    out: list[str | int] = []
+    cur = data
+    for n, part in enumerate(loc):
+        found = (isinstance(cur, dict) and part in cur) or (
+            isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        )
+        if found:
+            cur = cur[part]
+        elif not (n == len(loc) - 1 and isinstance(cur, dict) and isinstance(part, str)):
+            continue  # a union member tag such as "bool" or "function-after[…]"
+        out.append(part)
+    return tuple(out)
+
+
+def _pyd_message(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "missing required key"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _unrelated(model: list[tuple[Path_, str]], found: list[ConfigProblem], doc: Document) -> list:
+    """Model errors not already explained by a schema or cross-check problem at a related key."""
+    known = [tuple(p.key.replace("[", ".[").split(".")) for p in found]
+    out = []
+    for path, message in model:
+        mine = tuple(doc.problem(path, message).key.replace("[", ".[").split("."))
+        if any(k[: len(mine)] == mine or mine[: len(k)] == k for k in known):
+            continue
+        out.append(doc.problem(path, message))
+    return out
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {"secret": value.reference}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)

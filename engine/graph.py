@@ -1,0 +1,164 @@
+"""A generic, deterministic dependency graph (a DAG) on top of ``graphlib``.
+
+Owns: topological order, levels, reverse order, ancestors/descendants and the report of
+every cycle in a stable rotation. Nodes are any sortable, hashable values.
+Must not: know about resources, changes or providers.
+
+An edge ``(node, dependency)`` means *node depends on dependency*: the dependency comes first
+in :meth:`Graph.order`. Cycles are reported in the same direction (``a -> b`` = a depends on b).
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from engine.errors import CycleError
+
+MAX_CYCLES = 50  # a pathological graph has exponentially many cycles; the first ones are enough
+
+
+class Graph:
+    """An immutable DAG. Construction raises :class:`CycleError` listing every cycle."""
+
+    def __init__(self, nodes: Iterable[Hashable], edges: Iterable[tuple[Hashable, Hashable]] = ()) -> None:
+        self._deps: dict[Any, set[Any]] = {n: set() for n in nodes}
+        for node, dependency in edges:
+            self._deps.setdefault(node, set()).add(dependency)
+            self._deps.setdefault(dependency, set())
+        self._users: dict[Any, set[Any]] = {n: set() for n in self._deps}
+        for node, deps in self._deps.items():
+            for dep in deps:
+                self._users[dep].add(node)
+        cycles = self.cycles()
+        if cycles:
+            raise CycleError([[str(n) for n in c] for c in cycles])
+        self._levels = self._compute_levels()
+
+    @property
+    def nodes(self) -> list[Any]:
+        return sorted(self._deps)
+
+    def dependencies(self, node: Hashable) -> list[Any]:
+        """Direct dependencies of ``node`` (sorted)."""
+        return sorted(self._deps[node])
+
+    def dependents(self, node: Hashable) -> list[Any]:
+        """Nodes that depend directly on ``node`` (sorted)."""
+        return sorted(self._users[node])
+
+    def _compute_levels(self) -> list[list[Any]]:
+        sorter = graphlib.TopologicalSorter(self._deps)
+        sorter.prepare()
+        levels: list[list[Any]] = []
+        while sorter.is_active():
+            # Taking the whole ready set at once, sorted, makes the order independent of
+            # insertion order and hash seeds.
+            ready = sorted(sorter.get_ready())
+            levels.append(ready)
+            sorter.done(*ready)
+        return levels
+
+    def levels(self) -> list[list[Any]]:
+        """Groups of nodes whose dependencies are all in earlier groups (each sorted)."""
+        return [list(level) for level in self._levels]
+
+    def order(self) -> list[Any]:
+        """Every node after all of its dependencies; deterministic."""
+        return [n for level in self._levels for n in level]
+
+    def reverse_order(self) -> list[Any]:
+        """Every node before all of its dependencies (the order for deletes)."""
+        return [n for level in reversed(self._levels) for n in level]
+
+    def descendants(self, node: Hashable) -> set[Any]:
+        """Everything that depends on ``node``, directly or not (skipped when it fails)."""
+        return self._walk(node, self._users)
+
+    def ancestors(self, node: Hashable) -> set[Any]:
+        """Everything ``node`` depends on, directly or not."""
+        return self._walk(node, self._deps)
+
+    @staticmethod
+    def _walk(start: Hashable, adjacency: dict[Any, set[Any]]) -> set[Any]:
+        seen: set[Any] = set()
+        stack = list(adjacency[start])
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(adjacency[node])
+        return seen
+
+    def cycles(self) -> list[list[Any]]:
+        """Every elementary cycle, each rotated to start at its smallest node, sorted."""
+        found: list[list[Any]] = []
+        for component in _strongly_connected(self._deps):
+            found.extend(_cycles_in(component, self._deps))
+        return sorted(found)[:MAX_CYCLES]
+
+
+def _strongly_connected(deps: dict[Any, set[Any]]) -> list[set[Any]]:
+    """Tarjan's algorithm (iterative); only components that contain a cycle."""
+    index: dict[Any, int] = {}
+    low: dict[Any, int] = {}
+    on_stack: set[Any] = set()
+    stack: list[Any] = []
+    out: list[set[Any]] = []
+    counter = 0
+    for root in sorted(deps):
+        if root in index:
+            continue
+        work: list[tuple[Any, list[Any]]] = [(root, sorted(deps[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, todo = work[-1]
+            if todo:
+                nxt = todo.pop(0)
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, sorted(deps[nxt])))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component: set[Any] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in deps[node]:
+                    out.append(component)
+    return out
+
+
+def _cycles_in(component: set[Any], deps: dict[Any, set[Any]]) -> list[list[Any]]:
+    """Elementary cycles of one component: for each start node, paths back to it through
+    larger nodes only, so every cycle is found exactly once, starting at its smallest node."""
+    cycles: list[list[Any]] = []
+    for start in sorted(component):
+        path = [start]
+        stack = [iter(sorted(n for n in deps[start] if n in component and n >= start))]
+        while stack and len(cycles) < MAX_CYCLES:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+            elif nxt == start:
+                cycles.append(list(path))
+            elif nxt not in path:
+                path.append(nxt)
+                stack.append(iter(sorted(n for n in deps[nxt] if n in component and n >= start)))
+    return cycles

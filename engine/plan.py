@@ -1,0 +1,331 @@
+"""Planning: read every system, reconcile, ask each provider for its changes, order them.
+
+Owns: the parallel read, the owned set (with crash recovery from the state journal), the
+``--target`` filter, drift detection and the dependency order of the plan's changes.
+Must not: write anything (state, systems, files), render, or decide safety policy.
+
+Order rule: a create/update runs after the creates/updates it depends on; a delete runs
+before the delete (or change) of anything it depends on. Edges exist only between changes
+present in the plan (:func:`change_edges`, shared with apply).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from engine import reconcile as reconcile_module
+from engine.config import Config
+from engine.configload import config_digest
+from engine.errors import NetsotError, PlanError, ProviderDataError, ProviderError
+from engine.graph import Graph
+from engine.model import (
+    Action,
+    Address,
+    Change,
+    Desired,
+    Drift,
+    ManagedResource,
+    Observation,
+    Plan,
+    frozen_map,
+    to_jsonable,
+)
+from engine.observe import NullObserver, Observer
+from providers.base import PlanContext, Provider
+from state.model import State
+
+PRIORITY = ("nipap", "proxmox", "edgemax")
+_USERINFO = re.compile(r"(://)[^/@\s]+@")
+
+
+def system_rank(system: str) -> tuple[int, str]:
+    return (PRIORITY.index(system) if system in PRIORITY else len(PRIORITY), system)
+
+
+def safe_text(exc: BaseException) -> str:
+    """An unexpected exception as one line, with URL credentials removed."""
+    text = _USERINFO.sub(r"\1***@", " ".join(str(exc).split()) or "no details")
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+# ------------------------------------------------------------------------------ read
+
+
+def read_all(providers: Mapping[str, Provider], observer: Observer | None = None) -> dict[str, Observation]:
+    """Every provider's ``read()`` in parallel. The first failure (by priority) is raised after
+    all reads have finished; non-netsot exceptions become a ProviderError naming the system."""
+    observer = observer or NullObserver()
+    if not providers:
+        return {}
+
+    def one(name: str) -> Observation:
+        observer.read_started(name)
+        start = time.monotonic()
+        try:
+            observation = providers[name].read()
+        except NetsotError:
+            raise
+        except Exception as exc:
+            raise ProviderError(name, f"reading failed unexpectedly ({safe_text(exc)})") from exc
+        finally:
+            observer.read_finished(name, time.monotonic() - start)
+        if not isinstance(observation, Observation):
+            raise ProviderDataError(name, f"read() returned {type(observation).__name__}, not an Observation")
+        return observation
+
+    names = sorted(providers, key=system_rank)
+    with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="netsot-read") as pool:
+        futures = {name: pool.submit(one, name) for name in names}
+    errors = [(name, f.exception()) for name, f in futures.items() if f.exception() is not None]
+    for name, exc in errors[1:]:
+        observer.message(f"also failed: {exc}" if isinstance(exc, ProviderError) else f"{name}: also failed")
+    if errors:
+        raise errors[0][1]  # type: ignore[misc]
+    return {name: f.result() for name, f in futures.items()}
+
+
+# --------------------------------------------------------------------------- ownership
+
+
+def owned_from_state(state: State | None) -> dict[Address, ManagedResource]:
+    """What netsot owns: the state's resources, plus objects a crashed apply may have written
+    (journal entries still ``intended``/``sent``) with ``status="recovering"``."""
+    if state is None:
+        return {}
+    owned: dict[Address, ManagedResource] = {}
+    for res in state.resources.values():
+        address = Address.parse(res.address)
+        owned[address] = ManagedResource(
+            address=address,
+            provider_id=res.provider_id,
+            attributes=frozen_map(dict(res.attributes)),
+            dependencies=tuple(Address.parse(d) for d in res.dependencies),
+            origin=res.origin,
+            status=res.status,
+            orphaned_since=res.orphaned_since,
+        )
+    for entry in state.journal:
+        if entry.phase not in ("intended", "sent"):
+            continue
+        address = Address.parse(entry.address)
+        if address not in owned:
+            owned[address] = ManagedResource(address, None, frozen_map(dict(entry.data)), status="recovering")
+    return owned
+
+
+# ------------------------------------------------------------------------------ plan
+
+
+def make_plan(
+    config: Config,
+    providers: Mapping[str, Provider],
+    state: State | None,
+    *,
+    targets: Iterable[Address] = (),
+    observations: Mapping[str, Observation] | None = None,
+    options: Mapping[str, Any] | None = None,
+    observer: Observer | None = None,
+) -> Plan:
+    """Read (unless ``observations`` are given) → reconcile → provider plans → filter → order."""
+    targets = frozenset(targets)
+    if observations is None:
+        observations = read_all(providers, observer)
+    missing = sorted(set(providers) - set(observations))
+    if missing:
+        raise PlanError(f"no observation for {', '.join(missing)}; read every system before planning")
+    owned = owned_from_state(state)
+    desired = reconcile_module.reconcile(config, observations, owned)
+    ctx = PlanContext(owned=frozen_map(owned), targets=targets, options=frozen_map(dict(options or {})))
+    changes = _provider_changes(providers, desired, observations, ctx)
+    changes = [c for c in changes if c.address not in desired.blocked]
+    changes = _with_recorded_dependencies(changes, state)
+    if targets:
+        changes = filter_targets(changes, targets)
+    drift = find_drift(state, owned, observations, changes, desired)
+    if targets:
+        kept = {c.address for c in changes}
+        drift = [d for d in drift if d.address in kept or _matches(d.address, targets)]
+    reverting = {d.address for d in drift if d.resolution == "revert"}
+    changes = [replace(c, drift=True) if c.address in reverting else c for c in changes]
+    fingerprints: dict[str, str] = {}
+    warnings: list[str] = []
+    for name in sorted(observations, key=system_rank):
+        fingerprints.update(observations[name].fingerprints())
+        warnings += observations[name].warnings
+    return Plan(
+        changes=tuple(order_changes(changes)),
+        conflicts=desired.conflicts,
+        drift=tuple(drift),
+        warnings=tuple(warnings),
+        fingerprints=frozen_map(dict(sorted(fingerprints.items()))),
+        config_digest=config_digest(config),
+        lineage=state.lineage if state is not None else None,
+        serial=state.serial if state is not None else None,
+        bindings=desired.bindings,
+    )
+
+
+def _provider_changes(
+    providers: Mapping[str, Provider], desired: Desired, observations: Mapping[str, Observation],
+    ctx: PlanContext,
+) -> list[Change]:
+    out: list[Change] = []
+    seen: set[Address] = set()
+    for name in sorted(providers, key=system_rank):
+        try:
+            planned = list(providers[name].plan(desired, observations[name], ctx))
+        except NetsotError:
+            raise
+        except Exception as exc:
+            raise ProviderError(name, f"planning failed unexpectedly ({safe_text(exc)})") from exc
+        for change in planned:
+            if change.system != name:
+                raise PlanError(f"the {name} provider planned a change of another system: {change.address}")
+            if change.address in seen:
+                raise PlanError(f"two changes planned for {change.address}")
+            seen.add(change.address)
+            out.append(change)
+    return out
+
+
+def _with_recorded_dependencies(changes: list[Change], state: State | None) -> list[Change]:
+    """Deletes also wait on the dependencies recorded in state, so the plan is self-contained."""
+    if state is None:
+        return changes
+    out = []
+    for change in changes:
+        recorded = state.resources.get(str(change.address))
+        if change.action is Action.DELETE and recorded is not None and recorded.dependencies:
+            parsed = (Address.parse(d) for d in recorded.dependencies)
+            extra = tuple(d for d in parsed if d not in change.depends_on)
+            if extra:
+                change = replace(change, depends_on=change.depends_on + extra)
+        out.append(change)
+    return out
+
+
+def _matches(address: Address, targets: frozenset[Address]) -> bool:
+    """``nipap_address.lan`` targets ``nipap_address.lan`` and every ``nipap_address.lan.*``."""
+    text = str(address)
+    return any(text == str(t) or text.startswith(f"{t}.") for t in targets)
+
+
+def filter_targets(changes: list[Change], targets: frozenset[Address]) -> list[Change]:
+    """Keep targeted changes plus what they need (like Terraform ``-target``): a create/update
+    keeps the creates/updates it depends on; a delete keeps the deletes of what depends on it."""
+    by_address = {c.address: c for c in changes}
+    keep = {c.address for c in changes if _matches(c.address, targets)}
+    todo = list(keep)
+    while todo:
+        change = by_address[todo.pop()]
+        if change.action is Action.DELETE:
+            extra = [c.address for c in changes
+                     if c.action is Action.DELETE and change.address in c.depends_on]
+        else:
+            extra = [d for d in change.depends_on
+                     if d in by_address and by_address[d].action is not Action.DELETE]
+        for address in extra:
+            if address not in keep:
+                keep.add(address)
+                todo.append(address)
+    return [c for c in changes if c.address in keep]
+
+
+def change_edges(changes: Iterable[Change]) -> list[tuple[Address, Address]]:
+    """``(node, runs_after)`` edges between changes of one plan (see the module docstring)."""
+    by_address = {c.address: c for c in changes}
+    edges = []
+    for change in by_address.values():
+        for dep in change.depends_on:
+            other = by_address.get(dep)
+            if other is None or other is change:
+                continue
+            if change.action is Action.DELETE:
+                edges.append((dep, change.address))  # remove the dependent first
+            elif other.action is not Action.DELETE:
+                edges.append((change.address, dep))
+    return edges
+
+
+def order_changes(changes: Iterable[Change]) -> list[Change]:
+    changes = list(changes)
+    by_address = {c.address: c for c in changes}
+    graph = Graph(by_address, change_edges(changes))
+    return [by_address[a] for a in graph.order()]
+
+
+# ------------------------------------------------------------------------------ drift
+
+
+def find_drift(
+    state: State | None,
+    owned: Mapping[Address, ManagedResource],
+    observations: Mapping[str, Observation],
+    changes: Iterable[Change],
+    desired: Desired,
+) -> list[Drift]:
+    """Owned objects that differ from what netsot last wrote (or vanished), and what happens."""
+    planned = {c.address: c for c in changes}
+    out = []
+    for address in sorted(owned):
+        resource = owned[address]
+        observation = observations.get(address.system)
+        if observation is None:
+            continue  # that system was not read: nothing to compare with
+        seen = observation.resources.get(address)
+        change = planned.get(address)
+        if resource.status == "recovering":
+            if change is None:
+                out.append(_recovered(resource, seen))
+            continue
+        expected = dict(resource.attributes)
+        actual = dict(seen.attributes) if seen is not None else None
+        if actual is not None and not _differing(expected, actual):
+            continue
+        if address in desired.blocked:
+            reason = "changed outside netsot; it is part of a conflict, so it is left alone"
+            out.append(Drift(address, frozen_map(expected), _maybe(actual), "adopt", reason))
+            continue
+        out.append(_drift(address, expected, actual, change))
+    return out
+
+
+def _differing(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
+    """Keys both sides report whose values differ (tuples and lists compare equal)."""
+    return sorted(k for k in expected if k in actual and to_jsonable(expected[k]) != to_jsonable(actual[k]))
+
+
+def _maybe(data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return frozen_map(dict(data)) if data is not None else None
+
+
+def _drift(address: Address, expected: dict[str, Any], actual: dict[str, Any] | None,
+           change: Change | None) -> Drift:
+    if actual is None:
+        what = "deleted outside netsot"
+    else:
+        diffs = [f"{k} {expected[k]!r} → {actual[k]!r}" for k in _differing(expected, actual)]
+        what = "changed outside netsot: " + ", ".join(diffs)
+    if change is not None and change.action is not Action.DELETE:
+        return Drift(address, frozen_map(expected), _maybe(actual), "revert",
+                     f"{what}; the plan {change.action.value}s it back to the desired value")
+    if change is not None:
+        return Drift(address, frozen_map(expected), _maybe(actual), "revert",
+                     f"{what}; it is no longer wanted and the plan deletes it")
+    tail = ("it is no longer wanted, so it is forgotten" if actual is None
+            else "this matches what is wanted now, so it is adopted")
+    return Drift(address, frozen_map(expected), _maybe(actual), "adopt", f"{what}; {tail}")
+
+
+def _recovered(resource: ManagedResource, seen: Any) -> Drift:
+    """An object of an interrupted apply that needs no change: record (or forget) it."""
+    if seen is not None:
+        return Drift(resource.address, resource.attributes, frozen_map(dict(seen.attributes)), "adopt",
+                     "an interrupted apply wrote it; it matches what is wanted, so it is recorded in state")
+    return Drift(resource.address, resource.attributes, None, "adopt",
+                 "an interrupted apply did not write it and it is not wanted; nothing to do")
