@@ -43,7 +43,8 @@ def test_example_validates():
     assert config.network("iot").proxmox.vlan == 30
     assert config.providers.configured() == ("proxmox", "nipap", "edgemax")
     assert config.hosts[1].mac == "3c:2a:f4:01:02:03"
-    assert config.providers.nipap.password.reference == "${env:NIPAP_PASSWORD}"
+    assert config.providers.nipap.password.reference == "${file:secrets/nipap-password}"
+    assert check_secrets(config) == []
 
 
 def test_good_minimal_file(tmp_path):
