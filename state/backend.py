@@ -1,0 +1,313 @@
+"""Where the state lives: the ``StateBackend`` protocol, the file backend and an in-memory one.
+
+Owns: loading, saving with the serial/lineage rules (``next_state``), atomic file writes with a
+backup of the previous file, file modes, and the lock of each backend.
+Must not: interpret resources (the engine does) or overwrite a state it cannot read.
+
+Crash-test hook: when the environment has ``NETSOT_FAULT_AT=state-before-rename``, ``FileBackend``
+ends the process with ``os._exit(FAULT_EXIT_CODE)`` after the new state is written and fsynced to
+its temp file but before the rename — the tests use it to prove the old state survives a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from engine.errors import LineageMismatch, StateCorrupt, StateError, StateLocked
+from state import codec
+from state.lock import FILE_MODE, FileLock, LockInfo, fsync_dir
+from state.model import STATE_VERSION, State
+
+FAULT_ENV = "NETSOT_FAULT_AT"
+FAULT_BEFORE_RENAME = "state-before-rename"
+FAULT_EXIT_CODE = 86
+
+
+@runtime_checkable
+class StateBackend(Protocol):
+    """Persistence of one state (after Terraform's ``statemgr.Full``)."""
+
+    @property
+    def backup_path(self) -> Path | None: ...
+
+    def load(self) -> State:
+        """The stored state; a fresh one (new lineage, serial 0) when nothing is stored yet."""
+        ...
+
+    def save(self, state: State) -> State:
+        """Store ``state``; ``serial`` moves only on real change. Returns what is stored now."""
+        ...
+
+    def lock(self, operation: str) -> AbstractContextManager[LockInfo]:
+        """Hold the lock for ``operation``; raise ``StateLocked`` at once when somebody else holds it."""
+        ...
+
+    def lock_info(self) -> LockInfo | None: ...
+
+    def force_unlock(self, lock_id: str) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+def next_state(
+    stored: State | None, state: State, where: str, stored_version: int = STATE_VERSION
+) -> State | None:
+    """What to store for ``save(state)`` over ``stored``: None when nothing needs writing.
+
+    The lineage must match; the serial becomes one more than the highest one seen, so it never
+    goes backwards even when ``state`` was loaded before somebody else saved. A document stored in
+    an older version is rewritten in the latest one with its serial unchanged: same state, new format.
+    """
+    if stored is None:
+        return replace(state, serial=state.serial + 1, version=STATE_VERSION)
+    if stored.lineage != state.lineage:
+        raise LineageMismatch(
+            f"the state in {where} has lineage {stored.lineage}, but the state being saved has lineage "
+            f"{state.lineage}; refusing to overwrite a different state"
+        )
+    if same_content(stored, state):
+        if stored_version < STATE_VERSION:
+            return stored
+        return None
+    return replace(state, serial=max(stored.serial, state.serial) + 1, version=STATE_VERSION)
+
+
+def same_content(a: State, b: State) -> bool:
+    """``a.content() == b.content()`` (serial and version aside), fast for thousands of resources.
+
+    A state derived from the stored one shares its unchanged ``ResourceState`` objects, so an
+    identity check settles most resources without building their dictionaries.
+    """
+    if a.lineage != b.lineage or a.resources.keys() != b.resources.keys():
+        return False
+    if [j.to_dict() for j in a.journal] != [j.to_dict() for j in b.journal]:
+        return False
+    return all(
+        ra is rb or ra.to_dict() == rb.to_dict()
+        for ra, rb in ((a.resources[k], b.resources[k]) for k in a.resources)
+    )
+
+
+class FileBackend:
+    """A JSON state file, written atomically with ``<path>.backup`` and guarded by ``<path>.lock``."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self._backup = self.path.with_name(self.path.name + ".backup")
+        self._lock = FileLock(self.lock_path, str(self.path))
+        # (dev, inode, mtime_ns, size) of the file we last read or wrote → its State and the version
+        # it was written in: saving after every apply batch must not re-parse and re-validate
+        # thousands of resources.
+        self._cache: tuple[tuple[int, int, int, int], State, int] | None = None
+
+    @property
+    def backup_path(self) -> Path:
+        return self._backup
+
+    def describe(self) -> str:
+        return f"file {self.path}"
+
+    def load(self) -> State:
+        stored = self._stored()
+        return stored if stored is not None else State()
+
+    def save(self, state: State) -> State:
+        stored = self._stored()
+        stored_version = self._cache[2] if self._cache is not None else STATE_VERSION
+        new = next_state(stored, state, str(self.path), stored_version)
+        if new is None:
+            assert stored is not None
+            return stored
+        text = codec.dumps(new, previous=stored)
+        self._write(text)
+        self._remember(new)
+        return new
+
+    def lock(self, operation: str) -> AbstractContextManager[LockInfo]:
+        return self._lock.hold(operation)
+
+    def lock_info(self) -> LockInfo | None:
+        return self._lock.holder()
+
+    def force_unlock(self, lock_id: str) -> None:
+        self._lock.force_unlock(lock_id)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _stored(self) -> State | None:
+        key = self._stat_key()
+        if key is None:
+            return None
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        state, version = self._read(self.path)
+        self._cache = (key, state, version)
+        return state
+
+    def _stat_key(self) -> tuple[int, int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise StateError(f"cannot read the state file {self.path}: {err.strerror}") from None
+        return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _read(self, path: Path) -> tuple[State, int]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            err = StateCorrupt(f"the state in {path} is corrupt: it is not UTF-8 text")
+            raise self._corrupt(err) from None
+        except OSError as err:
+            raise StateError(f"cannot read the state file {path}: {err.strerror}") from None
+        try:
+            return codec.loads_versioned(text, str(path))
+        except StateCorrupt as err:
+            raise self._corrupt(err) from None
+
+    def _corrupt(self, err: StateCorrupt) -> StateCorrupt:
+        """Add the recovery advice: the backup, when it is there and readable."""
+        try:
+            codec.loads(self._backup.read_text(encoding="utf-8"), str(self._backup))
+        except FileNotFoundError:
+            return StateCorrupt(f"{err}; there is no backup ({self._backup} does not exist)")
+        except (OSError, UnicodeDecodeError, StateError):
+            return StateCorrupt(f"{err}; the backup {self._backup} is not readable either")
+        return StateCorrupt(
+            f"{err}; the previous state is in {self._backup} — inspect it and copy it over "
+            f"{self.path} to recover",
+            backup=str(self._backup),
+        )
+
+    def _remember(self, state: State) -> None:
+        key = self._stat_key()
+        self._cache = (key, state, STATE_VERSION) if key is not None else None
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _write(self, text: str) -> None:
+        """temp file in the same directory → fsync → keep the old file as backup → rename → fsync dir."""
+        directory = self.path.parent
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        except OSError as err:
+            raise StateError(f"cannot write the state in {directory}: {err.strerror}") from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                os.fchmod(f.fileno(), FILE_MODE)
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            if os.environ.get(FAULT_ENV) == FAULT_BEFORE_RENAME:
+                os._exit(FAULT_EXIT_CODE)  # crash-test hook, see the module docstring
+            if self.path.exists():
+                self._keep_backup()
+            os.replace(tmp, self.path)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise StateError(f"cannot write the state file {self.path}: {err.strerror}") from None
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(directory)
+
+    def _keep_backup(self) -> None:
+        # A hard link keeps the old inode as the backup without copying megabytes; the temp name
+        # plus rename keeps the previous backup intact until the new one is complete.
+        tmp = self._backup.with_name(f".{self._backup.name}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        try:
+            os.link(self.path, tmp)
+        except OSError:  # no hard links on this filesystem: copy instead
+            data = self.path.read_bytes()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, self._backup)
+
+
+class MemoryBackend:
+    """The same contract in memory, for tests; the document is kept as text so the codec runs too."""
+
+    def __init__(self, text: str | None = None, name: str = "memory") -> None:
+        self._text = text
+        self._parsed: tuple[State, int] | None = None  # the State of _text and its version, once read
+        self._name = name
+        self._guard = threading.Lock()
+        self._holder: LockInfo | None = None
+
+    @property
+    def backup_path(self) -> None:
+        return None
+
+    @property
+    def text(self) -> str | None:
+        """The stored document, exactly as a file would hold it."""
+        return self._text
+
+    def describe(self) -> str:
+        return f"memory {self._name}"
+
+    def load(self) -> State:
+        stored = self._stored()
+        return stored if stored is not None else State()
+
+    def save(self, state: State) -> State:
+        with self._guard:
+            stored = self._stored()
+            version = self._parsed[1] if self._parsed is not None else STATE_VERSION
+            new = next_state(stored, state, self.describe(), version)
+            if new is None:
+                assert stored is not None
+                return stored
+            self._text = codec.dumps(new, previous=stored)
+            self._parsed = (new, STATE_VERSION)
+            return new
+
+    @contextlib.contextmanager
+    def lock(self, operation: str) -> Iterator[LockInfo]:
+        info = LockInfo.new(operation, self.describe())
+        with self._guard:
+            if self._holder is not None:
+                raise StateLocked(self._holder, f"the state {self.describe()} is locked: {self._holder}")
+            self._holder = info
+        try:
+            yield info
+        finally:
+            with self._guard:
+                if self._holder is not None and self._holder.id == info.id:
+                    self._holder = None
+
+    def lock_info(self) -> LockInfo | None:
+        return self._holder
+
+    def force_unlock(self, lock_id: str) -> None:
+        with self._guard:
+            if self._holder is None:
+                raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
+            if self._holder.id != lock_id:
+                raise StateError(
+                    f"lock id {lock_id} does not match the current {self._holder}; nothing was unlocked"
+                )
+            self._holder = None
+
+    def _stored(self) -> State | None:
+        if self._text is not None and self._parsed is None:
+            self._parsed = codec.loads_versioned(self._text, self.describe())
+        return None if self._parsed is None else self._parsed[0]

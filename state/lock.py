@@ -1,0 +1,246 @@
+"""The state lock: who holds it (``LockInfo``) and the file lock next to a state file.
+
+Owns: ``LockInfo``, ``FileLock`` (``<state>.lock``) and ``force_unlock`` by lock id.
+Must not: wait for a lock (it fails fast, naming the holder) or break a lock on its own — a lock
+left by a crashed run stays until an operator runs ``netsot force-unlock ID``.
+
+How the file lock works: the holder writes its ``LockInfo`` as JSON into a private temp file,
+takes ``flock`` on it, and hard-links it to ``<state>.lock`` (atomic; fails if the name exists).
+So the lock file is never seen half-written, and its ``flock`` tells whether the holder still lives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import json
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.errors import StateError, StateLocked
+
+FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """The holder of a state lock (after Terraform's ``statemgr.LockInfo``)."""
+
+    id: str
+    pid: int
+    host: str
+    user: str
+    operation: str
+    created: str  # ISO-8601 UTC, e.g. 2026-11-28T12:00:00Z
+    path: str  # what is locked: a state file path or a backend description
+
+    @classmethod
+    def new(cls, operation: str, path: str) -> LockInfo:
+        return cls(
+            id=str(uuid.uuid4()),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            user=_user(),
+            operation=operation,
+            created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            path=path,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LockInfo:
+        if not isinstance(data, dict):
+            raise ValueError("lock info is not a JSON object")
+        try:
+            return cls(
+                id=str(data["id"]),
+                pid=int(data["pid"]),
+                host=str(data["host"]),
+                user=str(data["user"]),
+                operation=str(data["operation"]),
+                created=str(data["created"]),
+                path=str(data.get("path", "")),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"lock info is incomplete ({err})") from None
+
+    def on_this_host(self) -> bool:
+        return self.host == socket.gethostname()
+
+    def __str__(self) -> str:
+        return (
+            f"lock {self.id} held by {self.user}@{self.host} (pid {self.pid}) "
+            f"for {self.operation!r} since {self.created}"
+        )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def dead_holder_hint(holder: LockInfo) -> str:
+    return (
+        f"holder pid {holder.pid} is no longer running; if no other netsot run is active, "
+        f"use `netsot force-unlock {holder.id}`"
+    )
+
+
+class FileLock:
+    """An exclusive, non-blocking lock file (``<state>.lock``) that records its holder."""
+
+    def __init__(self, lock_path: Path, what: str) -> None:
+        self.lock_path = Path(lock_path)
+        self.what = what  # the state file this lock guards (LockInfo.path)
+
+    @contextlib.contextmanager
+    def hold(self, operation: str) -> Iterator[LockInfo]:
+        """Take the lock for ``operation`` or raise ``StateLocked`` at once; release it on exit."""
+        info, fd = self._acquire(operation)
+        try:
+            yield info
+        finally:
+            self._release(fd)
+
+    def holder(self) -> LockInfo | None:
+        """The current holder, or None when the state is not locked."""
+        try:
+            text = self.lock_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise StateError(f"cannot read the state lock {self.lock_path}: {err.strerror}") from None
+        try:
+            return LockInfo.from_dict(json.loads(text))
+        except ValueError as err:  # JSONDecodeError is a ValueError
+            raise StateLocked(
+                None,
+                f"the state lock {self.lock_path} exists but cannot be read ({err}); if no netsot run "
+                f"is active, delete that file by hand",
+            ) from None
+
+    def force_unlock(self, lock_id: str) -> None:
+        """Remove the lock, but only if ``lock_id`` is the current holder's id."""
+        holder = self.holder()
+        if holder is None:
+            raise StateError(f"the state {self.what} is not locked; nothing to unlock")
+        if holder.id != lock_id:
+            raise StateError(
+                f"lock id {lock_id} does not match the current {holder}; nothing was unlocked"
+            )
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.lock_path)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _acquire(self, operation: str) -> tuple[LockInfo, int]:
+        info = LockInfo.new(operation, self.what)
+        directory = self.lock_path.parent
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.lock_path.name}.", suffix=".tmp", dir=directory)
+        except OSError as err:
+            raise StateError(f"cannot create the state lock in {directory}: {err.strerror}") from None
+        try:
+            os.fchmod(fd, FILE_MODE)
+            os.write(fd, (json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n").encode())
+            os.fsync(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh inode: always granted
+            try:
+                os.link(tmp, self.lock_path)  # atomic: fails when somebody holds the lock
+            except FileExistsError:
+                os.close(fd)
+                fd = -1
+                raise self._locked_error() from None
+            except OSError as err:
+                raise StateError(f"cannot create the state lock {self.lock_path}: {err.strerror}") from None
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        fsync_dir(directory)
+        return info, fd
+
+    def _release(self, fd: int) -> None:
+        try:
+            # Unlink only our own lock: after a force-unlock the name may belong to another run.
+            mine = os.fstat(fd)
+            try:
+                current = os.stat(self.lock_path)
+            except FileNotFoundError:
+                return
+            if (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino):
+                os.unlink(self.lock_path)
+        finally:
+            os.close(fd)
+
+    def _locked_error(self) -> StateLocked:
+        try:
+            holder = self.holder()
+        except StateLocked as err:
+            return err
+        if holder is None:  # released between our link() and our read: report, never retry forever
+            return StateLocked(None, f"the state {self.what} was locked by another run; try again")
+        message = f"the state {self.what} is locked: {holder}"
+        reason = self._stale_reason(holder)
+        if reason:
+            message += f"; {reason}"
+        return StateLocked(holder, message)
+
+    def _stale_reason(self, holder: LockInfo) -> str | None:
+        """Why the recorded holder cannot be holding the lock any more, if we can tell."""
+        if not holder.on_this_host():
+            return None  # another machine's pids and locks are not ours to judge
+        if not pid_alive(holder.pid):
+            return dead_holder_hint(holder)
+        # A live holder keeps flock on the lock file; if we can take it, that pid is another process.
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:  # EWOULDBLOCK: the holder is alive
+            return None
+        finally:
+            os.close(fd)
+        return (
+            f"pid {holder.pid} no longer holds it (the run that took it ended without releasing it); "
+            f"if no other netsot run is active, use `netsot force-unlock {holder.id}`"
+        )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or link in ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,258 @@
+"""The PostgreSQL state backend, for teams: one row per state key, a session advisory lock.
+
+Owns: the ``netsot_state`` and ``netsot_lock`` tables, transactional saves (same serial/lineage
+rules as the file backend), the advisory lock held on a dedicated connection, and force-unlock.
+Must not: put the DSN's password in any message, or keep a lock after its holder's session ends
+(the advisory lock dies with the connection, so a crashed run releases it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import Jsonb
+
+from engine.errors import StateError, StateLocked
+from state import codec
+from state.backend import next_state
+from state.lock import LockInfo
+from state.model import STATE_VERSION, State
+
+CONNECT_TIMEOUT = 10  # seconds
+_UNLOCK_WAIT = 5.0  # seconds to wait for a terminated holder's lock to disappear
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS netsot_state (
+    key        text PRIMARY KEY,
+    lineage    text NOT NULL,
+    serial     bigint NOT NULL,
+    body       jsonb NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS netsot_lock (
+    key  text PRIMARY KEY,
+    info jsonb NOT NULL
+);
+"""
+
+# The session lock guards runs; the save lock (transaction-scoped) only serialises writers of
+# one key, so a run holding the session lock on one connection can still save on another.
+_LOCK_KEY = "hashtextextended('netsot:' || %s, 0)"
+_SAVE_KEY = "hashtextextended('netsot-save:' || %s, 0)"
+_HOLDER_PIDS = f"""
+SELECT l.pid FROM pg_locks l
+ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND ((l.classid::bigint << 32) | l.objid::bigint) = {_LOCK_KEY}
+"""
+
+
+class PostgresBackend:
+    """State stored in PostgreSQL under ``key`` (several states can share one database)."""
+
+    def __init__(self, dsn: str, key: str = "default") -> None:
+        try:
+            params = conninfo_to_dict(dsn)
+        except psycopg.Error:
+            # The parser's message quotes the DSN, password included: never pass it on.
+            raise StateError("the PostgreSQL DSN for the state backend cannot be parsed") from None
+        self._dsn = dsn
+        self._password = str(params.get("password") or "")
+        self._where = _describe_target(params)
+        self.key = key
+        self._ready = False
+        # (lineage, serial) of the row we last read or wrote → its State and stored version.
+        self._cache: tuple[str, int, State, int] | None = None
+
+    @property
+    def backup_path(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return f"postgresql {self._where} (key {self.key!r})"
+
+    def load(self) -> State:
+        with self._connection() as conn:
+            row = self._query(
+                conn, "SELECT lineage, serial, body FROM netsot_state WHERE key = %s", (self.key,)
+            ).fetchone()
+        if row is None:
+            return State()
+        state, version = codec.decode_versioned(row[2], self.describe())
+        self._cache = (row[0], row[1], state, version)
+        return state
+
+    def save(self, state: State) -> State:
+        with self._connection() as conn, self._errors("save the state"), conn.transaction():
+            conn.execute(f"SELECT pg_advisory_xact_lock({_SAVE_KEY})", (self.key,))
+            row = conn.execute(
+                "SELECT lineage, serial FROM netsot_state WHERE key = %s FOR UPDATE", (self.key,)
+            ).fetchone()
+            stored, version = None, STATE_VERSION
+            if row is not None:
+                stored, version = self._stored(conn, row[0], row[1])
+            new = next_state(stored, state, self.describe(), version)
+            if new is None:
+                assert stored is not None
+                return stored
+            body = codec.encode(new, previous=stored)
+            conn.execute(
+                """INSERT INTO netsot_state (key, lineage, serial, body, updated_at)
+                   VALUES (%s, %s, %s, %s, now())
+                   ON CONFLICT (key) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial,
+                       body = EXCLUDED.body, updated_at = EXCLUDED.updated_at""",
+                (self.key, new.lineage, new.serial, Jsonb(body)),
+            )
+        self._cache = (new.lineage, new.serial, new, STATE_VERSION)
+        return new
+
+    def _stored(self, conn: psycopg.Connection[Any], lineage: str, serial: int) -> tuple[State, int]:
+        # Every change moves the serial, so (lineage, serial) names one content: when they match
+        # what we last read or wrote, skip fetching and re-validating thousands of resources.
+        if self._cache is not None and self._cache[:2] == (lineage, serial):
+            return self._cache[2], self._cache[3]
+        row = conn.execute("SELECT body FROM netsot_state WHERE key = %s", (self.key,)).fetchone()
+        return codec.decode_versioned(row[0], self.describe())
+
+    @contextlib.contextmanager
+    def lock(self, operation: str) -> Iterator[LockInfo]:
+        """Hold the session advisory lock on a dedicated connection for the whole block."""
+        conn = self._connect()
+        try:
+            self._ensure_tables(conn)
+            got = self._query(conn, f"SELECT pg_try_advisory_lock({_LOCK_KEY})", (self.key,)).fetchone()
+            if not got or not got[0]:
+                raise self._locked_error(conn)
+            info = LockInfo.new(operation, self.describe())
+            self._query(
+                conn,
+                """INSERT INTO netsot_lock (key, info) VALUES (%s, %s)
+                   ON CONFLICT (key) DO UPDATE SET info = EXCLUDED.info""",
+                (self.key, Jsonb(info.to_dict())),
+            )
+            try:
+                yield info
+            finally:
+                # The connection may be gone (force-unlock terminated it): closing it frees the lock.
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(
+                        "DELETE FROM netsot_lock WHERE key = %s AND info->>'id' = %s", (self.key, info.id)
+                    )
+                    conn.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", (self.key,))
+        finally:
+            conn.close()
+
+    def lock_info(self) -> LockInfo | None:
+        with self._connection() as conn:
+            return self._holder(conn)
+
+    def force_unlock(self, lock_id: str) -> None:
+        """Terminate the session holding the lock, but only if ``lock_id`` is its id."""
+        with self._connection() as conn:
+            holder = self._holder(conn)
+            if holder is None:
+                raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
+            if holder.id != lock_id:
+                raise StateError(
+                    f"lock id {lock_id} does not match the current {holder}; nothing was unlocked"
+                )
+            pids = [r[0] for r in self._query(conn, _HOLDER_PIDS, (self.key,)).fetchall()]
+            for pid in pids:
+                self._query(conn, "SELECT pg_terminate_backend(%s)", (pid,))
+            deadline = time.monotonic() + _UNLOCK_WAIT
+            while self._query(conn, _HOLDER_PIDS, (self.key,)).fetchone() is not None:
+                if time.monotonic() > deadline:
+                    raise StateError(
+                        f"terminated the session holding {holder.id}, but the lock on {self.describe()} "
+                        f"was still held after {_UNLOCK_WAIT:.0f} s"
+                    )
+                time.sleep(0.05)
+            self._query(
+                conn, "DELETE FROM netsot_lock WHERE key = %s AND info->>'id' = %s", (self.key, lock_id)
+            )
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _holder(self, conn: psycopg.Connection[Any]) -> LockInfo | None:
+        """The recorded holder, if the advisory lock is really held (a crashed run leaves a stale row)."""
+        if self._query(conn, _HOLDER_PIDS, (self.key,)).fetchone() is None:
+            return None
+        row = self._query(conn, "SELECT info FROM netsot_lock WHERE key = %s", (self.key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return LockInfo.from_dict(row[0])
+        except ValueError:
+            return None
+
+    def _locked_error(self, conn: psycopg.Connection[Any]) -> StateLocked:
+        # The holder writes its row right after taking the lock: give it a moment, boundedly.
+        deadline = time.monotonic() + 1.0
+        while True:
+            holder = self._holder(conn)
+            if holder is not None:
+                return StateLocked(holder, f"the state {self.describe()} is locked: {holder}")
+            if time.monotonic() > deadline:
+                return StateLocked(
+                    None, f"the state {self.describe()} is locked by another session that did not say who"
+                )
+            time.sleep(0.05)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = self._connect()
+        try:
+            self._ensure_tables(conn)
+            yield conn
+        finally:
+            conn.close()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.Error as err:
+            raise self._failure("connect to the server", err) from None
+
+    def _ensure_tables(self, conn: psycopg.Connection[Any]) -> None:
+        if self._ready:
+            return
+        with self._errors("create the state tables"), conn.transaction():
+            # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog: serialise it.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('netsot:ddl', 0))")
+            conn.execute(_DDL)
+        self._ready = True
+
+    def _query(self, conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]) -> psycopg.Cursor[Any]:
+        try:
+            return conn.execute(sql, params)
+        except psycopg.Error as err:
+            raise self._failure("query the state tables", err) from None
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """psycopg errors → ``StateError`` with one sentence and no password."""
+        try:
+            yield
+        except psycopg.Error as err:
+            raise self._failure(doing, err) from None
+
+    def _failure(self, doing: str, err: psycopg.Error) -> StateError:
+        lines = [" ".join(line.split()) for line in str(err).splitlines()]
+        detail = "; ".join(line for line in lines if line) or type(err).__name__
+        if self._password:  # libpq does not echo it today; make sure it never will through us
+            detail = detail.replace(self._password, "***")
+        return StateError(f"the state backend {self.describe()} failed: cannot {doing}: {detail}")
+
+
+def _describe_target(params: dict[str, Any]) -> str:
+    host = params.get("host") or params.get("hostaddr") or "localhost"
+    port = params.get("port") or "5432"
+    user = params.get("user")
+    db = params.get("dbname") or user or ""
+    who = f"{user}@" if user else ""
+    return f"{who}{host}:{port}/{db}"

@@ -1,0 +1,153 @@
+"""The file lock: across processes, fails fast naming the holder; dead holders; force-unlock."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine.errors import StateError, StateLocked
+from state.backend import FileBackend
+from state.lock import LockInfo, pid_alive
+from tests.state.conftest import Holder
+
+
+def test_lock_info_reads_like_a_sentence() -> None:
+    info = LockInfo("3f2a", 1234, "host", "root", "apply", "2026-11-28T12:00:00Z", "/s.json")
+    assert str(info) == "lock 3f2a held by root@host (pid 1234) for 'apply' since 2026-11-28T12:00:00Z"
+    assert LockInfo.from_dict(info.to_dict()) == info
+    with pytest.raises(ValueError, match="incomplete"):
+        LockInfo.from_dict({"id": "x"})
+
+
+def test_lock_file_holds_the_holder_and_goes_away(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path / "s.json")
+    assert backend.lock_info() is None
+    with backend.lock("apply") as info:
+        on_disk = json.loads(backend.lock_path.read_text())
+        assert on_disk["id"] == info.id and on_disk["pid"] == os.getpid()
+        assert on_disk["host"] == socket.gethostname() and on_disk["operation"] == "apply"
+        assert on_disk["path"] == str(tmp_path / "s.json")
+        assert backend.lock_info() == info
+    assert not backend.lock_path.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []  # no temp files left either
+
+
+def test_released_on_exception(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path / "s.json")
+    with pytest.raises(RuntimeError), backend.lock("apply"):
+        raise RuntimeError("boom")
+    assert backend.lock_info() is None
+    with backend.lock("apply"):
+        pass
+
+
+@pytest.mark.slow
+def test_lock_contention_across_two_processes(tmp_path: Path, lock_holder: Callable[..., Holder]) -> None:
+    path = tmp_path / "s.json"
+    holder = lock_holder("file", str(path), "apply")
+    backend = FileBackend(path)
+    start = time.monotonic()
+    with pytest.raises(StateLocked) as info, backend.lock("plan"):
+        pass
+    assert time.monotonic() - start < 1.0  # fails fast, never waits
+    assert info.value.holder == holder.info
+    message = str(info.value)
+    assert f"pid {holder.pid}" in message and socket.gethostname() in message and "'apply'" in message
+    assert holder.info.id in message
+    assert "no longer running" not in message
+    holder.release()
+    with backend.lock("plan") as mine:
+        assert mine.pid == os.getpid()
+
+
+@pytest.mark.slow
+def test_dead_holder_is_reported_not_stolen(tmp_path: Path, lock_holder: Callable[..., Holder]) -> None:
+    path = tmp_path / "s.json"
+    holder = lock_holder("file", str(path), "apply")
+    holder.kill()
+    assert not pid_alive(holder.pid)
+    backend = FileBackend(path)
+    with pytest.raises(StateLocked) as info, backend.lock("apply"):
+        pass
+    assert (
+        f"holder pid {holder.pid} is no longer running; if no other netsot run is active, "
+        f"use `netsot force-unlock {holder.info.id}`"
+    ) in str(info.value)
+    assert backend.lock_info() == holder.info  # still there: only an operator breaks it
+    backend.force_unlock(holder.info.id)
+    with backend.lock("apply"):
+        pass
+
+
+def test_dead_holder_detected_by_pid_alone(tmp_path: Path) -> None:
+    # A lock file written by a process that is gone (pid far beyond pid_max on Linux).
+    backend = FileBackend(tmp_path / "s.json")
+    gone = LockInfo("abc", 2**30, socket.gethostname(), "root", "apply", "2026-11-28T12:00:00Z", "s")
+    backend.lock_path.write_text(json.dumps(gone.to_dict()))
+    with pytest.raises(StateLocked, match=f"holder pid {2**30} is no longer running"):
+        backend.lock("plan").__enter__()
+
+
+def test_holder_on_another_host_is_not_called_dead(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path / "s.json")
+    other = LockInfo("abc", 2**30, "elsewhere.example", "ops", "apply", "2026-11-28T12:00:00Z", "s")
+    backend.lock_path.write_text(json.dumps(other.to_dict()))
+    with pytest.raises(StateLocked) as info:
+        backend.lock("plan").__enter__()
+    assert "no longer running" not in str(info.value)
+    assert "ops@elsewhere.example" in str(info.value)
+
+
+def test_unreadable_lock_file_is_a_clear_error(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path / "s.json")
+    backend.lock_path.write_text("{")
+    with pytest.raises(StateLocked, match=r"exists but cannot be read.*delete that file by hand"):
+        backend.lock("plan").__enter__()
+
+
+def test_force_unlock_needs_the_right_id(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path / "s.json")
+    with pytest.raises(StateError, match="not locked"):
+        backend.force_unlock("nope")
+    with backend.lock("apply") as info:
+        with pytest.raises(StateError, match=f"lock id wrong does not match the current lock {info.id}"):
+            backend.force_unlock("wrong")
+        assert backend.lock_info() == info
+        backend.force_unlock(info.id)
+        assert backend.lock_info() is None
+        with backend.lock("plan") as other:  # somebody else takes it meanwhile…
+            pass
+        with backend.lock("plan") as other:
+            pass  # …and exits cleanly
+    assert backend.lock_info() is None
+    assert other.id != info.id
+
+
+def test_release_after_force_unlock_leaves_the_new_holder_alone(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path / "s.json")
+    first = backend.lock("apply")
+    info = first.__enter__()
+    backend.force_unlock(info.id)
+    second = backend.lock("apply")
+    new = second.__enter__()
+    first.__exit__(None, None, None)  # the old holder finishes: must not remove the new lock
+    assert backend.lock_info() == new
+    second.__exit__(None, None, None)
+    assert backend.lock_info() is None
+
+
+def test_live_pid_without_the_flock_is_a_stale_lock(tmp_path: Path) -> None:
+    # The pid exists (it is ours: pid reuse looks like this), but nobody holds the lock file.
+    backend = FileBackend(tmp_path / "s.json")
+    stale = LockInfo("abc", os.getpid(), socket.gethostname(), "root", "apply", "2026-11-28T12:00:00Z", "s")
+    backend.lock_path.write_text(json.dumps(stale.to_dict()))
+    with pytest.raises(StateLocked) as info:
+        backend.lock("plan").__enter__()
+    assert f"pid {os.getpid()} no longer holds it" in str(info.value)
+    assert "`netsot force-unlock abc`" in str(info.value)
