@@ -77,11 +77,13 @@ def apply_policy(
             hold(change, "delete_policy", "policy.delete is 'never': deletes are reported, not applied")
             continue
         record = owned.get(change.address)
-        if record is None or record.status == "recovering":
+        if record is not None and record.status == "recovering":
             continue  # not a lost source: cleaning up an interrupted apply
-        since = _parse_time(record.orphaned_since) if record.status == "orphaned" else None
+        # an object owned only through its marker (not in state) starts its grace period now
+        since = _parse_time(record.orphaned_since) if record and record.status == "orphaned" else None
         if since is None:
-            marks.append(change.address)
+            if record is not None:
+                marks.append(change.address)
             since = now
         if service and policy.delete != "auto":
             hold(change, "delete_policy", "lost its source; the service never deletes (policy.delete: plan)")

@@ -1,0 +1,140 @@
+"""The service loop over the in-test provider: one cycle, policy gates, metrics, HTTP, lock, timing."""
+
+from __future__ import annotations
+
+import json
+import random
+import urllib.error
+import urllib.request
+
+import pytest
+
+from engine.configload import load_config
+from engine.service import JsonFormatter, Service, ServiceOptions
+from providers.base import register, unregister
+from state.backend import FileBackend
+
+from ._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
+
+
+@pytest.fixture()
+def setup(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETSOT_TEST_NIPAP_PASSWORD", PASSWORD)
+    path = tmp_path / "netsot.yaml"
+    path.write_text(CONFIG)
+    system = FakeSystem()
+    register("nipap", fake_provider(system))
+    try:
+        yield load_config(path), system, FileBackend(tmp_path / "netsot.state.json")
+    finally:
+        unregister("nipap")
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_run_once_applies_creates_and_records_metrics(setup):
+    config, system, backend = setup
+    service = Service(config, ServiceOptions(once=True))
+    assert service.run_once() is True
+    assert sorted(system.objects) == ["nipap_address.lan.nas", "nipap_address.lan.printer"]
+    assert sorted(backend.load().resources) == ["nipap_address.lan.nas", "nipap_address.lan.printer"]
+    text = service.metrics.render()
+    assert 'netsot_changes_applied_total{system="nipap",action="create"} 2' in text
+    assert 'netsot_runs_total{result="ok"} 1' in text
+    assert "netsot_last_success_timestamp_seconds" in text
+    # level-triggered: the next cycle finds nothing to do
+    assert service.run_once() is True
+    assert system.writes == ["create nipap_address.lan.nas", "create nipap_address.lan.printer"]
+
+
+def test_service_marks_orphans_and_never_deletes_with_policy_plan(setup):
+    config, system, _backend = setup
+    service = Service(config, ServiceOptions(once=True))
+    service.run_once()
+    system.objects["nipap_address.lan.gone"] = {"ip": "192.168.1.50", "hostname": "gone", "mac": None}
+    system.marked.add("nipap_address.lan.gone")
+    # the object is owned (marker) and has no source: the service holds the delete
+    service.run_once()
+    assert "nipap_address.lan.gone" in system.objects
+    assert service.metrics.held == {"delete_policy": 1}
+    doc = service.metrics.plan_document
+    assert [h["gate"] for h in doc["held"]] == ["delete_policy"]
+
+
+def test_http_endpoints(setup):
+    config, _system, _backend = setup
+    service = Service(config, ServiceOptions(once=True, interval=60))
+    host, port = service.start_http("127.0.0.1:0")
+    try:
+        base = f"http://{host}:{port}"
+        code, body = get(base + "/healthz")
+        assert code == 503 and json.loads(body)["status"] == "starting"
+        code, _ = get(base + "/plan")
+        assert code == 503
+        service.run_once()
+        code, body = get(base + "/healthz")
+        assert code == 200 and json.loads(body)["status"] == "ok"
+        code, body = get(base + "/metrics")
+        assert code == 200 and "# TYPE netsot_runs_total counter" in body
+        code, body = get(base + "/plan")
+        assert code == 200 and json.loads(body)["format_version"] == "1"
+        assert get(base + "/nope")[0] == 404
+    finally:
+        service.stop_http()
+
+
+def test_locked_state_fails_fast_and_is_reported(setup):
+    config, system, backend = setup
+    service = Service(config, ServiceOptions(once=True))
+    with backend.lock("apply"):
+        assert service.run_once() is False
+    assert system.writes == []
+    assert "locked" in (service.metrics.last_error or "")
+    assert service.metrics.errors == {"lock": 1}
+
+
+def test_provider_failure_backs_off_exponentially_and_recovers(setup):
+    config, system, _backend = setup
+    service = Service(config, ServiceOptions(once=True, interval=10, jitter=0.0, backoff_max=35))
+    system.fail_read = OSError("boom")
+    for expected in (10, 20, 35):
+        assert service.run_once() is False
+        assert service.next_delay(random.Random(1)) == pytest.approx(expected)
+    assert service.metrics.errors == {"nipap": 3}
+    system.fail_read = None
+    assert service.run_once() is True
+    assert service.next_delay(random.Random(1)) == pytest.approx(10)
+
+
+def test_jitter_stays_within_bounds():
+    service = Service.__new__(Service)
+    service.options = ServiceOptions(interval=100, jitter=0.1)
+    service.failures = {}
+    rng = random.Random(7)
+    delays = [service.next_delay(rng) for _ in range(200)]
+    assert min(delays) >= 90 and max(delays) <= 110
+    assert len({round(d, 3) for d in delays}) > 100
+
+
+def test_serve_once_exit_codes(setup):
+    config, system, _backend = setup
+    assert Service(config, ServiceOptions(once=True)).serve() == 0
+    system.fail_read = OSError("down")
+    assert Service(config, ServiceOptions(once=True)).serve() == 1
+
+
+def test_json_log_lines(setup):
+    import logging
+
+    record = logging.LogRecord("netsot.service", logging.INFO, __file__, 1, "run finished", (), None)
+    record.fields = {"applied": 2}
+    line = JsonFormatter().format(record)
+    data = json.loads(line)
+    assert data["msg"] == "run finished" and data["applied"] == 2 and data["level"] == "info"
+    assert PASSWORD not in line
