@@ -1,0 +1,65 @@
+"""Per-attribute precedence: the first source in an order that has a value wins.
+
+Owns: the ``Candidate`` / ``Resolved`` value types, the rule text shown in provenance
+and ``resolve()``. Pure data and functions, independent of facts, networks and systems.
+Must not: decide conflicts or do I/O — callers look at ``losers`` if they care.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.model import Provenance
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One source's opinion about one attribute. ``value is None`` means "no opinion"."""
+
+    source: str
+    value: Any
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The outcome of one precedence decision.
+
+    ``provenance`` is None when no ranked source offered a value (``value`` is then None).
+    ``losers`` are the candidates that offered a different value, best-ranked first.
+    """
+
+    value: Any
+    provenance: Provenance | None
+    losers: tuple[Candidate, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        return self.provenance is not None
+
+
+def rule(attribute: str, order: Sequence[str]) -> str:
+    """The rule text carried in provenance, e.g. ``ip: config > nipap > proxmox > edgemax``."""
+    return f"{attribute}: {' > '.join(order)}"
+
+
+def resolve(attribute: str, candidates: Sequence[Candidate], order: Sequence[str]) -> Resolved:
+    """Pick the value of the first source in ``order`` that has a non-None value.
+
+    Sources not in ``order`` never win. Within one source, ties are broken by ``ref``
+    then by value, so the result does not depend on the order of ``candidates``.
+    """
+    rank = {source: i for i, source in enumerate(order)}
+    unranked = len(rank)
+
+    def key(c: Candidate) -> tuple[int, str, str]:
+        return (rank.get(c.source, unranked), c.ref, repr(c.value))
+
+    offered = sorted((c for c in candidates if c.value is not None), key=key)
+    if not offered or offered[0].source not in rank:
+        return Resolved(None, None, tuple(offered))
+    winner = offered[0]
+    losers = tuple(c for c in offered[1:] if c.value != winner.value)
+    return Resolved(winner.value, Provenance(winner.source, rule(attribute, order), winner.ref), losers)
