@@ -79,31 +79,56 @@ class App:
 
 
 class CliObserver:
-    """Prints apply progress (stdout) and, on a terminal, read progress (stderr)."""
+    """Prints apply results (stdout); on a terminal, live read/apply progress (stderr).
+
+    Used as a context manager around reads and applies; without a terminal it prints
+    plain lines only (nothing for reads), so CI logs and JSON output stay clean.
+    """
 
     def __init__(self, actions: Mapping[str, str] | None = None, verbose_reads: bool = False) -> None:
         self.actions = dict(actions or {})
-        self.verbose_reads = verbose_reads
+        self.live = None
+        if verbose_reads:
+            from engine.progress import TerminalProgress
+
+            self.live = TerminalProgress()
+
+    def __enter__(self) -> CliObserver:
+        if self.live is not None:
+            self.live.__enter__()
+            if self.actions:
+                self.live.apply_started(len(self.actions))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
 
     def read_started(self, system: str) -> None:
-        if self.verbose_reads:
-            click.echo(f"{system}: reading...", err=True)
+        if self.live is not None:
+            self.live.read_started(system)
 
     def read_finished(self, system: str, seconds: float) -> None:
-        if self.verbose_reads:
-            click.echo(f"{system}: read in {seconds:.1f}s", err=True)
+        if self.live is not None:
+            self.live.read_finished(system, seconds)
 
     def batch_started(self, system: str, changes: Sequence[Change]) -> None:
-        click.echo(f"{system}: applying {len(changes)} {'change' if len(changes) == 1 else 'changes'}...")
+        self._line(f"{system}: applying {len(changes)} {'change' if len(changes) == 1 else 'changes'}...",
+                   advance=False)
 
     def change_finished(self, outcome: ChangeOutcome) -> None:
         address = str(outcome.address)
         if outcome.status == "applied":
-            click.echo(f"{address}: {PAST.get(self.actions.get(address, ''), 'done')}")
+            self._line(f"{address}: {PAST.get(self.actions.get(address, ''), 'done')}")
         elif outcome.status == "failed":
-            click.echo(f"{address}: failed: {outcome.error}")
+            self._line(f"{address}: failed: {outcome.error}")
         else:
-            click.echo(f"{address}: skipped ({outcome.error or 'depends on a failed change'})")
+            self._line(f"{address}: skipped ({outcome.error or 'depends on a failed change'})")
+
+    def _line(self, text: str, advance: bool = True) -> None:
+        click.echo(text)
+        if self.live is not None and advance:
+            self.live.advance()
 
     def state_saved(self, serial: int) -> None:
         pass
@@ -252,7 +277,8 @@ def _planned(config: Config, providers: Mapping[str, Any], state: Any, *, target
     from engine.plan import make_plan, owned_from_state, read_all
     from engine.policy import apply_policy
 
-    observations = read_all(providers, CliObserver(verbose_reads=_stderr_is_tty()))
+    with CliObserver(verbose_reads=_stderr_is_tty()) as observer:
+        observations = read_all(providers, observer)
     plan_ = make_plan(config, providers, state, targets=targets, observations=observations,
                       options=_options(force))
     return apply_policy(plan_, config.policy, owned_from_state(state), force=force, service=False)
@@ -330,7 +356,8 @@ def _fresh_saved_plan(doc: Mapping[str, Any], config: Config, providers: Mapping
     from engine.plan import read_all
     from engine.saved import check_fresh
 
-    observations: Mapping[str, Observation] = read_all(providers, CliObserver(verbose_reads=_stderr_is_tty()))
+    with CliObserver(verbose_reads=_stderr_is_tty()) as observer:
+        observations: Mapping[str, Observation] = read_all(providers, observer)
     check_fresh(doc, config, observations, state)
     return plan_from_document(doc)
 
@@ -358,8 +385,9 @@ def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, provider
 def _apply(plan_: Plan, providers: Mapping[str, Any], backend: Any, state: Any) -> Any:
     from engine.apply import apply_plan
 
-    observer = CliObserver({str(c.address): c.action.value for c in plan_.changes})
-    return apply_plan(plan_, providers, backend, observer, state=state)
+    actions = {str(c.address): c.action.value for c in plan_.changes}
+    with CliObserver(actions, verbose_reads=_stderr_is_tty()) as observer:
+        return apply_plan(plan_, providers, backend, observer, state=state)
 
 
 def _report(plan_: Plan, report: Any) -> int:
@@ -618,7 +646,15 @@ def _lab_command(name: str, help_text: str) -> None:
         _emit(_extension("providers.lab", name, f"lab {name}")(Path(workdir)))
 
 
-_lab_command("up", "Start the simulators with a seeded homelab and write a ready config.")
+@lab.command("up", help="Start the simulators with a seeded homelab and write a ready config.")
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
+              help="Where the lab keeps its config, state and logs.")
+@click.option("--guests", type=click.IntRange(1, 500), default=15, show_default=True,
+              help="How many Proxmox guests the seeded homelab has.")
+def lab_up(workdir: str, guests: int) -> None:
+    _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests))
+
+
 _lab_command("down", "Stop the simulators.")
 _lab_command("status", "Show whether the simulators are running and where.")
 
