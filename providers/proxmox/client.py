@@ -1,0 +1,290 @@
+"""All Proxmox I/O: proxmoxer over HTTPS with an API token, one session per worker thread.
+
+Owns: building ``ProxmoxAPI`` objects (thread-local, per-call timeouts, TLS verification),
+the handful of API calls netsot makes, boolean → 0/1 conversion, and turning every
+proxmoxer / requests failure into a netsot ``ProviderError`` with one clear sentence.
+Must not: interpret guest data (see ``mapping``) or ever put the token value in a message.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import requests
+from proxmoxer import ProxmoxAPI
+from proxmoxer.core import ResourceException
+
+from engine.config import ProxmoxSettings
+from engine.errors import (
+    ChangedUnderneath,
+    ProviderAuthError,
+    ProviderDataError,
+    ProviderError,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+SYSTEM = "proxmox"
+NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
+
+# Agent answers that only mean "no data now" (qemu-server Agent.pm / QMPClient.pm texts).
+AGENT_NO_DATA_RE = re.compile(
+    r"^(No QEMU guest agent configured"
+    r"|VM \d+ is not running"
+    r"|QEMU guest agent is not running"
+    r"|VM \d+ (qmp|qga) command '[^']*' failed - got timeout)"
+)
+CHANGED_RE = re.compile(r"checksum mismatch|detected modified configuration")
+T = TypeVar("T")
+
+
+class NodeUnavailable(ProviderUnavailable):
+    """A cluster node behind pveproxy cannot be reached (595/596); other nodes may be fine."""
+
+    def __init__(self, node: str, message: str) -> None:
+        self.node = node
+        super().__init__(SYSTEM, message)
+
+
+class NodeTimeout(ProviderTimeout):
+    """A request about one node's guests did not finish in time."""
+
+    def __init__(self, node: str, message: str) -> None:
+        self.node = node
+        super().__init__(SYSTEM, message)
+
+
+def to_api_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """proxmoxer sends Python booleans as ``True``; PVE wants ``1``/``0``. ``None`` is dropped."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, list | tuple):
+            value = ",".join(str(int(v) if isinstance(v, bool) else v) for v in value)
+        out[key] = value
+    return out
+
+
+def _check_node(node: str) -> str:
+    if not isinstance(node, str) or not NODE_RE.match(node):
+        raise ProviderDataError(SYSTEM, f"invalid node name {node!r}")
+    return node
+
+
+class ProxmoxClient:
+    """The Proxmox VE API as netsot uses it. Thread-safe: each thread gets its own session."""
+
+    def __init__(self, settings: ProxmoxSettings) -> None:
+        self._settings = settings
+        self._local = threading.local()
+        self._token: str | None = None
+        self._token_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://{self._settings.host}:{self._settings.port}"
+
+    def _token_value(self) -> str:
+        with self._token_lock:
+            if self._token is None:
+                self._token = self._settings.token_value.resolve()
+            return self._token
+
+    def _api(self, agent: bool) -> ProxmoxAPI:
+        attr = "agent_api" if agent else "api"
+        api = getattr(self._local, attr, None)
+        if api is None:
+            s = self._settings
+            api = ProxmoxAPI(
+                s.host,
+                port=s.port,
+                user=s.user,
+                token_name=s.token_name,
+                token_value=self._token_value(),
+                verify_ssl=s.verify_tls,
+                timeout=s.agent_timeout if agent else s.timeout,
+            )
+            setattr(self._local, attr, api)
+        return api
+
+    def _call(
+        self,
+        method: str,
+        parts: Sequence[Any],
+        *,
+        node: str | None = None,
+        agent: bool = False,
+        params: Mapping[str, Any] | None = None,
+        handle: Callable[[ResourceException], T] | None = None,
+    ) -> Any:
+        path = "/" + "/".join(str(p) for p in parts)
+        resource = self._api(agent)(list(parts))
+        kwargs = to_api_params(params or {})
+        try:
+            if method == "GET":
+                return resource.get(**kwargs)
+            return resource.put(**kwargs)
+        except ResourceException as exc:
+            if handle is not None:
+                return handle(exc)
+            raise self._translate(exc, method, path, node) from None
+        except requests.exceptions.SSLError:
+            raise ProviderAuthError(
+                SYSTEM,
+                f"TLS verification failed for {self.endpoint}; set verify_tls to a CA bundle "
+                "(the cluster's pve-root-ca.pem) or fix the certificate",
+            ) from None
+        except requests.exceptions.Timeout:
+            limit = self._settings.agent_timeout if agent else self._settings.timeout
+            where = f"node {node} ({method} {path})" if node else f"{method} {path}"
+            message = f"no answer from {where} within {limit:g} s"
+            if node:
+                raise NodeTimeout(node, message) from None
+            raise ProviderTimeout(SYSTEM, message) from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = _short_reason(exc)
+            raise ProviderUnavailable(SYSTEM, f"cannot connect to {self.endpoint}: {reason}") from None
+        except requests.exceptions.RequestException as exc:
+            raise ProviderError(SYSTEM, f"{method} {path} failed: {type(exc).__name__}") from None
+        except ValueError as exc:  # e.g. proxmoxer's JSON decoding
+            raise ProviderDataError(SYSTEM, f"{method} {path}: unreadable answer ({exc})") from None
+
+    def _translate(self, exc: ResourceException, method: str, path: str, node: str | None) -> ProviderError:
+        code = int(exc.status_code)
+        reason = str(exc.content or "").strip() or str(exc.status_message or "")
+        errors = exc.errors if isinstance(exc.errors, Mapping) and "errors" not in exc.errors else None
+        where = f"{method} {path}"
+        if code == 401:
+            return ProviderAuthError(
+                SYSTEM,
+                f"authentication failed: {reason} (check user, token_name and token_value of "
+                f"{self._settings.user}!{self._settings.token_name})",
+            )
+        if code == 403:
+            return ProviderAuthError(SYSTEM, f"permission denied for {where}: {reason}")
+        if code == 400:
+            detail = "; ".join(f"{k}: {str(v).strip()}" for k, v in (errors or {}).items())
+            return ProviderRejected(
+                SYSTEM, f"{where} rejected: {reason}" + (f" ({detail})" if detail else "")
+            )
+        if code in (595, 596, 597, 599):
+            target = node or "the target node"
+            message = f"node {target} is unreachable ({code} {reason})"
+            return NodeUnavailable(node, message) if node else ProviderUnavailable(SYSTEM, message)
+        if code == 500 and CHANGED_RE.search(reason):
+            return ChangedUnderneath(SYSTEM, f"{path} changed underneath us ({reason}); run plan again")
+        return ProviderError(SYSTEM, f"{where} failed: {code} {reason}")
+
+    # ------------------------------------------------------------------ reads
+
+    def version(self) -> dict[str, Any]:
+        return self._call("GET", ["version"])
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self._call("GET", ["nodes"])
+
+    def cluster_resources_vms(self) -> list[dict[str, Any]]:
+        data = self._call("GET", ["cluster", "resources"], params={"type": "vm"})
+        if not isinstance(data, list):
+            raise ProviderDataError(SYSTEM, "/cluster/resources did not return a list")
+        return data
+
+    def qemu_config(self, node: str, vmid: int) -> dict[str, Any]:
+        return self._config("qemu", node, vmid)
+
+    def lxc_config(self, node: str, vmid: int) -> dict[str, Any]:
+        return self._config("lxc", node, vmid)
+
+    def guest_config(self, gtype: str, node: str, vmid: int) -> dict[str, Any]:
+        return self._config(gtype, node, vmid)
+
+    def _config(self, gtype: str, node: str, vmid: int) -> dict[str, Any]:
+        data = self._call("GET", ["nodes", _check_node(node), gtype, int(vmid), "config"], node=node)
+        if not isinstance(data, dict):
+            raise ProviderDataError(SYSTEM, f"config of {node}/{vmid} is not an object")
+        return data
+
+    def agent_interfaces(self, node: str, vmid: int) -> list[dict[str, Any]] | None:
+        """The agent's ``result`` list, or None when the guest/agent has nothing to say."""
+
+        def no_data(exc: ResourceException) -> None:
+            if exc.status_code == 500 and AGENT_NO_DATA_RE.match(str(exc.content or "")):
+                return None
+            raise self._translate(exc, "GET", path, node) from None
+
+        parts = ["nodes", _check_node(node), "qemu", int(vmid), "agent", "network-get-interfaces"]
+        path = "/" + "/".join(map(str, parts))
+        data = self._call("GET", parts, node=node, agent=True, handle=no_data)
+        if data is None:
+            return None
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, dict) and "error" in result:
+            return None  # agent answered 200 with an error object (Unsupported, CommandDisabled)
+        if not isinstance(result, list):
+            raise ProviderDataError(SYSTEM, f"agent answer of {node}/{vmid} has no result list")
+        return result
+
+    def lxc_interfaces(self, node: str, vmid: int) -> list[dict[str, Any]] | None:
+        """``ip a`` of a container, or None when stopped or on PVE 7 (501)."""
+
+        def no_data(exc: ResourceException) -> None:
+            if exc.status_code == 501:
+                return None
+            raise self._translate(exc, "GET", path, node) from None
+
+        parts = ["nodes", _check_node(node), "lxc", int(vmid), "interfaces"]
+        path = "/" + "/".join(map(str, parts))
+        data = self._call("GET", parts, node=node, handle=no_data)
+        if data is None:
+            return None
+        if not isinstance(data, list):
+            raise ProviderDataError(SYSTEM, f"interfaces of {node}/{vmid} is not a list")
+        return data
+
+    # ------------------------------------------------------------------ writes
+
+    def set_qemu_config(self, node: str, vmid: int, digest: str | None, **params: Any) -> None:
+        self._set("qemu", node, vmid, digest, params)
+
+    def set_lxc_config(self, node: str, vmid: int, digest: str | None, **params: Any) -> None:
+        self._set("lxc", node, vmid, digest, params)
+
+    def _set(self, gtype: str, node: str, vmid: int, digest: str | None, params: Mapping[str, Any]) -> None:
+        body = dict(params)
+        if digest:
+            body["digest"] = digest
+        self._call("PUT", ["nodes", _check_node(node), gtype, int(vmid), "config"], node=node, params=body)
+
+    def close(self) -> None:
+        """Drop this thread's sessions (other threads' sessions go with their thread-locals)."""
+        for attr in ("api", "agent_api"):
+            api = getattr(self._local, attr, None)
+            if api is not None:
+                session = api._store.get("session")  # proxmoxer keeps its requests.Session here
+                if session is not None:
+                    session.close()
+                setattr(self._local, attr, None)
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "No route to host",
+        "Network is unreachable",
+        "Connection reset",
+        "timed out",
+    ):
+        if marker in text:
+            return marker
+    return type(exc).__name__
