@@ -1,0 +1,351 @@
+"""Pure NIPAP mapping: prefix rows → Observation, and Desired + Observation → Changes.
+
+Owns: resource naming (``nipap_prefix.<net>``, ``nipap_address.<net>.<node>``), the ownership
+marker (avps ``managed-by: netsot``), the avps netsot writes, and the planning rules
+(create / update / move / delete of owned hosts; never unowned or blocked objects).
+Must not: do I/O or import pynipap (``client.py``) — everything here is testable on plain dicts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from engine.config import Config, Network, normalize_mac, validate_hostname
+from engine.errors import PlanError
+from engine.model import (
+    Action,
+    Address,
+    Binding,
+    Change,
+    Desired,
+    Fact,
+    Observation,
+    ObservedResource,
+    frozen_map,
+)
+from providers.base import PlanContext
+
+SYSTEM = "nipap"
+OWNER_KEY, OWNER = "managed-by", "netsot"
+MAC_KEY, VMID_KEY, BINDING_KEY = "mac", "proxmox-vmid", "netsot-binding"
+OUR_AVPS = (OWNER_KEY, MAC_KEY, VMID_KEY, BINDING_KEY)
+PREFIX_TYPE = "nipap_prefix"
+ADDRESS_TYPE = "nipap_address"
+
+
+def _mac(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalize_mac(str(value))
+    except ValueError:
+        return str(value).lower()
+
+
+def _host_ip(row: Mapping[str, Any]) -> str:
+    return str(ipaddress.ip_network(str(row["prefix"]), strict=False).network_address)
+
+
+def host_attributes(row: Mapping[str, Any]) -> dict[str, Any]:
+    avps = {str(k): str(v) for k, v in (row.get("avps") or {}).items()}
+    return {
+        "ip": _host_ip(row),
+        "hostname": row.get("node"),
+        "mac": _mac(avps.get(MAC_KEY)),
+        "description": row.get("description"),
+        "avps": avps,
+    }
+
+
+def is_owned_row(row: Mapping[str, Any]) -> bool:
+    return (row.get("avps") or {}).get(OWNER_KEY) == OWNER
+
+
+def _name_for(row: Mapping[str, Any], taken: set[str]) -> str:
+    node = row.get("node")
+    if node:
+        try:
+            name = validate_hostname(str(node).lower())
+        except ValueError:
+            name = ""
+        if name and name not in taken:
+            return name
+    return f"id{row['id']}"
+
+
+def observe(config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> Observation:
+    """The Observation of the configured networks from one VRF's prefix rows."""
+    rows = [r for r in rows if r.get("vrf_id", 0) == vrf["id"]]
+    by_prefix = {str(r["prefix"]): r for r in rows if r.get("type") != "host"}
+    hosts = sorted((r for r in rows if r.get("type") == "host"), key=lambda r: r["id"])
+    resources: dict[Address, ObservedResource] = {}
+    facts: list[Fact] = []
+    warnings: list[str] = []
+    missing: list[str] = []
+    prefix_ids: dict[str, int] = {}
+    vrf_label = _vrf_label(vrf)
+    nets = sorted(config.networks, key=lambda n: n.prefix.prefixlen, reverse=True)  # most specific first
+    for net in config.networks:
+        row = by_prefix.get(str(net.prefix))
+        if row is None:
+            missing.append(net.name)
+            warnings.append(f"nipap: network {net.name}: prefix {net.prefix} does not exist in {vrf_label}")
+            continue
+        if row.get("type") != "assignment":
+            missing.append(net.name)
+            warnings.append(
+                f"nipap: network {net.name}: prefix {net.prefix} in {vrf_label} is a "
+                f"{row.get('type')}, not an assignment, so it cannot hold hosts"
+            )
+        prefix_ids[net.name] = int(row["id"])
+        addr = Address.nipap_prefix(net.name)
+        attrs = {"prefix": str(row["prefix"]), "type": row.get("type"), "description": row.get("description")}
+        resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), is_owned_row(row))
+    taken: dict[str, set[str]] = {}
+    for row in hosts:
+        ip = ipaddress.ip_address(_host_ip(row))
+        net = next((n for n in nets if ip in n.prefix), None)
+        if net is None:
+            continue
+        names = taken.setdefault(net.name, set())
+        name = _name_for(row, names)
+        names.add(name)
+        addr = Address.nipap_address(net.name, name)
+        attrs = host_attributes(row)
+        owned = is_owned_row(row)
+        resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), owned)
+        facts.append(
+            Fact(
+                source=SYSTEM,
+                ref=f"nipap {attrs['ip']} (id {row['id']})",
+                network=net.name,
+                hostname=row.get("node"),
+                mac=attrs["mac"],
+                ip=attrs["ip"],
+                origin=False,
+                address=addr,
+                extra=frozen_map(
+                    {"prefix_id": int(row["id"]), "owned": owned, "vmid": attrs["avps"].get(VMID_KEY)}
+                ),
+            )
+        )
+    data = {
+        "vrf_id": vrf["id"],
+        "vrf": vrf_label,
+        "missing_prefixes": tuple(missing),
+        "prefix_ids": frozen_map(prefix_ids),
+    }
+    return Observation(SYSTEM, frozen_map(resources), tuple(facts), tuple(warnings), frozen_map(data))
+
+
+def _vrf_label(vrf: Mapping[str, Any]) -> str:
+    if vrf["id"] == 0:
+        return "the default VRF"
+    return f"VRF {vrf.get('rt')} ({vrf.get('name')})"
+
+
+# ---------------------------------------------------------------------- planning
+def desired_host(binding: Binding, current_avps: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The attributes of the NIPAP host prefix for a binding (foreign avps are kept)."""
+    ours = {OWNER_KEY: OWNER, BINDING_KEY: binding.key}
+    if binding.mac:
+        ours[MAC_KEY] = binding.mac
+    if binding.proxmox is not None:
+        ours[VMID_KEY] = str(binding.proxmox.vmid)
+    avps = {k: v for k, v in (current_avps or {}).items() if k not in OUR_AVPS}
+    avps.update(ours)
+    return {
+        "ip": binding.ip,
+        "hostname": binding.hostname,
+        "mac": binding.mac,
+        "description": binding.description or _default_description(binding),
+        "avps": dict(sorted(avps.items())),
+    }
+
+
+def _default_description(b: Binding) -> str:
+    if b.proxmox is not None:
+        return f"{b.origin or 'proxmox'} {b.proxmox.node}/{b.proxmox.vmid} {b.proxmox.nic}"
+    return f"{b.origin or 'netsot'} {b.key}"
+
+
+def _plain(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(attrs)
+    if "avps" in out:
+        out["avps"] = dict(out["avps"] or {})
+    return out
+
+
+def _owned(addr: Address, res: ObservedResource, ctx: PlanContext) -> bool:
+    return res.owned_marker or ctx.is_owned(addr)
+
+
+def plan_changes(
+    config: Config, manage_prefixes: bool, desired: Desired, observed: Observation, ctx: PlanContext
+) -> list[Change]:
+    blocked = desired.blocked
+    blocked_keys = {k for c in desired.conflicts for k in c.blocked_keys}
+    networks = {n.name: n for n in config.networks}
+    bindings = [b for b in desired.bindings if b.network in networks and b.key not in blocked_keys]
+    changes: list[Change] = []
+    creating_prefix: set[str] = set()
+    allow_create = manage_prefixes or bool(ctx.options.get("allow_prefix_create"))
+    needed = {b.network for b in bindings}
+    for name in sorted(needed):
+        net = networks[name]
+        addr = Address.nipap_prefix(name)
+        res = observed.resources.get(addr)
+        if res is not None:
+            if res.attributes.get("type") != "assignment":
+                raise PlanError(
+                    f"nipap: prefix {net.prefix} of network {name} is a {res.attributes.get('type')}"
+                    ", not an assignment; hosts can only live in an assignment"
+                )
+            continue
+        if not allow_create:
+            raise PlanError(
+                f"nipap: prefix {net.prefix} of network {name} does not exist in "
+                f"{observed.data.get('vrf', 'NIPAP')}; create it in NIPAP as an assignment, "
+                "or set providers.nipap.manage_prefixes: true"
+            )
+        if addr not in blocked:
+            creating_prefix.add(name)
+            changes.append(_prefix_create(net))
+    hosts = {a: r for a, r in observed.resources.items() if a.type == ADDRESS_TYPE}
+    consumed: set[Address] = set()
+    for b in sorted(bindings, key=lambda b: b.key):
+        addr = Address.nipap_address(b.network, b.hostname)
+        if addr in blocked:
+            consumed.add(addr)
+            continue
+        change = _plan_binding(b, addr, hosts, consumed, ctx, blocked)
+        if change is None:
+            continue
+        if change.action is Action.CREATE and b.network in creating_prefix:
+            change = _with_dep(change, Address.nipap_prefix(b.network))
+        changes.append(change)
+    for addr, res in sorted(hosts.items()):
+        if addr in consumed or addr in blocked or not _owned(addr, res, ctx):
+            continue
+        changes.append(
+            Change(
+                Action.DELETE,
+                addr,
+                frozen_map(_plain(res.attributes)),
+                None,
+                reason="owned by netsot and no longer bound to any host",
+                provider_id=res.provider_id,
+            )
+        )
+    return sorted(changes, key=lambda c: (str(c.address), c.action.value))
+
+
+def _prefix_create(net: Network) -> Change:
+    after = {"prefix": str(net.prefix), "type": "assignment", "description": f"netsot network {net.name}"}
+    return Change(
+        Action.CREATE,
+        Address.nipap_prefix(net.name),
+        None,
+        frozen_map(after),
+        reason="network prefix missing in NIPAP (manage_prefixes)",
+        origin="config",
+    )
+
+
+def _with_dep(change: Change, dep: Address) -> Change:
+    return Change(
+        change.action,
+        change.address,
+        change.before,
+        change.after,
+        change.reason,
+        change.provenance,
+        (*change.depends_on, dep),
+        change.provider_id,
+        change.drift,
+        change.moved_from,
+        change.origin,
+    )
+
+
+def _find_moved(
+    b: Binding, hosts: Mapping[Address, ObservedResource], consumed: set[Address], ctx: PlanContext
+) -> tuple[Address, ObservedResource] | None:
+    """An owned host of this network that is this binding under another name (same MAC)."""
+    prefix = f"{b.network}."
+    for addr, res in sorted(hosts.items()):
+        if addr in consumed or not addr.name.startswith(prefix) or not _owned(addr, res, ctx):
+            continue
+        if b.mac and res.attributes.get("mac") == b.mac:
+            return addr, res
+    return None
+
+
+def _plan_binding(
+    b: Binding,
+    addr: Address,
+    hosts: Mapping[Address, ObservedResource],
+    consumed: set[Address],
+    ctx: PlanContext,
+    blocked: frozenset[Address],
+) -> Change | None:
+    res = hosts.get(addr)
+    moved_from: Address | None = None
+    if res is None:
+        found = _find_moved(b, hosts, consumed, ctx)
+        if found is not None and found[0] not in blocked:
+            moved_from, res = found
+    if res is None:
+        after = desired_host(b)
+        return Change(
+            Action.CREATE,
+            addr,
+            None,
+            frozen_map(after),
+            reason="new host binding",
+            provenance=b.provenance,
+            origin=b.origin,
+        )
+    consumed.add(moved_from or addr)
+    if not _owned(moved_from or addr, res, ctx):
+        return None  # someone else's host: read for conflicts, never changed
+    before = _plain(res.attributes)
+    after = desired_host(b, before.get("avps"))
+    if before == after and moved_from is None:
+        return None
+    reason = f"renamed from {moved_from.name.split('.', 1)[1]}" if moved_from else "attributes differ"
+    return Change(
+        Action.UPDATE,
+        addr,
+        frozen_map(before),
+        frozen_map(after),
+        reason=reason,
+        provenance=b.provenance,
+        provider_id=res.provider_id,
+        moved_from=moved_from,
+        origin=b.origin,
+    )
+
+
+def edit_attr(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
+    """The minimal ``edit_prefix`` attr that turns ``before`` into ``after``."""
+    before = before or {}
+    attr: dict[str, Any] = {}
+    if before.get("ip") != after.get("ip"):
+        attr["prefix"] = f"{after['ip']}/{128 if ':' in str(after['ip']) else 32}"
+    if before.get("hostname") != after.get("hostname"):
+        attr["node"] = after.get("hostname")
+    if before.get("description") != after.get("description"):
+        attr["description"] = after.get("description")
+    if dict(before.get("avps") or {}) != dict(after.get("avps") or {}):
+        attr["avps"] = dict(after.get("avps") or {})
+    return attr
+
+
+def summarize(changes: Sequence[Change]) -> dict[str, int]:
+    out = {"create": 0, "update": 0, "delete": 0}
+    for c in changes:
+        out[c.action.value] += 1
+    return out

@@ -1,0 +1,435 @@
+"""A faithful loopback double of nipapd 0.32.7's XML-RPC API (nipap.md §8), for tests and `netsot lab`.
+
+Owns: the threaded HTTP/XML-RPC server (``/XMLRPC`` and ``/RPC2``), HTTP Basic users, the
+envelope/auth checks with nipapd's exact faults, runtime knobs (latency, injected 1400s,
+failing or hanging the Nth call), a call log, test accessors and the standalone entry point.
+Must not: listen anywhere but 127.0.0.1, or import netsot's engine. Data rules live in
+``simdata.py`` / ``simapi.py``.
+
+Seed format (``--seed FILE`` / ``start_simulator(seed=...)``), JSON::
+
+    {"vrfs":     [{"rt": "65000:1", "name": "lab", "description": "..."}],
+     "pools":    [{"name": "hosts", "description": "...", "default_type": "host",
+                   "ipv4_default_prefix_length": 32}],
+     "prefixes": [{"prefix": "192.168.1.0/24", "type": "assignment", "description": "LAN",
+                   "vrf": "lab",            # optional: VRF rt or name (default VRF 0)
+                   "pool": "hosts",         # optional: pool membership by name
+                   "node": null, "tags": [], "avps": {"k": "v"},
+                   "authoritative_source": "seed"}]}
+
+Prefixes are inserted shortest first, so parents may be listed after their children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import ipaddress
+import json
+import os
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Any
+from xmlrpc.client import Fault
+from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
+
+from providers.nipap import simapi
+from providers.nipap.simdata import Session, Store
+
+DEFAULT_USERS: Mapping[str, tuple[str, str]] = {"netsot": ("pw", "rw"), "reader": ("pw2", "ro")}
+DB_DOWN = "Backend unable to connect to database"
+_tls = threading.local()
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One API call as the simulator saw it (``user`` is the Basic-auth login, verified or not)."""
+
+    n: int
+    method: str
+    user: str | None
+    summary: str
+
+
+class Knobs:
+    """Runtime switches; every method is thread-safe and may be called while the server runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.latency = 0.0  # seconds added to every API call
+        self._dup_alloc = 0
+        self._dup_manual = 0
+        self._fail: dict[int, tuple[int, str]] = {}
+        self._hang: dict[int, float] = {}
+        self.calls = 0  # API calls so far (system.* excluded)
+
+    def inject_duplicates(self, count: int, *, manual: bool = False) -> None:
+        """The next ``count`` allocations (from-prefix/from-pool; or manual adds with
+        ``manual=True``) fail with 1400 as if another worker inserted the prefix first."""
+        with self._lock:
+            if manual:
+                self._dup_manual += count
+            else:
+                self._dup_alloc += count
+
+    def fail_call(self, n: int = 1, code: int = 1000, text: str = DB_DOWN) -> None:
+        """The ``n``-th API call from now (1 = the next) fails with this fault (after auth)."""
+        with self._lock:
+            self._fail[self.calls + n] = (code, text)
+
+    def hang_call(self, n: int = 1, seconds: float = 30.0) -> None:
+        """The ``n``-th API call from now sleeps ``seconds`` before answering."""
+        with self._lock:
+            self._hang[self.calls + n] = seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self.latency = 0.0
+            self._dup_alloc = self._dup_manual = 0
+            self._fail.clear()
+            self._hang.clear()
+
+    # used by the server
+    def _next_call(self) -> tuple[int, float, tuple[int, str] | None]:
+        with self._lock:
+            self.calls += 1
+            n = self.calls
+            return n, self._hang.pop(n, 0.0), self._fail.pop(n, None)
+
+    def _take_duplicate(self, mode: str) -> bool:
+        with self._lock:
+            if mode == "alloc" and self._dup_alloc > 0:
+                self._dup_alloc -= 1
+                return True
+            if mode == "manual" and self._dup_manual > 0:
+                self._dup_manual -= 1
+                return True
+            return False
+
+
+def _summary(params: tuple[Any, ...]) -> str:
+    if len(params) != 1 or not isinstance(params[0], dict):
+        return f"<{len(params)} args>"
+    parts = []
+    for key, value in params[0].items():
+        if key == "auth":
+            continue
+        text = repr(value)
+        parts.append(f"{key}={text[:80]}")
+    return " ".join(parts)
+
+
+class _Handler(SimpleXMLRPCRequestHandler):
+    rpc_paths = ("/XMLRPC", "/RPC2")
+
+    def do_POST(self) -> None:
+        _tls.authorization = self.headers.get("Authorization")
+        super().do_POST()
+
+    def do_GET(self) -> None:
+        self.send_error(405, "Method Not Allowed")
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .log instead
+        return
+
+
+class _Server(ThreadingMixIn, SimpleXMLRPCServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, users: Mapping[str, tuple[str, str]]) -> None:
+        super().__init__(("127.0.0.1", 0), requestHandler=_Handler, allow_none=True, logRequests=False)
+        self.store = Store()
+        self.users = dict(users)
+        self.knobs = Knobs()
+        self.log: list[CallRecord] = []
+        self.counts: Counter[str] = Counter()
+        self.stopping = threading.Event()
+        self._log_lock = threading.Lock()
+        self.register_introspection_functions()
+        for name in simapi.METHODS:
+            self.funcs[name] = _placeholder  # listed by system.listMethods; served by _dispatch
+
+    def _dispatch(self, method: str, params: tuple[Any, ...]) -> Any:
+        if method.startswith("system."):
+            return super()._dispatch(method, params)  # introspection works without auth
+        n, hang, fail = self.knobs._next_call()
+        login = _basic_credentials(getattr(_tls, "authorization", None))
+        with self._log_lock:
+            self.log.append(CallRecord(n, method, login[0] if login else None, _summary(params)))
+            self.counts[method] += 1
+        if self.knobs.latency:
+            self.stopping.wait(self.knobs.latency)
+        if hang:
+            self.stopping.wait(hang)
+        if method not in simapi.METHODS:
+            raise Exception(f'method "{method}" is not supported')
+        func, needs_rw = simapi.METHODS[method]
+        session = self._authenticate(method, params, login, needs_rw)
+        if fail is not None:
+            raise Fault(*fail)
+        arg = params[0]
+        if method == "echo":
+            return func(self.store, session, arg)
+        with self.store.lock:
+            if method == "add_prefix":
+                return func(self.store, session, arg, self.knobs._take_duplicate)
+            return func(self.store, session, arg)
+
+    def _authenticate(
+        self, method: str, params: tuple[Any, ...], login: tuple[str, str] | None, needs_rw: bool
+    ) -> Session:
+        """The ``requires_auth`` decorator (xmlrpc.py:51-130) and ``requires_rw``."""
+        if len(params) != 1:
+            raise Fault(1000, f"NIPAP API functions take exactly 1 argument ({len(params)} given)")
+        arg = params[0]
+        if not isinstance(arg, dict):
+            raise Fault(
+                1000,
+                f"Function argument must be XML-RPC struct/Python dict (Python {type(arg).__name__} given).",
+            )
+        auth = arg.get("auth")
+        if not isinstance(auth, dict):
+            raise Fault(1000, "Missing/invalid authentication options in request.")
+        if "authoritative_source" not in auth:
+            raise Fault(1000, "Missing authoritative source in auth options.")
+        header = getattr(_tls, "authorization", None)
+        if header and header.lower().startswith("bearer "):
+            raise Fault(1510, "Invalid bearer token.")
+        if login is None:
+            raise Fault(1500, "Missing authentication method")
+        user, password = login
+        if "@" in user:
+            user, _, backend = user.rpartition("@")
+            if backend != "local":
+                raise Fault(
+                    1, f"<class 'nipap.authlib.AuthError'>:Invalid auth backend '{backend}' specified"
+                )
+        entry = self.users.get(user)
+        if entry is None or entry[0] != password:
+            raise Fault(1510, "Incorrect username or password.")
+        role = entry[1]
+        trusted = role == "trusted"
+        readonly = role == "ro" or (trusted and bool(auth.get("readonly")))
+        acting = str(auth.get("username") or user) if trusted else user
+        if needs_rw and readonly:
+            raise Fault(1520, f"read-only user '{acting}' is not authorized to run function '{method}'")
+        return Session(
+            user=acting, readonly=readonly, source=str(auth["authoritative_source"]), trusted=trusted
+        )
+
+
+def _placeholder(*_args: Any) -> None:  # pragma: no cover - never called, _dispatch serves it
+    return None
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        text = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = text.partition(":")
+    return (user, password) if sep else None
+
+
+class SimHandle:
+    """A running simulator: address, knobs, call log and direct (behind-the-client) accessors."""
+
+    def __init__(self, server: _Server, thread: threading.Thread) -> None:
+        self._server = server
+        self._thread = thread
+        self.port: int = server.server_address[1]
+        self.knobs: Knobs = server.knobs
+        self.store: Store = server.store
+
+    @property
+    def log(self) -> list[CallRecord]:
+        return list(self._server.log)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self._server.counts)
+
+    def url(self, user: str | None = None, password: str | None = None, path: str = "/XMLRPC") -> str:
+        creds = f"{user}:{password}@" if user is not None else ""
+        return f"http://{creds}127.0.0.1:{self.port}{path}"
+
+    def clear_log(self) -> None:
+        with self._server._log_lock:
+            self._server.log.clear()
+            self._server.counts.clear()
+
+    # ---- direct accessors (bypass the API; for tests that change NIPAP "behind the client's back")
+    def _session(self, source: str) -> Session:
+        return Session(user="backdoor", readonly=False, source=source)
+
+    def add_vrf(self, rt: str, name: str, description: str = "") -> int:
+        with self.store.lock:
+            return simapi.add_vrf(
+                self.store,
+                self._session("backdoor"),
+                {"attr": {"rt": rt, "name": name, "description": description}},
+            )["id"]
+
+    def add_pool(self, name: str, default_type: str = "host", ipv4_length: int | None = 32) -> int:
+        attr = {
+            "name": name,
+            "description": name,
+            "default_type": default_type,
+            "ipv4_default_prefix_length": ipv4_length,
+        }
+        with self.store.lock:
+            return simapi.add_pool(self.store, self._session("backdoor"), {"attr": attr})["id"]
+
+    def add_prefix(
+        self, prefix: str, type: str = "host", *, vrf_id: int = 0, source: str = "backdoor", **attr: Any
+    ) -> int:
+        """Insert a prefix with the full rule checks (raises ``xmlrpc.client.Fault``); returns its id."""
+        full = {"prefix": prefix, "type": type, "vrf_id": vrf_id, **attr}
+        if "description" not in full and "node" not in full:
+            full["description"] = ""
+        with self.store.lock:
+            return simapi.add_prefix(self.store, self._session(source), {"attr": full})["id"]
+
+    def edit_prefix(self, prefix_id: int, **attr: Any) -> dict[str, Any]:
+        with self.store.lock:
+            vrf_id = self.store.prefixes[prefix_id]["vrf_id"]
+            return simapi.edit_prefix(
+                self.store,
+                self._session("backdoor"),
+                {"prefix": {"id": prefix_id}, "attr": {"vrf_id": vrf_id, **attr}},
+            )[0]
+
+    def remove_prefix(self, prefix_id: int, recursive: bool = False) -> None:
+        with self.store.lock:
+            simapi.remove_prefix(
+                self.store, self._session("backdoor"), {"prefix": {"id": prefix_id}, "recursive": recursive}
+            )
+
+    def prefixes(self, vrf_id: int | None = None) -> list[dict[str, Any]]:
+        """Every prefix (list_prefix shape), optionally of one VRF."""
+        spec = {} if vrf_id is None else {"vrf_id": vrf_id}
+        with self.store.lock:
+            return simapi.list_prefix(self.store, self._session("backdoor"), {"prefix": spec})
+
+    def hosts(self, within: str, vrf_id: int = 0) -> list[dict[str, Any]]:
+        net = ipaddress.ip_network(within)
+        return [
+            p
+            for p in self.prefixes(vrf_id)
+            if p["type"] == "host" and ipaddress.ip_network(p["prefix"]).subnet_of(net)
+        ]
+
+    def load_seed(self, seed: Mapping[str, Any]) -> None:
+        load_seed(self.store, seed)
+
+    def stop(self) -> None:
+        self._server.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def load_seed(store: Store, seed: Mapping[str, Any]) -> None:
+    """Load the documented seed format (module docstring) through the normal rules."""
+    with store.lock:
+        for v in seed.get("vrfs", ()):
+            simapi.add_vrf(store, Session("seed", False, "seed"), {"attr": dict(v)})
+        for p in seed.get("pools", ()):
+            simapi.add_pool(store, Session("seed", False, "seed"), {"attr": dict(p)})
+        rows = sorted(seed.get("prefixes", ()), key=lambda r: ipaddress.ip_network(r["prefix"]).prefixlen)
+        for row in rows:
+            attr = dict(row)
+            source = str(attr.pop("authoritative_source", "seed"))
+            vrf = attr.pop("vrf", None)
+            if vrf is not None:
+                found = store.match_vrf_spec({"rt": vrf}) or store.match_vrf_spec({"name": vrf})
+                if not found:
+                    raise ValueError(f"seed: prefix {row['prefix']} names unknown VRF {vrf!r}")
+                attr["vrf_id"] = found[0]
+            pool = attr.pop("pool", None)
+            if pool is not None:
+                attr["pool_name"] = pool
+            if "description" not in attr and "node" not in attr:
+                attr["description"] = ""
+            simapi.add_prefix(store, Session("seed", False, source), {"attr": attr})
+
+
+def start_simulator(
+    seed: Mapping[str, Any] | None = None, users: Mapping[str, tuple[str, str]] = DEFAULT_USERS
+) -> SimHandle:
+    """Start a simulator on 127.0.0.1:<free port>. ``users``: name → (password, "rw"|"ro"|"trusted")."""
+    server = _Server(users)
+    if seed:
+        load_seed(server.store, seed)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"nipap-sim-{server.server_address[1]}",
+        daemon=True,
+    )
+    thread.start()
+    return SimHandle(server, thread)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m providers.nipap.simulator", description="Run the NIPAP simulator until SIGTERM."
+    )
+    parser.add_argument("--state-dir", required=True, help="writes nipap.json ({port, pid}) here")
+    parser.add_argument("--seed", help="JSON seed file (format: see the module docstring)")
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD:ROLE",
+        help="a user (role rw, ro or trusted); default netsot:pw:rw and reader:pw2:ro",
+    )
+    opts = parser.parse_args(argv)
+    users: dict[str, tuple[str, str]] = {}
+    for spec in opts.user:
+        name, _, rest = spec.partition(":")
+        password, _, role = rest.rpartition(":")
+        if not name or not password or role not in ("rw", "ro", "trusted"):
+            parser.error(f"--user {spec!r}: expected NAME:PASSWORD:ROLE with ROLE rw, ro or trusted")
+        users[name] = (password, role)
+    seed = None
+    if opts.seed:
+        try:
+            seed = json.loads(Path(opts.seed).read_text())
+        except (OSError, ValueError) as exc:
+            parser.error(f"cannot read seed {opts.seed}: {exc}")
+    try:
+        handle = start_simulator(seed, users or DEFAULT_USERS)
+    except (Fault, ValueError) as exc:
+        print(f"nipap simulator: bad seed: {exc}", file=sys.stderr)
+        return 1
+    state_dir = Path(opts.state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    tmp = state_dir / "nipap.json.tmp"
+    tmp.write_text(json.dumps({"port": handle.port, "pid": os.getpid(), "path": "/XMLRPC"}))
+    os.replace(tmp, state_dir / "nipap.json")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    handle.stop()
+    (state_dir / "nipap.json").unlink(missing_ok=True)  # a clean stop leaves no stale address behind
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["DEFAULT_USERS", "CallRecord", "Knobs", "SimHandle", "load_seed", "main", "start_simulator"]
