@@ -143,6 +143,7 @@ def make_plan(
     ctx = PlanContext(owned=frozen_map(owned), targets=targets, options=frozen_map(dict(options or {})))
     changes = _provider_changes(providers, desired, observations, ctx)
     changes = [c for c in changes if c.address not in desired.blocked]
+    changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
     changes = _with_recorded_dependencies(changes, state)
     if targets:
         changes = filter_targets(changes, targets)
@@ -157,6 +158,7 @@ def make_plan(
     for name in sorted(observations, key=system_rank):
         fingerprints.update(observations[name].fingerprints())
         warnings += observations[name].warnings
+    warnings += postponed
     return Plan(
         changes=tuple(order_changes(changes)),
         conflicts=desired.conflicts,
@@ -168,6 +170,33 @@ def make_plan(
         serial=state.serial if state is not None else None,
         bindings=desired.bindings,
     )
+
+
+def _postpone_unsafe_deletes(
+    changes: list[Change], owned: Mapping[Address, ManagedResource], observations: Mapping[str, Observation],
+) -> tuple[list[Change], list[str]]:
+    """No deletes of guest-born objects while a source system could not be read completely.
+
+    A guest on an offline or hung node reports no NICs; without this rule its NIPAP host,
+    DHCP mapping and DNS name would look orphaned and be deleted.
+    """
+    unread = {name: obs.data.get("unread") or () for name, obs in observations.items()}
+    unread = {name: items for name, items in unread.items() if items}
+    if not unread:
+        return changes, []
+    kept, postponed = [], 0
+    for change in changes:
+        record = owned.get(change.address)
+        born_elsewhere = record is not None and record.origin in ("config", "import")
+        if change.action is Action.DELETE and change.moved_from is None and not born_elsewhere:
+            postponed += 1
+            continue
+        kept.append(change)
+    if not postponed:
+        return kept, []
+    what = "; ".join(f"{name}: {len(items)} guests unread" for name, items in sorted(unread.items()))
+    return kept, [f"{postponed} deletes postponed because a source could not be read completely ({what}); "
+                  "their objects are kept until the next complete read"]
 
 
 def _provider_changes(

@@ -209,6 +209,30 @@ def test_deletes_wait_for_dependencies_recorded_in_state(systems):
     assert plan.changes[0].depends_on == (A("nipap_address.lan.old"),)
 
 
+def test_deletes_of_guest_objects_wait_while_a_node_is_unreadable(systems):
+    from dataclasses import replace
+
+    state = (
+        State()
+        .with_resource(ResourceState("nipap_address.lan.vm", "nipap", "5", {}, origin="proxmox"))
+        .with_resource(ResourceState("nipap_address.lan.nas", "nipap", "6", {}, origin="import"))
+    )
+    systems["nipap"].planned = [
+        change("delete", "nipap_address.lan.vm"),
+        change("delete", "nipap_address.lan.nas"),
+        change("create", "nipap_address.lan.new"),
+    ]
+    observations = {name: p.read() for name, p in systems.items()}
+    unread = [{"node": "pve3", "vmid": 104, "reason": "595 Connection refused"}]
+    observations["proxmox"] = replace(observations["proxmox"], data={"unread": unread})
+    plan = make_plan(CONFIG, systems, state, observations=observations)
+    # the imported NAS lost its source for real; the guest may only be on the unreadable node
+    assert sorted(addresses(plan.changes)) == ["nipap_address.lan.nas", "nipap_address.lan.new"]
+    assert any("1 deletes postponed" in w and "proxmox: 1 guests unread" in w for w in plan.warnings)
+    complete = make_plan(CONFIG, systems, state)
+    assert "nipap_address.lan.vm" in addresses(complete.changes)
+
+
 # --------------------------------------------------------------------------------- target
 
 
