@@ -597,7 +597,7 @@ def import_group() -> None:
 @pass_app
 def import_edgemax(app: App, from_file: str | None, dry_run: bool, as_json: bool) -> None:
     """Adopt the router's static mappings and host entries into the state."""
-    run = _extension("providers.edgemax.importer", "run", "import for edgemax")
+    run = _extension("engine.importing", "run", "import for edgemax")
     _emit(run(app.config(secrets=not from_file), from_file, dry_run, as_json))
 
 

@@ -1,0 +1,246 @@
+"""`netsot import edgemax`: adopt the router's existing static mappings and host entries.
+
+Owns: the pure decision of what to adopt and why (matched by MAC / name / IP against what the
+other sources and the config say) and what to refuse as a conflict (duplicate MAC or IP in one
+shared network, IP outside its subnet, a name netsot cannot manage), plus ``run`` which reads
+the router or a config.boot backup, prints the table (or JSON) and records the adoptions in the
+state under its lock. Nothing is adopted blindly; already-managed objects are left as they are.
+Must not: change anything on the router.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import Config, Network
+from engine.errors import ConfigError, ProviderDataError
+from engine.model import Address, Fact, ManagedResource, Observation, to_jsonable
+
+# what the planner can manage: the mapping name / host label is the binding's host name
+LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One router object and what import does with it."""
+
+    address: str
+    status: str  # "adopt", "conflict", "managed" (already in state), "ignored" (not in a configured network)
+    reason: str
+    record: Mapping[str, Any] | None = None  # ResourceState-compatible dict when adopted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "status": self.status,
+            "reason": self.reason,
+            "record": to_jsonable(self.record) if self.record is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    items: tuple[ImportItem, ...] = ()
+
+    @property
+    def adoptions(self) -> tuple[ImportItem, ...]:
+        return tuple(i for i in self.items if i.status == "adopt")
+
+    @property
+    def conflicts(self) -> tuple[ImportItem, ...]:
+        return tuple(i for i in self.items if i.status == "conflict")
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(to_jsonable(i.record)) for i in self.adoptions if i.record is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = Counter(i.status for i in self.items)
+        summary = {s: counts.get(s, 0) for s in ("adopt", "conflict", "managed", "ignored")}
+        return {"items": [i.to_dict() for i in self.items], "summary": summary}
+
+
+def _config_facts(config: Config) -> list[Fact]:
+    return [
+        Fact("config", f"config host {h.name}", h.network, h.name, h.mac, str(h.ip) if h.ip else None, True)
+        for h in config.hosts
+    ]
+
+
+def _in(ip: str | None, cidr: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip or "") in ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+
+
+def _why(
+    network: str, name: str, mac: str | None, ip: str | None, others: Sequence[Fact]
+) -> tuple[str, str]:
+    """Why this router entry is adopted, and the origin of the binding it joins.
+
+    A match by MAC or name with a Proxmox NIC or a config host makes the entry part of that
+    binding (origin "proxmox"/"config"); otherwise it stays a standalone binding ("import").
+    """
+    same_net = [f for f in others if f.network == network]
+    for label, test in (
+        ("same MAC", lambda f: mac is not None and (f.mac or "").lower() == mac),
+        ("same name", lambda f: (f.hostname or "").lower() == name),
+        ("same IP", lambda f: ip is not None and f.ip == ip),
+    ):
+        hits = sorted((f for f in same_net if test(f)), key=lambda f: f.ref)
+        if hits:
+            refs = ", ".join(sorted({f.ref for f in hits}))
+            joins = label != "same IP" and hits[0].origin
+            return f"matches {refs} ({label})", hits[0].source if joins else "import"
+    return "router entry kept as a standalone binding", "import"
+
+
+def _record(
+    address: Address, provider_id: str | None, attrs: Mapping[str, Any], deps: Sequence[Address], origin: str
+) -> dict:
+    return {
+        "address": str(address),
+        "provider": "edgemax",
+        "provider_id": provider_id,
+        "attributes": to_jsonable(attrs),
+        "dependencies": [str(d) for d in deps],
+        "origin": origin,
+    }
+
+
+def adopt(
+    config: Config,
+    observation: Observation,
+    owned: Mapping[Address, ManagedResource],
+    others: Sequence[Fact] = (),
+) -> ImportPlan:
+    """What to adopt from the router, and why; conflicts are refused, never adopted."""
+    by_shared: dict[str, Network] = {n.edgemax.shared_network: n for n in config.networks if n.edgemax}
+    nipap = config.providers.nipap is not None
+    facts = [*_config_facts(config), *(f for f in others if f.source not in ("edgemax", "lease"))]
+    mappings = sorted(
+        (r for r in observation.resources.values() if r.address.type == "edgemax_dhcp_mapping"),
+        key=lambda r: str(r.address),
+    )
+    macs = Counter((r.attributes.get("shared_network"), r.attributes.get("mac_address")) for r in mappings)
+    ips = Counter((r.attributes.get("shared_network"), r.attributes.get("ip_address")) for r in mappings)
+    items: list[ImportItem] = []
+    for r in mappings:
+        a = r.attributes
+        sn, name, ip, mac, subnet = (
+            a.get(k) for k in ("shared_network", "name", "ip_address", "mac_address", "subnet")
+        )
+        address = str(r.address)
+        net = by_shared.get(sn)
+        if net is None:
+            items.append(ImportItem(address, "ignored", f"shared network {sn} is not in the config"))
+            continue
+        if r.address in owned:
+            items.append(ImportItem(address, "managed", "already managed by netsot"))
+            continue
+        problem = None
+        if not isinstance(name, str) or not LABEL_RE.fullmatch(name):
+            problem = (
+                f"name {name!r} is not a lower-case host name netsot can manage; rename it on the router"
+            )
+        elif mac is None or not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", str(mac)):
+            problem = f"MAC address {mac!r} is missing or invalid"
+        elif ip is None or not _in(ip, str(subnet)):
+            problem = f"IP address {ip} is outside its subnet {subnet}"
+        elif not _in(ip, str(net.prefix)):
+            problem = f"IP address {ip} is outside network {net.name} ({net.prefix})"
+        elif macs[(sn, mac)] > 1:
+            problem = f"MAC {mac} is used by {macs[(sn, mac)]} static mappings in {sn}"
+        elif ips[(sn, ip)] > 1:
+            problem = f"IP {ip} is used by {ips[(sn, ip)]} static mappings in {sn}"
+        if problem:
+            items.append(ImportItem(address, "conflict", problem))
+            continue
+        deps = (Address.nipap_address(net.name, name),) if nipap else ()
+        reason, origin = _why(net.name, name, mac, ip, facts)
+        items.append(
+            ImportItem(address, "adopt", reason, _record(r.address, r.provider_id, a, deps, origin))
+        )
+    domains = {n.domain.lower(): n for n in config.networks if n.domain}
+    hosts = sorted(
+        (r for r in observation.resources.values() if r.address.type == "edgemax_host"),
+        key=lambda r: str(r.address),
+    )
+    for r in hosts:
+        a = r.attributes
+        host_name, inet = str(a.get("host_name")), a.get("inet")
+        address = str(r.address)
+        label, _, domain = host_name.partition(".")
+        net = domains.get(domain.lower())
+        if net is None:
+            items.append(
+                ImportItem(address, "ignored", f"{host_name} is not in the domain of a configured network")
+            )
+            continue
+        if r.address in owned:
+            items.append(ImportItem(address, "managed", "already managed by netsot"))
+            continue
+        if not LABEL_RE.fullmatch(label):
+            items.append(
+                ImportItem(address, "conflict", f"host label {label!r} is not a lower-case host name")
+            )
+            continue
+        if not _in(inet, str(net.prefix)):
+            items.append(
+                ImportItem(address, "conflict", f"inet {inet} is outside network {net.name} ({net.prefix})")
+            )
+            continue
+        deps = (Address.nipap_address(net.name, label),) if nipap else ()
+        reason, origin = _why(net.name, label, None, inet, facts)
+        items.append(
+            ImportItem(address, "adopt", reason, _record(r.address, r.provider_id, a, deps, origin))
+        )
+    return ImportPlan(tuple(items))
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI entry point (I/O)
+
+
+def read_observation(config: Config, from_file: str | None) -> Observation:
+    """The router as an Observation: from a config.boot backup, or read live over SSH."""
+    from providers.edgemax.extract import extract
+    from providers.edgemax.parse import parse_boot
+    from providers.edgemax.planner import observation_from_config
+
+    if from_file:
+        path = Path(from_file)
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
+        return observation_from_config(extract(parse_boot(text, path.name)), config)
+    if config.providers.edgemax is None:
+        raise ConfigError("providers.edgemax is not configured (or use --from-file)")
+    from providers.edgemax.provider import EdgemaxProvider
+
+    provider = EdgemaxProvider(config, config.providers.edgemax)
+    try:
+        return provider.read()
+    finally:
+        provider.close()
+
+
+def render_table(plan: ImportPlan) -> str:
+    if not plan.items:
+        return "Nothing to import: the router has no static mappings or host entries.\n"
+    width = max(len(i.address) for i in plan.items)
+    lines = [f"{'ADDRESS':<{width}}  {'ACTION':<8}  WHY"]
+    lines += [f"{i.address:<{width}}  {i.status:<8}  {i.reason}" for i in plan.items]
+    d = plan.to_dict()["summary"]
+    lines.append(
+        f"\n{d['adopt']} to adopt, {d['conflict']} refused (conflict), {d['managed']} already managed, "
+        f"{d['ignored']} outside the configured networks."
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,97 @@
+"""`netsot inventory edgemax`: what the router holds, as a table or as JSON.
+
+Owns: the inventory document (validated by ``schemas/edgemax.inventory.schema.json``) built
+from a live read or from a config.boot backup (``--from-file``, no router needed).
+Must not: change anything, or print secrets (none of these fields is one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.config import Config
+from engine.errors import ConfigError, ProviderDataError
+from providers.edgemax.extract import EdgeConfig, extract
+from providers.edgemax.leases import Lease
+from providers.edgemax.parse import parse_boot
+from schemas import validator
+
+
+def document(cfg: EdgeConfig, leases: Sequence[Lease | Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The inventory document of an extracted config (validated against the schema)."""
+    doc = {
+        "dhcp_static_mappings": [
+            {
+                "shared_network": sn.name,
+                "subnet": sub.cidr,
+                "name": m.name,
+                "ip_address": m.ip,
+                "mac_address": m.mac,
+            }
+            for sn, sub, m in cfg.mappings()
+        ],
+        "static_host_mappings": [
+            {"host_name": h.host_name, "inet": list(h.inet), "aliases": list(h.aliases)}
+            for h in cfg.host_mappings
+        ],
+        "leases": [lease.to_dict() if isinstance(lease, Lease) else dict(lease) for lease in leases],
+        "dnsmasq": cfg.dnsmasq,
+    }
+    errors = sorted(validator("edgemax.inventory").iter_errors(doc), key=lambda e: list(e.path))
+    if errors:  # a bug, not user input: say where
+        first = errors[0]
+        raise ProviderDataError(
+            "edgemax", f"inventory does not match its schema at {list(first.path)}: {first.message}"
+        )
+    return doc
+
+
+def _read(config: Config | None, from_file: str | None) -> dict[str, Any]:
+    if from_file:
+        path = Path(from_file)
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
+        return document(extract(parse_boot(text, path.name)))
+    if config is None or config.providers.edgemax is None:
+        raise ConfigError("providers.edgemax is not configured (or use --from-file)")
+    from providers.edgemax.leases import parse_show_leases
+    from providers.edgemax.parse import parse_commands
+    from providers.edgemax.provider import EdgemaxProvider
+
+    provider = EdgemaxProvider(config, config.providers.edgemax)
+    try:
+        session = provider.session  # the provider's one SSH session
+        cfg = extract(parse_commands(session.show_commands()))
+        leases = parse_show_leases(session.show_leases())
+    finally:
+        provider.close()
+    return document(cfg, leases)
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    lines = [f"DHCP static mappings ({len(doc['dhcp_static_mappings'])}):"]
+    for m in doc["dhcp_static_mappings"]:
+        ip, mac = m["ip_address"] or "-", m["mac_address"] or "-"
+        lines.append(f"  {m['shared_network']:<12} {m['subnet']:<18} {m['name']:<20} {ip:<15} {mac}")
+    lines.append(f"Static host mappings ({len(doc['static_host_mappings'])}):")
+    for h in doc["static_host_mappings"]:
+        aliases = f"  (aliases: {', '.join(h['aliases'])})" if h["aliases"] else ""
+        lines.append(f"  {h['host_name']:<32} {', '.join(h['inet']) or '-'}{aliases}")
+    lines.append(f"Leases ({len(doc['leases'])}):")
+    for le in doc["leases"]:
+        lines.append(
+            f"  {le['ip']:<15} {le['mac'] or '-':<17} {le['pool'] or '-':<12} {le['hostname'] or '?'}"
+        )
+    lines.append(f"dnsmasq: {'enabled' if doc['dnsmasq'] else 'disabled'}")
+    return "\n".join(lines) + "\n"
+
+
+def run(config: Config | None, from_file: str | None, as_json: bool) -> str:
+    """The inventory as JSON (``as_json``) or a readable table."""
+    doc = _read(config, from_file)
+    return json.dumps(doc, indent=2) + "\n" if as_json else render_text(doc)

@@ -1,0 +1,168 @@
+"""DHCP leases: parse `show dhcp leases` and ISC dhcpd.leases, render the table (for the simulator).
+
+Owns: the frozen :class:`Lease`, the fixed-width table format (edgeos.md §3.5) including the
+`Warning: leased IP address [N] not in any of the pools` lines, and the ISC lease file.
+Must not: decide what a lease means for bindings, or do I/O. Bad input raises
+``ProviderDataError("edgemax", "<source>:<line>: …")``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from engine.errors import ProviderDataError
+from providers.edgemax.extract import normalize_mac_lenient
+
+HEADER = (
+    "IP address      Hardware Address   Lease expiration     Pool       Client Name\n"
+    "----------      ----------------   ----------------     ----       -----------\n"
+)
+ROW_FORMAT = "%-16s%-19s%-21s%-11s%s"
+_WARNING = re.compile(r"^Warning: leased IP address \[(\d+)\] not in any of the pools\s*$")
+_DATE = re.compile(r"^\d{4}/\d{2}/\d{2}$")
+_TIME = re.compile(r"^\d{2}:\d{2}:\d{2}$")
+_PROMPT = re.compile(r"^[\w.\-]+@[\w.\-]+(?::\S*)?\s*[$#>](?:\s.*)?$")
+
+
+@dataclass(frozen=True)
+class Lease:
+    ip: str
+    mac: str | None
+    expires: str | None  # "YYYY/MM/DD HH:MM:SS" as the router prints it
+    pool: str | None  # the shared-network-name
+    hostname: str | None  # None when the client sent none ("?")
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"ip": self.ip, "mac": self.mac, "expires": self.expires, "pool": self.pool,
+                "hostname": self.hostname}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LeaseTable:
+    leases: tuple[Lease, ...] = ()
+    warnings: tuple[str, ...] = ()  # IPs the router says are leased outside every pool
+
+
+def _fail(source: str, lineno: int, what: str) -> ProviderDataError:
+    return ProviderDataError("edgemax", f"{source}:{lineno}: {what}")
+
+
+def _ip(text: str, source: str, lineno: int) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise _fail(source, lineno, f"not an IP address: {text[:40]!r}") from None
+
+
+def read_show_leases(text: str, source: str = "show dhcp leases") -> LeaseTable:
+    """The leases and the "not in any of the pools" warnings of `show dhcp leases`."""
+    leases: list[Lease] = []
+    warnings: list[str] = []
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line or _PROMPT.match(line) or line.startswith(("IP address", "----------")):
+            continue
+        match = _WARNING.match(line)
+        if match:
+            number = int(match.group(1))
+            if number > 0xFFFFFFFF:
+                raise _fail(source, lineno, f"lease warning with an impossible address {number}")
+            warnings.append(str(ipaddress.IPv4Address(number)))
+            continue
+        tokens = line.split()
+        if len(tokens) < 5:
+            raise _fail(source, lineno, f"not a lease row: {line[:60]!r}")
+        ip = _ip(tokens[0], source, lineno)
+        mac = normalize_mac_lenient(tokens[1])
+        if _DATE.match(tokens[2]) and _TIME.match(tokens[3]):
+            expires, pool, name_tokens = f"{tokens[2]} {tokens[3]}", tokens[4], tokens[5:]
+        else:  # hand-edited or unknown date format: the last two columns are pool and name
+            expires, pool, name_tokens = " ".join(tokens[2:-2]), tokens[-2], tokens[-1:]
+        name = " ".join(name_tokens)
+        leases.append(Lease(ip, mac, expires or None, pool, None if name in ("", "?") else name))
+    return LeaseTable(tuple(leases), tuple(warnings))
+
+
+def parse_show_leases(text: str, source: str = "show dhcp leases") -> list[Lease]:
+    """The lease rows of `show dhcp leases` (use :func:`read_show_leases` for the warnings)."""
+    return list(read_show_leases(text, source).leases)
+
+
+def render_show_leases(leases: Iterable[Lease], warnings: Sequence[str] = ()) -> str:
+    """`show dhcp leases` exactly as EdgeOS prints it (warnings first, then the table)."""
+    out = [f"Warning: leased IP address [{int(ipaddress.IPv4Address(ip))}] not in any of the pools\n"
+           for ip in warnings]  # fmt: skip
+    out.append(HEADER)
+    for lease in leases:
+        row = ROW_FORMAT % (
+            lease.ip,
+            lease.mac or "",
+            lease.expires or "",
+            lease.pool or "",
+            lease.hostname or "?",
+        )
+        out.append(row + "\n")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# ISC dhcpd.leases
+
+_ISC_TIME = re.compile(r"^\d+ (\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})$")
+
+
+def parse_dhcpd_leases(text: str, source: str = "dhcpd.leases", *, active_only: bool = True) -> list[Lease]:
+    """Leases of an ISC dhcpd lease file; the last block of an IP wins (the file is a log).
+
+    The pool comes from the `#shared-network: NAME` comment EdgeOS's dhcpd writes in each
+    lease. With ``active_only`` (default) only leases in `binding state active` are returned.
+    """
+    latest: dict[str, tuple[Lease, str | None]] = {}
+    current: dict[str, str | None] | None = None
+    depth = 0
+    start_line = 0
+    for lineno, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            if current is not None and line.startswith("#shared-network:"):
+                current["pool"] = line.split(":", 1)[1].strip() or None
+            continue
+        if current is None:
+            if depth == 0 and line.startswith("lease ") and line.endswith("{"):
+                addr = line[len("lease ") : -1].strip()
+                current = {"ip": _ip(addr, source, lineno), "pool": None, "mac": None, "ends": None,
+                           "hostname": None, "state": None}  # fmt: skip
+                start_line = lineno
+                continue
+            depth += line.count("{") - line.count("}")  # other blocks (host, failover, server-duid)
+            if depth < 0:
+                raise _fail(source, lineno, "unexpected '}'")
+            continue
+        if line == "}":
+            lease = Lease(
+                current["ip"] or "", current["mac"], current["ends"], current["pool"], current["hostname"]
+            )
+            latest.pop(lease.ip, None)  # keep file order of the last occurrence
+            latest[lease.ip] = (lease, current["state"])
+            current = None
+            continue
+        statement = line.rstrip(";").strip()
+        if statement.startswith("hardware ethernet "):
+            current["mac"] = normalize_mac_lenient(statement.split()[-1])
+        elif statement.startswith("client-hostname "):
+            current["hostname"] = statement[len("client-hostname ") :].strip().strip('"') or None
+        elif statement.startswith("ends "):
+            match = _ISC_TIME.match(statement[len("ends ") :])
+            current["ends"] = match.group(1) if match else None
+        elif statement.startswith("binding state "):
+            current["state"] = statement[len("binding state ") :].strip()
+        elif statement.startswith("lease "):
+            raise _fail(source, lineno, f"lease block starting at line {start_line} is never closed")
+    if current is not None:
+        raise _fail(source, start_line, "lease block is never closed")
+    return [lease for lease, state in latest.values() if not active_only or state in (None, "active")]

@@ -1,0 +1,327 @@
+"""Pure EdgeMax planning: what the router holds as an Observation, and the changes to make.
+
+Owns: ``observation_from_config`` (extracted config + leases → resources and facts) and
+``plan_edgemax`` (desired bindings vs observed router → create/update/delete Changes for
+DHCP static mappings and static host mappings), with human reasons and provenance.
+Must not: do I/O, touch an object netsot does not own, or plan anything in ``desired.blocked``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from engine.config import Config, Network
+from engine.model import (
+    Action,
+    Address,
+    Binding,
+    Change,
+    Desired,
+    Fact,
+    ManagedResource,
+    Observation,
+    ObservedResource,
+    Provenance,
+    frozen_map,
+)
+from providers.base import PlanContext
+from providers.edgemax.commands import HOST_BASE, mapping_path
+from providers.edgemax.extract import EdgeConfig, SharedNetwork
+from providers.edgemax.leases import Lease
+
+MAPPING = "edgemax_dhcp_mapping"
+HOST = "edgemax_host"
+# resource attribute ← binding attribute whose provenance it carries
+MAPPING_PROVENANCE = (("ip_address", "ip"), ("mac_address", "mac"), ("name", "hostname"))
+HOST_PROVENANCE = (("inet", "ip"), ("host_name", "hostname"), ("aliases", "hostname"))
+
+
+# ---------------------------------------------------------------------------------------------
+# observation
+
+
+def mapping_attrs(
+    shared_network: str, subnet: str, name: str, ip: str | None, mac: str | None
+) -> dict[str, Any]:
+    return {
+        "shared_network": shared_network,
+        "subnet": subnet,
+        "name": name,
+        "ip_address": ip,
+        "mac_address": mac,
+    }
+
+
+def host_attrs(host_name: str, inet: str | None, aliases: Iterable[str]) -> dict[str, Any]:
+    return {"host_name": host_name, "inet": inet, "aliases": list(aliases)}
+
+
+def _network_of_shared(config: Config) -> dict[str, Network]:
+    return {n.edgemax.shared_network: n for n in config.networks if n.edgemax is not None}
+
+
+def _network_of_ip(config: Config, ip: str | None) -> Network | None:
+    try:
+        addr = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return None
+    hits = [n for n in config.networks if addr in n.prefix]
+    return hits[0] if len(hits) == 1 else None
+
+
+def observation_from_config(cfg: EdgeConfig, config: Config, leases: Sequence[Lease] = ()) -> Observation:
+    """The router as an Observation: every mapping / host entry, binding facts, leases."""
+    resources: dict[Address, ObservedResource] = {}
+    facts: list[Fact] = []
+    warnings: list[str] = []
+    by_shared = _network_of_shared(config)
+    for sn, subnet, m in cfg.mappings():
+        address = Address.edgemax_dhcp_mapping(sn.name, m.name)
+        if address in resources:
+            warnings.append(
+                f"static mapping {m.name} appears twice in shared network {sn.name}; using the first"
+            )
+            continue
+        resources[address] = ObservedResource(
+            address,
+            frozen_map(mapping_attrs(sn.name, subnet.cidr, m.name, m.ip, m.mac)),
+            provider_id=" ".join(mapping_path(sn.name, subnet.cidr, m.name)),
+        )
+        net = by_shared.get(sn.name)
+        if net is None:
+            continue
+        facts.append(
+            Fact(
+                source="edgemax",
+                ref=f"edgemax static-mapping {sn.name}/{m.name}",
+                network=net.name,
+                hostname=m.name.lower(),
+                mac=m.mac,
+                ip=m.ip,
+                address=address,
+                extra=frozen_map(
+                    {
+                        "kind": "mapping",
+                        "shared_network": sn.name,
+                        "mapping": m.name,
+                        "subnet": subnet.cidr,
+                        "disabled": m.disabled,
+                    }
+                ),
+            )
+        )
+    domains: dict[str, list[Network]] = {}
+    for n in config.networks:
+        if n.domain:
+            domains.setdefault(n.domain.lower(), []).append(n)
+    for h in cfg.host_mappings:
+        address = Address.edgemax_host(h.host_name)
+        inet = h.inet[0] if h.inet else None
+        resources[address] = ObservedResource(
+            address,
+            frozen_map(host_attrs(h.host_name, inet, h.aliases)),
+            provider_id=" ".join((*HOST_BASE, h.host_name)),
+        )
+        label, _, domain = h.host_name.partition(".")
+        nets = domains.get(domain.lower(), []) if domain else []
+        net = nets[0] if len(nets) == 1 else _network_of_ip(config, inet)
+        facts.append(
+            Fact(
+                source="edgemax",
+                ref=f"edgemax static-host-mapping {h.host_name}",
+                network=net.name if net is not None else None,
+                hostname=label.lower(),
+                mac=None,
+                ip=inet,
+                address=address,
+                extra=frozen_map({"kind": "host", "host_name": h.host_name, "aliases": list(h.aliases)}),
+            )
+        )
+    for lease in leases:
+        net = by_shared.get(lease.pool or "") or _network_of_ip(config, lease.ip)
+        facts.append(
+            Fact(
+                source="lease",
+                ref=f"lease {lease.ip}",
+                network=net.name if net is not None else None,
+                hostname=lease.hostname.lower() if lease.hostname else None,
+                mac=lease.mac,
+                ip=lease.ip,
+                extra=frozen_map({"pool": lease.pool, "expires": lease.expires}),
+            )
+        )
+    return Observation(
+        system="edgemax",
+        resources=frozen_map_addresses(resources),
+        facts=tuple(facts),
+        warnings=tuple(warnings),
+        data=frozen_map({"dnsmasq": cfg.dnsmasq, "leases": [lease.to_dict() for lease in leases]}),
+    )
+
+
+def frozen_map_addresses(data: Mapping[Address, ObservedResource]) -> Mapping[Address, ObservedResource]:
+    return MappingProxyType(dict(data))
+
+
+# ---------------------------------------------------------------------------------------------
+# planning
+
+
+def _subnet_for(sn: SharedNetwork | None, network: Network, ip: str) -> str:
+    """The router subnet of ``sn`` holding ``ip``; the config prefix when the router has none."""
+    addr = ipaddress.ip_address(ip)
+    for subnet in sn.subnets if sn is not None else ():
+        try:
+            if addr in ipaddress.ip_network(subnet.cidr, strict=False):
+                return subnet.cidr
+        except ValueError:
+            continue
+    return str(network.prefix)
+
+
+def _source_text(b: Binding) -> str:
+    if b.proxmox is not None:
+        return f"guest {b.hostname} (proxmox {b.proxmox.node}/{b.proxmox.vmid} {b.proxmox.nic})"
+    if b.origin == "config":
+        return f"host {b.hostname} (config)"
+    if b.origin == "import":
+        return f"host {b.hostname} (adopted from the router)"
+    return f"host {b.hostname}"
+
+
+def _lost_reason(managed: ManagedResource) -> str:
+    why = {
+        "proxmox": "guest removed",
+        "config": "host removed from the config",
+        "import": "no source reports it any more",
+    }.get(managed.origin, "no source reports it any more")
+    return f"lost its source: {why}"
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_norm(v) for v in value)
+    if isinstance(value, str):
+        return value.lower()
+    return value
+
+
+def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    keys = sorted(set(before) | set(after))
+    return [k for k in keys if _norm(before.get(k)) != _norm(after.get(k))]
+
+
+def _describe(keys: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    def show(v: Any) -> str:
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(map(str, v)) + "]"
+        return "none" if v is None else str(v)
+
+    return ", ".join(f"{k} {show(before.get(k))} -> {show(after.get(k))}" for k in keys)
+
+
+def _desired(
+    config: Config, desired: Desired, observed_cfg: EdgeConfig
+) -> dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]]:
+    out: dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]] = {}
+    nets = {n.name: n for n in config.networks}
+    for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
+        net = nets.get(b.network)
+        if net is None or net.edgemax is None:
+            continue
+        prov = b.provenance
+        if b.mac is not None:
+            sn_name = net.edgemax.shared_network
+            subnet = _subnet_for(observed_cfg.shared_network(sn_name), net, b.ip)
+            attrs = mapping_attrs(sn_name, subnet, b.hostname, b.ip, b.mac.lower())
+            p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
+            out.setdefault(
+                Address.edgemax_dhcp_mapping(sn_name, b.hostname),
+                (attrs, b, p, " ".join(mapping_path(sn_name, subnet, b.hostname))),
+            )
+        if net.domain:
+            fqdn = f"{b.hostname}.{net.domain}"
+            attrs = host_attrs(fqdn, b.ip, [b.hostname])
+            p = {k: prov[src] for k, src in HOST_PROVENANCE if src in prov}
+            out.setdefault(Address.edgemax_host(fqdn), (attrs, b, p, " ".join((*HOST_BASE, fqdn))))
+    return out
+
+
+def plan_edgemax(
+    config: Config,
+    desired: Desired,
+    observed_cfg: EdgeConfig,
+    observation: Observation,
+    ctx: PlanContext,
+) -> list[Change]:
+    """Changes that make the router's static mappings / host entries match ``desired``."""
+    blocked = desired.blocked
+    nipap = config.providers.nipap is not None
+    wanted = _desired(config, desired, observed_cfg)
+    changes: list[Change] = []
+
+    def allowed(address: Address) -> bool:
+        return address not in blocked and (not ctx.targets or address in ctx.targets)
+
+    for address, (attrs, b, prov, path) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
+        if not allowed(address):
+            continue
+        depends = (Address.nipap_address(b.network, b.hostname),) if nipap else ()
+        seen = observation.resources.get(address)
+        managed = ctx.owned.get(address)
+        owned = managed is not None or (seen is not None and seen.owned_marker)
+        common = {"provenance": frozen_map(prov), "depends_on": depends, "origin": b.origin}
+        if seen is None:
+            drift = managed is not None
+            reason = (
+                f"router entry deleted by hand; recreating for {_source_text(b)}"
+                if drift
+                else f"new {_source_text(b)}"
+            )
+            changes.append(Change(Action.CREATE, address, None, frozen_map(attrs), reason, provider_id=path,
+                                  drift=drift, **common))  # fmt: skip
+            continue
+        if not owned:
+            continue  # someone else's object: reconcile reports the conflict, we never touch it
+        keys = _diff(seen.attributes, attrs)
+        if not keys:
+            continue
+        recorded = managed.attributes if managed is not None else None
+        drift = recorded is not None and bool(_diff(recorded, seen.attributes))
+        if drift:
+            reason = "router entry edited by hand: " + _describe(keys, seen.attributes, attrs)
+        else:
+            reason = f"{_source_text(b)} changed: " + _describe(keys, seen.attributes, attrs)
+        changes.append(
+            Change(
+                Action.UPDATE,
+                address,
+                seen.attributes,
+                frozen_map(attrs),
+                reason,
+                provider_id=seen.provider_id or path,
+                drift=drift,
+                **common,
+            )
+        )
+    for address, managed in sorted(ctx.owned.items(), key=lambda kv: str(kv[0])):
+        if address.type not in (MAPPING, HOST) or address in wanted or not allowed(address):
+            continue
+        seen = observation.resources.get(address)
+        if seen is None:
+            continue  # already gone; the engine drops it from state
+        changes.append(
+            Change(
+                Action.DELETE,
+                address,
+                seen.attributes,
+                None,
+                _lost_reason(managed),
+                provider_id=seen.provider_id or managed.provider_id,
+                origin=managed.origin,
+            )
+        )
+    return changes

@@ -1,0 +1,100 @@
+"""The EdgeMax provider: read, plan and apply against one EdgeRouter over one SSH session.
+
+Owns: wiring the session (I/O) to the pure modules — ``parse``/``extract``/``leases`` for read,
+``planner`` for plan, ``commands`` for the apply script — and turning one configure session into
+one outcome per change (all applied, or all failed with the router's own message).
+Must not: build command lines, parse output or touch scrapli itself (``session`` does the I/O).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.config import Config, EdgemaxSettings
+from engine.errors import ConfigError, ProviderError, ProviderRejected
+from engine.model import ApplyResult, Change, ChangeOutcome, Desired, Observation
+from providers.base import PlanContext
+from providers.edgemax import commands, extract, leases, parse, planner
+from providers.edgemax.extract import EdgeConfig
+from providers.edgemax.session import EdgeSession
+from providers.edgemax.tree import Tree
+
+
+class EdgemaxProvider:
+    """``Provider`` for an EdgeRouter; construction does no I/O, the session opens on first use."""
+
+    name = "edgemax"
+
+    def __init__(self, config: Config, settings: EdgemaxSettings | None = None) -> None:
+        settings = settings if settings is not None else config.providers.edgemax
+        if settings is None:
+            raise ConfigError("providers.edgemax is not configured")
+        self.config = config
+        self.settings = settings
+        self._session: EdgeSession | None = None
+        self._observed_cfg: EdgeConfig | None = None
+
+    @property
+    def session(self) -> EdgeSession:
+        if self._session is None:
+            self._session = EdgeSession(self.settings, self.config)
+        return self._session
+
+    def read(self) -> Observation:
+        """`show configuration commands` + `show dhcp leases` over the one session."""
+        commands_text = self.session.show_commands()
+        leases_text = self.session.show_leases()
+        tree = parse.parse_commands(commands_text)
+        cfg = extract.extract(tree)
+        observed_leases = leases.parse_show_leases(leases_text)
+        self._observed_cfg = cfg
+        return planner.observation_from_config(cfg, self.config, observed_leases)
+
+    def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
+        # the planner picks subnets from the router's shared networks as last read; without a
+        # read on this instance it falls back to the configured networks (no I/O in plan)
+        cfg = self._observed_cfg if self._observed_cfg is not None else extract.extract(Tree.empty())
+        return list(planner.plan_edgemax(self.config, desired, cfg, observed, ctx))
+
+    def apply(self, changes: Sequence[Change]) -> ApplyResult:
+        """Every change in ONE configure session: all applied, or all failed (nothing saved)."""
+        if not changes:
+            return ApplyResult()
+        try:
+            lines = commands.apply_script(list(changes))
+        except ProviderRejected as err:  # a value failed our own validation: nothing is sent
+            return self._failed(changes, str(err), (str(err),))
+        self.session.open()  # unreachable / refused credentials: the whole run stops (raises)
+        try:
+            result = self.session.configure(lines)
+        except ProviderRejected as err:
+            return self._failed(changes, str(err), (str(err),))
+        except ProviderError as err:
+            # the connection died mid-apply: nothing was saved, the router dropped the session;
+            # the next run re-reads and converges
+            return self._failed(changes, str(err), (str(err),))
+        log = tuple(x for x in (result.compare, *result.notes, result.commit_output) if x)
+        outcomes = tuple(
+            ChangeOutcome(
+                address=c.address,
+                status="applied",
+                provider_id=c.provider_id,
+                attributes=c.after,
+            )
+            for c in changes
+        )
+        return ApplyResult(outcomes=outcomes, log=log)
+
+    @staticmethod
+    def _failed(changes: Sequence[Change], error: str, log: tuple[str, ...]) -> ApplyResult:
+        return ApplyResult(
+            outcomes=tuple(
+                ChangeOutcome(c.address, "failed", error=error, provider_id=c.provider_id) for c in changes
+            ),
+            log=log,
+        )
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None

@@ -1,0 +1,303 @@
+"""One SSH session to an EdgeRouter through scrapli 2.x (OpenSSH ``bin`` transport, strict host keys).
+
+Owns: opening the session (auth, known_hosts, our ``edgeos.yaml`` definition), op-mode reads, and
+the single configure session of an apply (set/delete → compare → commit → save → exit, or discard
+and `exit discard` on any error), and the mapping of every scrapli failure to ``engine.errors``.
+Must not: build command lines (``commands``), parse output (``parse``/``leases``), or let a scrapli
+exception or the password escape. This is the only module that imports scrapli.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scrapli import AuthOptions, Cli, SessionOptions, TransportBinOptions
+from scrapli.exceptions import ScrapliException
+
+from engine.config import Config, EdgemaxSettings
+from engine.errors import (
+    ProviderAuthError,
+    ProviderDataError,
+    ProviderError,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+SYSTEM = "edgemax"
+DEFINITION = Path(__file__).with_name("edgeos.yaml")
+# Lines that mean the router refused something (edgeos.md §2, §7.3). Matched as substrings.
+ERROR_MARKERS = (
+    "Commit failed",
+    "Set failed",
+    "Delete failed",
+    "Discard failed",
+    "Value validation failed",
+    "is not valid",
+    "Cannot exit: configuration modified",
+    "Cannot load: configuration modified",
+    "Failed to generate committed config",
+    "Failed to set up config session",
+    "Configuration system temporarily locked",
+    "Need to specify the config node to set",
+    "Invalid command",
+    "Incomplete command",
+    "Ambiguous command",
+    "Invalid value",
+    "command not found",
+)
+SAFE_COMMENT = re.compile(r"[A-Za-z0-9 ._:/-]{1,80}")
+OP_ERRORS = ("Invalid command", "command not found", "Incomplete command")
+NOTHING_TO_COMMIT = "No configuration changes to commit"
+NO_CHANGES = "No changes between working and active configurations"
+
+
+@dataclass(frozen=True)
+class ConfigureResult:
+    """What one configure session did."""
+
+    compare: str  # the router's `compare` output (the diff that was committed)
+    committed: bool  # False when the lines changed nothing (already in place)
+    notes: tuple[str, ...] = ()  # informational router lines, e.g. "... already exists"
+    commit_output: str = ""
+    elapsed: float = 0.0
+
+
+class _RouterRefused(Exception):
+    def __init__(self, command: str, output: str) -> None:
+        self.command, self.output = command, output
+        super().__init__(output)
+
+
+def clean(text: str) -> str:
+    """Output without CRs, config-mode `[edit…]` prompt lines and surrounding blank lines."""
+    lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
+    lines = [ln for ln in lines if not (ln.startswith("[edit") and ln.rstrip().endswith("]"))]
+    return "\n".join(lines).strip("\n")
+
+
+def router_message(output: str) -> str:
+    """The router's error lines joined into one line for an error message."""
+    return " / ".join(ln.strip() for ln in clean(output).split("\n") if ln.strip())
+
+
+def has_error(output: str) -> bool:
+    return any(marker in output for marker in ERROR_MARKERS)
+
+
+class EdgeSession:
+    """A lazily opened, reused SSH session to one EdgeRouter."""
+
+    def __init__(self, settings: EdgemaxSettings, config: Config) -> None:
+        self.settings = settings
+        self.config = config
+        self._cli: Cli | None = None
+        self.where = f"{settings.host}:{settings.port}"
+        self.open_seconds: float | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _build(self) -> Cli:
+        s = self.settings
+        known_hosts = self.config.resolve_path(s.known_hosts)
+        if not known_hosts.is_file():
+            raise ProviderAuthError(
+                SYSTEM,
+                f"known_hosts file {known_hosts} does not exist; host key verification for "
+                f"{self.where} is impossible — add the router's key (ssh-keyscan -p {s.port} {s.host})",
+            )
+        ssh_config = s.ssh_config
+        if ssh_config != "/dev/null":
+            ssh_config = str(self.config.resolve_path(ssh_config))
+        if s.private_key is not None:
+            key = self.config.resolve_path(s.private_key)
+            if not key.is_file():
+                raise ProviderAuthError(SYSTEM, f"private key {key} does not exist")
+            auth = AuthOptions(username=s.username, private_key_path=str(key))
+        else:
+            assert s.password is not None
+            auth = AuthOptions(username=s.username, password=s.password.resolve())
+        return Cli(
+            s.host,
+            port=s.port,
+            definition_file_or_name=str(DEFINITION),
+            auth_options=auth,
+            session_options=SessionOptions(operation_timeout_ns=int(s.timeout * 1e9)),
+            transport_options=TransportBinOptions(
+                known_hosts_path=str(known_hosts), enable_strict_key=True, ssh_config_path=ssh_config
+            ),
+        )
+
+    def open(self) -> None:
+        """Connect, authenticate, verify the host key and disable paging (on_open)."""
+        if self._cli is not None:
+            return
+        cli = self._build()
+        start = time.monotonic()
+        try:
+            cli.open()
+        except ScrapliException as exc:
+            self._force_close(cli)
+            raise self._map(exc, "connecting") from None
+        except OSError as exc:
+            self._force_close(cli)
+            reason = exc.strerror or type(exc).__name__
+            raise ProviderUnavailable(SYSTEM, f"cannot connect to {self.where}: {reason}") from None
+        self.open_seconds = time.monotonic() - start
+        self._cli = cli
+
+    def close(self) -> None:
+        cli, self._cli = self._cli, None
+        if cli is not None:
+            try:
+                cli.close()
+            except Exception:  # closing a dead session must never mask the real error
+                self._force_close(cli)
+
+    @staticmethod
+    def _force_close(cli: Cli) -> None:
+        with contextlib.suppress(Exception):  # nothing left to release
+            cli.close(force=True)
+
+    def __enter__(self) -> EdgeSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sending --------------------------------------------------------------------------------
+    def _map(self, exc: BaseException, doing: str) -> ProviderError:
+        text = str(exc)
+        low = text.lower()
+        if "host key verification failed" in low or "known host" in low or "host key" in low:
+            return ProviderAuthError(
+                SYSTEM,
+                f"host key verification failed for {self.where} — check known_hosts "
+                f"({self.config.resolve_path(self.settings.known_hosts)}) holds the router's current key",
+            )
+        for needle, reason in (("connection refused", "connection refused"), ("no route", "no route to host"),
+                               ("unable to resolve", "cannot resolve the host name"),
+                               ("could not resolve", "cannot resolve the host name")):
+            if needle in low:
+                return ProviderUnavailable(SYSTEM, f"cannot connect to {self.where}: {reason}")
+        if "timeoutexceeded" in low or "timeout" in low:
+            return ProviderTimeout(
+                SYSTEM, f"no answer from {self.where} within {self.settings.timeout:g}s while {doing}"
+            )
+        if "authentication failed" in low or "permission denied" in low or "password prompt" in low:
+            return ProviderAuthError(
+                SYSTEM, f"authentication as {self.settings.username} on {self.where} failed"
+            )
+        if "open failed" in low:  # e.g. `ssh` missing or refusing its options
+            detail = text.rsplit("error:", 1)[-1].strip(" '") if "error:" in text else "the ssh client failed"
+            return ProviderUnavailable(SYSTEM, f"cannot open an SSH session to {self.where}: {detail}")
+        if "eof" in low or "closed" in low or "broken pipe" in low:
+            return ProviderUnavailable(SYSTEM, f"the connection to {self.where} was lost while {doing}")
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return ProviderError(SYSTEM, f"SSH session to {self.where} failed while {doing}: {first}")
+
+    def _send(self, command: str, mode: str) -> str:
+        self.open()
+        assert self._cli is not None
+        try:
+            result = self._cli.send_input(command, requested_mode=mode)
+        except ScrapliException as exc:
+            # the session is in an unknown state now: drop it, a later call reconnects
+            cli, self._cli = self._cli, None
+            self._force_close(cli)
+            raise self._map(exc, f"running {command.split(' ', 1)[0]!r}") from None
+        return result.result
+
+    # -- op mode --------------------------------------------------------------------------------
+    def run_op(self, command: str) -> str:
+        """Run an op-mode command; its output without echo, prompts or `[edit]` lines."""
+        out = clean(self._send(command, "exec"))
+        head = out.lstrip("\n").split("\n", 2)[:2]
+        if any(m in ln for ln in head for m in OP_ERRORS):
+            raise ProviderDataError(
+                SYSTEM, f"the router does not understand {command!r}: {router_message(out)}"
+            )
+        return out
+
+    def show_commands(self) -> str:
+        return self.run_op("show configuration commands")
+
+    def show_leases(self) -> str:
+        return self.run_op("show dhcp leases")
+
+    # -- config mode ----------------------------------------------------------------------------
+    def _config(self, command: str) -> str:
+        out = clean(self._send(command, "configuration"))
+        if has_error(out):
+            raise _RouterRefused(command, out)
+        return out
+
+    def configure(self, lines: Sequence[str], comment: str | None = None) -> ConfigureResult:
+        """Apply ``lines`` in ONE configure session: all set/delete, compare, commit, save, exit.
+
+        On any refusal or failure the session is discarded and nothing is saved; raises
+        ``ProviderRejected`` quoting the router, or the transport error.
+        """
+        start = time.monotonic()
+        comment = self.settings.commit_comment if comment is None else comment
+        if comment and not SAFE_COMMENT.fullmatch(comment):
+            # the comment is typed into a shell inside double quotes: never let it carry syntax
+            raise ProviderRejected(
+                SYSTEM, "commit_comment may only hold letters, digits, spaces and . _ - : /"
+            )
+        if not lines:
+            return ConfigureResult(compare="", committed=False)
+        notes: list[str] = []
+        try:
+            for line in lines:
+                out = self._config(line)
+                if out:
+                    notes.append(f"{line}: {router_message(out)}")
+            compare = self._config("compare")
+            if compare.startswith(NO_CHANGES):
+                self._leave_config()
+                return ConfigureResult(compare, False, tuple(notes), elapsed=time.monotonic() - start)
+            commit = self._config(f'commit comment "{comment}"' if comment else "commit")
+            committed = NOTHING_TO_COMMIT not in commit
+            save = self._config("save")
+            if "Done" not in save:
+                raise _RouterRefused("save", save or "save printed no 'Done'")
+            self._leave_config()
+            return ConfigureResult(compare, committed, tuple(notes), commit, time.monotonic() - start)
+        except _RouterRefused as refused:
+            self._abort()
+            raise ProviderRejected(
+                SYSTEM,
+                f'the router refused {refused.command!r}: "{router_message(refused.output)}" — '
+                "the configure session was discarded and nothing was saved",
+            ) from None
+        except ProviderError:
+            self._abort()
+            raise
+
+    def _leave_config(self) -> None:
+        """Back to op mode; the definition de-escalates with `exit discard`, never leaving changes."""
+        if self._cli is None:
+            return
+        try:
+            self._cli.enter_mode("exec")
+        except ScrapliException as exc:
+            cli, self._cli = self._cli, None
+            self._force_close(cli)
+            raise self._map(exc, "leaving configuration mode") from None
+
+    def _abort(self) -> None:
+        """Best effort: `discard`, then `exit discard`; a dead session is simply dropped."""
+        if self._cli is None:
+            return
+        try:
+            self._cli.send_input("discard", requested_mode="configuration")
+            self._cli.enter_mode("exec")
+        except Exception:  # the connection may already be gone; the router drops the session itself
+            cli, self._cli = self._cli, None
+            if cli is not None:
+                self._force_close(cli)

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from engine.config import Config, Network, NipapSettings, Providers
+from engine.model import (
+    Action,
+    Address,
+    Binding,
+    Conflict,
+    ConflictKind,
+    Desired,
+    ManagedResource,
+    Provenance,
+    ProxmoxRef,
+    frozen_map,
+)
+from providers.base import PlanContext
+from providers.edgemax.extract import extract
+from providers.edgemax.leases import Lease
+from providers.edgemax.parse import parse_commands
+from providers.edgemax.planner import mapping_attrs, observation_from_config, plan_edgemax
+
+LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example", edgemax={"shared_network": "LAN"})  # type: ignore[arg-type]
+NIPAP = NipapSettings(url="http://127.0.0.1:1", username="u", password="p")  # type: ignore[arg-type]
+CONFIG = Config(networks=(LAN,), providers=Providers(nipap=NIPAP))
+SN = "set service dhcp-server shared-network-name LAN subnet 192.168.1.0/24"
+MAP = Address.edgemax_dhcp_mapping("LAN", "web01")
+HOST = Address.edgemax_host("web01.lab.example")
+PROV = MappingProxyType(
+    {
+        "ip": Provenance("nipap", "precedence ip: config > nipap", "nipap lan/web01"),
+        "mac": Provenance("proxmox", "precedence mac", "proxmox pve1/104 net0"),
+        "hostname": Provenance("proxmox", "precedence hostname", "proxmox pve1/104 net0"),
+    }
+)
+
+
+def _binding(ip: str = "192.168.1.23", mac: str | None = "52:54:00:12:34:56") -> Binding:
+    return Binding("lan", "web01", mac, ip, PROV, "proxmox", ProxmoxRef("pve1", 104, "qemu", "net0"))
+
+
+def _router(*lines: str):  # type: ignore[no-untyped-def]
+    text = "\n".join([f"{SN} default-router 192.168.1.1", *lines])
+    cfg = extract(parse_commands(text))
+    return cfg, observation_from_config(cfg, CONFIG)
+
+
+def _owned(address: Address, attrs: dict, origin: str = "proxmox") -> dict[Address, ManagedResource]:
+    return {address: ManagedResource(address, None, frozen_map(attrs), origin=origin)}
+
+
+def test_creates_mapping_and_host_with_provenance_and_dependency() -> None:
+    cfg, obs = _router()
+    changes = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, PlanContext())
+    by = {c.address: c for c in changes}
+    assert set(by) == {MAP, HOST}
+    m = by[MAP]
+    assert m.action is Action.CREATE
+    assert dict(m.after or {}) == mapping_attrs(
+        "LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56"
+    )
+    assert m.reason == "new guest web01 (proxmox pve1/104 net0)"
+    assert m.depends_on == (Address.nipap_address("lan", "web01"),)
+    assert m.provenance["ip_address"].source == "nipap" and m.provenance["mac_address"].source == "proxmox"
+    h = by[HOST]
+    assert dict(h.after or {}) == {
+        "host_name": "web01.lab.example",
+        "inet": "192.168.1.23",
+        "aliases": ("web01",),
+    }
+    assert h.provenance["inet"].source == "nipap"
+    # without NIPAP there is nothing to depend on
+    no_nipap = Config(networks=(LAN,))
+    assert all(
+        c.depends_on == () for c in plan_edgemax(no_nipap, Desired((_binding(),)), cfg, obs, PlanContext())
+    )
+
+
+def test_no_mac_means_host_entry_only() -> None:
+    cfg, obs = _router()
+    changes = plan_edgemax(CONFIG, Desired((_binding(mac=None),)), cfg, obs, PlanContext())
+    assert [c.address for c in changes] == [HOST]
+
+
+def test_unowned_object_with_same_name_is_never_touched_or_duplicated() -> None:
+    cfg, obs = _router(
+        f"{SN} static-mapping web01 ip-address 192.168.1.23",
+        f"{SN} static-mapping web01 mac-address 'aa:bb:cc:dd:ee:ff'",
+        f"{SN} static-mapping other ip-address 192.168.1.99",
+        f"{SN} static-mapping other mac-address 'aa:bb:cc:dd:ee:00'",
+    )
+    changes = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, PlanContext())
+    assert [c.address for c in changes] == [HOST]
+
+
+def test_hand_edit_of_owned_mapping_is_reverted_as_drift() -> None:
+    cfg, obs = _router(
+        f"{SN} static-mapping web01 ip-address 192.168.1.50",
+        f"{SN} static-mapping web01 mac-address '52:54:00:12:34:56'",
+    )
+    recorded = mapping_attrs("LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56")
+    ctx = PlanContext(owned=_owned(MAP, recorded))
+    (change,) = [c for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx) if c.address == MAP]
+    assert change.action is Action.UPDATE and change.drift
+    assert change.reason == "router entry edited by hand: ip_address 192.168.1.50 -> 192.168.1.23"
+    assert change.changed_attributes() == ("ip_address",)
+
+
+def test_desired_change_of_owned_mapping_is_an_update() -> None:
+    cfg, obs = _router(
+        f"{SN} static-mapping web01 ip-address 192.168.1.23",
+        f"{SN} static-mapping web01 mac-address '52:54:00:12:34:56'",
+    )
+    recorded = mapping_attrs("LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56")
+    ctx = PlanContext(owned=_owned(MAP, recorded))
+    assert [c.address for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx)] == [
+        HOST
+    ]  # in sync
+    (change,) = [c for c in plan_edgemax(CONFIG, Desired((_binding("192.168.1.24"),)), cfg, obs, ctx)
+                 if c.address == MAP]  # fmt: skip
+    assert change.action is Action.UPDATE and not change.drift
+    assert "ip_address 192.168.1.23 -> 192.168.1.24" in change.reason
+
+
+def test_owned_object_without_source_is_deleted_unowned_left_alone() -> None:
+    cfg, obs = _router(
+        f"{SN} static-mapping web01 ip-address 192.168.1.23",
+        f"{SN} static-mapping web01 mac-address '52:54:00:12:34:56'",
+        f"{SN} static-mapping printer ip-address 192.168.1.5",
+        f"{SN} static-mapping printer mac-address '52:54:00:12:34:57'",
+    )
+    recorded = mapping_attrs("LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56")
+    changes = plan_edgemax(CONFIG, Desired(()), cfg, obs, PlanContext(owned=_owned(MAP, recorded)))
+    (change,) = changes
+    assert change.action is Action.DELETE and change.address == MAP
+    assert change.reason == "lost its source: guest removed"
+    assert change.provider_id and change.provider_id.endswith("static-mapping web01")
+
+
+def test_blocked_addresses_and_targets_are_respected() -> None:
+    cfg, obs = _router()
+    conflict = Conflict(ConflictKind.IP_CLAIMED_TWICE, "x", ("a", "b"), "lan", blocked=(MAP,))
+    changes = plan_edgemax(CONFIG, Desired((_binding(),), (conflict,)), cfg, obs, PlanContext())
+    assert [c.address for c in changes] == [HOST]
+    only = PlanContext(targets=frozenset({MAP}))
+    assert [c.address for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, only)] == [MAP]
+
+
+def test_subnet_is_taken_from_the_router() -> None:
+    cfg = extract(
+        parse_commands("set service dhcp-server shared-network-name LAN subnet 192.168.1.0/25 lease 86400")
+    )
+    obs = observation_from_config(cfg, CONFIG)
+    changes = plan_edgemax(CONFIG, Desired((_binding("192.168.1.23"),)), cfg, obs, PlanContext())
+    assert next(c for c in changes if c.address == MAP).after["subnet"] == "192.168.1.0/25"  # type: ignore[index]
+
+
+def test_observation_from_config_resources_facts_and_leases() -> None:
+    text = "\n".join(
+        [
+            f"{SN} static-mapping web01 ip-address 192.168.1.23",
+            f"{SN} static-mapping web01 mac-address '52:54:00:12:34:56'",
+            "set service dhcp-server shared-network-name OTHER subnet 10.9.0.0/24 static-mapping x "
+            "ip-address 10.9.0.2",
+            "set service dhcp-server use-dnsmasq enable",
+            "set system static-host-mapping host-name web01.lab.example inet 192.168.1.23",
+            "set system static-host-mapping host-name web01.lab.example alias web01",
+        ]
+    )
+    cfg = extract(parse_commands(text))
+    lease = Lease("192.168.1.120", "aa:bb:cc:dd:ee:01", "2021/03/14 16:36:13", "LAN", "laptop")
+    obs = observation_from_config(cfg, CONFIG, [lease])
+    assert obs.system == "edgemax"
+    assert set(obs.resources) == {MAP, HOST, Address.edgemax_dhcp_mapping("OTHER", "x")}
+    assert obs.resources[MAP].provider_id == (
+        "service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping web01"
+    )
+    assert dict(obs.resources[HOST].attributes) == {
+        "host_name": "web01.lab.example", "inet": "192.168.1.23", "aliases": ("web01",)
+    }  # fmt: skip
+    facts = {f.ref: f for f in obs.facts}
+    m = facts["edgemax static-mapping LAN/web01"]
+    assert (m.source, m.network, m.hostname, m.mac, m.ip, m.address) == (
+        "edgemax", "lan", "web01", "52:54:00:12:34:56", "192.168.1.23", MAP
+    )  # fmt: skip
+    assert m.extra["shared_network"] == "LAN" and m.extra["mapping"] == "web01"
+    assert "edgemax static-mapping OTHER/x" not in facts  # not a configured network
+    h = facts["edgemax static-host-mapping web01.lab.example"]
+    assert (h.network, h.hostname, h.extra["kind"]) == ("lan", "web01", "host")
+    le = facts["lease 192.168.1.120"]
+    assert (le.source, le.network, le.hostname) == ("lease", "lan", "laptop")
+    assert obs.data["dnsmasq"] is True and obs.data["leases"][0]["ip"] == "192.168.1.120"
