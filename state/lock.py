@@ -1,8 +1,11 @@
 """The state lock: who holds it (``LockInfo``) and the file lock next to a state file.
 
 Owns: ``LockInfo``, ``FileLock`` (``<state>.lock``) and ``force_unlock`` by lock id.
-Must not: wait for a lock (it fails fast, naming the holder) or break a lock on its own — a lock
-left by a crashed run stays until an operator runs ``netsot force-unlock ID``.
+Must not: wait for a lock (it fails fast, naming the holder), or break a lock whose holder might
+still live. A lock left by a run that died on THIS host is provably stale — the kernel released
+its ``flock`` — and is broken automatically with a warning, so the next run can finish or revert
+the interrupted work. Anything unprovable (another host, an unreadable file) needs an operator:
+``netsot force-unlock ID``.
 
 How the file lock works: the holder writes its ``LockInfo`` as JSON into a private temp file,
 takes ``flock`` on it, and hard-links it to ``<state>.lock`` (atomic; fails if the name exists).
@@ -15,6 +18,7 @@ import contextlib
 import fcntl
 import getpass
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -28,6 +32,8 @@ from typing import Any
 from engine.errors import StateError, StateLocked
 
 FILE_MODE = 0o600
+
+log = logging.getLogger("netsot.state")
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ class FileLock:
             os.fsync(fd)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh inode: always granted
             try:
-                os.link(tmp, self.lock_path)  # atomic: fails when somebody holds the lock
+                self._link(tmp)
             except FileExistsError:
                 os.close(fd)
                 fd = -1
@@ -180,6 +186,43 @@ class FileLock:
                 os.unlink(tmp)
         fsync_dir(directory)
         return info, fd
+
+    def _link(self, tmp: str) -> None:
+        """Publish our lock file; break a provably dead holder's lock once and retry."""
+        try:
+            os.link(tmp, self.lock_path)  # atomic: fails when somebody holds the lock
+        except FileExistsError:
+            if not self._break_dead_lock():
+                raise
+            os.link(tmp, self.lock_path)  # a concurrent run may win the race: FileExistsError again
+
+    def _break_dead_lock(self) -> bool:
+        """Remove the lock file if its holder is provably gone (same host, its flock released)."""
+        try:
+            holder = self.holder()
+        except StateLocked:
+            return False  # unreadable: not provable
+        if holder is None:
+            return True  # released meanwhile
+        if not holder.on_this_host():
+            return False
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # only possible if nobody holds it
+            if os.fstat(fd).st_ino != os.stat(self.lock_path).st_ino:
+                return False  # replaced by a new holder meanwhile
+            os.unlink(self.lock_path)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        log.warning("broke a stale state lock: %s ended without releasing it", holder)
+        return True
 
     def _release(self, fd: int) -> None:
         try:
