@@ -619,14 +619,18 @@ def verify(app: App, as_json: bool) -> None:
 @click.option("--listen", metavar="HOST:PORT", default=None,
               help="Serve /healthz and /metrics here (e.g. 127.0.0.1:9107).")
 @click.option("--force", is_flag=True, help="Lift the change-size thresholds of the safety policy.")
+@click.option("--stale-after", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="/healthz reports 503 'stale' this long after the last successful run "
+                   "[default: 3 intervals, at least 60].")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_app
 def serve(app: App, once: bool, interval: float, jitter: float, listen: str | None, force: bool,
-          log_format: str) -> None:
+          stale_after: float | None, log_format: str) -> None:
     """Run the reconcile loop: plan and apply what the safety policy allows."""
     run = _extension("engine.service", "run", "serve")
     options_cls = _extension("engine.service", "ServiceOptions", "serve")
-    options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force)
+    options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
+                          stale_after=stale_after)
     _emit(run(app.config(), options, log_format))
 
 

@@ -1,0 +1,150 @@
+"""`netsot demo` / `make demo`: a guided walk through the whole job against the embedded lab.
+
+Owns: the demo script — lab up in a fresh folder, import, plan, apply, verify, a second plan that
+must be empty, lab down (always) — each step run through the real CLI in a subprocess, with a
+short plain-English heading saying what happens and why.
+Must not: reach into netsot's internals; it only runs commands a user could type.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STEP_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    why: str
+    args: tuple[str, ...]
+    expect: tuple[int, ...] = (0,)
+
+
+INTRO = """\
+netsot keeps a homelab's IP space and DNS consistent: NIPAP (the IP address manager) is the
+source of truth, Proxmox VE is where virtual machines and containers appear, and an EdgeRouter
+hands out addresses (DHCP) and answers name lookups (DNS). This demo starts a simulated homelab
+on this machine (nothing leaves 127.0.0.1) and lets netsot bring the three systems into line."""
+
+LAB = """\
+The lab: a 3-node Proxmox cluster with VMs and containers on two networks (lan 192.168.10.0/24
+and servers 10.20.0.0/24 on VLAN 20) - running and stopped guests, a template, a Windows VM,
+guests on DHCP and with static addresses, two guests tagged netsot-static (netsot may write
+their address back into Proxmox). NIPAP knows the two networks and a few hosts (router, NAS).
+The router already has DHCP reservations for the NAS and printer, a stale one for web02 (it
+still carries the MAC of the VM web02 replaced), and two reservations tv and tv-old that claim
+the same MAC. A real dnsmasq answers DNS for the router's host names."""
+
+STEPS = (
+    Step("Adopt what the router already has (netsot import edgemax)",
+         "netsot only ever changes what it owns. Import adopts the router's existing reservations and "
+         "host names so netsot can manage them from now on. It refuses tv and tv-old: both reserve the "
+         "same MAC, so there is no single right answer - those stay untouched until a person decides.",
+         ("import", "edgemax")),
+    Step("Work out what has to change (netsot plan)",
+         "netsot reads all three systems, merges what they say by precedence (ip: config > nipap > "
+         "proxmox > edgemax; mac: config > proxmox > edgemax) and shows every change with where each "
+         "value came from. New guests get the first free address outside the DHCP range, so the plan "
+         "shows real IPs. Each guest gets a NIPAP entry, a DHCP reservation and a DNS name; web02's "
+         "stale reservation follows the MAC Proxmox reports. Anything precedence cannot settle is "
+         "listed under Conflicts and left alone.",
+         ("plan",)),
+    Step("Make it so (netsot apply --auto-approve)",
+         "Changes run in dependency order: NIPAP addresses first, then the router (all in one "
+         "configure session: commit, save) and the Proxmox write-backs. The state file records "
+         "what netsot now owns, after every batch.",
+         ("apply", "--auto-approve")),
+    Step("Check the real data path (netsot verify)",
+         "Verify asks the systems themselves: every name resolves through the router's DNS (dnsmasq "
+         "re-read the router's host names after the commit), every reservation reads back from the "
+         "router, every NIPAP host has the right name, IP and MAC, and guests whose agent reports "
+         "addresses really hold the planned IP (they renewed their DHCP lease).",
+         ("verify",)),
+    Step("Nothing left to do (netsot plan --detailed-exitcode)",
+         "Run the plan again: everything agrees now, so it is empty and exits 0 - the same check a CI "
+         "job or `netsot serve` uses to see the homelab has not drifted.",
+         ("plan", "--detailed-exitcode")),
+)
+
+
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.fill(p, 96) for p in text.split("\n\n"))
+
+
+def _fresh(workdir: Path, echo: Callable[..., Any]) -> None:
+    """Stop a lab left in ``workdir`` and empty it — only when it is a lab folder."""
+    from providers.lab import LabError, down
+
+    if not workdir.exists():
+        return
+    looks_like_lab = (workdir / "seeds").is_dir() or (workdir / "lab.json").exists()
+    if any(workdir.iterdir()) and not looks_like_lab:
+        raise LabError(f"{workdir} exists and is not a lab folder; choose another --dir")
+    if (workdir / "lab.json").exists():
+        echo(down(workdir))
+    shutil.rmtree(workdir)
+
+
+def _run_cli(config: Path, args: Sequence[str], echo: Callable[..., Any]) -> int:
+    cmd = [sys.executable, "-m", "engine", "--no-color", "--config", str(config), *args]
+    env = {**os.environ, "NO_COLOR": "1"}
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=STEP_TIMEOUT, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        echo(f"    (no result within {STEP_TIMEOUT} s)")
+        return -1
+    for line in proc.stdout.rstrip("\n").splitlines():
+        echo(f"    {line}")
+    return proc.returncode
+
+
+def run_demo(workdir: Path, echo: Callable[..., Any] = print) -> int:
+    """The demo; returns the exit code (0 when every step did what it should)."""
+    from providers.lab import down, up
+
+    workdir = Path(workdir).resolve()
+    echo(_wrap(INTRO))
+    echo("")
+    echo("== 1. Start the lab (netsot lab up)")
+    echo(_wrap(LAB))
+    echo("")
+    _fresh(workdir, echo)
+    failed: str | None = None
+    try:
+        for line in up(workdir).splitlines():
+            echo(f"    {line}")
+        config = workdir / "netsot.yaml"
+        rel = os.path.relpath(config)
+        for n, step in enumerate(STEPS, start=2):
+            echo("")
+            echo(f"== {n}. {step.title}")
+            echo(_wrap(step.why))
+            echo(f"  $ netsot --config {rel} {' '.join(step.args)}")
+            code = _run_cli(config, step.args, echo)
+            if code not in step.expect:
+                failed = f"step {n} ({' '.join(step.args)}) exited {code}, expected {step.expect[0]}"
+                break
+    except Exception as exc:  # the lab could not start: say so, still clean up
+        failed = f"{type(exc).__name__}: {exc}"
+    finally:
+        echo("")
+        echo(f"== {len(STEPS) + 2}. Stop the lab (netsot lab down)")
+        for line in down(workdir).splitlines():
+            echo(f"    {line}")
+    echo("")
+    if failed:
+        echo(f"The demo did not finish as expected: {failed}.")
+        return 1
+    echo("Done: one import and one apply made NIPAP, the router's DHCP and its DNS agree with Proxmox, "
+         "and a second plan has nothing to do. Try it yourself: netsot lab up, then the commands above.")
+    return 0

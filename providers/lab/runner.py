@@ -1,0 +1,270 @@
+"""Run the lab's three systems from a prepared lab folder: in this process, or one per process.
+
+Owns: starting each simulator from the seed files in ``<workdir>/seeds``, the router's commit
+hook (rewrite ``router-hosts`` from the ACTIVE config, SIGHUP dnsmasq, publish the static
+mappings to ``router-dhcp.json``), the Proxmox side's "DHCP client" (guests pick up their
+router static mapping, or their cloud-init / LXC static address, in agent answers), and the
+standalone entry ``python -m providers.lab.runner proxmox|nipap|router --workdir DIR``.
+Must not: decide what netsot manages, or be imported by netsot's engine or providers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from providers.lab import dns, seeds
+
+SYSTEMS = ("proxmox", "nipap", "router")
+PVE_USER, PVE_TOKEN_NAME = "netsot@pve", "netsot"
+NIPAP_USER, ROUTER_USER = "netsot", "ubnt"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every file of a lab folder."""
+
+    root: Path
+
+    @property
+    def seeds(self) -> Path:
+        return self.root / "seeds"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / "secrets"
+
+    @property
+    def hosts_file(self) -> Path:
+        return self.root / "router-hosts"
+
+    @property
+    def dhcp_file(self) -> Path:
+        return self.root / "router-dhcp.json"
+
+    @property
+    def private_key(self) -> Path:
+        return self.root / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.root / "known_hosts"
+
+    @property
+    def ca(self) -> Path:
+        return self.root / "ca.pem"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "netsot.yaml"
+
+    @property
+    def lab_json(self) -> Path:
+        return self.root / "lab.json"
+
+    def state_dir(self, system: str) -> Path:
+        return self.run / system
+
+    def info(self, system: str) -> Path:
+        return self.run / f"{system}.json"
+
+    def secret(self, name: str) -> str:
+        return (self.secrets / name).read_text().strip()
+
+
+# ----------------------------------------------------------------------------- proxmox
+
+
+class GuestNetworks:
+    """The guests' "DHCP clients": keeps agent / LXC interface answers in line with the network.
+
+    A background thread re-derives every running guest's answers (bounded period) from its
+    current config and the router's published static mappings, so after an apply the guests
+    "renew" their leases and a write-back gives them their static address.
+    """
+
+    def __init__(self, handle: Any, paths: Paths, leases: dict[str, str], period: float = 0.1) -> None:
+        self.handle, self.paths, self.leases, self.period = handle, paths, leases, period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lab-guest-dhcp", daemon=True)
+
+    def start(self) -> GuestNetworks:
+        self.refresh()
+        self._thread.start()
+        return self
+
+    def _static(self) -> dict[str, str]:
+        try:
+            return dict(json.loads(self.paths.dhcp_file.read_text()).get("static") or {})
+        except (OSError, ValueError):
+            return {}
+
+    def refresh(self) -> None:
+        static = self._static()
+        cluster = self.handle.cluster
+        with cluster.lock:
+            guests = copy.deepcopy(list(cluster.guests.values()))
+        for g in guests:
+            answers = seeds.guest_answers(g, static, self.leases)
+            changed = {k: v for k, v in answers.items() if g.get(k) != v}
+            if changed:
+                with cluster.lock:
+                    if g["vmid"] in cluster.guests:
+                        cluster.guests[g["vmid"]].update(changed)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                self.refresh()
+            except Exception:  # a lab nicety must never take the Proxmox simulator down
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(2)
+
+
+@dataclass
+class ProxmoxLab:
+    handle: Any
+    guests: GuestNetworks
+
+    @property
+    def port(self) -> int:
+        return int(self.handle.port)
+
+    def stop(self) -> None:
+        self.guests.stop()
+        self.handle.stop()
+
+
+def start_proxmox(paths: Paths) -> ProxmoxLab:
+    from providers.proxmox.simulator import start_simulator
+
+    seed = json.loads((paths.seeds / "proxmox.json").read_text())
+    leases = {x["mac"].lower(): x["ip"] for x in json.loads((paths.seeds / "leases.json").read_text())}
+    token = (PVE_USER, PVE_TOKEN_NAME, paths.secret("pve_token"))
+    handle = start_simulator(seed, paths.state_dir("proxmox"), token)
+    dns.write_atomic(paths.ca, handle.ca_path.read_text())
+    return ProxmoxLab(handle, GuestNetworks(handle, paths, leases).start())
+
+
+# ----------------------------------------------------------------------------- nipap
+
+
+def start_nipap(paths: Paths) -> Any:
+    from providers.nipap.simulator import start_simulator
+
+    seed = json.loads((paths.seeds / "nipap.json").read_text())
+    return start_simulator(seed, {NIPAP_USER: (paths.secret("nipap_password"), "rw")})
+
+
+# ----------------------------------------------------------------------------- router
+
+
+class RouterHook:
+    """The router's commit hook: what EdgeOS does after a commit for DNS and DHCP."""
+
+    def __init__(self, paths: Paths, reload: Callable[[], None] | None) -> None:
+        self.paths, self.reload = paths, reload
+        self.lock = threading.Lock()
+
+    def __call__(self, active_tree: Any) -> None:
+        with self.lock:
+            dns.write_atomic(self.paths.hosts_file, dns.render_hosts(active_tree))
+            static = seeds.static_from_tree(active_tree)
+            dns.write_atomic(self.paths.dhcp_file, json.dumps({"static": static}, sort_keys=True))
+            if self.reload is not None:
+                self.reload()
+
+
+def start_router(paths: Paths, reload: Callable[[], None] | None = None) -> Any:
+    """The EdgeOS simulator with the lab's commit hook; writes the hosts file once at start."""
+    from providers.edgemax.simulator import leases_from_json, start_simulator
+
+    hook = RouterHook(paths, reload)
+    handle = start_simulator(
+        paths.state_dir("edgemax"),
+        config_boot=(paths.seeds / "config.boot").read_text(),
+        leases=leases_from_json(json.loads((paths.seeds / "leases.json").read_text())),
+        users={ROUTER_USER: os.urandom(16).hex()},  # key auth only: nobody knows the password
+        authorized_keys=paths.private_key.with_suffix(".pub"),
+        hostname="edge",
+    )
+    handle.set_on_commit(hook)
+    hook(handle.active_tree())
+    dns.write_atomic(paths.known_hosts, handle.known_hosts.read_text())
+    return handle
+
+
+def pid_reloader(pid: int | None) -> Callable[[], None] | None:
+    """SIGHUP to a dnsmasq running as another process (a vanished one is ignored)."""
+    if not pid:
+        return None
+
+    def reload() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGHUP)
+
+    return reload
+
+
+# ----------------------------------------------------------------------------- standalone
+
+
+def _write_info(paths: Paths, system: str, info: dict[str, Any]) -> None:
+    paths.run.mkdir(parents=True, exist_ok=True)
+    dns.write_atomic(paths.info(system), json.dumps({**info, "pid": os.getpid()}), mode=0o600)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m providers.lab.runner",
+                                     description="Run one of the lab's systems until SIGTERM.")
+    parser.add_argument("system", choices=SYSTEMS)
+    parser.add_argument("--workdir", required=True, type=Path)
+    parser.add_argument("--dnsmasq-pid", type=int, default=None)
+    args = parser.parse_args(argv)
+    paths = Paths(args.workdir.resolve())
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    stop: Callable[[], None]
+    if args.system == "proxmox":
+        pve = start_proxmox(paths)
+        _write_info(paths, "proxmox", {"port": pve.port})
+        stop = pve.stop
+    elif args.system == "nipap":
+        ipam = start_nipap(paths)
+        _write_info(paths, "nipap", {"port": ipam.port})
+        stop = ipam.stop
+    else:
+        router = start_router(paths, pid_reloader(args.dnsmasq_pid))
+        _write_info(paths, "router", {"port": router.port})
+        stop = router.stop
+    while not done.wait(0.5):
+        pass
+    stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The end-to-end lab: the three simulators + dnsmasq in this process, netsot as a subprocess.
+
+The simulators run in-process (same seeds and runner code as `netsot lab up`) so tests can act as
+"the world" (add / rename / remove guests, hand-edit the router over SSH); the CLI always talks
+to them over their real protocols (HTTPS, XML-RPC, SSH, DNS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dns.exception
+import dns.resolver
+import pytest
+
+from providers.edgemax.extract import extract
+from providers.lab import dns as labdns
+from providers.lab import prepare, write_config
+from providers.lab.homelab import NETWORKS, LabGuest, LabNic, mac_for
+from providers.lab.runner import start_nipap, start_proxmox, start_router
+from providers.lab.seeds import VRF_NAME, proxmox_guest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class Lab:
+    """A running lab plus the helpers tests use to act on it and to read it back."""
+
+    def __init__(self, root: Path, guests: int) -> None:
+        self.paths = prepare(root, guests)
+        binary = labdns.find_dnsmasq()
+        assert binary, "dnsmasq is not installed (apt-get install dnsmasq-base; `make setup` does it)"
+        domains = {n.domain for n in NETWORKS}
+        self.dnsmasq = labdns.Dnsmasq(binary, self.paths.hosts_file, domains, self.paths.logs / "dnsmasq.log")
+        self.dnsmasq.start()
+        self.pve = start_proxmox(self.paths)
+        self.nipap = start_nipap(self.paths)
+        self.router = start_router(self.paths, self.dnsmasq.reload)
+        ports = {"proxmox": self.pve.port, "nipap": self.nipap.port, "router": self.router.port}
+        self.config = write_config(self.paths, ports, self.dnsmasq.port)
+
+    def stop(self) -> None:
+        for stop in (self.router.stop, self.nipap.stop, self.pve.stop, self.dnsmasq.stop):
+            with contextlib.suppress(Exception):  # one failing part must not keep the others running
+                stop()
+
+    # ---- running netsot
+    def cli(self, *args: str, timeout: float = 120) -> Result:
+        cmd = [sys.executable, "-m", "engine", "--no-color", "--config", str(self.config), *args]
+        env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                              env=env, cwd=str(REPO), check=False)
+        return Result(proc.returncode, proc.stdout + proc.stderr)
+
+    def plan_json(self) -> dict[str, Any]:
+        cmd = [sys.executable, "-m", "engine", "--no-color", "--config", str(self.config), "plan", "--json"]
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=str(REPO), check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads(proc.stdout)
+
+    def apply(self) -> Result:
+        result = self.cli("apply", "--auto-approve")
+        assert result.code == 0, result.out
+        return result
+
+    # ---- the world acting on Proxmox
+    def add_guest(self, vmid: int, name: str, *, network: str = "lan", type_: str = "lxc",
+                  ip: str | None = None, node: str = "pve1", agent: str = "linux",
+                  mac: str | None = None) -> str:
+        nic = LabNic(network, mac or mac_for(vmid), ip)
+        kind = agent if type_ == "qemu" else "none"
+        guest = LabGuest(vmid, name, type_, node, "running", (nic,), agent=kind)
+        self.pve.handle.add_guest(proxmox_guest(guest))
+        self.pve.guests.refresh()
+        return nic.mac.lower()
+
+    def rename_guest(self, vmid: int, name: str) -> None:
+        g = self.pve.handle.cluster.guests[vmid]
+        self.pve.handle.set_config(vmid, "hostname" if g["type"] == "lxc" else "name", name)
+
+    def remove_guest(self, vmid: int) -> None:
+        self.pve.handle.remove_guest(vmid)
+
+    # ---- the world acting on the router (a person over SSH)
+    def router_configure(self, *lines: str) -> None:
+        from engine.configload import load_config
+        from providers.edgemax.session import EdgeSession
+
+        config = load_config(self.config)
+        assert config.providers.edgemax is not None
+        with EdgeSession(config.providers.edgemax, config) as session:
+            session.configure(list(lines), "hand edit")
+
+    # ---- reading the systems back (directly, not through netsot)
+    def mappings(self) -> dict[str, dict[str, str | None]]:
+        cfg = extract(self.router.active_tree())
+        return {f"{sn.name}.{m.name}": {"ip": m.ip, "mac": m.mac} for sn, _s, m in cfg.mappings()}
+
+    def host_entries(self) -> dict[str, tuple[str, ...]]:
+        return {h.host_name: h.inet for h in extract(self.router.active_tree()).host_mappings}
+
+    def nipap_hosts(self) -> dict[str, dict[str, Any]]:
+        """ip → {node, description, avps} of every host prefix in the lab VRF."""
+        rows = [p for p in self.nipap.prefixes()
+                if p["type"] == "host" and p.get("vrf_name") in (VRF_NAME, None)]
+        return {p["prefix"].split("/")[0]: {"node": p.get("node"), "description": p.get("description"),
+                                             "avps": dict(p.get("avps") or {}), "vrf_id": p.get("vrf_id")}
+                for p in rows}
+
+    def nipap_by_node(self, node: str) -> dict[str, Any] | None:
+        found = [dict(v, ip=ip) for ip, v in self.nipap_hosts().items() if v["node"] == node]
+        assert len(found) <= 1, found
+        return found[0] if found else None
+
+    def resolve(self, name: str) -> str | None:
+        """The A record dnsmasq serves for ``name`` now (None for NXDOMAIN)."""
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = ["127.0.0.1"]
+        resolver.port = self.dnsmasq.port
+        resolver.lifetime = resolver.timeout = 2.0
+        try:
+            return str(resolver.resolve(name, "A", search=False)[0].address)
+        except dns.resolver.NXDOMAIN:
+            return None
+
+    def resolve_eventually(self, name: str, want: str | None, seconds: float = 3.0) -> str | None:
+        """dnsmasq reloads on SIGHUP asynchronously: wait (bounded) for the expected answer."""
+        deadline = time.monotonic() + seconds
+        got = self.resolve(name)
+        while got != want and time.monotonic() < deadline:
+            time.sleep(0.05)
+            got = self.resolve(name)
+        return got
+
+    def snapshot_unowned(self) -> dict[str, Any]:
+        """What netsot must never touch: the refused tv/tv-old mappings and NIPAP's gateway hosts.
+
+        (The NAS is declared under ``hosts:`` in the lab config, so netsot adopts its NIPAP entry.)
+        """
+        maps = self.mappings()
+        hosts = self.nipap_hosts()
+        return {
+            "tv": maps.get("LAN.tv"),
+            "tv-old": maps.get("LAN.tv-old"),
+            "nipap": {ip: hosts.get(ip) for ip in ("192.168.10.1", "10.20.0.1")},
+        }
+
+
+def start_lab(tmp: Path, guests: int = 15) -> Iterator[Lab]:
+    lab = Lab(tmp, guests)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    yield from start_lab(tmp_path_factory.mktemp("lab"))

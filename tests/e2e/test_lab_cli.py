@@ -1,0 +1,79 @@
+"""`netsot lab up|status|down` with real background processes, and `netsot demo` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import REPO
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(300)]
+
+
+def _netsot(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", "--no-color", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=str(REPO),
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.DEVNULL, check=False)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[:1] == ["Z"])
+
+
+def test_lab_up_status_down(tmp_path: Path) -> None:
+    workdir = tmp_path / "lab"
+    up = _netsot("lab", "up", "--dir", str(workdir), "--guests", "4")
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "netsot --config" in up.stdout and "plan" in up.stdout
+        info = json.loads((workdir / "lab.json").read_text())
+        pids = {name: p["pid"] for name, p in info["processes"].items()}
+        assert {"proxmox", "nipap", "router", "dnsmasq"} == set(pids)
+        assert all(_alive(pid) for pid in pids.values())  # they outlive the CLI that started them
+        for secret in ("pve_token", "nipap_password"):
+            assert (workdir / "secrets" / secret).stat().st_mode & 0o777 == 0o600
+        config = (workdir / "netsot.yaml").read_text()
+        assert "${file:secrets/pve_token}" in config and "dns_server: 127.0.0.1:" in config
+        assert (workdir / "secrets" / "pve_token").read_text().strip() not in config
+
+        status = _netsot("lab", "status", "--dir", str(workdir))
+        assert status.returncode == 0 and status.stdout.count(" alive ") == 4, status.stdout
+
+        # the written config works as is: plan reads all three systems
+        plan = _netsot("--config", str(workdir / "netsot.yaml"), "plan")
+        assert plan.returncode == 0 and "to add" in plan.stdout, plan.stdout + plan.stderr
+
+        again = _netsot("lab", "up", "--dir", str(workdir))
+        assert again.returncode == 1 and "already running" in again.stderr
+    finally:
+        down = _netsot("lab", "down", "--dir", str(workdir))
+    assert down.returncode == 0, down.stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids.values()):
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in pids.values())
+    assert "No lab" in _netsot("lab", "down", "--dir", str(workdir)).stdout  # idempotent
+    assert "No lab" in _netsot("lab", "status", "--dir", str(workdir)).stdout
+
+
+def test_demo_runs_every_step_and_cleans_up(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    result = _netsot("demo", "--dir", str(workdir), timeout=280)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    for heading in ("Start the lab", "netsot import edgemax", "netsot plan", "apply --auto-approve",
+                    "netsot verify", "--detailed-exitcode", "Stop the lab"):
+        assert heading in out
+    assert "Verify passed" in out and "Apply complete!" in out
+    assert not (workdir / "lab.json").exists()  # lab down ran
