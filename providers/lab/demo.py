@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 STEP_TIMEOUT = 300
+HEAD_LINES, TAIL_LINES = 24, 6  # long outputs are shortened on screen; the full text is in logs/
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,16 @@ def _fresh(workdir: Path, echo: Callable[..., Any]) -> None:
     shutil.rmtree(workdir)
 
 
-def _run_cli(config: Path, args: Sequence[str], echo: Callable[..., Any]) -> int:
+def _shorten(lines: list[str], log: Path) -> list[str]:
+    """The head and the tail of a long output, with a pointer to the full text."""
+    if len(lines) <= HEAD_LINES + TAIL_LINES + 3:
+        return lines
+    hidden = len(lines) - HEAD_LINES - TAIL_LINES
+    note = f"... ({hidden} more lines; the whole output is in {os.path.relpath(log)})"
+    return [*lines[:HEAD_LINES], note, *lines[-TAIL_LINES:]]
+
+
+def _run_cli(config: Path, args: Sequence[str], echo: Callable[..., Any], log: Path | None = None) -> int:
     cmd = [sys.executable, "-m", "engine", "--no-color", "--config", str(config), *args]
     env = {**os.environ, "NO_COLOR": "1"}
     try:
@@ -103,7 +113,12 @@ def _run_cli(config: Path, args: Sequence[str], echo: Callable[..., Any]) -> int
     except subprocess.TimeoutExpired:
         echo(f"    (no result within {STEP_TIMEOUT} s)")
         return -1
-    for line in proc.stdout.rstrip("\n").splitlines():
+    lines = proc.stdout.rstrip("\n").splitlines()
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(proc.stdout)
+        lines = _shorten(lines, log)
+    for line in lines:
         echo(f"    {line}")
     return proc.returncode
 
@@ -130,7 +145,8 @@ def run_demo(workdir: Path, echo: Callable[..., Any] = print) -> int:
             echo(f"== {n}. {step.title}")
             echo(_wrap(step.why))
             echo(f"  $ netsot --config {rel} {' '.join(step.args)}")
-            code = _run_cli(config, step.args, echo)
+            log = workdir / "logs" / f"demo-{n}-{'-'.join(a.strip('-') for a in step.args)}.txt"
+            code = _run_cli(config, step.args, echo, log)
             if code not in step.expect:
                 failed = f"step {n} ({' '.join(step.args)}) exited {code}, expected {step.expect[0]}"
                 break
