@@ -85,6 +85,11 @@ class ServiceOptions:
     once: bool = False
     listen: str | None = None  # "127.0.0.1:9107"
     force: bool = False
+    stale_after: float | None = None  # /healthz turns 503 this long after the last success
+
+    def stale_limit(self) -> float:
+        """Seconds without a successful run before /healthz reports "stale" (default 3 intervals, >= 60s)."""
+        return self.stale_after if self.stale_after is not None else max(3 * self.interval, 60.0)
 
 
 class Service:
@@ -271,7 +276,7 @@ class Service:
             if m.last_success is None:
                 return 503, {"status": "starting" if not m.runs else "failing", "last_error": m.last_error}
             age = self._clock() - m.last_success
-            healthy = age <= max(3 * self.options.interval, 60)
+            healthy = age <= self.options.stale_limit()
             body = {
                 "status": "ok" if healthy else "stale",
                 "last_success_age_seconds": round(age, 3),
@@ -302,15 +307,30 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+    """One handler on the root logger, so library records (scrapli, urllib3, warnings) share the format.
+
+    In ``json`` mode every line on stderr must parse, so nothing may bypass this handler.
+    Other libraries log at WARNING and above; netsot's own loggers at ``level``.
+    """
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("netsot")
+    root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    root.setLevel(logging.WARNING)
+    ours = logging.getLogger("netsot")
+    ours.handlers[:] = []
+    ours.setLevel(level)
+    ours.propagate = True
+    logging.captureWarnings(True)
+
+    def thread_crashed(args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread else "?"
+        log.error("thread %s crashed: %s: %s", name, args.exc_type.__name__, args.exc_value)
+
+    threading.excepthook = thread_crashed
 
 
 def run(config: Config, options: ServiceOptions, log_format: str = "text") -> int:

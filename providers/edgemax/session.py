@@ -136,6 +136,7 @@ class EdgeSession:
         """Connect, authenticate, verify the host key and disable paging (on_open)."""
         if self._cli is not None:
             return
+        hold_controlling_terminal()
         cli = self._build()
         start = time.monotonic()
         try:
@@ -301,3 +302,35 @@ class EdgeSession:
             cli, self._cli = self._cli, None
             if cli is not None:
                 self._force_close(cli)
+
+
+def hold_controlling_terminal() -> bool:
+    """Give a terminal-less session leader (systemd, ``setsid``) a private controlling terminal.
+
+    Why: the EdgeMax transport (libscrapli's ``bin`` transport) opens a pseudo-terminal for the
+    ssh client. A session leader without a controlling terminal acquires that pty as its own, so
+    the ssh child cannot claim it (``authenticate: open failed``) and its hang-up SIGHUPs us.
+    Holding a pty of our own (both ends open for the process's life) keeps later ptys free.
+    Returns whether it took one. No-op on a normal shell/CI child.
+    """
+    import fcntl
+    import os
+    import termios
+
+    if os.name != "posix" or os.getsid(0) != os.getpid():
+        return False
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+        return False  # it already has one
+    except OSError:
+        pass
+    try:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    except OSError:
+        return False  # the open below then reports what ssh says
+    _HELD_TERMINAL.extend((master, slave))
+    return True
+
+
+_HELD_TERMINAL: list[int] = []  # fds kept open for the life of the process (see above)
