@@ -1,0 +1,159 @@
+"""``netsot`` commands that other packages own: inventory, import, verify, serve, lab, demo.
+
+Owns: their options and help, and dispatching each one lazily to a ``run``-style function in
+its module (so a module that does not exist yet is a clear message, and ``cli`` stays light).
+Must not: hold the commands' logic, which lives in the module each one dispatches to.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cliapp import EXIT_OK, App, cli, pass_app
+from engine.errors import NetsotError
+
+# --------------------------------------------------------------------------- dispatched commands
+
+
+def _extension(module: str, attr: str, feature: str) -> Callable[..., Any]:
+    """``module:attr``, imported now; a module that does not exist yet is a clear error."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise NetsotError(f"{feature} is not available") from None
+        raise
+    func = getattr(mod, attr, None)
+    if not callable(func):
+        raise NetsotError(f"{feature} is not available")
+    return func
+
+
+def _emit(result: Any) -> None:
+    """Print a dispatched command's result: text, or ``(text, exit_code)``, or an exit code."""
+    code = EXIT_OK
+    if isinstance(result, tuple):
+        result, code = result
+    elif isinstance(result, int) and not isinstance(result, bool):
+        result, code = None, result
+    if result:
+        click.echo(result, nl=not str(result).endswith("\n"))
+    if code:
+        click.get_current_context().exit(code)
+
+
+SYSTEMS = ("proxmox", "nipap", "edgemax")
+
+
+@cli.command()
+@click.argument("system", required=False, type=click.Choice(SYSTEMS))
+@click.option("--from-file", type=click.Path(exists=True, dir_okay=False), help="Read a saved dump instead.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@pass_app
+def inventory(app: App, system: str | None, from_file: str | None, as_json: bool) -> None:
+    """List what a system holds (every configured system without SYSTEM)."""
+    if from_file and not system:
+        raise NetsotError("--from-file needs a SYSTEM "
+                          "(e.g. netsot inventory edgemax --from-file config.boot)")
+    config = app.optional_config() if from_file else app.config()
+    if system:
+        systems: Sequence[str] = (system,)
+    else:
+        assert config is not None
+        systems = config.providers.configured()
+        if not systems:
+            raise NetsotError("no system is configured (providers: in the config)")
+    for name in systems:
+        run = _extension(f"providers.{name}.inventory", "run", f"inventory for {name}")
+        _emit(run(config, from_file, as_json))
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Adopt existing objects so netsot manages them."""
+
+
+@import_group.command("edgemax")
+@click.option("--from-file", type=click.Path(exists=True, dir_okay=False),
+              help="Import from a config.boot backup instead of the live router.")
+@click.option("--dry-run", is_flag=True, help="Show what would be adopted; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@pass_app
+def import_edgemax(app: App, from_file: str | None, dry_run: bool, as_json: bool) -> None:
+    """Adopt the router's static mappings and host entries into the state."""
+    run = _extension("engine.importing", "run", "import for edgemax")
+    _emit(run(app.config(secrets=not from_file), from_file, dry_run, as_json))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@pass_app
+def verify(app: App, as_json: bool) -> None:
+    """Check the systems agree: DNS answers, router config, NIPAP, guest agents."""
+    run = _extension("engine.verify", "run", "verify")
+    _emit(run(app.config(), as_json))
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run one cycle and exit.")
+@click.option("--interval", type=click.FloatRange(min=1), default=300, show_default=True,
+              help="Seconds between cycles.")
+@click.option("--jitter", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+              help="Random spread of the interval (fraction).")
+@click.option("--listen", metavar="HOST:PORT", default=None,
+              help="Serve /healthz and /metrics here (e.g. 127.0.0.1:9107).")
+@click.option("--force", is_flag=True, help="Lift the change-size thresholds of the safety policy.")
+@click.option("--stale-after", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="/healthz reports 503 'stale' this long after the last successful run "
+                   "[default: 3 intervals, at least 60].")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_app
+def serve(app: App, once: bool, interval: float, jitter: float, listen: str | None, force: bool,
+          stale_after: float | None, log_format: str) -> None:
+    """Run the reconcile loop: plan and apply what the safety policy allows."""
+    run = _extension("engine.service", "run", "serve")
+    options_cls = _extension("engine.service", "ServiceOptions", "serve")
+    options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
+                          stale_after=stale_after)
+    _emit(run(app.config(), options, log_format))
+
+
+LAB_DIR = ".netsot-lab"
+
+
+@cli.group()
+def lab() -> None:
+    """The embedded lab: simulated Proxmox, NIPAP and EdgeRouter on loopback."""
+
+
+def _lab_command(name: str, help_text: str) -> None:
+    @lab.command(name, help=help_text)
+    @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
+                  help="Where the lab keeps its config, state and logs.")
+    def command(workdir: str) -> None:
+        _emit(_extension("providers.lab", name, f"lab {name}")(Path(workdir)))
+
+
+@lab.command("up", help="Start the simulators with a seeded homelab and write a ready config.")
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
+              help="Where the lab keeps its config, state and logs.")
+@click.option("--guests", type=click.IntRange(1, 500), default=15, show_default=True,
+              help="How many Proxmox guests the seeded homelab has.")
+def lab_up(workdir: str, guests: int) -> None:
+    _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests))
+
+
+_lab_command("down", "Stop the simulators.")
+_lab_command("status", "Show whether the simulators are running and where.")
+
+
+@cli.command()
+@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True)
+def demo(workdir: str) -> None:
+    """Start the lab and walk through validate, plan and apply (what `make demo` runs)."""
+    _emit(_extension("providers.lab", "demo", "demo")(Path(workdir), echo=click.echo))

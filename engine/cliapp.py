@@ -1,0 +1,131 @@
+"""The ``netsot`` click application: the root group, its global options and the error boundary.
+
+Owns: the exit codes, ``App`` (what the global options select, shared through ``ctx.obj``),
+``NetsotGroup`` (every error becomes one sentence on stderr and an exit code) and ``cli``.
+Must not: define commands (``cli`` and ``cli_ext`` do) or print anything but that sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from engine.config import Config
+from engine.errors import ConfigError, NetsotError
+from engine.runtime import NETSOT_VERSION
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_CONFLICTS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+# --------------------------------------------------------------------------- app context
+
+
+@dataclass
+class App:
+    """What the global options select, shared by every command through ``ctx.obj``."""
+
+    config_option: str | None = None
+    debug: bool = False
+    color: bool = True
+    _config: Config | None = field(default=None, repr=False)
+
+    def config(self, *, secrets: bool = True) -> Config:
+        """The loaded configuration; ``secrets`` also checks every secret reference resolves."""
+        from engine.configload import check_secrets, find_config, load_config
+
+        if self._config is None:
+            self._config = load_config(find_config(self.config_option))
+        if secrets:
+            problems = check_secrets(self._config)
+            if problems:
+                raise ConfigError(problems)
+        return self._config
+
+    def optional_config(self) -> Config | None:
+        """The configuration when one is found (commands that also work from a file alone)."""
+        from engine.configload import find_config
+
+        try:
+            find_config(self.config_option)
+        except ConfigError:
+            if self.config_option:
+                raise
+            return None
+        return self.config(secrets=False)
+
+
+# --------------------------------------------------------------------------- error handling
+
+
+class NetsotGroup(click.Group):
+    """Turns every error into one sentence on stderr and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except NetsotError as exc:
+            self._debug_trace(ctx)
+            click.echo(f"Error: {_error_text(exc)}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            self._debug_trace(ctx)
+            click.echo(f"Internal error: {type(exc).__name__}: {exc}; run with --debug for details", err=True)
+            ctx.exit(EXIT_ERROR)
+
+    @staticmethod
+    def _debug_trace(ctx: click.Context) -> None:
+        app = ctx.find_object(App)
+        if app is not None and app.debug:
+            click.echo(traceback.format_exc(), err=True)
+
+
+def _error_text(exc: NetsotError) -> str:
+    """The sentence to show; a ConfigError made from one unlocated message shows just that message."""
+    if isinstance(exc, ConfigError) and len(exc.problems) == 1:
+        problem = exc.problems[0]
+        if problem.file == "<config>" and problem.line is None and not problem.key:
+            return problem.message
+    return str(exc)
+
+
+def app_of(ctx: click.Context) -> App:
+    return ctx.ensure_object(App)
+
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+@click.group(cls=NetsotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_option", metavar="FILE",
+              help="Config file (default: $NETSOT_CONFIG, ./netsot.yaml).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("--no-color", is_flag=True, help="Plain output without colours (also: NO_COLOR=1).")
+@click.version_option(NETSOT_VERSION, "--version", prog_name="netsot", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bool) -> None:
+    """netsot keeps a homelab's IP space and DNS consistent: NIPAP, Proxmox VE and an EdgeRouter.
+
+    \b
+    Usual flow:  netsot validate  →  netsot plan --out tfplan  →  netsot apply tfplan
+    Exit codes:  0 ok, 1 error, 130 interrupted; plan --detailed-exitcode adds
+                 2 (changes) and 3 (conflicts block some changes).
+    """
+    color = not no_color and "NO_COLOR" not in os.environ
+    ctx.obj = App(config_option=config_option, debug=debug, color=color)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )

@@ -1,0 +1,123 @@
+"""What the CLI prints about plans, applies and the state (stdout, live progress on stderr).
+
+Owns: ``CliObserver`` (apply results, terminal read/apply progress), rendering a plan document
+in the chosen format, the end-of-apply report (and its exit code) and one state resource as text.
+Must not: decide anything, read config or touch a system.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+from engine.cliapp import EXIT_ERROR, EXIT_OK
+from engine.model import Change, ChangeOutcome, Plan
+from engine.render import render_json, render_markdown, render_text
+
+PAST = {"create": "Creation complete", "update": "Modifications complete", "delete": "Destruction complete"}
+
+
+class CliObserver:
+    """Prints apply results (stdout); on a terminal, live read/apply progress (stderr).
+
+    Used as a context manager around reads and applies; without a terminal it prints
+    plain lines only (nothing for reads), so CI logs and JSON output stay clean.
+    """
+
+    def __init__(self, actions: Mapping[str, str] | None = None, verbose_reads: bool = False) -> None:
+        self.actions = dict(actions or {})
+        self.live = None
+        if verbose_reads:
+            from engine.progress import TerminalProgress
+
+            self.live = TerminalProgress()
+
+    def __enter__(self) -> CliObserver:
+        if self.live is not None:
+            self.live.__enter__()
+            if self.actions:
+                self.live.apply_started(len(self.actions))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def read_started(self, system: str) -> None:
+        if self.live is not None:
+            self.live.read_started(system)
+
+    def read_finished(self, system: str, seconds: float) -> None:
+        if self.live is not None:
+            self.live.read_finished(system, seconds)
+
+    def batch_started(self, system: str, changes: Sequence[Change]) -> None:
+        self._line(f"{system}: applying {len(changes)} {'change' if len(changes) == 1 else 'changes'}...",
+                   advance=False)
+
+    def change_finished(self, outcome: ChangeOutcome) -> None:
+        address = str(outcome.address)
+        if outcome.status == "applied":
+            self._line(f"{address}: {PAST.get(self.actions.get(address, ''), 'done')}")
+        elif outcome.status == "failed":
+            self._line(f"{address}: failed: {outcome.error}")
+        else:
+            self._line(f"{address}: skipped ({outcome.error or 'depends on a failed change'})")
+
+    def _line(self, text: str, advance: bool = True) -> None:
+        click.echo(text)
+        if self.live is not None and advance:
+            self.live.advance()
+
+    def state_saved(self, serial: int) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        click.echo(text)
+
+
+def render_document(doc: Mapping[str, Any], fmt: str, color: bool) -> str:
+    if fmt == "json":
+        return render_json(doc)
+    if fmt == "markdown":
+        return render_markdown(doc)
+    return render_text(doc, color=color)
+
+
+def apply_report(plan_: Plan, report: Any) -> int:
+    actions = {str(c.address): c.action.value for c in plan_.changes}
+    done = {"create": 0, "update": 0, "delete": 0}
+    for outcome in report.applied:
+        done[actions.get(str(outcome.address), "update")] += 1
+    counts = f"{done['create']} added, {done['update']} changed, {done['delete']} destroyed"
+    if not report.failed and not report.skipped:
+        click.echo(f"\nApply complete! Resources: {counts}.")
+        return EXIT_OK
+    click.echo(f"\nApply incomplete. Resources: {counts}; {len(report.failed)} failed, "
+               f"{len(report.skipped)} skipped.", err=True)
+    for outcome in report.failed:
+        click.echo(f"  failed:  {outcome.address}: {outcome.error}", err=True)
+    for outcome in report.skipped:
+        why = outcome.error or "depends on a failed change"
+        click.echo(f"  skipped: {outcome.address} ({why})", err=True)
+    click.echo("The state records what was applied; run `netsot plan` to see what remains.", err=True)
+    return EXIT_ERROR
+
+
+def resource_text(resource: Any) -> str:
+    lines = [f"# {resource.address}"]
+    meta = {"provider": resource.provider, "provider_id": resource.provider_id, "origin": resource.origin,
+            "status": resource.status}
+    if resource.orphaned_since:
+        meta["orphaned_since"] = resource.orphaned_since
+    if resource.dependencies:
+        meta["dependencies"] = ", ".join(resource.dependencies)
+    width = max(len(k) for k in [*meta, *resource.attributes])
+    lines += [f"  {k.ljust(width)} = {v}" for k, v in meta.items()]
+    lines.append("  attributes:")
+    lines += [f"    {k.ljust(width)} = {json.dumps(v) if not isinstance(v, str) else v}"
+              for k, v in sorted(resource.attributes.items())]
+    return "\n".join(lines)

@@ -1,0 +1,267 @@
+"""Conflicts for reconcile: what precedence cannot settle, and exactly what each one blocks.
+
+Owns: identity conflicts (names, MACs, invalid names), IP conflicts (outside the network,
+in the DHCP range, the gateway, claimed twice, static IP disagreeing) and the blocked
+addresses/keys of each conflict (building a conflict marks its groups blocked).
+Must not: resolve precedence or allocate addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from engine.config import Config
+from engine.grouping import FactView, Group, derived
+from engine.ipv4 import Span, ip_int, ip_text
+from engine.model import Address, Conflict, ConflictKind
+
+# What EdgeOS accepts as a static-mapping name and a host-name label (checked after lower-casing).
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _blocked_addresses(g: Group) -> set[Address]:
+    return derived(g) | {f.fact.address for f in g.facts() if f.fact.address is not None} | g.related
+
+
+def _conflict(
+    kind: ConflictKind,
+    reason: str,
+    groups: Iterable[Group],
+    others: Iterable[FactView] = (),
+    network: str | None = None,
+    spare: Iterable[FactView] = (),
+) -> Conflict:
+    """Build a conflict and block its groups. ``spare`` facts are named but not blocked
+    (owned leftovers that netsot will delete, which is what resolves the conflict)."""
+    groups, others, spare = list(groups), list(others), list(spare)
+    refs: set[str] = set()
+    blocked: set[Address] = set()
+    keys: set[str] = set()
+    for g in groups:
+        g.blocked = True
+        refs.update(f.fact.ref for f in g.facts())
+        blocked |= _blocked_addresses(g)
+        keys.update(f"{g.network.name}.{name}" for name in g.names())
+        if not g.names():
+            keys.add(g.key)
+    for f in others:
+        refs.add(f.fact.ref)
+        if f.fact.address is not None:
+            blocked.add(f.fact.address)
+    refs.update(f.fact.ref for f in spare)
+    return Conflict(
+        kind=kind,
+        reason=" ".join(reason.split()),  # always one line, whatever a name contains
+        objects=tuple(sorted(refs)),
+        network=network,
+        blocked=tuple(sorted(blocked)),
+        blocked_keys=tuple(sorted(keys)),
+    )
+
+
+def _origin_ref(g: Group) -> str:
+    return ", ".join(sorted(o.fact.ref for o in g.origins))
+
+
+def identity_conflicts(groups: list[Group]) -> list[Conflict]:
+    out: list[Conflict] = []
+    for g in groups:
+        if _origins_disagree(g):
+            names = ", ".join(sorted(f"{o.hostname} ({o.fact.ref})" for o in g.origins))
+            out.append(
+                _conflict(
+                    ConflictKind.MAC_IN_TWO_BINDINGS,
+                    f"MAC {g.mac_key} is on more than one host in {g.network.name}: {names}",
+                    [g],
+                    network=g.network.name,
+                )
+            )
+        if g.hostname is None:
+            out.append(
+                _conflict(
+                    ConflictKind.INVALID_NAME,
+                    f"{_origin_ref(g)} in {g.network.name} has no host name",
+                    [g],
+                    network=g.network.name,
+                )
+            )
+        elif not NAME_RE.match(g.hostname):
+            source = g.provenance["hostname"].ref if "hostname" in g.provenance else _origin_ref(g)
+            out.append(
+                _conflict(
+                    ConflictKind.INVALID_NAME,
+                    f"{g.hostname!r} (from {source}) is not a valid host name for EdgeOS "
+                    "(one DNS label: a-z, 0-9 and inner '-', at most 63)",
+                    [g],
+                    network=g.network.name,
+                )
+            )
+        foreign = [f for f in g.clashes if not f.owned]
+        if foreign and g.hostname is not None:
+            others = ", ".join(f"{f.mac} ({f.fact.ref})" for f in foreign)
+            out.append(
+                _conflict(
+                    ConflictKind.HOSTNAME_ON_TWO_MACS,
+                    f"host name {g.hostname} in {g.network.name} is on {g.mac} ({_origin_ref(g)}) "
+                    f"and on {others}, which netsot does not own",
+                    [g],
+                    foreign,
+                    network=g.network.name,
+                )
+            )
+
+    by_scope: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    by_mac: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    for g in groups:
+        scope = f"domain {g.network.domain}" if g.network.domain else g.network.name
+        if g.hostname is not None:
+            by_scope[(scope, g.hostname)].append(g)
+        if g.mac is not None:
+            by_mac[(g.network.name, g.mac)].append(g)
+    for (scope, name), members in sorted(by_scope.items()):
+        if len(members) > 1:
+            members.sort(key=Group.sort_key)
+            parts = ", ".join(f"{m.mac or 'no MAC'} ({m.network.name}: {_origin_ref(m)})" for m in members)
+            nets = {m.network.name for m in members}
+            out.append(
+                _conflict(
+                    ConflictKind.HOSTNAME_ON_TWO_MACS,
+                    f"host name {name} in {scope} is on {len(members)} MACs: {parts}",
+                    members,
+                    network=min(nets) if len(nets) == 1 else None,
+                )
+            )
+    for (net, mac), members in sorted(by_mac.items()):
+        if len(members) > 1:
+            members.sort(key=Group.sort_key)
+            parts = ", ".join(f"{m.hostname} ({_origin_ref(m)})" for m in members)
+            out.append(
+                _conflict(
+                    ConflictKind.MAC_IN_TWO_BINDINGS,
+                    f"MAC {mac} is on more than one host in {net}: {parts}",
+                    members,
+                    network=net,
+                )
+            )
+    return out
+
+
+def _origins_disagree(g: Group) -> bool:
+    """Origins of one kind must describe one object; different kinds (config, guest, import) merge."""
+    seen: dict[str, set[tuple[object, ...]]] = defaultdict(set)
+    for o in g.origins:
+        if o.kind == "proxmox":
+            seen[o.kind].add((o.hostname, o.fact.extra.get("type"), o.fact.extra.get("vmid")))
+        else:
+            seen[o.kind or ""].add((o.hostname,))
+    return any(len(v) > 1 for v in seen.values())
+
+
+def ip_conflicts(
+    groups: list[Group], facts: list[FactView], spans: Mapping[str, Span], config: Config
+) -> list[Conflict]:
+    out: list[Conflict] = []
+    tag = config.providers.proxmox.writeback_tag if config.providers.proxmox else "netsot-static"
+
+    def add(kind: ConflictKind, reason: str, g: Group) -> None:
+        out.append(_conflict(kind, f"{g.key}: {reason}", [g], network=g.network.name))
+
+    for g in groups:
+        net, span = g.network, spans[g.network.name]
+        if g.no_free:
+            add(
+                ConflictKind.NO_FREE_ADDRESS,
+                f"no free address left in {net.prefix} outside the DHCP range",
+                g,
+            )
+            continue
+        if g.ip is None:
+            continue
+        src = g.provenance["ip"].source
+        value = ip_int(g.ip)
+        if value is None:
+            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{g.ip!r} (from {src}) is not an IPv4 address", g)
+            continue
+        what = f"IP {g.ip} (from {src})"
+        if not span.first <= value <= span.last:
+            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is outside {net.prefix}", g)
+        elif not span.usable[0] <= value <= span.usable[1]:
+            edge = "network" if value == span.first else "broadcast"
+            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is the {edge} address of {net.prefix}", g)
+        if span.dynamic and span.dynamic[0] <= value <= span.dynamic[1]:
+            rng = f"{ip_text(span.dynamic[0])}-{ip_text(span.dynamic[1])}"
+            add(ConflictKind.IP_IN_DYNAMIC_RANGE, f"{what} is inside the DHCP range {rng} of {net.name}", g)
+        if value == span.gateway:
+            add(ConflictKind.IP_CLAIMED_TWICE, f"{what} is the gateway of {net.name}", g)
+        for o in g.origins:
+            extra = o.fact.extra
+            static = o.kind == "proxmox" and extra.get("ip_mode") == "static" and o.ip is not None
+            if static and o.ip != g.ip and src != "proxmox" and not extra.get("writeback"):
+                add(
+                    ConflictKind.STATIC_IP_DISAGREES,
+                    f"{o.fact.ref} has static IP {o.ip} but {g.ip} (from {src}) wins "
+                    f"and write-back is off (tag the guest {tag} to let netsot rewrite it)",
+                    g,
+                )
+    out += _claimed_twice(groups, facts)
+    return out
+
+
+def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]:
+    """One IP, several claimants: bindings resolving to it, or objects holding it that are
+    not part of the binding (another MAC or name, not owned by it)."""
+    at_ip: dict[str, list[Group]] = defaultdict(list)
+    for g in groups:
+        if g.ip is not None:
+            at_ip[g.ip].append(g)
+    holders_at: dict[str, list[FactView]] = defaultdict(list)
+    for f in facts:
+        if f.ip is not None and f.fact.source != "lease":  # leases are discovery only
+            holders_at[f.ip].append(f)
+    member_of: dict[FactView, list[Group]] = defaultdict(list)
+    related_of: dict[Address, list[Group]] = defaultdict(list)
+    for g in groups:
+        for f in g.facts():
+            member_of[f].append(g)
+        for address in g.related:
+            related_of[address].append(g)
+
+    def belongs(h: FactView, claimants: list[Group]) -> bool:
+        return any(g in member_of[h] or h.fact.address in g.related for g in claimants)
+
+    out: list[Conflict] = []
+    for ip in sorted(at_ip, key=lambda t: (ip_int(t) or 0, t)):
+        claimants = sorted(at_ip[ip], key=Group.sort_key)
+        foreign = [h for h in holders_at.get(ip, ()) if not belongs(h, claimants)]
+        if len(claimants) < 2 and not foreign:
+            continue
+        involved = list(claimants)
+        others: list[FactView] = []
+        spare: list[FactView] = []
+        for h in foreign:
+            owners = member_of.get(h, []) + (related_of.get(h.fact.address, []) if h.fact.address else [])
+            for og in owners:
+                if og not in involved:
+                    involved.append(og)
+            if not owners and h.owned:
+                spare.append(h)  # netsot's own leftover: deleting it resolves the conflict
+            elif not owners:
+                others.append(h)
+        parts = [f"{g.key} ({g.mac or 'no MAC'}, from {g.provenance['ip'].source})" for g in claimants]
+        for h in foreign:
+            note = ", owned by netsot, no longer backed by a source" if h in spare else ""
+            parts.append(f"{h.fact.ref} ({h.mac or 'no MAC'}{note})")
+        nets = {g.network.name for g in involved}
+        out.append(
+            _conflict(
+                ConflictKind.IP_CLAIMED_TWICE,
+                f"{ip} is claimed by {', '.join(parts)}",
+                involved,
+                others,
+                network=min(nets) if len(nets) == 1 else None,
+                spare=spare,
+            )
+        )
+    return out

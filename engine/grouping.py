@@ -1,0 +1,259 @@
+"""Grouping for reconcile: facts → binding candidates (groups) with their supporting facts.
+
+Owns: ``FactView`` and ``Group``, collecting facts from config and observations in a stable
+order, grouping origin facts by (network, MAC) or name, attaching supporting facts, and
+relating owned dependants and the resource addresses a group stands for.
+Must not: resolve precedence, allocate addresses or decide conflicts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from engine.config import Config, Network
+from engine.errors import ConfigError
+from engine.ipv4 import canon_ip
+from engine.model import Address, Fact, ManagedResource, Observation, Provenance, frozen_map
+
+
+@dataclass(eq=False)
+class FactView:
+    """A fact plus what reconcile derived about it (identity-hashed: facts may be equal)."""
+
+    fact: Fact
+    kind: str | None  # origin kind ("proxmox", "config", "import"); None = supporting fact
+    owned: bool  # netsot owns the object (state or the NIPAP avps marker)
+    hostname: str | None  # lower-cased
+    mac: str | None  # lower-cased
+    ip: str | None  # canonical text when parseable
+
+
+@dataclass(eq=False)
+class Group:
+    """One binding candidate: its origin facts, supporting facts and the resolved values."""
+
+    network: Network
+    mac_key: str | None
+    origins: list[FactView]
+    support: list[FactView] = field(default_factory=list)
+    clashes: list[FactView] = field(default_factory=list)  # same name, another MAC: not support
+    related: set[Address] = field(default_factory=set)  # owned objects depending on ours
+    hostname: str | None = None
+    mac: str | None = None
+    ip: str | None = None
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    blocked: bool = False
+    no_free: bool = False  # allocation found no address
+
+    def facts(self) -> list[FactView]:
+        return self.origins + self.support
+
+    def names(self) -> list[str]:
+        found = {o.hostname for o in self.origins if o.hostname}
+        if self.hostname:
+            found.add(self.hostname)
+        return sorted(found)
+
+    @property
+    def key(self) -> str:
+        return f"{self.network.name}.{self.hostname or self.mac or '?'}"
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.network.name, self.hostname or "", self.mac or "")
+
+
+def _lower(text: str | None) -> str | None:
+    return text.lower() if text else None
+
+
+def collect(
+    config: Config,
+    observations: Mapping[str, Observation],
+    owned: Mapping[Address, ManagedResource],
+    nets: Mapping[str, Network],
+) -> list[FactView]:
+    raw: list[tuple[Fact, str | None, bool]] = []
+    for host in config.hosts:
+        if host.network not in nets:
+            raise ConfigError(f"host {host.name} names network {host.network!r}, which is not defined")
+        fact = Fact(
+            source="config",
+            ref=f"config host {host.name}",
+            network=host.network,
+            hostname=host.name,
+            mac=host.mac,
+            ip=str(host.ip) if host.ip is not None else None,
+            origin=True,
+            extra=frozen_map({"description": host.description}),
+        )
+        raw.append((fact, "config", False))
+    for obs in observations.values():
+        for fact in obs.facts:
+            managed = owned.get(fact.address) if owned and fact.address is not None else None
+            if fact.source == "lease":
+                kind = None
+            elif managed is not None and managed.origin == "import":
+                kind = "import"  # an adopted object stands for its binding on its own
+            elif fact.origin:
+                kind = fact.source
+            else:
+                kind = None
+            raw.append((fact, kind, managed is not None))
+
+    def order(item: tuple[Fact, str | None, bool]) -> tuple[str, ...]:
+        f = item[0]
+        return (
+            f.source,
+            f.ref,
+            str(f.address or ""),
+            f.network or "",
+            f.hostname or "",
+            f.mac or "",
+            f.ip or "",
+        )
+
+    return [
+        FactView(
+            fact,
+            kind,
+            in_state or bool(fact.extra.get("owned")),
+            _lower(fact.hostname),
+            _lower(fact.mac),
+            canon_ip(fact.ip),
+        )
+        for fact, kind, in_state in sorted(raw, key=order)
+    ]
+
+
+def group_origins(facts: list[FactView], nets: Mapping[str, Network]) -> list[Group]:
+    """Origin facts → groups: by MAC within a network; MAC-less origins by host name."""
+    by_mac: dict[tuple[str, str], Group] = {}
+    nameless: dict[tuple[str, str], list[FactView]] = {}
+    domains = _domain_index(nets)
+    for f in facts:
+        if f.kind is None:
+            continue
+        net = f.fact.network
+        if net not in nets:
+            # an imported DNS host entry whose domain the provider could not pin to one network
+            scope = _name_scope(f, net, nets, domains)
+            net = scope[0] if len(scope) == 1 else None
+        if net is None:
+            continue
+        if f.mac:
+            by_mac.setdefault((net, f.mac), Group(nets[net], f.mac, [])).origins.append(f)
+        elif f.hostname:
+            nameless.setdefault((net, f.hostname), []).append(f)
+    groups = list(by_mac.values())
+    by_name = _name_index(groups)
+    for (net, name), origins in nameless.items():
+        targets = by_name.get((net, name), [])
+        if len(targets) == 1:
+            targets[0].origins.extend(origins)  # e.g. a config host without MAC naming a guest
+        else:
+            groups.append(Group(nets[net], None, origins))
+    return groups
+
+
+def _name_index(groups: Iterable[Group]) -> dict[tuple[str, str], list[Group]]:
+    index: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    for g in groups:
+        for name in sorted({o.hostname for o in g.origins if o.hostname}):
+            index[(g.network.name, name)].append(g)
+    return index
+
+
+def dependants_of(owned: Mapping[Address, ManagedResource]) -> dict[Address, list[Address]]:
+    """Owned addresses by the address they depend on (a DNS entry → its NIPAP host)."""
+    out: dict[Address, list[Address]] = defaultdict(list)
+    for address, managed in owned.items():
+        for dep in managed.dependencies:
+            out[dep].append(address)
+    return out
+
+
+def attach_support(
+    facts: list[FactView],
+    groups: list[Group],
+    nets: Mapping[str, Network],
+    dependants: Mapping[Address, list[Address]],
+) -> None:
+    """Non-origin facts support a group by MAC; MAC-less ones (or MAC-less groups) by name."""
+    by_mac = {(g.network.name, g.mac_key): g for g in groups if g.mac_key}
+    by_name = _name_index(groups)
+    nets_of_domain = _domain_index(nets)
+    by_name_only: list[FactView] = []
+    for f in facts:
+        if f.kind is not None or f.fact.source == "lease":
+            continue
+        if f.mac and (f.fact.network, f.mac) in by_mac:
+            by_mac[(f.fact.network, f.mac)].support.append(f)
+        elif f.hostname:
+            by_name_only.append(f)
+    # An owned object that depends on another group's object stays with that group even if
+    # its name now matches someone else (a renamed guest's old DNS entry vs. a new guest
+    # that took the old name).
+    tied: dict[Address, Group] = {}
+    for g in groups:
+        for f in g.support:
+            for address in dependants.get(f.fact.address, ()) if f.fact.address else ():
+                tied.setdefault(address, g)
+    for f in by_name_only:
+        for target_net in _name_scope(f, f.fact.network, nets, nets_of_domain):
+            for g in by_name.get((target_net, f.hostname or ""), []):
+                if f.fact.address in tied and tied[f.fact.address] is not g:
+                    continue
+                if f.mac is None or g.mac_key is None:
+                    g.support.append(f)
+                elif f.mac != g.mac_key:
+                    g.clashes.append(f)
+
+
+def _domain_index(nets: Mapping[str, Network]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for net in nets.values():
+        if net.domain:
+            out[net.domain.lower()].append(net.name)
+    return out
+
+
+def _name_scope(
+    f: FactView, net: str | None, nets: Mapping[str, Network], nets_of_domain: Mapping[str, list[str]]
+) -> list[str]:
+    """Networks in which a fact's name counts: a DNS host entry belongs to its whole domain."""
+    address = f.fact.address
+    if f.fact.extra.get("kind") == "host" and address is not None and "." in address.name:
+        domain = address.name.partition(".")[2].lower()
+        if domain in nets_of_domain:
+            return nets_of_domain[domain]
+    return [net] if net in nets else []
+
+
+def relate(groups: list[Group], dependants: Mapping[Address, list[Address]]) -> None:
+    """Owned objects depending on a group's objects belong to it (e.g. the old DNS entry of a
+    renamed guest depends on the NIPAP host that now supports the new name)."""
+    if not dependants:
+        return
+    for g in groups:
+        roots = {f.fact.address for f in g.facts() if f.fact.address is not None} | derived(g)
+        for root in roots:
+            g.related.update(dependants.get(root, ()))
+
+
+def derived(g: Group) -> set[Address]:
+    """Every resource address netsot would manage for this group (under any of its names)."""
+    net = g.network
+    out: set[Address] = set()
+    for name in g.names():
+        out.add(Address.nipap_address(net.name, name))
+        if net.edgemax is not None:
+            out.add(Address.edgemax_dhcp_mapping(net.edgemax.shared_network, name))
+        if net.domain:
+            out.add(Address.edgemax_host(f"{name}.{net.domain}"))
+    for o in g.origins:
+        extra = o.fact.extra
+        if o.kind == "proxmox" and {"node", "vmid", "nic"} <= set(extra):
+            out.add(Address.proxmox_ipconfig(str(extra["node"]), int(extra["vmid"]), str(extra["nic"])))
+    return out
