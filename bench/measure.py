@@ -1,0 +1,175 @@
+"""What one benchmark phase measured, and the lower bounds its request counts imply.
+
+Owns: the result row (the shape of ``bench/results.json``), peak RSS, request counters read
+from the simulators' own logs, and the lower-bound formulas (documented in ``FORMULAS``).
+Must not: start simulators or run netsot; it only counts and computes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import resource
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMULAS = """\
+Lower bounds (L = per-request latency, W = max_workers, C = router commit time,
+              Lr = per-command router latency, = L unless the row's notes say otherwise):
+  read   proxmox = L x (1 + ceil((configs + interface calls) / W_proxmox))   [1 = /cluster/resources]
+         nipap   = L x calls                                  (sequential reads count fully)
+         router  = Lr x commands                              (one session, commands in sequence)
+         read    = max(proxmox, nipap, router)                (the systems are read in parallel)
+  plan   0 when no request is made (pure engine work)
+  apply  nipap   = L x ceil(calls / W_nipap)
+         proxmox = L x ceil(PUTs / W_proxmox)
+         router  = Lr x commands + C x commits
+         apply   = nipap + max(proxmox, router)               (addresses first, then DHCP/DNS/write-back)
+  ratio  = wall / lower bound; SSH open/handshake and CPU are NOT in the bound."""
+
+_PVE_CONFIG = re.compile(r"^/nodes/[^/]+/(qemu|lxc)/\d+/config$")
+_PVE_IFACE = re.compile(r"^/nodes/[^/]+/(qemu/\d+/agent/network-get-interfaces|lxc/\d+/interfaces)$")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Cumulative counters of the three simulators at one moment."""
+
+    pve_total: int = 0
+    pve_configs: int = 0  # GET .../config
+    pve_ifaces: int = 0  # agent network-get-interfaces + LXC /interfaces
+    pve_puts: int = 0
+    nipap_calls: int = 0
+    router_commands: int = 0
+    sessions: int = 0
+    commits: int = 0
+
+    def __sub__(self, other: Counts) -> Counts:
+        return Counts(**{k: getattr(self, k) - getattr(other, k) for k in self.__dataclass_fields__})
+
+
+def pve_counts(entries: list[Any]) -> dict[str, int]:
+    """Categorise the Proxmox simulator's request log (``LogEntry`` with method/path)."""
+    configs = sum(1 for e in entries if e.method == "GET" and _PVE_CONFIG.match(e.path))
+    ifaces = sum(1 for e in entries if e.method == "GET" and _PVE_IFACE.match(e.path))
+    puts = sum(1 for e in entries if e.method in ("PUT", "POST"))
+    return {"pve_total": len(entries), "pve_configs": configs, "pve_ifaces": ifaces, "pve_puts": puts}
+
+
+@dataclass
+class Row:
+    scenario: str
+    guests: int
+    phase: str  # read | plan | apply | engine
+    wall_s: float
+    lower_bound_s: float | None
+    requests: dict[str, int] = field(default_factory=dict)
+    ssh_sessions: int = 0
+    commits: int = 0
+    peak_rss_mb: float = 0.0
+    notes: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.lower_bound_s:
+            return None
+        return self.wall_s / self.lower_bound_s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario, "guests": self.guests, "phase": self.phase,
+            "wall_s": round(self.wall_s, 4),
+            "lower_bound_s": None if self.lower_bound_s is None else round(self.lower_bound_s, 4),
+            "requests": dict(self.requests), "ssh_sessions": self.ssh_sessions, "commits": self.commits,
+            "peak_rss_mb": self.peak_rss_mb, "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Row:
+        return cls(**{k: data[k] for k in ("scenario", "guests", "phase", "wall_s", "lower_bound_s",
+                                            "requests", "ssh_sessions", "commits", "peak_rss_mb")},
+                   notes=data.get("notes", ""))
+
+
+def requests_of(delta: Counts) -> dict[str, int]:
+    return {"proxmox": delta.pve_total, "nipap": delta.nipap_calls, "edgemax": delta.router_commands}
+
+
+# ------------------------------------------------------------------------- lower bounds
+
+
+def read_bound(d: Counts, latency: float, pve_workers: int, per_command: float | None = None) -> float:
+    pve = 0.0
+    if d.pve_total:
+        guest_calls = d.pve_configs + d.pve_ifaces
+        pve = latency * (1 + math.ceil(guest_calls / pve_workers))
+    nipap = latency * d.nipap_calls
+    router = (latency if per_command is None else per_command) * d.router_commands
+    return max(pve, nipap, router)
+
+
+def apply_bound(d: Counts, latency: float, commit: float, pve_workers: int, nipap_workers: int,
+                per_command: float | None = None) -> float:
+    nipap = latency * math.ceil(d.nipap_calls / nipap_workers)
+    pve = latency * math.ceil(d.pve_puts / pve_workers)
+    router = (latency if per_command is None else per_command) * d.router_commands + commit * d.commits
+    return nipap + max(pve, router)
+
+
+def plan_bound(d: Counts, latency: float) -> float:
+    """Planning should make no request; any request it makes counts sequentially."""
+    return latency * (d.pve_total + d.nipap_calls + d.router_commands)
+
+
+class TimingObserver:
+    """An engine observer noting per-system read times and apply batch spans (start → last outcome)."""
+
+    def __init__(self) -> None:
+        self.reads: dict[str, float] = {}
+        self.batches: list[tuple[str, int, float]] = []  # system, changes, seconds
+        self._open: dict[str, tuple[int, float, float]] = {}  # system → (changes, start, last outcome)
+        self.saves = 0
+
+    def read_started(self, system: str) -> None:
+        pass
+
+    def read_finished(self, system: str, seconds: float) -> None:
+        self.reads[system] = seconds
+
+    def batch_started(self, system: str, changes: Any) -> None:
+        self._close(system)
+        now = time.perf_counter()
+        self._open[system] = (len(changes), now, now)
+
+    def change_finished(self, outcome: Any) -> None:
+        system = outcome.address.system
+        if system in self._open:
+            n, start, _ = self._open[system]
+            self._open[system] = (n, start, time.perf_counter())
+
+    def state_saved(self, serial: int) -> None:
+        self.saves += 1
+
+    def message(self, text: str) -> None:
+        pass
+
+    def _close(self, system: str) -> None:
+        entry = self._open.pop(system, None)
+        if entry is not None:
+            n, start, end = entry
+            self.batches.append((system, n, end - start))
+
+    def read_text(self) -> str:
+        return "read per system: " + ", ".join(f"{s} {t:.2f}s" for s, t in sorted(self.reads.items()))
+
+    def apply_text(self) -> str:
+        for system in list(self._open):
+            self._close(system)
+        parts = [f"{s} {n} changes {t:.2f}s" for s, n, t in self.batches]
+        return f"batches: {'; '.join(parts)}; {self.saves} state saves"

@@ -1,0 +1,198 @@
+"""Run one benchmark scenario in this process: simulators in background threads, then netsot.
+
+Owns: starting/stopping the three simulators with latency knobs, the read → plan → apply
+phases through the real engine entry points (``read_all``, ``make_plan``, ``apply_plan``),
+the Proxmox-only concurrency comparison and the socket-free engine measurement.
+Must not: print tables or write results (``__main__`` does), or patch any provider.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import scenarios
+from bench.measure import (
+    Counts,
+    Row,
+    TimingObserver,
+    apply_bound,
+    peak_rss_mb,
+    plan_bound,
+    pve_counts,
+    read_bound,
+    requests_of,
+)
+from engine.apply import apply_plan
+from engine.config import Config
+from engine.plan import make_plan, read_all
+from engine.runtime import build_providers, close_providers
+from state.backend import FileBackend
+
+DEFAULT_PVE_WORKERS = 8
+DEFAULT_NIPAP_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class Options:
+    latency: float = 0.005  # seconds per request (Proxmox, NIPAP; the router too unless router_latency)
+    commit: float = 0.2  # seconds per router commit
+    router_latency: float | None = None  # seconds per router command; None = ``latency``
+    shape: scenarios.Shape = field(default_factory=scenarios.Shape)
+
+    @property
+    def per_command(self) -> float:
+        return self.latency if self.router_latency is None else self.router_latency
+
+
+@dataclass
+class Sims:
+    pve: Any = None
+    nipap: Any = None
+    edge: Any = None
+
+    def counts(self) -> Counts:
+        values: dict[str, int] = {}
+        if self.pve is not None:
+            values.update(pve_counts(self.pve.log))
+        if self.nipap is not None:
+            values["nipap_calls"] = sum(self.nipap.counts.values())
+        if self.edge is not None:
+            log = self.edge.log
+            values.update(router_commands=len(log.commands()), sessions=log.sessions, commits=log.commits)
+        return Counts(**values)
+
+
+@contextmanager
+def simulators(tmp: Path, specs: list[scenarios.GuestSpec], opts: Options,
+               systems: tuple[str, ...] = ("proxmox", "nipap", "edgemax")) -> Iterator[Sims]:
+    """The requested simulators, seeded for ``specs``, with the latency knobs set."""
+    sims = Sims()
+    with ExitStack() as stack:
+        if "proxmox" in systems:
+            from providers.proxmox.simulator import start_simulator as start_pve
+
+            sims.pve = start_pve(scenarios.proxmox_seed(specs), tmp / "pve")
+            stack.callback(sims.pve.stop)
+            sims.pve.knobs.delay = opts.latency
+        if "nipap" in systems:
+            from providers.nipap.simulator import start_simulator as start_nipap
+
+            sims.nipap = start_nipap(scenarios.nipap_seed())
+            stack.callback(sims.nipap.stop)
+            sims.nipap.knobs.latency = opts.latency
+        if "edgemax" in systems:
+            from providers.edgemax.simulator import start_simulator as start_edge
+
+            sims.edge = start_edge(tmp / "edge", config_boot=scenarios.config_boot())
+            stack.callback(sims.edge.stop)
+            sims.edge.faults.command_delay = opts.per_command
+            sims.edge.faults.commit_delay = opts.commit
+        yield sims
+
+
+def sim_config(sims: Sims, tmp: Path, pve_workers: int = DEFAULT_PVE_WORKERS) -> Config:
+    proxmox = nipap = edgemax = None
+    if sims.pve is not None:
+        user, name, value = sims.pve.token
+        proxmox = {"host": "127.0.0.1", "port": sims.pve.port, "user": user, "token_name": name,
+                   "token_value": value, "verify_tls": str(sims.pve.ca_path), "timeout": 30,
+                   "max_workers": pve_workers, "writeback_tag": scenarios.WRITEBACK_TAG}
+    if sims.nipap is not None:
+        nipap = {"url": sims.nipap.url(), "username": "netsot", "password": "pw", "timeout": 30,
+                 "max_workers": DEFAULT_NIPAP_WORKERS}
+    if sims.edge is not None:
+        edgemax = {"host": "127.0.0.1", "port": sims.edge.port, "username": "ubnt", "password": "password",
+                   "known_hosts": str(sims.edge.known_hosts), "timeout": 120}
+    return scenarios.make_config(state_path=str(tmp / "netsot.state.json"),
+                                 proxmox=proxmox, nipap=nipap, edgemax=edgemax)
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def run_scenario(guests: int, opts: Options, name: str | None = None, apply: bool = True) -> list[Row]:
+    """read → plan → apply (first apply of everything) for ``guests`` guests; one row per phase
+    (``apply=False`` stops after the plan)."""
+    name = name or f"lab-{guests}"
+    specs = scenarios.guests(guests, opts.shape)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="netsot-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        with simulators(tmp, specs, opts) as sims:
+            config = sim_config(sims, tmp)
+            pve_w = config.providers.proxmox.max_workers  # type: ignore[union-attr]
+            nipap_w = config.providers.nipap.max_workers  # type: ignore[union-attr]
+            providers = build_providers(config)
+            try:
+                backend = FileBackend(config.resolve_path(config.state.path))
+                state = backend.load()
+                c0 = sims.counts()
+                timing = TimingObserver()
+                observations, wall = _timed(lambda: read_all(providers, timing))
+                c1 = sims.counts()
+                d = c1 - c0
+                facts = sum(len(o.facts) for o in observations.values())
+                warnings = sum(len(o.warnings) for o in observations.values())
+                bound = read_bound(d, opts.latency, pve_w, opts.per_command)
+                rows.append(Row(name, guests, "read", wall, bound, requests_of(d), d.sessions, d.commits,
+                                peak_rss_mb(),
+                                f"{facts} facts, {warnings} warnings; pve configs={d.pve_configs} "
+                                f"interface calls={d.pve_ifaces}; {timing.read_text()}"))
+                plan, wall = _timed(lambda: make_plan(config, providers, state, observations=observations))
+                c2 = sims.counts()
+                d = c2 - c1
+                counts = plan.counts()
+                by_system: dict[str, int] = {}
+                for change in plan.changes:
+                    by_system[change.system] = by_system.get(change.system, 0) + 1
+                rows.append(Row(name, guests, "plan", wall, plan_bound(d, opts.latency), requests_of(d),
+                                d.sessions, d.commits, peak_rss_mb(),
+                                f"{len(plan.bindings)} bindings; changes {counts} by system {by_system}; "
+                                f"{len(plan.conflicts)} conflicts"))
+                if not apply:
+                    return rows
+                report, wall = _timed(lambda: apply_plan(plan, providers, backend, timing, state=state))
+                c3 = sims.counts()
+                d = c3 - c2
+                total = c3 - c0
+                bound = apply_bound(d, opts.latency, opts.commit, pve_w, nipap_w, opts.per_command)
+                rows.append(Row(name, guests, "apply", wall, bound,
+                                requests_of(d), d.sessions, d.commits, peak_rss_mb(),
+                                f"applied={len(report.applied)} failed={len(report.failed)} "
+                                f"skipped={len(report.skipped)}; whole run: {total.sessions} SSH session(s), "
+                                f"{total.commits} commit(s); state resources={len(report.state.resources)}; "
+                                f"{timing.apply_text()}"
+                                + ("" if opts.router_latency is None else
+                                   f"; router command latency {opts.router_latency * 1000:g} ms")
+                                + (f"; first failure: {report.failed[0].error}" if report.failed else "")))
+            finally:
+                close_providers(providers)
+    return rows
+
+
+def run_pve_workers(guests: int, opts: Options, workers: int) -> Row:
+    """The Proxmox read alone (provider.read) with ``workers`` threads."""
+    specs = scenarios.guests(guests, opts.shape)
+    with tempfile.TemporaryDirectory(prefix="netsot-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        with simulators(tmp, specs, opts, systems=("proxmox",)) as sims:
+            config = sim_config(sims, tmp, pve_workers=workers)
+            providers = build_providers(config)
+            try:
+                c0 = sims.counts()
+                obs, wall = _timed(providers["proxmox"].read)
+                d = sims.counts() - c0
+            finally:
+                close_providers(providers)
+    return Row(f"pve-read-w{workers}", guests, "read", wall, read_bound(d, opts.latency, workers),
+               requests_of(d), 0, 0, peak_rss_mb(),
+               f"proxmox provider read only, max_workers={workers}; {len(obs.facts)} facts")

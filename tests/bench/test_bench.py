@@ -1,0 +1,80 @@
+"""Smoke tests of the benchmark harness: the row shape and the report — never timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.measure import Counts, Row, apply_bound, read_bound
+from bench.report import table, targets
+
+ROW_KEYS = {"scenario", "guests", "phase", "wall_s", "lower_bound_s", "requests", "ssh_sessions", "commits",
+            "peak_rss_mb", "notes"}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _check_row(row: dict) -> None:
+    assert set(row) == ROW_KEYS
+    assert row["phase"] in ("read", "plan", "apply", "engine")
+    assert isinstance(row["wall_s"], float) and row["wall_s"] >= 0
+    assert row["lower_bound_s"] is None or row["lower_bound_s"] >= 0
+    assert isinstance(row["requests"], dict)
+    assert all(isinstance(v, int) for v in row["requests"].values())
+    assert row["peak_rss_mb"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_smallest_scenario_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--scenarios", "10", "--engine-bindings", "0",
+         "--concurrency-guests", "0", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())
+    assert [r["phase"] for r in rows] == ["read", "plan", "apply"], rows
+    for row in rows:
+        _check_row(row)
+        assert row["scenario"] == "lab-10" and row["guests"] == 10
+        assert set(row["requests"]) == {"proxmox", "nipap", "edgemax"}
+    read, plan, apply = rows
+    # what the simulators counted: every guest's config was read, the router was asked once per
+    # system over one session, planning made no request, and the apply committed once
+    assert read["requests"]["proxmox"] >= 1 + 10
+    assert read["ssh_sessions"] == 1
+    assert sum(plan["requests"].values()) == 0
+    assert apply["commits"] == 1 and apply["ssh_sessions"] == 0
+    assert "failed=0" in apply["notes"]
+    assert "targets (shown, not asserted):" in proc.stdout
+    assert "lab-10" in proc.stdout
+
+
+def test_bounds_follow_the_documented_formulas() -> None:
+    d = Counts(pve_total=21, pve_configs=10, pve_ifaces=6, nipap_calls=2, router_commands=4)
+    # proxmox 1 + ceil(16 / 8) = 3 latencies; the router's 4 sequential commands dominate
+    assert read_bound(d, 0.01, 8) == pytest.approx(0.04)
+    assert read_bound(Counts(pve_total=21, pve_configs=10, pve_ifaces=6), 0.01, 8) == pytest.approx(0.03)
+    d = Counts(pve_puts=3, nipap_calls=9, router_commands=40, commits=1)
+    assert apply_bound(d, 0.01, 0.2, 8, 4) == pytest.approx(0.01 * 3 + 0.01 * 40 + 0.2)
+
+
+def test_report_judges_targets_from_rows() -> None:
+    rows = [
+        Row("lab-1000", 1000, "read", 1.5, 1.0, {"proxmox": 1601}, 1, 0, 90.0),
+        Row("lab-1000", 1000, "plan", 0.2, 0.0, {}, 0, 0, 95.0),
+        Row("lab-1000", 1000, "apply", 30.0, 20.0, {"edgemax": 4005}, 0, 1, 120.0),
+        Row("engine-10000", 10000, "engine", 3.0, None, {}, 0, 0, 300.0),
+    ]
+    verdicts = {name: verdict for verdict, name, _ in targets(rows)}
+    assert verdicts["read + plan, 1,000 guests, within 2x the concurrency lower bound"] == "PASS"
+    assert verdicts["apply of 1,000 new hosts = ONE router session and ONE commit"] == "PASS"
+    assert verdicts["engine-only reconcile + plan of 10,000 bindings under 2 s"] == "MISS"
+    assert verdicts["memory grows linearly"] == "n/a"
+    text = table(rows)
+    assert "lab-1000" in text and "engine-10000" in text
