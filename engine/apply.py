@@ -231,7 +231,10 @@ class _Run:
             if outcome.status == "applied":
                 self._write(change, outcome)
             self._finish(outcome)
-        done = {str(c.address) for c in changes}
+        # A failed change may still have landed (a session lost after the commit, a timeout after
+        # the server acted): its journal entry stays, so the next plan adopts or reverts it.
+        settled = {str(o.address) for o in self.outcomes if o.status != "failed"}
+        done = {str(c.address) for c in changes} & settled
         self.state = self.state.with_journal(tuple(e for e in self.state.journal if e.address not in done))
         self.logs.setdefault(system, []).extend(result.log)
 

@@ -122,7 +122,8 @@ class Service:
                 result = apply_policy(plan, self.config.policy, owned, force=self.options.force, service=True)
                 state = backend.save(record_orphans(state, result))
                 report = None
-                if result.plan.changes and not self.stop_event.is_set():
+                adopt = any(d.resolution == "adopt" for d in result.plan.drift)
+                if (result.plan.changes or adopt) and not self.stop_event.is_set():
                     report = apply_plan(result.plan, providers, backend, state=state)
                 self._record(result, report, started)
                 log.info("run finished", extra={"fields": self._summary(result, report)})

@@ -116,7 +116,10 @@ def parse(text: str, file: str) -> Document:
     them together with everything else it finds).
     """
     doc = Document(file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader rejects control characters right here
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(file, None, None, "", f"invalid YAML: {exc}")]) from None
     try:
         node = loader.get_single_node()
         if node is None:

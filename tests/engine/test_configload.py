@@ -226,3 +226,11 @@ def test_alias_bomb_is_refused(tmp_path):
         lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
     _, found = problems(tmp_path, "\n".join(lines) + "\n")
     assert "too large" in found[0].message
+
+
+@pytest.mark.parametrize("bad", ["version: 1\x0c\n", "version: \x00 1\n"])
+def test_control_characters_are_a_config_error(tmp_path, bad):
+    path = tmp_path / "netsot.yaml"
+    path.write_text(bad)
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        load_config(path)

@@ -322,3 +322,29 @@ def test_unexpected_plan_exception_becomes_a_provider_error(systems, monkeypatch
     monkeypatch.setattr(systems["proxmox"], "plan", broken)
     with pytest.raises(ProviderError, match=r"^proxmox: planning failed unexpectedly \(ZeroDivisionError"):
         make_plan(CONFIG, systems, None)
+
+
+def test_objects_with_the_ownership_marker_but_not_in_state_are_adopted(systems):
+    from dataclasses import replace
+
+    from engine.model import ObservedResource, frozen_map
+
+    address = A("nipap_address.lan.late")
+    resource = ObservedResource(address, frozen_map({"ip": "10.0.0.9"}), provider_id="77", owned_marker=True)
+    observations = {name: p.read() for name, p in systems.items()}
+    observations["nipap"] = replace(observations["nipap"], resources=frozen_map({address: resource}))
+    plan = make_plan(CONFIG, systems, State(), observations=observations)
+    assert [(str(d.address), d.resolution) for d in plan.drift] == [("nipap_address.lan.late", "adopt")]
+    assert systems["nipap"].contexts[-1].owned[address].status == "marked"
+
+
+def test_an_owned_object_of_an_unread_system_part_is_not_called_deleted(systems):
+    from dataclasses import replace
+
+    record = ResourceState("proxmox_ipconfig.pve3.208.net0", "proxmox", "d", {"ip": "x"})
+    state = State().with_resource(record)
+    observations = {name: p.read() for name, p in systems.items()}
+    unread = [{"node": "pve3", "vmid": 208, "reason": "595 Connection refused"}]
+    observations["proxmox"] = replace(observations["proxmox"], data={"unread": unread})
+    assert make_plan(CONFIG, systems, state, observations=observations).drift == ()
+    assert [d.resolution for d in make_plan(CONFIG, systems, state).drift] == ["adopt"]  # really gone

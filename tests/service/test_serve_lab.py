@@ -179,8 +179,12 @@ def test_removed_guest_is_orphaned_then_deleted_only_after_the_grace(lab: Lab) -
     assert _none_left(lab, name), "the orphan was never deleted"
     assert last_all_present + 0.5 >= since + GRACE, (
         f"deleted {since + GRACE - last_all_present:.1f}s before the grace ended")
-    remaining = {r["address"] for r in state_of(lab)["resources"]}
-    assert not remaining & set(addresses)
+    # the state is saved right after the last batch returns: give that save a moment
+    def forgotten() -> bool | None:
+        remaining = {r["address"] for r in state_of(lab)["resources"]}
+        return True if not remaining & set(addresses) else None
+
+    assert wait_for("the state to forget the deleted objects", forgotten, timeout=10)
     assert lab.resolve_eventually(f"{name}.lab.example", None) is None
 
 
