@@ -43,6 +43,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                     help="guests for the Proxmox read with max_workers=1 vs the default (0 skips it)")
     ap.add_argument("--quick", action="store_true",
                     help="development run: scenarios 10,100, engine 1,000, concurrency 100")
+    ap.add_argument("--in-process", action="store_true",
+                    help="run the simulators as threads of the measured process (sharing its GIL) "
+                         "instead of one process each")
     ap.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON rows")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     opts = ap.parse_args(argv)
@@ -63,7 +66,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def child(spec: dict[str, Any]) -> list[Row]:
     from bench.run import DEFAULT_PVE_WORKERS, Options, run_pve_workers, run_scenario
 
-    opts = Options(latency=spec["latency"], commit=spec["commit"], router_latency=spec.get("router_latency"))
+    opts = Options(latency=spec["latency"], commit=spec["commit"], router_latency=spec.get("router_latency"),
+                   separate=not spec.get("in_process", False))
     if spec["kind"] == "scenario":
         return run_scenario(spec["guests"], opts, apply=spec.get("apply", True))
     if spec["kind"] == "engine":
@@ -104,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = child(json.loads(opts.child))
         print(json.dumps([r.to_dict() for r in rows]))
         return 0
-    base = {"latency": opts.latency_ms / 1000, "commit": opts.commit_ms / 1000}
+    base = {"latency": opts.latency_ms / 1000, "commit": opts.commit_ms / 1000, "in_process": opts.in_process}
     specs: list[dict[str, Any]] = []
     for n in opts.sizes:
         spec: dict[str, Any] = {"kind": "scenario", "guests": n, **base}
@@ -132,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     slopes = memory_slopes(rows)
     if slopes:
         print()
-        print("memory (peak RSS after plan; simulators run in the same process): "
+        where = "simulators in the same process" if opts.in_process else "netsot's process only"
+        print(f"memory (peak RSS after plan; {where}): "
               + "; ".join(f"{a}->{b} guests: {s:.1f} MB per 1,000 guests" for a, b, s in slopes))
     print()
     print(targets_text(rows))

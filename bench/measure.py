@@ -49,6 +49,8 @@ class Counts:
     router_commands: int = 0
     sessions: int = 0
     commits: int = 0
+    pve_connections: int = 0  # TCP connections (= TLS handshakes) the Proxmox simulator accepted
+    nipap_connections: int = 0
 
     def __sub__(self, other: Counts) -> Counts:
         return Counts(**{k: getattr(self, k) - getattr(other, k) for k in self.__dataclass_fields__})

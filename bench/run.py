@@ -1,4 +1,4 @@
-"""Run one benchmark scenario in this process: simulators in background threads, then netsot.
+"""Run one benchmark scenario: the simulators (one process each, or threads here), then netsot here.
 
 Owns: starting/stopping the three simulators with latency knobs, the read → plan → apply
 phases through the real engine entry points (``read_all``, ``make_plan``, ``apply_plan``),
@@ -8,9 +8,11 @@ Must not: print tables or write results (``__main__`` does), or patch any provid
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ from bench.measure import (
     read_bound,
     requests_of,
 )
+from bench.simproc import SimProcess
 from engine.apply import apply_plan
 from engine.config import Config
 from engine.plan import make_plan, read_all
@@ -44,6 +47,9 @@ class Options:
     commit: float = 0.2  # seconds per router commit
     router_latency: float | None = None  # seconds per router command; None = ``latency``
     shape: scenarios.Shape = field(default_factory=scenarios.Shape)
+    # each simulator in its own process (like real systems on other machines); False = threads of
+    # this process, sharing netsot's GIL (the CPU the simulators use then slows netsot down)
+    separate: bool = True
 
     @property
     def per_command(self) -> float:
@@ -58,11 +64,18 @@ class Sims:
 
     def counts(self) -> Counts:
         values: dict[str, int] = {}
-        if self.pve is not None:
-            values.update(pve_counts(self.pve.log))
-        if self.nipap is not None:
-            values["nipap_calls"] = sum(self.nipap.counts.values())
-        if self.edge is not None:
+        if isinstance(self.pve, SimProcess):
+            values.update(self.pve.counts())
+        elif self.pve is not None:
+            values.update(pve_counts(self.pve.log), pve_connections=self.pve.connections)
+        if isinstance(self.nipap, SimProcess):
+            values.update(self.nipap.counts())
+        elif self.nipap is not None:
+            values.update(nipap_calls=sum(self.nipap.counts.values()),
+                          nipap_connections=self.nipap.connections)
+        if isinstance(self.edge, SimProcess):
+            values.update(self.edge.counts())
+        elif self.edge is not None:
             log = self.edge.log
             values.update(router_commands=len(log.commands()), sessions=log.sessions, commits=log.commits)
         return Counts(**values)
@@ -72,6 +85,10 @@ class Sims:
 def simulators(tmp: Path, specs: list[scenarios.GuestSpec], opts: Options,
                systems: tuple[str, ...] = ("proxmox", "nipap", "edgemax")) -> Iterator[Sims]:
     """The requested simulators, seeded for ``specs``, with the latency knobs set."""
+    if opts.separate:
+        with _processes(tmp, specs, opts, systems) as sims:
+            yield sims
+        return
     sims = Sims()
     with ExitStack() as stack:
         if "proxmox" in systems:
@@ -94,6 +111,36 @@ def simulators(tmp: Path, specs: list[scenarios.GuestSpec], opts: Options,
             sims.edge.faults.command_delay = opts.per_command
             sims.edge.faults.commit_delay = opts.commit
         yield sims
+
+
+@contextmanager
+def _processes(tmp: Path, specs: list[scenarios.GuestSpec], opts: Options,
+               systems: tuple[str, ...]) -> Iterator[Sims]:
+    """Each simulator in its own process (``bench.simproc``), started in parallel."""
+    seeds = tmp / "seeds"
+    seeds.mkdir(parents=True, exist_ok=True)
+    wanted = []
+    if "proxmox" in systems:
+        (seeds / "proxmox.json").write_text(json.dumps(scenarios.proxmox_seed(specs)))
+        wanted.append(("proxmox", seeds / "proxmox.json", opts.latency))
+    if "nipap" in systems:
+        (seeds / "nipap.json").write_text(json.dumps(scenarios.nipap_seed()))
+        wanted.append(("nipap", seeds / "nipap.json", opts.latency))
+    if "edgemax" in systems:
+        (seeds / "config.boot").write_text(scenarios.config_boot())
+        wanted.append(("edgemax", seeds / "config.boot", opts.per_command))
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=len(wanted) or 1) as pool:
+        futures = {name: pool.submit(SimProcess, name, tmp / f"sim-{name}", seed, latency, opts.commit)
+                   for name, seed, latency in wanted}
+        started: dict[str, SimProcess] = {}
+        for name, future in futures.items():
+            if future.exception() is None:
+                started[name] = future.result()
+                stack.callback(started[name].stop)  # also when another one failed to start
+        failed = next((f.exception() for f in futures.values() if f.exception() is not None), None)
+        if failed is not None:
+            raise failed
+        yield Sims(started.get("proxmox"), started.get("nipap"), started.get("edgemax"))
 
 
 def sim_config(sims: Sims, tmp: Path, pve_workers: int = DEFAULT_PVE_WORKERS) -> Config:
@@ -146,7 +193,9 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
                 rows.append(Row(name, guests, "read", wall, bound, requests_of(d), d.sessions, d.commits,
                                 peak_rss_mb(),
                                 f"{facts} facts, {warnings} warnings; pve configs={d.pve_configs} "
-                                f"interface calls={d.pve_ifaces}; {timing.read_text()}"))
+                                f"interface calls={d.pve_ifaces}; {timing.read_text()}; "
+                                f"TCP connections: proxmox {d.pve_connections}, nipap {d.nipap_connections}"
+                                f"{_where(opts)}"))
                 plan, wall = _timed(lambda: make_plan(config, providers, state, observations=observations))
                 c2 = sims.counts()
                 d = c2 - c1
@@ -170,7 +219,8 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
                                 f"applied={len(report.applied)} failed={len(report.failed)} "
                                 f"skipped={len(report.skipped)}; whole run: {total.sessions} SSH session(s), "
                                 f"{total.commits} commit(s); state resources={len(report.state.resources)}; "
-                                f"{timing.apply_text()}"
+                                f"{timing.apply_text()}; TCP connections: proxmox {d.pve_connections}, "
+                                f"nipap {d.nipap_connections}"
                                 + ("" if opts.router_latency is None else
                                    f"; router command latency {opts.router_latency * 1000:g} ms")
                                 + (f"; first failure: {report.failed[0].error}" if report.failed else "")))
@@ -195,4 +245,9 @@ def run_pve_workers(guests: int, opts: Options, workers: int) -> Row:
                 close_providers(providers)
     return Row(f"pve-read-w{workers}", guests, "read", wall, read_bound(d, opts.latency, workers),
                requests_of(d), 0, 0, peak_rss_mb(),
-               f"proxmox provider read only, max_workers={workers}; {len(obs.facts)} facts")
+               f"proxmox provider read only, max_workers={workers}; {len(obs.facts)} facts; "
+               f"{d.pve_connections} TCP connections{_where(opts)}")
+
+
+def _where(opts: Options) -> str:
+    return "" if opts.separate else "; simulators in netsot's process (--in-process)"

@@ -35,7 +35,11 @@ def frozen_map(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     """A read-only copy of ``data`` (lists become tuples so the value stays immutable)."""
     if not data:
         return EMPTY
-    return MappingProxyType({k: _freeze(v) for k, v in data.items()})
+    # scalars (nearly every value) skip the call: plans freeze tens of thousands of mappings
+    return MappingProxyType({k: _freeze(v) if isinstance(v, _MUTABLE) else v for k, v in data.items()})
+
+
+_MUTABLE = (list, dict)
 
 
 def _freeze(value: Any) -> Any:
@@ -59,10 +63,28 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _json_default(value: Any) -> Any:
+    # Called by the C encoder only for what JSON cannot encode natively: the same conversions as
+    # ``to_jsonable`` (StrEnum values are str and tuples are lists to the encoder already).
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Address):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
 def fingerprint(attributes: Mapping[str, Any]) -> str:
-    """Stable sha256 of attributes, used to detect that an object changed since a plan."""
-    text = json.dumps(to_jsonable(attributes), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """Stable sha256 of attributes, used to detect that an object changed since a plan.
+
+    The digest of ``json.dumps(to_jsonable(attributes), sort_keys=True, separators=(",", ":"))``
+    (saved plans stay comparable across versions), computed without the recursive copy: plans
+    fingerprint every object read, tens of thousands per plan at scale.
+    """
+    data = attributes.copy() if type(attributes) is MappingProxyType else attributes
+    return hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()
 
 
 class System(StrEnum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from engine.model import Provenance
@@ -42,7 +43,18 @@ class Resolved:
 
 def rule(attribute: str, order: Sequence[str]) -> str:
     """The rule text carried in provenance, e.g. ``ip: config > nipap > proxmox > edgemax``."""
+    return _rule(attribute, tuple(order))
+
+
+@lru_cache(maxsize=256)
+def _rule(attribute: str, order: tuple[str, ...]) -> str:
     return f"{attribute}: {' > '.join(order)}"
+
+
+@lru_cache(maxsize=256)
+def _ranks(order: tuple[str, ...]) -> dict[str, int]:
+    # reconcile resolves three attributes per binding with the same few orders: rank them once
+    return {source: i for i, source in enumerate(order)}
 
 
 def resolve(attribute: str, candidates: Sequence[Candidate], order: Sequence[str]) -> Resolved:
@@ -51,15 +63,18 @@ def resolve(attribute: str, candidates: Sequence[Candidate], order: Sequence[str
     Sources not in ``order`` never win. Within one source, ties are broken by ``ref``
     then by value, so the result does not depend on the order of ``candidates``.
     """
-    rank = {source: i for i, source in enumerate(order)}
+    order = tuple(order)
+    rank = _ranks(order)
     unranked = len(rank)
 
     def key(c: Candidate) -> tuple[int, str, str]:
         return (rank.get(c.source, unranked), c.ref, repr(c.value))
 
-    offered = sorted((c for c in candidates if c.value is not None), key=key)
+    offered = [c for c in candidates if c.value is not None]
+    if len(offered) > 1:
+        offered.sort(key=key)
     if not offered or offered[0].source not in rank:
         return Resolved(None, None, tuple(offered))
     winner = offered[0]
     losers = tuple(c for c in offered[1:] if c.value != winner.value)
-    return Resolved(winner.value, Provenance(winner.source, rule(attribute, order), winner.ref), losers)
+    return Resolved(winner.value, Provenance(winner.source, _rule(attribute, order), winner.ref), losers)

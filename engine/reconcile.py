@@ -15,7 +15,7 @@ from types import MappingProxyType
 from engine.allocate import ALLOCATOR_RULE, allocate
 from engine.config import Config
 from engine.conflicts import NAME_RE, identity_conflicts, ip_conflicts
-from engine.grouping import Group, attach_support, collect, dependants_of, group_origins, relate
+from engine.grouping import FactView, Group, attach_support, collect, dependants_of, group_origins, relate
 from engine.ipv4 import Span
 from engine.model import (
     Address,
@@ -73,15 +73,18 @@ def reconcile(
 # ---------------------------------------------------------------- precedence
 
 
-def _candidates(g: Group, attribute: str) -> list[Candidate]:
-    return [Candidate(f.fact.source, getattr(f, attribute), f.fact.ref) for f in g.facts()]
+def _candidates(facts: list[FactView], attribute: str) -> list[Candidate]:
+    # facts without a value have no opinion (``resolve`` would drop them anyway)
+    return [Candidate(f.fact.source, value, f.fact.ref) for f in facts
+            if (value := getattr(f, attribute)) is not None]
 
 
 def _resolve(g: Group, config: Config) -> None:
     prec = config.precedence
     first_origin = min(g.origins, key=lambda o: ORIGIN_ORDER.index(o.kind) if o.kind in ORIGIN_ORDER else 9)
+    facts = g.facts()
 
-    hostname = resolve("hostname", _candidates(g, "hostname"), prec.hostname)
+    hostname = resolve("hostname", _candidates(facts, "hostname"), prec.hostname)
     if not hostname.found and first_origin.hostname:
         # The precedence list excludes the origin's own source: the origin still names it.
         hostname = Resolved(
@@ -94,7 +97,7 @@ def _resolve(g: Group, config: Config) -> None:
     if hostname.provenance:
         g.provenance["hostname"] = hostname.provenance
 
-    mac = resolve("mac", _candidates(g, "mac"), prec.mac)
+    mac = resolve("mac", _candidates(facts, "mac"), prec.mac)
     if not mac.found and g.mac_key:
         mac = Resolved(
             g.mac_key,
@@ -104,7 +107,7 @@ def _resolve(g: Group, config: Config) -> None:
     if mac.provenance:
         g.provenance["mac"] = mac.provenance
 
-    ip = resolve("ip", _candidates(g, "ip"), prec.ip)
+    ip = resolve("ip", _candidates(facts, "ip"), prec.ip)
     g.ip = ip.value
     if ip.provenance:
         g.provenance["ip"] = ip.provenance

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.config import Config, Network, normalize_mac, validate_hostname
 from engine.errors import PlanError
+from engine.ipv4 import ip_int
 from engine.model import (
     Action,
     Address,
@@ -45,7 +46,11 @@ def _mac(value: Any) -> str | None:
 
 
 def _host_ip(row: Mapping[str, Any]) -> str:
-    return str(ipaddress.ip_network(str(row["prefix"]), strict=False).network_address)
+    text = str(row["prefix"])
+    head, _, length = text.partition("/")
+    if length == "32" and ip_int(head) is not None:
+        return head  # the common case, without ``ipaddress`` (a canonical dotted quad already)
+    return str(ipaddress.ip_network(text, strict=False).network_address)
 
 
 def host_attributes(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,10 +108,19 @@ def observe(config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, 
         addr = Address.nipap_prefix(net.name)
         attrs = {"prefix": str(row["prefix"]), "type": row.get("type"), "description": row.get("description")}
         resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), is_owned_row(row))
+    # IPv4 networks as integer ranges, most specific first: ``ipaddress`` membership tests
+    # dominated reading thousands of hosts
+    spans4 = [(n, int(n.prefix.network_address), int(n.prefix.broadcast_address))
+              for n in nets if n.prefix.version == 4]
     taken: dict[str, set[str]] = {}
     for row in hosts:
-        ip = ipaddress.ip_address(_host_ip(row))
-        net = next((n for n in nets if ip in n.prefix), None)
+        ip_text = _host_ip(row)
+        value = ip_int(ip_text)
+        if value is not None:
+            net = next((n for n, lo, hi in spans4 if lo <= value <= hi), None)
+        else:
+            ip = ipaddress.ip_address(ip_text)
+            net = next((n for n in nets if ip in n.prefix), None)
         if net is None:
             continue
         names = taken.setdefault(net.name, set())
@@ -214,19 +228,20 @@ def plan_changes(
             creating_prefix.add(name)
             changes.append(_prefix_create(net))
     hosts = {a: r for a, r in observed.resources.items() if a.type == ADDRESS_TYPE}
+    owned_by_mac = _owned_by_mac(hosts, ctx)
     consumed: set[Address] = set()
     for b in sorted(bindings, key=lambda b: b.key):
         addr = Address.nipap_address(b.network, b.hostname)
         if addr in blocked:
             consumed.add(addr)
             continue
-        change = _plan_binding(b, addr, hosts, consumed, ctx, blocked)
+        change = _plan_binding(b, addr, hosts, consumed, ctx, blocked, owned_by_mac)
         if change is None:
             continue
         if change.action is Action.CREATE and b.network in creating_prefix:
             change = _with_dep(change, Address.nipap_prefix(b.network))
         changes.append(change)
-    for addr, res in sorted(hosts.items()):
+    for addr, res in sorted(hosts.items(), key=_by_address):
         if addr in consumed or addr in blocked or not _owned(addr, res, ctx):
             continue
         changes.append(
@@ -240,6 +255,23 @@ def plan_changes(
             )
         )
     return sorted(changes, key=lambda c: (str(c.address), c.action.value))
+
+
+def _by_address(item: tuple[Address, ObservedResource]) -> tuple[str, str]:
+    # the order of ``sorted(hosts.items())`` (addresses are unique), without dataclass comparisons
+    return (item[0].type, item[0].name)
+
+
+def _owned_by_mac(
+    hosts: Mapping[Address, ObservedResource], ctx: PlanContext
+) -> dict[str, list[tuple[Address, ObservedResource]]]:
+    """Owned hosts by their MAC, each list in address order: what ``_find_moved`` searches."""
+    out: dict[str, list[tuple[Address, ObservedResource]]] = {}
+    for addr, res in sorted(hosts.items(), key=_by_address):
+        mac = res.attributes.get("mac")
+        if mac and _owned(addr, res, ctx):
+            out.setdefault(mac, []).append((addr, res))
+    return out
 
 
 def _prefix_create(net: Network) -> Change:
@@ -271,14 +303,18 @@ def _with_dep(change: Change, dep: Address) -> Change:
 
 
 def _find_moved(
-    b: Binding, hosts: Mapping[Address, ObservedResource], consumed: set[Address], ctx: PlanContext
+    b: Binding, owned_by_mac: Mapping[str, list[tuple[Address, ObservedResource]]], consumed: set[Address]
 ) -> tuple[Address, ObservedResource] | None:
-    """An owned host of this network that is this binding under another name (same MAC)."""
+    """An owned host of this network that is this binding under another name (same MAC).
+
+    Searches the owned hosts with the binding's MAC only (``_owned_by_mac``): scanning every
+    host for every new binding made planning thousands of new hosts quadratic.
+    """
+    if not b.mac:
+        return None
     prefix = f"{b.network}."
-    for addr, res in sorted(hosts.items()):
-        if addr in consumed or not addr.name.startswith(prefix) or not _owned(addr, res, ctx):
-            continue
-        if b.mac and res.attributes.get("mac") == b.mac:
+    for addr, res in owned_by_mac.get(b.mac, ()):
+        if addr not in consumed and addr.name.startswith(prefix):
             return addr, res
     return None
 
@@ -290,11 +326,12 @@ def _plan_binding(
     consumed: set[Address],
     ctx: PlanContext,
     blocked: frozenset[Address],
+    owned_by_mac: Mapping[str, list[tuple[Address, ObservedResource]]],
 ) -> Change | None:
     res = hosts.get(addr)
     moved_from: Address | None = None
     if res is None:
-        found = _find_moved(b, hosts, consumed, ctx)
+        found = _find_moved(b, owned_by_mac, consumed)
         if found is not None and found[0] not in blocked:
             moved_from, res = found
     if res is None:

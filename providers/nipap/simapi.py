@@ -144,7 +144,9 @@ def _check_tree(
 ) -> None:
     """The PL/pgSQL prefix trigger (nipap.md §2.5) followed by the unique index."""
     vrf_id, ptype = rec["vrf_id"], rec["type"]
-    idx = {n: i for n, i in store.index(vrf_id).items() if i != exclude}
+    idx = store.index(vrf_id)
+    if exclude is not None:  # an edit: the prefix itself does not count (a copy, edits are rare)
+        idx = {n: i for n, i in idx.items() if i != exclude}
     if ptype == "host" and net.prefixlen != net.max_prefixlen:
         raise fault(1200, "Prefix of type host must have all bits set in netmask")
     parent = store.parent_of(vrf_id, net, idx)
@@ -163,7 +165,10 @@ def _check_tree(
             f"Parent prefix ({store.nets[parent]}) is of type "
             f"{store.prefixes[parent]['type']} but must be of type 'reservation'",
         )
-    inside = [i for n, i in idx.items() if n != net and n.version == net.version and n.subnet_of(net)]
+    if net.prefixlen == net.max_prefixlen:
+        inside: list[int] = []  # nothing but itself fits in a host-sized prefix
+    else:
+        inside = [i for n, i in idx.items() if n != net and n.version == net.version and n.subnet_of(net)]
     if (
         old_type is not None
         and old_type != ptype
@@ -346,8 +351,7 @@ def add_prefix(store: Store, s: Session, arg: dict[str, Any], dup_hook: DupHook 
         raise _dup(vid, net)  # simulated lost race: another worker inserted it first
     pid = store.next_id("prefix")
     rec["id"] = pid
-    store.prefixes[pid] = rec
-    store.nets[pid] = net
+    store.put_prefix(pid, rec, net)
     return store.prefix_out(pid)
 
 
@@ -427,8 +431,7 @@ def edit_prefix(store: Store, s: Session, arg: dict[str, Any]) -> Any:
         rec["last_modified"] = now()
         staged.append((pid, rec, net))
     for pid, rec, net in staged:
-        store.prefixes[pid] = rec
-        store.nets[pid] = net
+        store.put_prefix(pid, rec, net)
     out = []
     for pid, _, _ in staged:
         out.append(store.prefix_out(pid, search=True))
@@ -463,8 +466,7 @@ def remove_prefix(store: Store, s: Session, arg: dict[str, Any]) -> Any:
                 raise fault(1200, f"Prohibited delete, prefix ({net}) contains hosts.")
         doomed = matched
     for pid in doomed:
-        store.prefixes.pop(pid, None)
-        store.nets.pop(pid, None)
+        store.drop_prefix(pid)
     return None
 
 
@@ -632,8 +634,7 @@ def remove_vrf(store: Store, s: Session, arg: dict[str, Any]) -> Any:
         if vid == 0:
             raise fault(1200, "Prohibited delete of default VRF (id=0).")
         for pid in [i for i, p in store.prefixes.items() if p["vrf_id"] == vid]:
-            store.prefixes.pop(pid)
-            store.nets.pop(pid)
+            store.drop_prefix(pid)
         store.vrfs.pop(vid)
     return None
 

@@ -200,8 +200,10 @@ class Store:
                 "added": t,
             }
         }
+        # Change prefixes only through put_prefix / drop_prefix: they keep ``_by_vrf`` in step.
         self.prefixes: dict[int, dict[str, Any]] = {}
         self.nets: dict[int, Net] = {}
+        self._by_vrf: dict[int, dict[Net, int]] = {}  # vrf id → net → prefix id
         self.pools: dict[int, dict[str, Any]] = {}
         self._next = {"vrf": 1, "prefix": 1, "pool": 1}
 
@@ -210,9 +212,36 @@ class Store:
         self._next[kind] = value + 1
         return value
 
+    def put_prefix(self, pid: int, rec: dict[str, Any], net: Net) -> None:
+        """Insert or replace a prefix record (the VRF of an existing prefix never changes)."""
+        old = self.nets.get(pid)
+        if old is not None:
+            self._by_vrf[self.prefixes[pid]["vrf_id"]].pop(old, None)
+        self.prefixes[pid] = rec
+        self.nets[pid] = net
+        self._by_vrf.setdefault(rec["vrf_id"], {})[net] = pid
+
+    def drop_prefix(self, pid: int) -> None:
+        rec = self.prefixes.pop(pid, None)
+        net = self.nets.pop(pid, None)
+        if rec is not None and net is not None:
+            self._by_vrf.get(rec["vrf_id"], {}).pop(net, None)
+
     # ------------------------------------------------------------------ tree helpers
     def index(self, vrf_id: int) -> dict[Net, int]:
-        return {self.nets[i]: i for i, p in self.prefixes.items() if p["vrf_id"] == vrf_id}
+        """net → prefix id of one VRF, kept up to date on every change (read-only for callers):
+        rebuilding it for every insert made loading thousands of hosts quadratic."""
+        return self._by_vrf.get(vrf_id, {})
+
+    def ancestors_of(self, vrf_id: int, net: Net) -> list[int]:
+        """The prefixes strictly containing ``net``, nearest first (``Tree.ancestors`` of one prefix)."""
+        idx = self.index(vrf_id)
+        out: list[int] = []
+        cur = self.parent_of(vrf_id, net, idx)
+        while cur is not None:
+            out.append(cur)
+            cur = self.parent_of(vrf_id, self.nets[cur], idx)
+        return out
 
     def parent_of(self, vrf_id: int, net: Net, idx: dict[Net, int] | None = None) -> int | None:
         """The longest existing prefix strictly containing ``net`` in that VRF."""
@@ -252,8 +281,12 @@ class Store:
     ) -> dict[str, Any]:
         p = self.prefixes[pid]
         net = self.nets[pid]
-        tree = self.tree_of(pid) if tree is None else tree
-        ancestors = tree.ancestors(pid)
+        if tree is None and p["type"] == "host":
+            # a host has no children: its ancestors come from the index, without a whole tree
+            ancestors, used, children = self.ancestors_of(p["vrf_id"], net), net.num_addresses, 0
+        else:
+            tree = self.tree_of(pid) if tree is None else tree
+            ancestors, used, children = tree.ancestors(pid), tree.used(pid), len(tree.children.get(pid, ()))
         vrf = self.vrfs[p["vrf_id"]]
         pool = self.pools.get(p["pool_id"]) if p["pool_id"] is not None else None
         display = str(net)
@@ -265,7 +298,6 @@ class Store:
                 if tag not in inherited:
                     inherited.append(tag)
         total = net.num_addresses
-        used = tree.used(pid)
         out = {
             "id": pid,
             "family": net.version,
@@ -306,7 +338,7 @@ class Store:
         if search:
             out.update(
                 prefix_length=net.prefixlen,
-                children=len(tree.children.get(pid, ())),
+                children=children,
                 match=match,
                 display=True,
             )

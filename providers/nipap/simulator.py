@@ -151,11 +151,18 @@ class _Server(ThreadingMixIn, SimpleXMLRPCServer):
         self.knobs = Knobs()
         self.log: list[CallRecord] = []
         self.counts: Counter[str] = Counter()
+        self.accepted = 0  # TCP connections: shows whether clients keep alive
         self.stopping = threading.Event()
         self._log_lock = threading.Lock()
         self.register_introspection_functions()
         for name in simapi.METHODS:
             self.funcs[name] = _placeholder  # listed by system.listMethods; served by _dispatch
+
+    def get_request(self) -> tuple[Any, Any]:
+        request = super().get_request()
+        with self._log_lock:
+            self.accepted += 1
+        return request
 
     def _dispatch(self, method: str, params: tuple[Any, ...]) -> Any:
         if method.startswith("system."):
@@ -258,6 +265,12 @@ class SimHandle:
     @property
     def counts(self) -> Counter[str]:
         return Counter(self._server.counts)
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far."""
+        with self._server._log_lock:
+            return self._server.accepted
 
     def url(self, user: str | None = None, password: str | None = None, path: str = "/XMLRPC") -> str:
         creds = f"{user}:{password}@" if user is not None else ""

@@ -8,6 +8,7 @@ Must not: interpret guest data (see ``mapping``) or ever put the token value in 
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -113,6 +114,10 @@ class ProxmoxClient:
                 verify_ssl=s.verify_tls,
                 timeout=s.agent_timeout if agent else s.timeout,
             )
+            _skip_unused_environment(api, s.verify_tls is True)
+            sibling = getattr(self._local, "api" if agent else "agent_api", None)
+            if sibling is not None:
+                _share_connections(api, sibling)
             setattr(self._local, attr, api)
         return api
 
@@ -273,6 +278,40 @@ class ProxmoxClient:
                 if session is not None:
                     session.close()
                 setattr(self._local, attr, None)
+
+
+_ENV_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _skip_unused_environment(api: ProxmoxAPI, system_cas: bool) -> None:
+    """Let requests skip its per-request environment lookups when no variable could matter.
+
+    With ``trust_env`` requests scans the whole environment for proxy settings on EVERY request
+    (~0.2 ms CPU each, a sixth of a request's cost: thousands per read). It only matters when a
+    ``*_proxy`` variable is set, or a CA-bundle variable while ``verify_tls`` is true (a CA file
+    or false wins over the environment; netrc is never used: the token is the auth), so then it
+    stays on and everything works as before.
+    """
+    if any(k.lower().endswith("_proxy") for k in os.environ):
+        return
+    if system_cas and any(os.environ.get(k) for k in _ENV_BUNDLES):
+        return
+    session = api._store.get("session")  # proxmoxer keeps its requests.Session here
+    if isinstance(session, requests.Session):
+        session.trust_env = False
+
+
+def _share_connections(api: ProxmoxAPI, sibling: ProxmoxAPI) -> None:
+    """Both APIs of a thread (normal and agent timeout) send through ONE connection pool.
+
+    Otherwise a thread reading configs and agent answers keeps two keep-alive connections and
+    pays two TLS handshakes. The timeout is chosen per request from each API's own settings, so
+    sharing the adapter (urllib3's pool) changes nothing else; the pool stays thread-local.
+    """
+    session = api._store.get("session")  # proxmoxer keeps its requests.Session here
+    other = sibling._store.get("session")
+    if isinstance(session, requests.Session) and isinstance(other, requests.Session):
+        session.mount("https://", other.get_adapter("https://"))
 
 
 def _short_reason(exc: Exception) -> str:

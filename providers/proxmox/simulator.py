@@ -522,10 +522,13 @@ class _Server(ThreadingHTTPServer):
         self.ctx = ctx
         self.conns: set[socket.socket] = set()
         self.conns_lock = threading.Lock()
+        self.accepted = 0  # TCP connections (= TLS handshakes): shows whether clients keep alive
         super().__init__(("127.0.0.1", 0), _Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
+        with self.conns_lock:
+            self.accepted += 1
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # Handshake in the handler thread (first read), so a bad client cannot stall accept().
         tls = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
@@ -622,6 +625,12 @@ class SimHandle:
     @property
     def max_inflight(self) -> int:
         return self.sim.max_inflight
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far; each one costs one TLS handshake."""
+        with self.sim.server.conns_lock:
+            return self.sim.server.accepted
 
     @property
     def knobs(self) -> Knobs:
