@@ -20,6 +20,7 @@ from providers.edgemax.render import render_command_line
 
 DHCP_BASE = ("service", "dhcp-server", "shared-network-name")
 HOST_BASE = ("system", "static-host-mapping", "host-name")
+CONFIG = "edgemax_config"  # pseudo-resource type: whether the committed config is saved
 
 # edgeos.md §4.2 allows [-_a-zA-Z0-9.]; we keep to one DNS label (dnsmasq mode turns the mapping
 # name into the host record <name>.<domain>), so no '_', '.', or leading/trailing '-'.
@@ -200,10 +201,13 @@ def apply_script(changes: Sequence[Change]) -> list[str]:
     Deterministic: changes are taken in address order. Validation happens for every change
     before any line is returned, so one bad value rejects the whole batch.
     """
-    deletes: list[str] = []
-    sets: list[str] = []
+    # dicts as ordered sets: first occurrence wins, membership is O(1) over ~20,000 lines
+    deletes: dict[str, None] = {}
+    sets: dict[str, None] = {}
     for change in sorted(changes, key=lambda c: (str(c.address), c.action.value)):
+        if change.address.type == CONFIG:
+            continue  # the pseudo-resource "saved": the session saves, no line is needed
         d, s = change_lines(change)
-        deletes += [line for line in d if line not in deletes]
-        sets += [line for line in s if line not in sets]
-    return deletes + sets
+        deletes.update(dict.fromkeys(d))
+        sets.update(dict.fromkeys(s))
+    return [*deletes, *sets]

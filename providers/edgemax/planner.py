@@ -2,7 +2,8 @@
 
 Owns: ``observation_from_config`` (extracted config + leases → resources and facts) and
 ``plan_edgemax`` (desired bindings vs observed router → create/update/delete Changes for
-DHCP static mappings and static host mappings), with human reasons and provenance.
+DHCP static mappings and static host mappings, plus the ``edgemax_config.saved`` pseudo-resource
+that saves committed-but-unsaved router config), with human reasons and provenance.
 Must not: do I/O, touch an object netsot does not own, or plan anything in ``desired.blocked``.
 """
 
@@ -28,12 +29,18 @@ from engine.model import (
     frozen_map,
 )
 from providers.base import PlanContext
-from providers.edgemax.commands import HOST_BASE, mapping_path
+from providers.edgemax.commands import CONFIG, HOST_BASE, mapping_path
 from providers.edgemax.extract import EdgeConfig, SharedNetwork
 from providers.edgemax.leases import Lease
 
 MAPPING = "edgemax_dhcp_mapping"
 HOST = "edgemax_host"
+# Pseudo-resource: whether the router's committed (active) config is also in /config/config.boot.
+SAVED = Address(CONFIG, "saved")
+UNSAVED_REASON = (
+    "the router has committed changes that were never saved (an apply was interrupted?); "
+    "saving them so a reboot keeps them"
+)
 # resource attribute ← binding attribute whose provenance it carries
 MAPPING_PROVENANCE = (("ip_address", "ip"), ("mac_address", "mac"), ("name", "hostname"))
 HOST_PROVENANCE = (("inet", "ip"), ("host_name", "hostname"), ("aliases", "hostname"))
@@ -72,9 +79,18 @@ def _network_of_ip(config: Config, ip: str | None) -> Network | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def observation_from_config(cfg: EdgeConfig, config: Config, leases: Sequence[Lease] = ()) -> Observation:
-    """The router as an Observation: every mapping / host entry, binding facts, leases."""
+def observation_from_config(
+    cfg: EdgeConfig, config: Config, leases: Sequence[Lease] = (), unsaved: str | None = None
+) -> Observation:
+    """The router as an Observation: every mapping / host entry, binding facts, leases.
+
+    ``unsaved`` is the router's `compare saved` diff ("" when the active config is saved); when
+    given, the observation holds the ``edgemax_config.saved`` pseudo-resource and
+    ``data["unsaved"]``. None (a config file read offline) leaves both out.
+    """
     resources: dict[Address, ObservedResource] = {}
+    if unsaved is not None:
+        resources[SAVED] = ObservedResource(SAVED, frozen_map({"saved": not unsaved}))
     facts: list[Fact] = []
     warnings: list[str] = []
     by_shared = _network_of_shared(config)
@@ -158,7 +174,13 @@ def observation_from_config(cfg: EdgeConfig, config: Config, leases: Sequence[Le
         resources=frozen_map_addresses(resources),
         facts=tuple(facts),
         warnings=tuple(warnings),
-        data=frozen_map({"dnsmasq": cfg.dnsmasq, "leases": [lease.to_dict() for lease in leases]}),
+        data=frozen_map(
+            {
+                "dnsmasq": cfg.dnsmasq,
+                "leases": [lease.to_dict() for lease in leases],
+                **({"unsaved": unsaved} if unsaved is not None else {}),
+            }
+        ),
     )
 
 
@@ -170,15 +192,26 @@ def frozen_map_addresses(data: Mapping[Address, ObservedResource]) -> Mapping[Ad
 # planning
 
 
-def _subnet_for(sn: SharedNetwork | None, network: Network, ip: str) -> str:
-    """The router subnet of ``sn`` holding ``ip``; the config prefix when the router has none."""
-    addr = ipaddress.ip_address(ip)
+Subnets = tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]
+
+
+def _parsed_subnets(sn: SharedNetwork | None) -> Subnets:
+    """The router subnets of ``sn`` parsed once (unparseable ones skipped), in router order."""
+    out = []
     for subnet in sn.subnets if sn is not None else ():
         try:
-            if addr in ipaddress.ip_network(subnet.cidr, strict=False):
-                return subnet.cidr
+            out.append((ipaddress.ip_network(subnet.cidr, strict=False), subnet.cidr))
         except ValueError:
             continue
+    return tuple(out)
+
+
+def _subnet_for(subnets: Subnets, network: Network, ip: str) -> str:
+    """The router subnet holding ``ip``; the config prefix when the router has none."""
+    addr = ipaddress.ip_address(ip)
+    for net, cidr in subnets:
+        if addr in net:
+            return cidr
     return str(network.prefix)
 
 
@@ -228,6 +261,7 @@ def _desired(
 ) -> dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]]:
     out: dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]] = {}
     nets = {n.name: n for n in config.networks}
+    subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
     for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
         net = nets.get(b.network)
         if net is None or net.edgemax is None:
@@ -235,7 +269,9 @@ def _desired(
         prov = b.provenance
         if b.mac is not None:
             sn_name = net.edgemax.shared_network
-            subnet = _subnet_for(observed_cfg.shared_network(sn_name), net, b.ip)
+            if sn_name not in subnets:
+                subnets[sn_name] = _parsed_subnets(observed_cfg.shared_network(sn_name))
+            subnet = _subnet_for(subnets[sn_name], net, b.ip)
             attrs = mapping_attrs(sn_name, subnet, b.hostname, b.ip, b.mac.lower())
             p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
             out.setdefault(
@@ -306,6 +342,14 @@ def plan_edgemax(
                 drift=drift,
                 **common,
             )
+        )
+    saved = observation.resources.get(SAVED)
+    if saved is not None and saved.attributes.get("saved") is False and allowed(SAVED):
+        # no line to send: the configure session of this batch runs `save` (no depends_on, so it
+        # goes with the first EdgeMax batch); after it, `compare saved` is empty and this disappears
+        changes.append(
+            Change(Action.UPDATE, SAVED, frozen_map({"saved": False}), frozen_map({"saved": True}),
+                   UNSAVED_REASON)
         )
     for address, managed in sorted(ctx.owned.items(), key=lambda kv: str(kv[0])):
         if address.type not in (MAPPING, HOST) or address in wanted or not allowed(address):

@@ -41,14 +41,19 @@ class EdgemaxProvider:
         return self._session
 
     def read(self) -> Observation:
-        """`show configuration commands` + `show dhcp leases` over the one session."""
+        """`show configuration commands` + `show dhcp leases` + `compare saved` over the one session.
+
+        `compare saved` (in config mode, left with `exit discard`) finds committed changes that
+        were never saved, e.g. by an apply killed between its commit and its save.
+        """
         commands_text = self.session.show_commands()
         leases_text = self.session.show_leases()
+        unsaved = self.session.compare_saved()
         tree = parse.parse_commands(commands_text)
         cfg = extract.extract(tree)
         observed_leases = leases.parse_show_leases(leases_text)
         self._observed_cfg = cfg
-        return planner.observation_from_config(cfg, self.config, observed_leases)
+        return planner.observation_from_config(cfg, self.config, observed_leases, unsaved)
 
     def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
         # the planner picks subnets from the router's shared networks as last read; without a
@@ -66,7 +71,8 @@ class EdgemaxProvider:
             return self._failed(changes, str(err), (str(err),))
         self.session.open()  # unreachable / refused credentials: the whole run stops (raises)
         try:
-            result = self.session.configure(lines)
+            # the `saved` pseudo-resource has no line: it asks the session to save regardless
+            result = self.session.configure(lines, save=any(c.address == planner.SAVED for c in changes))
         except ProviderRejected as err:
             return self._failed(changes, str(err), (str(err),))
         except ProviderError as err:

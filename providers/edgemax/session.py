@@ -1,8 +1,9 @@
 """One SSH session to an EdgeRouter through scrapli 2.x (OpenSSH ``bin`` transport, strict host keys).
 
-Owns: opening the session (auth, known_hosts, our ``edgeos.yaml`` definition), op-mode reads, and
-the single configure session of an apply (set/delete → compare → commit → save → exit, or discard
-and `exit discard` on any error), and the mapping of every scrapli failure to ``engine.errors``.
+Owns: opening the session (auth, known_hosts, our ``edgeos.yaml`` definition), op-mode reads, the
+read-only `compare saved` check, the single configure session of an apply (set/delete → compare →
+commit → save → exit, or discard and `exit discard` on any error), and the mapping of every
+scrapli failure to ``engine.errors``.
 Must not: build command lines (``commands``), parse output (``parse``/``leases``), or let a scrapli
 exception or the password escape. This is the only module that imports scrapli.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scrapli import AuthOptions, Cli, SessionOptions, TransportBinOptions
+from scrapli.cli import InputHandling
 from scrapli.exceptions import ScrapliException
 
 from engine.config import Config, EdgemaxSettings
@@ -55,6 +57,10 @@ SAFE_COMMENT = re.compile(r"[A-Za-z0-9 ._:/-]{1,80}")
 OP_ERRORS = ("Invalid command", "command not found", "Incomplete command")
 NOTHING_TO_COMMIT = "No configuration changes to commit"
 NO_CHANGES = "No changes between working and active configurations"
+# libscrapli backs off between reads while waiting for a prompt; capping the pause at 1 ms cuts
+# ~1.5 ms off every command (measured: 9.5 → 7.8 ms per `set` at 5 ms router latency) for a
+# negligible number of extra reads.
+READ_MAX_DELAY_NS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,14 @@ class _RouterRefused(Exception):
         super().__init__(output)
 
 
+def _is_edit_line(line: str) -> bool:
+    return line.startswith("[edit") and line.rstrip().endswith("]")
+
+
 def clean(text: str) -> str:
     """Output without CRs, config-mode `[edit…]` prompt lines and surrounding blank lines."""
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
-    lines = [ln for ln in lines if not (ln.startswith("[edit") and ln.rstrip().endswith("]"))]
+    lines = [ln for ln in lines if not _is_edit_line(ln)]
     return "\n".join(lines).strip("\n")
 
 
@@ -88,6 +98,26 @@ def router_message(output: str) -> str:
 
 def has_error(output: str) -> bool:
     return any(marker in output for marker in ERROR_MARKERS)
+
+
+def drop_echo(text: str, command: str) -> str:
+    """A result read with ``InputHandling.IGNORE`` without the terminal's echo of ``command``.
+
+    The echo is on the first line. If the terminal mangled it (never seen: the width is 512), the
+    whole text is kept, so no router message can be lost; error detection stays safe either way
+    because no `set`/`delete` line we send contains an error marker (they all hold a space, and
+    our validated values never do).
+    """
+    at = text.partition("\n")[0].find(command)
+    return text[at + len(command) :] if at >= 0 else text
+
+
+def saved_diff(text: str) -> str:
+    """`compare saved` output without the trailing `[edit]` prompt line(s): "" when saved."""
+    lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
+    while lines and (not lines[-1].strip() or _is_edit_line(lines[-1])):
+        lines.pop()
+    return "\n".join(lines).strip("\n") if clean(text) else ""
 
 
 class EdgeSession:
@@ -126,7 +156,9 @@ class EdgeSession:
             port=s.port,
             definition_file_or_name=str(DEFINITION),
             auth_options=auth,
-            session_options=SessionOptions(operation_timeout_ns=int(s.timeout * 1e9)),
+            session_options=SessionOptions(
+                operation_timeout_ns=int(s.timeout * 1e9), read_max_delay_ns=READ_MAX_DELAY_NS
+            ),
             transport_options=TransportBinOptions(
                 known_hosts_path=str(known_hosts), enable_strict_key=True, ssh_config_path=ssh_config
             ),
@@ -201,17 +233,24 @@ class EdgeSession:
         first = text.splitlines()[0] if text else type(exc).__name__
         return ProviderError(SYSTEM, f"SSH session to {self.where} failed while {doing}: {first}")
 
-    def _send(self, command: str, mode: str) -> str:
+    def _send(self, command: str, mode: str, *, wait_for_echo: bool = True) -> str:
+        """Send one line and read its output up to the prompt.
+
+        ``wait_for_echo=False`` (for `set`/`delete` lines) sends the line and its return at once
+        instead of waiting for the echo first (scrapli's FUZZY handling): one round trip less per
+        line. The output is still read up to the next prompt and checked by the caller.
+        """
         self.open()
         assert self._cli is not None
+        handling = InputHandling.FUZZY if wait_for_echo else InputHandling.IGNORE
         try:
-            result = self._cli.send_input(command, requested_mode=mode)
+            result = self._cli.send_input(command, requested_mode=mode, input_handling=handling)
         except ScrapliException as exc:
             # the session is in an unknown state now: drop it, a later call reconnects
             cli, self._cli = self._cli, None
             self._force_close(cli)
             raise self._map(exc, f"running {command.split(' ', 1)[0]!r}") from None
-        return result.result
+        return result.result if wait_for_echo else drop_echo(result.result, command)
 
     # -- op mode --------------------------------------------------------------------------------
     def run_op(self, command: str) -> str:
@@ -231,17 +270,42 @@ class EdgeSession:
         return self.run_op("show dhcp leases")
 
     # -- config mode ----------------------------------------------------------------------------
-    def _config(self, command: str) -> str:
-        out = clean(self._send(command, "configuration"))
+    def _config(self, command: str, *, wait_for_echo: bool = True, raw: bool = False) -> str:
+        text = self._send(command, "configuration", wait_for_echo=wait_for_echo)
+        out = clean(text)
         if has_error(out):
             raise _RouterRefused(command, out)
-        return out
+        return text if raw else out
 
-    def configure(self, lines: Sequence[str], comment: str | None = None) -> ConfigureResult:
+    def compare_saved(self) -> str:
+        """`configure` → `compare saved` → `exit discard`: the diff between the active config and
+        /config/config.boot ("" when they are equal). Changes nothing on the router.
+
+        A commit whose `save` never ran (netsot killed, connection lost) shows up here; the
+        planner then saves it.
+        """
+        try:
+            out = self._config("compare saved", raw=True)
+        except _RouterRefused as refused:
+            self._abort()
+            raise ProviderDataError(
+                SYSTEM, f"the router refused 'compare saved': {router_message(refused.output)}"
+            ) from None
+        except ProviderError:
+            self._abort()
+            raise
+        self._leave_config()
+        return saved_diff(out)
+
+    def configure(
+        self, lines: Sequence[str], comment: str | None = None, *, save: bool = False
+    ) -> ConfigureResult:
         """Apply ``lines`` in ONE configure session: all set/delete, compare, commit, save, exit.
 
-        On any refusal or failure the session is discarded and nothing is saved; raises
-        ``ProviderRejected`` quoting the router, or the transport error.
+        ``save=True`` saves even when the lines change nothing (or there are none): the router
+        holds committed changes that were never saved. On any refusal or failure the session is
+        discarded and nothing is saved; raises ``ProviderRejected`` quoting the router, or the
+        transport error.
         """
         start = time.monotonic()
         comment = self.settings.commit_comment if comment is None else comment
@@ -250,23 +314,26 @@ class EdgeSession:
             raise ProviderRejected(
                 SYSTEM, "commit_comment may only hold letters, digits, spaces and . _ - : /"
             )
-        if not lines:
+        if not lines and not save:
             return ConfigureResult(compare="", committed=False)
         notes: list[str] = []
         try:
             for line in lines:
-                out = self._config(line)
+                out = self._config(line, wait_for_echo=False)
                 if out:
                     notes.append(f"{line}: {router_message(out)}")
-            compare = self._config("compare")
-            if compare.startswith(NO_CHANGES):
+            compare, commit, committed = "", "", False
+            if lines:
+                compare = self._config("compare")
+            if lines and not compare.startswith(NO_CHANGES):
+                commit = self._config(f'commit comment "{comment}"' if comment else "commit")
+                committed = NOTHING_TO_COMMIT not in commit
+            elif not save:
                 self._leave_config()
                 return ConfigureResult(compare, False, tuple(notes), elapsed=time.monotonic() - start)
-            commit = self._config(f'commit comment "{comment}"' if comment else "commit")
-            committed = NOTHING_TO_COMMIT not in commit
-            save = self._config("save")
-            if "Done" not in save:
-                raise _RouterRefused("save", save or "save printed no 'Done'")
+            saved = self._config("save")
+            if "Done" not in saved:
+                raise _RouterRefused("save", saved or "save printed no 'Done'")
             self._leave_config()
             return ConfigureResult(compare, committed, tuple(notes), commit, time.monotonic() - start)
         except _RouterRefused as refused:

@@ -12,6 +12,7 @@ value that has children is a tag node, a word followed only by one bare word is 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -258,6 +259,10 @@ def classify(schema_parent: str, name: str, raw: Raw) -> Kind:
 # Nodes
 
 
+def _node_key(node: Node) -> tuple[object, ...]:
+    return node.sort_key
+
+
 @dataclass(frozen=True)
 class Node:
     """One config node. Tag nodes hold their values as ``Kind.NODE`` children."""
@@ -269,21 +274,38 @@ class Node:
     multi: bool = field(default=False, compare=False)
     inactive: bool = False  # `!` marker in config.boot (deactivated)
 
+    def _find(self, name: str) -> tuple[int, bool]:
+        """(position of ``name`` among the sorted children, whether a child has that name).
+
+        Children are always in Debian version order (``make_node`` / ``with_child`` keep it) and
+        the key is unique per name, so a binary search is exact: O(log n) per lookup, which keeps
+        a tag node with 20,000 values (host names, static mappings) cheap to read and to change.
+        """
+        kids = self.children
+        i = bisect.bisect_left(kids, deb_version_key(name), key=_node_key)
+        return i, i < len(kids) and kids[i].name == name
+
     def child(self, name: str) -> Node | None:
-        for c in self.children:
-            if c.name == name:
-                return c
-        return None
+        i, found = self._find(name)
+        return self.children[i] if found else None
 
     def with_child(self, node: Node) -> Node:
         """A copy with ``node`` added or replacing the child of the same name, kept sorted."""
-        kids = [c for c in self.children if c.name != node.name]
-        kids.append(node)
-        kids.sort(key=lambda c: deb_version_key(c.name))
-        return replace(self, children=tuple(kids))
+        kids = self.children
+        i, found = self._find(node.name)
+        # two slices and one concatenation: a single copy of the sibling tuple
+        return replace(self, children=kids[:i] + (node,) + kids[i + 1 if found else i :])  # noqa: RUF005
 
     def without_child(self, name: str) -> Node:
-        return replace(self, children=tuple(c for c in self.children if c.name != name))
+        i, found = self._find(name)
+        if not found:
+            return self
+        return replace(self, children=self.children[:i] + self.children[i + 1 :])
+
+    @functools.cached_property
+    def sort_key(self) -> tuple[object, ...]:
+        """``deb_version_key(name)``, kept on the node: binary searches read it ~15 times per lookup."""
+        return deb_version_key(self.name)
 
     @property
     def value(self) -> str | None:
@@ -300,7 +322,7 @@ def make_node(
     inactive: bool = False,
 ) -> Node:
     """A node with children sorted in Debian version order (values keep their order)."""
-    kids = tuple(sorted(children, key=lambda c: deb_version_key(c.name)))
+    kids = tuple(sorted(children, key=_node_key))
     vals = tuple(values)
     multi = kind is Kind.LEAF and (name in MULTI_VALUE_LEAVES or len(vals) > 1)
     return Node(name, kind, kids, vals, multi, inactive)

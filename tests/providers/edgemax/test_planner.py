@@ -191,3 +191,25 @@ def test_observation_from_config_resources_facts_and_leases() -> None:
     le = facts["lease 192.168.1.120"]
     assert (le.source, le.network, le.hostname) == ("lease", "lan", "laptop")
     assert obs.data["dnsmasq"] is True and obs.data["leases"][0]["ip"] == "192.168.1.120"
+
+
+def test_unsaved_router_config_is_a_save_change_without_dependencies() -> None:
+    from providers.edgemax.planner import SAVED, UNSAVED_REASON
+
+    cfg = extract(parse_commands(f"{SN} default-router 192.168.1.1"))
+    assert SAVED not in observation_from_config(cfg, CONFIG).resources  # offline read: unknown
+    saved = observation_from_config(cfg, CONFIG, unsaved="")
+    assert dict(saved.resources[SAVED].attributes) == {"saved": True} and saved.data["unsaved"] == ""
+    assert plan_edgemax(CONFIG, Desired(()), cfg, saved, PlanContext()) == []
+    diff = "[edit system]\n+host-name edge2"
+    unsaved = observation_from_config(cfg, CONFIG, unsaved=diff)
+    assert unsaved.data["unsaved"] == diff
+    (change,) = plan_edgemax(CONFIG, Desired(()), cfg, unsaved, PlanContext())
+    assert (change.action, change.address, change.depends_on) == (Action.UPDATE, SAVED, ())
+    assert dict(change.before or {}) == {"saved": False} and dict(change.after or {}) == {"saved": True}
+    assert change.reason == UNSAVED_REASON
+    # with other work it rides along; a -target elsewhere leaves it out
+    both = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, unsaved, PlanContext())
+    assert {c.address for c in both} == {MAP, HOST, SAVED}
+    only = PlanContext(targets=frozenset({MAP}))
+    assert [c.address for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, unsaved, only)] == [MAP]
