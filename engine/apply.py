@@ -27,7 +27,16 @@ from typing import Any
 
 from engine.errors import NetsotError, PlanError
 from engine.graph import Graph
-from engine.model import Action, Address, ApplyResult, Change, ChangeOutcome, Plan, to_jsonable
+from engine.model import (
+    PSEUDO_RESOURCE_TYPES,
+    Action,
+    Address,
+    ApplyResult,
+    Change,
+    ChangeOutcome,
+    Plan,
+    to_jsonable,
+)
 from engine.observe import NullObserver, Observer
 from engine.plan import change_edges, safe_text, system_rank
 from providers.base import Provider
@@ -239,6 +248,8 @@ class _Run:
         self.logs.setdefault(system, []).extend(result.log)
 
     def _write(self, change: Change, outcome: ChangeOutcome) -> None:
+        if change.address.type in PSEUDO_RESOURCE_TYPES:
+            return  # a system condition (e.g. the router saved its config), not an owned object
         if change.moved_from is not None:
             self.state = self.state.without(str(change.moved_from))
         if change.action is Action.DELETE:

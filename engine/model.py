@@ -101,6 +101,11 @@ class Action(StrEnum):
     DELETE = "delete"
 
 
+# Resource types that describe a condition of a whole system (e.g. "the router's running config
+# is saved"), not an object: planned and applied like any resource, never recorded in state.
+PSEUDO_RESOURCE_TYPES: frozenset[str] = frozenset({"edgemax_config"})
+
+
 @dataclass(frozen=True, order=True)
 class Address:
     """A Terraform-like resource address, e.g. ``nipap_address.lan.web01``."""

@@ -59,7 +59,7 @@ def test_router_connection_dropped_at_commit(lab: FaultLab, reference: dict[str,
     assert lab.router.saved_text() == lab.initial_saved
     assert len(_nipap_addresses(lab)) == 7  # NIPAP's batch ran before and is recorded
     assert not {a for a in lab.state_addresses() if a.startswith("edgemax_")}
-    lab.assert_consistent()
+    lab.assert_consistent(after_failure=True)
     _converge(lab, reference)
 
 
@@ -85,7 +85,7 @@ def test_router_commit_failure_discards_and_saves_nothing(lab: FaultLab, referen
     commands = lab.router.log.commands()
     assert "save" not in commands[commands.index("configure"):], commands
     assert any(c in ("discard", "exit discard") for c in commands), commands
-    lab.assert_consistent()
+    lab.assert_consistent(after_failure=True)
     _converge(lab, reference)
 
 
@@ -131,7 +131,7 @@ def test_nipap_hung_create_is_adopted_not_duplicated(lab: FaultLab, reference: d
     lines = _incomplete(lab.apply(config=hung))
     assert [a for a in lines["failed"] if a.startswith("nipap_")], lines
     assert wait_for(lambda: len(lab.nipap_hosts()) == 3 + 7, 5), "the late create never landed"
-    lab.assert_consistent()
+    lab.assert_consistent(after_failure=True)
     _converge(lab, reference)
 
 
@@ -155,7 +155,7 @@ def test_nipap_1400_storm_beyond_budget_fails_those_items(lab: FaultLab, referen
     _network, name = binding.split(".", 1)
     assert all(name not in a for a in lab.state_addresses()), lab.state_addresses()
     assert lines["skipped"], "the failed host's router entries must be skipped"
-    lab.assert_consistent()
+    lab.assert_consistent(after_failure=True)
     _converge(lab, reference)
 
 
@@ -197,7 +197,7 @@ def test_proxmox_500_on_write_back(lab: FaultLab, reference: dict[str, Any]) -> 
     assert "locked" in lines["failed"]["proxmox_ipconfig.pve1.107.net0"], lines
     assert lab.pve_config(107)["ipconfig0"] == "ip=dhcp"
     assert "proxmox_ipconfig.pve3.208.net0" in lab.state_addresses()
-    lab.assert_consistent()
+    lab.assert_consistent(after_failure=True)
     lab.pve.handle.set_guest(107, lock=None)
     _converge(lab, reference)
 

@@ -23,7 +23,8 @@ HOSTILE_NAMES = [
     "ünïcödé", "nul\x00byte", "x" * 300, "sp ace", "-dash", "tab\there", "back\\slash", "a}b{c",
 ]
 SESSION_COMMANDS = {"terminal length 0", "terminal width 512", "show configuration commands",
-                    "show dhcp leases", "configure", "compare", "save", "exit", "exit discard", "discard"}
+                    "show dhcp leases", "configure", "compare", "compare saved", "save", "exit",
+                    "exit discard", "discard"}
 # what one value may look like inside a generated line: a plain word or a single-quoted one
 VALUE = r"(?:[A-Za-z0-9._:/-]+|'[^'\n]*')"
 SHAPES = [
