@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from engine.errors import LineageMismatch, PlanError, StalePlan
 from engine.model import Observation
 from engine.render import FORMAT_VERSION, render_json
 from schemas import validator
+from state.files import write_atomic
 from state.model import State
 
 MAX_NAMED = 5  # how many stale objects the message names (the exception carries them all)
@@ -27,36 +27,11 @@ MAX_NAMED = 5  # how many stale objects the message names (the exception carries
 def save_plan(path: str | os.PathLike[str], doc: Mapping[str, Any]) -> Path:
     """Write ``doc`` to ``path`` atomically with mode 0600 (temp file, fsync, rename)."""
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        write_atomic(target, render_json(doc), 0o600)
     except OSError as exc:
         raise PlanError(f"cannot write plan file {target}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(render_json(doc))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PlanError(f"cannot write plan file {target}: {exc.strerror}") from None
-    _fsync_dir(folder)
     return target
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory; the rename is still atomic
-    finally:
-        os.close(fd)
 
 
 def load_plan(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -23,7 +22,8 @@ from typing import Protocol, runtime_checkable
 
 from engine.errors import LineageMismatch, StateCorrupt, StateError, StateLocked
 from state import codec
-from state.lock import FILE_MODE, FileLock, LockInfo, fsync_dir
+from state.files import write_atomic
+from state.lock import FILE_MODE, FileLock, LockInfo
 from state.model import STATE_VERSION, State
 
 FAULT_ENV = "NETSOT_FAULT_AT"
@@ -197,31 +197,17 @@ class FileBackend:
 
     def _write(self, text: str) -> None:
         """temp file in the same directory → fsync → keep the old file as backup → rename → fsync dir."""
-        directory = self.path.parent
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        except OSError as err:
-            raise StateError(f"cannot write the state in {directory}: {err.strerror}") from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                os.fchmod(f.fileno(), FILE_MODE)
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
+
+        def before_replace() -> None:
             if os.environ.get(FAULT_ENV) == FAULT_BEFORE_RENAME:
                 os._exit(FAULT_EXIT_CODE)  # crash-test hook, see the module docstring
             if self.path.exists():
                 self._keep_backup()
-            os.replace(tmp, self.path)
+
+        try:
+            write_atomic(self.path, text, FILE_MODE, before_replace=before_replace)
         except OSError as err:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise StateError(f"cannot write the state file {self.path}: {err.strerror}") from None
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        fsync_dir(directory)
 
     def _keep_backup(self) -> None:
         # A hard link keeps the old inode as the backup without copying megabytes; the temp name

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import StateError, StateLocked
+from state.files import fsync_dir
 
 FILE_MODE = 0o600
 
@@ -278,12 +279,3 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return str(os.getuid())
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename or link in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

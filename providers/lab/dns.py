@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.edgemax.extract import extract
+from state.files import write_atomic as durable_write
 
 
 def find_dnsmasq() -> str | None:
@@ -50,15 +51,8 @@ def render_hosts(tree: Any) -> str:
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    """Atomically replace ``path``; world-readable by default (dnsmasq and the simulators read it)."""
+    durable_write(path, text, mode)
 
 
 def free_port() -> int:
