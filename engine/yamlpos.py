@@ -30,7 +30,7 @@ def key_text(path: Path_) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else part
+            out += f".{part}" if out else str(part)  # str(): YAML allows null or number keys
     return out
 
 

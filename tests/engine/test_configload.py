@@ -228,9 +228,9 @@ def test_alias_bomb_is_refused(tmp_path):
     assert "too large" in found[0].message
 
 
-@pytest.mark.parametrize("bad", ["version: 1\x0c\n", "version: \x00 1\n"])
+@pytest.mark.parametrize("bad", ["version: 1\x0c\n", "version: \x00 1\n", "?\n", "? \n: 1\n", "1: 2\n"])
 def test_control_characters_are_a_config_error(tmp_path, bad):
     path = tmp_path / "netsot.yaml"
     path.write_text(bad)
-    with pytest.raises(ConfigError, match="invalid YAML"):
+    with pytest.raises(ConfigError):
         load_config(path)
