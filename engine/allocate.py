@@ -22,14 +22,19 @@ def allocate(groups: list[Group], facts: list[FactView], spans: Mapping[str, Spa
     One moving cursor per network over a set of used integers: linear in the part of the
     prefix actually walked, never quadratic in the number of bindings.
     """
+    wanting = [g for g in groups if g.ip is None and not g.blocked]
+    if not wanting:
+        return  # nothing to allocate: the used set is not needed
     texts: list[str | None] = [g.ip for g in groups]
     for f in facts:
         texts.append(f.ip)
         # a running guest's agent-reported addresses are in use even if no source records them
-        texts.extend(str(a) for a in f.fact.extra.get("agent_ips") or ())
+        agent_ips = f.fact.extra.get("agent_ips")
+        if agent_ips:
+            texts.extend(str(a) for a in agent_ips)
     used = {n for n in map(ip_int, texts) if n is not None}
     cursors: dict[str, int] = {}
-    for g in sorted((g for g in groups if g.ip is None and not g.blocked), key=Group.sort_key):
+    for g in sorted(wanting, key=Group.sort_key):
         span = spans[g.network.name]
         cur, last = cursors.get(g.network.name, span.usable[0]), span.usable[1]
         while cur <= last:

@@ -68,7 +68,7 @@ def _origin_ref(g: Group) -> str:
 def identity_conflicts(groups: list[Group]) -> list[Conflict]:
     out: list[Conflict] = []
     for g in groups:
-        if _origins_disagree(g):
+        if len(g.origins) > 1 and _origins_disagree(g):
             names = ", ".join(sorted(f"{o.hostname} ({o.fact.ref})" for o in g.origins))
             out.append(
                 _conflict(
@@ -98,7 +98,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     network=g.network.name,
                 )
             )
-        foreign = [f for f in g.clashes if not f.owned]
+        foreign = [f for f in g.clashes if not f.owned] if g.clashes else None
         if foreign and g.hostname is not None:
             others = ", ".join(f"{f.mac} ({f.fact.ref})" for f in foreign)
             out.append(
@@ -112,15 +112,20 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
 
-    by_scope: dict[tuple[str, str], list[Group]] = defaultdict(list)
-    by_mac: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    by_scope: dict[tuple[str, str], list[Group]] = {}
+    by_mac: dict[tuple[str, str], list[Group]] = {}
+    scopes: dict[str, str] = {}  # network name → the scope its host names live in
     for g in groups:
-        scope = f"domain {g.network.domain}" if g.network.domain else g.network.name
+        net = g.network
+        scope = scopes.get(net.name)
+        if scope is None:
+            scope = scopes[net.name] = f"domain {net.domain}" if net.domain else net.name
         if g.hostname is not None:
-            by_scope[(scope, g.hostname)].append(g)
+            by_scope.setdefault((scope, g.hostname), []).append(g)
         if g.mac is not None:
-            by_mac[(g.network.name, g.mac)].append(g)
-    for (scope, name), members in sorted(by_scope.items()):
+            by_mac.setdefault((net.name, g.mac), []).append(g)
+    # only shared keys make conflicts: sort those, in the order of the whole key set
+    for (scope, name), members in sorted(kv for kv in by_scope.items() if len(kv[1]) > 1):
         if len(members) > 1:
             members.sort(key=Group.sort_key)
             parts = ", ".join(f"{m.mac or 'no MAC'} ({m.network.name}: {_origin_ref(m)})" for m in members)
@@ -133,7 +138,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     network=min(nets) if len(nets) == 1 else None,
                 )
             )
-    for (net, mac), members in sorted(by_mac.items()):
+    for (net, mac), members in sorted(kv for kv in by_mac.items() if len(kv[1]) > 1):
         if len(members) > 1:
             members.sort(key=Group.sort_key)
             parts = ", ".join(f"{m.hostname} ({_origin_ref(m)})" for m in members)
@@ -212,31 +217,42 @@ def ip_conflicts(
 def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]:
     """One IP, several claimants: bindings resolving to it, or objects holding it that are
     not part of the binding (another MAC or name, not owned by it)."""
-    at_ip: dict[str, list[Group]] = defaultdict(list)
+    at_ip: dict[str, list[Group]] = {}
     for g in groups:
         if g.ip is not None:
-            at_ip[g.ip].append(g)
-    holders_at: dict[str, list[FactView]] = defaultdict(list)
+            at_ip.setdefault(g.ip, []).append(g)
+    holders_at: dict[str, list[FactView]] = {}
     for f in facts:
         if f.ip is not None and f.fact.source != "lease":  # leases are discovery only
-            holders_at[f.ip].append(f)
-    member_of: dict[FactView, list[Group]] = defaultdict(list)
-    related_of: dict[Address, list[Group]] = defaultdict(list)
+            holders_at.setdefault(f.ip, []).append(f)
+    member_of: dict[FactView, list[Group]] = {}
+    related_of: dict[Address, list[Group]] = {}
     for g in groups:
-        for f in g.facts():
-            member_of[f].append(g)
+        for f in g.origins:
+            member_of.setdefault(f, []).append(g)
+        for f in g.support:
+            member_of.setdefault(f, []).append(g)
         for address in g.related:
-            related_of[address].append(g)
+            related_of.setdefault(address, []).append(g)
 
     def belongs(h: FactView, claimants: list[Group]) -> bool:
-        return any(g in member_of[h] or h.fact.address in g.related for g in claimants)
+        groups_of_h = member_of.get(h, ())
+        return any(g in groups_of_h or h.fact.address in g.related for g in claimants)
 
-    out: list[Conflict] = []
-    for ip in sorted(at_ip, key=lambda t: (ip_int(t) or 0, t)):
-        claimants = sorted(at_ip[ip], key=Group.sort_key)
-        foreign = [h for h in holders_at.get(ip, ()) if not belongs(h, claimants)]
+    # Which IPs conflict does not depend on the order they are looked at: find them first,
+    # then sort only those.
+    contested: list[tuple[str, list[Group], list[FactView]]] = []
+    for ip, claimants in at_ip.items():
+        holders = holders_at.get(ip, ())
+        foreign = [h for h in holders if not belongs(h, claimants)] if holders else []
         if len(claimants) < 2 and not foreign:
             continue
+        contested.append((ip, claimants, foreign))
+    contested.sort(key=lambda item: (ip_int(item[0]) or 0, item[0]))
+
+    out: list[Conflict] = []
+    for ip, claimants, foreign in contested:
+        claimants = sorted(claimants, key=Group.sort_key)
         involved = list(claimants)
         others: list[FactView] = []
         spare: list[FactView] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from engine.config import Config, Network
 from engine.errors import ConfigError
@@ -18,7 +19,7 @@ from engine.ipv4 import canon_ip
 from engine.model import Address, Fact, ManagedResource, Observation, Provenance, frozen_map
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class FactView:
     """A fact plus what reconcile derived about it (identity-hashed: facts may be equal)."""
 
@@ -30,7 +31,7 @@ class FactView:
     ip: str | None  # canonical text when parseable
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Group:
     """One binding candidate: its origin facts, supporting facts and the resolved values."""
 
@@ -48,7 +49,7 @@ class Group:
     no_free: bool = False  # allocation found no address
 
     def facts(self) -> list[FactView]:
-        return self.origins + self.support
+        return self.origins + self.support if self.support else list(self.origins)
 
     def names(self) -> list[str]:
         found = {o.hostname for o in self.origins if o.hostname}
@@ -64,17 +65,13 @@ class Group:
         return (self.network.name, self.hostname or "", self.mac or "")
 
 
-def _lower(text: str | None) -> str | None:
-    return text.lower() if text else None
-
-
 def collect(
     config: Config,
     observations: Mapping[str, Observation],
     owned: Mapping[Address, ManagedResource],
     nets: Mapping[str, Network],
 ) -> list[FactView]:
-    raw: list[tuple[Fact, str | None, bool]] = []
+    raw: list[tuple[tuple[str, ...], Fact, str | None, bool]] = []
     for host in config.hosts:
         if host.network not in nets:
             raise ConfigError(f"host {host.name} names network {host.network!r}, which is not defined")
@@ -88,7 +85,7 @@ def collect(
             origin=True,
             extra=frozen_map({"description": host.description}),
         )
-        raw.append((fact, "config", False))
+        raw.append((_order(fact), fact, "config", False))
     for obs in observations.values():
         for fact in obs.facts:
             managed = owned.get(fact.address) if owned and fact.address is not None else None
@@ -100,31 +97,33 @@ def collect(
                 kind = fact.source
             else:
                 kind = None
-            raw.append((fact, kind, managed is not None))
-
-    def order(item: tuple[Fact, str | None, bool]) -> tuple[str, ...]:
-        f = item[0]
-        return (
-            f.source,
-            f.ref,
-            str(f.address or ""),
-            f.network or "",
-            f.hostname or "",
-            f.mac or "",
-            f.ip or "",
-        )
-
+            raw.append((_order(fact), fact, kind, managed is not None))
+    raw.sort(key=itemgetter(0))  # stable: equal keys keep the order above
     return [
         FactView(
             fact,
             kind,
             in_state or bool(fact.extra.get("owned")),
-            _lower(fact.hostname),
-            _lower(fact.mac),
+            fact.hostname.lower() if fact.hostname else None,
+            fact.mac.lower() if fact.mac else None,
             canon_ip(fact.ip),
         )
-        for fact, kind, in_state in sorted(raw, key=order)
+        for _, fact, kind, in_state in raw
     ]
+
+
+def _order(f: Fact) -> tuple[str, ...]:
+    """The order facts are collected in, whatever order the observations listed them in."""
+    a = f.address
+    return (
+        f.source,
+        f.ref,
+        f"{a.type}.{a.name}" if a is not None else "",  # str(address) without the method call
+        f.network or "",
+        f.hostname or "",
+        f.mac or "",
+        f.ip or "",
+    )
 
 
 def group_origins(facts: list[FactView], nets: Mapping[str, Network]) -> list[Group]:
@@ -158,10 +157,17 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network]) -> list[Gr
 
 
 def _name_index(groups: Iterable[Group]) -> dict[tuple[str, str], list[Group]]:
-    index: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    # each list keeps the order of ``groups``; a group appears once under each of its names
+    index: dict[tuple[str, str], list[Group]] = {}
     for g in groups:
-        for name in sorted({o.hostname for o in g.origins if o.hostname}):
-            index[(g.network.name, name)].append(g)
+        net = g.network.name
+        if len(g.origins) == 1:
+            name = g.origins[0].hostname
+            if name:
+                index.setdefault((net, name), []).append(g)
+            continue
+        for name in {o.hostname for o in g.origins if o.hostname}:
+            index.setdefault((net, name), []).append(g)
     return index
 
 
@@ -188,22 +194,26 @@ def attach_support(
     for f in facts:
         if f.kind is not None or f.fact.source == "lease":
             continue
-        if f.mac and (f.fact.network, f.mac) in by_mac:
-            by_mac[(f.fact.network, f.mac)].support.append(f)
-        elif f.hostname:
+        if f.mac:
+            target = by_mac.get((f.fact.network, f.mac))
+            if target is not None:
+                target.support.append(f)
+                continue
+        if f.hostname:
             by_name_only.append(f)
     # An owned object that depends on another group's object stays with that group even if
     # its name now matches someone else (a renamed guest's old DNS entry vs. a new guest
     # that took the old name).
     tied: dict[Address, Group] = {}
-    for g in groups:
-        for f in g.support:
-            for address in dependants.get(f.fact.address, ()) if f.fact.address else ():
-                tied.setdefault(address, g)
+    if dependants:
+        for g in groups:
+            for f in g.support:
+                for address in dependants.get(f.fact.address, ()) if f.fact.address else ():
+                    tied.setdefault(address, g)
     for f in by_name_only:
         for target_net in _name_scope(f, f.fact.network, nets, nets_of_domain):
-            for g in by_name.get((target_net, f.hostname or ""), []):
-                if f.fact.address in tied and tied[f.fact.address] is not g:
+            for g in by_name.get((target_net, f.hostname or ""), ()):
+                if tied and f.fact.address in tied and tied[f.fact.address] is not g:
                     continue
                 if f.mac is None or g.mac_key is None:
                     g.support.append(f)

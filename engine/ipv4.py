@@ -16,9 +16,16 @@ from engine.config import Network
 def canon_ip(text: str | None) -> str | None:
     if text is None:
         return None
-    value = ip_int(str(text).strip())
+    if type(text) is str:
+        return _canon(text)
+    return _canon(str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _canon(text: str) -> str:
+    value = ip_int(text.strip())
     # an unparseable value is kept as-is and reported as a conflict if it ever wins
-    return ip_text(value) if value is not None else str(text)
+    return ip_text(value) if value is not None else text
 
 
 @lru_cache(maxsize=1 << 16)

@@ -7,7 +7,7 @@ Must not: decide conflicts or do I/O — callers look at ``losers`` if they care
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -78,3 +78,34 @@ def resolve(attribute: str, candidates: Sequence[Candidate], order: Sequence[str
     winner = offered[0]
     losers = tuple(c for c in offered[1:] if c.value != winner.value)
     return Resolved(winner.value, Provenance(winner.source, _rule(attribute, order), winner.ref), losers)
+
+
+def ranking(attribute: str, order: Sequence[str]) -> tuple[dict[str, int], str]:
+    """The ranks of ``order`` and its rule text, computed once for many :func:`pick` calls."""
+    order = tuple(order)
+    return _ranks(order), _rule(attribute, order)
+
+
+def pick(
+    offered: Iterable[tuple[str, Any, str]], ranks: Mapping[str, int], rule_text: str
+) -> tuple[Any, Provenance | None]:
+    """The (value, provenance) :func:`resolve` would return for ``(source, value, ref)`` triples,
+    without building candidates or losers (reconcile resolves three attributes per binding).
+
+    Same winner: the smallest (rank, ref, repr(value)), the first of equals in input order.
+    """
+    unranked = len(ranks)
+    best: tuple[str, Any, str] | None = None
+    best_rank = unranked
+    for item in offered:
+        source, value, ref = item
+        if value is None:
+            continue
+        r = ranks.get(source, unranked)
+        if best is None or r < best_rank:
+            best, best_rank = item, r
+        elif r == best_rank and (ref < best[2] or (ref == best[2] and repr(value) < repr(best[1]))):
+            best = item
+    if best is None or best_rank == unranked:
+        return None, None
+    return best[1], Provenance(best[0], rule_text, best[2])

@@ -27,12 +27,14 @@ from engine.model import (
     Provenance,
     ProxmoxRef,
 )
-from engine.precedence import Candidate, Resolved, resolve
+from engine.precedence import pick, ranking
 
 __all__ = ["ALLOCATOR_RULE", "NAME_RE", "reconcile"]
 
 SOURCE_ORDER = ("config", "proxmox", "nipap", "edgemax")
 ORIGIN_ORDER = ("config", "proxmox", "import")  # which origin names a merged binding
+ORIGIN_RANK = {kind: i for i, kind in enumerate(ORIGIN_ORDER)}
+SOURCE_RANK = {source: i for i, source in enumerate(SOURCE_ORDER)}
 
 
 def reconcile(
@@ -55,8 +57,9 @@ def reconcile(
     groups = group_origins(facts, nets)
     dependants = dependants_of(owned)
     attach_support(facts, groups, nets, dependants)
+    rankings = _rankings(config)
     for g in groups:
-        _resolve(g, config)
+        _resolve(g, rankings)
     relate(groups, dependants)
 
     conflicts: list[Conflict] = []
@@ -73,44 +76,49 @@ def reconcile(
 # ---------------------------------------------------------------- precedence
 
 
-def _candidates(facts: list[FactView], attribute: str) -> list[Candidate]:
-    # facts without a value have no opinion (``resolve`` would drop them anyway)
-    return [Candidate(f.fact.source, value, f.fact.ref) for f in facts
-            if (value := getattr(f, attribute)) is not None]
+Rankings = tuple[tuple[dict[str, int], str], tuple[dict[str, int], str], tuple[dict[str, int], str]]
 
 
-def _resolve(g: Group, config: Config) -> None:
+def _rankings(config: Config) -> Rankings:
     prec = config.precedence
-    first_origin = min(g.origins, key=lambda o: ORIGIN_ORDER.index(o.kind) if o.kind in ORIGIN_ORDER else 9)
+    return ranking("hostname", prec.hostname), ranking("mac", prec.mac), ranking("ip", prec.ip)
+
+
+def _origin_rank(o: FactView) -> int:
+    return ORIGIN_RANK.get(o.kind or "", 9)
+
+
+def _resolve(g: Group, rankings: Rankings) -> None:
+    # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
+    # Candidate per fact: facts without a value have no opinion.
+    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=_origin_rank)
     facts = g.facts()
 
-    hostname = resolve("hostname", _candidates(facts, "hostname"), prec.hostname)
-    if not hostname.found and first_origin.hostname:
+    value, provenance = pick([(f.fact.source, f.hostname, f.fact.ref) for f in facts], *rankings[0])
+    if provenance is None and first_origin.hostname:
         # The precedence list excludes the origin's own source: the origin still names it.
-        hostname = Resolved(
-            first_origin.hostname,
-            Provenance(
-                first_origin.fact.source, "hostname: the origin of the binding", first_origin.fact.ref
-            ),
+        value = first_origin.hostname
+        provenance = Provenance(
+            first_origin.fact.source, "hostname: the origin of the binding", first_origin.fact.ref
         )
-    g.hostname = hostname.value
-    if hostname.provenance:
-        g.provenance["hostname"] = hostname.provenance
+    g.hostname = value
+    if provenance:
+        g.provenance["hostname"] = provenance
 
-    mac = resolve("mac", _candidates(facts, "mac"), prec.mac)
-    if not mac.found and g.mac_key:
-        mac = Resolved(
-            g.mac_key,
-            Provenance(first_origin.fact.source, "mac: identity of the binding", first_origin.fact.ref),
+    value, provenance = pick([(f.fact.source, f.mac, f.fact.ref) for f in facts], *rankings[1])
+    if provenance is None and g.mac_key:
+        value = g.mac_key
+        provenance = Provenance(
+            first_origin.fact.source, "mac: identity of the binding", first_origin.fact.ref
         )
-    g.mac = mac.value
-    if mac.provenance:
-        g.provenance["mac"] = mac.provenance
+    g.mac = value
+    if provenance:
+        g.provenance["mac"] = provenance
 
-    ip = resolve("ip", _candidates(facts, "ip"), prec.ip)
-    g.ip = ip.value
-    if ip.provenance:
-        g.provenance["ip"] = ip.provenance
+    value, provenance = pick([(f.fact.source, f.ip, f.fact.ref) for f in facts], *rankings[2])
+    g.ip = value
+    if provenance:
+        g.provenance["ip"] = provenance
 
 
 # ---------------------------------------------------------------- output
@@ -118,9 +126,18 @@ def _resolve(g: Group, config: Config) -> None:
 
 def _binding(g: Group) -> Binding:
     assert g.hostname is not None and g.ip is not None  # unblocked groups always have both
-    proxmox = next((o for o in g.origins if o.kind == "proxmox"), None)
-    config = next((o for o in g.origins if o.kind == "config"), None)
-    origin = min((o.kind for o in g.origins if o.kind in ORIGIN_ORDER), key=ORIGIN_ORDER.index, default="")
+    proxmox: FactView | None = None
+    config: FactView | None = None
+    origin, origin_rank = "", len(ORIGIN_ORDER)
+    for o in g.origins:  # the first proxmox and config origins; the best-ranked origin kind
+        kind = o.kind
+        if kind == "proxmox" and proxmox is None:
+            proxmox = o
+        elif kind == "config" and config is None:
+            config = o
+        rank = ORIGIN_RANK.get(kind or "", origin_rank)
+        if rank < origin_rank:
+            origin, origin_rank = kind or "", rank
     ref = None
     if proxmox is not None:
         extra = proxmox.fact.extra
@@ -139,8 +156,9 @@ def _binding(g: Group) -> Binding:
         description = f"{proxmox.fact.ref} ({proxmox.fact.extra.get('type', 'guest')})"
     else:
         description = f"{min(o.fact.ref for o in g.origins)} (imported)"
-    sources = {f.fact.source for f in g.facts()}
-    ordered = sorted(sources, key=lambda s: (SOURCE_ORDER.index(s) if s in SOURCE_ORDER else 99, s))
+    sources = {f.fact.source for f in g.origins}
+    sources.update(f.fact.source for f in g.support)
+    ordered = sorted(sources, key=_source_order) if len(sources) > 1 else list(sources)
     provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac") if k in g.provenance}
     return Binding(
         network=g.network.name,
@@ -153,3 +171,7 @@ def _binding(g: Group) -> Binding:
         sources=tuple(ordered),
         description=description,
     )
+
+
+def _source_order(source: str) -> tuple[int, str]:
+    return (SOURCE_RANK.get(source, 99), source)

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.config import Config, Network
+from engine.ipv4 import ip_int
 from engine.model import (
     Action,
     Address,
@@ -192,7 +193,8 @@ def frozen_map_addresses(data: Mapping[Address, ObservedResource]) -> Mapping[Ad
 # planning
 
 
-Subnets = tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]
+# (parsed subnet, its text as the router has it, IPv4 network and mask as integers or None for IPv6)
+Subnets = tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, int | None, int | None], ...]
 
 
 def _parsed_subnets(sn: SharedNetwork | None) -> Subnets:
@@ -200,19 +202,30 @@ def _parsed_subnets(sn: SharedNetwork | None) -> Subnets:
     out = []
     for subnet in sn.subnets if sn is not None else ():
         try:
-            out.append((ipaddress.ip_network(subnet.cidr, strict=False), subnet.cidr))
+            net = ipaddress.ip_network(subnet.cidr, strict=False)
         except ValueError:
             continue
+        if net.version == 4:
+            out.append((net, subnet.cidr, int(net.network_address), int(net.netmask)))
+        else:
+            out.append((net, subnet.cidr, None, None))
     return tuple(out)
 
 
-def _subnet_for(subnets: Subnets, network: Network, ip: str) -> str:
-    """The router subnet holding ``ip``; the config prefix when the router has none."""
-    addr = ipaddress.ip_address(ip)
-    for net, cidr in subnets:
-        if addr in net:
-            return cidr
-    return str(network.prefix)
+def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | None = None) -> str:
+    """The router subnet holding ``ip``; the config prefix (``fallback``) when the router has none."""
+    value = ip_int(ip)
+    if value is None:  # not a dotted quad (reconcile blocks those): the general, slower test
+        addr = ipaddress.ip_address(ip)
+        for net, cidr, _, _ in subnets:
+            if addr in net:
+                return cidr
+    else:
+        # ``addr in net`` for an IPv4 address, in integers (an IPv6 subnet never holds it)
+        for _, cidr, base, mask in subnets:
+            if mask is not None and value & mask == base:
+                return cidr
+    return fallback if fallback is not None else str(network.prefix)
 
 
 def _source_text(b: Binding) -> str:
@@ -262,6 +275,7 @@ def _desired(
     out: dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]] = {}
     nets = {n.name: n for n in config.networks}
     subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
+    prefixes: dict[str, str] = {}  # config prefix text per network
     for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
         net = nets.get(b.network)
         if net is None or net.edgemax is None:
@@ -271,7 +285,10 @@ def _desired(
             sn_name = net.edgemax.shared_network
             if sn_name not in subnets:
                 subnets[sn_name] = _parsed_subnets(observed_cfg.shared_network(sn_name))
-            subnet = _subnet_for(subnets[sn_name], net, b.ip)
+            prefix = prefixes.get(net.name)
+            if prefix is None:
+                prefix = prefixes[net.name] = str(net.prefix)
+            subnet = _subnet_for(subnets[sn_name], net, b.ip, prefix)
             attrs = mapping_attrs(sn_name, subnet, b.hostname, b.ip, b.mac.lower())
             p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
             out.setdefault(
@@ -302,14 +319,18 @@ def plan_edgemax(
     def allowed(address: Address) -> bool:
         return address not in blocked and (not ctx.targets or address in ctx.targets)
 
-    for address, (attrs, b, prov, path) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
-        if not allowed(address):
-            continue
+    def common(b: Binding, prov: dict[str, Provenance]) -> dict[str, Any]:
+        # built only for the entries that get a change (most wanted entries usually match)
         depends = (Address.nipap_address(b.network, b.hostname),) if nipap else ()
-        seen = observation.resources.get(address)
-        managed = ctx.owned.get(address)
+        return {"provenance": frozen_map(prov), "depends_on": depends, "origin": b.origin}
+
+    resources, owned_objects, targets = observation.resources, ctx.owned, ctx.targets
+    for address, (attrs, b, prov, path) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
+        if (blocked and address in blocked) or (targets and address not in targets):
+            continue  # not ``allowed``
+        seen = resources.get(address)
+        managed = owned_objects.get(address)
         owned = managed is not None or (seen is not None and seen.owned_marker)
-        common = {"provenance": frozen_map(prov), "depends_on": depends, "origin": b.origin}
         if seen is None:
             drift = managed is not None
             reason = (
@@ -318,7 +339,7 @@ def plan_edgemax(
                 else f"new {_source_text(b)}"
             )
             changes.append(Change(Action.CREATE, address, None, frozen_map(attrs), reason, provider_id=path,
-                                  drift=drift, **common))  # fmt: skip
+                                  drift=drift, **common(b, prov)))  # fmt: skip
             continue
         if not owned:
             continue  # someone else's object: reconcile reports the conflict, we never touch it
@@ -340,7 +361,7 @@ def plan_edgemax(
                 reason,
                 provider_id=seen.provider_id or path,
                 drift=drift,
-                **common,
+                **common(b, prov),
             )
         )
     saved = observation.resources.get(SAVED)
