@@ -195,14 +195,9 @@ def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, provider
     result = _planned(config, providers, state, force=force)
     doc = plan_document(result.plan, netsot_version=NETSOT_VERSION)
     click.echo(render_text(doc, color=app_of(ctx).color))
-    if result.plan.has_changes and not auto_approve:
-        try:
-            answer = click.prompt(CONFIRM_PROMPT, default="", show_default=False, prompt_suffix=" ")
-        except click.Abort:
-            answer = ""
-        if answer != "yes":
-            click.echo("Apply cancelled.")
-            ctx.exit(EXIT_ERROR)
+    if result.plan.has_changes and not auto_approve and not _confirmed(CONFIRM_PROMPT):
+        click.echo("Apply cancelled.")
+        ctx.exit(EXIT_ERROR)
     marked = record_orphans(state, result)
     return result.plan, (backend.save(marked) if marked.content() != state.content() else state)
 
@@ -306,11 +301,7 @@ def force_unlock(ctx: click.Context, lock_id: str, force: bool) -> None:
                               "pass --force")
         click.echo("Only break the lock when no other netsot run is active: two applies at once can "
                    "corrupt the state and the systems.")
-        try:
-            answer = click.prompt(UNLOCK_PROMPT, default="", show_default=False, prompt_suffix=" ")
-        except click.Abort:
-            answer = ""
-        if answer != "yes":
+        if not _confirmed(UNLOCK_PROMPT):
             click.echo("Force-unlock cancelled.")
             ctx.exit(EXIT_ERROR)
     backend.force_unlock(lock_id)
@@ -334,3 +325,12 @@ def _stderr_is_tty() -> bool:
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``netsot`` console script."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="netsot")
+
+
+def _confirmed(prompt: str) -> bool:
+    """Ask once; only the exact answer ``yes`` counts (end of input counts as no)."""
+    try:
+        answer = click.prompt(prompt, default="", show_default=False, prompt_suffix=" ")
+    except click.Abort:
+        return False
+    return answer == "yes"

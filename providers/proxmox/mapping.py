@@ -474,29 +474,25 @@ def _qemu_nic(key: str, config: Mapping[str, Any], ips: dict[str, list[str]]) ->
     mac = normalize_read_mac(f"{key}.macaddr", net["macaddr"]) if "macaddr" in net else None
     ipkey = f"ipconfig{_nic_index(key)}"
     ipc = parse_ipconfig(str(config[ipkey]), ipkey) if config.get(ipkey) not in (None, "") else {}
-    ip = ipc.get("ip")
-    return GuestNic(
-        id=key,
-        mac=mac,
-        bridge=net.get("bridge"),
-        vlan=int(net["tag"]) if "tag" in net else None,
-        ip=None if ip in (None, "manual") else ip,
-        gateway=ipc.get("gw"),
-        agent_ips=tuple(ips.get(mac, ())) if mac else (),
-    )
+    return _nic(key, mac, net, ipc.get("ip"), ipc.get("gw"), ips)
 
 
 def _lxc_nic(key: str, config: Mapping[str, Any], ips: dict[str, list[str]]) -> GuestNic:
     net = parse_lxc_net(str(config[key]), key)
     mac = normalize_read_mac(f"{key}.hwaddr", net["hwaddr"]) if "hwaddr" in net else None
-    ip = net.get("ip")
+    return _nic(key, mac, net, net.get("ip"), net.get("gw"), ips)
+
+
+def _nic(key: str, mac: str | None, net: Mapping[str, Any], ip: str | None, gateway: str | None,
+         ips: dict[str, list[str]]) -> GuestNic:
+    """One NIC from its parsed ``netN`` and the address settings (``manual`` means none)."""
     return GuestNic(
         id=key,
         mac=mac,
         bridge=net.get("bridge"),
         vlan=int(net["tag"]) if "tag" in net else None,
         ip=None if ip in (None, "manual") else ip,
-        gateway=net.get("gw"),
+        gateway=gateway,
         agent_ips=tuple(ips.get(mac, ())) if mac else (),
     )
 
