@@ -15,7 +15,7 @@ from typing import Any
 
 from bench import scenarios
 from bench.measure import Row, peak_rss_mb
-from engine.config import Config
+from core.config import Config
 from engine.plan import make_plan
 from engine.runtime import build_providers
 from state.model import State
@@ -125,7 +125,7 @@ def build(guests: int) -> tuple[Config, dict[str, Any], dict[str, Any], dict[str
     providers = build_providers(config)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    pve = ProxmoxProvider(config, config.providers.proxmox,  # type: ignore[arg-type]
+    pve = ProxmoxProvider(config, config.providers.get("proxmox"),  # type: ignore[arg-type]
                           client=MemoryProxmoxClient(scenarios.proxmox_seed(specs)))  # type: ignore[arg-type]
     providers["proxmox"] = pve
     observations: dict[str, Any] = {"proxmox": pve.read()}

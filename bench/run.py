@@ -31,8 +31,8 @@ from bench.measure import (
     requests_of,
 )
 from bench.simproc import SimProcess
+from core.config import Config
 from engine.apply import apply_plan
-from engine.config import Config
 from engine.plan import make_plan, read_all
 from engine.runtime import build_providers, close_providers
 from state.backend import FileBackend
@@ -176,8 +176,8 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
         tmp = Path(tmpdir)
         with simulators(tmp, specs, opts) as sims:
             config = sim_config(sims, tmp)
-            pve_w = config.providers.proxmox.max_workers  # type: ignore[union-attr]
-            nipap_w = config.providers.nipap.max_workers  # type: ignore[union-attr]
+            pve_w = config.providers["proxmox"].max_workers  # type: ignore[union-attr]
+            nipap_w = config.providers["nipap"].max_workers  # type: ignore[union-attr]
             providers = build_providers(config)
             try:
                 backend = FileBackend(config.resolve_path(config.state.path))

@@ -12,7 +12,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from engine.config import Config
+from core.config import Config
+from engine.configload import config_from_data
 
 NODES = ("pve1", "pve2", "pve3")
 FIRST_VMID = 1000
@@ -239,7 +240,7 @@ def make_config(*, state_path: str, proxmox: dict[str, Any] | None = None,
                 nipap: dict[str, Any] | None = None, edgemax: dict[str, Any] | None = None) -> Config:
     """The netsot config for the simulators (each ``None`` system is left unconfigured)."""
     providers = {k: v for k, v in (("proxmox", proxmox), ("nipap", nipap), ("edgemax", edgemax)) if v}
-    return Config.model_validate({
+    return config_from_data({
         "version": 1,
         "state": {"backend": "file", "path": state_path},
         "providers": providers,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.ipv4 import Span, ip_int, ip_text
+from core.model import Provenance
 from engine.grouping import FactView, Group
-from engine.ipv4 import Span, ip_int, ip_text
-from engine.model import Provenance
 
 ALLOCATOR_RULE = "first free address outside the DHCP range"
 
@@ -28,10 +28,10 @@ def allocate(groups: list[Group], facts: list[FactView], spans: Mapping[str, Spa
     texts: list[str | None] = [g.ip for g in groups]
     for f in facts:
         texts.append(f.ip)
-        # a running guest's agent-reported addresses are in use even if no source records them
-        agent_ips = f.fact.extra.get("agent_ips")
-        if agent_ips:
-            texts.extend(str(a) for a in agent_ips)
+        # addresses an object is seen using (a guest agent's report) are taken even if no source
+        # records them
+        if f.fact.in_use:
+            texts.extend(f.fact.in_use)
     used = {n for n in map(ip_int, texts) if n is not None}
     cursors: dict[str, int] = {}
     for g in sorted(wanting, key=Group.sort_key):

@@ -6,7 +6,7 @@ the state after every batch. Must not: plan, render, print or decide policy.
 
 Batching: among changes whose dependencies are all applied, every system whose *entire*
 remaining set is ready runs (systems in parallel); if none qualifies, only the ready changes
-of the first system in the order nipap, proxmox, edgemax run.
+of the first system in the registry's order run.
 
 Crash-test switch: ``NETSOT_FAULT_AT=<phase>:<n>`` ends the process with ``os._exit(137)`` at
 the n-th occurrence (default 1) of ``after-intended`` (journal saved as intended),
@@ -25,10 +25,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from engine.errors import NetsotError, PlanError
-from engine.graph import Graph
-from engine.model import (
-    PSEUDO_RESOURCE_TYPES,
+from core.errors import NetsotError, PlanError
+from core.model import (
     Action,
     Address,
     ApplyResult,
@@ -37,8 +35,10 @@ from engine.model import (
     Plan,
     to_jsonable,
 )
+from engine.graph import Graph
 from engine.observe import NullObserver, Observer
 from engine.plan import change_edges, safe_text, system_rank
+from providers import registry
 from providers.base import Provider
 from state.model import JournalEntry, ResourceState, State
 
@@ -134,7 +134,7 @@ class _Run:
             return
         plain = to_jsonable(actual)
         if current is None:
-            adopted = ResourceState(key, address.system, None, MappingProxyType(plain))
+            adopted = ResourceState(key, address.system, None, MappingProxyType(plain))  # instance key
             self.state = self.state.with_resource(adopted)
             return
         attrs = {**current.attributes, **{k: plain[k] for k in current.attributes if k in plain}}
@@ -248,7 +248,7 @@ class _Run:
         self.logs.setdefault(system, []).extend(result.log)
 
     def _write(self, change: Change, outcome: ChangeOutcome) -> None:
-        if change.address.type in PSEUDO_RESOURCE_TYPES:
+        if registry.is_pseudo(change.address.type):
             return  # a system condition (e.g. the router saved its config), not an owned object
         if change.moved_from is not None:
             self.state = self.state.without(str(change.moved_from))

@@ -16,15 +16,16 @@ from typing import Any
 
 import click
 
+from core.config import Config
+from core.errors import NetsotError, StateError
+from core.model import Address, Plan
+
 # Importing cli_ext registers the dispatched commands on ``cli``; ``_extension`` is re-exported
 # because tests reach it as ``engine.cli._extension``.
 from engine.cli_ext import _extension as _extension
 from engine.cliapp import EXIT_CHANGES, EXIT_CONFLICTS, EXIT_ERROR, EXIT_OK, App, app_of, cli, pass_app
 from engine.cliout import CliObserver, apply_report, render_document, resource_text
-from engine.config import Config
-from engine.errors import NetsotError, StateError
-from engine.model import Address, Observation, Plan
-from engine.render import plan_document, plan_from_document, render_json, render_text
+from engine.render import plan_document, render_json, render_text
 from engine.runtime import NETSOT_VERSION, open_backend, open_providers
 
 __all__ = ["CliObserver", "cli", "main"]
@@ -52,7 +53,9 @@ def validate(app: App) -> None:
 
     path = find_config(app.config_option)
     config = app.config()
-    systems = ", ".join(config.providers.configured()) or "none"
+    from providers import registry
+
+    systems = ", ".join(registry.ordered(config.providers)) or "none"
     n, h = len(config.networks), len(config.hosts)
     click.echo(f"Configuration OK: {path} ({n} {_plural(n, 'network')}, {h} {_plural(h, 'host')}, "
                f"systems: {systems})")
@@ -107,18 +110,12 @@ def _make_document(config: Config, targets: tuple[Address, ...], *, force: bool)
 def _planned(config: Config, providers: Mapping[str, Any], state: Any, *, targets: tuple[Address, ...] = (),
              force: bool = False) -> Any:
     """Read → plan → safety policy (interactive: no service-only gates). Returns the PolicyResult."""
-    from engine.plan import make_plan, owned_from_state, read_all
-    from engine.policy import apply_policy
+    from engine.plan import read_all
+    from engine.workflow import plan_run
 
     with CliObserver(verbose_reads=_stderr_is_tty()) as observer:
         observations = read_all(providers, observer)
-    plan_ = make_plan(config, providers, state, targets=targets, observations=observations,
-                      options=_options(force))
-    return apply_policy(plan_, config.policy, owned_from_state(state), force=force, service=False)
-
-
-def _options(force: bool) -> dict[str, Any]:
-    return {"force": True} if force else {}
+    return plan_run(config, providers, state, targets=targets, force=force, observations=observations)
 
 
 def _plan_exit_code(doc: Mapping[str, Any]) -> int:
@@ -136,8 +133,8 @@ def _parse_targets(texts: Sequence[str]) -> tuple[Address, ...]:
         try:
             out.append(Address.parse(text))
         except ValueError:
-            raise NetsotError(f"--target {text!r} is not a resource address (TYPE.NAME, "
-                              "e.g. nipap_address.lan.web01)") from None
+            raise NetsotError(f"--target {text!r} is not a resource address (TYPE.NAME or "
+                              "TYPE[INSTANCE].NAME; `netsot state list` shows some)") from None
     return tuple(out)
 
 
@@ -178,19 +175,16 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
 
 def _fresh_saved_plan(doc: Mapping[str, Any], config: Config, providers: Mapping[str, Any],
                       state: Any) -> Plan:
-    from engine.plan import read_all
-    from engine.saved import check_fresh
+    from engine.workflow import saved_plan_run
 
     with CliObserver(verbose_reads=_stderr_is_tty()) as observer:
-        observations: Mapping[str, Observation] = read_all(providers, observer)
-    check_fresh(doc, config, observations, state)
-    return plan_from_document(doc)
+        return saved_plan_run(doc, config, providers, state, observer)
 
 
 def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, providers: Mapping[str, Any],
                       state: Any, *, auto_approve: bool, force: bool) -> tuple[Plan, Any]:
     """Plan, show it, ask; on ``yes`` record the policy's orphan marks. Anything else exits 1."""
-    from engine.policy import record_orphans
+    from engine.workflow import record_approval
 
     result = _planned(config, providers, state, force=force)
     doc = plan_document(result.plan, netsot_version=NETSOT_VERSION)
@@ -198,16 +192,15 @@ def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, provider
     if result.plan.has_changes and not auto_approve and not _confirmed(CONFIRM_PROMPT):
         click.echo("Apply cancelled.")
         ctx.exit(EXIT_ERROR)
-    marked = record_orphans(state, result)
-    return result.plan, (backend.save(marked) if marked.content() != state.content() else state)
+    return result.plan, record_approval(backend, state, result)
 
 
 def _apply(plan_: Plan, providers: Mapping[str, Any], backend: Any, state: Any) -> Any:
-    from engine.apply import apply_plan
+    from engine.workflow import apply_run
 
     actions = {str(c.address): c.action.value for c in plan_.changes}
     with CliObserver(actions, verbose_reads=_stderr_is_tty()) as observer:
-        return apply_plan(plan_, providers, backend, observer, state=state)
+        return apply_run(plan_, providers, backend, state, observer)
 
 
 # --------------------------------------------------------------------------- show / state

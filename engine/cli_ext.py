@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
+from core.errors import NetsotError
 from engine.cliapp import EXIT_OK, App, cli, pass_app
-from engine.errors import NetsotError
 
 # --------------------------------------------------------------------------- dispatched commands
 
@@ -47,47 +47,69 @@ def _emit(result: Any) -> None:
         click.get_current_context().exit(code)
 
 
-SYSTEMS = ("proxmox", "nipap", "edgemax")
+def _system(value: str | None) -> str | None:
+    """A system argument: a kind (``KIND``) or an instance (``KIND.NAME``) the registry knows."""
+    if value is None:
+        return None
+    from core.config import split_key
+    from providers import registry
+
+    if split_key(value)[0] not in registry.names():
+        known = ", ".join(registry.names())
+        raise click.BadParameter(f"{value!r} is not a system (one of: {known}, or KIND.INSTANCE)")
+    return value
 
 
 @cli.command()
-@click.argument("system", required=False, type=click.Choice(SYSTEMS))
+@click.argument("system", required=False, metavar="[SYSTEM]", callback=lambda _c, _p, v: _system(v))
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False), help="Read a saved dump instead.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @pass_app
 def inventory(app: App, system: str | None, from_file: str | None, as_json: bool) -> None:
-    """List what a system holds (every configured system without SYSTEM)."""
+    """List what a system holds (every configured system without SYSTEM).
+
+    SYSTEM is a kind, or KIND.INSTANCE for a named instance.
+    """
+    from providers import registry
+
     if from_file and not system:
-        raise NetsotError("--from-file needs a SYSTEM "
-                          "(e.g. netsot inventory edgemax --from-file config.boot)")
+        raise NetsotError(f"--from-file needs a SYSTEM (one of: {', '.join(registry.names())})")
     config = app.optional_config() if from_file else app.config()
     if system:
-        systems: Sequence[str] = (system,)
+        keys: Sequence[str] = (_default_key(config, system),)
     else:
         assert config is not None
-        systems = config.providers.configured()
-        if not systems:
+        keys = registry.ordered(config.providers)
+        if not keys:
             raise NetsotError("no system is configured (providers: in the config)")
-    for name in systems:
-        run = _extension(f"providers.{name}.inventory", "run", f"inventory for {name}")
-        _emit(run(config, from_file, as_json))
+    for key in keys:
+        run = registry.hook(registry.kind_of(key).name, "inventory")
+        if run is None:
+            raise NetsotError(f"inventory for {key} is not available")
+        _emit(run(config, from_file, as_json, key))
 
 
-@cli.group("import")
-def import_group() -> None:
-    """Adopt existing objects so netsot manages them."""
+def _default_key(config: Any, system: str) -> str:
+    """A bare kind means its default instance when the config has one."""
+    if config is None or "." in system or system in config.providers:
+        return system
+    return config.default_instance(system) or system
 
 
-@import_group.command("edgemax")
+@cli.command("import")
+@click.argument("system", metavar="SYSTEM", callback=lambda _c, _p, v: _system(v))
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False),
-              help="Import from a config.boot backup instead of the live router.")
+              help="Import from a backup of the system (e.g. a router's config.boot) instead of reading it.")
 @click.option("--dry-run", is_flag=True, help="Show what would be adopted; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @pass_app
-def import_edgemax(app: App, from_file: str | None, dry_run: bool, as_json: bool) -> None:
-    """Adopt the router's static mappings and host entries into the state."""
-    run = _extension("engine.importing", "run", "import for edgemax")
-    _emit(run(app.config(secrets=not from_file), from_file, dry_run, as_json))
+def import_command(app: App, system: str, from_file: str | None, dry_run: bool, as_json: bool) -> None:
+    """Adopt a system's existing objects so netsot manages them (SYSTEM: a kind or KIND.INSTANCE)."""
+    from engine.cliout import import_output
+    from engine.workflow import import_run
+
+    outcome = import_run(app.config(secrets=not from_file), system, from_file, dry_run)
+    _emit(import_output(outcome, dry_run, as_json))
 
 
 @cli.command()

@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from engine.config import Config
-from engine.errors import ConfigError, NetsotError
+from core.config import Config
+from core.errors import ConfigError, NetsotError
 from engine.runtime import NETSOT_VERSION
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_CONFLICTS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

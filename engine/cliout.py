@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
+from core.model import Change, ChangeOutcome, Plan
 from engine.cliapp import EXIT_ERROR, EXIT_OK
-from engine.model import Change, ChangeOutcome, Plan
 from engine.render import render_json, render_markdown, render_text
 
 PAST = {"create": "Creation complete", "update": "Modifications complete", "delete": "Destruction complete"}
@@ -105,6 +105,26 @@ def apply_report(plan_: Plan, report: Any) -> int:
         click.echo(f"  skipped: {outcome.address} ({why})", err=True)
     click.echo("The state records what was applied; run `netsot plan` to see what remains.", err=True)
     return EXIT_ERROR
+
+
+def import_output(outcome: Any, dry_run: bool, as_json: bool) -> str:
+    """What ``netsot import`` prints: the table (or JSON) of what is adopted, refused or kept."""
+    from providers import registry
+    from providers.importing import render_table
+
+    plan = outcome.plan
+    if as_json:
+        doc = plan.to_dict()
+        doc.update(dry_run=dry_run, written=outcome.written, notes=list(outcome.notes), system=outcome.system)
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    title = registry.kind_of(outcome.system).title
+    text = "".join(f"Note: {n}\n" for n in outcome.notes)
+    text += render_table(plan, f"Nothing to import: {outcome.system} ({title}) holds nothing to adopt.")
+    if dry_run:
+        return text + "Dry run: the state was not changed.\n"
+    if outcome.written:
+        return text + f"Recorded {outcome.written} object(s) in the state; netsot now manages them.\n"
+    return text + "Nothing to do.\n"
 
 
 def resource_text(resource: Any) -> str:

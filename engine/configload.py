@@ -1,8 +1,9 @@
 """Loading ``netsot.yaml``: find it, parse it, validate it and report every problem located.
 
-Owns: the config search order, YAML → schema (``schemas/config.schema.json``) → pydantic
-``Config`` → cross-checks, each problem as ``file:line:column key: message``; the secret
-check for ``netsot validate``; the config digest that saved plans carry.
+Owns: the config search order, YAML → schema (assembled by ``engine.configschema``) → each
+system's own settings models (from its descriptor) → pydantic ``Config`` → cross-checks, each
+problem as ``file:line:column key: message``; the secret check for ``netsot validate``; the
+config digest that saved plans carry.
 Must not: resolve secrets while loading, or put a secret value in a message or the digest.
 """
 
@@ -21,26 +22,38 @@ from jsonschema import ValidationError as SchemaError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
-import schemas
-from engine.config import SECRET_RE, Config, Secret, normalize_mac
-from engine.errors import ConfigError, ConfigProblem, SecretError
+from core.config import Config, split_key
+from core.errors import ConfigError, ConfigProblem, SecretError
+from core.names import normalize_mac
+from core.secrets import SECRET_RE, Secret
+from engine import configschema
 from engine.yamlpos import Document, Path_, parse
+from providers import registry
 
-SCHEMA = "config.schema.json"
 ENV_VAR = "NETSOT_CONFIG"
 DEFAULT_NAME = "netsot.yaml"
-SECRET_PATHS: tuple[Path_, ...] = (
-    ("state", "dsn"),
-    ("providers", "proxmox", "token_value"),
-    ("providers", "nipap", "password"),
-    ("providers", "edgemax", "password"),
-)
-SECRET_KEYS = frozenset(p[-1] for p in SECRET_PATHS)
+STATE_SECRET: Path_ = ("state", "dsn")
 _JSON_TYPES = {
     "string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
     "object": "a mapping", "array": "a list", "null": "null",
 }
 _CIDR_HINT = "is not an IPv4 network in CIDR form (e.g. 192.168.1.0/24)"
+
+
+def secret_paths(data: Any) -> tuple[Path_, ...]:
+    """Where secrets sit in a config (raw data or ``Config``): the state DSN and each system's own."""
+    providers = data.providers if isinstance(data, Config) else (
+        data.get("providers") if isinstance(data, Mapping) else None)
+    out: list[Path_] = [STATE_SECRET]
+    for key in providers if isinstance(providers, Mapping) else ():
+        name = split_key(str(key))[0]
+        if name in registry.names():
+            out += [("providers", key, field) for field in registry.kind(name).secrets]
+    return tuple(out)
+
+
+def _secret_keys() -> frozenset[str]:
+    return frozenset({STATE_SECRET[-1], *(f for k in registry.kinds() for f in k.secrets)})
 
 
 def find_config(explicit: str | None) -> Path:
@@ -69,7 +82,20 @@ def load_config(path: str | Path) -> Config:
     problems += _schema_problems(doc)
     problems += _secret_syntax(doc)
     problems += _cross_checks(doc)
-    config, model_problems = _build(doc, Path(path))
+    problems += _instance_checks(doc)
+    config, model_problems = _build(doc, Path(path).resolve().parent, str(path))
+    problems += _unrelated(model_problems, problems, doc)
+    if problems or config is None:
+        raise ConfigError(_sorted(problems))
+    return config
+
+
+def config_from_data(data: Mapping[str, Any], source: str = "<data>") -> Config:
+    """A ``Config`` from already-parsed data (tests, generated configs): the same checks as a file,
+    without line numbers; file references resolve against the current folder."""
+    doc = Document(source, dict(data))
+    problems = _schema_problems(doc) + _secret_syntax(doc) + _cross_checks(doc) + _instance_checks(doc)
+    config, model_problems = _build(doc, Path.cwd(), None)
     problems += _unrelated(model_problems, problems, doc)
     if problems or config is None:
         raise ConfigError(_sorted(problems))
@@ -84,7 +110,7 @@ def check_secrets(config: Config) -> list[ConfigProblem]:
     except ConfigError:
         doc = Document(file)
     problems = []
-    for path in SECRET_PATHS:
+    for path in secret_paths(config):
         secret = _get(config, path)
         if not isinstance(secret, Secret):
             continue
@@ -127,7 +153,7 @@ def _kind(value: Any) -> str:
 
 def _show(value: Any, path: Path_) -> str:
     """A value for a message, hidden when the key holds a secret."""
-    return "<hidden>" if path and path[-1] in SECRET_KEYS else repr(value)
+    return "<hidden>" if path and path[-1] in _secret_keys() else repr(value)
 
 
 def _sorted(problems: Iterable[ConfigProblem]) -> list[ConfigProblem]:
@@ -137,7 +163,7 @@ def _sorted(problems: Iterable[ConfigProblem]) -> list[ConfigProblem]:
 
 def _schema_problems(doc: Document) -> list[ConfigProblem]:
     out: list[ConfigProblem] = []
-    for err in schemas.validator(SCHEMA).iter_errors(doc.data):
+    for err in configschema.validator().iter_errors(doc.data):
         out += _from_schema_error(err, doc)
     return out
 
@@ -196,7 +222,7 @@ def _pattern_message(schema: Mapping[str, Any], shown: str) -> str:
 
 def _secret_syntax(doc: Document) -> list[ConfigProblem]:
     out = []
-    for path in SECRET_PATHS:
+    for path in secret_paths(doc.data):
         value = _get(doc.data, path)
         if isinstance(value, str) and value.startswith("${") and not SECRET_RE.match(value):
             out.append(doc.problem(path, "malformed secret reference (use ${env:NAME} or ${file:PATH})"))
@@ -263,6 +289,36 @@ def _cross_checks(doc: Document) -> list[ConfigProblem]:
     return out
 
 
+def _instance_checks(doc: Document) -> list[ConfigProblem]:
+    """Every network's system instance exists, and is named where a kind has no default one."""
+    providers, nets = doc.data.get("providers"), doc.data.get("networks")
+    if not isinstance(providers, dict) or not isinstance(nets, list):
+        return []
+    keys = [str(k) for k in providers]
+    out: list[ConfigProblem] = []
+    for i, net in enumerate(nets):
+        if not isinstance(net, dict):
+            continue
+        for kind in registry.names():
+            own = net.get(kind)
+            if not isinstance(own, dict):
+                continue
+            instance = own.get("instance")
+            of_kind = [k for k in keys if split_key(k)[0] == kind]
+            if isinstance(instance, str):
+                if f"{kind}.{instance}" not in keys:
+                    known = ", ".join(of_kind) or "none"
+                    out.append(doc.problem(("networks", i, kind, "instance"),
+                                           f"no system {kind}.{instance} is configured under providers "
+                                           f"(configured {kind}: {known})"))
+            elif len(of_kind) > 1 and kind not in keys:
+                out.append(doc.problem(("networks", i, kind),
+                                       f"several {kind} instances are configured ({', '.join(of_kind)}) and "
+                                       f"none is the default ({kind}): say which one serves this network "
+                                       "with instance: NAME"))
+    return out
+
+
 def _first(nets: list[Any], name: str) -> int:
     return next(i for i, n in enumerate(nets) if isinstance(n, dict) and n.get("name") == name)
 
@@ -322,19 +378,69 @@ def _duplicate_hosts(doc: Document, hosts: list[Any]) -> list[ConfigProblem]:
     return out
 
 
-def _build(doc: Document, path: Path) -> tuple[Config | None, list[tuple[Path_, str]]]:
+def _build(doc: Document, base: Path, source_path: str | None
+           ) -> tuple[Config | None, list[tuple[Path_, str]]]:
+    """The typed ``Config``; secret file references bind to ``base``."""
     data = dict(doc.data)
-    base = path.resolve().parent
-    for spath in SECRET_PATHS:
+    for spath in secret_paths(data):
         parent = _get(data, spath[:-1])
         if isinstance(parent, dict) and isinstance(parent.get(spath[-1]), str):
             # Bind file references to the config's folder (copy: the document keeps raw data).
             _set_copy(data, spath, Secret(parent[spath[-1]], base))
-    data["source_path"] = str(path)
+    problems: list[tuple[Path_, str]] = []
+    if isinstance(data.get("providers"), dict):
+        data["providers"] = _typed_providers(data["providers"], problems, doc)
+    if isinstance(data.get("networks"), list):
+        data["networks"] = [_typed_network(i, n, problems, doc) for i, n in enumerate(data["networks"])]
+    if problems:
+        return None, problems
+    data["source_path"] = source_path
     try:
         return Config.model_validate(data), []
     except PydanticError as exc:
         return None, [(_loc_path(doc.data, e["loc"]), _pyd_message(e)) for e in exc.errors()]
+
+
+def _typed(model: type[BaseModel], value: Any, where: Path_, problems: list[tuple[Path_, str]],
+           doc: Document) -> BaseModel | None:
+    """``value`` validated by a system's own settings model; errors located under ``where``."""
+    try:
+        return model.model_validate(value)
+    except PydanticError as exc:
+        problems += [(_loc_path(doc.data, (*where, *e["loc"])), _pyd_message(e)) for e in exc.errors()]
+        return None
+
+
+def _typed_providers(raw: dict[str, Any], problems: list[tuple[Path_, str]], doc: Document) -> dict:
+    """``providers:`` with every instance's settings validated by its kind's model (unknown kinds
+    are left out: the schema has reported them)."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = split_key(str(key))[0]
+        if name not in registry.names() or not isinstance(value, dict):
+            continue
+        typed = _typed(registry.kind(name).settings, value, ("providers", key), problems, doc)
+        if typed is not None:
+            out[key] = typed
+    return out
+
+
+def _typed_network(i: int, raw: Any, problems: list[tuple[Path_, str]], doc: Document) -> Any:
+    """One network with each system's part validated by that kind's per-network model."""
+    if not isinstance(raw, dict):
+        return raw
+    out = dict(raw)
+    for key, value in raw.items():
+        if key in registry.names():
+            if not isinstance(value, dict):
+                out.pop(key)
+                continue
+            typed = _typed(registry.kind(key).network_settings, value, ("networks", i, key), problems, doc)
+            if typed is None:
+                out.pop(key)
+            else:
+                out[key] = typed
+    return out
 
 
 def _set_copy(root: dict[str, Any], path: Path_, value: Any) -> None:

@@ -8,17 +8,13 @@ Must not: resolve precedence or allocate addresses.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from engine.config import Config
+from core.ipv4 import Span, ip_int, ip_text
+from core.model import Address, Conflict, ConflictKind
+from core.names import HOSTNAME_RE, HOSTNAME_RULE
 from engine.grouping import FactView, Group, derived
-from engine.ipv4 import Span, ip_int, ip_text
-from engine.model import Address, Conflict, ConflictKind
-
-# What EdgeOS accepts as a static-mapping name and a host-name label (checked after lower-casing).
-NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def _blocked_addresses(g: Group) -> set[Address]:
@@ -87,17 +83,18 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     network=g.network.name,
                 )
             )
-        elif not NAME_RE.match(g.hostname):
-            source = g.provenance["hostname"].ref if "hostname" in g.provenance else _origin_ref(g)
-            out.append(
-                _conflict(
-                    ConflictKind.INVALID_NAME,
-                    f"{g.hostname!r} (from {source}) is not a valid host name for EdgeOS "
-                    "(one DNS label: a-z, 0-9 and inner '-', at most 63)",
-                    [g],
-                    network=g.network.name,
+        else:
+            problem = _name_problem(g)
+            if problem:
+                source = g.provenance["hostname"].ref if "hostname" in g.provenance else _origin_ref(g)
+                out.append(
+                    _conflict(
+                        ConflictKind.INVALID_NAME,
+                        f"{g.hostname!r} (from {source}) {problem}",
+                        [g],
+                        network=g.network.name,
+                    )
                 )
-            )
         foreign = [f for f in g.clashes if not f.owned] if g.clashes else None
         if foreign and g.hostname is not None:
             others = ", ".join(f"{f.mac} ({f.fact.ref})" for f in foreign)
@@ -153,22 +150,28 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
     return out
 
 
+def _name_problem(g: Group) -> str | None:
+    """What is wrong with the group's host name: a serving system's rule, else the DNS-label rule."""
+    assert g.hostname is not None
+    problems = g.systems.name_problems(g.network.name, g.hostname)
+    if problems:
+        return problems[0]
+    if not HOSTNAME_RE.match(g.hostname):
+        return f"is not a valid host name ({HOSTNAME_RULE})"
+    return None
+
+
 def _origins_disagree(g: Group) -> bool:
     """Origins of one kind must describe one object; different kinds (config, guest, import) merge."""
     seen: dict[str, set[tuple[object, ...]]] = defaultdict(set)
     for o in g.origins:
-        if o.kind == "proxmox":
-            seen[o.kind].add((o.hostname, o.fact.extra.get("type"), o.fact.extra.get("vmid")))
-        else:
-            seen[o.kind or ""].add((o.hostname,))
+        ref = o.fact.origin_ref
+        seen[o.kind or ""].add((o.hostname, ref.system, ref.object) if ref is not None else (o.hostname,))
     return any(len(v) > 1 for v in seen.values())
 
 
-def ip_conflicts(
-    groups: list[Group], facts: list[FactView], spans: Mapping[str, Span], config: Config
-) -> list[Conflict]:
+def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str, Span]) -> list[Conflict]:
     out: list[Conflict] = []
-    tag = config.providers.proxmox.writeback_tag if config.providers.proxmox else "netsot-static"
 
     def add(kind: ConflictKind, reason: str, g: Group) -> None:
         out.append(_conflict(kind, f"{g.key}: {reason}", [g], network=g.network.name))
@@ -201,13 +204,14 @@ def ip_conflicts(
         if value == span.gateway:
             add(ConflictKind.IP_CLAIMED_TWICE, f"{what} is the gateway of {net.name}", g)
         for o in g.origins:
-            extra = o.fact.extra
-            static = o.kind == "proxmox" and extra.get("ip_mode") == "static" and o.ip is not None
-            if static and o.ip != g.ip and src != "proxmox" and not extra.get("writeback"):
+            fact = o.fact
+            static = fact.static_ip and o.ip is not None
+            if static and o.ip != g.ip and src != fact.source and not fact.ip_writable:
+                hint = f" ({fact.writable_hint})" if fact.writable_hint else ""
                 add(
                     ConflictKind.STATIC_IP_DISAGREES,
-                    f"{o.fact.ref} has static IP {o.ip} but {g.ip} (from {src}) wins "
-                    f"and write-back is off (tag the guest {tag} to let netsot rewrite it)",
+                    f"{fact.ref} has static IP {o.ip} but {g.ip} (from {src}) wins "
+                    f"and write-back is off{hint}",
                     g,
                 )
     out += _claimed_twice(groups, facts)
@@ -223,7 +227,7 @@ def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]
             at_ip.setdefault(g.ip, []).append(g)
     holders_at: dict[str, list[FactView]] = {}
     for f in facts:
-        if f.ip is not None and f.fact.source != "lease":  # leases are discovery only
+        if f.ip is not None and not f.fact.discovery:  # leases are discovery only
             holders_at.setdefault(f.ip, []).append(f)
     member_of: dict[FactView, list[Group]] = {}
     related_of: dict[Address, list[Group]] = {}

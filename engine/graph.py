@@ -14,7 +14,7 @@ import graphlib
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from engine.errors import CycleError
+from core.errors import CycleError
 
 MAX_CYCLES = 50  # a pathological graph has exponentially many cycles; the first ones are enough
 

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from engine.config import Config, Network
-from engine.errors import ConfigError
-from engine.ipv4 import canon_ip
-from engine.model import Address, Fact, ManagedResource, Observation, Provenance, frozen_map
+from core.config import Config, Network
+from core.errors import ConfigError
+from core.ipv4 import canon_ip
+from core.model import Address, Fact, ManagedResource, Observation, Provenance
+from engine.systems import Systems
 
 
 @dataclass(eq=False, slots=True)
@@ -38,6 +39,7 @@ class Group:
     network: Network
     mac_key: str | None
     origins: list[FactView]
+    systems: Systems
     support: list[FactView] = field(default_factory=list)
     clashes: list[FactView] = field(default_factory=list)  # same name, another MAC: not support
     related: set[Address] = field(default_factory=set)  # owned objects depending on ours
@@ -65,17 +67,10 @@ class Group:
         return (self.network.name, self.hostname or "", self.mac or "")
 
 
-def collect(
-    config: Config,
-    observations: Mapping[str, Observation],
-    owned: Mapping[Address, ManagedResource],
-    nets: Mapping[str, Network],
-) -> list[FactView]:
-    raw: list[tuple[tuple[str, ...], Fact, str | None, bool]] = []
-    for host in config.hosts:
-        if host.network not in nets:
-            raise ConfigError(f"host {host.name} names network {host.network!r}, which is not defined")
-        fact = Fact(
+def config_facts(config: Config) -> list[Fact]:
+    """The ``hosts:`` of the configuration as origin facts (source ``config``)."""
+    return [
+        Fact(
             source="config",
             ref=f"config host {host.name}",
             network=host.network,
@@ -83,13 +78,27 @@ def collect(
             mac=host.mac,
             ip=str(host.ip) if host.ip is not None else None,
             origin=True,
-            extra=frozen_map({"description": host.description}),
+            description=host.description,
         )
+        for host in config.hosts
+    ]
+
+
+def collect(
+    config: Config,
+    observations: Mapping[str, Observation],
+    owned: Mapping[Address, ManagedResource],
+    nets: Mapping[str, Network],
+) -> list[FactView]:
+    raw: list[tuple[tuple[str, ...], Fact, str | None, bool]] = []
+    for fact in config_facts(config):
+        if fact.network not in nets:
+            raise ConfigError(f"host {fact.hostname} names network {fact.network!r}, which is not defined")
         raw.append((_order(fact), fact, "config", False))
     for obs in observations.values():
         for fact in obs.facts:
             managed = owned.get(fact.address) if owned and fact.address is not None else None
-            if fact.source == "lease":
+            if fact.discovery:
                 kind = None
             elif managed is not None and managed.origin == "import":
                 kind = "import"  # an adopted object stands for its binding on its own
@@ -103,7 +112,7 @@ def collect(
         FactView(
             fact,
             kind,
-            in_state or bool(fact.extra.get("owned")),
+            in_state or fact.owned,
             fact.hostname.lower() if fact.hostname else None,
             fact.mac.lower() if fact.mac else None,
             canon_ip(fact.ip),
@@ -126,7 +135,7 @@ def _order(f: Fact) -> tuple[str, ...]:
     )
 
 
-def group_origins(facts: list[FactView], nets: Mapping[str, Network]) -> list[Group]:
+def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: Systems) -> list[Group]:
     """Origin facts → groups: by MAC within a network; MAC-less origins by host name."""
     by_mac: dict[tuple[str, str], Group] = {}
     nameless: dict[tuple[str, str], list[FactView]] = {}
@@ -142,7 +151,7 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network]) -> list[Gr
         if net is None:
             continue
         if f.mac:
-            by_mac.setdefault((net, f.mac), Group(nets[net], f.mac, [])).origins.append(f)
+            by_mac.setdefault((net, f.mac), Group(nets[net], f.mac, [], systems)).origins.append(f)
         elif f.hostname:
             nameless.setdefault((net, f.hostname), []).append(f)
     groups = list(by_mac.values())
@@ -152,7 +161,7 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network]) -> list[Gr
         if len(targets) == 1:
             targets[0].origins.extend(origins)  # e.g. a config host without MAC naming a guest
         else:
-            groups.append(Group(nets[net], None, origins))
+            groups.append(Group(nets[net], None, origins, systems))
     return groups
 
 
@@ -192,7 +201,7 @@ def attach_support(
     nets_of_domain = _domain_index(nets)
     by_name_only: list[FactView] = []
     for f in facts:
-        if f.kind is not None or f.fact.source == "lease":
+        if f.kind is not None or f.fact.discovery:
             continue
         if f.mac:
             target = by_mac.get((f.fact.network, f.mac))
@@ -233,11 +242,9 @@ def _name_scope(
     f: FactView, net: str | None, nets: Mapping[str, Network], nets_of_domain: Mapping[str, list[str]]
 ) -> list[str]:
     """Networks in which a fact's name counts: a DNS host entry belongs to its whole domain."""
-    address = f.fact.address
-    if f.fact.extra.get("kind") == "host" and address is not None and "." in address.name:
-        domain = address.name.partition(".")[2].lower()
-        if domain in nets_of_domain:
-            return nets_of_domain[domain]
+    domain = f.fact.domain
+    if domain and domain.lower() in nets_of_domain:
+        return nets_of_domain[domain.lower()]
     return [net] if net in nets else []
 
 
@@ -254,16 +261,11 @@ def relate(groups: list[Group], dependants: Mapping[Address, list[Address]]) -> 
 
 def derived(g: Group) -> set[Address]:
     """Every resource address netsot would manage for this group (under any of its names)."""
-    net = g.network
     out: set[Address] = set()
     for name in g.names():
-        out.add(Address.nipap_address(net.name, name))
-        if net.edgemax is not None:
-            out.add(Address.edgemax_dhcp_mapping(net.edgemax.shared_network, name))
-        if net.domain:
-            out.add(Address.edgemax_host(f"{name}.{net.domain}"))
+        out.update(g.systems.binding_addresses(g.network, name))
     for o in g.origins:
-        extra = o.fact.extra
-        if o.kind == "proxmox" and {"node", "vmid", "nic"} <= set(extra):
-            out.add(Address.proxmox_ipconfig(str(extra["node"]), int(extra["vmid"]), str(extra["nic"])))
+        ref = o.fact.origin_ref
+        if ref is not None and ref.address is not None:
+            out.add(ref.address)
     return out

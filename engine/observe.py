@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from engine.model import Change, ChangeOutcome
+from core.model import Change, ChangeOutcome
 
 
 @runtime_checkable

@@ -21,12 +21,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from engine import reconcile as reconcile_module
-from engine.config import Config
-from engine.configload import config_digest
-from engine.errors import NetsotError, PlanError, ProviderDataError, ProviderError
-from engine.graph import Graph
-from engine.model import (
+from core.config import Config
+from core.errors import NetsotError, PlanError, ProviderDataError, ProviderError
+from core.model import (
     Action,
     Address,
     Change,
@@ -38,16 +35,21 @@ from engine.model import (
     frozen_map,
     to_jsonable,
 )
+from engine import reconcile as reconcile_module
+from engine import systems as systems_module
+from engine.configload import config_digest
+from engine.graph import Graph
 from engine.observe import NullObserver, Observer
+from providers import registry
 from providers.base import PlanContext, Provider
 from state.model import State
 
-PRIORITY = ("nipap", "proxmox", "edgemax")
 _USERINFO = re.compile(r"(://)[^/@\s]+@")
 
 
 def system_rank(system: str) -> tuple[int, str]:
-    return (PRIORITY.index(system) if system in PRIORITY else len(PRIORITY), system)
+    """The registry's order of systems (kinds or instance keys)."""
+    return registry.rank(system)
 
 
 def safe_text(exc: BaseException) -> str:
@@ -204,7 +206,7 @@ def _plan(
 ) -> Plan:
     owned = with_marked(owned_from_state(state), observations)
     desired = reconcile_module.reconcile(config, observations, owned)
-    ctx = PlanContext(owned=frozen_map(owned), targets=targets, options=frozen_map(dict(options or {})))
+    ctx = context_for(config, owned, options)
     changes = _provider_changes(providers, desired, observations, ctx)
     changes = [c for c in changes if c.address not in desired.blocked]
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
@@ -236,6 +238,13 @@ def _plan(
     )
 
 
+def context_for(config: Config, owned: Mapping[Address, ManagedResource] | None = None,
+                options: Mapping[str, Any] | None = None) -> PlanContext:
+    """What every provider's ``plan`` gets: ownership, options and the systems' role lookups."""
+    return PlanContext(owned=frozen_map(dict(owned or {})), options=frozen_map(dict(options or {})),
+                       roles=systems_module.of(config).role_address)
+
+
 def _postpone_unsafe_deletes(
     changes: list[Change], owned: Mapping[Address, ManagedResource], observations: Mapping[str, Observation],
 ) -> tuple[list[Change], list[str]]:
@@ -244,8 +253,7 @@ def _postpone_unsafe_deletes(
     A guest on an offline or hung node reports no NICs; without this rule its NIPAP host,
     DHCP mapping and DNS name would look orphaned and be deleted.
     """
-    unread = {name: obs.data.get("unread") or () for name, obs in observations.items()}
-    unread = {name: items for name, items in unread.items() if items}
+    unread = {name: obs.incomplete for name, obs in observations.items() if obs.incomplete}
     if not unread:
         return changes, []
     kept, postponed = [], 0
@@ -258,7 +266,7 @@ def _postpone_unsafe_deletes(
         kept.append(change)
     if not postponed:
         return kept, []
-    what = "; ".join(f"{name}: {len(items)} guests unread" for name, items in sorted(unread.items()))
+    what = "; ".join(f"{name}: {', '.join(items)}" for name, items in sorted(unread.items()))
     return kept, [f"{postponed} deletes postponed because a source could not be read completely ({what}); "
                   "their objects are kept until the next complete read"]
 
@@ -371,7 +379,7 @@ def find_drift(
         if observation is None:
             continue  # that system was not read: nothing to compare with
         seen = observation.resources.get(address)
-        if seen is None and observation.data.get("unread"):
+        if seen is None and observation.incomplete:
             continue  # the system could not read everything: missing is not the same as deleted
         change = planned.get(address)
         if resource.status in ("recovering", "marked"):

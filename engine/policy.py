@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from engine.config import Policy
-from engine.errors import ConfigError
-from engine.model import Action, Address, Change, Held, ManagedResource, Plan
+from core.config import Policy
+from core.errors import ConfigError
+from core.model import Action, Address, Change, Held, ManagedResource, Plan
 from state.model import State
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from engine.model import Provenance
+from core.model import Provenance
 
 
 @dataclass(frozen=True)

@@ -12,29 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from engine.allocate import ALLOCATOR_RULE, allocate
-from engine.config import Config
-from engine.conflicts import NAME_RE, identity_conflicts, ip_conflicts
-from engine.grouping import FactView, Group, attach_support, collect, dependants_of, group_origins, relate
-from engine.ipv4 import Span
-from engine.model import (
+from core.config import Config
+from core.ipv4 import Span
+from core.model import (
     Address,
     Binding,
     Conflict,
     Desired,
     ManagedResource,
     Observation,
+    OriginRef,
     Provenance,
-    ProxmoxRef,
 )
+from engine import systems as systems_module
+from engine.allocate import ALLOCATOR_RULE, allocate
+from engine.conflicts import identity_conflicts, ip_conflicts
+from engine.grouping import FactView, Group, attach_support, collect, dependants_of, group_origins, relate
 from engine.precedence import pick, ranking
+from engine.systems import Systems
 
-__all__ = ["ALLOCATOR_RULE", "NAME_RE", "reconcile"]
-
-SOURCE_ORDER = ("config", "proxmox", "nipap", "edgemax")
-ORIGIN_ORDER = ("config", "proxmox", "import")  # which origin names a merged binding
-ORIGIN_RANK = {kind: i for i, kind in enumerate(ORIGIN_ORDER)}
-SOURCE_RANK = {source: i for i, source in enumerate(SOURCE_ORDER)}
+__all__ = ["ALLOCATOR_RULE", "reconcile"]
 
 
 def reconcile(
@@ -53,22 +50,25 @@ def reconcile(
     Raises ``ConfigError`` if a config host names an undefined network.
     """
     nets = {n.name: n for n in config.networks}
+    systems = systems_module.of(config)
     facts = collect(config, observations, owned, nets)
-    groups = group_origins(facts, nets)
+    groups = group_origins(facts, nets, systems)
     dependants = dependants_of(owned)
     attach_support(facts, groups, nets, dependants)
-    rankings = _rankings(config)
+    rankings = _rankings(systems)
+    order = _Order(systems)
     for g in groups:
-        _resolve(g, rankings)
+        _resolve(g, rankings, order)
     relate(groups, dependants)
 
     conflicts: list[Conflict] = []
     conflicts += identity_conflicts(groups)
     spans = {name: Span.of(net) for name, net in nets.items()}
     allocate(groups, facts, spans)
-    conflicts += ip_conflicts(groups, facts, spans, config)
+    conflicts += ip_conflicts(groups, facts, spans)
 
-    bindings = sorted((_binding(g) for g in groups if not g.blocked), key=lambda b: (b.network, b.hostname))
+    bindings = sorted((_binding(g, order) for g in groups if not g.blocked),
+                      key=lambda b: (b.network, b.hostname))
     conflicts.sort(key=lambda c: (c.network or "", c.kind.value, c.reason))
     return Desired(bindings=tuple(bindings), conflicts=tuple(conflicts))
 
@@ -79,19 +79,29 @@ def reconcile(
 Rankings = tuple[tuple[dict[str, int], str], tuple[dict[str, int], str], tuple[dict[str, int], str]]
 
 
-def _rankings(config: Config) -> Rankings:
-    prec = config.precedence
-    return ranking("hostname", prec.hostname), ranking("mac", prec.mac), ranking("ip", prec.ip)
+def _rankings(systems: Systems) -> Rankings:
+    return (ranking("hostname", systems.precedence("hostname")), ranking("mac", systems.precedence("mac")),
+            ranking("ip", systems.precedence("ip")))
 
 
-def _origin_rank(o: FactView) -> int:
-    return ORIGIN_RANK.get(o.kind or "", 9)
+class _Order:
+    """The registry's orders as ranks: which origin names a binding, how sources are listed."""
+
+    def __init__(self, systems: Systems) -> None:
+        self.origin = {kind: i for i, kind in enumerate(systems.origin_order)}
+        self.source = {source: i for i, source in enumerate(systems.source_order)}
+
+    def origin_rank(self, o: FactView) -> int:
+        return self.origin.get(o.kind or "", len(self.origin))
+
+    def source_rank(self, source: str) -> tuple[int, str]:
+        return (self.source.get(source, len(self.source)), source)
 
 
-def _resolve(g: Group, rankings: Rankings) -> None:
+def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
     # Candidate per fact: facts without a value have no opinion.
-    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=_origin_rank)
+    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.origin_rank)
     facts = g.facts()
 
     value, provenance = pick([(f.fact.source, f.hostname, f.fact.ref) for f in facts], *rankings[0])
@@ -124,41 +134,34 @@ def _resolve(g: Group, rankings: Rankings) -> None:
 # ---------------------------------------------------------------- output
 
 
-def _binding(g: Group) -> Binding:
+def _binding(g: Group, order: _Order) -> Binding:
     assert g.hostname is not None and g.ip is not None  # unblocked groups always have both
-    proxmox: FactView | None = None
     config: FactView | None = None
-    origin, origin_rank = "", len(ORIGIN_ORDER)
-    for o in g.origins:  # the first proxmox and config origins; the best-ranked origin kind
+    described: FactView | None = None  # the first origin object that describes itself
+    refs: list[OriginRef] = []
+    origin, origin_rank = "", len(order.origin)
+    for o in g.origins:  # the first config origin and described object; the best-ranked origin kind
         kind = o.kind
-        if kind == "proxmox" and proxmox is None:
-            proxmox = o
-        elif kind == "config" and config is None:
-            config = o
-        rank = ORIGIN_RANK.get(kind or "", origin_rank)
+        ref = o.fact.origin_ref
+        if ref is not None and ref not in refs:
+            refs.append(ref)
+        if kind == "config":
+            if config is None:
+                config = o
+        elif described is None and o.fact.description and kind != "import":
+            described = o
+        rank = order.origin.get(kind or "", origin_rank)
         if rank < origin_rank:
             origin, origin_rank = kind or "", rank
-    ref = None
-    if proxmox is not None:
-        extra = proxmox.fact.extra
-        ref = ProxmoxRef(
-            node=str(extra.get("node", "")),
-            vmid=int(extra.get("vmid", 0)),
-            type=str(extra.get("type", "")),
-            nic=str(extra.get("nic", "")),
-            writeback=bool(extra.get("writeback", False)),
-            configured_ip=extra.get("configured_ip"),
-            gateway=extra.get("gateway"),
-        )
-    if config is not None and config.fact.extra.get("description"):
-        description = str(config.fact.extra["description"])
-    elif proxmox is not None:
-        description = f"{proxmox.fact.ref} ({proxmox.fact.extra.get('type', 'guest')})"
+    if config is not None and config.fact.description:
+        description = config.fact.description
+    elif described is not None:
+        description = described.fact.description
     else:
         description = f"{min(o.fact.ref for o in g.origins)} (imported)"
     sources = {f.fact.source for f in g.origins}
     sources.update(f.fact.source for f in g.support)
-    ordered = sorted(sources, key=_source_order) if len(sources) > 1 else list(sources)
+    ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)
     provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac") if k in g.provenance}
     return Binding(
         network=g.network.name,
@@ -167,11 +170,7 @@ def _binding(g: Group) -> Binding:
         ip=g.ip,
         provenance=MappingProxyType(provenance),
         origin=origin,
-        proxmox=ref,
+        origin_refs=tuple(refs),
         sources=tuple(ordered),
         description=description,
     )
-
-
-def _source_order(source: str) -> tuple[int, str]:
-    return (SOURCE_RANK.get(source, 99), source)

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from engine.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, frozen_map
+from core.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, frozen_map
+from providers import registry
 
 FORMAT_VERSION = "1"
-SYSTEM_ORDER = ("nipap", "edgemax", "proxmox")  # the order a reader expects: truth first
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 VERB = {"create": "create", "update": "update", "delete": "delete"}
 MD_ICON = {"create": "➕ create", "update": "🔄 update", "delete": "➖ delete"}
@@ -166,8 +166,7 @@ def changes_by_system(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, l
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for change in changes:
         groups.setdefault(change["system"], []).append(change)
-    rank = {name: i for i, name in enumerate(SYSTEM_ORDER)}
-    return sorted(groups.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+    return sorted(groups.items(), key=lambda kv: registry.rank(kv[0]))  # truth first
 
 
 def change_lines(change: Mapping[str, Any]) -> list[str]:

@@ -1,7 +1,7 @@
 """Runtime glue: the state backend and the providers a configuration asks for.
 
 Owns: turning a ``Config`` into a live ``StateBackend`` and one provider per configured
-system (through the registry, never a concrete import), and closing them all.
+system instance (through the registry, never a concrete import), and closing them all.
 Must not: print, plan or apply; secrets are resolved only here and inside providers.
 """
 
@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from importlib import metadata
 from typing import TYPE_CHECKING
 
-from engine.config import Config
-from engine.errors import ConfigError
-from providers.base import Provider, provider_class
+from core.config import Config, split_key
+from core.errors import ConfigError
+from providers import registry
+from providers.base import Provider
 
 if TYPE_CHECKING:
     from state.backend import StateBackend
@@ -47,17 +48,22 @@ def open_backend(config: Config) -> StateBackend:
     return PostgresBackend(settings.dsn.resolve(), settings.key)
 
 
-def build_providers(config: Config) -> dict[str, Provider]:
-    """One provider per configured system, in the order ``Providers.configured()`` gives.
+def build_providers(config: Config, only: tuple[str, ...] | None = None) -> dict[str, Provider]:
+    """One provider per configured system instance (or those in ``only``), keyed by instance key,
+    in the registry's order.
 
     Construction does no I/O (the protocol says so); if one constructor fails, the ones
     already built are closed before the error propagates.
     """
     built: dict[str, Provider] = {}
     try:
-        for name in config.providers.configured():
-            settings = getattr(config.providers, name)
-            built[name] = provider_class(name)(config, settings)
+        for key in registry.ordered(config.providers):
+            if only is not None and key not in only:
+                continue
+            kind, instance = split_key(key)
+            cls = registry.provider_class(kind)
+            settings = config.settings(key)
+            built[key] = cls(config, settings, instance) if instance else cls(config, settings)
     except BaseException:
         close_providers(built)
         raise
@@ -74,13 +80,12 @@ def close_providers(providers: dict[str, Provider]) -> None:
 
 
 @contextmanager
-def open_providers(config: Config) -> Iterator[dict[str, Provider]]:
+def open_providers(config: Config, only: tuple[str, ...] | None = None) -> Iterator[dict[str, Provider]]:
     """``with open_providers(config) as providers:`` — built on entry, all closed on exit."""
-    providers = build_providers(config)
+    providers = build_providers(config, only)
     try:
         yield providers
     finally:
         close_providers(providers)
 
 
-providers_for = open_providers  # the name engine.service uses

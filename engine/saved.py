@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.config import Config
-from engine.errors import LineageMismatch, PlanError, StalePlan
-from engine.model import Observation
+from core.config import Config
+from core.errors import LineageMismatch, PlanError, StalePlan
+from core.model import Observation
 from engine.render import FORMAT_VERSION, render_json
 from schemas import validator
-from state.files import write_atomic
+from core.files import write_atomic
 from state.model import State
 
 MAX_NAMED = 5  # how many stale objects the message names (the exception carries them all)

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from engine.config import Config
-from engine.errors import NetsotError, ProviderError, StateLocked
+from core.config import Config
+from core.errors import NetsotError, ProviderError, StateLocked
 
 log = logging.getLogger("netsot.service")
 
@@ -107,24 +107,20 @@ class Service:
     # -- one cycle -----------------------------------------------------------------
     def run_once(self) -> bool:
         """Read, plan, apply what the policy allows. Returns True on success."""
-        from engine import runtime  # lazy: keeps `netsot --help` fast
-        from engine.apply import apply_plan
-        from engine.plan import make_plan, owned_from_state
-        from engine.policy import apply_policy, record_orphans
+        from engine import runtime, workflow  # lazy: keeps `netsot --help` fast
 
         started = self._clock()
         backend = runtime.open_backend(self.config)
         try:
-            with backend.lock("serve"), runtime.providers_for(self.config) as providers:
+            with backend.lock("serve"), runtime.open_providers(self.config) as providers:
                 state = backend.load()
-                plan = make_plan(self.config, providers, state)
-                owned = owned_from_state(state)
-                result = apply_policy(plan, self.config.policy, owned, force=self.options.force, service=True)
-                state = backend.save(record_orphans(state, result))
+                result = workflow.plan_run(self.config, providers, state, force=self.options.force,
+                                           service=True)
+                state = workflow.record_approval(backend, state, result)
                 report = None
                 adopt = any(d.resolution == "adopt" for d in result.plan.drift)
                 if (result.plan.changes or adopt) and not self.stop_event.is_set():
-                    report = apply_plan(result.plan, providers, backend, state=state)
+                    report = workflow.apply_run(result.plan, providers, backend, state)
                 self._record(result, report, started)
                 log.info("run finished", extra={"fields": self._summary(result, report)})
                 return report is None or not report.failed

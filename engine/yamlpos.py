@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from engine.errors import ConfigError, ConfigProblem
+from core.errors import ConfigError, ConfigProblem
 
 Path_ = tuple[str | int, ...]
 Pos = tuple[int, int]

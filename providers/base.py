@@ -1,36 +1,40 @@
-"""The Provider protocol every managed system implements, and the registry.
+"""The boundary between the engine and a system: the Provider protocol and the system descriptor.
 
-Owns: the four-method contract between the engine and a system, the context the
-engine hands to ``plan`` and the name → class registry (lazy imports, so a system
-that is not configured never loads its client library).
-Must not: import a concrete provider at module import time.
+Owns: the four-method ``Provider`` contract, the ``PlanContext`` the engine hands to ``plan``,
+and ``SystemKind`` — everything a system declares about itself so the engine can loop over
+systems without naming one: its settings models and config schema fragment, secret fields,
+resource types (identity, attributes, roles and the roles they depend on), the addresses a
+binding produces there, its name rule, its default precedence and its optional hooks.
+Must not: import a concrete provider, or anything of netsot but ``core``.
 
-Contract (each provider package implements it in ``provider.py``):
+Provider contract (each provider package implements it in ``provider.py``):
 
-* ``Provider(config, settings)`` — built by the engine for each configured system;
-  ``config`` is the whole :class:`engine.config.Config`, ``settings`` its own section.
-  Construction must not do I/O.
-* ``read() -> Observation`` — what the system holds now. Must raise
-  ``ProviderError`` subclasses (never a library exception) and must not change anything.
-* ``plan(desired, observed, ctx) -> list[Change]`` — pure: the changes that make
-  this system match ``desired``. Must touch only owned objects (``ctx.owned``, or
-  observed objects whose ``owned_marker`` is set), never an address in
-  ``desired.blocked``; must give every change its ``depends_on``.
-* ``apply(changes) -> ApplyResult`` — one batch (one graph level of this system).
-  Returns one outcome per change; a failure of the whole batch is a failed outcome
-  for each change, not an exception, unless the system cannot be reached at all.
+* ``Provider(config, settings, instance="")`` — built by the engine for each configured system
+  instance; ``config`` is the whole :class:`core.config.Config`, ``settings`` the instance's
+  own section, ``instance`` its name ("" for the default instance of a kind). Construction must
+  not do I/O.
+* ``read() -> Observation`` — what the system holds now. Must raise ``ProviderError``
+  subclasses (never a library exception) and must not change anything. A read that misses
+  objects says why in ``Observation.incomplete``.
+* ``plan(desired, observed, ctx) -> list[Change]`` — pure: the changes that make this system
+  match ``desired`` for the networks it serves (``config.networks_of(key)``). Must touch only
+  owned objects (``ctx.owned``, or observed objects whose ``owned_marker`` is set), never an
+  address in ``desired.blocked``; must plan every change (targeting is the engine's), and name
+  what each depends on — another system's objects through ``ctx.role_address``.
+* ``apply(changes) -> ApplyResult`` — one batch (one graph level of this system). Returns one
+  outcome per change; a failure of the whole batch is a failed outcome for each change, not an
+  exception, unless the system cannot be reached at all.
 * ``close()`` — release sessions; safe to call twice.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from engine.errors import ConfigError
-from engine.model import (
+from core.config import Network, NetworkSettings, SystemSettings
+from core.model import (
     EMPTY,
     Address,
     ApplyResult,
@@ -40,17 +44,121 @@ from engine.model import (
     Observation,
 )
 
+# The roles a resource can play for the resources of other systems.
+ROLE_ADDRESS = "address"  # the binding's record in the IPAM (what DHCP, DNS and write-back follow)
+ROLE_NETWORK = "network"  # the network's own record in the IPAM
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One kind of object a system manages.
+
+    ``identity`` names the attributes that identify an object (DiffSync's identifiers);
+    ``attributes`` the ones netsot compares, writes and reads back in ``verify``. ``role``
+    is what the resource is to other systems (``ROLE_ADDRESS``); ``requires`` the roles of
+    other systems' resources it depends on for the same binding. A ``pseudo`` type describes a
+    condition of the whole system (the router's config is saved): planned and applied, never
+    recorded in state.
+    """
+
+    name: str
+    identity: tuple[str, ...]
+    attributes: tuple[str, ...]
+    role: str | None = None
+    requires: tuple[str, ...] = ()
+    pseudo: bool = False
+    label: str = ""  # for people: "DHCP reservation"
+
+
+# (network, binding host name, instance key) -> resource type name -> address
+BindingAddresses = Callable[[Network, str, str], Mapping[str, Address]]
+# a proposed name -> None, or what is wrong with it ("is not a valid host name for EdgeOS (...)")
+NameRule = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Optional extras, each a ``"module:function"`` imported only when used.
+
+    * ``inventory(config, from_file, as_json, key) -> str`` — ``netsot inventory``;
+    * ``importer(config, key, observation, owned, facts, address_of) -> ImportPlan`` — ``netsot
+      import``: what to adopt from this system's observation, and why (pure; ``facts`` are the
+      other sources' facts, ``address_of(network, name)`` the IPAM address adopted entries
+      depend on);
+    * ``import_read(config, key, from_file) -> Observation`` — read for an import (e.g. from a
+      backup file instead of the live system);
+    * ``adopt(config, key, observation, claims, owned) -> list[ImportItem]`` — when another
+      system's import adopts bindings (``BindingClaim``), the objects of this system that belong
+      to them;
+    * ``verify(config, key, observation, state_resources) -> list[Check]`` — system-specific
+      checks of ``netsot verify`` (the engine already reads every owned object back);
+    * ``lab`` — the embedded lab's module for this system (seed, start, config block).
+    """
+
+    inventory: str | None = None
+    importer: str | None = None
+    import_read: str | None = None
+    adopt: str | None = None
+    verify: str | None = None
+    lab: str | None = None
+
+
+def _no_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:
+    return EMPTY
+
+
+@dataclass(frozen=True)
+class SystemKind:
+    """What a system declares about itself (one per package, in ``descriptor.py``)."""
+
+    name: str  # the kind: "edgemax"
+    title: str  # for people: "EdgeRouter (EdgeOS)"
+    provider: str  # "module:Class" of the Provider, imported on first use
+    settings: type[SystemSettings]
+    network_settings: type[NetworkSettings]
+    schema: str  # "module:file.json": its JSON Schema fragment (settings + per-network)
+    secrets: tuple[str, ...] = ()  # settings fields that hold secrets
+    resource_types: tuple[ResourceType, ...] = ()
+    # attribute ("ip", "hostname", "mac") -> rank in the default precedence (lower wins; absent: never)
+    precedence: Mapping[str, int] = field(default_factory=lambda: EMPTY)
+    binding_addresses: BindingAddresses = _no_addresses
+    name_rule: NameRule | None = None
+    origins: bool = False  # its facts can create bindings (guests, IPAM hosts)
+    check_label: str = ""  # how ``verify`` names its read-back checks ("router"); default: the kind
+    location: str = ""  # where its objects live, for messages ("on the router"); default: "in <title>"
+    hooks: Hooks = Hooks()
+
+    def resource_type(self, name: str) -> ResourceType | None:
+        for rtype in self.resource_types:
+            if rtype.name == name:
+                return rtype
+        return None
+
+    def role_type(self, role: str) -> ResourceType | None:
+        for rtype in self.resource_types:
+            if rtype.role == role:
+                return rtype
+        return None
+
 
 @dataclass(frozen=True)
 class PlanContext:
-    """What the engine knows besides the observation: ownership and recorded state."""
+    """What the engine knows besides the observation: ownership, options and other systems.
+
+    ``role_address(role, network, hostname)`` is the address of the resource that plays ``role``
+    for that binding in the system serving its network (None when no configured system does):
+    how a DHCP reservation names the IPAM record it depends on without naming the IPAM.
+    """
 
     owned: Mapping[Address, ManagedResource] = field(default_factory=lambda: EMPTY)
-    targets: frozenset[Address] = frozenset()  # --target filter (empty: everything)
     options: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # e.g. {"allow_prefix_create": True}
+    roles: Callable[[str, str, str], Address | None] | None = None
 
     def is_owned(self, address: Address) -> bool:
         return address in self.owned
+
+    def role_address(self, role: str, network: str, hostname: str) -> Address | None:
+        return self.roles(role, network, hostname) if self.roles is not None else None
 
 
 @runtime_checkable
@@ -66,41 +174,12 @@ class Provider(Protocol):
     def close(self) -> None: ...
 
 
-BUILTIN: dict[str, str] = {
-    "proxmox": "providers.proxmox.provider:ProxmoxProvider",
-    "nipap": "providers.nipap.provider:NipapProvider",
-    "edgemax": "providers.edgemax.provider:EdgemaxProvider",
-}
-
-_registry: dict[str, str | type] = dict(BUILTIN)
-
-
-def register(name: str, target: str | type) -> None:
-    """Register a provider class (or ``"module:Class"`` path) under ``name``."""
-    _registry[name] = target
-
-
-def unregister(name: str) -> None:
-    _registry.pop(name, None)
-    if name in BUILTIN:
-        _registry[name] = BUILTIN[name]
-
-
-def provider_class(name: str) -> type:
-    """The class registered under ``name``, imported on first use."""
-    try:
-        target = _registry[name]
-    except KeyError:
-        known = ", ".join(sorted(_registry))
-        raise ConfigError(f"unknown provider {name!r} (known: {known})") from None
-    if isinstance(target, type):
-        return target
-    module_name, _, attr = target.partition(":")
-    module = importlib.import_module(module_name)
-    cls = getattr(module, attr)
-    _registry[name] = cls
-    return cls
-
-
-def registered() -> tuple[str, ...]:
-    return tuple(sorted(_registry))
+__all__ = [
+    "ROLE_ADDRESS",
+    "ROLE_NETWORK",
+    "Hooks",
+    "PlanContext",
+    "Provider",
+    "ResourceType",
+    "SystemKind",
+]

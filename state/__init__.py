@@ -1,12 +1,12 @@
 """netsot's state: the model, the file format and the backends that store it.
 
 Owns: everything about persisting what netsot owns between runs (see the submodules).
-Must not: import the engine beyond ``engine.errors``.
+Must not: import the engine beyond ``core.errors``.
 """
 
 from typing import TYPE_CHECKING
 
-from engine.errors import LineageMismatch, StateCorrupt, StateError, StateLocked, UnsupportedStateVersion
+from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked, UnsupportedStateVersion
 from state.backend import FileBackend, MemoryBackend, StateBackend, next_state
 from state.codec import dumps, loads
 from state.lock import LockInfo

@@ -20,9 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from engine.errors import LineageMismatch, StateCorrupt, StateError, StateLocked
+from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked
 from state import codec
-from state.files import write_atomic
+from core.files import write_atomic
 from state.lock import FILE_MODE, FileLock, LockInfo
 from state.model import STATE_VERSION, State
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import schemas
-from engine.errors import StateCorrupt, StateError, UnsupportedStateVersion
+from core.errors import StateCorrupt, StateError, UnsupportedStateVersion
 from state.migrate import MigrationError, upgrade
 from state.model import STATE_VERSION, State
 

@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.errors import StateError, StateLocked
-from state.files import fsync_dir
+from core.errors import StateError, StateLocked
+from core.files import fsync_dir
 
 FILE_MODE = 0o600
 

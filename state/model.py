@@ -2,7 +2,7 @@
 
 Owns: the frozen ``State`` envelope (version, serial, lineage), one ``ResourceState``
 per owned object, and the apply journal (intended → sent → confirmed per operation).
-Must not: hold a secret, do I/O, or import the engine (only ``engine.errors``).
+Must not: hold a secret, do I/O, or import the engine (only ``core.errors``).
 """
 
 from __future__ import annotations

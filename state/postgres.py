@@ -17,7 +17,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
-from engine.errors import StateError, StateLocked
+from core.errors import StateError, StateLocked
 from state import codec
 from state.backend import next_state
 from state.lock import LockInfo

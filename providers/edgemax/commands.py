@@ -14,13 +14,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from engine.errors import ProviderRejected
-from engine.model import Action, Change
+from core.errors import ProviderRejected
+from core.model import Action, Change
 from providers.edgemax.render import render_command_line
 
 DHCP_BASE = ("service", "dhcp-server", "shared-network-name")
 HOST_BASE = ("system", "static-host-mapping", "host-name")
-CONFIG = "edgemax_config"  # pseudo-resource type: whether the committed config is saved
+CONFIG = "edgemax_config"  # pseudo-resource type (descriptor.CONFIG_TYPE): whether the config is saved
 
 # edgeos.md §4.2 allows [-_a-zA-Z0-9.]; we keep to one DNS label (dnsmasq mode turns the mapping
 # name into the host record <name>.<domain>), so no '_', '.', or leading/trailing '-'.

@@ -14,62 +14,17 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.config import Config, Network
-from engine.errors import ConfigError, ProviderDataError
-from engine.model import Address, Fact, ManagedResource, Observation, to_jsonable
+from core.config import Config, Network, split_key
+from core.errors import ConfigError, ProviderDataError
+from core.model import Address, Fact, ManagedResource, Observation, to_jsonable
+from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
+from providers.importing import BindingClaim, ImportItem, ImportPlan
 
 # what the planner can manage: the mapping name / host label is the binding's host name
 LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-
-
-@dataclass(frozen=True)
-class ImportItem:
-    """One router object and what import does with it."""
-
-    address: str
-    status: str  # "adopt", "conflict", "managed" (already in state), "ignored" (not in a configured network)
-    reason: str
-    record: Mapping[str, Any] | None = None  # ResourceState-compatible dict when adopted
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "status": self.status,
-            "reason": self.reason,
-            "record": to_jsonable(self.record) if self.record is not None else None,
-        }
-
-
-@dataclass(frozen=True)
-class ImportPlan:
-    items: tuple[ImportItem, ...] = ()
-
-    @property
-    def adoptions(self) -> tuple[ImportItem, ...]:
-        return tuple(i for i in self.items if i.status == "adopt")
-
-    @property
-    def conflicts(self) -> tuple[ImportItem, ...]:
-        return tuple(i for i in self.items if i.status == "conflict")
-
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(to_jsonable(i.record)) for i in self.adoptions if i.record is not None]
-
-    def to_dict(self) -> dict[str, Any]:
-        counts = Counter(i.status for i in self.items)
-        summary = {s: counts.get(s, 0) for s in ("adopt", "conflict", "managed", "ignored")}
-        return {"items": [i.to_dict() for i in self.items], "summary": summary}
-
-
-def _config_facts(config: Config) -> list[Fact]:
-    return [
-        Fact("config", f"config host {h.name}", h.network, h.name, h.mac, str(h.ip) if h.ip else None, True)
-        for h in config.hosts
-    ]
 
 
 def _in(ip: str | None, cidr: str) -> bool:
@@ -106,7 +61,7 @@ def _record(
 ) -> dict:
     return {
         "address": str(address),
-        "provider": "edgemax",
+        "provider": address.system,
         "provider_id": provider_id,
         "attributes": to_jsonable(attrs),
         "dependencies": [str(d) for d in deps],
@@ -116,16 +71,30 @@ def _record(
 
 def adopt(
     config: Config,
+    key: str,
     observation: Observation,
     owned: Mapping[Address, ManagedResource],
     others: Sequence[Fact] = (),
+    address_of: Any = None,
 ) -> ImportPlan:
-    """What to adopt from the router, and why; conflicts are refused, never adopted."""
-    by_shared: dict[str, Network] = {n.edgemax.shared_network: n for n in config.networks if n.edgemax}
-    nipap = config.providers.nipap is not None
-    facts = [*_config_facts(config), *(f for f in others if f.source not in ("edgemax", "lease"))]
+    """What to adopt from the router, and why; conflicts are refused, never adopted.
+
+    ``others`` are the facts of every other source (config hosts included) that explain matches;
+    ``address_of(network, name)`` is the binding's IPAM address the entries depend on (or None).
+    """
+    by_shared: dict[str, Network] = {}
+    for n in config.networks_of(key):
+        own = n.settings_for("edgemax")
+        if own is not None:
+            by_shared[own.shared_network] = n
+    facts = [f for f in others if f.source != "edgemax" and not f.discovery]
+
+    def deps(network: str, name: str) -> tuple[Address, ...]:
+        dep = address_of(network, name) if address_of is not None else None
+        return (dep,) if dep is not None else ()
+
     mappings = sorted(
-        (r for r in observation.resources.values() if r.address.type == "edgemax_dhcp_mapping"),
+        (r for r in observation.resources.values() if r.address.type == MAPPING_TYPE),
         key=lambda r: str(r.address),
     )
     macs = Counter((r.attributes.get("shared_network"), r.attributes.get("mac_address")) for r in mappings)
@@ -162,14 +131,13 @@ def adopt(
         if problem:
             items.append(ImportItem(address, "conflict", problem))
             continue
-        deps = (Address.nipap_address(net.name, name),) if nipap else ()
         reason, origin = _why(net.name, name, mac, ip, facts)
-        items.append(
-            ImportItem(address, "adopt", reason, _record(r.address, r.provider_id, a, deps, origin))
-        )
-    domains = {n.domain.lower(): n for n in config.networks if n.domain}
+        claim = BindingClaim(address, net.name, name, ip, mac, origin)
+        items.append(ImportItem(address, "adopt", reason,
+                                _record(r.address, r.provider_id, a, deps(net.name, name), origin), claim))
+    domains = {n.domain.lower(): n for n in config.networks_of(key) if n.domain}
     hosts = sorted(
-        (r for r in observation.resources.values() if r.address.type == "edgemax_host"),
+        (r for r in observation.resources.values() if r.address.type == HOST_TYPE),
         key=lambda r: str(r.address),
     )
     for r in hosts:
@@ -196,11 +164,10 @@ def adopt(
                 ImportItem(address, "conflict", f"inet {inet} is outside network {net.name} ({net.prefix})")
             )
             continue
-        deps = (Address.nipap_address(net.name, label),) if nipap else ()
         reason, origin = _why(net.name, label, None, inet, facts)
-        items.append(
-            ImportItem(address, "adopt", reason, _record(r.address, r.provider_id, a, deps, origin))
-        )
+        claim = BindingClaim(address, net.name, label, inet, None, origin)
+        items.append(ImportItem(address, "adopt", reason,
+                                _record(r.address, r.provider_id, a, deps(net.name, label), origin), claim))
     return ImportPlan(tuple(items))
 
 
@@ -208,7 +175,7 @@ def adopt(
 # CLI entry point (I/O)
 
 
-def read_observation(config: Config, from_file: str | None) -> Observation:
+def read_observation(config: Config, key: str, from_file: str | None) -> Observation:
     """The router as an Observation: from a config.boot backup, or read live over SSH."""
     from providers.edgemax.extract import extract
     from providers.edgemax.parse import parse_boot
@@ -220,27 +187,13 @@ def read_observation(config: Config, from_file: str | None) -> Observation:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
-        return observation_from_config(extract(parse_boot(text, path.name)), config)
-    if config.providers.edgemax is None:
-        raise ConfigError("providers.edgemax is not configured (or use --from-file)")
+        return observation_from_config(extract(parse_boot(text, path.name)), config, key=key)
+    if key not in config.providers:
+        raise ConfigError(f"providers.{key} is not configured (or use --from-file)")
     from providers.edgemax.provider import EdgemaxProvider
 
-    provider = EdgemaxProvider(config, config.providers.edgemax)
+    provider = EdgemaxProvider(config, config.settings(key), split_key(key)[1])
     try:
         return provider.read()
     finally:
         provider.close()
-
-
-def render_table(plan: ImportPlan) -> str:
-    if not plan.items:
-        return "Nothing to import: the router has no static mappings or host entries.\n"
-    width = max(len(i.address) for i in plan.items)
-    lines = [f"{'ADDRESS':<{width}}  {'ACTION':<8}  WHY"]
-    lines += [f"{i.address:<{width}}  {i.status:<8}  {i.reason}" for i in plan.items]
-    d = plan.to_dict()["summary"]
-    lines.append(
-        f"\n{d['adopt']} to adopt, {d['conflict']} refused (conflict), {d['managed']} already managed, "
-        f"{d['ignored']} outside the configured networks."
-    )
-    return "\n".join(lines) + "\n"

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.config import Config
-from engine.errors import ConfigError, ProviderDataError
+from core.config import Config, split_key
+from core.errors import ConfigError, ProviderDataError
 from providers.edgemax.extract import EdgeConfig, extract
 from providers.edgemax.leases import Lease
 from providers.edgemax.parse import parse_boot
@@ -49,7 +49,7 @@ def document(cfg: EdgeConfig, leases: Sequence[Lease | Mapping[str, Any]] = ()) 
     return doc
 
 
-def _read(config: Config | None, from_file: str | None) -> dict[str, Any]:
+def _read(config: Config | None, from_file: str | None, key: str) -> dict[str, Any]:
     if from_file:
         path = Path(from_file)
         try:
@@ -57,13 +57,13 @@ def _read(config: Config | None, from_file: str | None) -> dict[str, Any]:
         except OSError as exc:
             raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
         return document(extract(parse_boot(text, path.name)))
-    if config is None or config.providers.edgemax is None:
-        raise ConfigError("providers.edgemax is not configured (or use --from-file)")
+    if config is None or key not in config.providers:
+        raise ConfigError(f"providers.{key} is not configured (or use --from-file)")
     from providers.edgemax.leases import parse_show_leases
     from providers.edgemax.parse import parse_commands
     from providers.edgemax.provider import EdgemaxProvider
 
-    provider = EdgemaxProvider(config, config.providers.edgemax)
+    provider = EdgemaxProvider(config, config.settings(key), split_key(key)[1])
     try:
         session = provider.session  # the provider's one SSH session
         cfg = extract(parse_commands(session.show_commands()))
@@ -91,7 +91,7 @@ def render_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(config: Config | None, from_file: str | None, as_json: bool) -> str:
+def run(config: Config | None, from_file: str | None, as_json: bool, key: str = "edgemax") -> str:
     """The inventory as JSON (``as_json``) or a readable table."""
-    doc = _read(config, from_file)
+    doc = _read(config, from_file, key)
     return json.dumps(doc, indent=2) + "\n" if as_json else render_text(doc)

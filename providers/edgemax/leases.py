@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.errors import ProviderDataError
+from core.errors import ProviderDataError
 from providers.edgemax.extract import normalize_mac_lenient
 
 HEADER = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.errors import ProviderDataError
+from core.errors import ProviderDataError
 from providers.edgemax.tree import Kind, Node, Raw, Tree, TreeError, make_node
 
 MAX_DEPTH = 64  # far deeper than any real config; keeps recursion bounded on garbage input

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from engine.config import Config, Network
-from engine.ipv4 import ip_int
-from engine.model import (
+from core.config import Config, Network
+from core.ipv4 import ip_int
+from core.model import (
     Action,
     Address,
     Binding,
@@ -29,15 +29,27 @@ from engine.model import (
     Provenance,
     frozen_map,
 )
-from providers.base import PlanContext
-from providers.edgemax.commands import CONFIG, HOST_BASE, mapping_path
+from providers.base import ROLE_ADDRESS, PlanContext
+from providers.edgemax.commands import HOST_BASE, mapping_path
+from providers.edgemax.descriptor import CONFIG_TYPE, HOST_TYPE, MAPPING_TYPE, host_address, mapping_address
 from providers.edgemax.extract import EdgeConfig, SharedNetwork
 from providers.edgemax.leases import Lease
 
-MAPPING = "edgemax_dhcp_mapping"
-HOST = "edgemax_host"
+SYSTEM = "edgemax"
+MAPPING = MAPPING_TYPE
+HOST = HOST_TYPE
 # Pseudo-resource: whether the router's committed (active) config is also in /config/config.boot.
-SAVED = Address(CONFIG, "saved")
+SAVED = Address(CONFIG_TYPE, "saved")
+
+
+def saved_address(key: str = SYSTEM) -> Address:
+    return Address.of(CONFIG_TYPE, "saved", key)
+
+
+def label(key: str) -> str:
+    """How refs and messages name the instance: ``edgemax`` or ``edgemax[cabin]``."""
+    kind, _, instance = key.partition(".")
+    return f"{kind}[{instance}]" if instance else kind
 UNSAVED_REASON = (
     "the router has committed changes that were never saved (an apply was interrupted?); "
     "saving them so a reboot keeps them"
@@ -67,21 +79,27 @@ def host_attrs(host_name: str, inet: str | None, aliases: Iterable[str]) -> dict
     return {"host_name": host_name, "inet": inet, "aliases": list(aliases)}
 
 
-def _network_of_shared(config: Config) -> dict[str, Network]:
-    return {n.edgemax.shared_network: n for n in config.networks if n.edgemax is not None}
+def _network_of_shared(config: Config, key: str = SYSTEM) -> dict[str, Network]:
+    out = {}
+    for n in config.networks_of(key):
+        own = n.settings_for(SYSTEM)
+        if own is not None:
+            out[own.shared_network] = n
+    return out
 
 
-def _network_of_ip(config: Config, ip: str | None) -> Network | None:
+def _network_of_ip(config: Config, ip: str | None, key: str = SYSTEM) -> Network | None:
     try:
         addr = ipaddress.ip_address(ip or "")
     except ValueError:
         return None
-    hits = [n for n in config.networks if addr in n.prefix]
+    hits = [n for n in config.networks_of(key) if addr in n.prefix]
     return hits[0] if len(hits) == 1 else None
 
 
 def observation_from_config(
-    cfg: EdgeConfig, config: Config, leases: Sequence[Lease] = (), unsaved: str | None = None
+    cfg: EdgeConfig, config: Config, leases: Sequence[Lease] = (), unsaved: str | None = None,
+    key: str = SYSTEM,
 ) -> Observation:
     """The router as an Observation: every mapping / host entry, binding facts, leases.
 
@@ -91,12 +109,14 @@ def observation_from_config(
     """
     resources: dict[Address, ObservedResource] = {}
     if unsaved is not None:
-        resources[SAVED] = ObservedResource(SAVED, frozen_map({"saved": not unsaved}))
+        saved = saved_address(key)
+        resources[saved] = ObservedResource(saved, frozen_map({"saved": not unsaved}))
     facts: list[Fact] = []
     warnings: list[str] = []
-    by_shared = _network_of_shared(config)
+    name = label(key)
+    by_shared = _network_of_shared(config, key)
     for sn, subnet, m in cfg.mappings():
-        address = Address.edgemax_dhcp_mapping(sn.name, m.name)
+        address = mapping_address(sn.name, m.name, key)
         if address in resources:
             warnings.append(
                 f"static mapping {m.name} appears twice in shared network {sn.name}; using the first"
@@ -112,8 +132,8 @@ def observation_from_config(
             continue
         facts.append(
             Fact(
-                source="edgemax",
-                ref=f"edgemax static-mapping {sn.name}/{m.name}",
+                source=SYSTEM,
+                ref=f"{name} static-mapping {sn.name}/{m.name}",
                 network=net.name,
                 hostname=m.name.lower(),
                 mac=m.mac,
@@ -131,47 +151,49 @@ def observation_from_config(
             )
         )
     domains: dict[str, list[Network]] = {}
-    for n in config.networks:
+    for n in config.networks_of(key):
         if n.domain:
             domains.setdefault(n.domain.lower(), []).append(n)
     for h in cfg.host_mappings:
-        address = Address.edgemax_host(h.host_name)
+        address = host_address(h.host_name, key)
         inet = h.inet[0] if h.inet else None
         resources[address] = ObservedResource(
             address,
             frozen_map(host_attrs(h.host_name, inet, h.aliases)),
             provider_id=" ".join((*HOST_BASE, h.host_name)),
         )
-        label, _, domain = h.host_name.partition(".")
+        first, _, domain = h.host_name.partition(".")
         nets = domains.get(domain.lower(), []) if domain else []
-        net = nets[0] if len(nets) == 1 else _network_of_ip(config, inet)
+        net = nets[0] if len(nets) == 1 else _network_of_ip(config, inet, key)
         facts.append(
             Fact(
-                source="edgemax",
-                ref=f"edgemax static-host-mapping {h.host_name}",
+                source=SYSTEM,
+                ref=f"{name} static-host-mapping {h.host_name}",
                 network=net.name if net is not None else None,
-                hostname=label.lower(),
+                hostname=first.lower(),
                 mac=None,
                 ip=inet,
                 address=address,
                 extra=frozen_map({"kind": "host", "host_name": h.host_name, "aliases": list(h.aliases)}),
+                domain=domain or None,
             )
         )
     for lease in leases:
-        net = by_shared.get(lease.pool or "") or _network_of_ip(config, lease.ip)
+        net = by_shared.get(lease.pool or "") or _network_of_ip(config, lease.ip, key)
         facts.append(
             Fact(
-                source="lease",
-                ref=f"lease {lease.ip}",
+                source=SYSTEM,
+                ref=f"lease {lease.ip}" if name == SYSTEM else f"{name} lease {lease.ip}",
                 network=net.name if net is not None else None,
                 hostname=lease.hostname.lower() if lease.hostname else None,
                 mac=lease.mac,
                 ip=lease.ip,
                 extra=frozen_map({"pool": lease.pool, "expires": lease.expires}),
+                discovery=True,
             )
         )
     return Observation(
-        system="edgemax",
+        system=key,
         resources=frozen_map_addresses(resources),
         facts=tuple(facts),
         warnings=tuple(warnings),
@@ -229,8 +251,9 @@ def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | Non
 
 
 def _source_text(b: Binding) -> str:
-    if b.proxmox is not None:
-        return f"guest {b.hostname} (proxmox {b.proxmox.node}/{b.proxmox.vmid} {b.proxmox.nic})"
+    ref = b.first_origin
+    if ref is not None:
+        return f"{ref.noun} {b.hostname} ({ref.label})"
     if b.origin == "config":
         return f"host {b.hostname} (config)"
     if b.origin == "import":
@@ -270,19 +293,20 @@ def _describe(keys: list[str], before: Mapping[str, Any], after: Mapping[str, An
 
 
 def _desired(
-    config: Config, desired: Desired, observed_cfg: EdgeConfig
+    config: Config, desired: Desired, observed_cfg: EdgeConfig, key: str = SYSTEM
 ) -> dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]]:
     out: dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]] = {}
-    nets = {n.name: n for n in config.networks}
+    nets = {n.name: n for n in config.networks_of(key)}
     subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
     prefixes: dict[str, str] = {}  # config prefix text per network
     for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
         net = nets.get(b.network)
-        if net is None or net.edgemax is None:
+        if net is None:
             continue
+        own = net.settings_for(SYSTEM)
         prov = b.provenance
-        if b.mac is not None:
-            sn_name = net.edgemax.shared_network
+        if b.mac is not None and own is not None:
+            sn_name = own.shared_network
             if sn_name not in subnets:
                 subnets[sn_name] = _parsed_subnets(observed_cfg.shared_network(sn_name))
             prefix = prefixes.get(net.name)
@@ -292,14 +316,14 @@ def _desired(
             attrs = mapping_attrs(sn_name, subnet, b.hostname, b.ip, b.mac.lower())
             p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
             out.setdefault(
-                Address.edgemax_dhcp_mapping(sn_name, b.hostname),
+                mapping_address(sn_name, b.hostname, key),
                 (attrs, b, p, " ".join(mapping_path(sn_name, subnet, b.hostname))),
             )
         if net.domain:
             fqdn = f"{b.hostname}.{net.domain}"
             attrs = host_attrs(fqdn, b.ip, [b.hostname])
             p = {k: prov[src] for k, src in HOST_PROVENANCE if src in prov}
-            out.setdefault(Address.edgemax_host(fqdn), (attrs, b, p, " ".join((*HOST_BASE, fqdn))))
+            out.setdefault(host_address(fqdn, key), (attrs, b, p, " ".join((*HOST_BASE, fqdn))))
     return out
 
 
@@ -309,24 +333,25 @@ def plan_edgemax(
     observed_cfg: EdgeConfig,
     observation: Observation,
     ctx: PlanContext,
+    key: str = SYSTEM,
 ) -> list[Change]:
     """Changes that make the router's static mappings / host entries match ``desired``."""
     blocked = desired.blocked
-    nipap = config.providers.nipap is not None
-    wanted = _desired(config, desired, observed_cfg)
+    wanted = _desired(config, desired, observed_cfg, key)
     changes: list[Change] = []
 
     def allowed(address: Address) -> bool:
-        return address not in blocked and (not ctx.targets or address in ctx.targets)
+        return address not in blocked
 
     def common(b: Binding, prov: dict[str, Provenance]) -> dict[str, Any]:
         # built only for the entries that get a change (most wanted entries usually match)
-        depends = (Address.nipap_address(b.network, b.hostname),) if nipap else ()
-        return {"provenance": frozen_map(prov), "depends_on": depends, "origin": b.origin}
+        dep = ctx.role_address(ROLE_ADDRESS, b.network, b.hostname)
+        return {"provenance": frozen_map(prov), "depends_on": (dep,) if dep is not None else (),
+                "origin": b.origin}
 
-    resources, owned_objects, targets = observation.resources, ctx.owned, ctx.targets
+    resources, owned_objects = observation.resources, ctx.owned
     for address, (attrs, b, prov, path) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
-        if (blocked and address in blocked) or (targets and address not in targets):
+        if blocked and address in blocked:
             continue  # not ``allowed``
         seen = resources.get(address)
         managed = owned_objects.get(address)
@@ -364,16 +389,19 @@ def plan_edgemax(
                 **common(b, prov),
             )
         )
-    saved = observation.resources.get(SAVED)
-    if saved is not None and saved.attributes.get("saved") is False and allowed(SAVED):
+    saved_at = saved_address(key)
+    saved = observation.resources.get(saved_at)
+    if saved is not None and saved.attributes.get("saved") is False and allowed(saved_at):
         # no line to send: the configure session of this batch runs `save` (no depends_on, so it
         # goes with the first EdgeMax batch); after it, `compare saved` is empty and this disappears
         changes.append(
-            Change(Action.UPDATE, SAVED, frozen_map({"saved": False}), frozen_map({"saved": True}),
+            Change(Action.UPDATE, saved_at, frozen_map({"saved": False}), frozen_map({"saved": True}),
                    UNSAVED_REASON)
         )
     for address, managed in sorted(ctx.owned.items(), key=lambda kv: str(kv[0])):
-        if address.type not in (MAPPING, HOST) or address in wanted or not allowed(address):
+        if address.type not in (MAPPING, HOST) or address.system != key:
+            continue
+        if address in wanted or not allowed(address):
             continue
         seen = observation.resources.get(address)
         if seen is None:

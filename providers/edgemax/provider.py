@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.config import Config, EdgemaxSettings
-from engine.errors import ConfigError, ProviderError, ProviderRejected
-from engine.model import ApplyResult, Change, ChangeOutcome, Desired, Observation
+from core.config import Config, system_key
+from core.errors import ConfigError, ProviderError, ProviderRejected
+from core.model import ApplyResult, Change, ChangeOutcome, Desired, Observation
 from providers.base import PlanContext
 from providers.edgemax import commands, extract, leases, parse, planner
 from providers.edgemax.extract import EdgeConfig
 from providers.edgemax.session import EdgeSession
+from providers.edgemax.settings import EdgemaxSettings
 from providers.edgemax.tree import Tree
 
 
@@ -25,10 +26,11 @@ class EdgemaxProvider:
 
     name = "edgemax"
 
-    def __init__(self, config: Config, settings: EdgemaxSettings | None = None) -> None:
-        settings = settings if settings is not None else config.providers.edgemax
+    def __init__(self, config: Config, settings: EdgemaxSettings | None = None, instance: str = "") -> None:
+        self.key = system_key("edgemax", instance)
+        settings = settings if settings is not None else config.providers.get(self.key)
         if settings is None:
-            raise ConfigError("providers.edgemax is not configured")
+            raise ConfigError(f"providers.{self.key} is not configured")
         self.config = config
         self.settings = settings
         self._session: EdgeSession | None = None
@@ -53,13 +55,13 @@ class EdgemaxProvider:
         cfg = extract.extract(tree)
         observed_leases = leases.parse_show_leases(leases_text)
         self._observed_cfg = cfg
-        return planner.observation_from_config(cfg, self.config, observed_leases, unsaved)
+        return planner.observation_from_config(cfg, self.config, observed_leases, unsaved, self.key)
 
     def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
         # the planner picks subnets from the router's shared networks as last read; without a
         # read on this instance it falls back to the configured networks (no I/O in plan)
         cfg = self._observed_cfg if self._observed_cfg is not None else extract.extract(Tree.empty())
-        return list(planner.plan_edgemax(self.config, desired, cfg, observed, ctx))
+        return list(planner.plan_edgemax(self.config, desired, cfg, observed, ctx, self.key))
 
     def apply(self, changes: Sequence[Change]) -> ApplyResult:
         """Every change in ONE configure session: all applied, or all failed (nothing saved)."""
@@ -72,7 +74,8 @@ class EdgemaxProvider:
         self.session.open()  # unreachable / refused credentials: the whole run stops (raises)
         try:
             # the `saved` pseudo-resource has no line: it asks the session to save regardless
-            result = self.session.configure(lines, save=any(c.address == planner.SAVED for c in changes))
+            saved = planner.saved_address(self.key)
+            result = self.session.configure(lines, save=any(c.address == saved for c in changes))
         except ProviderRejected as err:
             return self._failed(changes, str(err), (str(err),))
         except ProviderError as err:

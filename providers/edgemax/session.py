@@ -3,7 +3,7 @@
 Owns: opening the session (auth, known_hosts, our ``edgeos.yaml`` definition), op-mode reads, the
 read-only `compare saved` check, the single configure session of an apply (set/delete → compare →
 commit → save → exit, or discard and `exit discard` on any error), and the mapping of every
-scrapli failure to ``engine.errors``.
+scrapli failure to ``core.errors``.
 Must not: build command lines (``commands``), parse output (``parse``/``leases``), or let a scrapli
 exception or the password escape. This is the only module that imports scrapli.
 """
@@ -21,8 +21,8 @@ from scrapli import AuthOptions, Cli, SessionOptions, TransportBinOptions
 from scrapli.cli import InputHandling
 from scrapli.exceptions import ScrapliException
 
-from engine.config import Config, EdgemaxSettings
-from engine.errors import (
+from core.config import Config
+from core.errors import (
     ProviderAuthError,
     ProviderDataError,
     ProviderError,
@@ -30,6 +30,7 @@ from engine.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from providers.edgemax.settings import EdgemaxSettings
 
 SYSTEM = "edgemax"
 DEFINITION = Path(__file__).with_name("edgeos.yaml")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.errors import NetsotError
+from core.errors import NetsotError
 from providers.lab import dns, seeds
 from providers.lab.homelab import DOMAIN, NETWORKS, homelab
 from providers.lab.runner import NIPAP_USER, PVE_TOKEN_NAME, PVE_USER, ROUTER_USER, Paths

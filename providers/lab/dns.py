@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.edgemax.extract import extract
-from state.files import write_atomic as durable_write
+from core.files import write_atomic as durable_write
 
 
 def find_dnsmasq() -> str | None:

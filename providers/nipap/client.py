@@ -30,8 +30,7 @@ from typing import Any, TypeVar
 import pynipap
 from pynipap import pynipap as _pn
 
-from engine.config import NipapSettings
-from engine.errors import (
+from core.errors import (
     NetsotError,
     ProviderAuthError,
     ProviderDataError,
@@ -40,6 +39,7 @@ from engine.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from providers.nipap.settings import NipapSettings
 
 SYSTEM = "nipap"
 T = TypeVar("T")

@@ -11,31 +11,31 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine.config import Config
-from engine.errors import ConfigError
-from engine.model import Address, Observation
+from core.config import Config, split_key
+from core.errors import ConfigError
+from core.model import Observation
 from providers.nipap import mapping
+from providers.nipap.descriptor import ADDRESS_TYPE, prefix_address
 
 
-def run(config: Config, from_file: str | None = None, as_json: bool = False) -> str:
+def run(config: Config, from_file: str | None = None, as_json: bool = False, key: str = "nipap") -> str:
     if from_file:
-        observation = _from_file(config, from_file)
+        observation = _from_file(config, from_file, key)
     else:
-        settings = config.providers.nipap
-        if settings is None:
-            raise ConfigError("providers.nipap is not configured")
+        if key not in config.providers:
+            raise ConfigError(f"providers.{key} is not configured")
         from providers.nipap.provider import NipapProvider
 
-        provider = NipapProvider(config, settings)
+        provider = NipapProvider(config, config.settings(key), split_key(key)[1])
         try:
             observation = provider.read()
         finally:
             provider.close()
-    doc = document(config, observation)
+    doc = document(config, observation, key)
     return json.dumps(doc, indent=2, sort_keys=True) if as_json else table(doc)
 
 
-def _from_file(config: Config, path: str) -> Observation:
+def _from_file(config: Config, path: str, key: str) -> Observation:
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
@@ -48,16 +48,16 @@ def _from_file(config: Config, path: str) -> Observation:
         normal.append(
             {"id": r.get("id", i), "vrf_id": r.get("vrf_id", 0), "type": r.get("type", "host"), **r}
         )
-    return mapping.observe(config, {"id": 0, "rt": None, "name": "default"}, normal)
+    return mapping.observe(config, {"id": 0, "rt": None, "name": "default"}, normal, key)
 
 
-def document(config: Config, obs: Observation) -> dict[str, Any]:
+def document(config: Config, obs: Observation, key: str = "nipap") -> dict[str, Any]:
     networks = []
-    for net in config.networks:
-        pres = obs.resources.get(Address.nipap_prefix(net.name))
+    for net in config.networks_of(key):
+        pres = obs.resources.get(prefix_address(net.name, key))
         hosts = []
         for addr, res in sorted(obs.resources.items()):
-            if addr.type != mapping.ADDRESS_TYPE or not addr.name.startswith(f"{net.name}."):
+            if addr.type != ADDRESS_TYPE or not addr.name.startswith(f"{net.name}."):
                 continue
             a = res.attributes
             hosts.append(
@@ -84,7 +84,7 @@ def document(config: Config, obs: Observation) -> dict[str, Any]:
             }
         )
     return {
-        "system": "nipap",
+        "system": key,
         "vrf": obs.data.get("vrf"),
         "networks": networks,
         "warnings": list(obs.warnings),

@@ -12,10 +12,10 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from engine.config import Config, Network, normalize_mac, validate_hostname
-from engine.errors import PlanError
-from engine.ipv4 import ip_int
-from engine.model import (
+from core.config import Config, Network
+from core.errors import PlanError
+from core.ipv4 import ip_int
+from core.model import (
     Action,
     Address,
     Binding,
@@ -26,14 +26,16 @@ from engine.model import (
     ObservedResource,
     frozen_map,
 )
+from core.names import normalize_mac, validate_hostname
 from providers.base import PlanContext
+from providers.nipap.descriptor import ADDRESS_TYPE, host_address, prefix_address
 
 SYSTEM = "nipap"
 OWNER_KEY, OWNER = "managed-by", "netsot"
-MAC_KEY, VMID_KEY, BINDING_KEY = "mac", "proxmox-vmid", "netsot-binding"
+MAC_KEY, BINDING_KEY = "mac", "netsot-binding"
+VMID_KEY = "proxmox-vmid"  # written from a guest origin's annotations; read back for the fact
+# avps netsot writes: its own, plus what a binding's origins annotate (e.g. "proxmox-vmid")
 OUR_AVPS = (OWNER_KEY, MAC_KEY, VMID_KEY, BINDING_KEY)
-PREFIX_TYPE = "nipap_prefix"
-ADDRESS_TYPE = "nipap_address"
 
 
 def _mac(value: Any) -> str | None:
@@ -80,8 +82,10 @@ def _name_for(row: Mapping[str, Any], taken: set[str]) -> str:
     return f"id{row['id']}"
 
 
-def observe(config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> Observation:
-    """The Observation of the configured networks from one VRF's prefix rows."""
+def observe(
+    config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], key: str = SYSTEM
+) -> Observation:
+    """The Observation of the networks instance ``key`` serves, from one VRF's prefix rows."""
     rows = [r for r in rows if r.get("vrf_id", 0) == vrf["id"]]
     by_prefix = {str(r["prefix"]): r for r in rows if r.get("type") != "host"}
     hosts = sorted((r for r in rows if r.get("type") == "host"), key=lambda r: r["id"])
@@ -91,21 +95,23 @@ def observe(config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, 
     missing: list[str] = []
     prefix_ids: dict[str, int] = {}
     vrf_label = _vrf_label(vrf)
-    nets = sorted(config.networks, key=lambda n: n.prefix.prefixlen, reverse=True)  # most specific first
-    for net in config.networks:
+    served = config.networks_of(key)
+    nets = sorted(served, key=lambda n: n.prefix.prefixlen, reverse=True)  # most specific first
+    label = _label(key)
+    for net in served:
         row = by_prefix.get(str(net.prefix))
         if row is None:
             missing.append(net.name)
-            warnings.append(f"nipap: network {net.name}: prefix {net.prefix} does not exist in {vrf_label}")
+            warnings.append(f"{label}: network {net.name}: prefix {net.prefix} does not exist in {vrf_label}")
             continue
         if row.get("type") != "assignment":
             missing.append(net.name)
             warnings.append(
-                f"nipap: network {net.name}: prefix {net.prefix} in {vrf_label} is a "
+                f"{label}: network {net.name}: prefix {net.prefix} in {vrf_label} is a "
                 f"{row.get('type')}, not an assignment, so it cannot hold hosts"
             )
         prefix_ids[net.name] = int(row["id"])
-        addr = Address.nipap_prefix(net.name)
+        addr = prefix_address(net.name, key)
         attrs = {"prefix": str(row["prefix"]), "type": row.get("type"), "description": row.get("description")}
         resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), is_owned_row(row))
     # IPv4 networks as integer ranges, most specific first: ``ipaddress`` membership tests
@@ -126,14 +132,14 @@ def observe(config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, 
         names = taken.setdefault(net.name, set())
         name = _name_for(row, names)
         names.add(name)
-        addr = Address.nipap_address(net.name, name)
+        addr = host_address(net.name, name, key)
         attrs = host_attributes(row)
         owned = is_owned_row(row)
         resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), owned)
         facts.append(
             Fact(
                 source=SYSTEM,
-                ref=f"nipap {attrs['ip']} (id {row['id']})",
+                ref=f"{label} {attrs['ip']} (id {row['id']})",
                 network=net.name,
                 hostname=row.get("node"),
                 mac=attrs["mac"],
@@ -143,6 +149,7 @@ def observe(config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, 
                 extra=frozen_map(
                     {"prefix_id": int(row["id"]), "owned": owned, "vmid": attrs["avps"].get(VMID_KEY)}
                 ),
+                owned=owned,
             )
         )
     data = {
@@ -151,7 +158,13 @@ def observe(config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, 
         "missing_prefixes": tuple(missing),
         "prefix_ids": frozen_map(prefix_ids),
     }
-    return Observation(SYSTEM, frozen_map(resources), tuple(facts), tuple(warnings), frozen_map(data))
+    return Observation(key, frozen_map(resources), tuple(facts), tuple(warnings), frozen_map(data))
+
+
+def _label(key: str) -> str:
+    """How messages and refs name the instance: ``nipap`` or ``nipap[lab]``."""
+    kind, _, instance = key.partition(".")
+    return f"{kind}[{instance}]" if instance else kind
 
 
 def _vrf_label(vrf: Mapping[str, Any]) -> str:
@@ -166,9 +179,10 @@ def desired_host(binding: Binding, current_avps: Mapping[str, str] | None = None
     ours = {OWNER_KEY: OWNER, BINDING_KEY: binding.key}
     if binding.mac:
         ours[MAC_KEY] = binding.mac
-    if binding.proxmox is not None:
-        ours[VMID_KEY] = str(binding.proxmox.vmid)
-    avps = {k: v for k, v in (current_avps or {}).items() if k not in OUR_AVPS}
+    for ref in binding.origin_refs:  # what the origins want recorded with the binding
+        for k, v in ref.annotations.items():
+            ours.setdefault(k, v)
+    avps = {k: v for k, v in (current_avps or {}).items() if k not in OUR_AVPS and k not in ours}
     avps.update(ours)
     return {
         "ip": binding.ip,
@@ -180,8 +194,9 @@ def desired_host(binding: Binding, current_avps: Mapping[str, str] | None = None
 
 
 def _default_description(b: Binding) -> str:
-    if b.proxmox is not None:
-        return f"{b.origin or 'proxmox'} {b.proxmox.node}/{b.proxmox.vmid} {b.proxmox.nic}"
+    ref = b.first_origin
+    if ref is not None:
+        return f"{b.origin or ref.kind} {ref.object_label}"
     return f"{b.origin or 'netsot'} {b.key}"
 
 
@@ -197,11 +212,12 @@ def _owned(addr: Address, res: ObservedResource, ctx: PlanContext) -> bool:
 
 
 def plan_changes(
-    config: Config, manage_prefixes: bool, desired: Desired, observed: Observation, ctx: PlanContext
+    config: Config, manage_prefixes: bool, desired: Desired, observed: Observation, ctx: PlanContext,
+    key: str = SYSTEM,
 ) -> list[Change]:
     blocked = desired.blocked
     blocked_keys = {k for c in desired.conflicts for k in c.blocked_keys}
-    networks = {n.name: n for n in config.networks}
+    networks = {n.name: n for n in config.networks_of(key)}
     bindings = [b for b in desired.bindings if b.network in networks and b.key not in blocked_keys]
     changes: list[Change] = []
     creating_prefix: set[str] = set()
@@ -209,7 +225,7 @@ def plan_changes(
     needed = {b.network for b in bindings}
     for name in sorted(needed):
         net = networks[name]
-        addr = Address.nipap_prefix(name)
+        addr = prefix_address(name, key)
         res = observed.resources.get(addr)
         if res is not None:
             if res.attributes.get("type") != "assignment":
@@ -226,12 +242,12 @@ def plan_changes(
             )
         if addr not in blocked:
             creating_prefix.add(name)
-            changes.append(_prefix_create(net))
+            changes.append(_prefix_create(net, key))
     hosts = {a: r for a, r in observed.resources.items() if a.type == ADDRESS_TYPE}
     owned_by_mac = _owned_by_mac(hosts, ctx)
     consumed: set[Address] = set()
     for b in sorted(bindings, key=lambda b: b.key):
-        addr = Address.nipap_address(b.network, b.hostname)
+        addr = host_address(b.network, b.hostname, key)
         if addr in blocked:
             consumed.add(addr)
             continue
@@ -239,7 +255,7 @@ def plan_changes(
         if change is None:
             continue
         if change.action is Action.CREATE and b.network in creating_prefix:
-            change = _with_dep(change, Address.nipap_prefix(b.network))
+            change = _with_dep(change, prefix_address(b.network, key))
         changes.append(change)
     for addr, res in sorted(hosts.items(), key=_by_address):
         if addr in consumed or addr in blocked or not _owned(addr, res, ctx):
@@ -274,11 +290,11 @@ def _owned_by_mac(
     return out
 
 
-def _prefix_create(net: Network) -> Change:
+def _prefix_create(net: Network, key: str) -> Change:
     after = {"prefix": str(net.prefix), "type": "assignment", "description": f"netsot network {net.name}"}
     return Change(
         Action.CREATE,
-        Address.nipap_prefix(net.name),
+        prefix_address(net.name, key),
         None,
         frozen_map(after),
         reason="network prefix missing in NIPAP (manage_prefixes)",

@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from engine.config import Config, NipapSettings
-from engine.errors import ChangedUnderneath, NetsotError, ProviderError, ProviderTimeout, ProviderUnavailable
-from engine.model import Action, ApplyResult, Change, ChangeOutcome, Desired, Observation
+from core.config import Config, system_key
+from core.errors import ChangedUnderneath, NetsotError, ProviderError, ProviderTimeout, ProviderUnavailable
+from core.model import Action, ApplyResult, Change, ChangeOutcome, Desired, Observation
 from providers.base import PlanContext
 from providers.nipap import mapping
 from providers.nipap.client import DuplicatePrefix, NipapClient, NotFound
+from providers.nipap.descriptor import PREFIX_TYPE
+from providers.nipap.settings import NipapSettings
 
 SYSTEM = "nipap"
 
@@ -30,9 +32,11 @@ class NipapProvider:
 
     name = SYSTEM
 
-    def __init__(self, config: Config, settings: NipapSettings, client: NipapClient | None = None) -> None:
+    def __init__(self, config: Config, settings: NipapSettings, instance: str = "",
+                 client: NipapClient | None = None) -> None:
         self.config = config
         self.settings = settings
+        self.key = system_key(SYSTEM, instance)
         self.client = client or NipapClient(settings)
         self._vrf: dict[str, Any] | None = None
         self.backoff = 0.05  # seconds; the base of the jittered retry delay
@@ -54,13 +58,14 @@ class NipapProvider:
         self.client.clear_cache()  # pynipap's object cache never expires: start every run fresh
         self._vrf = None
         vrf = self.vrf()
-        prefixes = [str(n.prefix) for n in self.config.networks]
+        prefixes = [str(n.prefix) for n in self.config.networks_of(self.key)]
         rows = self.client.prefixes_within(vrf["id"], prefixes) if prefixes else []
-        return mapping.observe(self.config, vrf, rows)
+        return mapping.observe(self.config, vrf, rows, self.key)
 
     # ---- plan
     def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
-        return mapping.plan_changes(self.config, self.settings.manage_prefixes, desired, observed, ctx)
+        return mapping.plan_changes(self.config, self.settings.manage_prefixes, desired, observed, ctx,
+                                    self.key)
 
     # ---- apply
     def apply(self, changes: Sequence[Change]) -> ApplyResult:
@@ -83,7 +88,7 @@ class NipapProvider:
 
     def _apply_one(self, change: Change) -> ChangeOutcome:
         try:
-            if change.address.type == mapping.PREFIX_TYPE:
+            if change.address.type == PREFIX_TYPE:
                 return self._create_prefix(change)
             if change.action is Action.CREATE:
                 return self._create_host(change)

@@ -18,8 +18,7 @@ import requests
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
-from engine.config import ProxmoxSettings
-from engine.errors import (
+from core.errors import (
     ChangedUnderneath,
     ProviderAuthError,
     ProviderDataError,
@@ -28,6 +27,7 @@ from engine.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from providers.proxmox.settings import ProxmoxSettings
 
 SYSTEM = "proxmox"
 NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")

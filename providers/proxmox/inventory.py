@@ -12,25 +12,25 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from engine.config import Config
-from engine.errors import ConfigError, ProviderDataError
+from core.config import Config, split_key
+from core.errors import ConfigError, ProviderDataError
 from providers.proxmox import mapping
 
 SCHEMA = "proxmox.inventory"
 log = logging.getLogger("netsot.proxmox")
 
 
-def run(config: Config | None, from_file: str | None, as_json: bool) -> str:
+def run(config: Config | None, from_file: str | None, as_json: bool, key: str = "proxmox") -> str:
     """Discovered guests as JSON (schema-validated) or a readable table."""
     warnings: list[str] = []
     if from_file:
         guests = _from_file(Path(from_file))
     else:
-        if config is None or config.providers.proxmox is None:
-            raise ConfigError("providers.proxmox is not configured; nothing to inventory")
+        if config is None or key not in config.providers:
+            raise ConfigError(f"providers.{key} is not configured; nothing to inventory")
         from providers.proxmox.provider import ProxmoxProvider  # the only path that needs proxmoxer
 
-        provider = ProxmoxProvider(config, config.providers.proxmox)
+        provider = ProxmoxProvider(config, config.settings(key), split_key(key)[1])
         try:
             found = provider.discover()
         finally:

@@ -13,9 +13,11 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from engine.errors import ProviderDataError
+from core.errors import ProviderDataError
+from core.model import OriginRef
 
 SYSTEM = "proxmox"
 
@@ -544,4 +546,32 @@ def guest_nics(
         template=str(template) in ("1", "True", "true"),
         digest=str(digest) if digest is not None else None,
         nics=tuple(nics),
+    )
+
+
+def guest_origin(
+    node: str,
+    vmid: int,
+    gtype: str,
+    nic: str,
+    writeback: bool = False,
+    configured_ip: str | None = None,
+    gateway: str | None = None,
+    key: str = SYSTEM,
+) -> OriginRef:
+    """The origin reference of one guest NIC: what a binding remembers of where it came from."""
+    from providers.proxmox.descriptor import ipconfig_address
+
+    _, _, instance = key.partition(".")
+    label = f"{SYSTEM}[{instance}]" if instance else SYSTEM
+    return OriginRef(
+        kind=SYSTEM,
+        instance=instance,
+        object=f"{node}/{vmid}",
+        label=f"{label} {node}/{vmid} {nic}",
+        noun="guest",
+        address=ipconfig_address(node, vmid, nic, key),
+        annotations=MappingProxyType({"proxmox-vmid": str(vmid)}),
+        data=MappingProxyType({"node": node, "vmid": vmid, "type": gtype, "nic": nic, "writeback": writeback,
+                               "configured_ip": configured_ip, "gateway": gateway}),
     )

@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.config import Config, Network, ProxmoxSettings
-from engine.errors import ProviderAuthError, ProviderError, ProviderUnavailable
-from engine.model import (
+from core.config import Config, Network, system_key
+from core.errors import ProviderAuthError, ProviderError, ProviderUnavailable
+from core.model import (
     Action,
     Address,
     ApplyResult,
@@ -30,10 +30,12 @@ from engine.model import (
     ObservedResource,
     frozen_map,
 )
-from providers.base import PlanContext
+from providers.base import ROLE_ADDRESS, PlanContext
 from providers.proxmox import mapping
 from providers.proxmox.client import NodeTimeout, NodeUnavailable, ProxmoxClient
+from providers.proxmox.descriptor import IPCONFIG_TYPE, ipconfig_address
 from providers.proxmox.mapping import Guest, GuestNic
+from providers.proxmox.settings import ProxmoxSettings
 
 SYSTEM = "proxmox"
 
@@ -53,10 +55,13 @@ class ProxmoxProvider:
     name = SYSTEM
 
     def __init__(
-        self, config: Config, settings: ProxmoxSettings, client: ProxmoxClient | None = None
+        self, config: Config, settings: ProxmoxSettings, instance: str = "",
+        client: ProxmoxClient | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
+        self.key = system_key(SYSTEM, instance)
+        self.label = f"{SYSTEM}[{instance}]" if instance else SYSTEM
         self.client = client or ProxmoxClient(settings)
         self._configs: dict[tuple[str, int], dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -140,11 +145,13 @@ class ProxmoxProvider:
         found = self.discover()
         facts: list[Fact] = []
         resources: dict[Address, ObservedResource] = {}
+        tag = self.settings.writeback_tag.lower()
+        hint = f"tag the guest {self.settings.writeback_tag} to let netsot rewrite it"
         for guest in found.guests:
-            writeback = self.settings.writeback_tag.lower() in guest.tags
+            writeback = tag in guest.tags
             for nic in guest.nics:
+                addr = ipconfig_address(guest.node, guest.vmid, nic.id, self.key)
                 if writeback:
-                    addr = Address.proxmox_ipconfig(guest.node, guest.vmid, nic.id)
                     resources[addr] = ObservedResource(
                         address=addr,
                         attributes=frozen_map(_resource_attrs(guest, nic)),
@@ -154,18 +161,17 @@ class ProxmoxProvider:
                 network = self._network_for(nic)
                 if network is None:
                     continue
+                ref = f"{self.label} {guest.node}/{guest.vmid} {nic.id}"
                 facts.append(
                     Fact(
                         source=SYSTEM,
-                        ref=f"proxmox {guest.node}/{guest.vmid} {nic.id}",
+                        ref=ref,
                         network=network.name,
                         hostname=guest.name.lower(),
                         mac=nic.mac,
                         ip=nic.address,
                         origin=True,
-                        address=Address.proxmox_ipconfig(guest.node, guest.vmid, nic.id)
-                        if writeback
-                        else None,
+                        address=addr if writeback else None,
                         extra=frozen_map(
                             {
                                 "node": guest.node,
@@ -182,10 +188,17 @@ class ProxmoxProvider:
                                 "digest": guest.digest,
                             }
                         ),
+                        in_use=tuple(nic.agent_ips),
+                        static_ip=nic.ip_mode == "static",
+                        ip_writable=writeback,
+                        writable_hint="" if writeback else hint,
+                        origin_ref=mapping.guest_origin(guest.node, guest.vmid, guest.type, nic.id,
+                                                        writeback, nic.ip, nic.gateway, self.key),
+                        description=f"{ref} ({guest.type})",
                     )
                 )
         return Observation(
-            system=SYSTEM,
+            system=self.key,
             resources=frozen_map(resources),
             facts=tuple(facts),
             warnings=tuple(found.warnings),
@@ -196,13 +209,15 @@ class ProxmoxProvider:
                     "unread_nodes": sorted(found.unread_nodes),
                 }
             ),
+            incomplete=(f"{len(found.unread)} guests unread",) if found.unread else (),
         )
 
     def _network_for(self, nic: GuestNic) -> Network | None:
         if nic.bridge is None:
             return None
-        for net in self.config.networks:
-            if net.proxmox and net.proxmox.bridge == nic.bridge and net.proxmox.vlan == nic.vlan:
+        for net in self.config.networks_of(self.key):
+            own = net.settings_for(SYSTEM)
+            if own is not None and own.bridge == nic.bridge and own.vlan == nic.vlan:
                 return net
         return None
 
@@ -212,11 +227,13 @@ class ProxmoxProvider:
         changes: list[Change] = []
         blocked = desired.blocked
         for binding in desired.bindings:
-            ref = binding.proxmox
-            if ref is None or not ref.writeback:
+            origin = binding.origin_in(self.key)
+            if origin is None or not origin.data.get("writeback"):
                 continue
-            address = Address.proxmox_ipconfig(ref.node, ref.vmid, ref.nic)
-            if address in blocked or (ctx.targets and address not in ctx.targets):
+            ref = _Nic(str(origin.data["node"]), int(origin.data["vmid"]), str(origin.data["type"]),
+                       str(origin.data["nic"]))
+            address = ipconfig_address(ref.node, ref.vmid, ref.nic, self.key)
+            if address in blocked:
                 continue
             current = observed.resources.get(address)
             if current is None:
@@ -233,7 +250,7 @@ class ProxmoxProvider:
             after = {**before, "ip": want_ip, "gateway": want_gw}
             key = f"ipconfig{ref.nic[3:]}" if ref.type == "qemu" else f"{ref.nic} ip="
             what = f"cloud-init {key}" if ref.type == "qemu" else f"LXC {key}"
-            depends = (Address.nipap_address(binding.network, binding.hostname),)
+            dep = ctx.role_address(ROLE_ADDRESS, binding.network, binding.hostname)
             prov = {k: v for k, v in binding.provenance.items() if k == "ip"}
             changes.append(
                 Change(
@@ -243,7 +260,7 @@ class ProxmoxProvider:
                     after=frozen_map(after),
                     reason=f"{what} follows NIPAP: {before.get('ip') or 'unset'} -> {want_ip}",
                     provenance=frozen_map(prov),
-                    depends_on=depends if self.config.providers.nipap is not None else (),
+                    depends_on=(dep,) if dep is not None else (),
                     provider_id=current.provider_id,
                     origin=binding.origin,
                 )
@@ -257,7 +274,7 @@ class ProxmoxProvider:
         outcomes: list[ChangeOutcome] = []
         for change in changes:
             attrs = change.after or {}
-            if change.action is not Action.UPDATE or change.address.type != "proxmox_ipconfig":
+            if change.action is not Action.UPDATE or change.address.type != IPCONFIG_TYPE:
                 outcomes.append(
                     ChangeOutcome(
                         change.address, "failed", f"proxmox cannot {change.action.value} {change.address}"
@@ -322,6 +339,16 @@ class ProxmoxProvider:
 
     def close(self) -> None:
         self.client.close()
+
+
+@dataclass(frozen=True)
+class _Nic:
+    """The guest NIC a binding's origin names (from ``OriginRef.data``)."""
+
+    node: str
+    vmid: int
+    type: str  # "qemu" or "lxc"
+    nic: str  # "net0"
 
 
 def _truthy(value: Any) -> bool:

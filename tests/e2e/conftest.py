@@ -106,8 +106,8 @@ class Lab:
         from providers.edgemax.session import EdgeSession
 
         config = load_config(self.config)
-        assert config.providers.edgemax is not None
-        with EdgeSession(config.providers.edgemax, config) as session:
+        assert config.providers.get("edgemax") is not None
+        with EdgeSession(config.providers.get("edgemax"), config) as session:
             session.configure(list(lines), "hand edit")
 
     # ---- reading the systems back (directly, not through netsot)

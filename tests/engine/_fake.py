@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.model import (
+from core.model import (
     Action,
     Address,
     ApplyResult,
@@ -24,6 +24,7 @@ from engine.model import (
     frozen_map,
 )
 from providers.base import PlanContext
+from tests import addresses as A
 
 IP_RULE = "precedence ip: config > nipap > proxmox > edgemax"
 
@@ -65,7 +66,7 @@ def fake_provider(system: FakeSystem) -> type:
 
         def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
             want = {
-                Address.nipap_address(h.network, h.name): {"ip": str(h.ip), "hostname": h.name, "mac": h.mac}
+                A.nipap_address(h.network, h.name): {"ip": str(h.ip), "hostname": h.name, "mac": h.mac}
                 for h in self.config.hosts if h.ip is not None
             }
             changes = []

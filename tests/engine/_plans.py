@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from engine.model import (
+from core.model import (
     Action,
-    Address,
     Binding,
     Change,
     Conflict,
@@ -16,6 +15,7 @@ from engine.model import (
     fingerprint,
     frozen_map,
 )
+from tests import addresses as A
 
 IP_RULE = "precedence ip: config > nipap > proxmox > edgemax"
 NAME_RULE = "precedence hostname: config > proxmox > nipap > edgemax"
@@ -33,22 +33,22 @@ def web01_provenance() -> dict[str, Provenance]:
 
 def mixed_plan() -> Plan:
     """Two creates, one drift revert, one delete, a conflict, a held delete and a warning."""
-    web_ip = Address.nipap_address("lan", "web01")
+    web_ip = A.nipap_address("lan", "web01")
     prov = web01_provenance()
     changes = (
         Change(Action.CREATE, web_ip, None,
                frozen_map({"ip": "192.168.1.23", "hostname": "web01", "mac": "bc:24:11:aa:bb:01"}),
                reason="new guest web01 on pve1", provenance=prov, origin="proxmox"),
-        Change(Action.CREATE, Address.edgemax_dhcp_mapping("LAN", "web01"), None,
+        Change(Action.CREATE, A.edgemax_dhcp_mapping("LAN", "web01"), None,
                frozen_map({"ip": "192.168.1.23", "mac": "bc:24:11:aa:bb:01"}),
                provenance={"ip": Provenance("nipap", IP_RULE, "nipap 192.168.1.23/24"), "mac": prov["mac"]},
                depends_on=(web_ip,), origin="proxmox"),
-        Change(Action.UPDATE, Address.edgemax_dhcp_mapping("LAN", "db01"),
+        Change(Action.UPDATE, A.edgemax_dhcp_mapping("LAN", "db01"),
                frozen_map({"ip": "192.168.1.99", "mac": "bc:24:11:aa:bb:02"}),
                frozen_map({"ip": "192.168.1.30", "mac": "bc:24:11:aa:bb:02"}),
                provenance={"ip": Provenance("nipap", IP_RULE, "nipap 192.168.1.30/24")},
                drift=True, provider_id="LAN/db01", origin="proxmox"),
-        Change(Action.DELETE, Address.edgemax_host("old.lab.example"),
+        Change(Action.DELETE, A.edgemax_host("old.lab.example"),
                frozen_map({"ip": "192.168.1.40", "hostname": "old.lab.example"}), None,
                reason="its guest is gone", provider_id="old.lab.example"),
     )
@@ -57,14 +57,14 @@ def mixed_plan() -> Plan:
         "192.168.1.50 is claimed by app05 (proxmox) and nas (config)",
         ("proxmox pve1/105 net0 (app05)", "config host nas"),
         network="lan",
-        blocked=(Address.nipap_address("lan", "app05"), Address.edgemax_dhcp_mapping("LAN", "app05")),
+        blocked=(A.nipap_address("lan", "app05"), A.edgemax_dhcp_mapping("LAN", "app05")),
         blocked_keys=("lan.app05",),
     )
-    drift = Drift(Address.edgemax_dhcp_mapping("LAN", "db01"),
+    drift = Drift(A.edgemax_dhcp_mapping("LAN", "db01"),
                   frozen_map({"ip": "192.168.1.30", "mac": "bc:24:11:aa:bb:02"}),
                   frozen_map({"ip": "192.168.1.99", "mac": "bc:24:11:aa:bb:02"}),
                   "revert", "the mapping was edited on the router")
-    held = Held(Change(Action.DELETE, Address.nipap_address("lan", "old"),
+    held = Held(Change(Action.DELETE, A.nipap_address("lan", "old"),
                        frozen_map({"ip": "192.168.1.40", "hostname": "old"}), None, provider_id="17"),
                 "orphan_grace", "orphaned since 2026-01-02T00:00:00Z; deleted after 24h")
     bindings = (
@@ -98,11 +98,11 @@ def big_plan(n: int = 500) -> Plan:
         ip = f"10.{i // 250}.{i % 250}.10"
         kind = i % 3
         if kind == 0:
-            addr = Address.nipap_address("lan", host)
+            addr = A.nipap_address("lan", host)
         elif kind == 1:
-            addr = Address.edgemax_dhcp_mapping("LAN", host)
+            addr = A.edgemax_dhcp_mapping("LAN", host)
         else:
-            addr = Address.edgemax_host(f"{host}.lab.example")
+            addr = A.edgemax_host(f"{host}.lab.example")
         changes.append(Change(
             Action.CREATE, addr, None,
             frozen_map({"ip": ip, "hostname": host, "mac": f"bc:24:11:00:{i // 256:02x}:{i % 256:02x}",

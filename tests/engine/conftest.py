@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine.errors import ProviderRejected
-from engine.model import (
+from core.errors import ProviderRejected
+from core.model import (
     Action,
     Address,
     ApplyResult,

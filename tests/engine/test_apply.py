@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ProviderRejected
+from core.model import Address, Conflict, ConflictKind, Drift, Plan, frozen_map
 from engine.apply import apply_plan
-from engine.errors import ProviderRejected
-from engine.model import Address, Conflict, ConflictKind, Drift, Plan, frozen_map
 from engine.observe import RecordingObserver
 from engine.plan import order_changes, owned_from_state
 from state.backend import FileBackend
@@ -209,7 +209,7 @@ def test_observer_sees_batches_outcomes_and_saves(systems):
 CRASH_SCRIPT = textwrap.dedent("""
     import sys
     from engine.apply import apply_plan
-    from engine.model import Plan
+    from core.model import Plan
     from state.backend import FileBackend
     from tests.engine.conftest import MemProvider, change
 
@@ -251,7 +251,7 @@ def test_fault_switch_after_batch_and_after_intended(tmp_path):
 
 
 def test_next_plan_finishes_an_interrupted_apply(systems):
-    from engine.config import Config
+    from core.config import Config
     from engine.plan import make_plan
 
     # a crash after "sent": a.lan was written by nipap, b.lan was not
@@ -272,7 +272,7 @@ def test_next_plan_finishes_an_interrupted_apply(systems):
 
 
 def test_a_plan_with_a_cycle_is_refused_before_anything_runs(systems, calls):
-    from engine.errors import CycleError
+    from core.errors import CycleError
 
     plan = Plan(changes=(
         change("create", "nipap_address.lan.a", "edgemax_host.a.lab"),

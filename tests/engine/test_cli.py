@@ -19,13 +19,14 @@ from click.testing import CliRunner
 
 import engine.cli as cli_module
 import engine.reconcile as reconcile_module
+from core.errors import NetsotError, ProviderUnavailable
+from core.model import Conflict, ConflictKind
 from engine.cli import cli
-from engine.errors import NetsotError, ProviderUnavailable
-from engine.model import Address, Conflict, ConflictKind
-from providers.base import register, unregister
+from providers.registry import register, unregister
 from schemas import validator
 from state.backend import FileBackend
 from state.model import ResourceState
+from tests import addresses as A
 from tests.engine._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
 
 NAS = "nipap_address.lan.nas"
@@ -80,7 +81,7 @@ def with_conflict(monkeypatch):
         desired = real(config, observations, owned)
         conflict = Conflict(ConflictKind.IP_CLAIMED_TWICE, "192.168.1.50 is claimed twice",
                             ("proxmox pve1/105 net0 (app05)", "config host lamp"), network="lan",
-                            blocked=(Address.nipap_address("lan", "app05"),))
+                            blocked=(A.nipap_address("lan", "app05"),))
         return replace(desired, conflicts=(*desired.conflicts, conflict))
 
     monkeypatch.setattr(reconcile_module, "reconcile", reconcile)
@@ -99,7 +100,7 @@ def test_help_lists_every_command(env):
     assert all(f"  {n} " in sub for n in ("list", "show", "rm"))
     lab = env.runner.invoke(cli, ["lab", "--help"]).output
     assert all(f"  {n} " in lab for n in ("up", "down", "status"))
-    assert "  edgemax " in env.runner.invoke(cli, ["import", "--help"]).output
+    assert "import [OPTIONS] SYSTEM" in env.runner.invoke(cli, ["import", "--help"]).output
 
 
 def test_python_dash_m_engine_works():

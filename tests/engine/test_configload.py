@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config, Secret
+from core.config import Config
+from core.errors import ConfigError
+from core.secrets import Secret
 from engine.configload import check_secrets, config_digest, find_config, load_config
-from engine.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "netsot.yaml"
 
@@ -40,10 +41,10 @@ def test_example_validates():
     config = load_config(EXAMPLE)
     assert config.source_path == str(EXAMPLE)
     assert [n.name for n in config.networks] == ["lan", "iot"]
-    assert config.network("iot").proxmox.vlan == 30
-    assert config.providers.configured() == ("proxmox", "nipap", "edgemax")
+    assert config.network("iot").settings_for("proxmox").vlan == 30
+    assert tuple(config.providers) == ("proxmox", "nipap", "edgemax")  # the order of the file
     assert config.hosts[1].mac == "3c:2a:f4:01:02:03"
-    assert config.providers.nipap.password.reference == "${file:secrets/nipap-password}"
+    assert config.providers["nipap"].password.reference == "${file:secrets/nipap-password}"
     assert check_secrets(config) == []
 
 
@@ -176,7 +177,7 @@ def test_file_secret_resolves_relative_to_the_config(tmp_path, monkeypatch):
     path = write(tmp_path, NIPAP + "    password: ${file:pw.txt}\n")
     monkeypatch.chdir("/")
     config = load_config(path)
-    assert config.providers.nipap.password.resolve() == "from-file"
+    assert config.providers["nipap"].password.resolve() == "from-file"
     assert check_secrets(config) == []
 
 
@@ -189,7 +190,7 @@ def test_digest_uses_references_not_values(tmp_path, monkeypatch):
     assert config_digest(load_config(path)) == first
     path.write_text(text.replace("192.168.1.10", "192.168.1.11"))
     assert config_digest(load_config(path)) != first
-    assert isinstance(load_config(path).providers.nipap.password, Secret)
+    assert isinstance(load_config(path).providers["nipap"].password, Secret)
 
 
 def test_find_config_order(tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.errors import CycleError
+from core.errors import CycleError
 from engine.graph import Graph
 
 

@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from engine.config import Network
-from engine.ipv4 import Span, canon_ip, ip_int, ip_text
+from core.config import Network
+from core.ipv4 import Span, canon_ip, ip_int, ip_text
 
 
 @pytest.mark.parametrize("text", ["10.0.0.1", "0.0.0.0", "255.255.255.255", "192.168.1.10"])

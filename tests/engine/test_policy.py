@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.config import Policy
-from engine.errors import ConfigError
-from engine.model import Action, Address, Change, ManagedResource, Plan, frozen_map
+from core.config import Policy
+from core.errors import ConfigError
+from core.model import Action, Address, Change, ManagedResource, Plan, frozen_map
 from engine.policy import apply_policy, parse_duration
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from engine.model import Provenance
+from core.model import Provenance
 from engine.precedence import Candidate, Resolved, resolve, rule
 
 IP_ORDER = ("config", "nipap", "proxmox", "edgemax")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from engine.config import Config, Host, Network, Precedence
-from engine.errors import ConfigError
-from engine.model import (
+from core.config import Config, Host, Network, Precedence
+from core.errors import ConfigError
+from core.model import (
     Address,
     Binding,
     ConflictKind,
@@ -22,10 +22,20 @@ from engine.model import (
     ManagedResource,
     Observation,
     Provenance,
-    ProxmoxRef,
     frozen_map,
 )
 from engine.reconcile import reconcile
+from providers.edgemax.settings import EdgemaxNetwork, EdgemaxSettings
+from providers.nipap.settings import NipapSettings
+from providers.proxmox.settings import ProxmoxNetwork, ProxmoxSettings
+from tests import addresses as A
+
+# every system configured (reconcile plans for the systems that serve a network)
+PROVIDERS = {
+    "nipap": NipapSettings(url="http://127.0.0.1:1/XMLRPC", username="u", password="p"),
+    "edgemax": EdgemaxSettings(host="127.0.0.1", username="u", password="p"),
+    "proxmox": ProxmoxSettings(host="127.0.0.1", user="u@pve", token_name="t", token_value="v"),
+}
 
 IP_RULE = "ip: config > nipap > proxmox > edgemax"
 HOST_RULE = "hostname: config > proxmox > nipap > edgemax"
@@ -47,8 +57,8 @@ def network(
     if dhcp:
         data["dhcp_range"] = {"start": dhcp[0], "stop": dhcp[1]}
     if shared_network:
-        data["edgemax"] = {"shared_network": shared_network}
-    data["proxmox"] = {"bridge": "vmbr0"}
+        data["edgemax"] = EdgemaxNetwork(shared_network=shared_network)
+    data["proxmox"] = ProxmoxNetwork(bridge="vmbr0")
     return Network.model_validate(data)
 
 
@@ -58,6 +68,7 @@ def config(
     precedence: dict[str, Any] | None = None,
 ) -> Config:
     return Config(
+        providers=PROVIDERS,
         networks=tuple(networks) if networks is not None else (network(),),
         hosts=tuple(Host.model_validate(h) for h in hosts),
         precedence=Precedence.model_validate(precedence or {}),
@@ -100,6 +111,13 @@ def pve(
                 "writeback": writeback,
             }
         ),
+        in_use=agent_ips,
+        static_ip=bool(ip),
+        ip_writable=writeback,
+        writable_hint="" if writeback else "tag the guest netsot-static to let netsot rewrite it",
+        origin_ref=A.proxmox_ref(node, vmid, kind, nic, writeback, f"{ip}/24" if ip else "dhcp",
+                                 "192.168.1.1" if ip else None),
+        description=f"proxmox {node}/{vmid} {nic} ({kind})",
     )
 
 
@@ -111,8 +129,9 @@ def nipap(name: str | None, mac: str | None, ip: str, *, net: str = "lan", owned
         hostname=name,
         mac=mac,
         ip=ip,
-        address=Address.nipap_address(net, name or ip),
+        address=A.nipap_address(net, name or ip),
         extra=frozen_map({"prefix_id": 1000 + int(ip.rsplit(".", 1)[1]), "owned": owned, "vmid": None}),
+        owned=owned,
     )
 
 
@@ -124,7 +143,7 @@ def mapping(name: str, mac: str, ip: str, *, net: str = "lan", sn: str = "LAN") 
         hostname=name,
         mac=mac,
         ip=ip,
-        address=Address.edgemax_dhcp_mapping(sn, name),
+        address=A.edgemax_dhcp_mapping(sn, name),
         extra=frozen_map({"shared_network": sn, "kind": "mapping"}),
     )
 
@@ -138,13 +157,14 @@ def dns_host(name: str, ip: str, domain: str = "lab.example", net: str | None = 
         hostname=name,
         mac=None,
         ip=ip,
-        address=Address.edgemax_host(fqdn),
+        address=A.edgemax_host(fqdn),
         extra=frozen_map({"kind": "host"}),
+        domain=domain,
     )
 
 
 def lease(mac: str, ip: str, net: str = "lan") -> Fact:
-    return Fact(source="lease", ref=f"lease {ip}", network=net, hostname=None, mac=mac, ip=ip)
+    return Fact(source="lease", ref=f"lease {ip}", network=net, hostname=None, mac=mac, ip=ip, discovery=True)
 
 
 def observations(facts: Iterable[Fact]) -> dict[str, Observation]:
@@ -200,9 +220,9 @@ def test_guest_with_nipap_and_router_mapping() -> None:
     b = only(d)
     assert (b.network, b.hostname, b.mac, b.ip) == ("lan", "web01", M1, "192.168.1.10")
     assert b.origin == "proxmox"
-    assert b.sources == ("proxmox", "nipap", "edgemax")
+    assert b.sources == ("nipap", "edgemax", "proxmox")  # the registry's order
     assert b.description == "proxmox pve1/101 net0 (qemu)"
-    assert b.proxmox == ProxmoxRef("pve1", 101, "qemu", "net0", False, "dhcp", None)
+    assert b.origin_refs == (A.proxmox_ref("pve1", 101, "qemu", "net0", False, "dhcp", None),)
     assert b.provenance["ip"] == Provenance("nipap", IP_RULE, "nipap 192.168.1.10/24 web01")
     assert b.provenance["hostname"] == Provenance("proxmox", HOST_RULE, "proxmox pve1/101 net0")
     assert b.provenance["mac"] == Provenance("proxmox", MAC_RULE, "proxmox pve1/101 net0")
@@ -212,7 +232,7 @@ def test_static_guest_ip_from_proxmox_when_nipap_is_silent() -> None:
     b = only(run([pve("db01", M1, "192.168.1.20", vmid=102), mapping("db01", M1, "192.168.1.21")]))
     assert b.ip == "192.168.1.20"
     assert b.provenance["ip"].source == "proxmox"
-    assert b.proxmox is not None and b.proxmox.configured_ip == "192.168.1.20/24"
+    assert b.first_origin is not None and b.first_origin.data["configured_ip"] == "192.168.1.20/24"
 
 
 def test_custom_precedence_orders() -> None:
@@ -256,8 +276,8 @@ def test_config_host_and_guest_with_same_mac_merge_and_config_wins() -> None:
     assert b.provenance["ip"] == Provenance("config", IP_RULE, "config host nas")
     assert b.provenance["hostname"].source == "config"
     assert b.description == "the NAS"
-    assert b.sources == ("config", "proxmox", "nipap")
-    assert b.proxmox is not None and b.proxmox.vmid == 101
+    assert b.sources == ("config", "nipap", "proxmox")
+    assert b.first_origin is not None and b.first_origin.data["vmid"] == 101
 
 
 def test_config_host_without_mac_is_identified_by_name() -> None:
@@ -296,7 +316,7 @@ def test_imported_router_mapping_persists_as_binding() -> None:
     d = run([m], own=owned((m.address, "import")))
     b = only(d)
     assert (b.hostname, b.mac, b.ip, b.origin) == ("nas", M3, "192.168.1.30", "import")
-    assert b.proxmox is None
+    assert b.origin_refs == ()
     assert b.sources == ("edgemax",)
     assert b.description == "edgemax mapping LAN nas (imported)"
 
@@ -422,7 +442,7 @@ def test_no_free_address_blocks_only_the_unlucky_binding() -> None:
     assert c.kind is ConflictKind.NO_FREE_ADDRESS
     assert c.reason == "lan.b: no free address left in 192.168.1.0/29 outside the DHCP range"
     assert c.blocked_keys == ("lan.b",)
-    assert Address.proxmox_ipconfig("pve1", 102, "net0") in c.blocked
+    assert A.proxmox_ipconfig("pve1", 102, "net0") in c.blocked
 
 
 def test_allocation_avoids_ips_claimed_by_other_bindings() -> None:
@@ -447,9 +467,9 @@ def test_ip_claimed_twice_by_two_bindings() -> None:
     assert c.blocked_keys == ("lan.db01", "lan.nas")
     assert c.objects == ("config host nas", "proxmox pve1/101 net0")
     assert c.network == "lan"
-    assert Address.nipap_address("lan", "nas") in c.blocked
-    assert Address.proxmox_ipconfig("pve1", 101, "net0") in c.blocked
-    assert Address.nipap_address("lan", "web01") not in c.blocked
+    assert A.nipap_address("lan", "nas") in c.blocked
+    assert A.proxmox_ipconfig("pve1", 101, "net0") in c.blocked
+    assert A.nipap_address("lan", "web01") not in c.blocked
 
 
 def test_ip_held_by_a_foreign_object_blocks_the_binding_and_the_object() -> None:
@@ -490,7 +510,7 @@ def test_ip_held_by_another_bindings_object_blocks_both_bindings() -> None:
     assert [b.hostname for b in d.bindings] == ["app"]
     (c,) = d.conflicts
     assert c.blocked_keys == ("lan.db01", "lan.web01")
-    assert Address.edgemax_dhcp_mapping("LAN", "web01") in c.blocked
+    assert A.edgemax_dhcp_mapping("LAN", "web01") in c.blocked
 
 
 def test_a_lease_on_the_same_ip_is_not_a_claim() -> None:
@@ -525,7 +545,7 @@ def test_hostname_on_two_macs_in_one_domain() -> None:
     )
     assert c.blocked_keys == ("iot.cam", "lan.cam")
     assert c.network is None
-    assert Address.edgemax_host("cam.lab.example") in c.blocked
+    assert A.edgemax_host("cam.lab.example") in c.blocked
 
 
 def test_foreign_router_mapping_with_same_name_and_other_mac() -> None:
@@ -561,8 +581,8 @@ def test_mac_in_two_bindings() -> None:
     )
     assert c.blocked_keys == ("lan.web01", "lan.web02")
     assert {
-        Address.proxmox_ipconfig("pve1", 101, "net0"),
-        Address.proxmox_ipconfig("pve1", 102, "net0"),
+        A.proxmox_ipconfig("pve1", 101, "net0"),
+        A.proxmox_ipconfig("pve1", 102, "net0"),
     } <= set(c.blocked)
 
 
@@ -579,7 +599,7 @@ def test_ip_outside_network() -> None:
     (c,) = d.conflicts
     assert c.kind is ConflictKind.IP_OUTSIDE_NETWORK
     assert c.reason == "lan.web01: IP 10.9.9.9 (from nipap) is outside 192.168.1.0/24"
-    assert Address.nipap_address("lan", "web01") in c.blocked
+    assert A.nipap_address("lan", "web01") in c.blocked
 
 
 def test_unparseable_ip_is_reported_not_raised() -> None:
@@ -604,7 +624,7 @@ def test_ip_in_dynamic_range() -> None:
         "192.168.1.100-192.168.1.199 of lan"
     )
     assert c.blocked_keys == ("lan.web01",)
-    assert Address.edgemax_dhcp_mapping("LAN", "web01") in c.blocked
+    assert A.edgemax_dhcp_mapping("LAN", "web01") in c.blocked
 
 
 def test_static_ip_disagrees_without_writeback() -> None:
@@ -618,10 +638,10 @@ def test_static_ip_disagrees_without_writeback() -> None:
     )
     assert c.objects == ("nipap 192.168.1.20/24 web01", "proxmox pve1/101 net0")
     assert set(c.blocked) == {
-        Address.nipap_address("lan", "web01"),
-        Address.edgemax_dhcp_mapping("LAN", "web01"),
-        Address.edgemax_host("web01.lab.example"),
-        Address.proxmox_ipconfig("pve1", 101, "net0"),
+        A.nipap_address("lan", "web01"),
+        A.edgemax_dhcp_mapping("LAN", "web01"),
+        A.edgemax_host("web01.lab.example"),
+        A.proxmox_ipconfig("pve1", 101, "net0"),
     }
 
 
@@ -629,7 +649,7 @@ def test_static_ip_with_writeback_follows_precedence() -> None:
     d = run([pve("web01", M1, "192.168.1.10", writeback=True), nipap("web01", M1, "192.168.1.20")])
     assert d.conflicts == ()
     b = only(d)
-    assert b.ip == "192.168.1.20" and b.proxmox is not None and b.proxmox.writeback
+    assert b.ip == "192.168.1.20" and b.first_origin is not None and b.first_origin.data["writeback"]
 
 
 def test_static_ip_equal_to_winner_is_fine() -> None:
@@ -648,7 +668,7 @@ def test_invalid_name(bad: str) -> None:
         "(one DNS label: a-z, 0-9 and inner '-', at most 63)"
     )
     assert "\n" not in c.reason
-    assert Address.proxmox_ipconfig("pve1", 101, "net0") in c.blocked
+    assert A.proxmox_ipconfig("pve1", 101, "net0") in c.blocked
     assert c.blocked_keys == (f"lan.{bad}",)
 
 

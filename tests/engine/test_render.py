@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.model import Plan
+from core.model import Plan
 from engine.render import (
     GITHUB_COMMENT_LIMIT,
     plan_document,

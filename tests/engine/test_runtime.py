@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import ConfigError
 from engine.configload import load_config
-from engine.errors import ConfigError
 from engine.runtime import NETSOT_VERSION, build_providers, open_backend, open_providers
-from providers.base import register, unregister
+from providers.registry import register, unregister
 from state.backend import FileBackend
 from tests.engine._fake import CONFIG, FakeSystem, fake_provider
 

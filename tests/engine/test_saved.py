@@ -8,17 +8,18 @@ from dataclasses import replace
 
 import pytest
 
+from core.errors import PlanError, StalePlan
+from core.model import Fact, Observation, ObservedResource, Plan, frozen_map
 from engine.configload import config_digest, load_config
-from engine.errors import PlanError, StalePlan
-from engine.model import Address, Fact, Observation, ObservedResource, Plan, frozen_map
 from engine.render import plan_document
 from engine.saved import check_fresh, fresh_fingerprints, load_plan, save_plan
 from state.model import ResourceState, State
+from tests import addresses as A
 from tests.engine._fake import CONFIG
 from tests.engine._plans import CREATED_AT, mixed_plan
 
-WEB = Address.nipap_address("lan", "web01")
-DB = Address.nipap_address("lan", "db01")
+WEB = A.nipap_address("lan", "web01")
+DB = A.nipap_address("lan", "db01")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from engine.configload import load_config
 from engine.service import JsonFormatter, Service, ServiceOptions
-from providers.base import register, unregister
+from providers.registry import register, unregister
 from state.backend import FileBackend
 
 from ._fake import CONFIG, PASSWORD, FakeSystem, fake_provider

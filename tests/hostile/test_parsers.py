@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import ConfigError, NetsotError
+from core.errors import ConfigError, NetsotError
 from providers.edgemax import leases, parse
 from providers.proxmox import mapping
 

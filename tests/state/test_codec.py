@@ -9,7 +9,7 @@ from types import MappingProxyType
 import pytest
 
 import schemas
-from engine.errors import StateCorrupt, StateError, UnsupportedStateVersion
+from core.errors import StateCorrupt, StateError, UnsupportedStateVersion
 from state import codec
 from state.migrate import MIGRATIONS, MigrationError, upgrade, v0_to_v1
 from state.model import STATE_VERSION, JournalEntry, ResourceState, State

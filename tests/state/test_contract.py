@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import pytest
 
-from engine.errors import LineageMismatch, StateError, StateLocked
+from core.errors import LineageMismatch, StateError, StateLocked
 from state import FileBackend, MemoryBackend, StateBackend, codec
 from state.model import JournalEntry, ResourceState, State
 

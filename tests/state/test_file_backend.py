@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import pytest
 
-from engine.errors import StateCorrupt, UnsupportedStateVersion
+from core.errors import StateCorrupt, UnsupportedStateVersion
 from state import codec
 from state.backend import FAULT_BEFORE_RENAME, FAULT_ENV, FAULT_EXIT_CODE, FileBackend
 from state.model import ResourceState, State

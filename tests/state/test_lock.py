@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import StateError, StateLocked
+from core.errors import StateError, StateLocked
 from state.backend import FileBackend
 from state.lock import LockInfo, pid_alive
 from tests.state.conftest import Holder

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from engine.errors import StateCorrupt, StateError, StateLocked, UnsupportedStateVersion
+from core.errors import StateCorrupt, StateError, StateLocked, UnsupportedStateVersion
 from state.model import ResourceState, State
 from state.postgres import PostgresBackend
 from tests.state.conftest import Holder

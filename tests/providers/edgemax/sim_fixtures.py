@@ -12,7 +12,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from engine.config import Config, EdgemaxSettings, Network, NetworkEdgemax, Providers
+from core.config import Config, Network
+from providers.edgemax.settings import EdgemaxNetwork, EdgemaxSettings
 from providers.edgemax.simulator import SimHandle, Simulator, start_simulator
 
 LAB_BOOT = """\
@@ -148,6 +149,6 @@ def lab_config(settings: EdgemaxSettings) -> Config:
         gateway="192.168.1.1",  # type: ignore[arg-type]
         domain="lab.example",
         dhcp_range={"start": "192.168.1.100", "stop": "192.168.1.199"},  # type: ignore[arg-type]
-        edgemax=NetworkEdgemax(shared_network="LAN"),
+        edgemax=EdgemaxNetwork(shared_network="LAN"),
     )
-    return Config(providers=Providers(edgemax=settings), networks=(lan,))
+    return Config(providers={"edgemax": settings}, networks=(lan,))

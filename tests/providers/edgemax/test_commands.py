@@ -4,10 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import ProviderRejected
-from engine.model import Action, Address, Change, frozen_map
+from core.errors import ProviderRejected
+from core.model import Action, Address, Change, frozen_map
 from providers.edgemax.commands import apply_script, host_lines, mapping_lines, normalize_mac
 from providers.edgemax.parse import parse_commands
+from tests import addresses as A
 
 LAN = "set service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping web01"
 
@@ -116,10 +117,10 @@ def test_apply_script_deletes_first_and_is_deterministic() -> None:
     old = {**m, "name": "old", "ip_address": "192.168.1.9"}
     h = {"host_name": "web01.lab", "inet": "192.168.1.23", "aliases": ["web01"]}
     changes = [
-        _change(Action.CREATE, Address.edgemax_host("web01.lab"), None, h),
-        _change(Action.CREATE, Address.edgemax_dhcp_mapping("LAN", "web01"), None, m),
-        _change(Action.DELETE, Address.edgemax_dhcp_mapping("LAN", "old"), old, None),
-        _change(Action.UPDATE, Address.edgemax_dhcp_mapping("LAN", "web02"), {**m, "name": "web02"},
+        _change(Action.CREATE, A.edgemax_host("web01.lab"), None, h),
+        _change(Action.CREATE, A.edgemax_dhcp_mapping("LAN", "web01"), None, m),
+        _change(Action.DELETE, A.edgemax_dhcp_mapping("LAN", "old"), old, None),
+        _change(Action.UPDATE, A.edgemax_dhcp_mapping("LAN", "web02"), {**m, "name": "web02"},
                 {**m, "name": "web02", "ip_address": "192.168.1.24"}),
     ]  # fmt: skip
     lines = apply_script(changes)
@@ -137,8 +138,8 @@ def test_apply_script_rejects_whole_batch_on_one_bad_value() -> None:
     bad = {**good, "name": "x; delete system"}
     with pytest.raises(ProviderRejected):
         apply_script([
-            _change(Action.CREATE, Address.edgemax_dhcp_mapping("LAN", "web01"), None, good),
-            _change(Action.CREATE, Address.edgemax_dhcp_mapping("LAN", "x"), None, bad),
+            _change(Action.CREATE, A.edgemax_dhcp_mapping("LAN", "web01"), None, good),
+            _change(Action.CREATE, A.edgemax_dhcp_mapping("LAN", "x"), None, bad),
         ])  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import ProviderDataError
+from core.errors import ProviderDataError
 from providers.edgemax.extract import extract
 from providers.edgemax.leases import (
     Lease,

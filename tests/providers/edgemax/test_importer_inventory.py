@@ -6,19 +6,24 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from engine import importing
-from engine.config import Config, Host, Network, StateSettings
-from engine.errors import ProviderDataError
-from engine.model import Address, Fact, ManagedResource, frozen_map
+from core.config import Config, Host, Network, StateSettings
+from core.errors import ProviderDataError
+from core.model import Fact, ManagedResource, frozen_map
+from engine.cliout import import_output
+from engine.grouping import config_facts
+from engine.workflow import import_run
 from providers.edgemax import importer, inventory
 from providers.edgemax.extract import extract
 from providers.edgemax.parse import parse_boot, parse_commands
 from providers.edgemax.planner import observation_from_config
+from providers.edgemax.settings import EdgemaxNetwork
 from schemas import load_schema
 from state.backend import FileBackend
+from tests import addresses as A
 from tests.providers.edgemax.conftest import CONFIG_FILES, FIXTURES
 
-LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example", edgemax={"shared_network": "LAN"})  # type: ignore[arg-type]
+LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example",
+              edgemax=EdgemaxNetwork(shared_network="LAN"))
 SN = "set service dhcp-server shared-network-name LAN subnet 192.168.1.0/24"
 
 
@@ -50,9 +55,9 @@ def test_adopt_explains_matches_and_refuses_conflicts() -> None:
         "set system static-host-mapping host-name elsewhere.other.example inet 10.1.1.1",
     )
     proxmox = Fact("proxmox", "proxmox pve1/104 net0", "lan", "web01", "52:54:00:00:00:01", None, True)
-    owned_addr = Address.edgemax_dhcp_mapping("LAN", "owned")
+    owned_addr = A.edgemax_dhcp_mapping("LAN", "owned")
     owned = {owned_addr: ManagedResource(owned_addr, None, frozen_map({}), origin="import")}
-    plan = importer.adopt(config, obs, owned, [proxmox])
+    plan = importer.adopt(config, "edgemax", obs, owned, [*config_facts(config), proxmox])
     by = {i.address: i for i in plan.items}
     assert by["edgemax_dhcp_mapping.LAN.web01"].status == "adopt"
     assert by["edgemax_dhcp_mapping.LAN.web01"].reason == "matches proxmox pve1/104 net0 (same MAC)"
@@ -82,17 +87,21 @@ def test_adopt_explains_matches_and_refuses_conflicts() -> None:
 
 def _file_config(tmp_path: Path) -> Config:
     hotogoma = Network(
-        name="home", prefix="192.168.1.0/24", domain="mrkch.jp", edgemax={"shared_network": "LAN"}
-    )  # type: ignore[arg-type]
+        name="home", prefix="192.168.1.0/24", domain="mrkch.jp", edgemax=EdgemaxNetwork(shared_network="LAN")
+    )
     return Config(networks=(hotogoma,), state=StateSettings(path=str(tmp_path / "state.json")))
+
+
+def _run(config: Config, boot: str, dry_run: bool, as_json: bool) -> str:
+    return import_output(import_run(config, "edgemax", boot, dry_run), dry_run, as_json)
 
 
 def test_run_from_file_dry_run_then_write_then_nothing_to_do(tmp_path: Path) -> None:
     config = _file_config(tmp_path)
     boot = str(FIXTURES / "hotogoma__config.boot")
-    out = importing.run(config, boot, True, False)
+    out = _run(config, boot, True, False)
     assert "Dry run" in out and not (tmp_path / "state.json").exists()
-    doc = json.loads(importing.run(config, boot, False, True))
+    doc = json.loads(_run(config, boot, False, True))
     assert doc["written"] == 3 and doc["summary"]["adopt"] == 3  # the three host entries
     assert doc["summary"]["conflict"] == 4  # GPU, NAS, PI, PRINTER are upper-case names
     state = FileBackend(tmp_path / "state.json").load()
@@ -102,16 +111,16 @@ def test_run_from_file_dry_run_then_write_then_nothing_to_do(tmp_path: Path) -> 
         "edgemax_host.pi.mrkch.jp",
     }
     assert all(r.origin == "import" for r in state.resources.values())
-    again = json.loads(importing.run(config, boot, False, True))
+    again = json.loads(_run(config, boot, False, True))
     assert again["written"] == 0 and again["summary"]["adopt"] == 0 and again["summary"]["managed"] == 3
-    assert "Nothing to do" in importing.run(config, boot, False, False)
+    assert "Nothing to do" in _run(config, boot, False, False)
 
 
 def test_run_reports_unparseable_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.boot"
     bad.write_text("service {\n")
     with pytest.raises(ProviderDataError, match=r"bad\.boot:1"):
-        importing.run(_file_config(tmp_path), str(bad), True, False)
+        _run(_file_config(tmp_path), str(bad), True, False)
 
 
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.name)

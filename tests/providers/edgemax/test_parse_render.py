@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import ProviderDataError
+from core.errors import ProviderDataError
 from providers.edgemax.parse import parse_boot, parse_commands
 from providers.edgemax.render import (
     MASK,

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Any
 
-from engine.config import Config, Network, NipapSettings, Providers
-from engine.model import (
+from core.config import Config, Network
+from core.model import (
     Action,
     Address,
     Binding,
@@ -12,21 +13,25 @@ from engine.model import (
     Desired,
     ManagedResource,
     Provenance,
-    ProxmoxRef,
     frozen_map,
 )
+from engine.plan import context_for
 from providers.base import PlanContext
 from providers.edgemax.extract import extract
 from providers.edgemax.leases import Lease
 from providers.edgemax.parse import parse_commands
 from providers.edgemax.planner import mapping_attrs, observation_from_config, plan_edgemax
+from providers.edgemax.settings import EdgemaxNetwork
+from providers.nipap.settings import NipapSettings
+from tests import addresses as A
 
-LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example", edgemax={"shared_network": "LAN"})  # type: ignore[arg-type]
+LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example",
+              edgemax=EdgemaxNetwork(shared_network="LAN"))
 NIPAP = NipapSettings(url="http://127.0.0.1:1", username="u", password="p")  # type: ignore[arg-type]
-CONFIG = Config(networks=(LAN,), providers=Providers(nipap=NIPAP))
+CONFIG = Config(networks=(LAN,), providers={"nipap": NIPAP})
 SN = "set service dhcp-server shared-network-name LAN subnet 192.168.1.0/24"
-MAP = Address.edgemax_dhcp_mapping("LAN", "web01")
-HOST = Address.edgemax_host("web01.lab.example")
+MAP = A.edgemax_dhcp_mapping("LAN", "web01")
+HOST = A.edgemax_host("web01.lab.example")
 PROV = MappingProxyType(
     {
         "ip": Provenance("nipap", "precedence ip: config > nipap", "nipap lan/web01"),
@@ -36,8 +41,13 @@ PROV = MappingProxyType(
 )
 
 
+def ctx_for(config: Config, **kw: Any) -> PlanContext:
+    """The context the engine hands the planner: with the role lookups of ``config``'s systems."""
+    return context_for(config, **kw)
+
+
 def _binding(ip: str = "192.168.1.23", mac: str | None = "52:54:00:12:34:56") -> Binding:
-    return Binding("lan", "web01", mac, ip, PROV, "proxmox", ProxmoxRef("pve1", 104, "qemu", "net0"))
+    return Binding("lan", "web01", mac, ip, PROV, "proxmox", (A.proxmox_ref("pve1", 104, "qemu", "net0"),))
 
 
 def _router(*lines: str):  # type: ignore[no-untyped-def]
@@ -52,7 +62,7 @@ def _owned(address: Address, attrs: dict, origin: str = "proxmox") -> dict[Addre
 
 def test_creates_mapping_and_host_with_provenance_and_dependency() -> None:
     cfg, obs = _router()
-    changes = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, PlanContext())
+    changes = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx_for(CONFIG))
     by = {c.address: c for c in changes}
     assert set(by) == {MAP, HOST}
     m = by[MAP]
@@ -61,7 +71,7 @@ def test_creates_mapping_and_host_with_provenance_and_dependency() -> None:
         "LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56"
     )
     assert m.reason == "new guest web01 (proxmox pve1/104 net0)"
-    assert m.depends_on == (Address.nipap_address("lan", "web01"),)
+    assert m.depends_on == (A.nipap_address("lan", "web01"),)
     assert m.provenance["ip_address"].source == "nipap" and m.provenance["mac_address"].source == "proxmox"
     h = by[HOST]
     assert dict(h.after or {}) == {
@@ -72,14 +82,13 @@ def test_creates_mapping_and_host_with_provenance_and_dependency() -> None:
     assert h.provenance["inet"].source == "nipap"
     # without NIPAP there is nothing to depend on
     no_nipap = Config(networks=(LAN,))
-    assert all(
-        c.depends_on == () for c in plan_edgemax(no_nipap, Desired((_binding(),)), cfg, obs, PlanContext())
-    )
+    planned = plan_edgemax(no_nipap, Desired((_binding(),)), cfg, obs, ctx_for(no_nipap))
+    assert all(c.depends_on == () for c in planned)
 
 
 def test_no_mac_means_host_entry_only() -> None:
     cfg, obs = _router()
-    changes = plan_edgemax(CONFIG, Desired((_binding(mac=None),)), cfg, obs, PlanContext())
+    changes = plan_edgemax(CONFIG, Desired((_binding(mac=None),)), cfg, obs, ctx_for(CONFIG))
     assert [c.address for c in changes] == [HOST]
 
 
@@ -90,7 +99,7 @@ def test_unowned_object_with_same_name_is_never_touched_or_duplicated() -> None:
         f"{SN} static-mapping other ip-address 192.168.1.99",
         f"{SN} static-mapping other mac-address 'aa:bb:cc:dd:ee:00'",
     )
-    changes = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, PlanContext())
+    changes = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx_for(CONFIG))
     assert [c.address for c in changes] == [HOST]
 
 
@@ -100,7 +109,7 @@ def test_hand_edit_of_owned_mapping_is_reverted_as_drift() -> None:
         f"{SN} static-mapping web01 mac-address '52:54:00:12:34:56'",
     )
     recorded = mapping_attrs("LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56")
-    ctx = PlanContext(owned=_owned(MAP, recorded))
+    ctx = ctx_for(CONFIG, owned=_owned(MAP, recorded))
     (change,) = [c for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx) if c.address == MAP]
     assert change.action is Action.UPDATE and change.drift
     assert change.reason == "router entry edited by hand: ip_address 192.168.1.50 -> 192.168.1.23"
@@ -113,7 +122,7 @@ def test_desired_change_of_owned_mapping_is_an_update() -> None:
         f"{SN} static-mapping web01 mac-address '52:54:00:12:34:56'",
     )
     recorded = mapping_attrs("LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56")
-    ctx = PlanContext(owned=_owned(MAP, recorded))
+    ctx = ctx_for(CONFIG, owned=_owned(MAP, recorded))
     assert [c.address for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx)] == [
         HOST
     ]  # in sync
@@ -131,20 +140,21 @@ def test_owned_object_without_source_is_deleted_unowned_left_alone() -> None:
         f"{SN} static-mapping printer mac-address '52:54:00:12:34:57'",
     )
     recorded = mapping_attrs("LAN", "192.168.1.0/24", "web01", "192.168.1.23", "52:54:00:12:34:56")
-    changes = plan_edgemax(CONFIG, Desired(()), cfg, obs, PlanContext(owned=_owned(MAP, recorded)))
+    changes = plan_edgemax(CONFIG, Desired(()), cfg, obs, ctx_for(CONFIG, owned=_owned(MAP, recorded)))
     (change,) = changes
     assert change.action is Action.DELETE and change.address == MAP
     assert change.reason == "lost its source: guest removed"
     assert change.provider_id and change.provider_id.endswith("static-mapping web01")
 
 
-def test_blocked_addresses_and_targets_are_respected() -> None:
+def test_blocked_addresses_are_respected_and_everything_else_is_planned() -> None:
     cfg, obs = _router()
     conflict = Conflict(ConflictKind.IP_CLAIMED_TWICE, "x", ("a", "b"), "lan", blocked=(MAP,))
-    changes = plan_edgemax(CONFIG, Desired((_binding(),), (conflict,)), cfg, obs, PlanContext())
+    changes = plan_edgemax(CONFIG, Desired((_binding(),), (conflict,)), cfg, obs, ctx_for(CONFIG))
     assert [c.address for c in changes] == [HOST]
-    only = PlanContext(targets=frozenset({MAP}))
-    assert [c.address for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, only)] == [MAP]
+    # targeting is the engine's: the planner always plans every change
+    assert {c.address for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx_for(CONFIG))} == {
+        MAP, HOST}
 
 
 def test_subnet_is_taken_from_the_router() -> None:
@@ -152,7 +162,7 @@ def test_subnet_is_taken_from_the_router() -> None:
         parse_commands("set service dhcp-server shared-network-name LAN subnet 192.168.1.0/25 lease 86400")
     )
     obs = observation_from_config(cfg, CONFIG)
-    changes = plan_edgemax(CONFIG, Desired((_binding("192.168.1.23"),)), cfg, obs, PlanContext())
+    changes = plan_edgemax(CONFIG, Desired((_binding("192.168.1.23"),)), cfg, obs, ctx_for(CONFIG))
     assert next(c for c in changes if c.address == MAP).after["subnet"] == "192.168.1.0/25"  # type: ignore[index]
 
 
@@ -172,7 +182,7 @@ def test_observation_from_config_resources_facts_and_leases() -> None:
     lease = Lease("192.168.1.120", "aa:bb:cc:dd:ee:01", "2021/03/14 16:36:13", "LAN", "laptop")
     obs = observation_from_config(cfg, CONFIG, [lease])
     assert obs.system == "edgemax"
-    assert set(obs.resources) == {MAP, HOST, Address.edgemax_dhcp_mapping("OTHER", "x")}
+    assert set(obs.resources) == {MAP, HOST, A.edgemax_dhcp_mapping("OTHER", "x")}
     assert obs.resources[MAP].provider_id == (
         "service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping web01"
     )
@@ -189,7 +199,7 @@ def test_observation_from_config_resources_facts_and_leases() -> None:
     h = facts["edgemax static-host-mapping web01.lab.example"]
     assert (h.network, h.hostname, h.extra["kind"]) == ("lan", "web01", "host")
     le = facts["lease 192.168.1.120"]
-    assert (le.source, le.network, le.hostname) == ("lease", "lan", "laptop")
+    assert (le.source, le.discovery, le.network, le.hostname) == ("edgemax", True, "lan", "laptop")
     assert obs.data["dnsmasq"] is True and obs.data["leases"][0]["ip"] == "192.168.1.120"
 
 
@@ -200,16 +210,14 @@ def test_unsaved_router_config_is_a_save_change_without_dependencies() -> None:
     assert SAVED not in observation_from_config(cfg, CONFIG).resources  # offline read: unknown
     saved = observation_from_config(cfg, CONFIG, unsaved="")
     assert dict(saved.resources[SAVED].attributes) == {"saved": True} and saved.data["unsaved"] == ""
-    assert plan_edgemax(CONFIG, Desired(()), cfg, saved, PlanContext()) == []
+    assert plan_edgemax(CONFIG, Desired(()), cfg, saved, ctx_for(CONFIG)) == []
     diff = "[edit system]\n+host-name edge2"
     unsaved = observation_from_config(cfg, CONFIG, unsaved=diff)
     assert unsaved.data["unsaved"] == diff
-    (change,) = plan_edgemax(CONFIG, Desired(()), cfg, unsaved, PlanContext())
+    (change,) = plan_edgemax(CONFIG, Desired(()), cfg, unsaved, ctx_for(CONFIG))
     assert (change.action, change.address, change.depends_on) == (Action.UPDATE, SAVED, ())
     assert dict(change.before or {}) == {"saved": False} and dict(change.after or {}) == {"saved": True}
     assert change.reason == UNSAVED_REASON
-    # with other work it rides along; a -target elsewhere leaves it out
-    both = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, unsaved, PlanContext())
+    # with other work it rides along (a -target elsewhere leaves it out: the engine's filter)
+    both = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, unsaved, ctx_for(CONFIG))
     assert {c.address for c in both} == {MAP, HOST, SAVED}
-    only = PlanContext(targets=frozenset({MAP}))
-    assert [c.address for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, unsaved, only)] == [MAP]

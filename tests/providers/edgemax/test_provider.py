@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from engine.errors import ProviderUnavailable
-from engine.model import Action, Address, Binding, Change, Desired, ManagedResource, frozen_map
-from providers.base import PlanContext
+from core.errors import ProviderUnavailable
+from core.model import Action, Binding, Change, Desired, ManagedResource, frozen_map
+from engine.plan import context_for
 from providers.edgemax.leases import Lease
 from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.simulator import SimHandle
+from tests import addresses as A
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import edgemax_settings, lab_config
 
@@ -36,14 +37,14 @@ def mapping_change(name: str, ip: str, mac: str, action: Action = Action.CREATE)
     attrs = {"shared_network": "LAN", "subnet": SUBNET, "name": name, "ip_address": ip, "mac_address": mac}
     return Change(
         action=action,
-        address=Address.edgemax_dhcp_mapping("LAN", name),
+        address=A.edgemax_dhcp_mapping("LAN", name),
         before=frozen_map(attrs) if action is Action.DELETE else None,
         after=None if action is Action.DELETE else frozen_map(attrs),
     )
 
 
 def host_change(fqdn: str, ip: str) -> Change:
-    return Change(Action.CREATE, Address.edgemax_host(fqdn), None,
+    return Change(Action.CREATE, A.edgemax_host(fqdn), None,
                   frozen_map({"host_name": fqdn, "inet": ip, "aliases": []}))
 
 
@@ -163,17 +164,17 @@ def test_read_plan_apply_replan_converges(make_sim: Any) -> None:
     try:
         observed = prov.read()
         assert observed.system == "edgemax"
-        assert Address.edgemax_dhcp_mapping("LAN", "nas") in observed.resources
+        assert A.edgemax_dhcp_mapping("LAN", "nas") in observed.resources
         assert [dict(x)["hostname"] for x in observed.data["leases"]] == ["laptop"]
-        changes = prov.plan(desired, observed, PlanContext())
+        changes = prov.plan(desired, observed, context_for(prov.config))
         assert changes and {c.action for c in changes} == {Action.CREATE}
-        assert Address.edgemax_dhcp_mapping("LAN", "web01") in {c.address for c in changes}
+        assert A.edgemax_dhcp_mapping("LAN", "web01") in {c.address for c in changes}
         result = prov.apply(changes)
         assert {o.status for o in result.outcomes} == {"applied"}
         again = prov.read()
         owned = {o.address: ManagedResource(o.address, o.provider_id, o.attributes or {})
                  for o in result.outcomes}
-        assert prov.plan(desired, again, PlanContext(owned=owned)) == []
+        assert prov.plan(desired, again, context_for(prov.config, owned=owned)) == []
     finally:
         prov.close()
     assert sim.log.sessions == 1 and sim.log.commits == 1

@@ -13,17 +13,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.config import Config, Network
-from engine.model import Action, Address, Binding, Change, Desired, frozen_map
+from core.config import Config, Network
+from core.model import Action, Binding, Change, Desired, frozen_map
 from providers.base import PlanContext
 from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import extract
 from providers.edgemax.parse import parse_commands, split_command_words
 from providers.edgemax.planner import SAVED, observation_from_config, plan_edgemax
 from providers.edgemax.render import render_commands
+from providers.edgemax.settings import EdgemaxNetwork
 from providers.edgemax.simrules import validate_path
 from providers.edgemax.simstore import delete_path, diff, set_path
 from providers.edgemax.tree import Kind, Tree, deb_version_key, make_node
+from tests import addresses as A
 
 N = 20_000
 HOSTS = ("system", "static-host-mapping", "host-name")
@@ -66,7 +68,7 @@ def test_twenty_thousand_lines_parse_and_apply_in_the_simulator_store() -> None:
 
 def test_plan_and_apply_script_for_five_thousand_guests_is_20000_lines() -> None:
     lan = Network(name="lan", prefix="10.0.0.0/16", domain="lab.example",  # type: ignore[arg-type]
-                  edgemax={"shared_network": "LAN"})  # type: ignore[arg-type]
+                  edgemax=EdgemaxNetwork(shared_network="LAN"))  # type: ignore[arg-type]
     config = Config(networks=(lan,))
     sn = "set service dhcp-server shared-network-name LAN subnet 10.0.0.0/16 lease 9"
     cfg = extract(parse_commands(sn))
@@ -85,7 +87,7 @@ def test_plan_and_apply_script_for_five_thousand_guests_is_20000_lines() -> None
 
 def test_apply_script_keeps_first_occurrence_order_and_skips_the_saved_pseudo_resource() -> None:
     attrs = {"host_name": "ab.lab.example", "inet": "192.168.1.5", "aliases": ["ab"]}
-    create = Change(Action.CREATE, Address.edgemax_host("ab.lab.example"), None, frozen_map(attrs))
+    create = Change(Action.CREATE, A.edgemax_host("ab.lab.example"), None, frozen_map(attrs))
     saved = Change(Action.UPDATE, SAVED, frozen_map({"saved": False}), frozen_map({"saved": True}))
     lines = apply_script([create, create, saved])
     assert lines == [

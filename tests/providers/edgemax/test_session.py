@@ -12,7 +12,7 @@ from scrapli import AuthOptions, Cli, SessionOptions, TransportBinOptions
 from scrapli.cli import LoadedDefinition
 from scrapli.exceptions import ScrapliException
 
-from engine.errors import ProviderAuthError, ProviderRejected, ProviderTimeout, ProviderUnavailable
+from core.errors import ProviderAuthError, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from providers.edgemax.session import DEFINITION, EdgeSession, clean
 from providers.edgemax.simulator import SimHandle
 from tests.providers.edgemax import sim_fixtures as fx

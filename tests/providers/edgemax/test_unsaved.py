@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from engine.model import Action, Address, Change, Desired, ManagedResource, frozen_map
-from providers.base import PlanContext
+from core.model import Action, Change, Desired, ManagedResource, frozen_map
+from engine.plan import context_for
 from providers.edgemax.planner import SAVED, UNSAVED_REASON
 from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.session import EdgeSession, drop_echo, saved_diff
 from providers.edgemax.simstore import parse_boot, render_commands
 from providers.edgemax.simulator import SimHandle
+from tests import addresses as A
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import edgemax_settings, lab_config
 
@@ -40,7 +41,7 @@ def saved_equals_active(sim: SimHandle) -> bool:
 
 def mapping_change(name: str, ip: str, mac: str) -> Change:
     attrs = {"shared_network": "LAN", "subnet": SUBNET, "name": name, "ip_address": ip, "mac_address": mac}
-    return Change(Action.CREATE, Address.edgemax_dhcp_mapping("LAN", name), None, frozen_map(attrs))
+    return Change(Action.CREATE, A.edgemax_dhcp_mapping("LAN", name), None, frozen_map(attrs))
 
 
 def commit_without_save(sim: SimHandle, *changes: Change) -> None:
@@ -64,7 +65,7 @@ def test_saved_router_reads_as_saved_and_plans_nothing(sim: SimHandle) -> None:
         obs = prov.read()
         assert obs.data["unsaved"] == ""
         assert dict(obs.resources[SAVED].attributes) == {"saved": True}
-        assert prov.plan(NOTHING, obs, PlanContext()) == []
+        assert prov.plan(NOTHING, obs, context_for(prov.config)) == []
     finally:
         prov.close()
     cmds = sim.log.commands()
@@ -80,7 +81,7 @@ def test_commit_without_save_is_found_planned_saved_and_converges(sim: SimHandle
         assert "+static-mapping web01 {" in obs.data["unsaved"]
         assert f"[edit {LAN}]" in obs.data["unsaved"]  # the diff keeps its context lines
         assert dict(obs.resources[SAVED].attributes) == {"saved": False}
-        (change,) = prov.plan(NOTHING, obs, PlanContext())
+        (change,) = prov.plan(NOTHING, obs, context_for(prov.config))
         before, after = frozen_map({"saved": False}), frozen_map({"saved": True})
         assert change == Change(Action.UPDATE, SAVED, before, after, UNSAVED_REASON)
         assert change.depends_on == ()
@@ -94,7 +95,7 @@ def test_commit_without_save_is_found_planned_saved_and_converges(sim: SimHandle
         again = prov.read()
         assert again.data["unsaved"] == ""
         owned = {SAVED: ManagedResource(SAVED, None, frozen_map({"saved": True}))}
-        assert prov.plan(NOTHING, again, PlanContext(owned=owned)) == []
+        assert prov.plan(NOTHING, again, context_for(prov.config, owned=owned)) == []
     finally:
         prov.close()
     assert sim.log.sessions == 0  # apply and re-read reused the read's SSH session (log cleared after it)

@@ -76,8 +76,8 @@ def test_config_is_valid_and_references_secrets(tmp_path: Path) -> None:
     assert yaml.safe_load(text)["providers"]["edgemax"]["dns_server"] == "127.0.0.1:1004"
     paths.config.write_text(text)
     config = load_config(paths.config)
-    assert config.providers.proxmox is not None
-    assert config.providers.proxmox.token_value.resolve() == paths.secret("pve_token")
+    assert config.providers.get("proxmox") is not None
+    assert config.providers["proxmox"].token_value.resolve() == paths.secret("pve_token")
     assert (paths.secrets / "nipap_password").stat().st_mode & 0o777 == 0o600
     no_dns = config_text(paths, {"proxmox": 1, "nipap": 2, "router": 3}, None)
     assert "dns_server" not in (yaml.safe_load(no_dns)["providers"]["edgemax"])

@@ -14,8 +14,9 @@ from typing import Any
 import pynipap
 import pytest
 
-from engine.config import Config, Network, NipapSettings, Providers
+from core.config import Config, Network
 from providers.nipap import client as client_mod
+from providers.nipap.settings import NipapSettings
 from providers.nipap.simulator import SimHandle, start_simulator
 
 LIVE_ENV = "NETSOT_TEST_NIPAP_URL"
@@ -124,7 +125,7 @@ class Target:
 
     def config(self, settings: NipapSettings, networks: tuple[Network, ...] | None = None) -> Config:
         nets = networks or (Network(name="lan", prefix=self.network),)
-        return Config(networks=nets, providers=Providers(nipap=settings))
+        return Config(networks=nets, providers={"nipap": settings})
 
     def hosts(self) -> list[dict[str, Any]]:
         rows = self.rpc("list_prefix", prefix={"vrf_id": self.vrf_id, "type": "host"})

@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from engine.config import Config, Network, NipapSettings, Providers
-from engine.errors import NetsotError, ProviderAuthError, ProviderError, ProviderRejected, ProviderTimeout
+from core.config import Config, Network
+from core.errors import NetsotError, ProviderAuthError, ProviderError, ProviderRejected, ProviderTimeout
 from providers.nipap import inventory
 from providers.nipap.client import DuplicatePrefix, NipapClient, NotFound, redact_url, with_credentials
+from providers.nipap.settings import NipapSettings
 from providers.nipap.simulator import SimHandle
 
 pytestmark = pytest.mark.integration
@@ -104,7 +105,7 @@ def test_password_from_secret_reference_never_in_errors(
 def test_inventory_live_and_from_file(sim: SimHandle, tmp_path) -> None:
     settings = NipapSettings(url=sim.url(), username="netsot", password="pw", vrf="lab")
     config = Config(
-        networks=(Network(name="lan", prefix="192.168.1.0/24"),), providers=Providers(nipap=settings)
+        networks=(Network(name="lan", prefix="192.168.1.0/24"),), providers={"nipap": settings}
     )
     text = inventory.run(config, None, False)
     assert "lan  192.168.1.0/24" in text and "printer" in text and "00:11:22:33:44:55" in text

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.config import Network
-from engine.errors import PlanError, ProviderAuthError, ProviderError, ProviderTimeout, ProviderUnavailable
-from engine.model import Action, Address, Binding, Desired, ManagedResource, ProxmoxRef
+from core.config import Network
+from core.errors import PlanError, ProviderAuthError, ProviderError, ProviderTimeout, ProviderUnavailable
+from core.model import Action, Binding, Desired, ManagedResource
+from engine.plan import context_for
 from providers.base import PlanContext, Provider
 from providers.nipap.provider import NipapProvider
 from providers.nipap.simulator import start_simulator
+from tests import addresses as A
 from tests.providers.nipap.conftest import SEED, Target
 
 pytestmark = pytest.mark.integration
@@ -33,14 +35,14 @@ def binding(
     description: str = "",
 ) -> Binding:
     mac = f"02:00:00:00:00:{(mac_n if mac_n is not None else n):02x}"
-    ref = ProxmoxRef("pve1", vmid, "qemu", "net0") if vmid else None
+    ref = A.proxmox_ref("pve1", vmid, "qemu", "net0") if vmid else None
     return Binding(
         "lan",
         name,
         mac,
         ip_in(target, n),
         origin="proxmox" if vmid else "config",
-        proxmox=ref,
+        origin_refs=(ref,) if ref else (),
         description=description,
     )
 
@@ -56,9 +58,9 @@ def test_is_a_provider(target: Target) -> None:
 
 def test_read_observes_prefix_and_hosts(target: Target) -> None:
     obs = make(target).read()
-    prefix = obs.resources[Address.nipap_prefix("lan")]
+    prefix = obs.resources[A.nipap_prefix("lan")]
     assert prefix.attributes["type"] == "assignment"
-    printer = obs.resources[Address.nipap_address("lan", "printer")]
+    printer = obs.resources[A.nipap_address("lan", "printer")]
     assert printer.attributes["ip"] == ip_in(target, 5)
     assert printer.owned_marker is False
     fact = next(f for f in obs.facts if f.hostname == "printer")
@@ -75,14 +77,14 @@ def test_create_update_remove_cycle(target: Target) -> None:
             binding(target, "nas", 22, description="the NAS"),
         )
     )
-    changes = provider.plan(desired, provider.read(), PlanContext())
+    changes = provider.plan(desired, provider.read(), context_for(provider.config))
     assert [(c.action, str(c.address)) for c in changes] == [
         (Action.CREATE, "nipap_address.lan.db"),
         (Action.CREATE, "nipap_address.lan.nas"),
         (Action.CREATE, "nipap_address.lan.web"),
     ]
     result = provider.apply(changes)
-    assert [o.status for o in result.outcomes] == ["applied"] * 3
+    assert [o.status for o in result.outcomes] == ["applied"] * 3, result.outcomes
     assert all(o.provider_id and o.provider_id.isdigit() for o in result.outcomes)
     hosts = {h["node"]: h for h in target.hosts()}
     assert set(hosts) == {"printer", "web", "db", "nas"}
@@ -98,7 +100,7 @@ def test_create_update_remove_cycle(target: Target) -> None:
     assert web["description"] == "proxmox pve1/101 net0" and hosts["nas"]["description"] == "the NAS"
 
     # idempotent: a re-plan right after apply is empty
-    assert provider.plan(desired, provider.read(), PlanContext()) == []
+    assert provider.plan(desired, provider.read(), context_for(provider.config)) == []
 
     # rename db → database (same MAC keeps the IP), edit nas' description, drop web
     desired2 = Desired(
@@ -108,7 +110,7 @@ def test_create_update_remove_cycle(target: Target) -> None:
         )
     )
     obs = provider.read()
-    changes = provider.plan(desired2, obs, PlanContext())
+    changes = provider.plan(desired2, obs, context_for(provider.config))
     summary = {(c.action, str(c.address)): c for c in changes}
     assert set(summary) == {
         (Action.UPDATE, "nipap_address.lan.database"),
@@ -116,7 +118,7 @@ def test_create_update_remove_cycle(target: Target) -> None:
         (Action.DELETE, "nipap_address.lan.web"),
     }
     moved = summary[(Action.UPDATE, "nipap_address.lan.database")]
-    assert moved.moved_from == Address.nipap_address("lan", "db")
+    assert moved.moved_from == A.nipap_address("lan", "db")
     assert moved.after["ip"] == ip_in(target, 21)
     assert summary[(Action.UPDATE, "nipap_address.lan.nas")].changed_attributes() == ("description",)
     result = provider.apply(changes)
@@ -127,10 +129,10 @@ def test_create_update_remove_cycle(target: Target) -> None:
     assert hosts["database"]["avps"]["netsot-binding"] == "lan.database"
     assert hosts["nas"]["description"] == "the big NAS"
     assert hosts["printer"]["description"] == "office printer"  # never touched
-    assert provider.plan(desired2, provider.read(), PlanContext()) == []
+    assert provider.plan(desired2, provider.read(), context_for(provider.config)) == []
 
     # everything unbound: only owned hosts are deleted
-    changes = provider.plan(Desired(), provider.read(), PlanContext())
+    changes = provider.plan(Desired(), provider.read(), context_for(provider.config))
     assert {(c.action, str(c.address)) for c in changes} == {
         (Action.DELETE, "nipap_address.lan.database"),
         (Action.DELETE, "nipap_address.lan.nas"),
@@ -144,14 +146,14 @@ def test_unowned_and_blocked_are_never_touched(target: Target) -> None:
     obs = provider.read()
     # a binding named like the unowned printer but with other data → no change
     other = Binding("lan", "printer", "02:00:00:00:00:99", ip_in(target, 5), description="mine now")
-    assert provider.plan(Desired(bindings=(other,)), obs, PlanContext()) == []
+    assert provider.plan(Desired(bindings=(other,)), obs, context_for(provider.config)) == []
     # owned via state (ctx.owned) even without the marker → deletable; blocked → not
-    addr = Address.nipap_address("lan", "printer")
+    addr = A.nipap_address("lan", "printer")
     res = obs.resources[addr]
     owned = PlanContext(owned={addr: ManagedResource(addr, res.provider_id, res.attributes)})
     changes = provider.plan(Desired(), obs, owned)
     assert [(c.action, c.address) for c in changes] == [(Action.DELETE, addr)]
-    from engine.model import Conflict, ConflictKind
+    from core.model import Conflict, ConflictKind
 
     blocked = Desired(conflicts=(Conflict(ConflictKind.IP_CLAIMED_TWICE, "x", ("a", "b"), "lan", (addr,)),))
     assert provider.plan(blocked, obs, owned) == []
@@ -169,7 +171,7 @@ def test_wrong_password_is_a_clear_authentication_error(target: Target) -> None:
 def test_address_taken_between_plan_and_apply(target: Target) -> None:
     provider = make(target)
     desired = Desired(bindings=tuple(binding(target, f"vm{i}", 30 + i) for i in range(4)))
-    changes = provider.plan(desired, provider.read(), PlanContext())
+    changes = provider.plan(desired, provider.read(), context_for(provider.config))
     assert len(changes) == 4
     target.add_host(ip_in(target, 32), "intruder")  # someone takes vm2's address meanwhile
     result = provider.apply(changes)
@@ -199,7 +201,8 @@ def simtarget() -> Iterator[Target]:
 def test_read_only_user_gets_a_clear_authorisation_error(simtarget: Target) -> None:
     provider = make(simtarget, username="reader", password="pw2")
     obs = provider.read()  # reading is allowed
-    changes = provider.plan(Desired(bindings=(binding(simtarget, "web", 20),)), obs, PlanContext())
+    desired = Desired(bindings=(binding(simtarget, "web", 20),))
+    changes = provider.plan(desired, obs, context_for(provider.config))
     result = provider.apply(changes)
     (outcome,) = result.outcomes
     assert outcome.status == "failed"
@@ -213,13 +216,14 @@ def test_server_down_is_unavailable_quickly() -> None:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
-    from engine.config import Config, NipapSettings, Providers
+    from core.config import Config
+    from providers.nipap.settings import NipapSettings
 
     settings = NipapSettings(
         url=f"http://127.0.0.1:{port}/XMLRPC", username="netsot", password="s3cret-pw", timeout=5
     )
     provider = NipapProvider(
-        Config(networks=(Network(name="lan", prefix="192.168.1.0/24"),), providers=Providers(nipap=settings)),
+        Config(networks=(Network(name="lan", prefix="192.168.1.0/24"),), providers={"nipap": settings}),
         settings,
     )
     start = time.monotonic()
@@ -239,7 +243,8 @@ def test_hung_server_times_out_on_reads_and_pynipap_writes(simtarget: Target) ->
     assert 0.4 <= elapsed < 1.5, elapsed
     assert "within 0.5 s" in str(info.value)
     obs = provider.read()
-    changes = provider.plan(Desired(bindings=(binding(simtarget, "web", 20),)), obs, PlanContext())
+    desired = Desired(bindings=(binding(simtarget, "web", 20),))
+    changes = provider.plan(desired, obs, context_for(provider.config))
     simtarget.sim.knobs.hang_call(1, seconds=3)  # the pynipap add_prefix call
     start = time.monotonic()
     (outcome,) = provider.apply(changes).outcomes
@@ -294,16 +299,16 @@ def test_missing_prefix_needs_manage_prefixes(simtarget: Target) -> None:
     assert any("192.168.50.0/24 does not exist in VRF 65000:1 (lab)" in w for w in obs.warnings)
     iot = Binding("iot", "cam", "02:00:00:00:00:aa", "192.168.50.10")
     with pytest.raises(PlanError, match="manage_prefixes"):
-        provider.plan(Desired(bindings=(iot,)), obs, PlanContext())
+        provider.plan(Desired(bindings=(iot,)), obs, context_for(provider.config))
     settings = simtarget.settings(manage_prefixes=True)
     provider = NipapProvider(simtarget.config(settings, nets), settings)
-    changes = provider.plan(Desired(bindings=(iot,)), provider.read(), PlanContext())
+    changes = provider.plan(Desired(bindings=(iot,)), provider.read(), context_for(provider.config))
     prefix, host = sorted(changes, key=lambda c: c.address.type, reverse=True)
-    assert prefix.address == Address.nipap_prefix("iot") and prefix.action is Action.CREATE
-    assert host.depends_on == (Address.nipap_prefix("iot"),)
+    assert prefix.address == A.nipap_prefix("iot") and prefix.action is Action.CREATE
+    assert host.depends_on == (A.nipap_prefix("iot"),)
     assert [o.status for o in provider.apply([prefix]).outcomes] == ["applied"]
     assert [o.status for o in provider.apply([host]).outcomes] == ["applied"]
-    assert provider.plan(Desired(bindings=(iot,)), provider.read(), PlanContext()) == []
+    assert provider.plan(Desired(bindings=(iot,)), provider.read(), context_for(provider.config)) == []
 
 
 def test_unknown_vrf_is_a_clear_error(simtarget: Target) -> None:
@@ -318,12 +323,12 @@ def test_call_counts_for_100_hosts(simtarget: Target) -> None:
     sim.clear_log()
     obs = provider.read()
     assert sum(sim.counts.values()) == 2  # list_vrf + one search_prefix
-    changes = provider.plan(desired, obs, PlanContext())
+    changes = provider.plan(desired, obs, context_for(provider.config))
     sim.clear_log()
     outcomes = provider.apply(changes).outcomes
     assert {o.status for o in outcomes} == {"applied"}
     assert sim.counts["add_prefix"] == 100
     assert sim.counts["list_vrf"] <= provider.settings.max_workers  # pynipap's refresh, cached per run
     sim.clear_log()
-    assert provider.plan(desired, provider.read(), PlanContext()) == []
+    assert provider.plan(desired, provider.read(), context_for(provider.config)) == []
     assert sum(sim.counts.values()) == 2

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine.config import Config
+from core.config import Config
+from engine.configload import config_from_data
 from providers.proxmox.simulator import SimHandle, start_simulator
 
 WINDOWS_AGENT = [
@@ -222,7 +223,7 @@ def make_config(h: SimHandle, **proxmox: Any) -> Config:
         "agent_timeout": 3,
         **proxmox,
     }
-    return Config.model_validate(
+    return config_from_data(
         {
             "providers": {
                 "proxmox": settings,

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 import trustme
 
-from engine.config import ProxmoxSettings
-from engine.errors import (
+from core.errors import (
     ChangedUnderneath,
     ProviderAuthError,
     ProviderError,
@@ -18,6 +17,7 @@ from engine.errors import (
     ProviderUnavailable,
 )
 from providers.proxmox.client import NodeTimeout, NodeUnavailable, ProxmoxClient, to_api_params
+from providers.proxmox.settings import ProxmoxSettings
 from providers.proxmox.simulator import SimHandle
 from tests.providers.proxmox.conftest import make_config
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def client(h: SimHandle, **kw: Any) -> ProxmoxClient:
-    return ProxmoxClient(make_config(h, **kw).providers.proxmox)  # type: ignore[arg-type]
+    return ProxmoxClient(make_config(h, **kw).providers.get("proxmox"))  # type: ignore[arg-type]
 
 
 def test_reads(sim: SimHandle) -> None:
@@ -89,7 +89,7 @@ def test_wrong_ca_is_refused(sim: SimHandle, tmp_path: Path) -> None:
 
 
 def test_connection_refused(sim: SimHandle) -> None:
-    s = make_config(sim).providers.proxmox
+    s = make_config(sim).providers.get("proxmox")
     assert s is not None
     dead = ProxmoxSettings.model_validate({**s.model_dump(), "token_value": sim.token[2], "port": 1})
     with pytest.raises(ProviderUnavailable, match=r"cannot connect to https://127.0.0.1:1"):
@@ -163,7 +163,7 @@ def test_to_api_params() -> None:
 
 
 def test_node_names_are_checked(sim: SimHandle) -> None:
-    from engine.errors import ProviderDataError
+    from core.errors import ProviderDataError
 
     with pytest.raises(ProviderDataError, match="invalid node name"):
         client(sim).qemu_config("../access", 1)

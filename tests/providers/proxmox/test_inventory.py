@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Config
-from engine.errors import ConfigError, ProviderDataError
+from core.config import Config
+from core.errors import ConfigError, ProviderDataError
 from providers.proxmox import inventory
 from providers.proxmox.simulator import SimHandle, seed_from_fixtures
 from schemas import validator

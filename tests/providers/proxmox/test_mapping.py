@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import ProviderDataError
+from core.errors import ProviderDataError
 from providers.proxmox import mapping
 from providers.proxmox.mapping import PropertyError
 from tests.providers.proxmox.conftest import WINDOWS_AGENT

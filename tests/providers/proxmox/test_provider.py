@@ -8,11 +8,22 @@ from typing import Any
 
 import pytest
 
-from engine.errors import ProviderError, ProviderTimeout
-from engine.model import Action, Address, Binding, Desired, Fact, Observation, ProxmoxRef, to_jsonable
-from providers.base import PlanContext
+from core.errors import ProviderError, ProviderTimeout
+from core.model import (
+    Action,
+    Binding,
+    Conflict,
+    ConflictKind,
+    Desired,
+    Fact,
+    Observation,
+    OriginRef,
+    to_jsonable,
+)
+from engine.plan import context_for
 from providers.proxmox.provider import ProxmoxProvider
 from providers.proxmox.simulator import SimHandle
+from tests import addresses as A
 from tests.providers.proxmox.conftest import make_config
 
 pytestmark = pytest.mark.integration
@@ -20,8 +31,8 @@ pytestmark = pytest.mark.integration
 
 def provider(h: SimHandle, **kw: Any) -> ProxmoxProvider:
     config = make_config(h, **kw)
-    assert config.providers.proxmox is not None
-    return ProxmoxProvider(config, config.providers.proxmox)
+    assert config.providers.get("proxmox") is not None
+    return ProxmoxProvider(config, config.providers.get("proxmox"))
 
 
 def facts_by_ref(obs: Observation) -> dict[str, Fact]:
@@ -83,7 +94,7 @@ def test_read_three_node_cluster(sim: SimHandle) -> None:
         "writeback": True,
         "digest": sim.config(101)["digest"],
     }
-    assert web.address == Address.proxmox_ipconfig("pve1", 101, "net0")
+    assert web.address == A.proxmox_ipconfig("pve1", 101, "net0")
     db0, db1 = f["proxmox pve1/102 net0"], f["proxmox pve1/102 net1"]
     assert (db0.hostname, db0.network, db0.ip, db0.extra["ip_mode"], db0.extra["agent_ips"]) == (
         "db01",
@@ -120,10 +131,10 @@ def test_read_three_node_cluster(sim: SimHandle) -> None:
     assert {u["vmid"] for u in obs.data["unread"]} == {301, 302}
     # resources: only opted-in guests (tag netsot-static), one per NIC, digest as provider id
     assert set(obs.resources) == {
-        Address.proxmox_ipconfig("pve1", 101, "net0"),
-        Address.proxmox_ipconfig("pve2", 201, "net0"),
+        A.proxmox_ipconfig("pve1", 101, "net0"),
+        A.proxmox_ipconfig("pve2", 201, "net0"),
     }
-    res = obs.resources[Address.proxmox_ipconfig("pve2", 201, "net0")]
+    res = obs.resources[A.proxmox_ipconfig("pve2", 201, "net0")]
     assert dict(res.attributes) == {
         "node": "pve2",
         "vmid": 201,
@@ -236,16 +247,17 @@ def test_concurrency_bounded_pool(start_sim: Any) -> None:
 # ------------------------------------------------------------------------ plan / apply
 
 
-def binding(ref: ProxmoxRef, ip: str, network: str = "lan", hostname: str = "web01") -> Binding:
-    return Binding(network=network, hostname=hostname, mac=None, ip=ip, origin="proxmox", proxmox=ref)
+def binding(ref: OriginRef, ip: str, network: str = "lan", hostname: str = "web01") -> Binding:
+    return Binding(network=network, hostname=hostname, mac=None, ip=ip, origin="proxmox",
+                   origin_refs=(ref,))
 
 
-def web_ref(writeback: bool = True) -> ProxmoxRef:
-    return ProxmoxRef("pve1", 101, "qemu", "net0", writeback, "192.168.1.10/24", "192.168.1.1")
+def web_ref(writeback: bool = True) -> OriginRef:
+    return A.proxmox_ref("pve1", 101, "qemu", "net0", writeback, "192.168.1.10/24", "192.168.1.1")
 
 
-def ct_ref() -> ProxmoxRef:
-    return ProxmoxRef("pve2", 201, "lxc", "net0", True, "192.168.1.20/24", "192.168.1.1")
+def ct_ref() -> OriginRef:
+    return A.proxmox_ref("pve2", 201, "lxc", "net0", True, "192.168.1.20/24", "192.168.1.1")
 
 
 def test_plan_writeback(sim: SimHandle) -> None:
@@ -256,20 +268,20 @@ def test_plan_writeback(sim: SimHandle) -> None:
             binding(web_ref(), "192.168.1.50"),
             binding(ct_ref(), "192.168.1.20", hostname="ct01"),  # already right: no change
             binding(
-                ProxmoxRef("pve1", 104, "qemu", "net0", False), "192.168.1.77", hostname="noagent"
+                A.proxmox_ref("pve1", 104, "qemu", "net0", False), "192.168.1.77", hostname="noagent"
             ),  # no opt-in
         )
     )
-    (change,) = p.plan(desired, obs, PlanContext())
-    assert change.action is Action.UPDATE and change.address == Address.proxmox_ipconfig("pve1", 101, "net0")
+    (change,) = p.plan(desired, obs, context_for(p.config))
+    assert change.action is Action.UPDATE and change.address == A.proxmox_ipconfig("pve1", 101, "net0")
     assert change.before["ip"] == "192.168.1.10/24" and change.after["ip"] == "192.168.1.50/24"  # type: ignore[index]
     assert change.after["gateway"] == "192.168.1.1"  # type: ignore[index]
-    assert change.depends_on == (Address.nipap_address("lan", "web01"),)
+    assert change.depends_on == (A.nipap_address("lan", "web01"),)
     assert change.reason.startswith("cloud-init ipconfig0 follows NIPAP")
     assert change.provider_id == sim.config(101)["digest"]
-    blocked = Desired(bindings=desired.bindings)
-    ctx = PlanContext(targets=frozenset({Address.proxmox_ipconfig("pve2", 201, "net0")}))
-    assert p.plan(blocked, obs, ctx) == []
+    conflict = Conflict(ConflictKind.IP_CLAIMED_TWICE, "x", ("a",), "lan",
+                        blocked=(A.proxmox_ipconfig("pve1", 101, "net0"),))
+    assert p.plan(Desired(bindings=desired.bindings, conflicts=(conflict,)), obs, context_for(p.config)) == []
 
 
 def test_apply_writeback_qemu_and_lxc(sim: SimHandle) -> None:
@@ -284,7 +296,7 @@ def test_apply_writeback_qemu_and_lxc(sim: SimHandle) -> None:
             )
         ),
         obs,
-        PlanContext(),
+        context_for(p.config),
     )
     assert len(changes) == 2
     sim.clear_log()
@@ -308,7 +320,8 @@ def test_apply_writeback_qemu_and_lxc(sim: SimHandle) -> None:
     out = {str(o.address): o for o in result.outcomes}
     assert out["proxmox_ipconfig.pve1.101.net0"].provider_id == sim.config(101)["digest"]
     # a second read + plan shows nothing left to do
-    assert p.plan(Desired(bindings=(binding(web_ref(), "192.168.1.50"),)), p.read(), PlanContext()) == []
+    again = Desired(bindings=(binding(web_ref(), "192.168.1.50"),))
+    assert p.plan(again, p.read(), context_for(p.config)) == []
 
 
 def test_apply_digest_mismatch_fails_that_change_only(sim: SimHandle) -> None:
@@ -322,7 +335,7 @@ def test_apply_digest_mismatch_fails_that_change_only(sim: SimHandle) -> None:
             )
         ),
         obs,
-        PlanContext(),
+        context_for(p.config),
     )
     sim.set_config(101, "description", "edited by hand after the plan")
     result = p.apply(changes)
@@ -338,8 +351,8 @@ def test_apply_two_nics_of_one_guest_in_one_put(sim: SimHandle) -> None:
     sim.set_config(102, "tags", "netsot-static")
     p = provider(sim)
     obs = p.read()
-    ref0 = ProxmoxRef("pve1", 102, "qemu", "net0", True, "dhcp", None)
-    ref1 = ProxmoxRef("pve1", 102, "qemu", "net1", True, "10.20.0.5/24", "10.20.0.1")
+    ref0 = A.proxmox_ref("pve1", 102, "qemu", "net0", True, "dhcp", None)
+    ref1 = A.proxmox_ref("pve1", 102, "qemu", "net1", True, "10.20.0.5/24", "10.20.0.1")
     changes = p.plan(
         Desired(
             bindings=(
@@ -348,7 +361,7 @@ def test_apply_two_nics_of_one_guest_in_one_put(sim: SimHandle) -> None:
             )
         ),
         obs,
-        PlanContext(),
+        context_for(p.config),
     )
     assert len(changes) == 2 and "follows NIPAP: dhcp -> 192.168.1.57/24" in changes[0].reason
     sim.clear_log()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from engine.config import Network
+from core.config import Network
 
 
 def canon_ip(text: str | None) -> str | None:

@@ -1,27 +1,21 @@
-"""Frozen value types shared by the engine and the providers.
+"""Frozen value types shared by the engine, the state store and the providers.
 
-Owns: resource addresses, observations (what a system says now), facts (binding
-claims used by reconcile), bindings (the desired truth), changes, conflicts, drift,
+Owns: resource addresses, observations (what a system says now), facts (binding claims used by
+reconcile), origin references, bindings (the desired truth), changes, conflicts, drift,
 held-back changes, apply outcomes and the plan itself.
-Must not: do I/O, import providers or state.
+Must not: do I/O, or import anything outside ``core``.
 
-Resource types and their addresses (``Address.__str__``):
-
-=========================  ===========================================  ==========================
-type                       name                                         depends on
-=========================  ===========================================  ==========================
-``nipap_prefix``           ``<network>``                                —
-``nipap_address``          ``<network>.<hostname>``                     ``nipap_prefix.<network>``
-``edgemax_dhcp_mapping``   ``<shared_network>.<hostname>``              ``nipap_address.…``
-``edgemax_host``           ``<hostname>.<domain>``                      ``nipap_address.…``
-``proxmox_ipconfig``       ``<node>.<vmid>.<nic>``                      ``nipap_address.…``
-=========================  ===========================================  ==========================
+An address is ``<type>.<name>`` for the default instance of a system and
+``<type>[<instance>].<name>`` for a named one (``edgemax_dhcp_mapping[cabin].LAN.web01``).
+The type starts with the system's kind (``edgemax_…``); which types exist, what they depend on
+and how a binding names them is declared by each system's descriptor (``providers/*/descriptor.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -98,67 +92,56 @@ def fingerprint(attributes: Mapping[str, Any]) -> str:
     return hashlib.sha256("".join(_C_CANONICAL(data, 0)).encode()).hexdigest()
 
 
-class System(StrEnum):
-    """The managed systems, also the ``source`` of facts and provenance."""
-
-    PROXMOX = "proxmox"
-    NIPAP = "nipap"
-    EDGEMAX = "edgemax"
-
-
 class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
 
 
-# Resource types that describe a condition of a whole system (e.g. "the router's running config
-# is saved"), not an object: planned and applied like any resource, never recorded in state.
-PSEUDO_RESOURCE_TYPES: frozenset[str] = frozenset({"edgemax_config"})
+_ADDRESS = re.compile(r"^([a-z][a-z0-9]*_[a-z0-9_]+)(?:\[([a-z][a-z0-9_-]{0,31})\])?\.(.+)$", re.S)
 
 
 @dataclass(frozen=True, order=True)
 class Address:
-    """A Terraform-like resource address, e.g. ``nipap_address.lan.web01``."""
+    """A Terraform-like resource address, e.g. ``nipap_address.lan.web01``.
+
+    ``instance`` names the system instance for all but the default one of a kind
+    (``edgemax_dhcp_mapping[cabin].LAN.web01``).
+    """
 
     type: str
     name: str
+    instance: str = ""
 
     def __str__(self) -> str:
+        if self.instance:
+            return f"{self.type}[{self.instance}].{self.name}"
         return f"{self.type}.{self.name}"
 
     @property
-    def system(self) -> str:
-        """The system owning this resource type (``nipap_address`` → ``nipap``)."""
+    def kind(self) -> str:
+        """The system kind owning this resource type (``nipap_address`` → ``nipap``)."""
         return self.type.split("_", 1)[0]
+
+    @property
+    def system(self) -> str:
+        """The key of the system instance holding it: ``edgemax`` or ``edgemax.cabin``."""
+        kind = self.type.split("_", 1)[0]
+        return f"{kind}.{self.instance}" if self.instance else kind
 
     @classmethod
     def parse(cls, text: str) -> Address:
-        rtype, dot, name = text.partition(".")
-        if not dot or not rtype or not name or "_" not in rtype:
-            raise ValueError(f"not a resource address: {text!r} (expected TYPE.NAME)")
-        return cls(rtype, name)
-
-    # Conventional constructors, so every module spells addresses the same way.
-    @classmethod
-    def nipap_prefix(cls, network: str) -> Address:
-        return cls("nipap_prefix", network)
+        match = _ADDRESS.match(text)
+        if match is None:
+            raise ValueError(f"not a resource address: {text!r} (expected TYPE.NAME or TYPE[INSTANCE].NAME)")
+        rtype, instance, name = match.groups()
+        return cls(rtype, name, instance or "")
 
     @classmethod
-    def nipap_address(cls, network: str, hostname: str) -> Address:
-        return cls("nipap_address", f"{network}.{hostname}")
-
-    @classmethod
-    def edgemax_dhcp_mapping(cls, shared_network: str, name: str) -> Address:
-        return cls("edgemax_dhcp_mapping", f"{shared_network}.{name}")
-
-    @classmethod
-    def edgemax_host(cls, fqdn: str) -> Address:
-        return cls("edgemax_host", fqdn)
-
-    @classmethod
-    def proxmox_ipconfig(cls, node: str, vmid: int, nic: str) -> Address:
-        return cls("proxmox_ipconfig", f"{node}.{vmid}.{nic}")
+    def of(cls, rtype: str, name: str, system: str = "") -> Address:
+        """The address of ``rtype`` named ``name`` in system instance ``system`` (a key or "")."""
+        _, _, instance = system.partition(".")
+        return cls(rtype, name, instance)
 
 
 @dataclass(frozen=True)
@@ -196,14 +179,49 @@ class ObservedResource:
 
 
 @dataclass(frozen=True)
+class OriginRef:
+    """The object a binding originates from (a guest NIC, a host record), named by its system.
+
+    ``kind``/``instance`` say which system holds it; ``label`` names it for people
+    (``proxmox pve1/101 net0``), ``noun`` says what it is (``guest``). ``address`` is the
+    resource netsot manages on that object, if any. ``annotations`` are key/values the origin
+    wants recorded next to the binding (the IPAM keeps them, e.g. a VM id). ``data`` is the
+    origin system's own detail: only that system's provider reads it.
+    """
+
+    kind: str
+    instance: str
+    object: str  # the object within its system, e.g. "pve1/101" (two parts of one object share it)
+    label: str
+    noun: str = "object"
+    address: Address | None = None
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    data: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+
+    @property
+    def system(self) -> str:
+        return f"{self.kind}.{self.instance}" if self.instance else self.kind
+
+    @property
+    def object_label(self) -> str:
+        """The label without the system's name: ``pve1/101 net0``."""
+        return self.label.split(" ", 1)[1] if " " in self.label else self.label
+
+
+@dataclass(frozen=True)
 class Fact:
     """A claim about a binding (network, hostname, MAC, IP) made by one source.
 
-    ``source`` is a system name, ``"config"`` (a ``hosts:`` entry) or ``"lease"``
-    (discovery only). ``origin`` facts create bindings (Proxmox NICs, config hosts,
-    imported objects); other facts only inform precedence and conflicts.
-    ``extra`` carries source details (Proxmox: node, vmid, type, nic, tags, ip_mode,
-    agent_ips, writeback; NIPAP: prefix id, owned; EdgeOS: shared_network, mapping name).
+    ``source`` is a system kind or ``"config"`` (a ``hosts:`` entry). ``origin`` facts create
+    bindings (guest NICs, config hosts, imported objects); other facts inform precedence and
+    conflicts; ``discovery`` facts (DHCP leases) are only ever listed, never support a binding.
+
+    The typed fields are what the engine reads: ``owned`` (the object carries netsot's marker),
+    ``domain`` (a DNS entry: its name counts in every network of that domain), ``in_use``
+    (addresses the object is seen using, e.g. a guest agent's report), ``static_ip`` (the
+    source's own configuration pins ``ip``) with ``ip_writable`` / ``writable_hint`` (whether
+    netsot may rewrite it, and how to allow it), ``origin_ref`` and ``description``.
+    ``extra`` is the source system's own detail: the engine never reads it.
     """
 
     source: str
@@ -215,25 +233,46 @@ class Fact:
     origin: bool = False
     address: Address | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    owned: bool = False
+    discovery: bool = False
+    domain: str | None = None
+    in_use: tuple[str, ...] = ()
+    static_ip: bool = False
+    ip_writable: bool = False
+    writable_hint: str = ""
+    origin_ref: OriginRef | None = None
+    description: str = ""
+
+    def fingerprint_data(self) -> dict[str, Any]:
+        """What a saved plan compares to tell that this fact changed."""
+        data: dict[str, Any] = {"network": self.network, "hostname": self.hostname, "mac": self.mac,
+                                "ip": self.ip, **self.extra}
+        if self.in_use:
+            data["in_use"] = self.in_use
+        return data
 
 
 @dataclass(frozen=True)
 class Observation:
-    """What one system says now: its resources, its binding facts and warnings."""
+    """What one system instance says now: its resources, its binding facts and warnings.
+
+    ``incomplete`` lists why the read missed objects (``"3 guests unread"``): while it is not
+    empty, an object missing from ``resources`` is not proof that it was deleted.
+    ``data`` is the system's own detail (leases, flags): the engine never reads it.
+    """
 
     system: str
     resources: Mapping[Address, ObservedResource] = field(default_factory=lambda: EMPTY)
     facts: tuple[Fact, ...] = ()
     warnings: tuple[str, ...] = ()
-    # provider-specific extras (e.g. EdgeOS leases, dnsmasq flag)
     data: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    incomplete: tuple[str, ...] = ()
 
     def fingerprints(self) -> dict[str, str]:
         """Fingerprint of every object read: resources by address, facts as ``fact:<ref>``."""
         out = {str(a): r.fingerprint for a, r in self.resources.items()}
         for f in self.facts:
-            attrs = {"network": f.network, "hostname": f.hostname, "mac": f.mac, "ip": f.ip, **f.extra}
-            out[f"fact:{f.ref}"] = fingerprint(attrs)
+            out[f"fact:{f.ref}"] = fingerprint(f.fingerprint_data())
         return out
 
 
@@ -245,22 +284,9 @@ class ManagedResource:
     provider_id: str | None
     attributes: Mapping[str, Any]
     dependencies: tuple[Address, ...] = ()
-    origin: str = ""  # "proxmox", "config" or "import": what created the binding
+    origin: str = ""  # the source kind that created the binding, "config" or "import"
     status: str = "managed"  # "managed" or "orphaned" (lost its source, waiting for deletion)
     orphaned_since: str | None = None
-
-
-@dataclass(frozen=True)
-class ProxmoxRef:
-    """The Proxmox NIC a binding came from (for cloud-init / LXC write-back)."""
-
-    node: str
-    vmid: int
-    type: str  # "qemu" or "lxc"
-    nic: str  # "net0"
-    writeback: bool = False  # the guest opted in (tag)
-    configured_ip: str | None = None  # "192.168.1.10/24", "dhcp" or None
-    gateway: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,14 +299,25 @@ class Binding:
     ip: str
     # keys: "ip", "hostname", "mac"
     provenance: Mapping[str, Provenance] = field(default_factory=lambda: EMPTY)
-    origin: str = ""  # "proxmox", "config", "import"
-    proxmox: ProxmoxRef | None = None
+    origin: str = ""  # the source kind of the best-ranked origin, "config" or "import"
+    origin_refs: tuple[OriginRef, ...] = ()  # every system object the binding originates from
     sources: tuple[str, ...] = ()  # every source that reported this binding
     description: str = ""
 
     @property
     def key(self) -> str:
         return f"{self.network}.{self.hostname}"
+
+    def origin_in(self, system: str) -> OriginRef | None:
+        """The first origin object held by system instance ``system``."""
+        for ref in self.origin_refs:
+            if ref.system == system:
+                return ref
+        return None
+
+    @property
+    def first_origin(self) -> OriginRef | None:
+        return self.origin_refs[0] if self.origin_refs else None
 
 
 class ConflictKind(StrEnum):
@@ -490,6 +527,16 @@ class ChangeOutcome:
     error: str | None = None
     provider_id: str | None = None
     attributes: Mapping[str, Any] | None = None  # the object as written (None for deletes)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One result of ``netsot verify``: what was checked, on which object, and what was found."""
+
+    check: str  # "dns", "router", "nipap", "guest", "read", …
+    object: str
+    ok: bool
+    detail: str
 
 
 @dataclass(frozen=True)

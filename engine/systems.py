@@ -1,0 +1,118 @@
+"""The engine's view of the configured systems: who serves which network, and what that means.
+
+Owns: per network, the system instances serving it (through the registry's descriptors), the
+addresses a binding produces in them, the address playing a role for a binding (what a DHCP
+reservation depends on), the name rules a binding's host name must pass, and the orders the
+engine uses (sources, origins). Built once per plan; cheap lookups after that.
+Must not: name a system — everything here comes from the registry and the configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from core.config import Config, Network, split_key
+from core.model import Address
+from providers import registry
+from providers.base import SystemKind
+
+
+@dataclass(frozen=True)
+class Serving:
+    """One system instance serving a network."""
+
+    key: str  # "edgemax", "edgemax.cabin"
+    kind: SystemKind
+
+
+@dataclass
+class Systems:
+    """Lookups over the configured system instances of one ``Config`` (build with :func:`of`)."""
+
+    config: Config
+    _serving: dict[str, tuple[Serving, ...]] = field(default_factory=dict)
+    _addresses: dict[tuple[str, str], tuple[Address, ...]] = field(default_factory=dict)
+
+    def serving(self, network: str) -> tuple[Serving, ...]:
+        """The configured instances serving ``network``, in registry order (a kind that is not
+        configured serves nothing: no addresses, no name rules, no dependencies)."""
+        found = self._serving.get(network)
+        if found is None:
+            try:
+                net = self.config.network(network)
+            except KeyError:
+                return ()
+            out = []
+            for kind in registry.kinds():
+                key = self.config.instance_for(net, kind.name)
+                if key is not None and key in self.config.providers:
+                    out.append(Serving(key, kind))
+            found = self._serving[network] = tuple(out)
+        return found
+
+    def binding_addresses(self, network: Network, name: str) -> tuple[Address, ...]:
+        """Every address a binding named ``name`` in ``network`` produces in the systems serving it."""
+        cache_key = (network.name, name)
+        found = self._addresses.get(cache_key)
+        if found is None:
+            out: list[Address] = []
+            for s in self.serving(network.name):
+                out.extend(s.kind.binding_addresses(network, name, s.key).values())
+            found = self._addresses[cache_key] = tuple(out)
+        return found
+
+    def role_address(self, role: str, network: str, hostname: str) -> Address | None:
+        """The address of the resource playing ``role`` for this binding (None if no system has one)."""
+        try:
+            net = self.config.network(network)
+        except KeyError:
+            return None
+        for s in self.serving(network):
+            rtype = s.kind.role_type(role)
+            if rtype is not None:
+                return s.kind.binding_addresses(net, hostname, s.key).get(rtype.name)
+        return None
+
+    def name_problems(self, network: str, name: str) -> list[str]:
+        """What the systems serving ``network`` say is wrong with the host name ``name``."""
+        out = []
+        for s in self.serving(network):
+            if s.kind.name_rule is not None:
+                problem = s.kind.name_rule(name)
+                if problem and problem not in out:
+                    out.append(problem)
+        return out
+
+    @cached_property
+    def source_order(self) -> tuple[str, ...]:
+        """``config`` then every kind, in registry order (listing and tie-breaking)."""
+        return registry.sources()
+
+    @cached_property
+    def origin_order(self) -> tuple[str, ...]:
+        """Which origin names a merged binding: config, then the kinds whose facts originate
+        bindings (registry order), then adopted objects."""
+        return ("config", *(k.name for k in registry.kinds() if k.origins), "import")
+
+    def precedence(self, attribute: str) -> tuple[str, ...]:
+        configured = getattr(self.config.precedence, attribute)
+        return tuple(configured) if configured else registry.default_precedence(attribute)
+
+
+def of(config: Config) -> Systems:
+    return Systems(config)
+
+
+def instance_label(key: str) -> str:
+    """``edgemax`` → ``edgemax``; ``edgemax.cabin`` → ``edgemax[cabin]`` (how refs name it)."""
+    kind, instance = split_key(key)
+    return f"{kind}[{instance}]" if instance else kind
+
+
+def by_kind(keys: Mapping[str, object]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in registry.ordered(keys):
+        out.setdefault(split_key(key)[0], []).append(key)
+    return out

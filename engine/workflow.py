@@ -1,0 +1,187 @@
+"""The runs every front end shares: plan, apply (fresh or from a saved plan), import and verify.
+
+Owns: the read → plan → safety policy sequence (``plan_run``), recording an approval (the policy's
+orphan marks), applying under the caller's lock (``apply_run``), checking a saved plan against
+fresh reads (``saved_plan_run``), adopting a system's existing objects (``import_run``) and
+``verify_run``. The CLI, the service and the demo call these; they only wire and render.
+Must not: print, prompt, or name a system (the registry and the descriptors do that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.config import Config
+from core.errors import NetsotError
+from core.model import Address, Check, Observation, Plan
+from engine import runtime
+from engine import systems as systems_module
+from engine.apply import ApplyReport, apply_plan
+from engine.grouping import config_facts
+from engine.observe import Observer
+from engine.plan import make_plan, owned_from_state, read_all
+from engine.policy import PolicyResult, apply_policy, record_orphans
+from providers import registry
+from providers.base import ROLE_ADDRESS, Provider
+from providers.importing import ImportPlan
+from state.model import ResourceState, State
+
+
+def plan_run(
+    config: Config,
+    providers: Mapping[str, Provider],
+    state: State,
+    *,
+    targets: Iterable[Address] = (),
+    force: bool = False,
+    service: bool = False,
+    observer: Observer | None = None,
+    observations: Mapping[str, Observation] | None = None,
+) -> PolicyResult:
+    """Read every system (unless ``observations`` are given), plan, and apply the safety policy.
+
+    ``service`` applies the unattended gates (deletes need ``delete: auto`` and the grace period);
+    ``force`` lifts the change thresholds only.
+    """
+    if observations is None:
+        observations = read_all(providers, observer)
+    plan = make_plan(config, providers, state, targets=targets, observations=observations,
+                     options={"force": True} if force else {})
+    return apply_policy(plan, config.policy, owned_from_state(state), force=force, service=service)
+
+
+def record_approval(backend: Any, state: State, result: PolicyResult) -> State:
+    """The state with this run's orphan marks recorded (saved only when something changed)."""
+    marked = record_orphans(state, result)
+    return backend.save(marked) if marked.content() != state.content() else state
+
+
+def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state: State,
+              observer: Observer | None = None) -> ApplyReport:
+    """Apply ``plan`` (the caller holds the state lock); never raises for a failed change."""
+    return apply_plan(plan, providers, backend, observer, state=state)
+
+
+def saved_plan_run(doc: Mapping[str, Any], config: Config, providers: Mapping[str, Provider], state: State,
+                   observer: Observer | None = None) -> Plan:
+    """The plan of a saved document, after checking it still matches what the systems hold now."""
+    from engine.render import plan_from_document
+    from engine.saved import check_fresh
+
+    observations = read_all(providers, observer)
+    check_fresh(doc, config, observations, state)
+    return plan_from_document(doc)
+
+
+# ----------------------------------------------------------------------------- import
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    plan: ImportPlan
+    written: int
+    notes: tuple[str, ...]
+    system: str
+
+
+def import_run(config: Config, target: str, from_file: str | None, dry_run: bool) -> ImportOutcome:
+    """Adopt the existing objects of system ``target`` (a kind or instance key) into the state.
+
+    Reads the system (or a backup file, when its descriptor can), and every other configured
+    system so each adoption can say why it matches; other systems then adopt their own objects of
+    the adopted bindings (their ``adopt`` hook). Re-running is a no-op; nothing is ever changed
+    on a system.
+    """
+    key = _import_key(config, target)
+    kind = registry.kind_of(key)
+    importer = registry.hook(kind.name, "importer")
+    if importer is None:
+        raise NetsotError(f"{kind.title} has no import: its objects are adopted when netsot creates them")
+    observation = _import_read(config, key, from_file)
+    others, notes = _read_others(config, key, kind.title)
+    facts = config_facts(config) + [f for obs in others.values() for f in obs.facts]
+    systems = systems_module.of(config)
+
+    def address_of(network: str, name: str) -> Address | None:
+        return systems.role_address(ROLE_ADDRESS, network, name)
+
+    def decide(state: State) -> ImportPlan:
+        owned = owned_from_state(state)
+        plan: ImportPlan = importer(config, key, observation, owned, facts, address_of)
+        for other_key, other in others.items():
+            adopt = registry.hook(registry.kind_of(other_key).name, "adopt")
+            if adopt is not None and plan.claims:
+                plan = plan + ImportPlan(tuple(adopt(config, other_key, other, plan.claims, owned)))
+        return plan
+
+    backend = runtime.open_backend(config)
+    written = 0
+    if dry_run:
+        plan = decide(backend.load())
+    else:
+        with backend.lock("import"):
+            state = backend.load()
+            plan = decide(state)
+            for record in plan.records():
+                state = state.with_resource(ResourceState.from_dict(record))
+                written += 1
+            if written:
+                backend.save(state)
+    return ImportOutcome(plan, written, tuple(notes), key)
+
+
+def _import_key(config: Config, target: str) -> str:
+    kind = registry.kind_of(target)  # raises for an unknown system
+    if "." in target or target in config.providers:
+        return target
+    default = config.default_instance(kind.name)
+    return default if default is not None else target
+
+
+def _import_read(config: Config, key: str, from_file: str | None) -> Observation:
+    kind = registry.kind_of(key)
+    reader = registry.hook(kind.name, "import_read")
+    if reader is not None:
+        return reader(config, key, from_file)
+    if from_file:
+        raise NetsotError(f"{kind.title} cannot import from a file")
+    with runtime.open_providers(config, only=(key,)) as providers:
+        return read_all(providers)[key]
+
+
+def _read_others(config: Config, key: str, title: str) -> tuple[dict[str, Observation], list[str]]:
+    """Every other configured system, so matches can be explained; a failure is a note."""
+    observations: dict[str, Observation] = {}
+    notes: list[str] = []
+    for other in (k for k in registry.ordered(config.providers) if k != key):
+        try:
+            with runtime.open_providers(config, only=(other,)) as providers:
+                observations[other] = providers[other].read()
+        except NetsotError as exc:
+            notes.append(f"could not read {other} ({exc}); matching uses the {title}'s data only")
+    return observations, notes
+
+
+# ----------------------------------------------------------------------------- verify
+
+
+def verify_run(config: Config) -> list[Check]:
+    """Every check of ``netsot verify``, in a stable order (reads only; never writes)."""
+    from engine import verify
+    from engine.reconcile import reconcile
+
+    state = runtime.open_backend(config).load()
+    with runtime.open_providers(config) as providers:
+        observations, out = verify.read_checks(providers)
+    out += verify.system_checks(config, state, observations)
+    out += verify.read_back(state, observations)
+    if observations:
+        owned = owned_from_state(state)
+        try:
+            bindings = reconcile(config, observations, owned).bindings
+        except NetsotError:
+            bindings = ()
+        out += verify.in_use(config, state, observations, bindings)
+    return out

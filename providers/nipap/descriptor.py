@@ -1,0 +1,53 @@
+"""NIPAP as netsot sees it: the IPAM that holds every binding's address (light: no pynipap here).
+
+Owns: the kind's declaration — settings, schema fragment, resource types (``nipap_prefix`` for a
+network, ``nipap_address`` for a binding: the ``address`` role other systems depend on), the
+addresses a binding produces, default precedence and hooks.
+Must not: import the client or the provider (the registry loads those on first use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core.config import Network
+from core.model import Address
+from providers.base import ROLE_ADDRESS, ROLE_NETWORK, Hooks, ResourceType, SystemKind
+from providers.nipap.settings import NipapNetwork, NipapSettings
+
+PREFIX_TYPE = "nipap_prefix"
+ADDRESS_TYPE = "nipap_address"
+
+
+def prefix_address(network: str, key: str = "") -> Address:
+    return Address.of(PREFIX_TYPE, network, key)
+
+
+def host_address(network: str, hostname: str, key: str = "") -> Address:
+    return Address.of(ADDRESS_TYPE, f"{network}.{hostname}", key)
+
+
+def binding_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:
+    return {ADDRESS_TYPE: host_address(network.name, name, key)}
+
+
+KIND = SystemKind(
+    name="nipap",
+    title="NIPAP (IPAM)",
+    provider="providers.nipap.provider:NipapProvider",
+    settings=NipapSettings,
+    network_settings=NipapNetwork,
+    schema="providers.nipap:config.schema.json",
+    secrets=("password",),
+    resource_types=(
+        ResourceType(PREFIX_TYPE, ("prefix",), ("prefix", "type", "description"), role=ROLE_NETWORK,
+                     label="network prefix"),
+        ResourceType(ADDRESS_TYPE, ("ip",), ("ip", "hostname", "mac"), role=ROLE_ADDRESS,
+                     label="host address"),
+    ),
+    precedence={"ip": 10, "hostname": 20},
+    binding_addresses=binding_addresses,
+    check_label="nipap",
+    location="in NIPAP",
+    hooks=Hooks(inventory="providers.nipap.inventory:run", adopt="providers.nipap.adopt:adopt"),
+)

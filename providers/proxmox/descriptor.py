@@ -1,0 +1,39 @@
+"""Proxmox VE as netsot sees it: where guests appear, and optional address write-back (light).
+
+Owns: the kind's declaration — settings, schema fragment, the ``proxmox_ipconfig`` resource type
+(cloud-init ``ipconfigN`` / LXC ``netN ip=`` of guests that opt in, depending on the binding's
+IPAM ``address``), that its guest NICs originate bindings, default precedence and hooks.
+Must not: import proxmoxer or the provider (the registry loads those on first use).
+"""
+
+from __future__ import annotations
+
+from core.model import Address
+from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
+from providers.proxmox.settings import ProxmoxNetwork, ProxmoxSettings
+
+IPCONFIG_TYPE = "proxmox_ipconfig"
+
+
+def ipconfig_address(node: str, vmid: int, nic: str, key: str = "") -> Address:
+    return Address.of(IPCONFIG_TYPE, f"{node}.{vmid}.{nic}", key)
+
+
+KIND = SystemKind(
+    name="proxmox",
+    title="Proxmox VE",
+    provider="providers.proxmox.provider:ProxmoxProvider",
+    settings=ProxmoxSettings,
+    network_settings=ProxmoxNetwork,
+    schema="providers.proxmox:config.schema.json",
+    secrets=("token_value",),
+    resource_types=(
+        ResourceType(IPCONFIG_TYPE, ("node", "vmid", "nic"), ("ip",), requires=(ROLE_ADDRESS,),
+                     label="guest address (cloud-init / LXC)"),
+    ),
+    precedence={"ip": 20, "hostname": 10, "mac": 10},
+    origins=True,
+    check_label="proxmox",
+    location="on Proxmox",
+    hooks=Hooks(inventory="providers.proxmox.inventory:run"),
+)

@@ -1,0 +1,144 @@
+"""The package boundaries, checked on the source (AST), so a new violation fails ``make test``.
+
+* Imports point one way (DESIGN.md): ``core`` and ``schemas`` are leaves; ``state`` imports only
+  them; the provider boundary (``providers/base.py``, ``registry.py``, ``importing.py``) only
+  ``core`` and itself (the registry names the built-in descriptors); a system package only the
+  leaves, the boundary and its own package (the embedded lab drives them all); the engine the
+  leaves, ``state`` and the boundary — never a system.
+* The engine names no system in code: no identifier or string constant (docstrings aside) of
+  ``engine/`` contains a registered kind's name. Everything system-specific comes through the
+  registry and the descriptors.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from providers import registry
+
+ROOT = Path(__file__).resolve().parents[2]
+BOUNDARY = ("providers.base", "providers.registry", "providers.importing")
+OURS = ("core", "engine", "state", "schemas", "providers", "bench", "tests")
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def _dotted(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str]]:
+    """Every netsot module ``path`` imports (top level or inside functions), with its line."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = _dotted(path).split(".")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the package
+                base = here[: len(here) - node.level + (1 if path.name == "__init__.py" else 0)]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            # ``from providers import registry`` imports ``providers.registry``
+            names = [f"{module}.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] in OURS:
+                yield node.lineno, name
+
+
+def _allowed(module: str) -> tuple[str, ...]:
+    """The netsot modules ``module`` may import (prefixes)."""
+    parts = module.split(".")
+    # ``schemas`` (the JSON Schema files and their loader) is a leaf like ``core``
+    if parts[0] == "core":
+        return ("core",)
+    if parts[0] == "state":
+        return ("core", "schemas", "state")
+    if parts[0] == "schemas":
+        return ("schemas",)
+    if module in BOUNDARY:
+        return ("core", *BOUNDARY, *(f"providers.{k}.descriptor" for k in registry.names()))
+    if parts[0] == "providers" and len(parts) > 1:
+        own = f"providers.{parts[1]}"
+        if parts[1] == "lab":  # the embedded lab drives every simulator
+            return ("core", "schemas", *BOUNDARY, "providers")
+        return ("core", "schemas", *BOUNDARY, own)
+    if parts[0] == "engine":
+        return ("core", "state", "schemas", "engine", *BOUNDARY)
+    return OURS
+
+
+def _ok(imported: str, allowed: tuple[str, ...]) -> bool:
+    return any(imported == a or imported.startswith(a + ".") for a in allowed)
+
+
+@pytest.mark.parametrize("package", ["core", "state", "schemas", "providers", "engine"])
+def test_imports_point_one_way(package: str) -> None:
+    bad = []
+    for path in _modules(package):
+        module = _dotted(path)
+        allowed = _allowed(module)
+        for line, imported in _imports(path):
+            if imported == "providers" and module.startswith("providers.lab"):
+                continue
+            if not _ok(imported, allowed):
+                bad.append(f"{path.relative_to(ROOT)}:{line}: {module} imports {imported}")
+    assert not bad, "imports that point the wrong way:\n  " + "\n  ".join(bad)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    ids: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                ids.add(id(body[0].value))
+    return ids
+
+
+def _words(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    docs = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            yield node.lineno, node.value
+        elif isinstance(node, ast.Name):
+            yield node.lineno, node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.lineno, node.attr
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield node.lineno, node.name
+        elif isinstance(node, ast.arg):
+            yield node.lineno, node.arg
+        elif isinstance(node, ast.keyword) and node.arg:
+            yield node.lineno, node.arg
+        elif isinstance(node, ast.alias):
+            yield node.lineno, node.asname or node.name
+
+
+def test_the_engine_names_no_system() -> None:
+    pattern = re.compile("|".join(re.escape(k) for k in registry.names()))
+    bad = []
+    for path in _modules("engine"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for line, word in _words(tree):
+            if pattern.search(word):
+                bad.append(f"{path.relative_to(ROOT)}:{line}: {word!r}")
+    assert not bad, "system names in engine/ code (use the registry / descriptors):\n  " + "\n  ".join(bad)
+
+
+def test_the_checks_see_a_violation(tmp_path: Path) -> None:
+    """The checks are not vacuous: a planted violation is found."""
+    tree = ast.parse('from providers.x import y\nX = {"k": "a_%s_b"}\n' % registry.names()[0])
+    assert any(registry.names()[0] in w for _, w in _words(tree))
+    assert not _ok("providers.x", _allowed("engine.plan"))
+    assert not _ok("engine.plan", _allowed("state.backend"))
