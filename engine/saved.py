@@ -15,10 +15,10 @@ from typing import Any
 
 from core.config import Config
 from core.errors import LineageMismatch, PlanError, StalePlan
+from core.files import write_atomic
 from core.model import Observation
 from engine.render import FORMAT_VERSION, render_json
 from schemas import validator
-from core.files import write_atomic
 from state.model import State
 
 MAX_NAMED = 5  # how many stale objects the message names (the exception carries them all)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked
-from state import codec
 from core.files import write_atomic
+from state import codec
 from state.lock import FILE_MODE, FileLock, LockInfo
 from state.model import STATE_VERSION, State
 

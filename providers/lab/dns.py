@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from providers.edgemax.extract import extract
 from core.files import write_atomic as durable_write
+from providers.edgemax.extract import extract
 
 
 def find_dnsmasq() -> str | None:
