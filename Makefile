@@ -39,7 +39,7 @@ bench: setup
 	@$(PY) -m bench
 
 lint: setup
-	@$(VENV)/bin/ruff check engine providers state schemas bench tests
+	@$(VENV)/bin/ruff check core engine providers state schemas bench tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
