@@ -22,7 +22,8 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     sim = start_simulator(SEED, users={"netsot": ("pw", "rw")})
     try:
         settings = NipapSettings(url=sim.url(), username="netsot", password="pw", vrf=LAB_RT, timeout=5)
-        config = Config(networks=(Network(name="lan", prefix="192.168.1.0/24"),), providers={"nipap": settings})
+        lan = Network(name="lan", prefix="192.168.1.0/24")
+        config = Config(networks=(lan,), providers={"nipap": settings})
         call = rpc_for(sim.url("netsot", "pw"), source="someone-else")
         vrf_id = call("list_vrf", vrf={"rt": LAB_RT})[0]["id"]
 
