@@ -235,3 +235,58 @@ def test_control_characters_are_a_config_error(tmp_path, bad):
     path.write_text(bad)
     with pytest.raises(ConfigError):
         load_config(path)
+
+
+# ------------------------------------------------------------------ several instances of a kind
+
+ROUTER = "    host: {host}\n    username: ubnt\n    password: pw\n"
+SITES = f"""\
+version: 1
+providers:
+  edgemax:
+{ROUTER.format(host="10.0.0.1")}  edgemax.cabin:
+{ROUTER.format(host="10.0.30.1")}networks:
+  - name: lan
+    prefix: 192.168.1.0/24
+    edgemax: {{shared_network: LAN}}
+  - name: cabin
+    prefix: 192.168.30.0/24
+    edgemax: {{instance: cabin, shared_network: CABIN}}
+"""
+
+
+def test_named_instances_serve_the_networks_that_name_them(tmp_path):
+    config = load_config(write(tmp_path, SITES))
+    assert tuple(config.providers) == ("edgemax", "edgemax.cabin")
+    assert config.settings("edgemax.cabin").host == "10.0.30.1"
+    lan, cabin = config.networks
+    assert config.instance_for(lan, "edgemax") == "edgemax"
+    assert config.instance_for(cabin, "edgemax") == "edgemax.cabin"
+    assert [n.name for n in config.networks_of("edgemax.cabin")] == ["cabin"]
+    assert [n.name for n in config.networks_of("edgemax")] == ["lan"]
+
+
+def test_a_network_naming_an_unknown_instance_is_located(tmp_path):
+    path, found = problems(tmp_path, SITES.replace("instance: cabin", "instance: barn"))
+    assert [(p.line, p.key) for p in found] == [(17, "networks[1].edgemax.instance")]
+    assert "no system edgemax.barn is configured" in found[0].message
+    assert "edgemax, edgemax.cabin" in found[0].message
+
+
+def test_several_named_instances_without_a_default_need_instance_on_every_network(tmp_path):
+    text = SITES.replace("  edgemax:\n", "  edgemax.home:\n", 1)
+    path, found = problems(tmp_path, text)
+    assert [p.key for p in found] == ["networks[0].edgemax"]
+    assert "none is the default" in found[0].message and "instance: NAME" in found[0].message
+    ok = text.replace("edgemax: {shared_network: LAN}", "edgemax: {instance: home, shared_network: LAN}")
+    config = load_config(write(tmp_path, ok))
+    assert config.instance_for(config.networks[0], "edgemax") == "edgemax.home"
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ("edgemax.Cabin", "unknown key 'edgemax.Cabin'"),
+    ("netbox", "unknown key 'netbox'"),
+])
+def test_unknown_systems_and_bad_instance_names_are_refused(tmp_path, key, message):
+    path, found = problems(tmp_path, SITES.replace("  edgemax.cabin:\n", f"  {key}:\n"))
+    assert any(message in p.message for p in found), found
