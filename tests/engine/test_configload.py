@@ -267,7 +267,7 @@ def test_named_instances_serve_the_networks_that_name_them(tmp_path):
 
 
 def test_a_network_naming_an_unknown_instance_is_located(tmp_path):
-    path, found = problems(tmp_path, SITES.replace("instance: cabin", "instance: barn"))
+    _path, found = problems(tmp_path, SITES.replace("instance: cabin", "instance: barn"))
     assert [(p.line, p.key) for p in found] == [(17, "networks[1].edgemax.instance")]
     assert "no system edgemax.barn is configured" in found[0].message
     assert "edgemax, edgemax.cabin" in found[0].message
@@ -275,7 +275,7 @@ def test_a_network_naming_an_unknown_instance_is_located(tmp_path):
 
 def test_several_named_instances_without_a_default_need_instance_on_every_network(tmp_path):
     text = SITES.replace("  edgemax:\n", "  edgemax.home:\n", 1)
-    path, found = problems(tmp_path, text)
+    _path, found = problems(tmp_path, text)
     assert [p.key for p in found] == ["networks[0].edgemax"]
     assert "none is the default" in found[0].message and "instance: NAME" in found[0].message
     ok = text.replace("edgemax: {shared_network: LAN}", "edgemax: {instance: home, shared_network: LAN}")
@@ -288,5 +288,5 @@ def test_several_named_instances_without_a_default_need_instance_on_every_networ
     ("netbox", "unknown key 'netbox'"),
 ])
 def test_unknown_systems_and_bad_instance_names_are_refused(tmp_path, key, message):
-    path, found = problems(tmp_path, SITES.replace("  edgemax.cabin:\n", f"  {key}:\n"))
+    _path, found = problems(tmp_path, SITES.replace("  edgemax.cabin:\n", f"  {key}:\n"))
     assert any(message in p.message for p in found), found
