@@ -10,6 +10,7 @@ plan/apply → render.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ import click
 
 from core.config import Config
 from core.errors import NetsotError, StateError
-from core.model import Address, Plan
+from core.model import Plan
 
 # Importing cli_ext registers the dispatched commands on ``cli``; ``_extension`` is re-exported
 # because tests reach it as ``engine.cli._extension``.
@@ -100,14 +101,14 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
         ctx.exit(_plan_exit_code(doc))
 
 
-def _make_document(config: Config, targets: tuple[Address, ...], *, force: bool) -> dict[str, Any]:
+def _make_document(config: Config, targets: tuple[str, ...], *, force: bool) -> dict[str, Any]:
     state = open_backend(config).load()
     with open_providers(config) as providers:
         result = _planned(config, providers, state, targets=targets, force=force)
     return plan_document(result.plan, netsot_version=NETSOT_VERSION)
 
 
-def _planned(config: Config, providers: Mapping[str, Any], state: Any, *, targets: tuple[Address, ...] = (),
+def _planned(config: Config, providers: Mapping[str, Any], state: Any, *, targets: tuple[str, ...] = (),
              force: bool = False) -> Any:
     """Read → plan → safety policy (interactive: no service-only gates). Returns the PolicyResult."""
     from engine.plan import read_all
@@ -127,15 +128,16 @@ def _plan_exit_code(doc: Mapping[str, Any]) -> int:
     return EXIT_OK
 
 
-def _parse_targets(texts: Sequence[str]) -> tuple[Address, ...]:
-    out = []
+_TARGET = re.compile(r"^[a-z][a-z0-9]*_[a-z0-9_]+(\[[a-z][a-z0-9_-]{0,31}\])?(\..+)?$", re.S)
+
+
+def _parse_targets(texts: Sequence[str]) -> tuple[str, ...]:
+    """Resource addresses or address prefixes: ``TYPE``, ``TYPE[INSTANCE]``, ``TYPE.NAME…``."""
     for text in texts:
-        try:
-            out.append(Address.parse(text))
-        except ValueError:
+        if not _TARGET.match(text):
             raise NetsotError(f"--target {text!r} is not a resource address (TYPE.NAME or "
-                              "TYPE[INSTANCE].NAME; `netsot state list` shows some)") from None
-    return tuple(out)
+                              "TYPE[INSTANCE].NAME, or a prefix of one; `netsot state list` shows some)")
+    return tuple(texts)
 
 
 # --------------------------------------------------------------------------- apply

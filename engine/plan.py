@@ -180,13 +180,13 @@ def make_plan(
     providers: Mapping[str, Provider],
     state: State | None,
     *,
-    targets: Iterable[Address] = (),
+    targets: Iterable[Address | str] = (),
     observations: Mapping[str, Observation] | None = None,
     options: Mapping[str, Any] | None = None,
     observer: Observer | None = None,
 ) -> Plan:
     """Read (unless ``observations`` are given) → reconcile → provider plans → filter → order."""
-    targets = frozenset(targets)
+    targets = frozenset(str(t) for t in targets)
     if observations is None:
         observations = read_all(providers, observer)
     missing = sorted(set(providers) - set(observations))
@@ -200,7 +200,7 @@ def _plan(
     config: Config,
     providers: Mapping[str, Provider],
     state: State | None,
-    targets: frozenset[Address],
+    targets: frozenset[str],
     observations: Mapping[str, Observation],
     options: Mapping[str, Any] | None,
 ) -> Plan:
@@ -310,13 +310,14 @@ def _with_recorded_dependencies(changes: list[Change], state: State | None) -> l
     return out
 
 
-def _matches(address: Address, targets: frozenset[Address]) -> bool:
-    """``nipap_address.lan`` targets ``nipap_address.lan`` and every ``nipap_address.lan.*``."""
+def _matches(address: Address, targets: frozenset[str] | frozenset[Address]) -> bool:
+    """``nipap_address.lan`` targets ``nipap_address.lan`` and every ``nipap_address.lan.*``; a type
+    (``nipap_address``) or a type of one instance (``edgemax_host[cabin]``) targets all of them."""
     text = str(address)
     return any(text == str(t) or text.startswith(f"{t}.") for t in targets)
 
 
-def filter_targets(changes: list[Change], targets: frozenset[Address]) -> list[Change]:
+def filter_targets(changes: list[Change], targets: frozenset[str] | frozenset[Address]) -> list[Change]:
     """Keep targeted changes plus what they need (like Terraform ``-target``): a create/update
     keeps the creates/updates it depends on; a delete keeps the deletes of what depends on it."""
     by_address = {c.address: c for c in changes}

@@ -34,7 +34,7 @@ def plan_run(
     providers: Mapping[str, Provider],
     state: State,
     *,
-    targets: Iterable[Address] = (),
+    targets: Iterable[Address | str] = (),
     force: bool = False,
     service: bool = False,
     observer: Observer | None = None,
