@@ -64,11 +64,27 @@ class App:
 
 
 class NetsotGroup(click.Group):
-    """Turns every error into one sentence on stderr and the documented exit code."""
+    """Turns every error into one sentence on stderr and the documented exit code.
+
+    Usage errors (an unknown option or command, a bad value) keep click's message but exit 1,
+    not click's 2: ``plan --detailed-exitcode`` uses 2 for "changes present", so a typo in CI
+    must not read as "there are changes".
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_ERROR
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_ERROR
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except NetsotError as exc:
@@ -118,7 +134,7 @@ def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bo
 
     \b
     Usual flow:  netsot validate  →  netsot plan --out tfplan  →  netsot apply tfplan
-    Exit codes:  0 ok, 1 error, 130 interrupted; plan --detailed-exitcode adds
+    Exit codes:  0 ok, 1 error (usage errors too), 130 interrupted; plan --detailed-exitcode adds
                  2 (changes) and 3 (conflicts block some changes).
     """
     color = not no_color and "NO_COLOR" not in os.environ

@@ -110,6 +110,31 @@ def test_python_dash_m_engine_works():
     assert out.stdout.startswith("netsot ")
 
 
+@pytest.mark.parametrize("args", [
+    ("plan", "--detailed-exitcode", "--bogus"),  # an unknown option of a command
+    ("--bogus", "plan"),  # an unknown global option
+    ("plna",),  # an unknown command
+    ("plan", "--format", "yaml"),  # a bad value
+    ("state", "bogus"),  # an unknown subcommand
+    ("show", "a", "b"),  # an extra argument
+    (),  # no command at all
+])
+def test_usage_errors_exit_1_not_the_changes_code(env, args):
+    """--detailed-exitcode uses 2 for "changes present": a typo in CI must not read as changes."""
+    result = env.run(*args)
+    assert result.exit_code == 1, result.output
+    assert "Usage:" in result.output
+
+
+def test_usage_error_exits_1_through_the_console_entry(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "engine", "plan", "--detailed-exitcode", "--detailed"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 1, out.stderr
+    assert "No such option '--detailed'" in out.stderr and out.stdout == ""
+
+
 def test_validate_ok(env):
     result = env.run("validate")
     assert result.exit_code == 0
