@@ -289,12 +289,16 @@ def state_rm(app: App, addresses: tuple[str, ...]) -> None:
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def force_unlock(ctx: click.Context, lock_id: str, force: bool) -> None:
-    """Break the state lock ID left by a run that died."""
+    """Break the state lock ID left by a run that died.
+
+    A lock whose holder is provably alive (on this host, still holding the lock) is never broken.
+    """
     backend = open_backend(app_of(ctx).config(secrets=False))
     holder = backend.lock_info()
     if holder is None:
         raise StateError(f"the state {backend.describe()} is not locked; nothing to unlock")
     click.echo(f"Current {holder}")
+    backend.check_unlockable(lock_id)  # a wrong id or a live holder is refused before asking
     if not force:
         if not _stdin_is_interactive():
             raise NetsotError("refusing to force-unlock without confirmation: stdin is not a terminal; "

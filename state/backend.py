@@ -54,6 +54,11 @@ class StateBackend(Protocol):
 
     def force_unlock(self, lock_id: str) -> None: ...
 
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        """The holder ``force_unlock(lock_id)`` would break; raise ``StateError`` if it is not
+        locked, the id is another, or the holder is provably alive (so a CLI refuses before asking)."""
+        ...
+
     def describe(self) -> str: ...
 
 
@@ -140,6 +145,9 @@ class FileBackend:
 
     def force_unlock(self, lock_id: str) -> None:
         self._lock.force_unlock(lock_id)
+
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        return self._lock.check_unlockable(lock_id)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -285,13 +293,21 @@ class MemoryBackend:
 
     def force_unlock(self, lock_id: str) -> None:
         with self._guard:
-            if self._holder is None:
-                raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
-            if self._holder.id != lock_id:
-                raise StateError(
-                    f"lock id {lock_id} does not match the current {self._holder}; nothing was unlocked"
-                )
+            self._check_id(lock_id)
             self._holder = None
+
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        with self._guard:
+            return self._check_id(lock_id)
+
+    def _check_id(self, lock_id: str) -> LockInfo:
+        if self._holder is None:
+            raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
+        if self._holder.id != lock_id:
+            raise StateError(
+                f"lock id {lock_id} does not match the current {self._holder}; nothing was unlocked"
+            )
+        return self._holder
 
     def _stored(self) -> State | None:
         if self._text is not None and self._parsed is None:

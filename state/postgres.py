@@ -154,13 +154,7 @@ class PostgresBackend:
     def force_unlock(self, lock_id: str) -> None:
         """Terminate the session holding the lock, but only if ``lock_id`` is its id."""
         with self._connection() as conn:
-            holder = self._holder(conn)
-            if holder is None:
-                raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
-            if holder.id != lock_id:
-                raise StateError(
-                    f"lock id {lock_id} does not match the current {holder}; nothing was unlocked"
-                )
+            holder = self._unlockable(conn, lock_id)
             pids = [r[0] for r in self._query(conn, _HOLDER_PIDS, (self.key,)).fetchall()]
             for pid in pids:
                 self._query(conn, "SELECT pg_terminate_backend(%s)", (pid,))
@@ -176,7 +170,21 @@ class PostgresBackend:
                 conn, "DELETE FROM netsot_lock WHERE key = %s AND info->>'id' = %s", (self.key, lock_id)
             )
 
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        """The holder by id. Its session is terminated by ``force_unlock``, so unlike a file lock's
+        live holder, it cannot go on writing the state after the lock is broken."""
+        with self._connection() as conn:
+            return self._unlockable(conn, lock_id)
+
     # -- internals ---------------------------------------------------------------------------
+
+    def _unlockable(self, conn: psycopg.Connection[Any], lock_id: str) -> LockInfo:
+        holder = self._holder(conn)
+        if holder is None:
+            raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
+        if holder.id != lock_id:
+            raise StateError(f"lock id {lock_id} does not match the current {holder}; nothing was unlocked")
+        return holder
 
     def _holder(self, conn: psycopg.Connection[Any]) -> LockInfo | None:
         """The recorded holder, if the advisory lock is really held (a crashed run leaves a stale row)."""

@@ -27,6 +27,7 @@ from schemas import validator
 from state.backend import FileBackend
 from state.model import ResourceState
 from tests.engine._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
+from tests.state.conftest import Holder, as_if_held_elsewhere
 
 NAS = "nipap_address.lan.nas"
 PRINTER = "nipap_address.lan.printer"
@@ -417,6 +418,7 @@ def test_force_unlock(env):
     with backend.lock("apply") as info:
         wrong = env.run("force-unlock", "not-the-id", "--force")
         assert wrong.exit_code == 1 and "does not match" in wrong.stderr
+        as_if_held_elsewhere(backend.lock_path)  # a live holder on this host is never broken
         refused = env.run("force-unlock", info.id)  # no TTY, no --force
         assert refused.exit_code == 1 and backend.lock_info() is not None
         ok = env.run("force-unlock", info.id, "--force")
@@ -430,12 +432,30 @@ def test_force_unlock(env):
 def test_force_unlock_asks(env, tty):
     backend = env.backend
     with backend.lock("apply") as info:
+        as_if_held_elsewhere(backend.lock_path)
         no = env.run("force-unlock", info.id, input="no\n")
         assert no.exit_code == 1 and "Force-unlock cancelled." in no.output
         assert backend.lock_info() is not None
         yes = env.run("force-unlock", info.id, input="yes\n")
         assert yes.exit_code == 0
         assert backend.lock_info() is None
+
+
+@pytest.mark.slow
+def test_force_unlock_refuses_a_live_holder_even_with_force(env, tty):
+    """A second process on this host holds the lock: --force must not break it (two applies
+    would then run together); the message names the holder and nothing is asked."""
+    holder = Holder(["file", str(env.root / "netsot.state.json"), "apply"])
+    try:
+        for args in (("--force",), ()):
+            result = env.run("force-unlock", holder.info.id, *args, input="yes\n")
+            assert result.exit_code == 1, result.output
+            assert "refusing to force-unlock" in result.stderr and f"pid {holder.pid}" in result.stderr
+            assert "'apply'" in result.stderr and "Only 'yes'" not in result.output
+            assert env.backend.lock_info() == holder.info
+        holder.release()
+    finally:
+        holder.close()
 
 
 # ----------------------------------------------------------------------------- misc
