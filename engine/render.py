@@ -1,12 +1,13 @@
 """The plan document and its views (text, Markdown, JSON).
 
-Owns: ``plan_document`` (the versioned JSON contract, ``schemas/plan.v1.schema.json``),
-its inverse ``plan_from_document``, and the renderers, which read ONLY the document.
+Owns: ``plan_document`` (the versioned JSON contract, ``schemas/plan.v1.schema.json``) and its
+checksum, its inverse ``plan_from_document``, and the renderers, which read ONLY the document.
 Must not: print, decide anything, or look at a ``Plan`` object while rendering.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,7 +36,7 @@ _ACTION_COLOR = {"create": "green", "update": "yellow", "delete": "red"}
 def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = None) -> dict[str, Any]:
     """The JSON plan document. Changes keep the plan's (apply) order; everything else is sorted."""
     counts = plan.counts()
-    return {
+    return sealed({
         "format_version": FORMAT_VERSION,
         "netsot_version": netsot_version,
         "created_at": created_at or _now(),
@@ -56,7 +57,22 @@ def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = N
         "fingerprints": dict(sorted(plan.fingerprints.items())),
         "bindings": sorted((_binding_dict(b) for b in plan.bindings),
                            key=lambda b: (b["network"], b["hostname"], b["ip"])),
-    }
+    })
+
+
+def document_checksum(doc: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` over the canonical JSON of ``doc`` without its ``checksum`` field
+    (sorted keys, no whitespace, UTF-8): any edit of a saved plan changes it."""
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           allow_nan=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def sealed(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with its ``checksum`` (re)computed."""
+    doc["checksum"] = document_checksum(doc)
+    return doc
 
 
 def _now() -> str:
