@@ -19,6 +19,7 @@ import click
 from engine.config import Config
 from engine.errors import ConfigError, NetsotError
 from engine.runtime import NETSOT_VERSION
+from engine.safetext import VisibleFormatter, visible
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_CONFLICTS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -107,12 +108,18 @@ class NetsotGroup(click.Group):
 
 
 def _error_text(exc: NetsotError) -> str:
-    """The sentence to show; a ConfigError made from one unlocated message shows just that message."""
-    if isinstance(exc, ConfigError) and len(exc.problems) == 1:
-        problem = exc.problems[0]
-        if problem.file == "<config>" and problem.line is None and not problem.key:
-            return problem.message
-    return str(exc)
+    """The sentence to show; a ConfigError made from one unlocated message shows just that message.
+
+    Control characters are shown as escapes (an error may quote a name a system reported); only
+    the line breaks between a ConfigError's problems are real.
+    """
+    if isinstance(exc, ConfigError):
+        problems = exc.problems
+        if len(problems) == 1 and problems[0].file == "<config>" and problems[0].line is None \
+                and not problems[0].key:
+            return visible(problems[0].message)
+        return "invalid configuration:\n  " + "\n  ".join(visible(str(p)) for p in problems)
+    return visible(str(exc))
 
 
 def app_of(ctx: click.Context) -> App:
@@ -139,9 +146,6 @@ def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bo
     """
     color = not no_color and "NO_COLOR" not in os.environ
     ctx.obj = App(config_option=config_option, debug=debug, color=color)
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True)

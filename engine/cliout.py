@@ -16,6 +16,7 @@ import click
 from engine.cliapp import EXIT_ERROR, EXIT_OK
 from engine.model import Change, ChangeOutcome, Plan
 from engine.render import render_json, render_markdown, render_text
+from engine.safetext import visible
 
 PAST = {"create": "Creation complete", "update": "Modifications complete", "delete": "Destruction complete"}
 
@@ -61,11 +62,12 @@ class CliObserver:
     def change_finished(self, outcome: ChangeOutcome) -> None:
         address = str(outcome.address)
         if outcome.status == "applied":
-            self._line(f"{address}: {PAST.get(self.actions.get(address, ''), 'done')}")
+            self._line(f"{visible(address)}: {PAST.get(self.actions.get(address, ''), 'done')}")
         elif outcome.status == "failed":
-            self._line(f"{address}: failed: {outcome.error}")
+            self._line(f"{visible(address)}: failed: {visible(outcome.error or '')}")
         else:
-            self._line(f"{address}: skipped ({outcome.error or 'depends on a failed change'})")
+            why = outcome.error or "depends on a failed change"
+            self._line(f"{visible(address)}: skipped ({visible(why)})")
 
     def _line(self, text: str, advance: bool = True) -> None:
         click.echo(text)
@@ -76,7 +78,7 @@ class CliObserver:
         pass
 
     def message(self, text: str) -> None:
-        click.echo(text)
+        click.echo(visible(text))
 
 
 def render_document(doc: Mapping[str, Any], fmt: str, color: bool) -> str:
@@ -99,16 +101,16 @@ def apply_report(plan_: Plan, report: Any) -> int:
     click.echo(f"\nApply incomplete. Resources: {counts}; {len(report.failed)} failed, "
                f"{len(report.skipped)} skipped.", err=True)
     for outcome in report.failed:
-        click.echo(f"  failed:  {outcome.address}: {outcome.error}", err=True)
+        click.echo(f"  failed:  {visible(str(outcome.address))}: {visible(outcome.error or '')}", err=True)
     for outcome in report.skipped:
         why = outcome.error or "depends on a failed change"
-        click.echo(f"  skipped: {outcome.address} ({why})", err=True)
+        click.echo(f"  skipped: {visible(str(outcome.address))} ({visible(why)})", err=True)
     click.echo("The state records what was applied; run `netsot plan` to see what remains.", err=True)
     return EXIT_ERROR
 
 
 def resource_text(resource: Any) -> str:
-    lines = [f"# {resource.address}"]
+    lines = [f"# {visible(resource.address)}"]
     meta = {"provider": resource.provider, "provider_id": resource.provider_id, "origin": resource.origin,
             "status": resource.status}
     if resource.orphaned_since:
@@ -116,8 +118,8 @@ def resource_text(resource: Any) -> str:
     if resource.dependencies:
         meta["dependencies"] = ", ".join(resource.dependencies)
     width = max(len(k) for k in [*meta, *resource.attributes])
-    lines += [f"  {k.ljust(width)} = {v}" for k, v in meta.items()]
+    lines += [f"  {k.ljust(width)} = {visible(str(v))}" for k, v in meta.items()]
     lines.append("  attributes:")
-    lines += [f"    {k.ljust(width)} = {json.dumps(v) if not isinstance(v, str) else v}"
+    lines += [f"    {visible(k).ljust(width)} = {visible(json.dumps(v) if not isinstance(v, str) else v)}"
               for k, v in sorted(resource.attributes.items())]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from engine.config import Config
@@ -18,6 +19,7 @@ from engine.errors import ProviderError
 from engine.model import Address, Fact, ManagedResource, Observation, to_jsonable
 from engine.plan import owned_from_state
 from engine.runtime import open_backend
+from engine.safetext import visible
 from providers.base import provider_class
 from providers.edgemax import importer
 from providers.edgemax.importer import ImportItem, ImportPlan
@@ -52,12 +54,18 @@ def run(config: Config, from_file: str | None, dry_run: bool, as_json: bool) -> 
         doc = plan.to_dict()
         doc.update(dry_run=dry_run, written=written, notes=notes)
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
-    text = "".join(f"Note: {n}\n" for n in notes) + importer.render_table(plan)
+    text = "".join(f"Note: {visible(n)}\n" for n in notes) + importer.render_table(_visible(plan))
     if dry_run:
         return text + "Dry run: the state was not changed.\n"
     if written:
         return text + f"Recorded {written} object(s) in the state; netsot now manages them.\n"
     return text + "Nothing to do.\n"
+
+
+def _visible(plan: ImportPlan) -> ImportPlan:
+    """The plan as the table may print it: names from the router with their control characters escaped."""
+    items = (replace(i, address=visible(i.address), reason=visible(i.reason)) for i in plan.items)
+    return ImportPlan(tuple(items))
 
 
 def _read_others(config: Config) -> tuple[dict[str, Observation], list[str]]:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, frozen_map
+from engine.safetext import visible, visible_data
 
 FORMAT_VERSION = "1"
 SYSTEM_ORDER = ("nipap", "edgemax", "proxmox")  # the order a reader expects: truth first
@@ -248,8 +249,14 @@ class _Paint:
 
 
 def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
-    """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, summary."""
+    """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, summary.
+
+    Every string of the document is shown with its control characters escaped (``visible_data``),
+    so no name or reason from a system can start a line of its own or repaint the terminal.
+    """
     paint = _Paint(color)
+    summary = summary_line(doc)  # counted on the real document: escaping may merge look-alikes
+    doc = visible_data(dict(doc))
     out: list[str] = []
     if doc["conflicts"]:
         out += _text_conflicts(doc["conflicts"], paint)
@@ -269,7 +276,7 @@ def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
         out.append("")
         out += [f"  - {w}" for w in doc["warnings"]]
         out.append("")
-    out.append(paint(summary_line(doc), "bold"))
+    out.append(paint(summary, "bold"))
     return "\n".join(out) + "\n"
 
 
@@ -382,14 +389,33 @@ class _Budget:
         return "".join(self.parts)
 
 
+_MD_PUNCT = re.compile(r"([\\`*_\[\]#!~|])")
+_WWW = re.compile(r"(?i)\b(www)\.")
+_ZWSP = "\u200b"
+
+
 def _md_text(text: Any) -> str:
-    """Safe inside a table cell or list item: no pipes, no newlines, no raw HTML."""
-    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-            .replace("<", "&lt;").replace(">", "&gt;"))
+    """Untrusted text as inert Markdown, safe inside a table cell or list item.
+
+    Control characters become visible escapes; HTML is entity-escaped; Markdown punctuation is
+    backslash-escaped, so ``[text](http://…)``, emphasis, images and code spans stay text (with
+    its brackets escaped, a parenthesis means nothing); and the triggers of GitHub's autolinks (the
+    ``//`` of a URL, ``www.``, the ``@`` of an address or a mention) get a zero-width space, so a
+    bare ``http://…`` does not become a live link either.
+    """
+    out = visible(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _no_autolinks(_MD_PUNCT.sub(r"\\\1", out))
+
+
+def _no_autolinks(text: str) -> str:
+    while "//" in text:
+        text = text.replace("//", "/" + _ZWSP + "/")
+    return _WWW.sub(r"\1" + _ZWSP + ".", text).replace("@", "@" + _ZWSP)
 
 
 def _md_code(text: Any) -> str:
-    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+    """A code span (never markup, never a link); a backtick would end it early, so it becomes '."""
+    return "`" + visible(str(text)).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _md_conflicts(conflicts: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
@@ -486,6 +512,6 @@ def _diff_block(change: Mapping[str, Any]) -> list[str]:
     sym = SYMBOL[change["action"]]
     # `diff` highlighting colours lines by their first character; "~" has none, so updates use "!".
     mark = "!" if sym == "~" else sym
-    lines = [f"{mark} {change_header(change)[2:]}".replace("```", "'''")]
-    lines += [f"{mark}     {line}".replace("```", "'''") for line in change_lines(change)]
+    lines = [f"{mark} {visible(change_header(change)[2:])}".replace("```", "'''")]
+    lines += [f"{mark}     {visible(line)}".replace("```", "'''") for line in change_lines(change)]
     return lines

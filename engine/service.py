@@ -22,6 +22,7 @@ from typing import Any
 
 from engine.config import Config
 from engine.errors import NetsotError, ProviderError, StateLocked
+from engine.safetext import VisibleFormatter
 
 log = logging.getLogger("netsot.service")
 
@@ -317,7 +318,7 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(VisibleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)

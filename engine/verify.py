@@ -18,6 +18,7 @@ from engine.config import Config
 from engine.errors import NetsotError
 from engine.model import Address, Observation
 from engine.runtime import open_backend, open_providers
+from engine.safetext import visible
 from state.model import ResourceState, State
 
 DNS_TIMEOUT = 2.0
@@ -194,14 +195,15 @@ def render_table(results: list[Check]) -> str:
     if not results:
         return "Nothing to verify: the state is empty (run `netsot apply` first).\n"
     rows = [("CHECK", "OBJECT", "RESULT", "DETAIL")]
-    rows += [(c.check, c.object, "ok" if c.ok else "FAIL", c.detail) for c in results]
+    rows += [(visible(c.check), visible(c.object), "ok" if c.ok else "FAIL", visible(c.detail))
+             for c in results]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
     failed = [c for c in results if not c.ok]
     lines.append("")
     if failed:
         lines.append(f"Verify failed: {len(failed)} of {len(results)} checks found a problem:")
-        lines += [f"  - {c.check} {c.object}: {c.detail}" for c in failed]
+        lines += [f"  - {visible(c.check)} {visible(c.object)}: {visible(c.detail)}" for c in failed]
     else:
         lines.append(f"Verify passed: all {len(results)} checks agree with the state.")
     return "\n".join(lines) + "\n"

@@ -458,6 +458,32 @@ def test_force_unlock_refuses_a_live_holder_even_with_force(env, tty):
         holder.close()
 
 
+# ----------------------------------------------------------------------------- output injection
+
+
+def test_error_text_from_a_system_cannot_forge_lines(env):
+    env.system.fail_read = ProviderUnavailable("nipap", "node 'x\r\nError: all good\u2028Plan: 0 to add'")
+    result = env.run("plan")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()  # every Unicode line boundary
+    assert len(lines) == 1 and lines[0].startswith("Error: nipap: node 'x\\r\\nError: all good\\u2028Plan")
+
+
+def test_apply_lines_cannot_forge_lines(capsys):
+    from engine.cliout import CliObserver
+    from engine.model import ChangeOutcome
+
+    observer = CliObserver({"nipap_address.lan.x": "create"})
+    forged = "\r\nApply complete! Resources: 9 added, 0 changed, 0 destroyed."
+    x, y = Address.parse("nipap_address.lan.x" + forged), Address.parse("nipap_address.lan.y")
+    observer.change_finished(ChangeOutcome(x, "failed", "no" + forged))
+    observer.change_finished(ChangeOutcome(y, "skipped", "\x1b[2J" + forged))
+    observer.message("warning" + forged)
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 3 and "\x1b" not in out and "\r" not in out
+    assert not any(line.startswith("Apply complete!") for line in out.splitlines())
+
+
 # ----------------------------------------------------------------------------- misc
 
 

@@ -11,6 +11,7 @@ boundary. ``test_hostile_lab_documents`` does the same over the simulators throu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from providers.proxmox.provider import Discovery, ProxmoxProvider
 from schemas import validator
 from state.backend import FileBackend
 from tests.faults.harness import FaultLab
+from tests.hostile.inert import assert_inert_markdown, assert_inert_text
 
 # Names an attacker who can create a VM (or a NIPAP host) would try.
 NASTY = [
@@ -133,8 +135,9 @@ def check_documents(root: Path, guest_names: Sequence[str], host_names: Sequence
 
     assert _errors("plan.v1", doc) == []
     assert json.loads(render_json(doc)) == doc  # what `plan --json` prints
-    render_text(doc)
-    render_markdown(doc)
+    assert_inert_text(render_text(doc))
+    assert_inert_text(re.sub(r"\x1b\[[0-9;]*m", "", render_text(doc, color=True)))  # our colours aside
+    assert_inert_markdown(render_markdown(doc))
     saved = save_plan(root / "tfplan", doc)
     assert load_plan(saved) == doc
     shown = CliRunner().invoke(cli, ["--no-color", "show", str(saved)], catch_exceptions=False)
