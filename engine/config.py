@@ -199,6 +199,7 @@ class Network(_Frozen):
     prefix: ipaddress.IPv4Network
     gateway: ipaddress.IPv4Address | None = None
     domain: str | None = None
+    dns_owner: bool = False  # owns the names of a domain it shares with other networks
     dhcp_range: DhcpRange | None = None
     proxmox: NetworkProxmox | None = None
     edgemax: NetworkEdgemax | None = None

@@ -256,10 +256,62 @@ def _cross_checks(doc: Document) -> list[ConfigProblem]:
         start, stop = (_ip(rng.get("start")), _ip(rng.get("stop"))) if isinstance(rng, dict) else (None, None)
         if start and stop and stop < start:
             out.append(doc.problem(("networks", i, "dhcp_range", "stop"), f"{stop} is before start {start}"))
+    out += _overlapping_networks(doc, nets if isinstance(nets, list) else [])
+    out += _shared_domains(doc, nets if isinstance(nets, list) else [])
     for j, host in enumerate(hosts if isinstance(hosts, list) else []):
         if isinstance(host, dict):
             out += _check_host(doc, j, host, prefixes)
     out += _duplicate_hosts(doc, hosts if isinstance(hosts, list) else [])
+    return out
+
+
+def _line_of(doc: Document, path: Path_) -> Any:
+    return (doc.where(path) or ("?",))[0]
+
+
+def _overlapping_networks(doc: Document, nets: list[Any]) -> list[ConfigProblem]:
+    """No two networks may share an address: the same prefix twice, or one inside another."""
+    out = []
+    seen: list[tuple[int, str, ipaddress.IPv4Network]] = []
+    for i, net in enumerate(nets):
+        prefix = _net(net.get("prefix")) if isinstance(net, dict) else None
+        if prefix is None:
+            continue
+        name = str(net.get("name", f"#{i + 1}"))
+        for j, other_name, other in seen:
+            if prefix.overlaps(other):
+                how = "is the same prefix as" if prefix == other else "overlaps"
+                line = _line_of(doc, ("networks", j, "prefix"))
+                out.append(doc.problem(("networks", i, "prefix"),
+                                       f"{prefix} {how} network {other_name} ({other}, line {line}); "
+                                       "networks must not overlap"))
+                break
+        seen.append((i, name, prefix))
+    return out
+
+
+def _shared_domains(doc: Document, nets: list[Any]) -> list[ConfigProblem]:
+    """Networks sharing a domain must say which one owns its names: exactly one ``dns_owner: true``."""
+    by_domain: dict[str, list[int]] = {}
+    for i, net in enumerate(nets):
+        if isinstance(net, dict) and isinstance(net.get("domain"), str) and net["domain"]:
+            by_domain.setdefault(net["domain"].lower().rstrip("."), []).append(i)
+    out = []
+    for domain, members in by_domain.items():
+        if len(members) < 2:
+            continue
+        names = [str(nets[i].get("name", f"#{i + 1}")) for i in members]
+        owners = [i for i in members if nets[i].get("dns_owner") is True]
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        if not owners:
+            out.append(doc.problem(("networks", members[1], "domain"),
+                                   f"networks {listed} share domain {domain}: set dns_owner: true on the one "
+                                   "that owns names in it"))
+        elif len(owners) > 1:
+            both = ", ".join(str(nets[i].get("name")) for i in owners)
+            out.append(doc.problem(("networks", owners[1], "dns_owner"),
+                                   f"networks {both} all set dns_owner: true for domain {domain}; "
+                                   "only one network may own a domain's names"))
     return out
 
 

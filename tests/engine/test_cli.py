@@ -136,6 +136,23 @@ def test_usage_error_exits_1_through_the_console_entry(tmp_path):
     assert "No such option '--detailed'" in out.stderr and out.stdout == ""
 
 
+def test_validate_refuses_overlapping_networks_and_an_unowned_shared_domain(env):
+    env.config.write_text(CONFIG.replace("hosts:\n", """\
+  - name: lan-half
+    prefix: 192.168.1.128/25
+  - name: iot
+    prefix: 192.168.2.0/24
+    domain: lab.example
+hosts:
+"""))
+    result = env.run("validate")
+    assert result.exit_code == 1
+    assert (f"{env.config}:14:13: networks[1].prefix: 192.168.1.128/25 overlaps network lan "
+            "(192.168.1.0/24, line 9); networks must not overlap") in result.stderr
+    assert (f"{env.config}:17:13: networks[2].domain: networks lan and iot share domain lab.example: "
+            "set dns_owner: true on the one that owns names in it") in result.stderr
+
+
 def test_validate_ok(env):
     result = env.run("validate")
     assert result.exit_code == 0

@@ -103,7 +103,38 @@ BAD = {
         "is used twice on network lan"),
     "bad_enum": ("policy:\n  delete: always\n", 2, 11, "policy.delete", "must be one of plan, auto, never"),
     "non_string_key": ("version: 1\n1: x\n", 2, 1, "", "key '1' is not a string"),
+    "same_prefix_twice": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24}\n  - {name: iot, prefix: 10.0.0.0/24}\n", 3, 25,
+        "networks[1].prefix", "10.0.0.0/24 is the same prefix as network lan (10.0.0.0/24, line 2)"),
+    "prefix_inside_another": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24}\n  - {name: dmz, prefix: 10.0.0.128/25}\n", 3, 25,
+        "networks[1].prefix", "10.0.0.128/25 overlaps network lan (10.0.0.0/24, line 2)"),
+    "prefix_around_another": (
+        "networks:\n  - {name: dmz, prefix: 10.0.0.128/25}\n  - {name: lan, prefix: 10.0.0.0/16}\n", 3, 25,
+        "networks[1].prefix", "10.0.0.0/16 overlaps network dmz (10.0.0.128/25, line 2)"),
+    "shared_domain_without_owner": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example}\n"
+        "  - {name: iot, prefix: 10.0.1.0/24, domain: Lab.Example}\n", 3, 46, "networks[1].domain",
+        "networks lan and iot share domain lab.example: set dns_owner: true on the one that owns names"),
+    "shared_domain_two_owners": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: true}\n"
+        "  - {name: iot, prefix: 10.0.1.0/24, domain: lab.example, dns_owner: true}\n", 3, 70,
+        "networks[1].dns_owner", "networks lan, iot all set dns_owner: true for domain lab.example"),
+    "dns_owner_not_boolean": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: yes please}\n",
+        2, 70,
+        "networks[0].dns_owner", "must be true or false"),
 }
+
+
+def test_a_shared_domain_with_one_owner_is_valid(tmp_path):
+    config = load_config(write(tmp_path, """\
+        networks:
+          - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: true}
+          - {name: iot, prefix: 10.0.1.0/24, domain: lab.example}
+          - {name: srv, prefix: 10.0.2.0/24, domain: srv.lab.example}
+        """))
+    assert [n.dns_owner for n in config.networks] == [True, False, False]
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
