@@ -87,7 +87,7 @@ def import_group() -> None:
 def import_edgemax(app: App, from_file: str | None, dry_run: bool, as_json: bool) -> None:
     """Adopt the router's static mappings and host entries into the state."""
     run = _extension("engine.importing", "run", "import for edgemax")
-    _emit(run(app.config(secrets=not from_file), from_file, dry_run, as_json))
+    _emit(run(app.config(secrets=not from_file), from_file, dry_run, as_json, force_state=app.force_state))
 
 
 @cli.command()
@@ -96,7 +96,7 @@ def import_edgemax(app: App, from_file: str | None, dry_run: bool, as_json: bool
 def verify(app: App, as_json: bool) -> None:
     """Check the systems agree: DNS answers, router config, NIPAP, guest agents."""
     run = _extension("engine.verify", "run", "verify")
-    _emit(run(app.config(), as_json))
+    _emit(run(app.config(), as_json, force_state=app.force_state))
 
 
 @cli.command()
@@ -119,7 +119,7 @@ def serve(app: App, once: bool, interval: float, jitter: float, listen: str | No
     run = _extension("engine.service", "run", "serve")
     options_cls = _extension("engine.service", "ServiceOptions", "serve")
     options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
-                          stale_after=stale_after)
+                          stale_after=stale_after, force_state=app.force_state)
     _emit(run(app.config(), options, log_format))
 
 

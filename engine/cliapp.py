@@ -12,7 +12,7 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,9 @@ from engine.config import Config
 from engine.errors import ConfigError, NetsotError
 from engine.runtime import NETSOT_VERSION
 from engine.safetext import VisibleFormatter, visible
+
+if TYPE_CHECKING:
+    from state.backend import StateBackend
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_CONFLICTS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -34,6 +37,7 @@ class App:
     config_option: str | None = None
     debug: bool = False
     color: bool = True
+    force_state: bool = False
     _config: Config | None = field(default=None, repr=False)
 
     def config(self, *, secrets: bool = True) -> Config:
@@ -47,6 +51,12 @@ class App:
             if problems:
                 raise ConfigError(problems)
         return self._config
+
+    def backend(self, config: Config) -> StateBackend:
+        """The state backend of ``config``, accepting a regressed state when ``--force-state`` was given."""
+        from engine.runtime import open_backend
+
+        return open_backend(config, force=self.force_state)
 
     def optional_config(self) -> Config | None:
         """The configuration when one is found (commands that also work from a file alone)."""
@@ -134,9 +144,12 @@ pass_app = click.make_pass_decorator(App, ensure=True)
               help="Config file (default: $NETSOT_CONFIG, ./netsot.yaml).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.option("--no-color", is_flag=True, help="Plain output without colours (also: NO_COLOR=1).")
+@click.option("--force-state", is_flag=True,
+              help="Use the state file even if it is older than its backup (the old backup is kept aside).")
 @click.version_option(NETSOT_VERSION, "--version", prog_name="netsot", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bool) -> None:
+def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bool,
+        force_state: bool) -> None:
     """netsot keeps a homelab's IP space and DNS consistent: NIPAP, Proxmox VE and an EdgeRouter.
 
     \b
@@ -145,7 +158,7 @@ def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bo
                  2 (changes) and 3 (conflicts block some changes).
     """
     color = not no_color and "NO_COLOR" not in os.environ
-    ctx.obj = App(config_option=config_option, debug=debug, color=color)
+    ctx.obj = App(config_option=config_option, debug=debug, color=color, force_state=force_state)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True)

@@ -26,12 +26,13 @@ from providers.edgemax.importer import ImportItem, ImportPlan
 from state.model import ResourceState
 
 
-def run(config: Config, from_file: str | None, dry_run: bool, as_json: bool) -> str:
+def run(config: Config, from_file: str | None, dry_run: bool, as_json: bool, *,
+        force_state: bool = False) -> str:
     """Read, decide, print; unless ``dry_run`` record the adoptions in the state under its lock."""
     router = importer.read_observation(config, from_file)
     observations, notes = _read_others(config)
     others = [f for obs in observations.values() for f in obs.facts]
-    backend = open_backend(config)
+    backend = open_backend(config, force=force_state)
 
     def decide(state: Any) -> ImportPlan:
         owned = owned_from_state(state)

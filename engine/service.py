@@ -87,6 +87,7 @@ class ServiceOptions:
     listen: str | None = None  # "127.0.0.1:9107"
     force: bool = False
     stale_after: float | None = None  # /healthz turns 503 this long after the last success
+    force_state: bool = False  # --force-state: accept a state file older than its backup
 
     def stale_limit(self) -> float:
         """Seconds without a successful run before /healthz reports "stale" (default 3 intervals, >= 60s)."""
@@ -114,7 +115,7 @@ class Service:
         from engine.policy import apply_policy, record_orphans
 
         started = self._clock()
-        backend = runtime.open_backend(self.config)
+        backend = runtime.open_backend(self.config, force=self.options.force_state)
         try:
             with backend.lock("serve"), runtime.providers_for(self.config) as providers:
                 state = backend.load()

@@ -171,9 +171,9 @@ def _guest_checks(state: State, observations: Mapping[str, Observation]) -> list
     return out
 
 
-def checks(config: Config) -> list[Check]:
+def checks(config: Config, *, force_state: bool = False) -> list[Check]:
     """Every check, in a stable order."""
-    state = open_backend(config).load()
+    state = open_backend(config, force=force_state).load()
     observations, out = _read(config)
     out += _dns_checks(config, state)
     out += _system_checks(state, observations, "edgemax_dhcp_mapping", "router", "edgemax",
@@ -209,9 +209,9 @@ def render_table(results: list[Check]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(config: Config, as_json: bool = False) -> tuple[str, int]:
+def run(config: Config, as_json: bool = False, *, force_state: bool = False) -> tuple[str, int]:
     """The CLI entry: (output, exit code)."""
-    results = checks(config)
+    results = checks(config, force_state=force_state)
     ok = all(c.ok for c in results)
     if as_json:
         text = json.dumps({"ok": ok, "checks": [asdict(c) for c in results]}, indent=2) + "\n"

@@ -458,6 +458,30 @@ def test_force_unlock_asks(env, tty):
         assert backend.lock_info() is None
 
 
+def test_a_state_older_than_its_backup_is_refused_until_forced(env):
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    assert env.run("state", "rm", PRINTER).exit_code == 0  # the backup holds the state before the rm
+    path = env.root / "netsot.state.json"
+    backup = path.with_name(path.name + ".backup")
+    serial = json.loads(backup.read_text())["serial"]
+    doc = json.loads(path.read_text())
+    lineage, doc["serial"] = doc["lineage"], 0  # set lower than the backup's by hand
+    path.write_text(json.dumps(doc))
+    backup_text = backup.read_text()
+    for args in (("plan",), ("state", "list"), ("apply", "--auto-approve"), ("state", "rm", NAS)):
+        result = env.run(*args)
+        assert result.exit_code == 1, result.output
+        assert (f"Error: the state in {path} (lineage {lineage}, serial 0) is older than its backup {backup} "
+                f"(lineage {lineage}, serial {serial})") in result.stderr
+        assert "--force-state" in result.stderr
+    assert env.system.writes == [f"create {NAS}", f"create {PRINTER}"]  # the refused apply wrote nothing
+    assert backup.read_text() == backup_text and json.loads(path.read_text())["serial"] == 0
+    forced = env.run("--force-state", "state", "rm", NAS)
+    assert forced.exit_code == 0, forced.output
+    assert path.with_name(f"{path.name}.backup.{serial}").read_text() == backup_text  # kept aside
+    assert env.run("state", "list").exit_code == 0  # consistent again
+
+
 @pytest.mark.slow
 def test_force_unlock_refuses_a_live_holder_even_with_force(env, tty):
     """A second process on this host holds the lock: --force must not break it (two applies
