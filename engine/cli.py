@@ -52,6 +52,7 @@ def validate(app: App) -> None:
 
     path = find_config(app.config_option)
     config = app.config()
+    app.warn_insecure(config)
     systems = ", ".join(config.providers.configured()) or "none"
     n, h = len(config.networks), len(config.hosts)
     click.echo(f"Configuration OK: {path} ({n} {_plural(n, 'network')}, {h} {_plural(h, 'host')}, "
@@ -84,6 +85,7 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
     app = app_of(ctx)
     fmt = "json" if as_json else fmt
     config = app.config()
+    app.warn_insecure(config)
     doc = _make_document(app, config, _parse_targets(targets), force=force)
     if out:
         from engine.saved import save_plan
@@ -156,6 +158,7 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
     """
     app = app_of(ctx)
     config = app.config()
+    app.warn_insecure(config)
     doc = None
     if planfile:
         from engine.saved import load_plan

@@ -58,6 +58,11 @@ class App:
 
         return open_backend(config, force=self.force_state)
 
+    def warn_insecure(self, config: Config) -> None:
+        """One ``Warning:`` line on stderr per risky setting (never fails the command)."""
+        for text in insecure_settings(config):
+            click.echo(f"Warning: {text}", err=True)
+
     def optional_config(self) -> Config | None:
         """The configuration when one is found (commands that also work from a file alone)."""
         from engine.configload import find_config
@@ -69,6 +74,16 @@ class App:
                 raise
             return None
         return self.config(secrets=False)
+
+
+def insecure_settings(config: Config) -> list[str]:
+    """What in ``config`` weakens security enough to say so on every run that uses it."""
+    out = []
+    pve = config.providers.proxmox
+    if pve is not None and pve.verify_tls is False:
+        out.append("providers.proxmox.verify_tls is false: the Proxmox API's certificate is not checked, so "
+                   "anyone on the path can impersonate it and read the API token")
+    return out
 
 
 # --------------------------------------------------------------------------- error handling
@@ -162,3 +177,15 @@ def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bo
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True)
+    quiet_libraries(debug)
+
+
+# Libraries that log what netsot reports itself as its one-sentence error (scrapli logs a failed
+# SSH open as CRITICAL, then raises the error netsot turns into "Error: edgemax: cannot connect…").
+QUIET_LOGGERS = ("scrapli",)
+
+
+def quiet_libraries(debug: bool) -> None:
+    """Their records show with ``--debug`` only."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.CRITICAL + 1)

@@ -118,15 +118,30 @@ class StateSettings(_Frozen):
     key: str = "default"  # postgres: which state row (workspace)
 
 
+# What may follow `commit comment` on the router: it is typed into a shell inside double quotes,
+# so it never carries syntax. Checked at config load and again by the EdgeOS session.
+SAFE_COMMENT = re.compile(r"[A-Za-z0-9 ._:/-]{1,80}")
+COMMENT_RULE = "may only hold letters, digits, spaces and . _ - : / (at most 80 characters)"
+
+
+def check_commit_comment(value: str) -> str:
+    if value and not SAFE_COMMENT.fullmatch(value):
+        raise ValueError(f"commit_comment {COMMENT_RULE}")
+    return value
+
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]  # a finite, positive duration
+
+
 class ProxmoxSettings(_Frozen):
     host: str
     port: int = Field(8006, ge=1, le=65535)
     user: str
     token_name: str
     token_value: SecretField
-    verify_tls: bool | str = True  # True, False or a CA bundle path
-    timeout: float = Field(10, gt=0)
-    agent_timeout: float = Field(5, gt=0)
+    verify_tls: bool | str = True  # True, False or a CA bundle path (made absolute at load)
+    timeout: Seconds = 10
+    agent_timeout: Seconds = 5
     max_workers: int = Field(8, ge=1, le=64)
     writeback_tag: str = "netsot-static"
 
@@ -136,7 +151,7 @@ class NipapSettings(_Frozen):
     username: str
     password: SecretField
     vrf: str | None = None  # rt or name; None = default VRF (id 0)
-    timeout: float = Field(10, gt=0)
+    timeout: Seconds = 10
     manage_prefixes: bool = False
     max_workers: int = Field(4, ge=1, le=32)
     retries: int = Field(8, ge=0, le=50)
@@ -150,9 +165,14 @@ class EdgemaxSettings(_Frozen):
     private_key: str | None = None
     known_hosts: str = "~/.ssh/known_hosts"
     ssh_config: str = "/dev/null"
-    timeout: float = Field(30, gt=0)
+    timeout: Seconds = 30
     dns_server: str | None = None  # "host:port" the router's resolver answers on (verify)
     commit_comment: str = "netsot"
+
+    @field_validator("commit_comment")
+    @classmethod
+    def _comment(cls, v: str) -> str:
+        return check_commit_comment(v)
 
     @model_validator(mode="after")
     def _auth(self) -> EdgemaxSettings:
@@ -261,7 +281,8 @@ class Precedence(_Frozen):
 
 
 class Policy(_Frozen):
-    max_change_percent: float = Field(30, ge=0, le=100)  # updates/deletes vs owned objects, per system
+    # updates/deletes vs owned objects, per system
+    max_change_percent: float = Field(30, ge=0, le=100, allow_inf_nan=False)
     min_existing: int = Field(10, ge=0)  # thresholds apply only above this many owned objects
     # plan: deletes are planned and need an interactive apply; auto: the service may delete too
     delete: Literal["plan", "auto", "never"] = "plan"

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
 import schemas
-from engine.config import SECRET_RE, Config, Secret, normalize_mac
+from engine.config import COMMENT_RULE, SECRET_RE, Config, Secret, normalize_mac
 from engine.errors import ConfigError, ConfigProblem, SecretError
 from engine.yamlpos import Document, Path_, parse
 
@@ -189,6 +189,8 @@ def _pattern_message(schema: Mapping[str, Any], shown: str) -> str:
         return f"{shown} is not a valid host name (one DNS label: a-z, 0-9 and inner '-', at most 63)"
     if "Network name" in description:
         return f"{shown} is not a valid network name (letters, digits, '-', '_')"
+    if "commit comment" in description:
+        return f"{shown} {COMMENT_RULE}"
     if "duration" in description:
         return f"{shown} is not a duration (e.g. 30m, 24h, 7d)"
     return f"{shown} does not match {schema.get('pattern')}"
@@ -256,6 +258,7 @@ def _cross_checks(doc: Document) -> list[ConfigProblem]:
         start, stop = (_ip(rng.get("start")), _ip(rng.get("stop"))) if isinstance(rng, dict) else (None, None)
         if start and stop and stop < start:
             out.append(doc.problem(("networks", i, "dhcp_range", "stop"), f"{stop} is before start {start}"))
+    out += _ca_bundle(doc)
     out += _overlapping_networks(doc, nets if isinstance(nets, list) else [])
     out += _shared_domains(doc, nets if isinstance(nets, list) else [])
     for j, host in enumerate(hosts if isinstance(hosts, list) else []):
@@ -263,6 +266,31 @@ def _cross_checks(doc: Document) -> list[ConfigProblem]:
             out += _check_host(doc, j, host, prefixes)
     out += _duplicate_hosts(doc, hosts if isinstance(hosts, list) else [])
     return out
+
+
+CA_PATH: Path_ = ("providers", "proxmox", "verify_tls")
+
+
+def _config_path(doc: Document, value: str) -> Path:
+    """A path written in the config: ``~`` expanded, relative to the config file's folder."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path(doc.file).resolve().parent / path
+
+
+def _ca_bundle(doc: Document) -> list[ConfigProblem]:
+    """``verify_tls`` as a string names a CA bundle: it must be a readable file now, not at first use."""
+    value = _get(doc.data, CA_PATH)
+    if not isinstance(value, str):
+        return []
+    if not value:
+        return [doc.problem(CA_PATH, "must be true, false or the path of a CA bundle, not an empty string")]
+    path = _config_path(doc, value)
+    if not path.is_file():
+        where = "" if str(path) == value else f" ({path})"
+        return [doc.problem(CA_PATH, f"the CA bundle {value}{where} does not exist or is not a file")]
+    if not os.access(path, os.R_OK):
+        return [doc.problem(CA_PATH, f"the CA bundle {path} cannot be read")]
+    return []
 
 
 def _line_of(doc: Document, path: Path_) -> Any:
@@ -382,6 +410,9 @@ def _build(doc: Document, path: Path) -> tuple[Config | None, list[tuple[Path_, 
         if isinstance(parent, dict) and isinstance(parent.get(spath[-1]), str):
             # Bind file references to the config's folder (copy: the document keeps raw data).
             _set_copy(data, spath, Secret(parent[spath[-1]], base))
+    ca = _get(data, CA_PATH)
+    if isinstance(ca, str) and ca:  # the client gets an absolute path, whatever the working directory
+        _set_copy(data, CA_PATH, str(_config_path(doc, ca)))
     data["source_path"] = str(path)
     try:
         return Config.model_validate(data), []

@@ -8,10 +8,13 @@ Must not: bypass the state lock or the safety policy; it never runs two applies 
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import os
 import random
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -88,6 +91,7 @@ class ServiceOptions:
     force: bool = False
     stale_after: float | None = None  # /healthz turns 503 this long after the last success
     force_state: bool = False  # --force-state: accept a state file older than its backup
+    token: str | None = field(default=None, repr=False)  # --token-file: the bearer token HTTP requires
 
     def stale_limit(self) -> float:
         """Seconds without a successful run before /healthz reports "stale" (default 3 intervals, >= 60s)."""
@@ -235,7 +239,10 @@ class Service:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
-                if path == "/metrics":
+                if path != "/healthz" and not service.authorized(self.headers.get("Authorization")):
+                    self._send(401, json.dumps({"error": "unauthorized: send Authorization: Bearer <token>"}),
+                               "application/json", {"WWW-Authenticate": 'Bearer realm="netsot"'})
+                elif path == "/metrics":
                     self._send(200, service.metrics.render(), "text/plain; version=0.0.4")
                 elif path == "/healthz":
                     code, body = service.health()
@@ -249,11 +256,13 @@ class Service:
                 else:
                     self._send(404, json.dumps({"error": "not found"}), "application/json")
 
-            def _send(self, code: int, body: str, ctype: str) -> None:
+            def _send(self, code: int, body: str, ctype: str, headers: dict[str, str] | None = None) -> None:
                 data = body.encode()
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -266,6 +275,15 @@ class Service:
         bound = self._http.server_address
         log.info("listening on http://%s:%s", bound[0], bound[1])
         return str(bound[0]), int(bound[1])
+
+    def authorized(self, header: str | None) -> bool:
+        """Whether a request may see /plan and /metrics: always without a token, else a matching
+        ``Bearer`` token (compared in constant time)."""
+        token = self.options.token
+        if token is None:
+            return True
+        scheme, _, given = (header or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
     def stop_http(self) -> None:
         if self._http is not None:
@@ -334,6 +352,28 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
         log.error("thread %s crashed: %s: %s", name, args.exc_type.__name__, args.exc_value)
 
     threading.excepthook = thread_crashed
+
+
+def read_token(path: str) -> str:
+    """The bearer token in ``path``: a private (0600-like), non-empty file; anything else is refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as err:
+        raise NetsotError(f"--token-file {path}: cannot read it: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise NetsotError(f"--token-file {path} is readable by group or others (mode "
+                              f"{stat.S_IMODE(mode):04o}); make it private: chmod 600 {path}")
+        try:
+            token = handle.read().decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise NetsotError(f"--token-file {path} is not UTF-8 text") from None
+    if not token:
+        raise NetsotError(f"--token-file {path} is empty; put the bearer token in it")
+    if any(c.isspace() for c in token):
+        raise NetsotError(f"--token-file {path} holds more than one word; a bearer token has no spaces")
+    return token
 
 
 def run(config: Config, options: ServiceOptions, log_format: str = "text") -> int:

@@ -11,7 +11,6 @@ exception or the password escape. This is the only module that imports scrapli.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from scrapli import AuthOptions, Cli, SessionOptions, TransportBinOptions
 from scrapli.cli import InputHandling
 from scrapli.exceptions import ScrapliException
 
-from engine.config import Config, EdgemaxSettings
+from engine.config import COMMENT_RULE, SAFE_COMMENT, Config, EdgemaxSettings
 from engine.errors import (
     ProviderAuthError,
     ProviderDataError,
@@ -53,7 +52,6 @@ ERROR_MARKERS = (
     "Invalid value",
     "command not found",
 )
-SAFE_COMMENT = re.compile(r"[A-Za-z0-9 ._:/-]{1,80}")
 OP_ERRORS = ("Invalid command", "command not found", "Incomplete command")
 NOTHING_TO_COMMIT = "No configuration changes to commit"
 NO_CHANGES = "No changes between working and active configurations"
@@ -311,9 +309,7 @@ class EdgeSession:
         comment = self.settings.commit_comment if comment is None else comment
         if comment and not SAFE_COMMENT.fullmatch(comment):
             # the comment is typed into a shell inside double quotes: never let it carry syntax
-            raise ProviderRejected(
-                SYSTEM, "commit_comment may only hold letters, digits, spaces and . _ - : /"
-            )
+            raise ProviderRejected(SYSTEM, f"commit_comment {COMMENT_RULE}")
         if not lines and not save:
             return ConfigureResult(compare="", committed=False)
         notes: list[str] = []

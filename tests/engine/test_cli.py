@@ -153,6 +153,22 @@ hosts:
             "set dns_owner: true on the one that owns names in it") in result.stderr
 
 
+def test_validate_warns_about_unchecked_tls_and_checks_the_commit_comment(env):
+    proxmox = ("providers:\n  proxmox:\n    host: pve\n    user: u\n    token_name: t\n    token_value: v\n"
+               "    verify_tls: false\n")
+    env.config.write_text(CONFIG.replace("providers:\n", proxmox))
+    result = env.run("validate")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == ["Warning: providers.proxmox.verify_tls is false: the Proxmox API's certificate is "
+                        "not checked, so anyone on the path can impersonate it and read the API token"]
+    edgemax = ("providers:\n  edgemax:\n    host: r\n    username: u\n    password: p\n"
+               "    commit_comment: \"a`b\"\n")
+    env.config.write_text(CONFIG.replace("providers:\n", edgemax))
+    bad = env.run("validate")
+    assert bad.exit_code == 1 and f"{env.config}:7:21: providers.edgemax.commit_comment:" in bad.stderr
+
+
 def test_validate_ok(env):
     result = env.run("validate")
     assert result.exit_code == 0

@@ -10,6 +10,7 @@ from engine.errors import ConfigError
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "netsot.yaml"
 
 NIPAP = "providers:\n  nipap:\n    url: http://n\n    username: u\n"
+PVE = "providers:\n  proxmox:\n    host: h\n    user: u\n    token_name: t\n    token_value: v\n"
 GOOD = """\
 version: 1
 networks:
@@ -120,11 +121,29 @@ BAD = {
         "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: true}\n"
         "  - {name: iot, prefix: 10.0.1.0/24, domain: lab.example, dns_owner: true}\n", 3, 70,
         "networks[1].dns_owner", "networks lan, iot all set dns_owner: true for domain lab.example"),
+    "ca_bundle_missing": (PVE + "    verify_tls: no-such-ca.pem\n", 7, 17, "providers.proxmox.verify_tls",
+                          "the CA bundle no-such-ca.pem ("),
+    "ca_bundle_empty": (PVE + "    verify_tls: ''\n", 7, 17, "providers.proxmox.verify_tls",
+                        "not an empty string"),
+    "timeout_infinite": (PVE + "    timeout: .inf\n", 7, 14, "providers.proxmox.timeout", "finite number"),
+    "agent_timeout_nan": (PVE + "    agent_timeout: .nan\n", 7, 20, "providers.proxmox.agent_timeout", ""),
+    "nipap_timeout_infinite": (NIPAP + "    password: p\n    timeout: .inf\n", 6, 14,
+                               "providers.nipap.timeout", "finite number"),
+    "commit_comment_unsafe": (
+        "providers:\n  edgemax:\n    host: r\n    username: u\n    password: p\n"
+        "    commit_comment: 'netsot \"; reboot'\n", 6, 21, "providers.edgemax.commit_comment",
+        "may only hold letters, digits, spaces and . _ - : /"),
     "dns_owner_not_boolean": (
         "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: yes please}\n",
         2, 70,
         "networks[0].dns_owner", "must be true or false"),
 }
+
+
+def test_a_ca_bundle_is_found_next_to_the_config_and_made_absolute(tmp_path):
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    config = load_config(write(tmp_path, PVE + "    verify_tls: ca.pem\n"))
+    assert config.providers.proxmox.verify_tls == str(tmp_path / "ca.pem")
 
 
 def test_a_shared_domain_with_one_owner_is_valid(tmp_path):

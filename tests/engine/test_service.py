@@ -67,6 +67,54 @@ def test_service_marks_orphans_and_never_deletes_with_policy_plan(setup):
     assert [h["gate"] for h in doc["held"]] == ["delete_policy"]
 
 
+def request(url: str, token: str | None = None) -> tuple[int, dict[str, str], str]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def test_a_token_guards_every_endpoint_but_healthz(setup):
+    config, _system, _backend = setup
+    service = Service(config, ServiceOptions(once=True, interval=60, token="s3cr3t-t0ken"))
+    host, port = service.start_http("127.0.0.1:0")
+    try:
+        service.run_once()
+        base = f"http://{host}:{port}"
+        assert request(base + "/healthz")[0] == 200
+        for path in ("/metrics", "/plan", "/nowhere"):
+            for token in (None, "wrong", "s3cr3t-t0ke"):
+                code, headers, body = request(base + path, token)
+                assert code == 401 and headers["WWW-Authenticate"].startswith("Bearer"), (path, token)
+                assert "s3cr3t" not in body
+        assert request(base + "/metrics", "s3cr3t-t0ken")[0] == 200
+        assert json.loads(request(base + "/plan", "s3cr3t-t0ken")[2])["format_version"] == "1"
+    finally:
+        service.stop_http()
+    assert "s3cr3t" not in repr(service.options)
+
+
+def test_token_file_must_be_private_and_non_empty(tmp_path):
+    from engine.errors import NetsotError
+    from engine.service import read_token
+
+    path = tmp_path / "token"
+    with pytest.raises(NetsotError, match="cannot read it"):
+        read_token(str(path))
+    path.write_text("  \n")
+    path.chmod(0o600)
+    with pytest.raises(NetsotError, match="is empty"):
+        read_token(str(path))
+    path.write_text("t0ken\n")
+    path.chmod(0o640)
+    with pytest.raises(NetsotError, match=r"readable by group or others \(mode 0640\); .*chmod 600"):
+        read_token(str(path))
+    path.chmod(0o600)
+    assert read_token(str(path)) == "t0ken"
+
+
 def test_http_endpoints(setup):
     config, _system, _backend = setup
     service = Service(config, ServiceOptions(once=True, interval=60))
