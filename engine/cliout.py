@@ -55,6 +55,9 @@ class CliObserver:
         if self.live is not None:
             self.live.read_finished(system, seconds)
 
+    def read_failed(self, system: str, error: BaseException) -> None:
+        pass  # the error itself is the one sentence the CLI prints
+
     def batch_started(self, system: str, changes: Sequence[Change]) -> None:
         self._line(f"{system}: applying {len(changes)} {'change' if len(changes) == 1 else 'changes'}...",
                    advance=False)

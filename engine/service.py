@@ -17,27 +17,40 @@ import signal
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
 from engine.config import Config
 from engine.errors import NetsotError, ProviderError, StateLocked
+from engine.observe import NullObserver
 from engine.safetext import VisibleFormatter
 
 log = logging.getLogger("netsot.service")
 
 
+READ_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds per system read
+
+
 @dataclass
 class Metrics:
-    """Counters and gauges of the service, rendered in the Prometheus text format."""
+    """What the service counts, exposed through a ``prometheus_client`` registry of its own.
+
+    The fields are the record (/healthz and the logs read them too); ``_Collector`` turns them
+    into metric families at scrape time, so the exposition is prometheus_client's, with exact
+    values (a timestamp keeps every digit). Read durations go into a real histogram.
+    """
 
     runs: dict[str, int] = field(default_factory=dict)  # result -> count
     applied: dict[tuple[str, str], int] = field(default_factory=dict)  # (system, action) -> count
     errors: dict[str, int] = field(default_factory=dict)  # system -> count
     held: dict[str, int] = field(default_factory=dict)  # gate -> count (last run)
+    up: dict[str, int] = field(default_factory=dict)  # system -> 1 if its last read succeeded
     conflicts: int = 0
     drift: int = 0
     pending: int = 0
@@ -45,40 +58,86 @@ class Metrics:
     last_success: float | None = None
     last_error: str | None = None
     plan_document: dict[str, Any] | None = None
+    version: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    registry: CollectorRegistry = field(init=False, repr=False)
+    _reads: Histogram = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)  # per service: tests start many
+        self.registry.register(_Collector(self))
+        self._reads = Histogram("netsot_read_duration_seconds", "Duration of each system's read.",
+                                ["system"], buckets=READ_BUCKETS, registry=self.registry)
+
+    def read_finished(self, system: str, seconds: float, ok: bool) -> None:
+        self._reads.labels(system=system).observe(seconds)
+        with self.lock:
+            self.up[system] = 1 if ok else 0
 
     def render(self) -> str:
-        with self.lock:
-            families = [
-                ("netsot_runs_total", "counter", "Service runs by result.",
-                 _labelled("result", self.runs) or [('{result="ok"}', 0)]),
-                ("netsot_changes_applied_total", "counter", "Changes applied by system and action.",
-                 [(f'{{system="{s}",action="{a}"}}', v) for (s, a), v in sorted(self.applied.items())]),
-                ("netsot_errors_total", "counter", "Failed runs by the system that failed.",
-                 _labelled("system", self.errors)),
-                ("netsot_held_changes", "gauge", "Changes held back by a policy gate in the last run.",
-                 _labelled("gate", self.held)),
-                ("netsot_conflicts", "gauge", "Conflicts in the last plan.", [("", self.conflicts)]),
-                ("netsot_drift", "gauge", "Objects changed outside netsot in the last plan.",
-                 [("", self.drift)]),
-                ("netsot_pending_changes", "gauge", "Changes the last plan wanted to make.",
-                 [("", self.pending)]),
-                ("netsot_run_duration_seconds", "gauge", "Duration of the last run.",
-                 [("", self.last_duration)]),
-            ]
-            if self.last_success is not None:
-                families.append(("netsot_last_success_timestamp_seconds", "gauge",
-                                 "Unix time of the last successful run.", [("", self.last_success)]))
-            lines: list[str] = []
-            for name, kind, help_text, samples in families:
-                lines.append(f"# HELP {name} {help_text}")
-                lines.append(f"# TYPE {name} {kind}")
-                lines.extend(f"{name}{labels} {value:g}" for labels, value in samples)
-            return "\n".join(lines) + "\n"
+        return generate_latest(self.registry).decode("utf-8")
 
 
-def _labelled(label: str, values: dict[str, int]) -> list[tuple[str, float]]:
-    return [(f'{{{label}="{k}"}}', v) for k, v in sorted(values.items())]
+class _Collector:
+    """The service's record as metric families, built under its lock at every scrape."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self.metrics
+        with m.lock:
+            runs = {(r,): m.runs.get(r, 0) for r in sorted({"ok", "partial", "error", *m.runs})}
+            yield _family(GaugeMetricFamily, "netsot_build_info", "The running netsot (always 1).",
+                          ["version"], {(m.version,): 1})
+            yield _family(CounterMetricFamily, "netsot_runs", "Service runs by result.", ["result"], runs)
+            applied = dict(sorted(m.applied.items()))
+            yield _family(CounterMetricFamily, "netsot_changes_applied",
+                          "Changes applied by system and action.", ["system", "action"], applied)
+            yield _family(CounterMetricFamily, "netsot_errors", "Failed runs by the system that failed.",
+                          ["system"], _keyed(m.errors))
+            yield _family(GaugeMetricFamily, "netsot_up", "1 if the last read of the system succeeded.",
+                          ["system"], _keyed(m.up))
+            yield _family(GaugeMetricFamily, "netsot_held_changes",
+                          "Changes held back by a policy gate in the last run.", ["gate"], _keyed(m.held))
+            for name, doc, value in (
+                ("netsot_conflicts", "Conflicts in the last plan.", m.conflicts),
+                ("netsot_drift", "Objects changed outside netsot in the last plan.", m.drift),
+                ("netsot_pending_changes", "Changes the last plan wanted to make.", m.pending),
+                ("netsot_run_duration_seconds", "Duration of the last run.", m.last_duration),
+                ("netsot_last_success_timestamp_seconds", "Unix time of the last successful run.",
+                 m.last_success),
+            ):
+                if value is not None:  # no timestamp before the first success
+                    yield _family(GaugeMetricFamily, name, doc, [], {(): value})
+
+
+def _keyed(values: Mapping[str, float]) -> dict[tuple[str, ...], float]:
+    return {(k,): v for k, v in sorted(values.items())}
+
+
+def _family(kind: type[CounterMetricFamily] | type[GaugeMetricFamily], name: str, doc: str, labels: list[str],
+            values: Mapping[tuple[str, ...], float]) -> Metric:
+    family = kind(name, doc, labels=labels)
+    for key, value in values.items():
+        family.add_metric(list(key), value)
+    return family
+
+
+class ReadObserver(NullObserver):
+    """Feeds the service's metrics from the engine's read events: duration and up/down per system."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.failed: set[str] = set()
+
+    def read_failed(self, system: str, error: BaseException) -> None:
+        self.failed.add(system)
+        with self.metrics.lock:
+            self.metrics.up[system] = 0
+
+    def read_finished(self, system: str, seconds: float) -> None:
+        self.metrics.read_finished(system, seconds, ok=system not in self.failed)
 
 
 @dataclass(frozen=True)
@@ -104,7 +163,9 @@ class Service:
     def __init__(self, config: Config, options: ServiceOptions, *, clock: Callable[[], float] = time.time):
         self.config = config
         self.options = options
-        self.metrics = Metrics()
+        from engine.runtime import NETSOT_VERSION
+
+        self.metrics = Metrics(version=NETSOT_VERSION)
         self.stop_event = threading.Event()
         self.failures: dict[str, int] = {}  # consecutive failures per system
         self._clock = clock
@@ -123,7 +184,7 @@ class Service:
         try:
             with backend.lock("serve"), runtime.providers_for(self.config) as providers:
                 state = backend.load()
-                plan = make_plan(self.config, providers, state)
+                plan = make_plan(self.config, providers, state, observer=ReadObserver(self.metrics))
                 owned = owned_from_state(state)
                 result = apply_policy(plan, self.config.policy, owned, force=self.options.force, service=True)
                 state = backend.save(record_orphans(state, result))
