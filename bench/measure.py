@@ -144,6 +144,9 @@ class TimingObserver:
     def read_finished(self, system: str, seconds: float) -> None:
         self.reads[system] = seconds
 
+    def read_failed(self, system: str, error: BaseException) -> None:
+        pass
+
     def batch_started(self, system: str, changes: Any) -> None:
         self._close(system)
         now = time.perf_counter()

@@ -19,7 +19,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
@@ -28,6 +28,9 @@ from core.secrets import SecretField
 
 INSTANCE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 KIND_RE = re.compile(r"^[a-z][a-z0-9]{0,31}$")
+
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]  # a finite, positive duration
 
 
 def system_key(kind: str, instance: str = "") -> str:
@@ -106,6 +109,7 @@ class Network(Frozen):
     prefix: ipaddress.IPv4Network
     gateway: ipaddress.IPv4Address | None = None
     domain: str | None = None
+    dns_owner: bool = False  # owns the names of a domain it shares with other networks
     dhcp_range: DhcpRange | None = None
     # kind -> that system's per-network settings (``networks[].<kind>`` in the file)
     systems: Mapping[str, SerializeAsAny[NetworkSettings]] = Field(default_factory=dict)
@@ -185,7 +189,8 @@ class Precedence(Frozen):
 
 
 class Policy(Frozen):
-    max_change_percent: float = Field(30, ge=0, le=100)  # updates/deletes vs owned objects, per system
+    # updates/deletes vs owned objects, per system
+    max_change_percent: float = Field(30, ge=0, le=100, allow_inf_nan=False)
     min_existing: int = Field(10, ge=0)  # thresholds apply only above this many owned objects
     # plan: deletes are planned and need an interactive apply; auto: the service may delete too
     delete: Literal["plan", "auto", "never"] = "plan"

@@ -11,7 +11,9 @@ NetsotError                      root; ``str(e)`` is one clear sentence for the 
 │   ├── StateLocked              another run holds the lock; ``holder`` describes it
 │   ├── StateCorrupt             the state file cannot be parsed (never silently replaced)
 │   ├── UnsupportedStateVersion  written by a newer netsot
-│   └── LineageMismatch          a state from another lineage
+│   ├── LineageMismatch          a state from another lineage
+│   └── StateRegressed           the stored state is older than a copy netsot has seen (its
+│                                backup): refused, so the newer copy is never overwritten
 ├── PlanError                    planning failed
 │   ├── CycleError               the dependency graph has cycles; ``cycles`` lists them
 │   └── StalePlan                a saved plan no longer matches what it read
@@ -97,6 +99,11 @@ class UnsupportedStateVersion(StateError):
 
 class LineageMismatch(StateError):
     """A state (or saved plan) belongs to another lineage."""
+
+
+class StateRegressed(StateError):
+    """The stored state went backwards: a lower serial (or another lineage) than its backup, or
+    than what this process read before. Refused unless forced; the newer copy is never overwritten."""
 
 
 class PlanError(NetsotError):

@@ -27,7 +27,7 @@ from engine.cli_ext import _extension as _extension
 from engine.cliapp import EXIT_CHANGES, EXIT_CONFLICTS, EXIT_ERROR, EXIT_OK, App, app_of, cli, pass_app
 from engine.cliout import CliObserver, apply_report, render_document, resource_text
 from engine.render import plan_document, render_json, render_text
-from engine.runtime import NETSOT_VERSION, open_backend, open_providers
+from engine.runtime import NETSOT_VERSION, open_providers
 
 __all__ = ["CliObserver", "cli", "main"]
 
@@ -54,6 +54,7 @@ def validate(app: App) -> None:
 
     path = find_config(app.config_option)
     config = app.config()
+    app.warn_insecure(config)
     from providers import registry
 
     systems = ", ".join(registry.ordered(config.providers)) or "none"
@@ -88,7 +89,8 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
     app = app_of(ctx)
     fmt = "json" if as_json else fmt
     config = app.config()
-    doc = _make_document(config, _parse_targets(targets), force=force)
+    app.warn_insecure(config)
+    doc = _make_document(app, config, _parse_targets(targets), force=force)
     if out:
         from engine.saved import save_plan
 
@@ -101,8 +103,8 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
         ctx.exit(_plan_exit_code(doc))
 
 
-def _make_document(config: Config, targets: tuple[str, ...], *, force: bool) -> dict[str, Any]:
-    state = open_backend(config).load()
+def _make_document(app: App, config: Config, targets: tuple[str, ...], *, force: bool) -> dict[str, Any]:
+    state = app.backend(config).load()
     with open_providers(config) as providers:
         result = _planned(config, providers, state, targets=targets, force=force)
     return plan_document(result.plan, netsot_version=NETSOT_VERSION)
@@ -155,6 +157,7 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
     """
     app = app_of(ctx)
     config = app.config()
+    app.warn_insecure(config)
     doc = None
     if planfile:
         from engine.saved import load_plan
@@ -163,7 +166,7 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
     elif not auto_approve and not _stdin_is_interactive():
         raise NetsotError("refusing to apply without approval: stdin is not a terminal; "
                           "pass --auto-approve, or apply a saved plan (netsot plan --out FILE)")
-    backend = open_backend(config)
+    backend = app.backend(config)
     with backend.lock("apply"), open_providers(config) as providers:
         state = backend.load()
         if doc is not None:
@@ -220,7 +223,7 @@ def show(app: App, planfile: str | None, as_json: bool) -> None:
         doc = load_plan(planfile)
         click.echo(render_json(doc) if as_json else render_text(doc, color=app.color), nl=False)
         return
-    backend = open_backend(app.config(secrets=False))
+    backend = app.backend(app.config(secrets=False))
     state = backend.load()
     if as_json:
         click.echo(json.dumps(state.to_dict(), indent=2, sort_keys=True))
@@ -242,7 +245,7 @@ def state() -> None:
 @pass_app
 def state_list(app: App) -> None:
     """List the addresses netsot owns."""
-    for address in sorted(open_backend(app.config(secrets=False)).load().resources):
+    for address in sorted(app.backend(app.config(secrets=False)).load().resources):
         click.echo(address)
 
 
@@ -251,7 +254,7 @@ def state_list(app: App) -> None:
 @pass_app
 def state_show(app: App, address: str) -> None:
     """Show one owned object as recorded in the state."""
-    resources = open_backend(app.config(secrets=False)).load().resources
+    resources = app.backend(app.config(secrets=False)).load().resources
     if address not in resources:
         raise StateError(f"{address} is not in the state (see `netsot state list`)")
     click.echo(resource_text(resources[address]))
@@ -262,7 +265,7 @@ def state_show(app: App, address: str) -> None:
 @pass_app
 def state_rm(app: App, addresses: tuple[str, ...]) -> None:
     """Forget objects: remove them from the state only; no system is changed."""
-    backend = open_backend(app.config(secrets=False))
+    backend = app.backend(app.config(secrets=False))
     with backend.lock("state rm"):
         current = backend.load()
         missing = [a for a in addresses if a not in current.resources]
@@ -284,12 +287,17 @@ def state_rm(app: App, addresses: tuple[str, ...]) -> None:
 @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def force_unlock(ctx: click.Context, lock_id: str, force: bool) -> None:
-    """Break the state lock ID left by a run that died."""
-    backend = open_backend(app_of(ctx).config(secrets=False))
+    """Break the state lock ID left by a run that died.
+
+    A lock whose holder is provably alive (on this host, still holding the lock) is never broken.
+    """
+    app = app_of(ctx)
+    backend = app.backend(app.config(secrets=False))
     holder = backend.lock_info()
     if holder is None:
         raise StateError(f"the state {backend.describe()} is not locked; nothing to unlock")
     click.echo(f"Current {holder}")
+    backend.check_unlockable(lock_id)  # a wrong id or a live holder is refused before asking
     if not force:
         if not _stdin_is_interactive():
             raise NetsotError("refusing to force-unlock without confirmation: stdin is not a terminal; "

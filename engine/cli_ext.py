@@ -8,6 +8,7 @@ Must not: hold the commands' logic, which lives in the module each one dispatche
 from __future__ import annotations
 
 import importlib
+import ipaddress
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,8 @@ def import_command(app: App, system: str, from_file: str | None, dry_run: bool, 
     from engine.cliout import import_output
     from engine.workflow import import_run
 
-    outcome = import_run(app.config(secrets=not from_file), system, from_file, dry_run)
+    outcome = import_run(app.config(secrets=not from_file), system, from_file, dry_run,
+                         force_state=app.force_state)
     _emit(import_output(outcome, dry_run, as_json))
 
 
@@ -118,7 +120,7 @@ def import_command(app: App, system: str, from_file: str | None, dry_run: bool, 
 def verify(app: App, as_json: bool) -> None:
     """Check the systems agree: DNS answers, router config, NIPAP, guest agents."""
     run = _extension("engine.verify", "run", "verify")
-    _emit(run(app.config(), as_json))
+    _emit(run(app.config(), as_json, force_state=app.force_state))
 
 
 @cli.command()
@@ -134,15 +136,38 @@ def verify(app: App, as_json: bool) -> None:
               help="/healthz reports 503 'stale' this long after the last successful run "
                    "[default: 3 intervals, at least 60].")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--token-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Require 'Authorization: Bearer <token>' (the token is FILE's content) on every endpoint "
+                   "but /healthz.")
 @pass_app
 def serve(app: App, once: bool, interval: float, jitter: float, listen: str | None, force: bool,
-          stale_after: float | None, log_format: str) -> None:
-    """Run the reconcile loop: plan and apply what the safety policy allows."""
+          stale_after: float | None, log_format: str, token_file: str | None) -> None:
+    """Run the reconcile loop: plan and apply what the safety policy allows.
+
+    Without --token-file, /plan and /metrics answer anyone who can reach --listen.
+    """
     run = _extension("engine.service", "run", "serve")
     options_cls = _extension("engine.service", "ServiceOptions", "serve")
+    token = _extension("engine.service", "read_token", "serve")(token_file) if token_file else None
+    config = app.config()
+    app.warn_insecure(config)
+    if listen and token is None and not _is_loopback(listen):
+        click.echo(f"Warning: --listen {listen} is not a loopback address and no --token-file is given: "
+                   "/plan and /metrics are served without authentication to anyone who can reach it",
+                   err=True)
     options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
-                          stale_after=stale_after)
-    _emit(run(app.config(), options, log_format))
+                          stale_after=stale_after, force_state=app.force_state, token=token)
+    _emit(run(config, options, log_format))
+
+
+def _is_loopback(listen: str) -> bool:
+    host = listen.rpartition(":")[0].strip("[]") or "0.0.0.0"
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: where it points is not ours to know
 
 
 LAB_DIR = ".netsot-lab"

@@ -16,6 +16,7 @@ import click
 from core.model import Change, ChangeOutcome, Plan
 from engine.cliapp import EXIT_ERROR, EXIT_OK
 from engine.render import render_json, render_markdown, render_text
+from engine.safetext import visible
 
 PAST = {"create": "Creation complete", "update": "Modifications complete", "delete": "Destruction complete"}
 
@@ -54,6 +55,9 @@ class CliObserver:
         if self.live is not None:
             self.live.read_finished(system, seconds)
 
+    def read_failed(self, system: str, error: BaseException) -> None:
+        pass  # the error itself is the one sentence the CLI prints
+
     def batch_started(self, system: str, changes: Sequence[Change]) -> None:
         self._line(f"{system}: applying {len(changes)} {'change' if len(changes) == 1 else 'changes'}...",
                    advance=False)
@@ -61,11 +65,12 @@ class CliObserver:
     def change_finished(self, outcome: ChangeOutcome) -> None:
         address = str(outcome.address)
         if outcome.status == "applied":
-            self._line(f"{address}: {PAST.get(self.actions.get(address, ''), 'done')}")
+            self._line(f"{visible(address)}: {PAST.get(self.actions.get(address, ''), 'done')}")
         elif outcome.status == "failed":
-            self._line(f"{address}: failed: {outcome.error}")
+            self._line(f"{visible(address)}: failed: {visible(outcome.error or '')}")
         else:
-            self._line(f"{address}: skipped ({outcome.error or 'depends on a failed change'})")
+            why = outcome.error or "depends on a failed change"
+            self._line(f"{visible(address)}: skipped ({visible(why)})")
 
     def _line(self, text: str, advance: bool = True) -> None:
         click.echo(text)
@@ -76,7 +81,7 @@ class CliObserver:
         pass
 
     def message(self, text: str) -> None:
-        click.echo(text)
+        click.echo(visible(text))
 
 
 def render_document(doc: Mapping[str, Any], fmt: str, color: bool) -> str:
@@ -99,10 +104,10 @@ def apply_report(plan_: Plan, report: Any) -> int:
     click.echo(f"\nApply incomplete. Resources: {counts}; {len(report.failed)} failed, "
                f"{len(report.skipped)} skipped.", err=True)
     for outcome in report.failed:
-        click.echo(f"  failed:  {outcome.address}: {outcome.error}", err=True)
+        click.echo(f"  failed:  {visible(str(outcome.address))}: {visible(outcome.error or '')}", err=True)
     for outcome in report.skipped:
         why = outcome.error or "depends on a failed change"
-        click.echo(f"  skipped: {outcome.address} ({why})", err=True)
+        click.echo(f"  skipped: {visible(str(outcome.address))} ({visible(why)})", err=True)
     click.echo("The state records what was applied; run `netsot plan` to see what remains.", err=True)
     return EXIT_ERROR
 
@@ -110,7 +115,6 @@ def apply_report(plan_: Plan, report: Any) -> int:
 def import_output(outcome: Any, dry_run: bool, as_json: bool) -> str:
     """What ``netsot import`` prints: the table (or JSON) of what is adopted, refused or kept."""
     from providers import registry
-    from providers.importing import render_table
 
     plan = outcome.plan
     if as_json:
@@ -118,8 +122,8 @@ def import_output(outcome: Any, dry_run: bool, as_json: bool) -> str:
         doc.update(dry_run=dry_run, written=outcome.written, notes=list(outcome.notes), system=outcome.system)
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
     title = registry.kind_of(outcome.system).title
-    text = "".join(f"Note: {n}\n" for n in outcome.notes)
-    text += render_table(plan, f"Nothing to import: {outcome.system} ({title}) holds nothing to adopt.")
+    text = "".join(f"Note: {visible(n)}\n" for n in outcome.notes)
+    text += _import_table(plan, f"Nothing to import: {outcome.system} ({title}) holds nothing to adopt.")
     if dry_run:
         return text + "Dry run: the state was not changed.\n"
     if outcome.written:
@@ -127,8 +131,23 @@ def import_output(outcome: Any, dry_run: bool, as_json: bool) -> str:
     return text + "Nothing to do.\n"
 
 
+def _import_table(plan: Any, empty: str) -> str:
+    if not plan.items:
+        return empty + "\n"
+    rows = [(visible(i.address), i.status, visible(i.reason)) for i in plan.items]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'ADDRESS':<{width}}  {'ACTION':<8}  WHY"]
+    lines += [f"{a:<{width}}  {st:<8}  {why}" for a, st, why in rows]
+    d = plan.to_dict()["summary"]
+    lines.append(
+        f"\n{d['adopt']} to adopt, {d['conflict']} refused (conflict), {d['managed']} already managed, "
+        f"{d['ignored']} outside the configured networks."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def resource_text(resource: Any) -> str:
-    lines = [f"# {resource.address}"]
+    lines = [f"# {visible(resource.address)}"]
     meta = {"provider": resource.provider, "provider_id": resource.provider_id, "origin": resource.origin,
             "status": resource.status}
     if resource.orphaned_since:
@@ -136,8 +155,8 @@ def resource_text(resource: Any) -> str:
     if resource.dependencies:
         meta["dependencies"] = ", ".join(resource.dependencies)
     width = max(len(k) for k in [*meta, *resource.attributes])
-    lines += [f"  {k.ljust(width)} = {v}" for k, v in meta.items()]
+    lines += [f"  {k.ljust(width)} = {visible(str(v))}" for k, v in meta.items()]
     lines.append("  attributes:")
-    lines += [f"    {k.ljust(width)} = {json.dumps(v) if not isinstance(v, str) else v}"
+    lines += [f"    {visible(k).ljust(width)} = {visible(json.dumps(v) if not isinstance(v, str) else v)}"
               for k, v in sorted(resource.attributes.items())]
     return "\n".join(lines)

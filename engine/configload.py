@@ -215,6 +215,8 @@ def _pattern_message(schema: Mapping[str, Any], shown: str) -> str:
         return f"{shown} is not a valid host name (one DNS label: a-z, 0-9 and inner '-', at most 63)"
     if "Network name" in description:
         return f"{shown} is not a valid network name (letters, digits, '-', '_')"
+    if schema.get("x-netsot-message"):  # a system's own rule, said its own way
+        return f"{shown} {schema['x-netsot-message']}"
     if "duration" in description:
         return f"{shown} is not a duration (e.g. 30m, 24h, 7d)"
     return f"{shown} does not match {schema.get('pattern')}"
@@ -282,6 +284,9 @@ def _cross_checks(doc: Document) -> list[ConfigProblem]:
         start, stop = (_ip(rng.get("start")), _ip(rng.get("stop"))) if isinstance(rng, dict) else (None, None)
         if start and stop and stop < start:
             out.append(doc.problem(("networks", i, "dhcp_range", "stop"), f"{stop} is before start {start}"))
+    out += _files_exist(doc)
+    out += _overlapping_networks(doc, nets if isinstance(nets, list) else [])
+    out += _shared_domains(doc, nets if isinstance(nets, list) else [])
     for j, host in enumerate(hosts if isinstance(hosts, list) else []):
         if isinstance(host, dict):
             out += _check_host(doc, j, host, prefixes)
@@ -316,6 +321,93 @@ def _instance_checks(doc: Document) -> list[ConfigProblem]:
                                        f"several {kind} instances are configured ({', '.join(of_kind)}) and "
                                        f"none is the default ({kind}): say which one serves this network "
                                        "with instance: NAME"))
+    return out
+
+
+def _config_path(doc: Document, value: str) -> Path:
+    """A path written in the config: ``~`` expanded, relative to the config file's folder."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path(doc.file).resolve().parent / path
+
+
+def file_paths(data: Any) -> dict[Path_, str]:
+    """Where settings name files that must exist, and what each file is (each system's descriptor
+    says which fields)."""
+    providers = data.get("providers") if isinstance(data, Mapping) else None
+    out: dict[Path_, str] = {}
+    for key in providers if isinstance(providers, Mapping) else ():
+        name = split_key(str(key))[0]
+        if name in registry.names():
+            out.update({("providers", key, field): what for field, what in registry.kind(name).files.items()})
+    return out
+
+
+def _files_exist(doc: Document) -> list[ConfigProblem]:
+    """A settings field naming a file (a CA bundle, …) must name a readable file now, not at first use."""
+    out = []
+    for where, what in file_paths(doc.data).items():
+        value = _get(doc.data, where)
+        if not isinstance(value, str):
+            continue  # e.g. verify_tls: true
+        if not value:
+            out.append(doc.problem(where, f"must name a {what} file, not an empty string"))
+            continue
+        path = _config_path(doc, value)
+        if not path.is_file():
+            shown = "" if str(path) == value else f" ({path})"
+            out.append(doc.problem(where, f"the {what} {value}{shown} does not exist or is not a file"))
+        elif not os.access(path, os.R_OK):
+            out.append(doc.problem(where, f"the {what} {path} cannot be read"))
+    return out
+
+
+def _line_of(doc: Document, path: Path_) -> Any:
+    return (doc.where(path) or ("?",))[0]
+
+
+def _overlapping_networks(doc: Document, nets: list[Any]) -> list[ConfigProblem]:
+    """No two networks may share an address: the same prefix twice, or one inside another."""
+    out = []
+    seen: list[tuple[int, str, ipaddress.IPv4Network]] = []
+    for i, net in enumerate(nets):
+        prefix = _net(net.get("prefix")) if isinstance(net, dict) else None
+        if prefix is None:
+            continue
+        name = str(net.get("name", f"#{i + 1}"))
+        for j, other_name, other in seen:
+            if prefix.overlaps(other):
+                how = "is the same prefix as" if prefix == other else "overlaps"
+                line = _line_of(doc, ("networks", j, "prefix"))
+                out.append(doc.problem(("networks", i, "prefix"),
+                                       f"{prefix} {how} network {other_name} ({other}, line {line}); "
+                                       "networks must not overlap"))
+                break
+        seen.append((i, name, prefix))
+    return out
+
+
+def _shared_domains(doc: Document, nets: list[Any]) -> list[ConfigProblem]:
+    """Networks sharing a domain must say which one owns its names: exactly one ``dns_owner: true``."""
+    by_domain: dict[str, list[int]] = {}
+    for i, net in enumerate(nets):
+        if isinstance(net, dict) and isinstance(net.get("domain"), str) and net["domain"]:
+            by_domain.setdefault(net["domain"].lower().rstrip("."), []).append(i)
+    out = []
+    for domain, members in by_domain.items():
+        if len(members) < 2:
+            continue
+        names = [str(nets[i].get("name", f"#{i + 1}")) for i in members]
+        owners = [i for i in members if nets[i].get("dns_owner") is True]
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        if not owners:
+            out.append(doc.problem(("networks", members[1], "domain"),
+                                   f"networks {listed} share domain {domain}: set dns_owner: true on the one "
+                                   "that owns names in it"))
+        elif len(owners) > 1:
+            both = ", ".join(str(nets[i].get("name")) for i in owners)
+            out.append(doc.problem(("networks", owners[1], "dns_owner"),
+                                   f"networks {both} all set dns_owner: true for domain {domain}; "
+                                   "only one network may own a domain's names"))
     return out
 
 
@@ -387,6 +479,10 @@ def _build(doc: Document, base: Path, source_path: str | None
         if isinstance(parent, dict) and isinstance(parent.get(spath[-1]), str):
             # Bind file references to the config's folder (copy: the document keeps raw data).
             _set_copy(data, spath, Secret(parent[spath[-1]], base))
+    for where in file_paths(data):
+        value = _get(data, where)
+        if isinstance(value, str) and value:  # the client gets an absolute path, whatever the cwd
+            _set_copy(data, where, _config_path(doc, value).as_posix())
     problems: list[tuple[Path_, str]] = []
     if isinstance(data.get("providers"), dict):
         data["providers"] = _typed_providers(data["providers"], problems, doc)

@@ -147,7 +147,8 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: S
         if net not in nets:
             # an imported DNS host entry whose domain the provider could not pin to one network
             scope = _name_scope(f, net, nets, domains)
-            net = scope[0] if len(scope) == 1 else None
+            owners = [n for n in scope if nets[n].dns_owner]  # a shared domain names its owner
+            net = scope[0] if len(scope) == 1 else owners[0] if len(owners) == 1 else None
         if net is None:
             continue
         if f.mac:

@@ -19,6 +19,10 @@ class Observer(Protocol):
 
     def read_finished(self, system: str, seconds: float) -> None: ...
 
+    def read_failed(self, system: str, error: BaseException) -> None:
+        """The read of ``system`` failed with ``error`` (reported before its ``read_finished``)."""
+        ...
+
     def batch_started(self, system: str, changes: Sequence[Change]) -> None: ...
 
     def change_finished(self, outcome: ChangeOutcome) -> None: ...
@@ -35,6 +39,9 @@ class NullObserver:
         pass
 
     def read_finished(self, system: str, seconds: float) -> None:
+        pass
+
+    def read_failed(self, system: str, error: BaseException) -> None:
         pass
 
     def batch_started(self, system: str, changes: Sequence[Change]) -> None:
@@ -61,6 +68,9 @@ class RecordingObserver:
 
     def read_finished(self, system: str, seconds: float) -> None:
         self.events.append(("read_finished", system))
+
+    def read_failed(self, system: str, error: BaseException) -> None:
+        self.events.append(("read_failed", system))
 
     def batch_started(self, system: str, changes: Sequence[Change]) -> None:
         self.events.append(("batch_started", (system, tuple(str(c.address) for c in changes))))

@@ -73,14 +73,18 @@ def read_all(providers: Mapping[str, Provider], observer: Observer | None = None
         start = time.monotonic()
         try:
             observation = providers[name].read()
-        except NetsotError:
+            if not isinstance(observation, Observation):
+                raise ProviderDataError(name, f"read() returned {type(observation).__name__}, "
+                                              "not an Observation")
+        except NetsotError as exc:
+            observer.read_failed(name, exc)
             raise
         except Exception as exc:
-            raise ProviderError(name, f"reading failed unexpectedly ({safe_text(exc)})") from exc
+            error = ProviderError(name, f"reading failed unexpectedly ({safe_text(exc)})")
+            observer.read_failed(name, error)
+            raise error from exc
         finally:
             observer.read_finished(name, time.monotonic() - start)
-        if not isinstance(observation, Observation):
-            raise ProviderDataError(name, f"read() returned {type(observation).__name__}, not an Observation")
         return observation
 
     names = sorted(providers, key=system_rank)

@@ -1,12 +1,13 @@
 """The plan document and its views (text, Markdown, JSON).
 
-Owns: ``plan_document`` (the versioned JSON contract, ``schemas/plan.v1.schema.json``),
-its inverse ``plan_from_document``, and the renderers, which read ONLY the document.
+Owns: ``plan_document`` (the versioned JSON contract, ``schemas/plan.v1.schema.json``) and its
+checksum, its inverse ``plan_from_document``, and the renderers, which read ONLY the document.
 Must not: print, decide anything, or look at a ``Plan`` object while rendering.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from core.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, frozen_map
+from engine.safetext import visible, visible_data
 from providers import registry
 
 FORMAT_VERSION = "1"
@@ -35,7 +37,7 @@ _ACTION_COLOR = {"create": "green", "update": "yellow", "delete": "red"}
 def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = None) -> dict[str, Any]:
     """The JSON plan document. Changes keep the plan's (apply) order; everything else is sorted."""
     counts = plan.counts()
-    return {
+    return sealed({
         "format_version": FORMAT_VERSION,
         "netsot_version": netsot_version,
         "created_at": created_at or _now(),
@@ -56,7 +58,22 @@ def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = N
         "fingerprints": dict(sorted(plan.fingerprints.items())),
         "bindings": sorted((_binding_dict(b) for b in plan.bindings),
                            key=lambda b: (b["network"], b["hostname"], b["ip"])),
-    }
+    })
+
+
+def document_checksum(doc: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` over the canonical JSON of ``doc`` without its ``checksum`` field
+    (sorted keys, no whitespace, UTF-8): any edit of a saved plan changes it."""
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           allow_nan=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def sealed(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with its ``checksum`` (re)computed."""
+    doc["checksum"] = document_checksum(doc)
+    return doc
 
 
 def _now() -> str:
@@ -231,8 +248,14 @@ class _Paint:
 
 
 def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
-    """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, summary."""
+    """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, summary.
+
+    Every string of the document is shown with its control characters escaped (``visible_data``),
+    so no name or reason from a system can start a line of its own or repaint the terminal.
+    """
     paint = _Paint(color)
+    summary = summary_line(doc)  # counted on the real document: escaping may merge look-alikes
+    doc = visible_data(dict(doc))
     out: list[str] = []
     if doc["conflicts"]:
         out += _text_conflicts(doc["conflicts"], paint)
@@ -252,7 +275,7 @@ def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
         out.append("")
         out += [f"  - {w}" for w in doc["warnings"]]
         out.append("")
-    out.append(paint(summary_line(doc), "bold"))
+    out.append(paint(summary, "bold"))
     return "\n".join(out) + "\n"
 
 
@@ -365,14 +388,33 @@ class _Budget:
         return "".join(self.parts)
 
 
+_MD_PUNCT = re.compile(r"([\\`*_\[\]#!~|])")
+_WWW = re.compile(r"(?i)\b(www)\.")
+_ZWSP = "\u200b"
+
+
 def _md_text(text: Any) -> str:
-    """Safe inside a table cell or list item: no pipes, no newlines, no raw HTML."""
-    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-            .replace("<", "&lt;").replace(">", "&gt;"))
+    """Untrusted text as inert Markdown, safe inside a table cell or list item.
+
+    Control characters become visible escapes; HTML is entity-escaped; Markdown punctuation is
+    backslash-escaped, so ``[text](http://…)``, emphasis, images and code spans stay text (with
+    its brackets escaped, a parenthesis means nothing); and the triggers of GitHub's autolinks (the
+    ``//`` of a URL, ``www.``, the ``@`` of an address or a mention) get a zero-width space, so a
+    bare ``http://…`` does not become a live link either.
+    """
+    out = visible(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _no_autolinks(_MD_PUNCT.sub(r"\\\1", out))
+
+
+def _no_autolinks(text: str) -> str:
+    while "//" in text:
+        text = text.replace("//", "/" + _ZWSP + "/")
+    return _WWW.sub(r"\1" + _ZWSP + ".", text).replace("@", "@" + _ZWSP)
 
 
 def _md_code(text: Any) -> str:
-    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+    """A code span (never markup, never a link); a backtick would end it early, so it becomes '."""
+    return "`" + visible(str(text)).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _md_conflicts(conflicts: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
@@ -469,6 +511,6 @@ def _diff_block(change: Mapping[str, Any]) -> list[str]:
     sym = SYMBOL[change["action"]]
     # `diff` highlighting colours lines by their first character; "~" has none, so updates use "!".
     mark = "!" if sym == "~" else sym
-    lines = [f"{mark} {change_header(change)[2:]}".replace("```", "'''")]
-    lines += [f"{mark}     {line}".replace("```", "'''") for line in change_lines(change)]
+    lines = [f"{mark} {visible(change_header(change)[2:])}".replace("```", "'''")]
+    lines += [f"{mark}     {visible(line)}".replace("```", "'''") for line in change_lines(change)]
     return lines

@@ -34,18 +34,21 @@ def _version() -> str:
 NETSOT_VERSION = _version()
 
 
-def open_backend(config: Config) -> StateBackend:
-    """The state backend of ``config``: a file next to the config file, or PostgreSQL."""
+def open_backend(config: Config, *, force: bool = False) -> StateBackend:
+    """The state backend of ``config``: a file next to the config file, or PostgreSQL.
+
+    ``force`` (``--force-state``) accepts a stored state that went backwards (``StateRegressed``).
+    """
     settings = config.state
     if settings.backend == "file":
         from state.backend import FileBackend
 
-        return FileBackend(config.resolve_path(settings.path))
+        return FileBackend(config.resolve_path(settings.path), force=force)
     if settings.dsn is None:
         raise ConfigError("state.dsn is required when state.backend is postgres")
     from state.postgres import PostgresBackend
 
-    return PostgresBackend(settings.dsn.resolve(), settings.key)
+    return PostgresBackend(settings.dsn.resolve(), settings.key, force=force)
 
 
 def build_providers(config: Config, only: tuple[str, ...] | None = None) -> dict[str, Provider]:

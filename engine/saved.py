@@ -1,6 +1,6 @@
 """Saved plans: write and read a plan document, and check it is still fresh before apply.
 
-Owns: the plan file on disk (atomic, mode 0600, schema-validated on read) and the per-object
+Owns: the plan file on disk (atomic, mode 0600, checksum- and schema-validated on read) and the per-object
 staleness check (config digest, state lineage, the fingerprint of every object the plan read).
 Must not: print, or compare global serials (an unrelated state change must not stale a plan).
 """
@@ -17,7 +17,7 @@ from core.config import Config
 from core.errors import LineageMismatch, PlanError, StalePlan
 from core.files import write_atomic
 from core.model import Observation
-from engine.render import FORMAT_VERSION, render_json
+from engine.render import FORMAT_VERSION, document_checksum, render_json
 from schemas import validator
 from state.model import State
 
@@ -54,11 +54,27 @@ def load_plan(path: str | os.PathLike[str]) -> dict[str, Any]:
     version = doc.get("format_version")
     if version != FORMAT_VERSION:
         raise PlanError(f"{source} is plan format {version!r}; this netsot reads format {FORMAT_VERSION!r}")
+    _check_checksum(source, doc)
     error = next(iter(sorted(validator("plan.v1").iter_errors(doc), key=lambda e: list(e.path))), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise PlanError(f"{source} is not a valid netsot plan: at {where}: {error.message}")
     return doc
+
+
+def _check_checksum(source: Path, doc: Mapping[str, Any]) -> None:
+    """Refuse a plan whose content is not exactly what ``netsot plan --out`` wrote."""
+    checksum = doc.get("checksum")
+    if checksum is None:
+        raise PlanError(f"{source} has no checksum, so it cannot be shown to be the plan that was saved "
+                        "(written by an older netsot, or edited); make a new plan with `netsot plan --out`")
+    try:
+        expected = document_checksum(doc)
+    except (TypeError, ValueError):  # NaN, lone surrogates…: not something netsot wrote
+        expected = None
+    if checksum != expected:
+        raise PlanError(f"the plan file {source} was modified after it was saved (its checksum does not "
+                        "match its content); refusing to use it — make a new plan with `netsot plan --out`")
 
 
 def fresh_fingerprints(observations: Mapping[str, Observation]) -> dict[str, str]:

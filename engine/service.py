@@ -8,32 +8,49 @@ Must not: bypass the state lock or the safety policy; it never runs two applies 
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import os
 import random
 import signal
+import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
 from core.config import Config
 from core.errors import NetsotError, ProviderError, StateLocked
+from engine.observe import NullObserver
+from engine.safetext import VisibleFormatter
 
 log = logging.getLogger("netsot.service")
 
 
+READ_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)  # seconds per system read
+
+
 @dataclass
 class Metrics:
-    """Counters and gauges of the service, rendered in the Prometheus text format."""
+    """What the service counts, exposed through a ``prometheus_client`` registry of its own.
+
+    The fields are the record (/healthz and the logs read them too); ``_Collector`` turns them
+    into metric families at scrape time, so the exposition is prometheus_client's, with exact
+    values (a timestamp keeps every digit). Read durations go into a real histogram.
+    """
 
     runs: dict[str, int] = field(default_factory=dict)  # result -> count
     applied: dict[tuple[str, str], int] = field(default_factory=dict)  # (system, action) -> count
     errors: dict[str, int] = field(default_factory=dict)  # system -> count
     held: dict[str, int] = field(default_factory=dict)  # gate -> count (last run)
+    up: dict[str, int] = field(default_factory=dict)  # system -> 1 if its last read succeeded
     conflicts: int = 0
     drift: int = 0
     pending: int = 0
@@ -41,40 +58,86 @@ class Metrics:
     last_success: float | None = None
     last_error: str | None = None
     plan_document: dict[str, Any] | None = None
+    version: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    registry: CollectorRegistry = field(init=False, repr=False)
+    _reads: Histogram = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)  # per service: tests start many
+        self.registry.register(_Collector(self))
+        self._reads = Histogram("netsot_read_duration_seconds", "Duration of each system's read.",
+                                ["system"], buckets=READ_BUCKETS, registry=self.registry)
+
+    def read_finished(self, system: str, seconds: float, ok: bool) -> None:
+        self._reads.labels(system=system).observe(seconds)
+        with self.lock:
+            self.up[system] = 1 if ok else 0
 
     def render(self) -> str:
-        with self.lock:
-            families = [
-                ("netsot_runs_total", "counter", "Service runs by result.",
-                 _labelled("result", self.runs) or [('{result="ok"}', 0)]),
-                ("netsot_changes_applied_total", "counter", "Changes applied by system and action.",
-                 [(f'{{system="{s}",action="{a}"}}', v) for (s, a), v in sorted(self.applied.items())]),
-                ("netsot_errors_total", "counter", "Failed runs by the system that failed.",
-                 _labelled("system", self.errors)),
-                ("netsot_held_changes", "gauge", "Changes held back by a policy gate in the last run.",
-                 _labelled("gate", self.held)),
-                ("netsot_conflicts", "gauge", "Conflicts in the last plan.", [("", self.conflicts)]),
-                ("netsot_drift", "gauge", "Objects changed outside netsot in the last plan.",
-                 [("", self.drift)]),
-                ("netsot_pending_changes", "gauge", "Changes the last plan wanted to make.",
-                 [("", self.pending)]),
-                ("netsot_run_duration_seconds", "gauge", "Duration of the last run.",
-                 [("", self.last_duration)]),
-            ]
-            if self.last_success is not None:
-                families.append(("netsot_last_success_timestamp_seconds", "gauge",
-                                 "Unix time of the last successful run.", [("", self.last_success)]))
-            lines: list[str] = []
-            for name, kind, help_text, samples in families:
-                lines.append(f"# HELP {name} {help_text}")
-                lines.append(f"# TYPE {name} {kind}")
-                lines.extend(f"{name}{labels} {value:g}" for labels, value in samples)
-            return "\n".join(lines) + "\n"
+        return generate_latest(self.registry).decode("utf-8")
 
 
-def _labelled(label: str, values: dict[str, int]) -> list[tuple[str, float]]:
-    return [(f'{{{label}="{k}"}}', v) for k, v in sorted(values.items())]
+class _Collector:
+    """The service's record as metric families, built under its lock at every scrape."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self.metrics
+        with m.lock:
+            runs = {(r,): m.runs.get(r, 0) for r in sorted({"ok", "partial", "error", *m.runs})}
+            yield _family(GaugeMetricFamily, "netsot_build_info", "The running netsot (always 1).",
+                          ["version"], {(m.version,): 1})
+            yield _family(CounterMetricFamily, "netsot_runs", "Service runs by result.", ["result"], runs)
+            applied = dict(sorted(m.applied.items()))
+            yield _family(CounterMetricFamily, "netsot_changes_applied",
+                          "Changes applied by system and action.", ["system", "action"], applied)
+            yield _family(CounterMetricFamily, "netsot_errors", "Failed runs by the system that failed.",
+                          ["system"], _keyed(m.errors))
+            yield _family(GaugeMetricFamily, "netsot_up", "1 if the last read of the system succeeded.",
+                          ["system"], _keyed(m.up))
+            yield _family(GaugeMetricFamily, "netsot_held_changes",
+                          "Changes held back by a policy gate in the last run.", ["gate"], _keyed(m.held))
+            for name, doc, value in (
+                ("netsot_conflicts", "Conflicts in the last plan.", m.conflicts),
+                ("netsot_drift", "Objects changed outside netsot in the last plan.", m.drift),
+                ("netsot_pending_changes", "Changes the last plan wanted to make.", m.pending),
+                ("netsot_run_duration_seconds", "Duration of the last run.", m.last_duration),
+                ("netsot_last_success_timestamp_seconds", "Unix time of the last successful run.",
+                 m.last_success),
+            ):
+                if value is not None:  # no timestamp before the first success
+                    yield _family(GaugeMetricFamily, name, doc, [], {(): value})
+
+
+def _keyed(values: Mapping[str, float]) -> dict[tuple[str, ...], float]:
+    return {(k,): v for k, v in sorted(values.items())}
+
+
+def _family(kind: type[CounterMetricFamily] | type[GaugeMetricFamily], name: str, doc: str, labels: list[str],
+            values: Mapping[tuple[str, ...], float]) -> Metric:
+    family = kind(name, doc, labels=labels)
+    for key, value in values.items():
+        family.add_metric(list(key), value)
+    return family
+
+
+class ReadObserver(NullObserver):
+    """Feeds the service's metrics from the engine's read events: duration and up/down per system."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.failed: set[str] = set()
+
+    def read_failed(self, system: str, error: BaseException) -> None:
+        self.failed.add(system)
+        with self.metrics.lock:
+            self.metrics.up[system] = 0
+
+    def read_finished(self, system: str, seconds: float) -> None:
+        self.metrics.read_finished(system, seconds, ok=system not in self.failed)
 
 
 @dataclass(frozen=True)
@@ -86,6 +149,8 @@ class ServiceOptions:
     listen: str | None = None  # "127.0.0.1:9107"
     force: bool = False
     stale_after: float | None = None  # /healthz turns 503 this long after the last success
+    force_state: bool = False  # --force-state: accept a state file older than its backup
+    token: str | None = field(default=None, repr=False)  # --token-file: the bearer token HTTP requires
 
     def stale_limit(self) -> float:
         """Seconds without a successful run before /healthz reports "stale" (default 3 intervals, >= 60s)."""
@@ -98,7 +163,9 @@ class Service:
     def __init__(self, config: Config, options: ServiceOptions, *, clock: Callable[[], float] = time.time):
         self.config = config
         self.options = options
-        self.metrics = Metrics()
+        from engine.runtime import NETSOT_VERSION
+
+        self.metrics = Metrics(version=NETSOT_VERSION)
         self.stop_event = threading.Event()
         self.failures: dict[str, int] = {}  # consecutive failures per system
         self._clock = clock
@@ -110,12 +177,12 @@ class Service:
         from engine import runtime, workflow  # lazy: keeps `netsot --help` fast
 
         started = self._clock()
-        backend = runtime.open_backend(self.config)
+        backend = runtime.open_backend(self.config, force=self.options.force_state)
         try:
             with backend.lock("serve"), runtime.open_providers(self.config) as providers:
                 state = backend.load()
                 result = workflow.plan_run(self.config, providers, state, force=self.options.force,
-                                           service=True)
+                                           service=True, observer=ReadObserver(self.metrics))
                 state = workflow.record_approval(backend, state, result)
                 report = None
                 adopt = any(d.resolution == "adopt" for d in result.plan.drift)
@@ -229,7 +296,10 @@ class Service:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
-                if path == "/metrics":
+                if path != "/healthz" and not service.authorized(self.headers.get("Authorization")):
+                    self._send(401, json.dumps({"error": "unauthorized: send Authorization: Bearer <token>"}),
+                               "application/json", {"WWW-Authenticate": 'Bearer realm="netsot"'})
+                elif path == "/metrics":
                     self._send(200, service.metrics.render(), "text/plain; version=0.0.4")
                 elif path == "/healthz":
                     code, body = service.health()
@@ -243,11 +313,13 @@ class Service:
                 else:
                     self._send(404, json.dumps({"error": "not found"}), "application/json")
 
-            def _send(self, code: int, body: str, ctype: str) -> None:
+            def _send(self, code: int, body: str, ctype: str, headers: dict[str, str] | None = None) -> None:
                 data = body.encode()
                 self.send_response(code)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -260,6 +332,15 @@ class Service:
         bound = self._http.server_address
         log.info("listening on http://%s:%s", bound[0], bound[1])
         return str(bound[0]), int(bound[1])
+
+    def authorized(self, header: str | None) -> bool:
+        """Whether a request may see /plan and /metrics: always without a token, else a matching
+        ``Bearer`` token (compared in constant time)."""
+        token = self.options.token
+        if token is None:
+            return True
+        scheme, _, given = (header or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
     def stop_http(self) -> None:
         if self._http is not None:
@@ -313,7 +394,7 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(VisibleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
@@ -328,6 +409,28 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
         log.error("thread %s crashed: %s: %s", name, args.exc_type.__name__, args.exc_value)
 
     threading.excepthook = thread_crashed
+
+
+def read_token(path: str) -> str:
+    """The bearer token in ``path``: a private (0600-like), non-empty file; anything else is refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as err:
+        raise NetsotError(f"--token-file {path}: cannot read it: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise NetsotError(f"--token-file {path} is readable by group or others (mode "
+                              f"{stat.S_IMODE(mode):04o}); make it private: chmod 600 {path}")
+        try:
+            token = handle.read().decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise NetsotError(f"--token-file {path} is not UTF-8 text") from None
+    if not token:
+        raise NetsotError(f"--token-file {path} is empty; put the bearer token in it")
+    if any(c.isspace() for c in token):
+        raise NetsotError(f"--token-file {path} holds more than one word; a bearer token has no spaces")
+    return token
 
 
 def run(config: Config, options: ServiceOptions, log_format: str = "text") -> int:

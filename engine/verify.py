@@ -18,6 +18,7 @@ from core.config import Config
 from core.errors import NetsotError
 from core.model import Address, Check, Observation
 from engine import systems as systems_module
+from engine.safetext import visible
 from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
 from state.model import ResourceState, State
@@ -128,14 +129,15 @@ def render_table(results: list[Check]) -> str:
     if not results:
         return "Nothing to verify: the state is empty (run `netsot apply` first).\n"
     rows = [("CHECK", "OBJECT", "RESULT", "DETAIL")]
-    rows += [(c.check, c.object, "ok" if c.ok else "FAIL", c.detail) for c in results]
+    rows += [(visible(c.check), visible(c.object), "ok" if c.ok else "FAIL", visible(c.detail))
+             for c in results]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
     failed = [c for c in results if not c.ok]
     lines.append("")
     if failed:
         lines.append(f"Verify failed: {len(failed)} of {len(results)} checks found a problem:")
-        lines += [f"  - {c.check} {c.object}: {c.detail}" for c in failed]
+        lines += [f"  - {visible(c.check)} {visible(c.object)}: {visible(c.detail)}" for c in failed]
     else:
         lines.append(f"Verify passed: all {len(results)} checks agree with the state.")
     return "\n".join(lines) + "\n"
@@ -146,15 +148,15 @@ def render_json(results: list[Check]) -> str:
     return json.dumps({"ok": ok, "checks": [asdict(c) for c in results]}, indent=2) + "\n"
 
 
-def checks(config: Config) -> list[Check]:
+def checks(config: Config, *, force_state: bool = False) -> list[Check]:
     """Every check, in a stable order (the workflow's verify run)."""
     from engine.workflow import verify_run
 
-    return verify_run(config)
+    return verify_run(config, force_state=force_state)
 
 
-def run(config: Config, as_json: bool = False) -> tuple[str, int]:
+def run(config: Config, as_json: bool = False, *, force_state: bool = False) -> tuple[str, int]:
     """The CLI entry: (output, exit code)."""
-    results = checks(config)
+    results = checks(config, force_state=force_state)
     ok = all(c.ok for c in results)
     return (render_json(results) if as_json else render_table(results)), 0 if ok else 1

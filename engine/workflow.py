@@ -86,7 +86,8 @@ class ImportOutcome:
     system: str
 
 
-def import_run(config: Config, target: str, from_file: str | None, dry_run: bool) -> ImportOutcome:
+def import_run(config: Config, target: str, from_file: str | None, dry_run: bool, *,
+               force_state: bool = False) -> ImportOutcome:
     """Adopt the existing objects of system ``target`` (a kind or instance key) into the state.
 
     Reads the system (or a backup file, when its descriptor can), and every other configured
@@ -116,7 +117,7 @@ def import_run(config: Config, target: str, from_file: str | None, dry_run: bool
                 plan = plan + ImportPlan(tuple(adopt(config, other_key, other, plan.claims, owned)))
         return plan
 
-    backend = runtime.open_backend(config)
+    backend = runtime.open_backend(config, force=force_state)
     written = 0
     if dry_run:
         plan = decide(backend.load())
@@ -167,12 +168,12 @@ def _read_others(config: Config, key: str, title: str) -> tuple[dict[str, Observ
 # ----------------------------------------------------------------------------- verify
 
 
-def verify_run(config: Config) -> list[Check]:
+def verify_run(config: Config, *, force_state: bool = False) -> list[Check]:
     """Every check of ``netsot verify``, in a stable order (reads only; never writes)."""
     from engine import verify
     from engine.reconcile import reconcile
 
-    state = runtime.open_backend(config).load()
+    state = runtime.open_backend(config, force=force_state).load()
     with runtime.open_providers(config) as providers:
         observations, out = verify.read_checks(providers)
     out += verify.system_checks(config, state, observations)

@@ -74,6 +74,8 @@ class ResourceType:
 BindingAddresses = Callable[[Network, str, str], Mapping[str, Address]]
 # a proposed name -> None, or what is wrong with it ("is not a valid host name for EdgeOS (...)")
 NameRule = Callable[[str], "str | None"]
+# (instance key, its settings) -> what in them weakens security, one sentence each (warned on every run)
+InsecureCheck = Callable[[str, Any], "list[str]"]
 
 
 @dataclass(frozen=True)
@@ -118,11 +120,15 @@ class SystemKind:
     network_settings: type[NetworkSettings]
     schema: str  # "module:file.json": its JSON Schema fragment (settings + per-network)
     secrets: tuple[str, ...] = ()  # settings fields that hold secrets
+    # settings fields naming files (when they are strings) -> what the file is ("CA bundle"): each
+    # must exist at load, and the provider gets it as an absolute path
+    files: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     resource_types: tuple[ResourceType, ...] = ()
     # attribute ("ip", "hostname", "mac") -> rank in the default precedence (lower wins; absent: never)
     precedence: Mapping[str, int] = field(default_factory=lambda: EMPTY)
     binding_addresses: BindingAddresses = _no_addresses
     name_rule: NameRule | None = None
+    insecure: InsecureCheck | None = None
     origins: bool = False  # its facts can create bindings (guests, IPAM hosts)
     check_label: str = ""  # how ``verify`` names its read-back checks ("router"); default: the kind
     location: str = ""  # where its objects live, for messages ("on the router"); default: "in <title>"

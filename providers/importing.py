@@ -76,16 +76,3 @@ class ImportPlan:
     def __add__(self, other: ImportPlan) -> ImportPlan:
         return ImportPlan(self.items + other.items)
 
-
-def render_table(plan: ImportPlan, empty: str = "Nothing to import.") -> str:
-    if not plan.items:
-        return empty + "\n"
-    width = max(len(i.address) for i in plan.items)
-    lines = [f"{'ADDRESS':<{width}}  {'ACTION':<8}  WHY"]
-    lines += [f"{i.address:<{width}}  {i.status:<8}  {i.reason}" for i in plan.items]
-    d = plan.to_dict()["summary"]
-    lines.append(
-        f"\n{d['adopt']} to adopt, {d['conflict']} refused (conflict), {d['managed']} already managed, "
-        f"{d['ignored']} outside the configured networks."
-    )
-    return "\n".join(lines) + "\n"

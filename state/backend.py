@@ -12,6 +12,7 @@ its temp file but before the rename — the tests use it to prove the old state 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked
+from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked, StateRegressed
 from core.files import write_atomic
 from state import codec
 from state.lock import FILE_MODE, FileLock, LockInfo
@@ -53,6 +54,11 @@ class StateBackend(Protocol):
     def lock_info(self) -> LockInfo | None: ...
 
     def force_unlock(self, lock_id: str) -> None: ...
+
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        """The holder ``force_unlock(lock_id)`` would break; raise ``StateError`` if it is not
+        locked, the id is another, or the holder is provably alive (so a CLI refuses before asking)."""
+        ...
 
     def describe(self) -> str: ...
 
@@ -97,13 +103,23 @@ def same_content(a: State, b: State) -> bool:
 
 
 class FileBackend:
-    """A JSON state file, written atomically with ``<path>.backup`` and guarded by ``<path>.lock``."""
+    """A JSON state file, written atomically with ``<path>.backup`` and guarded by ``<path>.lock``.
 
-    def __init__(self, path: Path | str) -> None:
+    The backup is the previous state, so it is never newer than the state: a state file whose
+    serial is lower than its backup's (or of another lineage, or missing beside a backup) was
+    replaced or edited by hand, and reading or writing it is refused with ``StateRegressed``
+    (the next write would otherwise replace the newer backup). ``force=True`` (``--force-state``)
+    accepts the current file; its first write then moves the old backup aside, never over it.
+    """
+
+    def __init__(self, path: Path | str, *, force: bool = False) -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._backup = self.path.with_name(self.path.name + ".backup")
         self._lock = FileLock(self.lock_path, str(self.path))
+        self._force = force
+        # the backup's (dev, inode, mtime_ns, size) → its (lineage, serial), or None when unreadable
+        self._backup_seen: tuple[tuple[int, int, int, int], tuple[str, int] | None] | None = None
         # (dev, inode, mtime_ns, size) of the file we last read or wrote → its State and the version
         # it was written in: saving after every apply batch must not re-parse and re-validate
         # thousands of resources.
@@ -128,8 +144,11 @@ class FileBackend:
             assert stored is not None
             return stored
         text = codec.dumps(new, previous=stored)
+        if self._newer_backup(stored) is not None:  # only when forced: _stored() refuses otherwise
+            self._set_backup_aside()
         self._write(text)
         self._remember(new)
+        self._remember_backup(stored)
         return new
 
     def lock(self, operation: str) -> AbstractContextManager[LockInfo]:
@@ -141,9 +160,20 @@ class FileBackend:
     def force_unlock(self, lock_id: str) -> None:
         self._lock.force_unlock(lock_id)
 
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        return self._lock.check_unlockable(lock_id)
+
     # -- reading -------------------------------------------------------------------------------
 
     def _stored(self) -> State | None:
+        state = self._stored_unchecked()
+        if not self._force:
+            newer = self._newer_backup(state)
+            if newer is not None:
+                raise StateRegressed(self._regressed(state, *newer))
+        return state
+
+    def _stored_unchecked(self) -> State | None:
         key = self._stat_key()
         if key is None:
             return None
@@ -152,6 +182,81 @@ class FileBackend:
         state, version = self._read(self.path)
         self._cache = (key, state, version)
         return state
+
+    # -- the backup must not be newer than the state ------------------------------------------
+
+    def _newer_backup(self, stored: State | None) -> tuple[str, int] | None:
+        """The backup's (lineage, serial) when it is newer than ``stored`` or of another lineage."""
+        header = self._backup_header()
+        if header is None:
+            return None
+        lineage, serial = header
+        if stored is None or lineage != stored.lineage or serial > stored.serial:
+            return header
+        return None
+
+    def _backup_header(self) -> tuple[str, int] | None:
+        """(lineage, serial) of the backup; None when there is none or it cannot be read (then it is
+        no state to protect: a corrupt state file's error says so)."""
+        try:
+            st = os.stat(self._backup)
+        except OSError:
+            return None
+        key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._backup_seen is not None and self._backup_seen[0] == key:
+            return self._backup_seen[1]
+        try:
+            data = json.loads(self._backup.read_text(encoding="utf-8"))
+            lineage, serial = data["lineage"], data["serial"]
+            header = (lineage, serial) if isinstance(lineage, str) and type(serial) is int else None
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            header = None
+        self._backup_seen = (key, header)
+        return header
+
+    def _remember_backup(self, previous: State | None) -> None:
+        """After a write the backup is ``previous`` (a link to the file we replaced): no re-read."""
+        try:
+            st = os.stat(self._backup)
+        except OSError:
+            self._backup_seen = None
+            return
+        key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        self._backup_seen = (key, (previous.lineage, previous.serial)) if previous is not None else None
+
+    def _regressed(self, stored: State | None, lineage: str, serial: int) -> str:
+        backup = f"its backup {self._backup} (lineage {lineage}, serial {serial})"
+        if stored is None:
+            what = f"the state file {self.path} does not exist, but {backup} does"
+        elif lineage != stored.lineage:
+            what = (f"the state in {self.path} has lineage {stored.lineage} (serial {stored.serial}), "
+                    f"but {backup} belongs to another lineage")
+        else:
+            what = (f"the state in {self.path} (lineage {stored.lineage}, serial {stored.serial}) is older "
+                    f"than {backup}")
+        return (f"{what}: the state file was replaced or edited by hand, and writing it would overwrite the "
+                f"newer backup; refusing to use it. Restore the backup with `cp {self._backup} {self.path}`, "
+                f"or run with --force-state to keep the current file (the old backup is then kept as "
+                f"{self._aside_name(serial)})")
+
+    def _aside_name(self, serial: int) -> Path:
+        candidate = self._backup.with_name(f"{self._backup.name}.{serial}")
+        n = 1
+        while candidate.exists():
+            candidate = self._backup.with_name(f"{self._backup.name}.{serial}.{n}")
+            n += 1
+        return candidate
+
+    def _set_backup_aside(self) -> None:
+        header = self._backup_header()
+        target = self._aside_name(header[1] if header is not None else 0)
+        try:
+            os.link(self._backup, target)  # never replaces anything: fails if the name exists
+            os.unlink(self._backup)
+        except OSError as err:
+            raise StateError(f"cannot keep the old backup {self._backup} as {target}: {err.strerror}") \
+                from None
+        self._backup_seen = None
 
     def _stat_key(self) -> tuple[int, int, int, int] | None:
         try:
@@ -285,13 +390,21 @@ class MemoryBackend:
 
     def force_unlock(self, lock_id: str) -> None:
         with self._guard:
-            if self._holder is None:
-                raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
-            if self._holder.id != lock_id:
-                raise StateError(
-                    f"lock id {lock_id} does not match the current {self._holder}; nothing was unlocked"
-                )
+            self._check_id(lock_id)
             self._holder = None
+
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        with self._guard:
+            return self._check_id(lock_id)
+
+    def _check_id(self, lock_id: str) -> LockInfo:
+        if self._holder is None:
+            raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
+        if self._holder.id != lock_id:
+            raise StateError(
+                f"lock id {lock_id} does not match the current {self._holder}; nothing was unlocked"
+            )
+        return self._holder
 
     def _stored(self) -> State | None:
         if self._text is not None and self._parsed is None:

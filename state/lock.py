@@ -2,9 +2,10 @@
 
 Owns: ``LockInfo``, ``FileLock`` (``<state>.lock``) and ``force_unlock`` by lock id.
 Must not: wait for a lock (it fails fast, naming the holder), or break a lock whose holder might
-still live. A lock left by a run that died on THIS host is provably stale — the kernel released
-its ``flock`` — and is broken automatically with a warning, so the next run can finish or revert
-the interrupted work. Anything unprovable (another host, an unreadable file) needs an operator:
+still live — not even by ``force_unlock``, which refuses a holder on this host whose ``flock`` is
+held. A lock left by a run that died on THIS host is provably stale — the kernel released its
+``flock`` — and is broken automatically with a warning, so the next run can finish or revert the
+interrupted work. Anything unprovable (another host, an unreadable file) needs an operator:
 ``netsot force-unlock ID``.
 
 How the file lock works: the holder writes its ``LockInfo`` as JSON into a private temp file,
@@ -104,6 +105,22 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def lock_age(holder: LockInfo, now: datetime | None = None) -> str:
+    """``held for 3 min`` (or ``since <created>`` when the time cannot be read)."""
+    try:
+        created = datetime.strptime(holder.created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return f"since {holder.created}"
+    seconds = max(0, int(((now or datetime.now(UTC)) - created).total_seconds()))
+    if seconds < 120:
+        return f"held for {seconds} s"
+    if seconds < 7200:
+        return f"held for {seconds // 60} min"
+    if seconds < 172800:
+        return f"held for {seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"held for {seconds // 86400} days"
+
+
 def dead_holder_hint(holder: LockInfo) -> str:
     return (
         f"holder pid {holder.pid} is no longer running; if no other netsot run is active, "
@@ -145,7 +162,19 @@ class FileLock:
             ) from None
 
     def force_unlock(self, lock_id: str) -> None:
-        """Remove the lock, but only if ``lock_id`` is the current holder's id."""
+        """Remove the lock, but only if ``lock_id`` is the current holder's id and the holder is
+        not provably alive (see ``check_unlockable``)."""
+        self.check_unlockable(lock_id)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.lock_path)
+
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        """The holder ``force_unlock(lock_id)`` would remove, or the reason it must not.
+
+        A holder on this host whose ``flock`` is still held is provably alive: breaking its lock
+        would let two runs write at once, so that is refused even with ``--force``. A holder on
+        another host (whose processes we cannot see) stays breakable by an operator.
+        """
         holder = self.holder()
         if holder is None:
             raise StateError(f"the state {self.what} is not locked; nothing to unlock")
@@ -153,8 +182,33 @@ class FileLock:
             raise StateError(
                 f"lock id {lock_id} does not match the current {holder}; nothing was unlocked"
             )
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.lock_path)
+        if holder.on_this_host() and self._flock_held():
+            running = ("is running" if pid_alive(holder.pid)
+                       else "has exited, but a process it started still holds")
+            raise StateLocked(
+                holder,
+                f"refusing to force-unlock the state {self.what}: lock {holder.id} is held by a live run on "
+                f"this host (pid {holder.pid} {running} the lock; {holder.user}@{holder.host}, operation "
+                f"{holder.operation!r}, {lock_age(holder)}); wait for it to finish or stop it — breaking "
+                f"the lock of a live run would let two runs change the state and the systems at once",
+            )
+        return holder
+
+    def _flock_held(self) -> bool:
+        """Whether some process holds ``flock`` on the lock file (a live holder always does)."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)  # closing also drops the shared lock we may have taken
+        return False
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
-from core.errors import StateError, StateLocked
+from core.errors import StateError, StateLocked, StateRegressed
 from state import codec
 from state.backend import next_state
 from state.lock import LockInfo
@@ -55,7 +55,7 @@ SELECT l.pid FROM pg_locks l
 class PostgresBackend:
     """State stored in PostgreSQL under ``key`` (several states can share one database)."""
 
-    def __init__(self, dsn: str, key: str = "default") -> None:
+    def __init__(self, dsn: str, key: str = "default", *, force: bool = False) -> None:
         try:
             params = conninfo_to_dict(dsn)
         except psycopg.Error:
@@ -65,6 +65,7 @@ class PostgresBackend:
         self._password = str(params.get("password") or "")
         self._where = _describe_target(params)
         self.key = key
+        self._force = force
         self._ready = False
         # (lineage, serial) of the row we last read or wrote → its State and stored version.
         self._cache: tuple[str, int, State, int] | None = None
@@ -83,6 +84,7 @@ class PostgresBackend:
             ).fetchone()
         if row is None:
             return State()
+        self._check_not_older(row[0], row[1])
         state, version = codec.decode_versioned(row[2], self.describe())
         self._cache = (row[0], row[1], state, version)
         return state
@@ -95,6 +97,7 @@ class PostgresBackend:
             ).fetchone()
             stored, version = None, STATE_VERSION
             if row is not None:
+                self._check_not_older(row[0], row[1])
                 stored, version = self._stored(conn, row[0], row[1])
             new = next_state(stored, state, self.describe(), version)
             if new is None:
@@ -110,6 +113,19 @@ class PostgresBackend:
             )
         self._cache = (new.lineage, new.serial, new, STATE_VERSION)
         return new
+
+    def _check_not_older(self, lineage: str, serial: int) -> None:
+        """The row has no backup to compare with; what this backend read or wrote before is the copy
+        that must not be lost: a lower serial of the same lineage means the row was replaced by an
+        older one (a restore), and the next save would silently build on it."""
+        if self._force or self._cache is None or self._cache[0] != lineage or serial >= self._cache[1]:
+            return
+        raise StateRegressed(
+            f"the state in {self.describe()} (lineage {lineage}, serial {serial}) is older than the one this "
+            f"netsot read or wrote before (serial {self._cache[1]}): the row was replaced by an older copy; "
+            "refusing to use it. Restart the run after checking the row, or run with --force-state to "
+            "accept it"
+        )
 
     def _stored(self, conn: psycopg.Connection[Any], lineage: str, serial: int) -> tuple[State, int]:
         # Every change moves the serial, so (lineage, serial) names one content: when they match
@@ -154,13 +170,7 @@ class PostgresBackend:
     def force_unlock(self, lock_id: str) -> None:
         """Terminate the session holding the lock, but only if ``lock_id`` is its id."""
         with self._connection() as conn:
-            holder = self._holder(conn)
-            if holder is None:
-                raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
-            if holder.id != lock_id:
-                raise StateError(
-                    f"lock id {lock_id} does not match the current {holder}; nothing was unlocked"
-                )
+            holder = self._unlockable(conn, lock_id)
             pids = [r[0] for r in self._query(conn, _HOLDER_PIDS, (self.key,)).fetchall()]
             for pid in pids:
                 self._query(conn, "SELECT pg_terminate_backend(%s)", (pid,))
@@ -176,7 +186,21 @@ class PostgresBackend:
                 conn, "DELETE FROM netsot_lock WHERE key = %s AND info->>'id' = %s", (self.key, lock_id)
             )
 
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        """The holder by id. Its session is terminated by ``force_unlock``, so unlike a file lock's
+        live holder, it cannot go on writing the state after the lock is broken."""
+        with self._connection() as conn:
+            return self._unlockable(conn, lock_id)
+
     # -- internals ---------------------------------------------------------------------------
+
+    def _unlockable(self, conn: psycopg.Connection[Any], lock_id: str) -> LockInfo:
+        holder = self._holder(conn)
+        if holder is None:
+            raise StateError(f"the state {self.describe()} is not locked; nothing to unlock")
+        if holder.id != lock_id:
+            raise StateError(f"lock id {lock_id} does not match the current {holder}; nothing was unlocked")
+        return holder
 
     def _holder(self, conn: psycopg.Connection[Any]) -> LockInfo | None:
         """The recorded holder, if the advisory lock is really held (a crashed run leaves a stale row)."""

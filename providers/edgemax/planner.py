@@ -164,7 +164,8 @@ def observation_from_config(
         )
         first, _, domain = h.host_name.partition(".")
         nets = domains.get(domain.lower(), []) if domain else []
-        net = nets[0] if len(nets) == 1 else _network_of_ip(config, inet, key)
+        owner = next((n for n in nets if n.dns_owner), None)  # a shared domain's names are its owner's
+        net = nets[0] if len(nets) == 1 else _network_of_ip(config, inet, key) or owner
         facts.append(
             Fact(
                 source=SYSTEM,

@@ -11,7 +11,6 @@ exception or the password escape. This is the only module that imports scrapli.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from providers.edgemax.settings import EdgemaxSettings
+from providers.edgemax.settings import COMMENT_RULE, SAFE_COMMENT, EdgemaxSettings
 
 SYSTEM = "edgemax"
 DEFINITION = Path(__file__).with_name("edgeos.yaml")
@@ -54,7 +53,6 @@ ERROR_MARKERS = (
     "Invalid value",
     "command not found",
 )
-SAFE_COMMENT = re.compile(r"[A-Za-z0-9 ._:/-]{1,80}")
 OP_ERRORS = ("Invalid command", "command not found", "Incomplete command")
 NOTHING_TO_COMMIT = "No configuration changes to commit"
 NO_CHANGES = "No changes between working and active configurations"
@@ -312,9 +310,7 @@ class EdgeSession:
         comment = self.settings.commit_comment if comment is None else comment
         if comment and not SAFE_COMMENT.fullmatch(comment):
             # the comment is typed into a shell inside double quotes: never let it carry syntax
-            raise ProviderRejected(
-                SYSTEM, "commit_comment may only hold letters, digits, spaces and . _ - : /"
-            )
+            raise ProviderRejected(SYSTEM, f"commit_comment {COMMENT_RULE}")
         if not lines and not save:
             return ConfigureResult(compare="", committed=False)
         notes: list[str] = []

@@ -6,12 +6,24 @@ Must not: do I/O.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from core.config import NetworkSettings, SystemSettings
+from core.config import NetworkSettings, Seconds, SystemSettings
 from core.secrets import SecretField
+
+# What may follow `commit comment` on the router: it is typed into a shell inside double quotes,
+# so it never carries syntax. Checked at config load and again by the EdgeOS session.
+SAFE_COMMENT = re.compile(r"[A-Za-z0-9 ._:/-]{1,80}")
+COMMENT_RULE = "may only hold letters, digits, spaces and . _ - : / (at most 80 characters)"
+
+
+def check_commit_comment(value: str) -> str:
+    if value and not SAFE_COMMENT.fullmatch(value):
+        raise ValueError(f"commit_comment {COMMENT_RULE}")
+    return value
 
 
 class EdgemaxSettings(SystemSettings):
@@ -24,9 +36,14 @@ class EdgemaxSettings(SystemSettings):
     private_key: str | None = None
     known_hosts: str = "~/.ssh/known_hosts"
     ssh_config: str = "/dev/null"
-    timeout: float = Field(30, gt=0)
+    timeout: Seconds = 30
     dns_server: str | None = None  # "host:port" the router's resolver answers on (verify)
     commit_comment: str = "netsot"
+
+    @field_validator("commit_comment")
+    @classmethod
+    def _comment(cls, v: str) -> str:
+        return check_commit_comment(v)
 
     @model_validator(mode="after")
     def _auth(self) -> EdgemaxSettings:

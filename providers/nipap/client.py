@@ -294,6 +294,10 @@ class NipapClient:
             raise NotFound(f"VRF {ref!r} not found (give its rt, e.g. 65000:1, or its name)")
         return dict(rows[0])
 
+    def list_vrfs(self) -> list[dict[str, Any]]:
+        """Every VRF (``list_vrf`` without a spec), ordered by rt."""
+        return [dict(r) for r in self._raw("list_vrf", "list VRFs")]
+
     def list_prefixes(self, spec: dict[str, Any]) -> list[dict[str, Any]]:
         return list(self._raw("list_prefix", "list prefixes", prefix=spec))
 

@@ -50,9 +50,23 @@ class NipapProvider:
                 raise ProviderError(
                     SYSTEM,
                     f"VRF {self.settings.vrf!r} (providers.nipap.vrf) does not exist in NIPAP at "
-                    f"{self.client.url}; give an existing VRF's rt or name, or omit it for the default VRF",
+                    f"{self.client.url}{self._vrf_hint()}; give an existing VRF's rt or name, or omit it "
+                    "for the default VRF",
                 ) from None
         return self._vrf
+
+    def _vrf_hint(self) -> str:
+        """`` (names match exactly: did you mean 'Lab'?)`` when a VRF differs only in case."""
+        wanted = str(self.settings.vrf or "").casefold()
+        try:
+            vrfs = self.client.list_vrfs()
+        except NetsotError:
+            return ""  # the hint is a courtesy: the error that matters is the missing VRF
+        near = sorted({str(v.get("name")) for v in vrfs if str(v.get("name") or "").casefold() == wanted}
+                      | {str(v.get("rt")) for v in vrfs if str(v.get("rt") or "").casefold() == wanted})
+        if not near:
+            return ""
+        return f" (VRF names match exactly: did you mean {' or '.join(repr(n) for n in near)}?)"
 
     def read(self) -> Observation:
         self.client.clear_cache()  # pynipap's object cache never expires: start every run fresh

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from core.config import NetworkSettings, SystemSettings
+from core.config import NetworkSettings, Seconds, SystemSettings
 from core.secrets import SecretField
 
 
@@ -20,7 +20,7 @@ class NipapSettings(SystemSettings):
     username: str
     password: SecretField
     vrf: str | None = None  # rt or name; None = default VRF (id 0)
-    timeout: float = Field(10, gt=0)
+    timeout: Seconds = 10
     manage_prefixes: bool = False
     max_workers: int = Field(4, ge=1, le=32)
     retries: int = Field(8, ge=0, le=50)

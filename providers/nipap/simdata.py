@@ -352,7 +352,11 @@ class Store:
 
     # ------------------------------------------------------------------ lookups
     def get_vrf(self, spec: dict[str, Any], prefix: str = "vrf_") -> int:
-        """backend._get_vrf: by vrf_id / vrf_rt / vrf_name, else the default VRF (id 0)."""
+        """backend._get_vrf: by vrf_id / vrf_rt / vrf_name, else the default VRF (id 0).
+
+        Names match exactly, as nipapd's ``list_vrf`` does (an SQL equality), although
+        ``add_vrf`` refuses names that differ only in case (a unique index on ``lower(name)``).
+        """
         if prefix + "id" in spec:
             vid = spec[prefix + "id"]
             vid = 0 if vid is None else vid
@@ -360,11 +364,7 @@ class Store:
         elif prefix + "rt" in spec:
             found = [i for i, v in self.vrfs.items() if v["rt"] == spec[prefix + "rt"]]
         elif prefix + "name" in spec:
-            found = [
-                i
-                for i, v in self.vrfs.items()
-                if str(v["name"]).lower() == str(spec[prefix + "name"]).lower()
-            ]
+            found = [i for i, v in self.vrfs.items() if v["name"] == spec[prefix + "name"]]
         else:
             found = [0]
         if not found:
@@ -389,7 +389,7 @@ class Store:
                 continue
             if "rt" in spec and v["rt"] != spec["rt"]:
                 continue
-            if "name" in spec and str(v["name"]).lower() != str(spec["name"]).lower():
+            if "name" in spec and v["name"] != spec["name"]:  # exact, as nipapd's SQL equality
                 continue
             out.append(vid)
         return sorted(out, key=lambda i: (self.vrfs[i]["rt"] is not None, self.vrfs[i]["rt"] or ""))

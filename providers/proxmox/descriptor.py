@@ -15,6 +15,13 @@ from providers.proxmox.settings import ProxmoxNetwork, ProxmoxSettings
 IPCONFIG_TYPE = "proxmox_ipconfig"
 
 
+def insecure(key: str, settings: ProxmoxSettings) -> list[str]:
+    if settings.verify_tls is False:
+        return [f"providers.{key}.verify_tls is false: the Proxmox API's certificate is not checked, so "
+                "anyone on the path can impersonate it and read the API token"]
+    return []
+
+
 def ipconfig_address(node: str, vmid: int, nic: str, key: str = "") -> Address:
     return Address.of(IPCONFIG_TYPE, f"{node}.{vmid}.{nic}", key)
 
@@ -27,12 +34,14 @@ KIND = SystemKind(
     network_settings=ProxmoxNetwork,
     schema="providers.proxmox:config.schema.json",
     secrets=("token_value",),
+    files={"verify_tls": "CA bundle"},  # when it is a path (true/false are not files)
     resource_types=(
         ResourceType(IPCONFIG_TYPE, ("node", "vmid", "nic"), ("ip",), requires=(ROLE_ADDRESS,),
                      label="guest address (cloud-init / LXC)"),
     ),
     precedence={"ip": 20, "hostname": 10, "mac": 10},
     origins=True,
+    insecure=insecure,
     check_label="proxmox",
     location="on Proxmox",
     hooks=Hooks(inventory="providers.proxmox.inventory:run"),

@@ -142,7 +142,10 @@ class ProxmoxProvider:
         return found
 
     def read(self) -> Observation:
-        found = self.discover()
+        return self.observation(self.discover())
+
+    def observation(self, found: Discovery) -> Observation:
+        """What a discovery means for the engine: binding facts per NIC, write-back resources (pure)."""
         facts: list[Fact] = []
         resources: dict[Address, ObservedResource] = {}
         tag = self.settings.writeback_tag.lower()

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from core.config import NetworkSettings, SystemSettings
+from core.config import NetworkSettings, Seconds, SystemSettings
 from core.secrets import SecretField
 
 
@@ -22,9 +22,9 @@ class ProxmoxSettings(SystemSettings):
     user: str
     token_name: str
     token_value: SecretField
-    verify_tls: bool | str = True  # True, False or a CA bundle path
-    timeout: float = Field(10, gt=0)
-    agent_timeout: float = Field(5, gt=0)
+    verify_tls: bool | str = True  # True, False or a CA bundle path (made absolute at load)
+    timeout: Seconds = 10
+    agent_timeout: Seconds = 5
     max_workers: int = Field(8, ge=1, le=64)
     writeback_tag: str = "netsot-static"
 

@@ -28,6 +28,7 @@ from state.backend import FileBackend
 from state.model import ResourceState
 from tests import addresses as A
 from tests.engine._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
+from tests.state.conftest import Holder, as_if_held_elsewhere
 
 NAS = "nipap_address.lan.nas"
 PRINTER = "nipap_address.lan.printer"
@@ -109,6 +110,64 @@ def test_python_dash_m_engine_works():
                          text=True, timeout=60)
     assert out.returncode == 0
     assert out.stdout.startswith("netsot ")
+
+
+@pytest.mark.parametrize("args", [
+    ("plan", "--detailed-exitcode", "--bogus"),  # an unknown option of a command
+    ("--bogus", "plan"),  # an unknown global option
+    ("plna",),  # an unknown command
+    ("plan", "--format", "yaml"),  # a bad value
+    ("state", "bogus"),  # an unknown subcommand
+    ("show", "a", "b"),  # an extra argument
+    (),  # no command at all
+])
+def test_usage_errors_exit_1_not_the_changes_code(env, args):
+    """--detailed-exitcode uses 2 for "changes present": a typo in CI must not read as changes."""
+    result = env.run(*args)
+    assert result.exit_code == 1, result.output
+    assert "Usage:" in result.output
+
+
+def test_usage_error_exits_1_through_the_console_entry(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "engine", "plan", "--detailed-exitcode", "--detailed"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 1, out.stderr
+    assert "No such option '--detailed'" in out.stderr and out.stdout == ""
+
+
+def test_validate_refuses_overlapping_networks_and_an_unowned_shared_domain(env):
+    env.config.write_text(CONFIG.replace("hosts:\n", """\
+  - name: lan-half
+    prefix: 192.168.1.128/25
+  - name: iot
+    prefix: 192.168.2.0/24
+    domain: lab.example
+hosts:
+"""))
+    result = env.run("validate")
+    assert result.exit_code == 1
+    assert (f"{env.config}:14:13: networks[1].prefix: 192.168.1.128/25 overlaps network lan "
+            "(192.168.1.0/24, line 9); networks must not overlap") in result.stderr
+    assert (f"{env.config}:17:13: networks[2].domain: networks lan and iot share domain lab.example: "
+            "set dns_owner: true on the one that owns names in it") in result.stderr
+
+
+def test_validate_warns_about_unchecked_tls_and_checks_the_commit_comment(env):
+    proxmox = ("providers:\n  proxmox:\n    host: pve\n    user: u\n    token_name: t\n    token_value: v\n"
+               "    verify_tls: false\n")
+    env.config.write_text(CONFIG.replace("providers:\n", proxmox))
+    result = env.run("validate")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == ["Warning: providers.proxmox.verify_tls is false: the Proxmox API's certificate is "
+                        "not checked, so anyone on the path can impersonate it and read the API token"]
+    edgemax = ("providers:\n  edgemax:\n    host: r\n    username: u\n    password: p\n"
+               "    commit_comment: \"a`b\"\n")
+    env.config.write_text(CONFIG.replace("providers:\n", edgemax))
+    bad = env.run("validate")
+    assert bad.exit_code == 1 and f"{env.config}:7:21: providers.edgemax.commit_comment:" in bad.stderr
 
 
 def test_validate_ok(env):
@@ -393,6 +452,7 @@ def test_force_unlock(env):
     with backend.lock("apply") as info:
         wrong = env.run("force-unlock", "not-the-id", "--force")
         assert wrong.exit_code == 1 and "does not match" in wrong.stderr
+        as_if_held_elsewhere(backend.lock_path)  # a live holder on this host is never broken
         refused = env.run("force-unlock", info.id)  # no TTY, no --force
         assert refused.exit_code == 1 and backend.lock_info() is not None
         ok = env.run("force-unlock", info.id, "--force")
@@ -406,12 +466,80 @@ def test_force_unlock(env):
 def test_force_unlock_asks(env, tty):
     backend = env.backend
     with backend.lock("apply") as info:
+        as_if_held_elsewhere(backend.lock_path)
         no = env.run("force-unlock", info.id, input="no\n")
         assert no.exit_code == 1 and "Force-unlock cancelled." in no.output
         assert backend.lock_info() is not None
         yes = env.run("force-unlock", info.id, input="yes\n")
         assert yes.exit_code == 0
         assert backend.lock_info() is None
+
+
+def test_a_state_older_than_its_backup_is_refused_until_forced(env):
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    assert env.run("state", "rm", PRINTER).exit_code == 0  # the backup holds the state before the rm
+    path = env.root / "netsot.state.json"
+    backup = path.with_name(path.name + ".backup")
+    serial = json.loads(backup.read_text())["serial"]
+    doc = json.loads(path.read_text())
+    lineage, doc["serial"] = doc["lineage"], 0  # set lower than the backup's by hand
+    path.write_text(json.dumps(doc))
+    backup_text = backup.read_text()
+    for args in (("plan",), ("state", "list"), ("apply", "--auto-approve"), ("state", "rm", NAS)):
+        result = env.run(*args)
+        assert result.exit_code == 1, result.output
+        assert (f"Error: the state in {path} (lineage {lineage}, serial 0) is older than its backup {backup} "
+                f"(lineage {lineage}, serial {serial})") in result.stderr
+        assert "--force-state" in result.stderr
+    assert env.system.writes == [f"create {NAS}", f"create {PRINTER}"]  # the refused apply wrote nothing
+    assert backup.read_text() == backup_text and json.loads(path.read_text())["serial"] == 0
+    forced = env.run("--force-state", "state", "rm", NAS)
+    assert forced.exit_code == 0, forced.output
+    assert path.with_name(f"{path.name}.backup.{serial}").read_text() == backup_text  # kept aside
+    assert env.run("state", "list").exit_code == 0  # consistent again
+
+
+@pytest.mark.slow
+def test_force_unlock_refuses_a_live_holder_even_with_force(env, tty):
+    """A second process on this host holds the lock: --force must not break it (two applies
+    would then run together); the message names the holder and nothing is asked."""
+    holder = Holder(["file", str(env.root / "netsot.state.json"), "apply"])
+    try:
+        for args in (("--force",), ()):
+            result = env.run("force-unlock", holder.info.id, *args, input="yes\n")
+            assert result.exit_code == 1, result.output
+            assert "refusing to force-unlock" in result.stderr and f"pid {holder.pid}" in result.stderr
+            assert "'apply'" in result.stderr and "Only 'yes'" not in result.output
+            assert env.backend.lock_info() == holder.info
+        holder.release()
+    finally:
+        holder.close()
+
+
+# ----------------------------------------------------------------------------- output injection
+
+
+def test_error_text_from_a_system_cannot_forge_lines(env):
+    env.system.fail_read = ProviderUnavailable("nipap", "node 'x\r\nError: all good\u2028Plan: 0 to add'")
+    result = env.run("plan")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()  # every Unicode line boundary
+    assert len(lines) == 1 and lines[0].startswith("Error: nipap: node 'x\\r\\nError: all good\\u2028Plan")
+
+
+def test_apply_lines_cannot_forge_lines(capsys):
+    from core.model import Address, ChangeOutcome
+    from engine.cliout import CliObserver
+
+    observer = CliObserver({"nipap_address.lan.x": "create"})
+    forged = "\r\nApply complete! Resources: 9 added, 0 changed, 0 destroyed."
+    x, y = Address.parse("nipap_address.lan.x" + forged), Address.parse("nipap_address.lan.y")
+    observer.change_finished(ChangeOutcome(x, "failed", "no" + forged))
+    observer.change_finished(ChangeOutcome(y, "skipped", "\x1b[2J" + forged))
+    observer.message("warning" + forged)
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 3 and "\x1b" not in out and "\r" not in out
+    assert not any(line.startswith("Apply complete!") for line in out.splitlines())
 
 
 # ----------------------------------------------------------------------------- misc

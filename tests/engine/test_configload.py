@@ -11,6 +11,7 @@ from engine.configload import check_secrets, config_digest, find_config, load_co
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "netsot.yaml"
 
 NIPAP = "providers:\n  nipap:\n    url: http://n\n    username: u\n"
+PVE = "providers:\n  proxmox:\n    host: h\n    user: u\n    token_name: t\n    token_value: v\n"
 GOOD = """\
 version: 1
 networks:
@@ -104,7 +105,56 @@ BAD = {
         "is used twice on network lan"),
     "bad_enum": ("policy:\n  delete: always\n", 2, 11, "policy.delete", "must be one of plan, auto, never"),
     "non_string_key": ("version: 1\n1: x\n", 2, 1, "", "key '1' is not a string"),
+    "same_prefix_twice": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24}\n  - {name: iot, prefix: 10.0.0.0/24}\n", 3, 25,
+        "networks[1].prefix", "10.0.0.0/24 is the same prefix as network lan (10.0.0.0/24, line 2)"),
+    "prefix_inside_another": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24}\n  - {name: dmz, prefix: 10.0.0.128/25}\n", 3, 25,
+        "networks[1].prefix", "10.0.0.128/25 overlaps network lan (10.0.0.0/24, line 2)"),
+    "prefix_around_another": (
+        "networks:\n  - {name: dmz, prefix: 10.0.0.128/25}\n  - {name: lan, prefix: 10.0.0.0/16}\n", 3, 25,
+        "networks[1].prefix", "10.0.0.0/16 overlaps network dmz (10.0.0.128/25, line 2)"),
+    "shared_domain_without_owner": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example}\n"
+        "  - {name: iot, prefix: 10.0.1.0/24, domain: Lab.Example}\n", 3, 46, "networks[1].domain",
+        "networks lan and iot share domain lab.example: set dns_owner: true on the one that owns names"),
+    "shared_domain_two_owners": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: true}\n"
+        "  - {name: iot, prefix: 10.0.1.0/24, domain: lab.example, dns_owner: true}\n", 3, 70,
+        "networks[1].dns_owner", "networks lan, iot all set dns_owner: true for domain lab.example"),
+    "ca_bundle_missing": (PVE + "    verify_tls: no-such-ca.pem\n", 7, 17, "providers.proxmox.verify_tls",
+                          "the CA bundle no-such-ca.pem ("),
+    "ca_bundle_empty": (PVE + "    verify_tls: ''\n", 7, 17, "providers.proxmox.verify_tls",
+                        "not an empty string"),
+    "timeout_infinite": (PVE + "    timeout: .inf\n", 7, 14, "providers.proxmox.timeout", "finite number"),
+    "agent_timeout_nan": (PVE + "    agent_timeout: .nan\n", 7, 20, "providers.proxmox.agent_timeout", ""),
+    "nipap_timeout_infinite": (NIPAP + "    password: p\n    timeout: .inf\n", 6, 14,
+                               "providers.nipap.timeout", "finite number"),
+    "commit_comment_unsafe": (
+        "providers:\n  edgemax:\n    host: r\n    username: u\n    password: p\n"
+        "    commit_comment: 'netsot \"; reboot'\n", 6, 21, "providers.edgemax.commit_comment",
+        "may only hold letters, digits, spaces and . _ - : /"),
+    "dns_owner_not_boolean": (
+        "networks:\n  - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: yes please}\n",
+        2, 70,
+        "networks[0].dns_owner", "must be true or false"),
 }
+
+
+def test_a_ca_bundle_is_found_next_to_the_config_and_made_absolute(tmp_path):
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    config = load_config(write(tmp_path, PVE + "    verify_tls: ca.pem\n"))
+    assert config.providers["proxmox"].verify_tls == str(tmp_path / "ca.pem")
+
+
+def test_a_shared_domain_with_one_owner_is_valid(tmp_path):
+    config = load_config(write(tmp_path, """\
+        networks:
+          - {name: lan, prefix: 10.0.0.0/24, domain: lab.example, dns_owner: true}
+          - {name: iot, prefix: 10.0.1.0/24, domain: lab.example}
+          - {name: srv, prefix: 10.0.2.0/24, domain: srv.lab.example}
+        """))
+    assert [n.dns_owner for n in config.networks] == [True, False, False]
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

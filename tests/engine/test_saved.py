@@ -11,7 +11,7 @@ import pytest
 from core.errors import PlanError, StalePlan
 from core.model import Fact, Observation, ObservedResource, Plan, frozen_map
 from engine.configload import config_digest, load_config
-from engine.render import plan_document
+from engine.render import plan_document, sealed
 from engine.saved import check_fresh, fresh_fingerprints, load_plan, save_plan
 from state.model import ResourceState, State
 from tests import addresses as A
@@ -68,7 +68,8 @@ def test_save_into_a_missing_directory_is_a_plan_error(tmp_path):
         ("garbage", "is not a netsot plan file (not JSON"),
         ("[1, 2]", "expected a JSON object"),
         ('{"format_version": "9"}', "is plan format '9'; this netsot reads format '1'"),
-        ('{"format_version": "1"}', "is not a valid netsot plan: at (top level)"),
+        ('{"format_version": "1"}', "has no checksum"),
+        ('{"format_version": "1", "checksum": "sha256:00"}', "was modified after it was saved"),
     ],
 )
 def test_load_rejects_garbage_clearly(tmp_path, content, message):
@@ -86,8 +87,25 @@ def test_load_rejects_a_truncated_or_tampered_plan(tmp_path):
     with pytest.raises(PlanError, match="not JSON"):
         load_plan(path)
     doc["changes"][0]["action"] = "explode"
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(sealed(doc)))  # even with a matching checksum, the schema still holds
     with pytest.raises(PlanError, match="at changes/0/action"):
+        load_plan(path)
+
+
+def test_load_refuses_a_plan_edited_after_it_was_saved(tmp_path):
+    doc = plan_document(mixed_plan(), netsot_version="0.1.0", created_at=CREATED_AT)
+    path = save_plan(tmp_path / "tfplan", doc)
+    assert doc["checksum"].startswith("sha256:") and load_plan(path) == doc
+    for edit in ('"ip": "192.168.1.23"', '"config_digest": "sha256:'):
+        text = path.read_text()
+        assert edit in text
+        path.write_text(text.replace(edit, edit.replace("23", "99").replace("sha256:", "sha256:f"), 1))
+        with pytest.raises(PlanError, match="tfplan was modified after it was saved"):
+            load_plan(path)
+        save_plan(path, doc)
+    del doc["checksum"]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(PlanError, match="has no checksum"):
         load_plan(path)
 
 

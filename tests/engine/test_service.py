@@ -8,8 +8,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from engine.configload import load_config
+from engine.runtime import NETSOT_VERSION
 from engine.service import JsonFormatter, Service, ServiceOptions
 from providers.registry import register, unregister
 from state.backend import FileBackend
@@ -30,6 +32,12 @@ def setup(tmp_path, monkeypatch):
         unregister("nipap")
 
 
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a Prometheus exposition, parsed by prometheus_client: (name, labels) → value."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
 def get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:
@@ -44,10 +52,10 @@ def test_run_once_applies_creates_and_records_metrics(setup):
     assert service.run_once() is True
     assert sorted(system.objects) == ["nipap_address.lan.nas", "nipap_address.lan.printer"]
     assert sorted(backend.load().resources) == ["nipap_address.lan.nas", "nipap_address.lan.printer"]
-    text = service.metrics.render()
-    assert 'netsot_changes_applied_total{system="nipap",action="create"} 2' in text
-    assert 'netsot_runs_total{result="ok"} 1' in text
-    assert "netsot_last_success_timestamp_seconds" in text
+    found = samples(service.metrics.render())
+    assert found[("netsot_changes_applied_total", (("action", "create"), ("system", "nipap")))] == 2
+    assert found[("netsot_runs_total", (("result", "ok"),))] == 1
+    assert ("netsot_last_success_timestamp_seconds", ()) in found
     # level-triggered: the next cycle finds nothing to do
     assert service.run_once() is True
     assert system.writes == ["create nipap_address.lan.nas", "create nipap_address.lan.printer"]
@@ -67,6 +75,54 @@ def test_service_marks_orphans_and_never_deletes_with_policy_plan(setup):
     assert [h["gate"] for h in doc["held"]] == ["delete_policy"]
 
 
+def request(url: str, token: str | None = None) -> tuple[int, dict[str, str], str]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def test_a_token_guards_every_endpoint_but_healthz(setup):
+    config, _system, _backend = setup
+    service = Service(config, ServiceOptions(once=True, interval=60, token="s3cr3t-t0ken"))
+    host, port = service.start_http("127.0.0.1:0")
+    try:
+        service.run_once()
+        base = f"http://{host}:{port}"
+        assert request(base + "/healthz")[0] == 200
+        for path in ("/metrics", "/plan", "/nowhere"):
+            for token in (None, "wrong", "s3cr3t-t0ke"):
+                code, headers, body = request(base + path, token)
+                assert code == 401 and headers["WWW-Authenticate"].startswith("Bearer"), (path, token)
+                assert "s3cr3t" not in body
+        assert request(base + "/metrics", "s3cr3t-t0ken")[0] == 200
+        assert json.loads(request(base + "/plan", "s3cr3t-t0ken")[2])["format_version"] == "1"
+    finally:
+        service.stop_http()
+    assert "s3cr3t" not in repr(service.options)
+
+
+def test_token_file_must_be_private_and_non_empty(tmp_path):
+    from core.errors import NetsotError
+    from engine.service import read_token
+
+    path = tmp_path / "token"
+    with pytest.raises(NetsotError, match="cannot read it"):
+        read_token(str(path))
+    path.write_text("  \n")
+    path.chmod(0o600)
+    with pytest.raises(NetsotError, match="is empty"):
+        read_token(str(path))
+    path.write_text("t0ken\n")
+    path.chmod(0o640)
+    with pytest.raises(NetsotError, match=r"readable by group or others \(mode 0640\); .*chmod 600"):
+        read_token(str(path))
+    path.chmod(0o600)
+    assert read_token(str(path)) == "t0ken"
+
+
 def test_http_endpoints(setup):
     config, _system, _backend = setup
     service = Service(config, ServiceOptions(once=True, interval=60))
@@ -82,11 +138,37 @@ def test_http_endpoints(setup):
         assert code == 200 and json.loads(body)["status"] == "ok"
         code, body = get(base + "/metrics")
         assert code == 200 and "# TYPE netsot_runs_total counter" in body
+        assert samples(body)[("netsot_up", (("system", "nipap"),))] == 1
         code, body = get(base + "/plan")
         assert code == 200 and json.loads(body)["format_version"] == "1"
         assert get(base + "/nope")[0] == 404
     finally:
         service.stop_http()
+
+
+def test_metrics_are_exact_and_say_which_system_is_up(setup):
+    """prometheus_client's exposition: a timestamp keeps every digit (no 6-significant-digit
+    rounding), big counters stay exact, plus build info, per-system up and read durations."""
+    config, system, _backend = setup
+    now = 1_796_212_345.678901
+    service = Service(config, ServiceOptions(once=True), clock=lambda: now)
+    assert service.run_once() is True
+    service.metrics.runs["ok"] = 12_345_678  # a long-running service's counter
+    found = samples(service.metrics.render())
+    assert found[("netsot_last_success_timestamp_seconds", ())] == now
+    assert found[("netsot_runs_total", (("result", "ok"),))] == 12_345_678
+    assert found[("netsot_build_info", (("version", NETSOT_VERSION),))] == 1
+    assert found[("netsot_up", (("system", "nipap"),))] == 1
+    assert found[("netsot_read_duration_seconds_count", (("system", "nipap"),))] == 1
+    assert found[("netsot_read_duration_seconds_bucket", (("le", "+Inf"), ("system", "nipap")))] == 1
+    system.fail_read = OSError("boom")
+    assert service.run_once() is False
+    found = samples(service.metrics.render())
+    assert found[("netsot_up", (("system", "nipap"),))] == 0
+    assert found[("netsot_read_duration_seconds_count", (("system", "nipap"),))] == 2
+    assert found[("netsot_errors_total", (("system", "nipap"),))] == 1
+    assert found[("netsot_last_success_timestamp_seconds", ())] == now  # the last success, kept
+    assert Service(config, ServiceOptions()).metrics.registry is not service.metrics.registry
 
 
 def test_locked_state_fails_fast_and_is_reported(setup):

@@ -88,3 +88,37 @@ def test_hostile_names_never_reach_the_router_as_commands(lab: FaultLab) -> None
     second = lab.apply()
     assert second.code == 0, str(second)
     lab.assert_consistent()
+
+
+FORGED = "\r\nPlan: 0 to add, 0 to change, 0 to destroy."
+
+
+def test_names_cannot_forge_plan_lines_or_markdown_links(lab: FaultLab) -> None:
+    """A guest and a NIPAP host whose names carry CR/LF + a fake summary, a Unicode line separator,
+    an ANSI escape and Markdown/URL payloads: the text plan keeps one summary line (the real one)
+    and no raw control character; the Markdown plan has no live link and no foreign HTML."""
+    from providers.lab.runner import NIPAP_USER
+    from providers.lab.seeds import VRF_RT
+    from tests.hostile.inert import assert_inert_markdown, assert_inert_text
+    from tests.providers.nipap.conftest import rpc_for
+
+    names = [f"web{FORGED}", "x\u2028Plan: 9 to add, 0 to change, 0 to destroy.", "esc\x1b[2Jclear",
+             "[click](http://evil.example)", "http://evil.example/x", "www.evil.example", "@admin"]
+    for i, name in enumerate(names):
+        vmid = 600 + i
+        guest = LabGuest(vmid, name, "lxc", "pve1", "running", (LabNic("lan", mac_for(vmid)),))
+        lab.pve.handle.add_guest(proxmox_guest(guest))
+    lab.pve.guests.refresh()
+    rpc = rpc_for(lab.nipap.url(NIPAP_USER, lab.paths.secret("nipap_password")))
+    vrf_id = rpc("list_vrf", vrf={"rt": VRF_RT})[0]["id"]
+    rpc("add_prefix", attr={"prefix": "192.168.10.240/32", "type": "host", "node": f"nas2{FORGED}",
+                            "description": f"[x](http://evil.example){FORGED}", "vrf_id": vrf_id})
+
+    text = lab.cli("plan")
+    assert text.code == 0, str(text)
+    assert_inert_text(text.stdout)
+    assert "Plan: 0 to add" not in text.stdout.splitlines()[-1]
+    markdown = lab.cli("plan", "--format", "markdown")
+    assert markdown.code == 0, str(markdown)
+    assert "evil" in markdown.stdout  # the payloads are shown, as text
+    assert_inert_markdown(markdown.stdout)

@@ -163,6 +163,16 @@ class Holder:
                 stream.close()
 
 
+def as_if_held_elsewhere(lock_path: Path, host: str = "elsewhere.example") -> None:
+    """Rewrite a held lock file in place (same inode, its flock kept) as if its holder ran on
+    another host: the one kind of live-looking lock an operator may still force-unlock."""
+    data = json.loads(lock_path.read_text(encoding="utf-8"))
+    data["host"] = host
+    with open(lock_path, "r+", encoding="utf-8") as handle:
+        handle.write(json.dumps(data))
+        handle.truncate()
+
+
 @pytest.fixture
 def lock_holder() -> Iterator[Callable[..., Holder]]:
     """Start lock-holding child processes; every one is stopped at the end of the test."""

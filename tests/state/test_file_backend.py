@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import pytest
 
-from core.errors import StateCorrupt, UnsupportedStateVersion
+from core.errors import StateCorrupt, StateRegressed, UnsupportedStateVersion
 from state import codec
 from state.backend import FAULT_BEFORE_RENAME, FAULT_ENV, FAULT_EXIT_CODE, FileBackend
 from state.model import ResourceState, State
@@ -199,3 +199,62 @@ def test_saving_5000_resources_is_one_fast_write(path: Path, monkeypatch: pytest
     # About 0.3 s each on an idle 2-core machine; the bound leaves room for a busy CI runner.
     assert max(timings) < 2.5, timings
     assert len(FileBackend(path).load().resources) == 5005
+
+
+def _two_saves(path: Path) -> tuple[FileBackend, State]:
+    backend = FileBackend(path)
+    first = backend.save(backend.load().with_resource(res("a")))
+    second = backend.save(first.with_resource(res("b")))
+    assert (first.serial, second.serial) == (1, 2)
+    return backend, second
+
+
+def _set_serial(path: Path, serial: int) -> None:
+    doc = json.loads(path.read_text())
+    doc["serial"] = serial
+    path.write_text(json.dumps(doc))
+
+
+def test_a_state_older_than_its_backup_is_refused_and_the_backup_kept(path: Path) -> None:
+    backend, second = _two_saves(path)
+    backup = backend.backup_path.read_text()
+    _set_serial(path, 0)  # e.g. an old copy restored over the state file
+    edited = path.read_text()
+    for fresh in (FileBackend(path), backend):  # a new process, and one that read the newer state
+        with pytest.raises(StateRegressed) as info:
+            fresh.load()
+        message = str(info.value)
+        assert f"(lineage {second.lineage}, serial 0) is older than its backup" in message
+        assert f"{backend.backup_path} (lineage {second.lineage}, serial 1)" in message
+        assert f"cp {backend.backup_path} {path}" in message and "--force-state" in message
+        with pytest.raises(StateRegressed):
+            fresh.save(second.with_resource(res("c")))
+    assert backend.backup_path.read_text() == backup and path.read_text() == edited
+
+
+def test_a_backup_of_another_lineage_or_without_a_state_is_refused(path: Path) -> None:
+    _two_saves(path)
+    doc = json.loads(path.read_text())
+    doc["lineage"] = "another-lineage"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(StateRegressed, match=r"lineage another-lineage \(serial 2\), but its backup .* "
+                                             "belongs to another lineage"):
+        FileBackend(path).load()
+    path.unlink()
+    with pytest.raises(StateRegressed, match=f"the state file {path} does not exist, but its backup"):
+        FileBackend(path).load()
+
+
+def test_force_accepts_the_current_file_and_sets_the_old_backup_aside(path: Path) -> None:
+    backend, _ = _two_saves(path)
+    old_backup = backend.backup_path.read_text()
+    _set_serial(path, 0)
+    forced = FileBackend(path, force=True)
+    state = forced.load()
+    assert state.serial == 0
+    saved = forced.save(state.with_resource(res("c")))
+    assert saved.serial == 1
+    aside = path.with_name(path.name + ".backup.1")
+    assert aside.read_text() == old_backup  # moved aside, never overwritten
+    assert json.loads(backend.backup_path.read_text())["serial"] == 0  # the file that was accepted
+    assert FileBackend(path).load().serial == 1  # consistent again: no force needed

@@ -14,7 +14,7 @@ import pytest
 from core.errors import StateError, StateLocked
 from state.backend import FileBackend
 from state.lock import LockInfo, pid_alive
-from tests.state.conftest import Holder
+from tests.state.conftest import Holder, as_if_held_elsewhere
 
 
 def test_lock_info_reads_like_a_sentence() -> None:
@@ -133,6 +133,7 @@ def test_force_unlock_needs_the_right_id(tmp_path: Path) -> None:
         with pytest.raises(StateError, match=f"lock id wrong does not match the current lock {info.id}"):
             backend.force_unlock("wrong")
         assert backend.lock_info() == info
+        as_if_held_elsewhere(backend.lock_path)  # a live holder on this host is never broken
         backend.force_unlock(info.id)
         assert backend.lock_info() is None
         with backend.lock("plan") as other:  # somebody else takes it meanwhile…
@@ -147,6 +148,7 @@ def test_release_after_force_unlock_leaves_the_new_holder_alone(tmp_path: Path) 
     backend = FileBackend(tmp_path / "s.json")
     first = backend.lock("apply")
     info = first.__enter__()
+    as_if_held_elsewhere(backend.lock_path)
     backend.force_unlock(info.id)
     second = backend.lock("apply")
     new = second.__enter__()
@@ -154,3 +156,44 @@ def test_release_after_force_unlock_leaves_the_new_holder_alone(tmp_path: Path) 
     assert backend.lock_info() == new
     second.__exit__(None, None, None)
     assert backend.lock_info() is None
+
+
+@pytest.mark.slow
+def test_force_unlock_refuses_a_holder_alive_on_this_host(
+    tmp_path: Path, lock_holder: Callable[..., Holder]
+) -> None:
+    """Another process on this host holds the lock (its flock is held): breaking it would let two
+    applies run at once, so force-unlock refuses, naming the holder, and the lock stays."""
+    path = tmp_path / "s.json"
+    holder = lock_holder("file", str(path), "apply")
+    backend = FileBackend(path)
+    with pytest.raises(StateLocked, match="refusing to force-unlock") as info:
+        backend.force_unlock(holder.info.id)
+    message = str(info.value)
+    assert f"pid {holder.pid} is running" in message and socket.gethostname() in message
+    assert "'apply'" in message and "held for " in message and holder.info.id in message
+    assert backend.lock_info() == holder.info
+    with pytest.raises(StateLocked):  # still held: another run cannot start
+        backend.lock("apply").__enter__()
+    holder.release()
+    assert backend.lock_info() is None
+
+
+def test_force_unlock_breaks_a_lock_from_another_host(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path / "s.json")
+    other = LockInfo("abc", os.getpid(), "elsewhere.example", "ops", "apply", "2026-11-28T12:00:00Z", "s")
+    backend.lock_path.write_text(json.dumps(other.to_dict()))
+    backend.force_unlock("abc")  # another host's processes are not ours to judge: an operator decides
+    assert backend.lock_info() is None
+
+
+def test_lock_age_reads_like_a_duration() -> None:
+    from datetime import UTC, datetime
+
+    from state.lock import lock_age
+
+    info = LockInfo("a", 1, "h", "u", "apply", "2026-11-28T12:00:00Z", "s")
+    at = datetime(2026, 11, 28, 12, 3, 30, tzinfo=UTC)
+    assert lock_age(info, at) == "held for 3 min"
+    assert lock_age(info, datetime(2026, 11, 28, 12, 0, 42, tzinfo=UTC)) == "held for 42 s"
+    assert lock_age(LockInfo("a", 1, "h", "u", "apply", "yesterday", "s")) == "since yesterday"

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from core.errors import StateCorrupt, StateError, StateLocked, UnsupportedStateVersion
+from core.errors import StateCorrupt, StateError, StateLocked, StateRegressed, UnsupportedStateVersion
 from state.model import ResourceState, State
 from state.postgres import PostgresBackend
 from tests.state.conftest import Holder
@@ -194,3 +194,25 @@ def test_saves_by_another_session_are_seen(pg_dsn: str, pg_key: str) -> None:
     assert set(theirs.load().resources) == {"a.a", "c.c"}  # ours was based on serial 1: last write wins
     with pytest.raises(StateError, match="lineage"):
         theirs.save(State(lineage="other"))
+
+
+def test_a_row_replaced_by_an_older_copy_is_refused_by_a_backend_that_saw_the_newer(
+    pg_dsn: str, pg_key: str
+) -> None:
+    """No backup row to compare with, so the long-lived backend (the service) remembers what it
+    read or wrote: a lower serial of the same lineage is refused rather than silently built on."""
+    backend = PostgresBackend(pg_dsn, pg_key)
+    state = backend.load()
+    for name in ("a", "b", "c"):
+        state = backend.save(state.with_resource(
+            ResourceState(f"nipap_address.lan.{name}", "nipap", name, {"ip": "10.0.0.1"})))
+    assert state.serial == 3
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # an older copy restored by hand
+        conn.execute("UPDATE netsot_state SET serial = 1, body = jsonb_set(body, '{serial}', '1') "
+                     "WHERE key = %s", (pg_key,))
+    with pytest.raises(StateRegressed, match=r"serial 1\) is older than the one this netsot read or "
+                                             r"wrote before \(serial 3\)"):
+        backend.load()
+    with pytest.raises(StateRegressed):
+        backend.save(state.with_resource(ResourceState("nipap_address.lan.d", "nipap", "d", {})))
+    assert PostgresBackend(pg_dsn, pg_key, force=True).load().serial == 1

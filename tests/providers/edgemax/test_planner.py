@@ -221,3 +221,16 @@ def test_unsaved_router_config_is_a_save_change_without_dependencies() -> None:
     # with other work it rides along (a -target elsewhere leaves it out: the engine's filter)
     both = plan_edgemax(CONFIG, Desired((_binding(),)), cfg, unsaved, ctx_for(CONFIG))
     assert {c.address for c in both} == {MAP, HOST, SAVED}
+
+
+def test_a_host_entry_of_a_shared_domain_belongs_to_the_dns_owner() -> None:
+    """Two networks share lab.example and lan says it owns the names: a host entry whose address
+    no network holds (or that has none) is lan's; one whose address is iot's stays iot's."""
+    lan = LAN.model_copy(update={"dns_owner": True})
+    iot = Network(name="iot", prefix="192.168.2.0/24", domain="lab.example")  # type: ignore[arg-type]
+    config = Config(networks=(lan, iot), providers={"nipap": NIPAP})
+    text = "\n".join(["set system static-host-mapping host-name nas.lab.example inet 10.9.9.9",
+                      "set system static-host-mapping host-name cam.lab.example inet 192.168.2.7"])
+    obs = observation_from_config(extract(parse_commands(text)), config)
+    networks = {f.hostname: f.network for f in obs.facts}
+    assert networks == {"nas": "lan", "cam": "iot"}

@@ -75,6 +75,7 @@ def test_config_is_valid_and_references_secrets(tmp_path: Path) -> None:
     text = config_text(paths, {"proxmox": 1001, "nipap": 1002, "router": 1003}, 1004)
     assert yaml.safe_load(text)["providers"]["edgemax"]["dns_server"] == "127.0.0.1:1004"
     paths.config.write_text(text)
+    paths.ca.write_text("-----BEGIN CERTIFICATE-----\n")  # written by the Proxmox simulator when it starts
     config = load_config(paths.config)
     assert config.providers.get("proxmox") is not None
     assert config.providers["proxmox"].token_value.resolve() == paths.secret("pve_token")

@@ -316,6 +316,13 @@ def test_unknown_vrf_is_a_clear_error(simtarget: Target) -> None:
         make(simtarget, vrf="nope").read()
 
 
+def test_mis_cased_vrf_name_is_refused_with_a_hint(simtarget: Target) -> None:
+    """Real nipapd matches VRF names exactly: 'LAB' is not 'lab', and the error says so."""
+    with pytest.raises(ProviderError, match=r"VRF 'LAB' .* does not exist .*did you mean 'lab'\?"):
+        make(simtarget, vrf="LAB").read()
+    assert make(simtarget, vrf="lab").read().resources
+
+
 def test_call_counts_for_100_hosts(simtarget: Target) -> None:
     provider = make(simtarget)
     sim = simtarget.sim

@@ -706,3 +706,14 @@ def test_knobs_log_and_faults(sim: SimHandle, rpc: Call) -> None:
     assert sim.counts["add_prefix"] == 2
     header = base64.b64encode(b"netsot:pw").decode()
     assert header  # Basic auth from the URL is what authenticates (see test_envelope_and_auth_faults)
+
+
+def test_vrf_names_match_exactly_as_in_nipapd(rpc: Call) -> None:
+    """list_vrf / a prefix's vrf_name select by an exact SQL equality; only add_vrf's uniqueness
+    check ignores case (nipapd's index on lower(name))."""
+    assert [v["name"] for v in rpc("list_vrf", vrf={"name": "lab"})] == ["lab"]
+    assert rpc("list_vrf", vrf={"name": "LAB"}) == []
+    assert fault_of(lambda: rpc("add_prefix", attr={"prefix": "192.168.1.9/32", "type": H, "node": "x",
+                                                    "vrf_name": "Lab"})) == (1300, "No matching VRF found.")
+    added = rpc("add_prefix", attr={"prefix": "192.168.1.9/32", "type": H, "node": "x", "vrf_name": "lab"})
+    assert added["vrf_rt"] == "65000:1"
