@@ -220,7 +220,7 @@ class Fact:
     ``domain`` (a DNS entry: its name counts in every network of that domain), ``in_use``
     (addresses the object is seen using, e.g. a guest agent's report), ``static_ip`` (the
     source's own configuration pins ``ip``) with ``ip_writable`` / ``writable_hint`` (whether
-    netsot may rewrite it, and how to allow it), ``origin_ref`` and ``description``.
+    netsot may rewrite it, and how to allow it), ``origin_ref``, ``description`` and ``annotations``.
     ``extra`` is the source system's own detail: the engine never reads it.
     """
 
@@ -242,6 +242,9 @@ class Fact:
     writable_hint: str = ""
     origin_ref: OriginRef | None = None
     description: str = ""
+    # what the object records about the origin it belongs to (an IPAM host's copy of a guest's
+    # ``OriginRef.annotations``): it links them when both the name and the MAC changed
+    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What a saved plan compares to tell that this fact changed."""

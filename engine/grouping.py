@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Any
 
 from core.config import Config, Network
 from core.errors import ConfigError
@@ -220,15 +221,38 @@ def attach_support(
             for f in g.support:
                 for address in dependants.get(f.fact.address, ()) if f.fact.address else ():
                     tied.setdefault(address, g)
+    by_annotation = _annotation_index(groups)
     for f in by_name_only:
+        named = False
         for target_net in _name_scope(f, f.fact.network, nets, nets_of_domain):
             for g in by_name.get((target_net, f.hostname or ""), ()):
+                named = True
                 if tied and f.fact.address in tied and tied[f.fact.address] is not g:
                     continue
-                if f.mac is None or g.mac_key is None:
+                if f.mac is None or g.mac_key is None or f.owned:
+                    # an owned object of this name whose MAC no origin has any more: the binding's
+                    # device got a new MAC (a NIC replaced, a VM restored), and the binding follows it
                     g.support.append(f)
                 elif f.mac != g.mac_key:
                     g.clashes.append(f)
+        if not named and f.owned and f.mac and f.fact.annotations:
+            # renamed too: the object still records which origin it belongs to (e.g. a VM id)
+            found = by_annotation.get((f.fact.network or "", *sorted(f.fact.annotations.items())), [])
+            if len(found) == 1:
+                found[0].support.append(f)
+
+
+def _annotation_index(groups: Iterable[Group]) -> dict[tuple[Any, ...], list[Group]]:
+    """Groups by (network, the annotations of one of their origin objects)."""
+    out: dict[tuple[Any, ...], list[Group]] = {}
+    for g in groups:
+        for o in g.origins:
+            ref = o.fact.origin_ref
+            if ref is not None and ref.annotations:
+                key = (g.network.name, *sorted(ref.annotations.items()))
+                if g not in out.setdefault(key, []):
+                    out[key].append(g)
+    return out
 
 
 def _domain_index(nets: Mapping[str, Network]) -> dict[str, list[str]]:

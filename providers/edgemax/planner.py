@@ -376,6 +376,8 @@ def plan_edgemax(
         drift = recorded is not None and bool(_diff(recorded, seen.attributes))
         if drift:
             reason = "router entry edited by hand: " + _describe(keys, seen.attributes, attrs)
+        elif "mac_address" in keys and "mac" in b.provenance and seen.attributes.get("mac_address"):
+            reason = f"MAC changed on {b.provenance['mac'].ref}: " + _describe(keys, seen.attributes, attrs)
         else:
             reason = f"{_source_text(b)} changed: " + _describe(keys, seen.attributes, attrs)
         changes.append(

@@ -34,6 +34,7 @@ SYSTEM = "nipap"
 OWNER_KEY, OWNER = "managed-by", "netsot"
 MAC_KEY, BINDING_KEY = "mac", "netsot-binding"
 VMID_KEY = "proxmox-vmid"  # written from a guest origin's annotations; read back for the fact
+ANNOTATION_KEYS = (VMID_KEY,)  # avps that are origin annotations (reported as Fact.annotations)
 # avps netsot writes: its own, plus what a binding's origins annotate (e.g. "proxmox-vmid")
 OUR_AVPS = (OWNER_KEY, MAC_KEY, VMID_KEY, BINDING_KEY)
 
@@ -150,6 +151,7 @@ def observe(
                     {"prefix_id": int(row["id"]), "owned": owned, "vmid": attrs["avps"].get(VMID_KEY)}
                 ),
                 owned=owned,
+                annotations=frozen_map({k: attrs["avps"][k] for k in ANNOTATION_KEYS if k in attrs["avps"]}),
             )
         )
     data = {
@@ -368,7 +370,12 @@ def _plan_binding(
     after = desired_host(b, before.get("avps"))
     if before == after and moved_from is None:
         return None
-    reason = f"renamed from {moved_from.name.split('.', 1)[1]}" if moved_from else "attributes differ"
+    if moved_from:
+        reason = f"renamed from {moved_from.name.split('.', 1)[1]}"
+    elif before.get("mac") != after.get("mac") and "mac" in b.provenance and before.get("mac"):
+        reason = f"MAC changed on {b.provenance['mac'].ref}"
+    else:
+        reason = "attributes differ"
     return Change(
         Action.UPDATE,
         addr,

@@ -561,12 +561,42 @@ def test_foreign_router_mapping_with_same_name_and_other_mac() -> None:
     assert foreign.address in c.blocked
 
 
-def test_owned_mapping_with_same_name_and_other_mac_is_taken_over() -> None:
-    old = mapping("web01", M4, "192.168.1.77")  # a deleted VM's mapping; the new VM reuses the name
+def test_owned_mapping_with_same_name_and_other_mac_follows_the_new_mac() -> None:
+    """A managed guest whose MAC changed (a NIC replaced, a VM restored): the binding follows the
+    guest by its name in the network and keeps its address (#11: it used to be stuck)."""
+    old = mapping("web01", M4, "192.168.1.77")
     d = run([pve("web01", M1), old], own=owned(old.address))
     assert d.conflicts == ()
     b = only(d)
-    assert b.mac == M1 and b.ip == "192.168.1.2"  # not support: a fresh address, the old one is in use
+    assert b.mac == M1 and b.ip == "192.168.1.77"
+    assert b.provenance["mac"].ref == "proxmox pve1/101 net0"
+
+
+def test_owned_ipam_host_follows_a_guest_whose_mac_changed_while_the_guest_holds_its_ip() -> None:
+    host = nipap("web01", M4, "192.168.1.77")
+    d = run([pve("web01", M1, agent_ips=("192.168.1.77",)), host, mapping("web01", M4, "192.168.1.77")],
+            own=owned(host.address, A.edgemax_dhcp_mapping("LAN", "web01")))
+    assert d.conflicts == (), [c.reason for c in d.conflicts]
+    b = only(d)
+    assert (b.mac, b.ip, b.provenance["ip"].source) == (M1, "192.168.1.77", "nipap")
+
+
+def test_renamed_and_new_mac_follows_by_the_annotation_the_ipam_host_keeps() -> None:
+    from dataclasses import replace
+
+    host = replace(nipap("web01", M4, "192.168.1.77"), annotations={"proxmox-vmid": "101"})
+    d = run([pve("web01b", M1), host], own=owned(host.address))
+    b = only(d)
+    assert (b.hostname, b.mac, b.ip) == ("web01b", M1, "192.168.1.77")
+
+
+def test_a_mac_that_moves_to_another_guest_is_still_a_conflict() -> None:
+    from dataclasses import replace
+
+    host = nipap("web01", M1, "192.168.1.77")  # web01's old MAC is now app's; web01 still holds .77
+    web01 = replace(pve("web01", M2, "192.168.1.77", agent_ips=("192.168.1.77",)), static_ip=False)
+    d = run([web01, pve("app", M1, vmid=102), host], own=owned(host.address))
+    assert [c.kind for c in d.conflicts] == [ConflictKind.IP_CLAIMED_TWICE]
 
 
 def test_mac_in_two_bindings() -> None:
