@@ -190,9 +190,12 @@ def _lab_command(name: str, help_text: str) -> None:
 @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
               help="Where the lab keeps its config, state and logs.")
 @click.option("--guests", type=click.IntRange(1, 500), default=15, show_default=True,
-              help="How many Proxmox guests the seeded homelab has.")
-def lab_up(workdir: str, guests: int) -> None:
-    _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests))
+              help="How many Proxmox guests the seeded homelab has (site 1).")
+@click.option("--sites", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="Sites: 2 adds a second site, the cabin, with its own cluster, router and DNS "
+                   "(the config's KIND.cabin instances) against the same IPAM.")
+def lab_up(workdir: str, guests: int, sites: int) -> None:
+    _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests, sites=sites))
 
 
 _lab_command("down", "Stop the simulators.")
@@ -201,6 +204,8 @@ _lab_command("status", "Show whether the simulators are running and where.")
 
 @cli.command()
 @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True)
-def demo(workdir: str) -> None:
-    """Start the lab and walk through validate, plan and apply (what `make demo` runs)."""
-    _emit(_extension("providers.lab", "demo", "demo")(Path(workdir), echo=click.echo))
+@click.option("--sites", type=click.IntRange(1, 2), default=2, show_default=True,
+              help="How many sites the demo's lab has (see `lab up --sites`).")
+def demo(workdir: str, sites: int) -> None:
+    """Start the lab and walk through import, plan, apply and verify (what `make demo` runs)."""
+    _emit(_extension("providers.lab", "demo", "demo")(Path(workdir), echo=click.echo, sites=sites))

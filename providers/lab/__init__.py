@@ -1,9 +1,11 @@
 """The embedded lab: `netsot lab up|down|status` and `netsot demo`.
 
-Owns: preparing a lab folder (seeds, secrets, SSH key), starting the simulated Proxmox, NIPAP
-and EdgeRouter (+ a real dnsmasq for the router's DNS) as separate background processes,
-recording their PIDs in ``lab.json``, writing a ready ``netsot.yaml``, stopping them by PID,
-and the guided demo. Must not: be imported by the engine except through the CLI's dispatch.
+Owns: preparing a lab folder (seeds, secrets, SSH key) for one or two sites, starting the
+simulated NIPAP and, per site, a Proxmox cluster and an EdgeRouter (+ a real dnsmasq for that
+router's DNS) as separate background processes, recording their PIDs in ``lab.json``, writing a
+ready ``netsot.yaml`` (site 2's systems as the instances ``proxmox.cabin`` / ``edgemax.cabin``),
+stopping them by PID, and the guided demo.
+Must not: be imported by the engine except through the CLI's dispatch.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from core.errors import NetsotError
 from providers.lab import dns, seeds
-from providers.lab.homelab import DOMAIN, NETWORKS, homelab
+from providers.lab.homelab import HOME, SITES, Homelab, LabSite, site_homelab
 from providers.lab.runner import NIPAP_USER, PVE_TOKEN_NAME, PVE_USER, ROUTER_USER, Paths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +32,8 @@ START_TIMEOUT = 45.0
 STOP_TIMEOUT = 5.0
 PROCESS_MARKERS = {"proxmox": "providers.lab.runner", "nipap": "providers.lab.runner",
                    "router": "providers.lab.runner", "dnsmasq": "dnsmasq"}
+STOP_ORDER = ("router", "proxmox", "nipap", "dnsmasq")
+MAX_SITES = len(SITES)
 
 
 class LabError(NetsotError):
@@ -39,18 +43,27 @@ class LabError(NetsotError):
 # ----------------------------------------------------------------------------- preparing a folder
 
 
-def prepare(workdir: Path, guests: int = 15) -> Paths:
-    """Write seeds, secrets (0600) and the router SSH key into ``workdir``; return its paths."""
+def _sites(sites: int) -> tuple[LabSite, ...]:
+    if sites < 1 or sites > MAX_SITES:
+        raise LabError(f"--sites must be between 1 and {MAX_SITES}, got {sites}")
+    return SITES[:sites]
+
+
+def prepare(workdir: Path, guests: int = 15, sites: int = 1) -> Paths:
+    """Write seeds, secrets (0600) and the router SSH key into ``workdir``; return its paths.
+
+    Each site gets its own Proxmox and router seeds and its own API token; NIPAP's seed holds
+    every site's prefixes. ``guests`` sizes site 1.
+    """
     paths = Paths(Path(workdir).resolve())
     for folder in (paths.root, paths.seeds, paths.run, paths.logs, paths.secrets):
         folder.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.secrets, 0o700)
-    lab = homelab(guests)
-    dns.write_atomic(paths.seeds / "proxmox.json", json.dumps(seeds.proxmox_seed(lab), indent=1))
-    dns.write_atomic(paths.seeds / "nipap.json", json.dumps(seeds.nipap_seed(lab), indent=1))
-    dns.write_atomic(paths.seeds / "config.boot", lab.config_boot)
-    dns.write_atomic(paths.seeds / "leases.json", json.dumps(seeds.router_leases(lab), indent=1))
-    for name in ("pve_token", "nipap_password"):
+    labs = [site_homelab(site, guests) for site in _sites(sites)]
+    for lab in labs:
+        _write_site(paths.for_site(lab.site.name), lab)
+    dns.write_atomic(paths.seeds / "nipap.json", json.dumps(seeds.nipap_seed(*labs), indent=1))
+    for name in ("nipap_password", *(paths.for_site(lab.site.name).pve_token for lab in labs)):
         if not (paths.secrets / name).exists():
             dns.write_atomic(paths.secrets / name, secrets.token_urlsafe(24) + "\n", mode=0o600)
     if not paths.private_key.exists():
@@ -60,17 +73,28 @@ def prepare(workdir: Path, guests: int = 15) -> Paths:
         key.write_private_key(str(paths.private_key))
         os.chmod(paths.private_key, 0o600)
         key.write_public_key(str(paths.private_key.with_suffix(".pub")))
-    for stale in (paths.hosts_file, paths.dhcp_file):
-        stale.unlink(missing_ok=True)
     return paths
 
 
-def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None) -> str:
-    """The lab's ``netsot.yaml``: both networks, all three providers pointing at the simulators."""
-    dns_line = (f"    dns_server: 127.0.0.1:{dns_port}   # the router's resolver (dnsmasq), for verify\n"
-                if dns_port else "    # dns_server: not set: dnsmasq is not installed, no DNS served\n")
+def _write_site(paths: Paths, lab: Homelab) -> None:
+    """One site's Proxmox seed, router config.boot and leases; its router's last outputs removed."""
+    paths.site_seeds.mkdir(parents=True, exist_ok=True)
+    dns.write_atomic(paths.site_seeds / "proxmox.json", json.dumps(seeds.proxmox_seed(lab), indent=1))
+    dns.write_atomic(paths.site_seeds / "config.boot", lab.config_boot)
+    dns.write_atomic(paths.site_seeds / "leases.json", json.dumps(seeds.router_leases(lab), indent=1))
+    for stale in (paths.hosts_file, paths.dhcp_file):
+        stale.unlink(missing_ok=True)
+
+
+def _dns_line(dns_port: int | None) -> str:
+    return (f"    dns_server: 127.0.0.1:{dns_port}   # the router's resolver (dnsmasq), for verify\n"
+            if dns_port else "    # dns_server: not set: dnsmasq is not installed, no DNS served\n")
+
+
+def _networks_text(site: LabSite) -> str:
+    instance = f"instance: {site.name}, " if site.name else ""
     nets = []
-    for n in NETWORKS:
+    for n in site.networks:
         vlan = f", vlan: {n.vlan}" if n.vlan else ""
         nets.append(
             f"  - name: {n.name}\n"
@@ -78,8 +102,43 @@ def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None) ->
             f"    gateway: {n.gateway}\n"
             f"    domain: {n.domain}\n"
             f"    dhcp_range: {{start: {n.dhcp_start}, stop: {n.dhcp_stop}}}\n"
-            f"    proxmox: {{bridge: {n.bridge}{vlan}}}\n"
-            f"    edgemax: {{shared_network: {n.shared_network}}}\n")
+            f"    proxmox: {{{instance}bridge: {n.bridge}{vlan}}}\n"
+            f"    edgemax: {{{instance}shared_network: {n.shared_network}}}\n")
+    return "".join(nets)
+
+
+def _site_providers_text(paths: Paths, site: LabSite, ports: Mapping[str, int]) -> str:
+    """``proxmox.<site>`` and ``edgemax.<site>``: a further site's cluster and router, as named instances."""
+    own = paths.for_site(site.name)
+    return (
+        f"  proxmox.{site.name}:   # site 2's own cluster: a second instance of the kind\n"
+        "    host: 127.0.0.1\n"
+        f"    port: {ports[own.process('proxmox')]}\n"
+        f"    user: {PVE_USER}\n"
+        f"    token_name: {PVE_TOKEN_NAME}\n"
+        f"    token_value: ${{file:secrets/{own.pve_token}}}\n"
+        f"    verify_tls: {own.ca}\n"
+        "    writeback_tag: netsot-static\n"
+        f"  edgemax.{site.name}:   # site 2's own router, with its own DNS\n"
+        "    host: 127.0.0.1\n"
+        f"    port: {ports[own.process('router')]}\n"
+        f"    username: {ROUTER_USER}\n"
+        f"    private_key: {paths.private_key}\n"
+        f"    known_hosts: {own.known_hosts}\n"
+        "    ssh_config: /dev/null\n"
+        + _dns_line(ports.get(own.process("dnsmasq")))
+    )
+
+
+def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None, sites: int = 1) -> str:
+    """The lab's ``netsot.yaml``: every network, every provider instance pointing at the simulators.
+
+    ``ports`` holds the processes' ports by name (``proxmox``, ``nipap``, ``router``; a further
+    site's ``proxmox.<site>``, ``router.<site>`` and, when dnsmasq runs, ``dnsmasq.<site>``);
+    ``dns_port`` is site 1's dnsmasq.
+    """
+    more = _sites(sites)[1:]
+    nets = [_networks_text(HOME), *(_networks_text(site) for site in more)]
     return (
         "# netsot.yaml for the embedded lab (written by `netsot lab up`; every system is a simulator\n"
         "# on 127.0.0.1). Secrets are files next to this one, referenced, never copied.\n"
@@ -106,8 +165,9 @@ def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None) ->
         f"    private_key: {paths.private_key}\n"
         f"    known_hosts: {paths.known_hosts}\n"
         "    ssh_config: /dev/null\n"
-        f"{dns_line}\n"
-        "networks:\n" + "".join(nets) + "\n"
+        + _dns_line(dns_port)
+        + "".join(_site_providers_text(paths, site, ports) for site in more)
+        + "\nnetworks:\n" + "".join(nets) + "\n"
         "# a device that is not a Proxmox guest: the NAS, already in NIPAP and on the router\n"
         "hosts:\n"
         f"  - name: nas\n    network: lan\n    mac: \"{_nas_mac()}\"\n    ip: 192.168.10.20\n"
@@ -122,8 +182,8 @@ def _nas_mac() -> str:
     return NAS_MAC
 
 
-def write_config(paths: Paths, ports: Mapping[str, int], dns_port: int | None) -> Path:
-    dns.write_atomic(paths.config, config_text(paths, ports, dns_port))
+def write_config(paths: Paths, ports: Mapping[str, int], dns_port: int | None, sites: int = 1) -> Path:
+    dns.write_atomic(paths.config, config_text(paths, ports, dns_port, sites))
     return paths.config
 
 
@@ -159,7 +219,8 @@ def _is_ours(pid: int, name: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return False
-    return PROCESS_MARKERS.get(name, name) in cmdline
+    base = name.split(".", 1)[0]  # "router.cabin" is site 2's router
+    return PROCESS_MARKERS.get(base, base) in cmdline
 
 
 def _load(paths: Paths) -> dict[str, Any] | None:
@@ -190,12 +251,15 @@ def _stop_pid(pid: int, name: str) -> str:
 
 
 def _spawn(paths: Paths, system: str, extra: list[str]) -> subprocess.Popen[bytes]:
+    """``python -m providers.lab.runner SYSTEM`` for ``paths.site``, logging to ``logs/<process>.log``."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    log = open(paths.logs / f"{system}.log", "ab")  # noqa: SIM115 - handed to the child
+    site = ["--site", paths.site] if paths.site else []
+    log = open(paths.logs / f"{paths.process(system)}.log", "ab")  # noqa: SIM115 - handed to the child
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "providers.lab.runner", system, "--workdir", str(paths.root), *extra],
+            [sys.executable, "-m", "providers.lab.runner", system, "--workdir", str(paths.root),
+             *site, *extra],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO_ROOT), env=env,
             start_new_session=True,  # survives the CLI and the terminal closing
         )
@@ -238,8 +302,51 @@ def _wait_ready(paths: Paths, procs: Mapping[str, subprocess.Popen[bytes]]) -> d
 # ----------------------------------------------------------------------------- commands
 
 
-def up(workdir: Path, guests: int = 15) -> str:
-    """Start the lab in the background and write ``<workdir>/netsot.yaml``."""
+def _start_dnsmasq(binary: str, paths: Paths, site: LabSite) -> dns.Dnsmasq:
+    """The site's router resolver: dnsmasq serving that router's hosts file for the site's zones."""
+    log = paths.logs / f"{paths.process('dnsmasq')}.log"
+    server = dns.Dnsmasq(binary, paths.hosts_file, site.domains, log)
+    server.start()
+    return server
+
+
+def _start_all(paths: Paths, chosen: tuple[LabSite, ...],
+               started: list[tuple[int, str]]) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """Every process of the lab: per site its dnsmasq (when installed), Proxmox and router; one NIPAP.
+
+    ``started`` collects (pid, process name) as each one starts, so a failure can stop them all.
+    Returns lab.json's ``processes`` and every process's port by name.
+    """
+    processes: dict[str, dict[str, Any]] = {}
+    binary = dns.find_dnsmasq()
+    for site in chosen if binary else ():
+        own = paths.for_site(site.name)
+        server = _start_dnsmasq(str(binary), own, site)
+        assert server.pid is not None
+        started.append((server.pid, own.process("dnsmasq")))
+        processes[own.process("dnsmasq")] = {"pid": server.pid, "port": server.port}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def spawn(own: Paths, system: str, extra: list[str]) -> None:
+        proc = _spawn(own, system, extra)
+        procs[own.process(system)] = proc
+        started.append((proc.pid, own.process(system)))
+
+    for site in chosen:
+        own = paths.for_site(site.name)
+        spawn(own, "proxmox", [])
+        if not site.name:  # one NIPAP for every site
+            spawn(own, "nipap", [])
+        resolver = processes.get(own.process("dnsmasq"))
+        spawn(own, "router", ["--dnsmasq-pid", str(resolver["pid"])] if resolver else [])
+    ports = _wait_ready(paths, procs)
+    for name, port in ports.items():
+        processes[name] = {"pid": procs[name].pid, "port": port}
+    return processes, {name: int(p["port"]) for name, p in processes.items()}
+
+
+def up(workdir: Path, guests: int = 15, sites: int = 1) -> str:
+    """Start the lab (``sites`` sites) in the background and write ``<workdir>/netsot.yaml``."""
     paths = Paths(Path(workdir).resolve())
     current = _load(paths)
     if current and any(_alive(p.get("pid")) for p in current.get("processes", {}).values()):
@@ -247,60 +354,75 @@ def up(workdir: Path, guests: int = 15) -> str:
                        f"shows it, `netsot lab down --dir {workdir}` stops it")
     if guests < 1 or guests > 500:
         raise LabError(f"--guests must be between 1 and 500, got {guests}")
+    chosen = _sites(sites)
     for info in paths.run.glob("*.json") if paths.run.exists() else ():
         info.unlink()
-    prepare(paths.root, guests)
-    processes: dict[str, dict[str, Any]] = {}
+    prepare(paths.root, guests, sites)
     started: list[tuple[int, str]] = []
     try:
-        binary = dns.find_dnsmasq()
-        dns_port = None
-        if binary:
-            domains = {n.domain for n in NETWORKS} | {DOMAIN}
-            server = dns.Dnsmasq(binary, paths.hosts_file, domains, paths.logs / "dnsmasq.log")
-            server.start()
-            assert server.pid is not None
-            dns_port = server.port
-            started.append((server.pid, "dnsmasq"))
-            processes["dnsmasq"] = {"pid": server.pid, "port": server.port}
-        procs = {
-            "proxmox": _spawn(paths, "proxmox", []),
-            "nipap": _spawn(paths, "nipap", []),
-            "router": _spawn(paths, "router", ["--dnsmasq-pid", str(processes["dnsmasq"]["pid"])]
-                             if binary else []),
-        }
-        started += [(p.pid, s) for s, p in procs.items()]
-        ports = _wait_ready(paths, procs)
+        processes, ports = _start_all(paths, chosen, started)
     except BaseException:
         for pid, name in reversed(started):
             _stop_pid(pid, name)
         raise
-    for system, port in ports.items():
-        processes[system] = {"pid": procs[system].pid, "port": port}
-    dns.write_atomic(paths.lab_json, json.dumps({"workdir": str(paths.root), "guests": guests,
+    dns.write_atomic(paths.lab_json, json.dumps({"workdir": str(paths.root), "guests": guests, "sites": sites,
                                                  "started": time.time(), "processes": processes},
                                                 indent=1, sort_keys=True), mode=0o600)
-    config = write_config(paths, ports, dns_port)
+    config = write_config(paths, ports, ports.get("dnsmasq"), sites)
+    return _up_text(paths, config, guests, chosen, ports)
+
+
+def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...],
+             ports: Mapping[str, int]) -> str:
     rel = os.path.relpath(config)
+    dns_port = ports.get("dnsmasq")
+    prefixes = [n.prefix for site in chosen for n in site.networks]
     lines = [
         f"The lab is running in {paths.root}:",
         f"  Proxmox VE  https://127.0.0.1:{ports['proxmox']}  (3 nodes, {guests} guests + a template)",
         f"  NIPAP       http://127.0.0.1:{ports['nipap']}/XMLRPC  (VRF {seeds.VRF_NAME}: "
-        + ", ".join(n.prefix for n in NETWORKS) + ")",
+        + ", ".join(prefixes) + ")",
         f"  EdgeRouter  ssh ubnt@127.0.0.1 -p {ports['router']}  (DHCP + DNS)",
         f"  DNS         127.0.0.1:{dns_port} (dnsmasq serving the router's host names)" if dns_port else
         "  DNS         not served: dnsmasq is not installed (apt-get install dnsmasq-base); "
         "`netsot verify` will say so",
+    ]
+    for number, site in enumerate(chosen[1:], start=2):
+        lines += _site_lines(paths.for_site(site.name), number, site, ports)
+    imports = ["edgemax", *(f"edgemax.{site.name}" for site in chosen[1:])]
+    lines += [
         "",
         f"Config: {config}",
         "Try:",
         f"  netsot --config {rel} plan",
-        f"  netsot --config {rel} import edgemax",
+        *(f"  netsot --config {rel} import {key}" for key in imports),
         f"  netsot --config {rel} apply",
         f"  netsot --config {rel} verify",
         f"Stop it with: netsot lab down --dir {os.path.relpath(paths.root)}",
     ]
     return "\n".join(lines)
+
+
+def _site_lines(own: Paths, number: int, site: LabSite, ports: Mapping[str, int]) -> list[str]:
+    """A further site's endpoints in the ``lab up`` output."""
+    dns_port = ports.get(own.process("dnsmasq"))
+    nets = ", ".join(f"{n.name} {n.prefix}" for n in site.networks)
+    guests = len(site_homelab(site).guests)
+    return [
+        f"  Site {number}, {site.name} (providers proxmox.{site.name} and edgemax.{site.name}; "
+        f"network {nets}):",
+        f"    Proxmox VE  https://127.0.0.1:{ports[own.process('proxmox')]}  "
+        f"({len(site.nodes)} nodes, {guests} guests)",
+        f"    EdgeRouter  ssh ubnt@127.0.0.1 -p {ports[own.process('router')]}  "
+        f"(host name {site.router}: DHCP + DNS)",
+        f"    DNS         127.0.0.1:{dns_port} (dnsmasq serving this router's host names)" if dns_port else
+        "    DNS         not served: dnsmasq is not installed",
+    ]
+
+
+def _stop_key(name: str) -> tuple[int, str]:
+    base = name.split(".", 1)[0]
+    return (STOP_ORDER.index(base) if base in STOP_ORDER else len(STOP_ORDER), name)
 
 
 def down(workdir: Path) -> str:
@@ -310,11 +432,11 @@ def down(workdir: Path) -> str:
     if not current:
         return f"No lab is running in {paths.root}."
     lines = []
-    order = ("router", "proxmox", "nipap", "dnsmasq")
     procs = current.get("processes", {})
-    for name in sorted(procs, key=lambda n: order.index(n) if n in order else len(order)):
+    width = max([8, *map(len, procs)])
+    for name in sorted(procs, key=_stop_key):
         pid = procs[name].get("pid")
-        lines.append(f"  {name:8} pid {pid}: {_stop_pid(int(pid), name) if pid else 'not running'}")
+        lines.append(f"  {name:{width}} pid {pid}: {_stop_pid(int(pid), name) if pid else 'not running'}")
     if all(not _alive(p.get("pid")) for p in procs.values()):
         paths.lab_json.unlink(missing_ok=True)
     return f"Stopped the lab in {paths.root}:\n" + "\n".join(lines)
@@ -326,20 +448,24 @@ def status(workdir: Path) -> str:
     current = _load(paths)
     if not current:
         return f"No lab in {paths.root} (start one with `netsot lab up --dir {workdir}`)."
-    lines = [f"Lab in {paths.root} ({current.get('guests', '?')} guests), config {paths.config}:"]
-    for name, proc in sorted(current.get("processes", {}).items()):
+    sites = int(current.get("sites") or 1)
+    more = f", {sites} sites" if sites > 1 else ""
+    lines = [f"Lab in {paths.root} ({current.get('guests', '?')} guests{more}), config {paths.config}:"]
+    procs = current.get("processes", {})
+    width = max([8, *map(len, procs)])
+    for name, proc in sorted(procs.items()):
         pid = proc.get("pid")
         state = "alive" if _alive(pid) and _is_ours(int(pid), name) else "dead"
-        lines.append(f"  {name:8} {state:5}  pid {pid}  port {proc.get('port')}")
-    if "dnsmasq" not in current.get("processes", {}):
-        lines.append("  dnsmasq  -      not installed: the lab serves no DNS")
+        lines.append(f"  {name:{width}} {state:5}  pid {pid}  port {proc.get('port')}")
+    if "dnsmasq" not in procs:
+        lines.append(f"  {'dnsmasq':{width}} -      not installed: the lab serves no DNS")
     return "\n".join(lines)
 
 
-def demo(workdir: Path, echo: Callable[..., Any] = print) -> int:
+def demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = MAX_SITES) -> int:
     from providers.lab.demo import run_demo
 
-    return run_demo(Path(workdir), echo)
+    return run_demo(Path(workdir), echo, sites)
 
 
 __all__ = ["LabError", "config_text", "demo", "down", "prepare", "status", "up", "write_config"]

@@ -1,8 +1,8 @@
 """`netsot demo` / `make demo`: a guided walk through the whole job against the embedded lab.
 
-Owns: the demo script — lab up in a fresh folder, import, plan, apply, verify, a second plan that
-must be empty, lab down (always) — each step run through the real CLI in a subprocess, with a
-short plain-English heading saying what happens and why.
+Owns: the demo script — lab up (two sites unless told otherwise) in a fresh folder, import each
+router, plan, apply, verify, a second plan that must be empty, lab down (always) — each step run
+through the real CLI in a subprocess, with a short plain-English heading saying what happens and why.
 Must not: reach into netsot's internals; it only runs commands a user could type.
 """
 
@@ -28,6 +28,7 @@ class Step:
     why: str
     args: tuple[str, ...]
     expect: tuple[int, ...] = (0,)
+    sites: int = 1  # the step needs at least this many sites
 
 
 INTRO = """\
@@ -45,18 +46,26 @@ The router already has DHCP reservations for the NAS and printer, a stale one fo
 still carries the MAC of the VM web02 replaced), and two reservations tv and tv-old that claim
 the same MAC. A real dnsmasq answers DNS for the router's host names."""
 
+SITE2 = """Site 2, the cabin: its own 2-node cluster and router "cabin" (network cabin 192.168.30.0/24, with
+its own dnsmasq) against the same NIPAP - the config names them proxmox.cabin and edgemax.cabin."""
+
 STEPS = (
     Step("Adopt what the router already has (netsot import edgemax)",
          "netsot only ever changes what it owns. Import adopts the router's existing reservations and "
          "host names so netsot can manage them from now on. It refuses tv and tv-old: both reserve the "
          "same MAC, so there is no single right answer - those stay untouched until a person decides.",
          ("import", "edgemax")),
+    Step("Adopt what the cabin's router has (netsot import edgemax.cabin)",
+         "The same for the second router: KIND.INSTANCE names one instance. It adopts the access point's "
+         "reservation and host name; its addresses carry the instance, edgemax_dhcp_mapping[cabin].CABIN.ap.",
+         ("import", "edgemax.cabin"), sites=2),
     Step("Work out what has to change (netsot plan)",
          "netsot reads all three systems, merges what they say by precedence (ip: config > nipap > "
          "proxmox > edgemax; mac: config > proxmox > edgemax) and shows every change with where each "
          "value came from. New guests get the first free address outside the DHCP range, so the plan "
          "shows real IPs. Each guest gets a NIPAP entry, a DHCP reservation and a DNS name; web02's "
-         "stale reservation follows the MAC Proxmox reports. Anything precedence cannot settle is "
+         "stale reservation follows the MAC Proxmox reports. Changes are grouped per system instance: "
+         "the cabin's guests go to edgemax.cabin only. Anything precedence cannot settle is "
          "listed under Conflicts and left alone.",
          ("plan",)),
     Step("Make it so (netsot apply --auto-approve)",
@@ -65,7 +74,7 @@ STEPS = (
          "what netsot now owns, after every batch.",
          ("apply", "--auto-approve")),
     Step("Check the real data path (netsot verify)",
-         "Verify asks the systems themselves: every name resolves through the router's DNS (dnsmasq "
+         "Verify asks the systems themselves: every name resolves through its own router's DNS (dnsmasq "
          "re-read the router's host names after the commit), every reservation reads back from the "
          "router, every NIPAP host has the right name, IP and MAC, and guests whose agent reports "
          "addresses really hold the planned IP (they renewed their DHCP lease).",
@@ -123,24 +132,32 @@ def _run_cli(config: Path, args: Sequence[str], echo: Callable[..., Any], log: P
     return proc.returncode
 
 
-def run_demo(workdir: Path, echo: Callable[..., Any] = print) -> int:
+def steps(sites: int) -> tuple[Step, ...]:
+    """The demo's steps for a lab of ``sites`` sites."""
+    return tuple(step for step in STEPS if step.sites <= sites)
+
+
+def run_demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = 2) -> int:
     """The demo; returns the exit code (0 when every step did what it should)."""
     from providers.lab import down, up
 
     workdir = Path(workdir).resolve()
+    chosen = steps(sites)
     echo(_wrap(INTRO))
     echo("")
-    echo("== 1. Start the lab (netsot lab up)")
+    echo(f"== 1. Start the lab (netsot lab up{' --sites 2' if sites > 1 else ''})")
     echo(_wrap(LAB))
+    if sites > 1:
+        echo(_wrap(SITE2))
     echo("")
     _fresh(workdir, echo)
     failed: str | None = None
     try:
-        for line in up(workdir).splitlines():
+        for line in up(workdir, sites=sites).splitlines():
             echo(f"    {line}")
         config = workdir / "netsot.yaml"
         rel = os.path.relpath(config)
-        for n, step in enumerate(STEPS, start=2):
+        for n, step in enumerate(chosen, start=2):
             echo("")
             echo(f"== {n}. {step.title}")
             echo(_wrap(step.why))
@@ -154,13 +171,15 @@ def run_demo(workdir: Path, echo: Callable[..., Any] = print) -> int:
         failed = f"{type(exc).__name__}: {exc}"
     finally:
         echo("")
-        echo(f"== {len(STEPS) + 2}. Stop the lab (netsot lab down)")
+        echo(f"== {len(chosen) + 2}. Stop the lab (netsot lab down)")
         for line in down(workdir).splitlines():
             echo(f"    {line}")
     echo("")
     if failed:
         echo(f"The demo did not finish as expected: {failed}.")
         return 1
-    echo("Done: one import and one apply made NIPAP, the router's DHCP and its DNS agree with Proxmox, "
-         "and a second plan has nothing to do. Try it yourself: netsot lab up, then the commands above.")
+    routers = "each router's DHCP and DNS agree with its Proxmox cluster" if sites > 1 else \
+        "the router's DHCP and its DNS agree with Proxmox"
+    echo(f"Done: importing and one apply made NIPAP, {routers}, and a second plan has nothing to do. "
+         f"Try it yourself: netsot lab up{' --sites 2' if sites > 1 else ''}, then the commands above.")
     return 0

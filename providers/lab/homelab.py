@@ -1,8 +1,10 @@
 """The embedded lab's homelab: a deterministic, realistic set of guests, router and IPAM data.
 
-Owns: the pure description of the lab (networks, a 3-node Proxmox cluster with VMs and
-containers, the router's existing config.boot and leases, NIPAP's prefixes) for any
-number of guests. The simulators' seed formats are built from it by ``providers.lab.seeds``.
+Owns: the pure description of the lab's sites — site 1 (networks ``lan`` and ``servers``, a
+3-node Proxmox cluster with VMs and containers for any number of guests, router "edge") and
+site 2, the cabin (network ``cabin``, its own 2-node cluster with a handful of guests, router
+"cabin") — with each router's existing config.boot and leases and NIPAP's prefixes and hosts.
+The simulators' seed formats are built from it by ``providers.lab.seeds``.
 Must not: start processes or touch files.
 """
 
@@ -12,8 +14,10 @@ import hashlib
 from dataclasses import dataclass, field
 
 NODES = ("pve1", "pve2", "pve3")
+CABIN_NODES = ("cab1", "cab2")
 DOMAIN = "lab.example"
 SRV_DOMAIN = "srv.lab.example"
+CABIN_DOMAIN = "cabin.lab.example"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,49 @@ NETWORKS = (
     LabNetwork("servers", "10.20.0.0/24", "10.20.0.1", SRV_DOMAIN, "10.20.0.200", "10.20.0.250",
                "vmbr0", 20, "SERVERS"),
 )
+CABIN_NETWORKS = (
+    LabNetwork("cabin", "192.168.30.0/24", "192.168.30.1", CABIN_DOMAIN, "192.168.30.100", "192.168.30.199",
+               "vmbr0", None, "CABIN"),
+)
+ALL_NETWORKS = NETWORKS + CABIN_NETWORKS
+
+
+@dataclass(frozen=True)
+class LabSite:
+    """One site: its networks, its Proxmox cluster and its router (+ the router's dnsmasq).
+
+    ``name`` is "" for site 1, whose systems are the default instances (``proxmox``,
+    ``edgemax``), else the instance name of its systems (``proxmox.cabin``, ``edgemax.cabin``).
+    """
+
+    name: str
+    cluster: str
+    nodes: tuple[str, ...]
+    router: str  # the router's host name
+    networks: tuple[LabNetwork, ...]
+
+    @property
+    def domains(self) -> frozenset[str]:
+        """The DNS zones the site's router answers for (its dnsmasq is authoritative for them)."""
+        return frozenset(n.domain for n in self.networks)
+
+    def node_ip(self, index: int) -> str:
+        """The management address of the cluster's ``index``-th node (.11, .12, … of the first network)."""
+        base = self.networks[0].gateway.rsplit(".", 1)[0]
+        return f"{base}.{11 + index}"
+
+
+HOME = LabSite("", "homelab", NODES, "edge", NETWORKS)
+CABIN = LabSite("cabin", "cabin", CABIN_NODES, "cabin", CABIN_NETWORKS)
+SITES = (HOME, CABIN)
+
+
+def site_named(name: str) -> LabSite:
+    """The site whose instance name is ``name`` ("" for site 1)."""
+    for site in SITES:
+        if site.name == name:
+            return site
+    raise KeyError(f"no lab site {name!r} (known: {', '.join(repr(s.name) for s in SITES)})")
 
 
 @dataclass(frozen=True)
@@ -76,17 +123,22 @@ class Homelab:
     leases: tuple[LabLease, ...]
     nipap_hosts: tuple[tuple[str, str, str], ...]  # (ip, node, description) already in NIPAP
     extra: dict[str, str] = field(default_factory=dict)
+    site: LabSite = HOME
 
 
-def mac_for(vmid: int, nic: int = 0) -> str:
-    """A stable Proxmox-style MAC (BC:24:11 prefix) for a guest NIC."""
-    digest = hashlib.sha256(f"{vmid}/{nic}".encode()).digest()
+def mac_for(vmid: int, nic: int = 0, site: str = "") -> str:
+    """A stable Proxmox-style MAC (BC:24:11 prefix) for a guest NIC.
+
+    Another site's cluster generates its own MACs: the same VMID there gets a different one.
+    """
+    key = f"{site}/{vmid}/{nic}" if site else f"{vmid}/{nic}"
+    digest = hashlib.sha256(key.encode()).digest()
     return "BC:24:11:" + ":".join(f"{b:02X}" for b in digest[:3])
 
 
 def _g(vmid: int, name: str, type_: str, node: str, status: str, nets: list[tuple[str, str | None]],
-       **kw) -> LabGuest:
-    nics = tuple(LabNic(net, mac_for(vmid, i), ip) for i, (net, ip) in enumerate(nets))
+       site: str = "", **kw) -> LabGuest:
+    nics = tuple(LabNic(net, mac_for(vmid, i, site), ip) for i, (net, ip) in enumerate(nets))
     return LabGuest(vmid, name, type_, node, status, nics, **kw)
 
 
@@ -129,6 +181,41 @@ def homelab(guests: int = 15) -> Homelab:
         nipap_hosts=(("192.168.10.1", "edge", "router"), ("192.168.10.20", "nas", "Synology NAS"),
                      ("10.20.0.1", "edge-srv", "router (servers)")),
     )
+
+
+# The cabin's cluster. VMIDs 101 and 200 also exist on site 1 (web01, dns): separate clusters number
+# their guests independently, and netsot keeps them apart by instance.
+CABIN_GUESTS = (
+    _g(101, "nvr", "qemu", "cab1", "running", [("cabin", None)], site="cabin", agent="linux",
+       tags=("video",)),
+    _g(110, "hass", "qemu", "cab2", "running", [("cabin", None)], site="cabin", agent="linux",
+       tags=("iot", "netsot-static")),
+    _g(111, "wiki", "lxc", "cab2", "stopped", [("cabin", None)], site="cabin"),
+    _g(112, "media", "qemu", "cab1", "running", [("cabin", None)], site="cabin", agent="none"),
+    _g(200, "cabdns", "lxc", "cab1", "running", [("cabin", "192.168.30.53/24")], site="cabin"),
+)
+AP_MAC = "74:83:c2:30:00:05"  # the cabin's Wi-Fi access point: a reservation and a host name on router 2
+
+
+def cabin() -> Homelab:
+    """Site 2: the cabin's cluster, router (one reservation + host name for the AP) and NIPAP part."""
+    nvr, media = CABIN_GUESTS[0], CABIN_GUESTS[3]
+    leases = (LabLease("192.168.30.150", "f0:18:98:30:01:02", "phone-ben", "CABIN"),
+              LabLease("192.168.30.120", nvr.nics[0].mac.lower(), nvr.name, "CABIN"),
+              LabLease("192.168.30.121", media.nics[0].mac.lower(), media.name, "CABIN"))
+    return Homelab(
+        networks=CABIN_NETWORKS,
+        guests=CABIN_GUESTS,
+        config_boot=cabin_config_boot(),
+        leases=leases,
+        nipap_hosts=(("192.168.30.1", "cabin", "router (cabin)"),),
+        site=CABIN,
+    )
+
+
+def site_homelab(site: LabSite, guests: int = 15) -> Homelab:
+    """The homelab of one site (``guests`` sizes site 1; the cabin has a fixed handful)."""
+    return homelab(guests) if site == HOME else cabin()
 
 
 def _generated(count: int) -> list[LabGuest]:
@@ -281,6 +368,83 @@ system {{
         host-name printer.{DOMAIN} {{
             alias printer
             inet 192.168.10.21
+        }}
+    }}
+    time-zone UTC
+}}
+
+
+/* Warning: Do not remove the following line. */
+/* === vyatta-config-version: "{VERSIONS}" === */
+/* Release version: v2.0.9-hotfix.7.5622731.230615.0857 */
+"""
+
+
+def cabin_config_boot() -> str:
+    """Router 2's saved config: the CABIN shared network, one reservation and one host name (the AP)."""
+    return f"""interfaces {{
+    ethernet eth0 {{
+        address dhcp
+        description Internet
+    }}
+    ethernet eth1 {{
+        address 192.168.30.1/24
+        description Cabin
+    }}
+    loopback lo {{
+    }}
+}}
+service {{
+    dhcp-server {{
+        disabled false
+        hostfile-update disable
+        shared-network-name CABIN {{
+            authoritative enable
+            subnet 192.168.30.0/24 {{
+                default-router 192.168.30.1
+                dns-server 192.168.30.1
+                domain-name {CABIN_DOMAIN}
+                lease 86400
+                start 192.168.30.100 {{
+                    stop 192.168.30.199
+                }}
+                static-mapping ap {{
+                    ip-address 192.168.30.5
+                    mac-address {AP_MAC}
+                }}
+            }}
+        }}
+        static-arp disable
+        use-dnsmasq disable
+    }}
+    dns {{
+        forwarding {{
+            cache-size 150
+            listen-on eth1
+            name-server 1.1.1.1
+        }}
+    }}
+    ssh {{
+        port 22
+        protocol-version v2
+    }}
+}}
+system {{
+    domain-name {CABIN_DOMAIN}
+    host-name cabin
+    login {{
+        user ubnt {{
+            authentication {{
+                encrypted-password $6$lab$Q3n0tAr3alHash.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+            }}
+            level admin
+        }}
+    }}
+    name-server 127.0.0.1
+    static-host-mapping {{
+        host-name ap.{CABIN_DOMAIN} {{
+            alias ap
+            inet 192.168.30.5
         }}
     }}
     time-zone UTC

@@ -1,10 +1,13 @@
-"""Run the lab's three systems from a prepared lab folder: in this process, or one per process.
+"""Run the lab's systems from a prepared lab folder: in this process, or one per process.
 
-Owns: starting each simulator from the seed files in ``<workdir>/seeds``, the router's commit
-hook (rewrite ``router-hosts`` from the ACTIVE config, SIGHUP dnsmasq, publish the static
-mappings to ``router-dhcp.json``), the Proxmox side's "DHCP client" (guests pick up their
-router static mapping, or their cloud-init / LXC static address, in agent answers), and the
-standalone entry ``python -m providers.lab.runner proxmox|nipap|router --workdir DIR``.
+Owns: the lab folder's file layout (``Paths``: shared files, and per site its seeds, run info,
+router-hosts, router-dhcp.json, known_hosts, CA and token), starting each simulator from the
+seed files in ``<workdir>/seeds`` (site 2's in ``seeds/<site>/``), each router's commit hook
+(rewrite its site's ``router-hosts`` from the ACTIVE config, SIGHUP its dnsmasq, publish its
+static mappings to its ``router-dhcp.json``), the Proxmox side's "DHCP client" (a site's guests
+pick up their own router's static mapping, or their cloud-init / LXC static address, in agent
+answers), and the standalone entry
+``python -m providers.lab.runner proxmox|nipap|router --workdir DIR [--site NAME]``.
 Must not: decide what netsot manages, or be imported by netsot's engine or providers.
 """
 
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.lab import dns, seeds
+from providers.lab.homelab import SITES, site_named
 
 SYSTEMS = ("proxmox", "nipap", "router")
 PVE_USER, PVE_TOKEN_NAME = "netsot@pve", "netsot"
@@ -32,13 +36,36 @@ NIPAP_USER, ROUTER_USER = "netsot", "ubnt"
 
 @dataclass(frozen=True)
 class Paths:
-    """Every file of a lab folder."""
+    """Every file of a lab folder, as one site sees it.
+
+    ``site`` is "" for site 1, whose files keep their plain names; another site's own files carry
+    its name (``seeds/cabin/``, ``router-hosts-cabin``, ``known_hosts-cabin``, ``ca-cabin.pem``,
+    processes ``router.cabin``…). Shared by every site: NIPAP's seed, secrets, the SSH key, the
+    config, ``lab.json``, the logs and run folders.
+    """
 
     root: Path
+    site: str = ""
+
+    def for_site(self, site: str) -> Paths:
+        """The same lab folder as site ``site`` sees it."""
+        return Paths(self.root, site)
+
+    def _own(self, name: str, suffix: str = "") -> str:
+        return f"{name}-{self.site}{suffix}" if self.site else f"{name}{suffix}"
+
+    def process(self, system: str) -> str:
+        """The name of this site's ``system`` process (and of its run info, state and log)."""
+        return f"{system}.{self.site}" if self.site else system
 
     @property
     def seeds(self) -> Path:
         return self.root / "seeds"
+
+    @property
+    def site_seeds(self) -> Path:
+        """This site's Proxmox and router seeds (NIPAP's, shared, is in ``seeds``)."""
+        return self.seeds / self.site if self.site else self.seeds
 
     @property
     def run(self) -> Path:
@@ -54,11 +81,11 @@ class Paths:
 
     @property
     def hosts_file(self) -> Path:
-        return self.root / "router-hosts"
+        return self.root / self._own("router-hosts")
 
     @property
     def dhcp_file(self) -> Path:
-        return self.root / "router-dhcp.json"
+        return self.root / self._own("router-dhcp", ".json")
 
     @property
     def private_key(self) -> Path:
@@ -66,11 +93,16 @@ class Paths:
 
     @property
     def known_hosts(self) -> Path:
-        return self.root / "known_hosts"
+        return self.root / self._own("known_hosts")
 
     @property
     def ca(self) -> Path:
-        return self.root / "ca.pem"
+        return self.root / self._own("ca", ".pem")
+
+    @property
+    def pve_token(self) -> str:
+        """The name of the secret holding this site's Proxmox API token."""
+        return self._own("pve_token")
 
     @property
     def config(self) -> Path:
@@ -160,10 +192,10 @@ class ProxmoxLab:
 def start_proxmox(paths: Paths) -> ProxmoxLab:
     from providers.proxmox.simulator import start_simulator
 
-    seed = json.loads((paths.seeds / "proxmox.json").read_text())
-    leases = {x["mac"].lower(): x["ip"] for x in json.loads((paths.seeds / "leases.json").read_text())}
-    token = (PVE_USER, PVE_TOKEN_NAME, paths.secret("pve_token"))
-    handle = start_simulator(seed, paths.state_dir("proxmox"), token)
+    seed = json.loads((paths.site_seeds / "proxmox.json").read_text())
+    leases = {x["mac"].lower(): x["ip"] for x in json.loads((paths.site_seeds / "leases.json").read_text())}
+    token = (PVE_USER, PVE_TOKEN_NAME, paths.secret(paths.pve_token))
+    handle = start_simulator(seed, paths.state_dir(paths.process("proxmox")), token)
     dns.write_atomic(paths.ca, handle.ca_path.read_text())
     return ProxmoxLab(handle, GuestNetworks(handle, paths, leases).start())
 
@@ -198,17 +230,17 @@ class RouterHook:
 
 
 def start_router(paths: Paths, reload: Callable[[], None] | None = None) -> Any:
-    """The EdgeOS simulator with the lab's commit hook; writes the hosts file once at start."""
+    """The site's EdgeOS simulator with the lab's commit hook; writes its hosts file once at start."""
     from providers.edgemax.simulator import leases_from_json, start_simulator
 
     hook = RouterHook(paths, reload)
     handle = start_simulator(
-        paths.state_dir("edgemax"),
-        config_boot=(paths.seeds / "config.boot").read_text(),
-        leases=leases_from_json(json.loads((paths.seeds / "leases.json").read_text())),
+        paths.state_dir(paths.process("edgemax")),
+        config_boot=(paths.site_seeds / "config.boot").read_text(),
+        leases=leases_from_json(json.loads((paths.site_seeds / "leases.json").read_text())),
         users={ROUTER_USER: os.urandom(16).hex()},  # key auth only: nobody knows the password
         authorized_keys=paths.private_key.with_suffix(".pub"),
-        hostname="edge",
+        hostname=site_named(paths.site).router,
     )
     handle.set_on_commit(hook)
     hook(handle.active_tree())
@@ -241,16 +273,20 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run one of the lab's systems until SIGTERM.")
     parser.add_argument("system", choices=SYSTEMS)
     parser.add_argument("--workdir", required=True, type=Path)
+    parser.add_argument("--site", choices=[s.name for s in SITES if s.name], default="",
+                        help="Run this site's Proxmox or router (default: site 1's).")
     parser.add_argument("--dnsmasq-pid", type=int, default=None)
     args = parser.parse_args(argv)
-    paths = Paths(args.workdir.resolve())
+    if args.site and args.system == "nipap":
+        parser.error("NIPAP is one for every site: no --site")
+    paths = Paths(args.workdir.resolve(), args.site)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     stop: Callable[[], None]
     if args.system == "proxmox":
         pve = start_proxmox(paths)
-        _write_info(paths, "proxmox", {"port": pve.port})
+        _write_info(paths, paths.process("proxmox"), {"port": pve.port})
         stop = pve.stop
     elif args.system == "nipap":
         ipam = start_nipap(paths)
@@ -258,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         stop = ipam.stop
     else:
         router = start_router(paths, pid_reloader(args.dnsmasq_pid))
-        _write_info(paths, "router", {"port": router.port})
+        _write_info(paths, paths.process("router"), {"port": router.port})
         stop = router.stop
     while not done.wait(0.5):
         pass

@@ -1,8 +1,9 @@
 """The lab's homelab in each simulator's seed format, and what each guest's network stack reports.
 
-Owns: homelab → Proxmox seed (guests, configs, guest-agent / LXC interface answers), NIPAP seed
-(VRF, the two assignment prefixes, the hosts already there), router config.boot + leases, and
-the pure "DHCP client" rule that decides which address a running guest holds right now.
+Owns: a site's homelab → its Proxmox seed (nodes, guests, configs, guest-agent / LXC interface
+answers) and router leases; every site's homelab → the one NIPAP seed (VRF, an assignment prefix
+per network, the hosts already there); and the pure "DHCP client" rule that decides which address
+a running guest holds right now.
 Must not: start processes or do I/O (the runner writes these to files and starts simulators).
 """
 
@@ -13,10 +14,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from providers.lab.homelab import NETWORKS, NODES, Homelab, LabGuest, LabNetwork
+from providers.lab.homelab import ALL_NETWORKS, Homelab, LabGuest, LabNetwork
 
 VRF_NAME, VRF_RT = "homelab", "65000:10"
-NET_BY_NAME = {n.name: n for n in NETWORKS}
+NET_BY_NAME = {n.name: n for n in ALL_NETWORKS}
 _NET_KEY = re.compile(r"^net(\d+)$")
 _STATS = {"rx-bytes": 1, "rx-packets": 1, "rx-errs": 0, "rx-dropped": 0,
           "tx-bytes": 1, "tx-packets": 1, "tx-errs": 0, "tx-dropped": 0}
@@ -76,15 +77,16 @@ def proxmox_guest(guest: LabGuest) -> dict[str, Any]:
 
 
 def proxmox_seed(lab: Homelab) -> dict[str, Any]:
-    """The Proxmox simulator seed: 3 nodes, every guest, agent answers as before any apply."""
+    """The Proxmox simulator seed of a site: its nodes, every guest, agent answers before any apply."""
     guests = [proxmox_guest(g) for g in lab.guests]
     static = static_mappings_by_mac(lab.config_boot)
     leases = {lease.mac.lower(): lease.ip for lease in lab.leases}
     for g in guests:
         g.update(guest_answers(g, static, leases))
     return {
-        "cluster": "homelab",
-        "nodes": [{"name": n, "online": True, "ip": f"192.168.10.{11 + i}"} for i, n in enumerate(NODES)],
+        "cluster": lab.site.cluster,
+        "nodes": [{"name": n, "online": True, "ip": lab.site.node_ip(i)}
+                  for i, n in enumerate(lab.site.nodes)],
         "guests": guests,
     }
 
@@ -125,7 +127,7 @@ def _nic_addresses(guest: Mapping[str, Any], static: Mapping[str, str],
 
 def _prefix_len(ip: str | None) -> int:
     if ip:
-        for net in NETWORKS:
+        for net in ALL_NETWORKS:
             if ipaddress.ip_address(ip) in ipaddress.ip_network(net.prefix):
                 return ipaddress.ip_network(net.prefix).prefixlen
     return 24
@@ -179,13 +181,14 @@ def _link_local(mac: str) -> str:
 # ----------------------------------------------------------------------------- nipap
 
 
-def nipap_seed(lab: Homelab) -> dict[str, Any]:
-    """VRF ``homelab``, one assignment prefix per network, and the hosts already recorded."""
+def nipap_seed(lab: Homelab, *more: Homelab) -> dict[str, Any]:
+    """VRF ``homelab`` (one NIPAP for every site): an assignment prefix per network, the hosts recorded."""
+    labs = (lab, *more)
     prefixes: list[dict[str, Any]] = [
         {"prefix": n.prefix, "type": "assignment", "description": _net_description(n), "vrf": VRF_NAME}
-        for n in lab.networks
+        for site in labs for n in site.networks
     ]
-    for ip, node, description in lab.nipap_hosts:
+    for ip, node, description in (h for site in labs for h in site.nipap_hosts):
         prefixes.append({"prefix": f"{ip}/32", "type": "host", "node": node, "description": description,
                          "vrf": VRF_NAME, "authoritative_source": "admin"})
     return {"vrfs": [{"rt": VRF_RT, "name": VRF_NAME, "description": "the lab's homelab"}],

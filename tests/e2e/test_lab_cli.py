@@ -67,13 +67,56 @@ def test_lab_up_status_down(tmp_path: Path) -> None:
     assert "No lab" in _netsot("lab", "status", "--dir", str(workdir)).stdout
 
 
-def test_demo_runs_every_step_and_cleans_up(tmp_path: Path) -> None:
+def test_lab_up_two_sites_starts_and_stops_every_process(tmp_path: Path) -> None:
+    workdir = tmp_path / "lab2"
+    up = _netsot("lab", "up", "--dir", str(workdir), "--guests", "3", "--sites", "2")
+    pids: dict[str, int] = {}
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        info = json.loads((workdir / "lab.json").read_text())
+        pids = {name: p["pid"] for name, p in info["processes"].items()}
+        assert set(pids) == {"proxmox", "nipap", "router", "dnsmasq",
+                             "proxmox.cabin", "router.cabin", "dnsmasq.cabin"}
+        assert info["sites"] == 2 and all(_alive(pid) for pid in pids.values())
+        ports = {name: p["port"] for name, p in info["processes"].items()}
+        for name in ("proxmox.cabin", "router.cabin", "dnsmasq.cabin"):  # site 2's endpoints are listed
+            assert f"127.0.0.1:{ports[name]}" in up.stdout or f"-p {ports[name]}" in up.stdout, name
+        assert "import edgemax.cabin" in up.stdout
+        for home, cabin in (("known_hosts", "known_hosts-cabin"), ("ca.pem", "ca-cabin.pem"),
+                            ("router-hosts", "router-hosts-cabin")):  # each site its own file
+            assert (workdir / home).read_text() != (workdir / cabin).read_text(), cabin
+
+        status = _netsot("lab", "status", "--dir", str(workdir))
+        assert status.returncode == 0 and status.stdout.count(" alive ") == 7, status.stdout
+        assert "2 sites" in status.stdout
+
+        validate = _netsot("--config", str(workdir / "netsot.yaml"), "validate")
+        assert validate.returncode == 0, validate.stdout + validate.stderr
+        assert "edgemax.cabin" in validate.stdout and "proxmox.cabin" in validate.stdout
+        # the written config reaches both clusters and both routers
+        inventory = _netsot("--config", str(workdir / "netsot.yaml"), "inventory", "edgemax.cabin", "--json")
+        assert inventory.returncode == 0 and "192.168.30.5" in inventory.stdout, inventory.stdout
+    finally:
+        down = _netsot("lab", "down", "--dir", str(workdir))
+    assert down.returncode == 0, down.stderr
+    assert "router.cabin" in down.stdout and "dnsmasq.cabin" in down.stdout
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids.values()):
+        time.sleep(0.05)
+    assert pids and not any(_alive(p) for p in pids.values())
+
+
+def test_demo_runs_every_step_for_two_sites_and_cleans_up(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     result = _netsot("demo", "--dir", str(workdir), timeout=280)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    for heading in ("Start the lab", "netsot import edgemax", "netsot plan", "apply --auto-approve",
+    for heading in ("Start the lab (netsot lab up --sites 2)", "Site 2, the cabin", "netsot import edgemax)",
+                    "netsot import edgemax.cabin)", "netsot plan", "apply --auto-approve",
                     "netsot verify", "--detailed-exitcode", "Stop the lab"):
-        assert heading in out
+        assert heading in out, heading
+    assert "edgemax_dhcp_mapping[cabin].CABIN.ap      adopt" in out  # import adopted router 2's entries
+    assert "nvr.cabin.lab.example" in out and "router.cabin" in out
     assert "Verify passed" in out and "Apply complete!" in out
+    assert "No changes. The systems match the configuration." in out  # the last plan is empty
     assert not (workdir / "lab.json").exists()  # lab down ran
