@@ -245,6 +245,8 @@ class Fact:
     # what the object records about the origin it belongs to (an IPAM host's copy of a guest's
     # ``OriginRef.annotations``): it links them when both the name and the MAC changed
     annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    # what the plan should say about this object when it originates a binding (one line each)
+    notes: tuple[str, ...] = ()
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What a saved plan compares to tell that this fact changed."""
@@ -331,6 +333,7 @@ class ConflictKind(StrEnum):
     IP_IN_DYNAMIC_RANGE = "ip_in_dynamic_range"
     STATIC_IP_DISAGREES = "static_ip_disagrees"
     INVALID_NAME = "invalid_name"
+    INVALID_MAC = "invalid_mac"
     NO_FREE_ADDRESS = "no_free_address"
 
 
@@ -369,10 +372,12 @@ class Conflict:
 
 @dataclass(frozen=True)
 class Desired:
-    """Output of reconcile: the bindings to enforce and what could not be settled."""
+    """Output of reconcile: the bindings to enforce, what could not be settled, and notes about
+    the bindings that the plan shows as warnings."""
 
     bindings: tuple[Binding, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> frozenset[Address]:

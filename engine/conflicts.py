@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from core.ipv4 import Span, ip_int, ip_text
 from core.model import Address, Conflict, ConflictKind
-from core.names import HOSTNAME_RE, HOSTNAME_RULE
+from core.names import HOSTNAME_RE, HOSTNAME_RULE, is_multicast_mac
 from engine.grouping import FactView, Group, derived
 
 
@@ -95,6 +95,17 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                         network=g.network.name,
                     )
                 )
+        if g.mac is not None and is_multicast_mac(g.mac):
+            source = g.provenance["mac"].ref if "mac" in g.provenance else _origin_ref(g)
+            out.append(
+                _conflict(
+                    ConflictKind.INVALID_MAC,
+                    f"MAC {g.mac} of {g.key} (from {source}) is a multicast address: no DHCP client "
+                    "sends it, so a reservation for it would never be used; give the NIC a unicast MAC",
+                    [g],
+                    network=g.network.name,
+                )
+            )
         foreign = [f for f in g.clashes if not f.owned] if g.clashes else None
         if foreign and g.hostname is not None:
             others = ", ".join(f"{f.mac} ({f.fact.ref})" for f in foreign)

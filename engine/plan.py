@@ -229,6 +229,7 @@ def _plan(
         fingerprints.update(observations[name].fingerprints())
         warnings += observations[name].warnings
     warnings += postponed
+    warnings += desired.notes
     return Plan(
         changes=tuple(order_changes(changes)),
         conflicts=desired.conflicts,

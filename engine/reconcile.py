@@ -67,10 +67,11 @@ def reconcile(
     allocate(groups, facts, spans)
     conflicts += ip_conflicts(groups, facts, spans)
 
-    bindings = sorted((_binding(g, order) for g in groups if not g.blocked),
-                      key=lambda b: (b.network, b.hostname))
+    live = [g for g in groups if not g.blocked]
+    bindings = sorted((_binding(g, order) for g in live), key=lambda b: (b.network, b.hostname))
     conflicts.sort(key=lambda c: (c.network or "", c.kind.value, c.reason))
-    return Desired(bindings=tuple(bindings), conflicts=tuple(conflicts))
+    notes = sorted({n for g in live for o in g.origins for n in o.fact.notes})
+    return Desired(bindings=tuple(bindings), conflicts=tuple(conflicts), notes=tuple(notes))
 
 
 # ---------------------------------------------------------------- precedence

@@ -37,6 +37,11 @@ def run(config: Config | None, from_file: str | None, as_json: bool, key: str = 
             provider.close()
         guests = [g.to_dict() for g in found.guests]
         warnings = found.warnings
+    if config is not None:
+        for g in guests:  # which configured network each NIC feeds (None: unmanaged)
+            for nic in g["nics"]:
+                net = mapping.network_for(config, key, nic["bridge"], nic["vlan"])
+                nic["network"] = net.name if net is not None else None
     _validate(guests, "inventory")
     for w in warnings:
         log.warning("proxmox: %s", w)
@@ -96,6 +101,7 @@ def render_table(guests: list[dict[str, Any]], warnings: list[str] = ()) -> str:
         "IP",
         "GATEWAY",
         "AGENT IPS",
+        "NETWORK",
         "TAGS",
     )
     rows: list[tuple[str, ...]] = []
@@ -119,13 +125,18 @@ def render_table(guests: list[dict[str, Any]], warnings: list[str] = ()) -> str:
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     nic_count = sum(len(g["nics"]) for g in guests)
     lines.append(f"\n{len(guests)} guest(s), {nic_count} NIC(s)")
+    unmanaged = [f"{g['node']}/{g['vmid']} {n['id']} (bridge {n['bridge'] or '-'}, VLAN {n['vlan'] or '-'})"
+                 for g in guests for n in g["nics"] if "network" in n and n["network"] is None]
+    if unmanaged:
+        lines.append(f"unmanaged: {len(unmanaged)} NIC(s) on a bridge/VLAN no configured network maps: "
+                     + ", ".join(unmanaged))
     lines += [f"warning: {w}" for w in warnings]
     return "\n".join(lines) + "\n"
 
 
 def _nic_cells(nic: dict[str, Any] | None) -> tuple[str, ...]:
     if nic is None:
-        return ("-",) * 7
+        return ("-",) * 8
     return (
         nic["id"],
         nic["mac"] or "-",
@@ -134,4 +145,5 @@ def _nic_cells(nic: dict[str, Any] | None) -> tuple[str, ...]:
         nic["ip"] or "-",
         nic["gateway"] or "-",
         ",".join(nic["agent_ips"]) or "-",
+        (nic["network"] or "unmanaged") if "network" in nic else "-",
     )

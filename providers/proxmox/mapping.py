@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from core.config import Config, Network
 from core.errors import ProviderDataError
 from core.model import OriginRef
 
@@ -367,6 +368,14 @@ class GuestNic:
     ip: str | None  # "a.b.c.d/nn", "dhcp" or None
     gateway: str | None
     agent_ips: tuple[str, ...] = ()  # addresses without prefix, link-local/loopback dropped
+    ip6: str | None = None  # "auto", "dhcp", "2001:db8::5/64" or None (not configured)
+
+    @property
+    def ipv6_only(self) -> bool:
+        """IPv6 is configured or in use and IPv4 neither (netsot still reserves an IPv4 address)."""
+        v4_in_use = any("." in a for a in self.agent_ips)
+        v6 = self.ip6 is not None or any(":" in a for a in self.agent_ips)
+        return self.ip is None and v6 and not v4_in_use
 
     @property
     def index(self) -> int:
@@ -476,17 +485,17 @@ def _qemu_nic(key: str, config: Mapping[str, Any], ips: dict[str, list[str]]) ->
     mac = normalize_read_mac(f"{key}.macaddr", net["macaddr"]) if "macaddr" in net else None
     ipkey = f"ipconfig{_nic_index(key)}"
     ipc = parse_ipconfig(str(config[ipkey]), ipkey) if config.get(ipkey) not in (None, "") else {}
-    return _nic(key, mac, net, ipc.get("ip"), ipc.get("gw"), ips)
+    return _nic(key, mac, net, ipc.get("ip"), ipc.get("gw"), ips, ipc.get("ip6"))
 
 
 def _lxc_nic(key: str, config: Mapping[str, Any], ips: dict[str, list[str]]) -> GuestNic:
     net = parse_lxc_net(str(config[key]), key)
     mac = normalize_read_mac(f"{key}.hwaddr", net["hwaddr"]) if "hwaddr" in net else None
-    return _nic(key, mac, net, net.get("ip"), net.get("gw"), ips)
+    return _nic(key, mac, net, net.get("ip"), net.get("gw"), ips, net.get("ip6"))
 
 
 def _nic(key: str, mac: str | None, net: Mapping[str, Any], ip: str | None, gateway: str | None,
-         ips: dict[str, list[str]]) -> GuestNic:
+         ips: dict[str, list[str]], ip6: str | None = None) -> GuestNic:
     """One NIC from its parsed ``netN`` and the address settings (``manual`` means none)."""
     return GuestNic(
         id=key,
@@ -496,6 +505,7 @@ def _nic(key: str, mac: str | None, net: Mapping[str, Any], ip: str | None, gate
         ip=None if ip in (None, "manual") else ip,
         gateway=gateway,
         agent_ips=tuple(ips.get(mac, ())) if mac else (),
+        ip6=None if ip6 in (None, "manual") else ip6,
     )
 
 
@@ -575,3 +585,14 @@ def guest_origin(
         data=MappingProxyType({"node": node, "vmid": vmid, "type": gtype, "nic": nic, "writeback": writeback,
                                "configured_ip": configured_ip, "gateway": gateway}),
     )
+
+
+def network_for(config: Config, key: str, bridge: str | None, vlan: int | None) -> Network | None:
+    """The configured network a NIC on ``bridge``/``vlan`` of cluster ``key`` belongs to, if any."""
+    if bridge is None:
+        return None
+    for net in config.networks_of(key):
+        own = net.settings_for(SYSTEM)
+        if own is not None and own.bridge == bridge and own.vlan == vlan:
+            return net
+    return None

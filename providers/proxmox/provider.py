@@ -9,6 +9,7 @@ Must not: touch guests that did not opt in (``settings.writeback_tag``) or impor
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ from providers.proxmox.mapping import Guest, GuestNic
 from providers.proxmox.settings import ProxmoxSettings
 
 SYSTEM = "proxmox"
+log = logging.getLogger("netsot.proxmox")
 
 
 @dataclass
@@ -162,9 +164,12 @@ class ProxmoxProvider:
                         owned_marker=True,  # the opt-in tag is the guest's own "netsot may write"
                     )
                 network = self._network_for(nic)
-                if network is None:
-                    continue
                 ref = f"{self.label} {guest.node}/{guest.vmid} {nic.id}"
+                if network is None:
+                    log.debug("read: %s (%s) is on bridge %s, VLAN %s, which no configured network maps; "
+                              "ignored (netsot inventory lists it as unmanaged)",
+                              ref, guest.name, nic.bridge, nic.vlan if nic.vlan is not None else "none")
+                    continue
                 facts.append(
                     Fact(
                         source=SYSTEM,
@@ -198,6 +203,9 @@ class ProxmoxProvider:
                         origin_ref=mapping.guest_origin(guest.node, guest.vmid, guest.type, nic.id,
                                                         writeback, nic.ip, nic.gateway, self.key),
                         description=f"{ref} ({guest.type})",
+                        notes=(f"{ref} ({guest.name}) has IPv6 only (no IPv4 configured or in use); netsot "
+                               "still gives it an IPv4 address, reservation and DNS name",)
+                        if nic.ipv6_only else (),
                     )
                 )
         return Observation(
@@ -216,13 +224,7 @@ class ProxmoxProvider:
         )
 
     def _network_for(self, nic: GuestNic) -> Network | None:
-        if nic.bridge is None:
-            return None
-        for net in self.config.networks_of(self.key):
-            own = net.settings_for(SYSTEM)
-            if own is not None and own.bridge == nic.bridge and own.vlan == nic.vlan:
-                return net
-        return None
+        return mapping.network_for(self.config, self.key, nic.bridge, nic.vlan)
 
     # ------------------------------------------------------------------ plan
 
