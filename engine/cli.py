@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -272,8 +273,9 @@ def state_rm(app: App, addresses: tuple[str, ...]) -> None:
         if missing:
             raise StateError(f"not in the state: {', '.join(missing)}; nothing was removed")
         new = current
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         for address in dict.fromkeys(addresses):
-            new = new.without(address)
+            new = new.forget(address, when)
         saved = backend.save(new)
     for address in dict.fromkeys(addresses):
         click.echo(f"Removed {address}")

@@ -94,7 +94,7 @@ def same_content(a: State, b: State) -> bool:
     """
     if a.lineage != b.lineage or a.resources.keys() != b.resources.keys():
         return False
-    if [j.to_dict() for j in a.journal] != [j.to_dict() for j in b.journal]:
+    if [j.to_dict() for j in a.journal] != [j.to_dict() for j in b.journal] or a.forgotten != b.forgotten:
         return False
     return all(
         ra is rb or ra.to_dict() == rb.to_dict()

@@ -59,7 +59,12 @@ def v0_to_v1(doc: Document) -> Document:
     }
 
 
-MIGRATIONS: dict[int, Callable[[Document], Document]] = {0: v0_to_v1}
+def v1_to_v2(doc: Document) -> Document:
+    """v1 → v2: the list of objects ``state rm`` forgot is added (empty: v1 did not keep it)."""
+    return {**doc, "version": 2, "forgotten": []}
+
+
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {0: v0_to_v1, 1: v1_to_v2}
 
 
 def upgrade(doc: Document, version: int, target: int = STATE_VERSION) -> Document:

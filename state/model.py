@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -94,6 +94,22 @@ class JournalEntry:
 
 
 @dataclass(frozen=True)
+class Forgotten:
+    """An object ``state rm`` removed from the state: it still exists, netsot no longer manages it."""
+
+    address: str
+    provider: str
+    time: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "provider": self.provider, "time": self.time}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Forgotten:
+        return cls(data["address"], data["provider"], data.get("time", ""))
+
+
+@dataclass(frozen=True)
 class State:
     """The state envelope. ``serial`` moves only on real change; ``lineage`` never changes."""
 
@@ -102,16 +118,28 @@ class State:
     version: int = STATE_VERSION
     resources: Mapping[str, ResourceState] = field(default_factory=lambda: _EMPTY)
     journal: tuple[JournalEntry, ...] = ()
+    forgotten: tuple[Forgotten, ...] = ()  # what `state rm` removed (newest last)
 
     def with_resource(self, resource: ResourceState) -> State:
         res = dict(self.resources)
         res[resource.address] = resource
-        return replace(self, resources=MappingProxyType(res))
+        forgotten = self.forgotten
+        if forgotten and any(f.address == resource.address for f in forgotten):
+            forgotten = tuple(f for f in forgotten if f.address != resource.address)  # managed again
+        return replace(self, resources=MappingProxyType(res), forgotten=forgotten)
 
     def without(self, address: str) -> State:
         res = dict(self.resources)
         res.pop(address, None)
         return replace(self, resources=MappingProxyType(res))
+
+    def forget(self, address: str, time: str = "") -> State:
+        """``state rm``: the object leaves the state and is remembered as forgotten."""
+        record = self.resources.get(address)
+        if record is None:
+            return self
+        kept = tuple(f for f in self.forgotten if f.address != address)
+        return replace(self.without(address), forgotten=(*kept, Forgotten(address, record.provider, time)))
 
     def with_journal(self, journal: tuple[JournalEntry, ...]) -> State:
         return replace(self, journal=journal)
@@ -123,6 +151,7 @@ class State:
             "lineage": self.lineage,
             "resources": {a: r.to_dict() for a, r in sorted(self.resources.items())},
             "journal": [j.to_dict() for j in self.journal],
+            "forgotten": [f.to_dict() for f in self.forgotten],
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,6 +169,7 @@ class State:
             version=int(data["version"]),
             resources=MappingProxyType(resources),
             journal=tuple(JournalEntry.from_dict(j) for j in data.get("journal", [])),
+            forgotten=tuple(Forgotten.from_dict(f) for f in data.get("forgotten", [])),
         )
 
 

@@ -50,7 +50,7 @@ def test_dumps_is_canonical_text() -> None:
     assert text == json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     addresses = [r["address"] for r in json.loads(text)["resources"]]
     assert addresses == sorted(addresses)
-    assert not list(schemas.validator("state.v1").iter_errors(json.loads(text)))
+    assert not list(schemas.validator(f"state.v{STATE_VERSION}").iter_errors(json.loads(text)))
 
 
 def test_dumps_always_writes_the_latest_version() -> None:
@@ -58,12 +58,32 @@ def test_dumps_always_writes_the_latest_version() -> None:
     assert json.loads(codec.dumps(old))["version"] == STATE_VERSION
 
 
-def test_golden_v0_upgrades_to_v1() -> None:
+def test_golden_v0_upgrades_to_the_latest_version() -> None:
     state = codec.loads((DATA / "v0-simple.json").read_text(), "v0-simple.json")
-    assert codec.dumps(state) == (DATA / "v0-simple.v1.json").read_text()
+    assert codec.dumps(state) == (DATA / "v0-simple.v2.json").read_text()
     assert state.serial == 7  # an upgrade is not a change of content
     assert state.resources["nipap_prefix.lan"].provider_id == "12"  # numeric v0 ids become strings
     assert state.resources["edgemax_dhcp_mapping.LAN.web01"].dependencies == ("nipap_address.lan.web01",)
+
+
+def test_golden_v1_upgrades_to_v2_with_an_empty_forgotten_list() -> None:
+    """v1 is what every netsot before the Unmanaged section wrote (v0-simple after one upgrade)."""
+    text = (DATA / "v1-simple.json").read_text()
+    assert not list(schemas.validator("state.v1").iter_errors(json.loads(text)))
+    state = codec.loads(text, "v1-simple.json")
+    assert state.forgotten == () and state.serial == 7
+    assert codec.dumps(state) == (DATA / "v0-simple.v2.json").read_text()
+
+
+def test_forgotten_objects_round_trip_and_leave_when_managed_again() -> None:
+    state = sample_state()
+    address = next(iter(state.resources))
+    forgot = state.forget(address, "2026-12-02T10:00:00Z")
+    assert address not in forgot.resources and [f.address for f in forgot.forgotten] == [address]
+    again = codec.loads(codec.dumps(forgot), "t.json")
+    assert again.forgotten == forgot.forgotten
+    back = again.with_resource(state.resources[address])
+    assert back.forgotten == ()
 
 
 def test_migrations_chain_to_the_current_version() -> None:

@@ -16,7 +16,7 @@ import pytest
 from core.errors import StateCorrupt, StateRegressed, UnsupportedStateVersion
 from state import codec
 from state.backend import FAULT_BEFORE_RENAME, FAULT_ENV, FAULT_EXIT_CODE, FileBackend
-from state.model import ResourceState, State
+from state.model import STATE_VERSION, ResourceState, State
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,13 +126,13 @@ def test_state_from_a_newer_netsot_is_refused(path: Path) -> None:
     assert json.loads(path.read_text())["version"] == 99
 
 
-def test_v0_file_is_upgraded_and_rewritten_as_v1(path: Path) -> None:
+def test_v0_file_is_upgraded_and_rewritten_in_the_latest_version(path: Path) -> None:
     path.write_text((Path(__file__).parent / "data" / "v0-simple.json").read_text())
     backend = FileBackend(path)
     state = backend.load()
     assert state.serial == 7
     stored = backend.save(state)  # the upgrade changes the document, so it is written once
-    assert json.loads(path.read_text())["version"] == 1
+    assert json.loads(path.read_text())["version"] == STATE_VERSION
     assert json.loads(backend.backup_path.read_text())["format"] == 0
     assert backend.save(stored).serial == stored.serial
 

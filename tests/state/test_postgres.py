@@ -13,7 +13,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from core.errors import StateCorrupt, StateError, StateLocked, StateRegressed, UnsupportedStateVersion
-from state.model import ResourceState, State
+from state.model import STATE_VERSION, ResourceState, State
 from state.postgres import PostgresBackend
 from tests.state.conftest import Holder
 
@@ -106,7 +106,7 @@ def test_row_columns_follow_the_body(pg_dsn: str, pg_key: str) -> None:
             " FROM netsot_state WHERE key = %s",
             (pg_key,),
         ).fetchone()
-    assert row == (stored.lineage, 1, "1", True)
+    assert row == (stored.lineage, 1, str(STATE_VERSION), True)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +141,7 @@ def test_v0_body_is_upgraded_and_rewritten(pg_dsn: str, pg_key: str) -> None:
     assert backend.save(state).serial == 4
     with psycopg.connect(pg_dsn) as conn:
         body = conn.execute("SELECT body FROM netsot_state WHERE key = %s", (pg_key,)).fetchone()[0]
-    assert body["version"] == 1 and "objects" not in body
+    assert body["version"] == STATE_VERSION and "objects" not in body
 
 
 @pytest.mark.parametrize(
