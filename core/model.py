@@ -172,6 +172,10 @@ class ObservedResource:
     attributes: Mapping[str, Any]
     provider_id: str | None = None
     owned_marker: bool = False
+    # when netsot does not own it: why it leaves it alone, and what would adopt it (for the plan's
+    # Unmanaged section; empty: the engine says what it knows)
+    unmanaged_reason: str = ""
+    adopt_hint: str = ""
 
     @property
     def fingerprint(self) -> str:

@@ -273,15 +273,24 @@ def _name_scope(
     return [net] if net in nets else []
 
 
-def relate(groups: list[Group], dependants: Mapping[Address, list[Address]]) -> None:
+def relate(groups: list[Group], dependants: Mapping[Address, list[Address]],
+           owned: Mapping[Address, ManagedResource] | None = None) -> None:
     """Owned objects depending on a group's objects belong to it (e.g. the old DNS entry of a
-    renamed guest depends on the NIPAP host that now supports the new name)."""
+    renamed guest depends on the NIPAP host that now supports the new name), and so do the owned
+    objects that share a dependency with an owned object supporting it (the old DNS entry and the
+    old reservation of a host renamed in the IPAM both depend on its old IPAM address)."""
     if not dependants:
         return
     for g in groups:
         roots = {f.fact.address for f in g.facts() if f.fact.address is not None} | derived(g)
+        siblings: set[Address] = set()
         for root in roots:
             g.related.update(dependants.get(root, ()))
+            record = owned.get(root) if owned else None
+            if record is not None and root not in g.related:
+                siblings.update(record.dependencies)
+        for dep in siblings - roots:
+            g.related.update(a for a in dependants.get(dep, ()) if a not in roots)
 
 
 def derived(g: Group) -> set[Address]:

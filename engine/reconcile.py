@@ -59,7 +59,7 @@ def reconcile(
     order = _Order(systems)
     for g in groups:
         _resolve(g, rankings, order)
-    relate(groups, dependants)
+    relate(groups, dependants, owned)
 
     conflicts: list[Conflict] = []
     conflicts += identity_conflicts(groups)
@@ -116,7 +116,10 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     if provenance:
         g.provenance["hostname"] = provenance
 
-    value, provenance = pick([(f.fact.source, f.mac, f.fact.ref) for f in facts], *rankings[1])
+    # a MAC-keyed binding's MAC is its identity: only its origins may say otherwise, never an object
+    # that merely supports it under another MAC (its router entry, on the MAC the device had before)
+    mac_facts = [f for f in facts if f.kind is not None or f.mac == g.mac_key] if g.mac_key else facts
+    value, provenance = pick([(f.fact.source, f.mac, f.fact.ref) for f in mac_facts], *rankings[1])
     if provenance is None and g.mac_key:
         value = g.mac_key
         provenance = Provenance(

@@ -265,6 +265,7 @@ def _source_text(b: Binding) -> str:
 def _lost_reason(managed: ManagedResource) -> str:
     why = {
         "proxmox": "guest removed",
+        "nipap": "host removed from NIPAP",
         "config": "host removed from the config",
         "import": "no source reports it any more",
     }.get(managed.origin, "no source reports it any more")

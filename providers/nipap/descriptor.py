@@ -46,6 +46,7 @@ KIND = SystemKind(
                      label="host address"),
     ),
     precedence={"ip": 10, "hostname": 20},
+    origins=True,  # hosts made in NIPAP (tagged, with a name and a MAC) are bindings
     binding_addresses=binding_addresses,
     check_label="nipap",
     location="in NIPAP",

@@ -24,11 +24,13 @@ from core.model import (
     Fact,
     Observation,
     ObservedResource,
+    OriginRef,
     frozen_map,
 )
 from core.names import normalize_mac, validate_hostname
 from providers.base import PlanContext
 from providers.nipap.descriptor import ADDRESS_TYPE, host_address, prefix_address
+from providers.nipap.settings import NipapSettings
 
 SYSTEM = "nipap"
 OWNER_KEY, OWNER = "managed-by", "netsot"
@@ -56,12 +58,12 @@ def _host_ip(row: Mapping[str, Any]) -> str:
     return str(ipaddress.ip_network(text, strict=False).network_address)
 
 
-def host_attributes(row: Mapping[str, Any]) -> dict[str, Any]:
+def host_attributes(row: Mapping[str, Any], mac_avp: str = MAC_KEY) -> dict[str, Any]:
     avps = {str(k): str(v) for k, v in (row.get("avps") or {}).items()}
     return {
         "ip": _host_ip(row),
         "hostname": row.get("node"),
-        "mac": _mac(avps.get(MAC_KEY)),
+        "mac": _mac(avps.get(MAC_KEY) or avps.get(mac_avp)),
         "description": row.get("description"),
         "avps": avps,
     }
@@ -84,9 +86,16 @@ def _name_for(row: Mapping[str, Any], taken: set[str]) -> str:
 
 
 def observe(
-    config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], key: str = SYSTEM
+    config: Config, vrf: Mapping[str, Any], rows: Iterable[Mapping[str, Any]], key: str = SYSTEM,
+    settings: NipapSettings | None = None,
 ) -> Observation:
-    """The Observation of the networks instance ``key`` serves, from one VRF's prefix rows."""
+    """The Observation of the networks instance ``key`` serves, from one VRF's prefix rows.
+
+    A host netsot did not make (no ``managed-by`` avp) is a binding of its own — an origin fact —
+    when ``settings.bindings`` says so (``tagged``: the host or its prefix carries ``binding_tag``)
+    and it has a node name and a MAC; any other host is read for conflicts and says why not.
+    """
+    rules = settings if settings is not None else NipapSettings.model_construct()
     rows = [r for r in rows if r.get("vrf_id", 0) == vrf["id"]]
     by_prefix = {str(r["prefix"]): r for r in rows if r.get("type") != "host"}
     hosts = sorted((r for r in rows if r.get("type") == "host"), key=lambda r: r["id"])
@@ -134,19 +143,26 @@ def observe(
         name = _name_for(row, names)
         names.add(name)
         addr = host_address(net.name, name, key)
-        attrs = host_attributes(row)
+        attrs = host_attributes(row, rules.mac_avp)
         owned = is_owned_row(row)
-        resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), owned)
+        ref = f"{label} {attrs['ip']} (id {row['id']})"
+        why_not = "" if owned else _not_a_binding(row, attrs, rules, key)
+        resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), owned,
+                                           unmanaged_reason=why_not, adopt_hint=_hint(why_not, rules, key))
+        origin = not owned and not why_not
         facts.append(
             Fact(
                 source=SYSTEM,
-                ref=f"{label} {attrs['ip']} (id {row['id']})",
+                ref=ref,
                 network=net.name,
                 hostname=row.get("node"),
                 mac=attrs["mac"],
                 ip=attrs["ip"],
-                origin=False,
+                origin=origin,
                 address=addr,
+                origin_ref=OriginRef(SYSTEM, key.partition(".")[2], f"id {row['id']}", ref, "host", addr)
+                if origin else None,
+                description=str(row.get("description") or ref) if origin else "",
                 extra=frozen_map(
                     {"prefix_id": int(row["id"]), "owned": owned, "vmid": attrs["avps"].get(VMID_KEY)}
                 ),
@@ -161,6 +177,28 @@ def observe(
         "prefix_ids": frozen_map(prefix_ids),
     }
     return Observation(key, frozen_map(resources), tuple(facts), tuple(warnings), frozen_map(data))
+
+
+def _not_a_binding(row: Mapping[str, Any], attrs: Mapping[str, Any], rules: NipapSettings,
+                   key: str) -> str:
+    """Why a host made in NIPAP is not a binding ("" when it is one)."""
+    if rules.bindings == "none":
+        return f"hosts made in NIPAP are not bindings (providers.{key}.bindings: none)"
+    if not row.get("node"):
+        return "has no node name, so it cannot be a binding"
+    if not attrs.get("mac"):
+        return f"has no MAC (avp {rules.mac_avp}), so it cannot be a binding"
+    tags = {*(row.get("tags") or ()), *(row.get("inherited_tags") or ())}
+    if rules.bindings == "tagged" and rules.binding_tag not in tags:
+        return f"is not tagged {rules.binding_tag}"
+    return ""
+
+
+def _hint(why_not: str, rules: NipapSettings, key: str) -> str:
+    if why_not.startswith("is not tagged"):
+        return (f"tag the host (or its prefix) {rules.binding_tag} in NIPAP, "
+                f"or set providers.{key}.bindings: all")
+    return ""
 
 
 def _label(key: str) -> str:

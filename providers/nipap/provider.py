@@ -74,7 +74,7 @@ class NipapProvider:
         vrf = self.vrf()
         prefixes = [str(n.prefix) for n in self.config.networks_of(self.key)]
         rows = self.client.prefixes_within(vrf["id"], prefixes) if prefixes else []
-        return mapping.observe(self.config, vrf, rows, self.key)
+        return mapping.observe(self.config, vrf, rows, self.key, self.settings)
 
     # ---- plan
     def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:

@@ -5,7 +5,7 @@ Owns: the validated settings of one nipapd. Must not: do I/O.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,11 @@ class NipapSettings(SystemSettings):
     manage_prefixes: bool = False
     max_workers: int = Field(4, ge=1, le=32)
     retries: int = Field(8, ge=0, le=50)
+    # which hosts made in NIPAP (not by netsot) are bindings: "tagged" (the host or its prefix
+    # carries binding_tag), "all" (every host with a node name and a MAC), "none"
+    bindings: Literal["tagged", "all", "none"] = "tagged"
+    binding_tag: str = Field("netsot", min_length=1)
+    mac_avp: str = Field("mac", min_length=1)  # the avp that holds a host's MAC
 
 
 class NipapNetwork(NetworkSettings):

@@ -6,6 +6,7 @@ import ipaddress
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -339,3 +340,45 @@ def test_call_counts_for_100_hosts(simtarget: Target) -> None:
     sim.clear_log()
     assert provider.plan(desired, provider.read(), context_for(provider.config)) == []
     assert sum(sim.counts.values()) == 2
+
+
+def _hand_made(target: Target, n: int, node: str | None, **attr: Any) -> str:
+    """A host made in NIPAP by someone else (its web UI), with tags / avps as given."""
+    ip = ip_in(target, n)
+    target.rpc("add_prefix", attr={"prefix": f"{ip}/32", "type": "host", "vrf_id": target.vrf_id,
+                                   "description": "made by hand", **({"node": node} if node else {}), **attr})
+    return ip
+
+
+def test_hand_made_hosts_are_bindings_when_tagged_and_named_with_a_mac(target: Target) -> None:
+    """#15: NIPAP is where bindings are born. Safe default: only tagged hosts (a tag on the host, or
+    on its prefix, inherited) with a node name and a MAC avp; every other one says why not."""
+    tagged = _hand_made(target, 40, "camera", tags=["netsot"], avps={"mac": "0C:8B:95:00:11:22"})
+    plain = _hand_made(target, 41, "laptop", avps={"mac": "0c:8b:95:00:11:23"})
+    nameless = _hand_made(target, 42, None, tags=["netsot"], avps={"mac": "0c:8b:95:00:11:24"})
+    macless = _hand_made(target, 43, "switch", tags=["netsot"])
+    obs = make(target).read()
+    facts = {f.ip: f for f in obs.facts}
+    camera = facts[tagged]
+    assert (camera.origin, camera.mac, camera.hostname) == (True, "0c:8b:95:00:11:22", "camera")
+    assert camera.origin_ref is not None and camera.origin_ref.label == camera.ref == (
+        f"nipap {tagged} (id {obs.resources[camera.address].provider_id})")
+    assert camera.description == "made by hand"
+    reasons = {f.ip: obs.resources[f.address].unmanaged_reason for f in obs.facts if f.address}
+    assert not facts[plain].origin and reasons[plain] == "is not tagged netsot"
+    assert "tag the host (or its prefix) netsot" in obs.resources[facts[plain].address].adopt_hint
+    assert not facts[nameless].origin and "no node name" in reasons[nameless]
+    assert not facts[macless].origin and reasons[macless] == "has no MAC (avp mac), so it cannot be a binding"
+    everything = make(target, bindings="all").read()
+    assert {f.ip for f in everything.facts if f.origin} >= {tagged, plain}
+    assert not [f for f in make(target, bindings="none").read().facts if f.origin]
+
+
+def test_a_tag_on_the_prefix_makes_its_hosts_bindings(simtarget: Target) -> None:
+    """Tags are inherited in NIPAP (inherited_tags): tagging a prefix opts in every host of it."""
+    ip = _hand_made(simtarget, 44, "printer2", avps={"mac": "0c:8b:95:00:11:25"})
+    (lan,) = [p for p in simtarget.rpc("list_prefix", prefix={"vrf_id": simtarget.vrf_id})
+              if p["prefix"] == simtarget.network]
+    simtarget.rpc("edit_prefix", prefix={"id": lan["id"]}, attr={"vrf_id": simtarget.vrf_id, "tags": ["netsot"]})
+    obs = make(simtarget).read()
+    assert next(f for f in obs.facts if f.ip == ip).origin is True
