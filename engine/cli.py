@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import click

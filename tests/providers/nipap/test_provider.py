@@ -379,6 +379,7 @@ def test_a_tag_on_the_prefix_makes_its_hosts_bindings(simtarget: Target) -> None
     ip = _hand_made(simtarget, 44, "printer2", avps={"mac": "0c:8b:95:00:11:25"})
     (lan,) = [p for p in simtarget.rpc("list_prefix", prefix={"vrf_id": simtarget.vrf_id})
               if p["prefix"] == simtarget.network]
-    simtarget.rpc("edit_prefix", prefix={"id": lan["id"]}, attr={"vrf_id": simtarget.vrf_id, "tags": ["netsot"]})
+    simtarget.rpc("edit_prefix", prefix={"id": lan["id"]},
+                  attr={"vrf_id": simtarget.vrf_id, "tags": ["netsot"]})
     obs = make(simtarget).read()
     assert next(f for f in obs.facts if f.ip == ip).origin is True
