@@ -408,6 +408,9 @@ class Change:
     drift: bool = False
     moved_from: Address | None = None
     origin: str = ""
+    # a create that takes the place of an object deleted in the same plan (a rename done as create +
+    # delete): the two are applied together or held together, never one without the other
+    replaces: Address | None = None
 
     @property
     def system(self) -> str:
@@ -431,6 +434,7 @@ class Change:
             "provider_id": self.provider_id,
             "drift": self.drift,
             "moved_from": str(self.moved_from) if self.moved_from else None,
+            "replaces": str(self.replaces) if self.replaces else None,
             "origin": self.origin,
         }
 
@@ -449,6 +453,7 @@ class Change:
             provider_id=data.get("provider_id"),
             drift=bool(data.get("drift", False)),
             moved_from=Address.parse(data["moved_from"]) if data.get("moved_from") else None,
+            replaces=Address.parse(data["replaces"]) if data.get("replaces") else None,
             origin=data.get("origin", ""),
         )
 
@@ -501,8 +506,30 @@ class Held:
 
 
 @dataclass(frozen=True)
+class Unmanaged:
+    """An object a system holds in a managed network that netsot neither owns nor will touch."""
+
+    address: Address
+    reason: str  # "not imported", "MAC … is used by 2 static mappings in LAN", "forgotten by state rm …"
+    adopt: str = ""  # what would make netsot manage it (a command, or what to change where)
+
+    @property
+    def system(self) -> str:
+        return self.address.system
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": str(self.address), "system": self.system, "reason": self.reason,
+                "adopt": self.adopt}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Unmanaged:
+        return cls(Address.parse(data["address"]), data["reason"], data.get("adopt", ""))
+
+
+@dataclass(frozen=True)
 class Plan:
-    """The plan: ordered changes plus conflicts, drift, held-back changes and warnings.
+    """The plan: ordered changes plus conflicts, drift, held-back changes, unmanaged objects and
+    warnings.
 
     ``fingerprints`` maps the address of every object the plan read to its fingerprint,
     so a saved plan can be checked object by object before it is applied.
@@ -515,6 +542,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     fingerprints: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     config_digest: str = ""
+    unmanaged: tuple[Unmanaged, ...] = ()
+    refresh_only: bool = False  # --refresh-only: record what the systems hold, change nothing
     lineage: str | None = None
     serial: int | None = None
     bindings: tuple[Binding, ...] = field(default=(), compare=False)

@@ -20,7 +20,7 @@ import click
 
 from core.config import Config
 from core.errors import NetsotError, StateError
-from core.model import Plan
+from core.model import Address, Plan
 
 # Importing cli_ext registers the dispatched commands on ``cli``; ``_extension`` is re-exported
 # because tests reach it as ``engine.cli._extension``.
@@ -83,20 +83,28 @@ def version() -> None:
 @click.option("--target", "targets", metavar="ADDR", multiple=True,
               help="Only plan this resource (repeatable).")
 @click.option("--force", is_flag=True, help="Lift the change-size thresholds of the safety policy.")
+@click.option("--show-unmanaged", is_flag=True,
+              help="List the objects netsot neither owns nor will touch (the text view counts them).")
+@click.option("--refresh-only", is_flag=True,
+              help="Change nothing; record what the systems hold now as the expected state.")
+@click.option("--adopt", "adopt", metavar="ADDR", multiple=True,
+              help="Keep this object's hand-edited IP / host name: the other systems follow it.")
 @click.pass_context
 def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_exitcode: bool,
-         targets: tuple[str, ...], force: bool) -> None:
+         targets: tuple[str, ...], force: bool, show_unmanaged: bool, refresh_only: bool,
+         adopt: tuple[str, ...]) -> None:
     """Show what apply would change (and save it with --out)."""
     app = app_of(ctx)
     fmt = "json" if as_json else fmt
     config = app.config()
     app.warn_insecure(config)
-    doc = _make_document(app, config, _parse_targets(targets), force=force)
+    doc = _make_document(app, config, _parse_targets(targets), force=force, refresh_only=refresh_only,
+                         adopt=_parse_adopt(adopt))
     if out:
         from engine.saved import save_plan
 
         save_plan(out, doc)
-    click.echo(render_document(doc, fmt, app.color), nl=False)
+    click.echo(render_document(doc, fmt, app.color, show_unmanaged), nl=False)
     if out:
         click.echo(f"\nSaved the plan to {out}. To apply exactly this plan, run: netsot apply {out}",
                    err=fmt != "text")
@@ -104,22 +112,36 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
         ctx.exit(_plan_exit_code(doc))
 
 
-def _make_document(app: App, config: Config, targets: tuple[str, ...], *, force: bool) -> dict[str, Any]:
+def _make_document(app: App, config: Config, targets: tuple[str, ...], *, force: bool,
+                   refresh_only: bool = False, adopt: tuple[Address, ...] = ()) -> dict[str, Any]:
     state = app.backend(config).load()
     with open_providers(config) as providers:
-        result = _planned(config, providers, state, targets=targets, force=force)
+        result = _planned(config, providers, state, targets=targets, force=force, refresh_only=refresh_only,
+                          adopt=adopt)
     return plan_document(result.plan, netsot_version=NETSOT_VERSION)
 
 
 def _planned(config: Config, providers: Mapping[str, Any], state: Any, *, targets: tuple[str, ...] = (),
-             force: bool = False) -> Any:
+             force: bool = False, refresh_only: bool = False, adopt: tuple[Address, ...] = ()) -> Any:
     """Read → plan → safety policy (interactive: no service-only gates). Returns the PolicyResult."""
     from engine.plan import read_all
     from engine.workflow import plan_run
 
     with CliObserver(verbose_reads=_stderr_is_tty()) as observer:
         observations = read_all(providers, observer)
-    return plan_run(config, providers, state, targets=targets, force=force, observations=observations)
+    return plan_run(config, providers, state, targets=targets, force=force, observations=observations,
+                    refresh_only=refresh_only, adopt=adopt)
+
+
+def _parse_adopt(texts: Sequence[str]) -> tuple[Address, ...]:
+    out = []
+    for text in texts:
+        try:
+            out.append(Address.parse(text))
+        except ValueError:
+            raise NetsotError(f"--adopt {text!r} is not a resource address (TYPE.NAME or "
+                              "TYPE[INSTANCE].NAME)") from None
+    return tuple(out)
 
 
 def _plan_exit_code(doc: Mapping[str, Any]) -> int:
@@ -150,8 +172,13 @@ def _parse_targets(texts: Sequence[str]) -> tuple[str, ...]:
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for automation).")
 @click.option("--force", is_flag=True, help="Lift the change-size thresholds of the safety policy.")
+@click.option("--refresh-only", is_flag=True,
+              help="Change nothing; record what the systems hold now as the expected state.")
+@click.option("--adopt", "adopt", metavar="ADDR", multiple=True,
+              help="Keep this object's hand-edited IP / host name: the other systems follow it.")
 @click.pass_context
-def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: bool) -> None:
+def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: bool, refresh_only: bool,
+          adopt: tuple[str, ...]) -> None:
     """Apply a saved plan, or plan and apply after confirmation.
 
     A saved plan counts as approval; it is refused if anything it read changed since.
@@ -161,6 +188,9 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
     app.warn_insecure(config)
     doc = None
     if planfile:
+        if refresh_only or adopt:
+            raise NetsotError("--refresh-only and --adopt shape a new plan; a saved plan already says what "
+                              "it does (make it with `netsot plan --refresh-only --out FILE`)")
         from engine.saved import load_plan
 
         doc = load_plan(planfile)
@@ -173,8 +203,9 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
         if doc is not None:
             plan_ = _fresh_saved_plan(doc, config, providers, state)
         else:
-            plan_, state = _plan_and_confirm(ctx, config, backend, providers, state,
-                                             auto_approve=auto_approve, force=force)
+            plan_, state = _plan_and_confirm(
+                ctx, config, backend, providers, state, auto_approve=auto_approve, force=force,
+                refresh_only=refresh_only, adopt=_parse_adopt(adopt))
         report = _apply(plan_, providers, backend, state)
     ctx.exit(apply_report(plan_, report))
 
@@ -188,14 +219,15 @@ def _fresh_saved_plan(doc: Mapping[str, Any], config: Config, providers: Mapping
 
 
 def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, providers: Mapping[str, Any],
-                      state: Any, *, auto_approve: bool, force: bool) -> tuple[Plan, Any]:
+                      state: Any, *, auto_approve: bool, force: bool, refresh_only: bool = False,
+                      adopt: tuple[Address, ...] = ()) -> tuple[Plan, Any]:
     """Plan, show it, ask; on ``yes`` record the policy's orphan marks. Anything else exits 1."""
     from engine.workflow import record_approval
 
-    result = _planned(config, providers, state, force=force)
+    result = _planned(config, providers, state, force=force, refresh_only=refresh_only, adopt=adopt)
     doc = plan_document(result.plan, netsot_version=NETSOT_VERSION)
     click.echo(render_text(doc, color=app_of(ctx).color))
-    if result.plan.has_changes and not auto_approve and not _confirmed(CONFIRM_PROMPT):
+    if doc["applyable"] and not auto_approve and not _confirmed(CONFIRM_PROMPT):
         click.echo("Apply cancelled.")
         ctx.exit(EXIT_ERROR)
     return result.plan, record_approval(backend, state, result)
@@ -215,14 +247,16 @@ def _apply(plan_: Plan, providers: Mapping[str, Any], backend: Any, state: Any) 
 @cli.command()
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.option("--show-unmanaged", is_flag=True, help="List a saved plan's unmanaged objects.")
 @pass_app
-def show(app: App, planfile: str | None, as_json: bool) -> None:
+def show(app: App, planfile: str | None, as_json: bool, show_unmanaged: bool) -> None:
     """Show a saved plan, or the current state when no PLANFILE is given."""
     if planfile:
         from engine.saved import load_plan
 
         doc = load_plan(planfile)
-        click.echo(render_json(doc) if as_json else render_text(doc, color=app.color), nl=False)
+        click.echo(render_json(doc) if as_json else render_text(doc, color=app.color,
+                                                                show_unmanaged=show_unmanaged), nl=False)
         return
     backend = app.backend(app.config(secrets=False))
     state = backend.load()

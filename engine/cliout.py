@@ -84,12 +84,12 @@ class CliObserver:
         click.echo(visible(text))
 
 
-def render_document(doc: Mapping[str, Any], fmt: str, color: bool) -> str:
+def render_document(doc: Mapping[str, Any], fmt: str, color: bool, show_unmanaged: bool = False) -> str:
     if fmt == "json":
         return render_json(doc)
     if fmt == "markdown":
         return render_markdown(doc)
-    return render_text(doc, color=color)
+    return render_text(doc, color=color, show_unmanaged=show_unmanaged)
 
 
 def apply_report(plan_: Plan, report: Any) -> int:

@@ -31,6 +31,7 @@ class FactView:
     hostname: str | None  # lower-cased
     mac: str | None  # lower-cased
     ip: str | None  # canonical text when parseable
+    adopted: bool = False  # --adopt: this object's values win
 
 
 @dataclass(eq=False, slots=True)
@@ -50,6 +51,11 @@ class Group:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     blocked: bool = False
     no_free: bool = False  # allocation found no address
+    notes: list[str] = field(default_factory=list)  # shown in the plan (e.g. a name a rule kept out)
+
+    @property
+    def adopted(self) -> bool:
+        return any(f.adopted for f in self.support) or any(f.adopted for f in self.origins)
 
     def facts(self) -> list[FactView]:
         return self.origins + self.support if self.support else list(self.origins)
@@ -90,6 +96,7 @@ def collect(
     observations: Mapping[str, Observation],
     owned: Mapping[Address, ManagedResource],
     nets: Mapping[str, Network],
+    adopt: frozenset[Address] = frozenset(),
 ) -> list[FactView]:
     raw: list[tuple[tuple[str, ...], Fact, str | None, bool]] = []
     for fact in config_facts(config):
@@ -117,6 +124,7 @@ def collect(
             fact.hostname.lower() if fact.hostname else None,
             fact.mac.lower() if fact.mac else None,
             canon_ip(fact.ip),
+            bool(adopt) and fact.address in adopt,
         )
         for _, fact, kind, in_state in raw
     ]

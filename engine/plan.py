@@ -37,6 +37,7 @@ from core.model import (
 )
 from engine import reconcile as reconcile_module
 from engine import systems as systems_module
+from engine import unmanaged as unmanaged_module
 from engine.configload import config_digest
 from engine.graph import Graph
 from engine.observe import NullObserver, Observer
@@ -188,16 +189,26 @@ def make_plan(
     observations: Mapping[str, Observation] | None = None,
     options: Mapping[str, Any] | None = None,
     observer: Observer | None = None,
+    adopt: Iterable[Address] = (),
 ) -> Plan:
-    """Read (unless ``observations`` are given) → reconcile → provider plans → filter → order."""
+    """Read (unless ``observations`` are given) → reconcile → provider plans → filter → order.
+
+    ``adopt``: objects whose current IP and host name win over precedence (``--adopt ADDR``: keep a
+    hand edit, and make the other systems follow it).
+    """
     targets = frozenset(str(t) for t in targets)
     if observations is None:
         observations = read_all(providers, observer)
     missing = sorted(set(providers) - set(observations))
     if missing:
         raise PlanError(f"no observation for {', '.join(missing)}; read every system before planning")
+    adopted = frozenset(adopt)
+    unknown = sorted(str(a) for a in adopted if not any(a in o.resources for o in observations.values()))
+    if unknown:
+        raise PlanError(f"--adopt {unknown[0]}: no system holds that object (`netsot state list` shows "
+                        "what netsot owns)")
     with gc_paused():
-        return _plan(config, providers, state, targets, observations, options)
+        return _plan(config, providers, state, targets, observations, options, adopted)
 
 
 def _plan(
@@ -207,17 +218,19 @@ def _plan(
     targets: frozenset[str],
     observations: Mapping[str, Observation],
     options: Mapping[str, Any] | None,
+    adopt: frozenset[Address] = frozenset(),
 ) -> Plan:
     owned = with_marked(owned_from_state(state), observations)
-    desired = reconcile_module.reconcile(config, observations, owned)
+    desired = reconcile_module.reconcile(config, observations, owned, adopt)
     ctx = context_for(config, owned, options)
     changes = _provider_changes(providers, desired, observations, ctx)
     changes = [c for c in changes if c.address not in desired.blocked]
+    changes, dropped = unmanaged_module.drop_marked_deletes(changes, owned)
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
     changes = _with_recorded_dependencies(changes, state)
     if targets:
         changes = filter_targets(changes, targets)
-    drift = find_drift(state, owned, observations, changes, desired)
+    drift = find_drift(state, owned, observations, changes, desired, dropped)
     if targets:
         kept = {c.address for c in changes}
         drift = [d for d in drift if d.address in kept or _matches(d.address, targets)]
@@ -240,7 +253,18 @@ def _plan(
         lineage=state.lineage if state is not None else None,
         serial=state.serial if state is not None else None,
         bindings=desired.bindings,
+        unmanaged=unmanaged_module.find_unmanaged(config, observations, owned, changes, state, dropped),
     )
+
+
+def refresh_only(plan: Plan) -> Plan:
+    """``--refresh-only``: no change to any system; every drift is recorded as the new expected state."""
+    drift = tuple(
+        replace(d, resolution="adopt",
+                reason=f"{d.reason.split('; ', 1)[0]}; refresh-only records what the system holds now")
+        for d in plan.drift
+    )
+    return replace(plan, changes=(), held=(), drift=drift, refresh_only=True)
 
 
 def context_for(config: Config, owned: Mapping[Address, ManagedResource] | None = None,
@@ -375,6 +399,7 @@ def find_drift(
     observations: Mapping[str, Observation],
     changes: Iterable[Change],
     desired: Desired,
+    unwanted: set[Address] | frozenset[Address] = frozenset(),
 ) -> list[Drift]:
     """Owned objects that differ from what netsot last wrote (or vanished), and what happens."""
     planned = {c.address: c for c in changes}
@@ -389,7 +414,7 @@ def find_drift(
             continue  # the system could not read everything: missing is not the same as deleted
         change = planned.get(address)
         if resource.status in ("recovering", "marked"):
-            if change is None:
+            if change is None and address not in unwanted:
                 out.append(_recovered(resource, seen))
             continue
         expected = dict(resource.attributes)
@@ -437,9 +462,12 @@ def _drift(address: Address, expected: dict[str, Any], actual: dict[str, Any] | 
 
 
 def _recovered(resource: ManagedResource, seen: Any) -> Drift:
-    """An object of an interrupted apply that needs no change: record (or forget) it."""
+    """An object of an interrupted apply (or one carrying netsot's marker that the state does not
+    hold) that needs no change: record (or forget) it."""
+    how = ("found netsot's marker on it" if resource.status == "marked"
+           else "an interrupted apply wrote it")
     if seen is not None:
         return Drift(resource.address, resource.attributes, frozen_map(dict(seen.attributes)), "adopt",
-                     "an interrupted apply wrote it; it matches what is wanted, so it is recorded in state")
+                     f"{how}; it matches what is wanted, so it is recorded in state")
     return Drift(resource.address, resource.attributes, None, "adopt",
                  "an interrupted apply did not write it and it is not wanted; nothing to do")

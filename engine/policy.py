@@ -157,7 +157,14 @@ def _hold_dependents(changes: tuple[Change, ...], held: dict[Address, Held]) -> 
 
 
 def _blocked_by(change: Change, by_address: Mapping[Address, Change], held) -> Address | None:
+    # a rename done as create + delete goes whole or not at all: never two objects for one
+    # device (the create without the delete) nor none (the delete without the create)
+    if change.replaces is not None and change.replaces in held:
+        return change.replaces
     if change.action is Action.DELETE:
+        for other in by_address.values():
+            if other.replaces == change.address and other.address in held:
+                return other.address
         # deletes run in reverse: anything that depends on this object must go first
         for other in by_address.values():
             if other.action is Action.DELETE and change.address in other.depends_on and other.address in held:

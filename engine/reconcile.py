@@ -38,6 +38,7 @@ def reconcile(
     config: Config,
     observations: Mapping[str, Observation],
     owned: Mapping[Address, ManagedResource],
+    adopt: frozenset[Address] = frozenset(),
 ) -> Desired:
     """The bindings to enforce and the conflicts precedence cannot settle.
 
@@ -51,7 +52,7 @@ def reconcile(
     """
     nets = {n.name: n for n in config.networks}
     systems = systems_module.of(config)
-    facts = collect(config, observations, owned, nets)
+    facts = collect(config, observations, owned, nets, adopt)
     groups = group_origins(facts, nets, systems)
     dependants = dependants_of(owned)
     attach_support(facts, groups, nets, dependants)
@@ -70,7 +71,8 @@ def reconcile(
     live = [g for g in groups if not g.blocked]
     bindings = sorted((_binding(g, order) for g in live), key=lambda b: (b.network, b.hostname))
     conflicts.sort(key=lambda c: (c.network or "", c.kind.value, c.reason))
-    notes = sorted({n for g in live for o in g.origins for n in o.fact.notes})
+    notes = sorted({n for g in live for o in g.origins for n in o.fact.notes}
+                   | {n for g in live for n in g.notes})
     return Desired(bindings=tuple(bindings), conflicts=tuple(conflicts), notes=tuple(notes))
 
 
@@ -133,6 +135,35 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     g.ip = value
     if provenance:
         g.provenance["ip"] = provenance
+    if g.adopted:
+        _adopt(g)
+    _overridden_names(g)
+
+
+def _adopt(g: Group) -> None:
+    """``--adopt ADDR``: the object's own IP and host name win over every precedence rule."""
+    for f in g.facts():
+        if not f.adopted or f.fact.address is None:
+            continue
+        rule = f"adopted from {f.fact.address} (--adopt)"
+        if f.ip:
+            g.ip = f.ip
+            g.provenance["ip"] = Provenance(f.fact.source, f"ip: {rule}", f.fact.ref)
+        if f.hostname:
+            g.hostname = f.hostname
+            g.provenance["hostname"] = Provenance(f.fact.source, f"hostname: {rule}", f.fact.ref)
+
+
+def _overridden_names(g: Group) -> None:
+    """An origin whose own name loses to another source's says so (a rename the rule keeps out)."""
+    won = g.provenance.get("hostname")
+    if won is None or g.hostname is None:
+        return
+    for o in g.origins:
+        if o.hostname and o.hostname != g.hostname and o.fact.source != won.source:
+            rule = won.rule.split(":", 1)[0] if ":" in won.rule else won.rule
+            g.notes.append(f"{o.fact.source} says {o.hostname} ({o.fact.ref}); kept {g.hostname} from "
+                           f"{won.source} by rule {rule}")
 
 
 # ---------------------------------------------------------------- output

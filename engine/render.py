@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from core.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, frozen_map
+from core.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, Unmanaged, frozen_map
 from engine.safetext import visible, visible_data
 from providers import registry
 
@@ -43,18 +43,21 @@ def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = N
         "created_at": created_at or _now(),
         "config_digest": plan.config_digest,
         "prior_state": {"lineage": plan.lineage, "serial": plan.serial},
-        "applyable": plan.has_changes,
+        "applyable": plan.has_changes or (plan.refresh_only and bool(plan.drift)),
+        "mode": "refresh-only" if plan.refresh_only else "normal",
         "summary": {
             **counts,
             "conflicts": len(plan.conflicts),
             "drift": len(plan.drift),
             "held": len(plan.held),
+            "unmanaged": len(plan.unmanaged),
         },
         "changes": [c.to_dict() for c in plan.changes],
         "conflicts": sorted((c.to_dict() for c in plan.conflicts), key=_conflict_key),
         "drift": sorted((d.to_dict() for d in plan.drift), key=lambda d: d["address"]),
         "held": sorted((h.to_dict() for h in plan.held), key=lambda h: (h["change"]["address"], h["gate"])),
         "warnings": sorted(set(plan.warnings)),
+        "unmanaged": [u.to_dict() for u in plan.unmanaged],
         "fingerprints": dict(sorted(plan.fingerprints.items())),
         "bindings": sorted((_binding_dict(b) for b in plan.bindings),
                            key=lambda b: (b["network"], b["hostname"], b["ip"])),
@@ -96,7 +99,7 @@ def _binding_dict(binding: Binding) -> dict[str, Any]:
 
 
 def plan_from_document(doc: Mapping[str, Any]) -> Plan:
-    """The ``Plan`` a document describes (bindings lose their Proxmox reference, display only)."""
+    """The ``Plan`` a document describes (bindings lose their origin references: display only)."""
     prior = doc.get("prior_state") or {}
     return Plan(
         changes=tuple(Change.from_dict(c) for c in doc.get("changes", ())),
@@ -106,6 +109,8 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
         warnings=tuple(doc.get("warnings", ())),
         fingerprints=frozen_map(doc.get("fingerprints") or {}),
         config_digest=doc.get("config_digest", ""),
+        unmanaged=tuple(Unmanaged.from_dict(u) for u in doc.get("unmanaged", ())),
+        refresh_only=doc.get("mode") == "refresh-only",
         lineage=prior.get("lineage"),
         serial=prior.get("serial"),
         bindings=tuple(
@@ -135,6 +140,12 @@ def render_json(doc: Mapping[str, Any]) -> str:
 def summary_line(doc: Mapping[str, Any]) -> str:
     """``Plan: 2 to add, 0 to change, 1 to destroy. 1 conflict blocks 2 objects.`` or the no-change line."""
     s = doc["summary"]
+    if doc.get("mode") == "refresh-only":
+        n = s["drift"]
+        if not n:
+            return "Refresh only: nothing changed outside netsot; the state already matches."
+        what = f"{n} {_plural(n, 'object')} changed outside netsot"
+        return f"Refresh only: {what} will be recorded as they are."
     if not (s["create"] or s["update"] or s["delete"] or s["conflicts"] or s["held"]):
         return "No changes. The systems match the configuration."
     line = f"Plan: {s['create']} to add, {s['update']} to change, {s['delete']} to destroy."
@@ -215,6 +226,8 @@ def change_header(change: Mapping[str, Any]) -> str:
     notes = []
     if change.get("moved_from"):
         notes.append(f"moved from {change['moved_from']}")
+    if change.get("replaces"):
+        notes.append(f"replaces {change['replaces']}")
     if change.get("drift"):
         notes.append("reverts a change made outside netsot")
     if change.get("reason"):
@@ -247,8 +260,9 @@ class _Paint:
         return "".join(_ANSI[s] for s in styles) + text + _ANSI["reset"]
 
 
-def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
-    """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, summary.
+def render_text(doc: Mapping[str, Any], color: bool = False, show_unmanaged: bool = False) -> str:
+    """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, the
+    unmanaged objects (a count unless ``show_unmanaged``), summary.
 
     Every string of the document is shown with its control characters escaped (``visible_data``),
     so no name or reason from a system can start a line of its own or repaint the terminal.
@@ -257,6 +271,9 @@ def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
     summary = summary_line(doc)  # counted on the real document: escaping may merge look-alikes
     doc = visible_data(dict(doc))
     out: list[str] = []
+    if doc.get("mode") == "refresh-only":
+        out += [paint("Refresh only: netsot records what the systems hold now as the expected state; "
+                      "it changes nothing on them.", "bold"), ""]
     if doc["conflicts"]:
         out += _text_conflicts(doc["conflicts"], paint)
     if doc["drift"]:
@@ -275,8 +292,30 @@ def render_text(doc: Mapping[str, Any], color: bool = False) -> str:
         out.append("")
         out += [f"  - {w}" for w in doc["warnings"]]
         out.append("")
+    if doc.get("unmanaged"):
+        out += _text_unmanaged(doc["unmanaged"], paint, show_unmanaged)
     out.append(paint(summary, "bold"))
     return "\n".join(out) + "\n"
+
+
+def _text_unmanaged(items: Sequence[Mapping[str, Any]], paint: _Paint, expanded: bool) -> list[str]:
+    head = (f"Unmanaged ({len(items)}): objects in the managed networks that netsot neither owns "
+            "nor will touch")
+    if not expanded:
+        return [paint(head, "bold") + " (`netsot plan --show-unmanaged` lists them).", ""]
+    out = [paint(head + ":", "bold"), ""]
+    by_system: dict[str, list[Mapping[str, Any]]] = {}
+    for item in items:
+        by_system.setdefault(item["system"], []).append(item)
+    for system in sorted(by_system, key=registry.rank):
+        group = by_system[system]
+        out.append(f"  {system} ({len(group)}):")
+        for item in group:
+            out.append(f"    {item['address']}  {item['reason']}")
+            if item.get("adopt"):
+                out.append(f"        to adopt: {item['adopt']}")
+        out.append("")
+    return out
 
 
 def _text_conflicts(conflicts: Iterable[Mapping[str, Any]], paint: _Paint) -> list[str]:
@@ -333,6 +372,7 @@ def render_markdown(doc: Mapping[str, Any], max_chars: int = 60_000) -> str:
     budget.add_section(*_md_drift(doc["drift"]), "drift entries")
     budget.add_section(*_md_held(doc["held"]), "held changes")
     budget.add_section("#### Warnings\n\n", [f"- {_md_text(w)}\n" for w in doc["warnings"]], "warnings")
+    budget.add_section(*_md_unmanaged(doc.get("unmanaged") or ()), "unmanaged objects")
     groups = changes_by_system(doc["changes"])
     shown = _md_tables(groups, budget)
     detailed = _md_details(groups, shown, budget)
@@ -435,6 +475,13 @@ def _md_drift(drifts: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
         f"{'<br>'.join(_md_text(x) for x in drift_lines(d))} |\n"
         for d in drifts
     ]
+
+
+def _md_unmanaged(items: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
+    head = (f"#### Unmanaged ({len(items)}): objects netsot neither owns nor will touch\n\n"
+            "| Object | Why | To adopt |\n|---|---|---|\n")
+    return head, [f"| {_md_code(u['address'])} | {_md_text(u['reason'])} | {_md_text(u['adopt'])} |\n"
+                  for u in items]
 
 
 def _md_held(held: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:

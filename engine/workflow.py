@@ -22,6 +22,7 @@ from engine.apply import ApplyReport, apply_plan
 from engine.grouping import config_facts
 from engine.observe import Observer
 from engine.plan import make_plan, owned_from_state, read_all
+from engine.plan import refresh_only as refresh_plan
 from engine.policy import PolicyResult, apply_policy, record_orphans
 from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
@@ -39,16 +40,21 @@ def plan_run(
     service: bool = False,
     observer: Observer | None = None,
     observations: Mapping[str, Observation] | None = None,
+    refresh_only: bool = False,
+    adopt: Iterable[Address] = (),
 ) -> PolicyResult:
     """Read every system (unless ``observations`` are given), plan, and apply the safety policy.
 
     ``service`` applies the unattended gates (deletes need ``delete: auto`` and the grace period);
-    ``force`` lifts the change thresholds only.
+    ``force`` lifts the change thresholds only. ``refresh_only`` plans no change at all and records
+    every drift as the expected state; ``adopt`` makes those objects' values win (see make_plan).
     """
     if observations is None:
         observations = read_all(providers, observer)
     plan = make_plan(config, providers, state, targets=targets, observations=observations,
-                     options={"force": True} if force else {})
+                     options={"force": True} if force else {}, adopt=adopt)
+    if refresh_only:
+        return PolicyResult(plan=refresh_plan(plan))
     return apply_policy(plan, config.policy, owned_from_state(state), force=force, service=service)
 
 

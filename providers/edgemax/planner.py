@@ -352,6 +352,7 @@ def plan_edgemax(
                 "origin": b.origin}
 
     resources, owned_objects = observation.resources, ctx.owned
+    renamed = _renamed(wanted, resources, owned_objects, key)
     for address, (attrs, b, prov, path) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
         if blocked and address in blocked:
             continue  # not ``allowed``
@@ -366,7 +367,7 @@ def plan_edgemax(
                 else f"new {_source_text(b)}"
             )
             changes.append(Change(Action.CREATE, address, None, frozen_map(attrs), reason, provider_id=path,
-                                  drift=drift, **common(b, prov)))  # fmt: skip
+                                  drift=drift, replaces=renamed.get(address), **common(b, prov)))  # fmt: skip
             continue
         if not owned:
             continue  # someone else's object: reconcile reports the conflict, we never touch it
@@ -410,15 +411,44 @@ def plan_edgemax(
         seen = observation.resources.get(address)
         if seen is None:
             continue  # already gone; the engine drops it from state
+        successor = next((new for new, old in renamed.items() if old == address), None)
         changes.append(
             Change(
                 Action.DELETE,
                 address,
                 seen.attributes,
                 None,
-                _lost_reason(managed),
+                f"renamed: {successor} takes its place" if successor else _lost_reason(managed),
                 provider_id=seen.provider_id or managed.provider_id,
                 origin=managed.origin,
             )
         )
     return changes
+
+
+def _renamed(wanted: Mapping[Address, Any], resources: Mapping[Address, ObservedResource],
+             owned: Mapping[Address, ManagedResource], key: str) -> dict[Address, Address]:
+    """New entry → the owned entry it renames: same MAC in the same shared network (a reservation),
+    same address (a host name). The two are applied together or held together, so the router never
+    holds both (two reservations for one MAC) nor neither."""
+    old_mapping: dict[tuple[Any, Any], Address] = {}
+    old_host: dict[Any, Address] = {}
+    for address in owned:
+        seen = resources.get(address)
+        if address.system != key or address in wanted or seen is None:
+            continue
+        if address.type == MAPPING and seen.attributes.get("mac_address"):
+            old_mapping[(seen.attributes.get("shared_network"), seen.attributes["mac_address"])] = address
+        elif address.type == HOST and seen.attributes.get("inet"):
+            old_host[seen.attributes["inet"]] = address
+    out: dict[Address, Address] = {}
+    for address, (attrs, *_rest) in wanted.items():
+        if address in resources:
+            continue
+        if address.type == MAPPING:
+            old = old_mapping.pop((attrs.get("shared_network"), attrs.get("mac_address")), None)
+        else:
+            old = old_host.pop(attrs.get("inet"), None)
+        if old is not None:
+            out[address] = old
+    return out

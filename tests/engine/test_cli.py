@@ -78,8 +78,8 @@ def with_conflict(monkeypatch):
     """Make reconcile report one conflict (blocking an unrelated object) on top of its real result."""
     real = reconcile_module.reconcile
 
-    def reconcile(config, observations, owned):
-        desired = real(config, observations, owned)
+    def reconcile(config, observations, owned, *rest):
+        desired = real(config, observations, owned, *rest)
         conflict = Conflict(ConflictKind.IP_CLAIMED_TWICE, "192.168.1.50 is claimed twice",
                             ("proxmox pve1/105 net0 (app05)", "config host lamp"), network="lan",
                             blocked=(A.nipap_address("lan", "app05"),))

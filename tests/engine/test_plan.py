@@ -154,7 +154,7 @@ def test_make_plan_assembles_the_plan(systems, monkeypatch):
 def test_blocked_changes_are_dropped(systems, monkeypatch):
     conflict = Conflict(ConflictKind.IP_CLAIMED_TWICE, "two hosts on 10.0.0.5", ("a", "b"),
                         blocked=(A("edgemax_host.a.lab"),))
-    monkeypatch.setattr(engine.reconcile, "reconcile", lambda c, o, s: Desired(conflicts=(conflict,)))
+    monkeypatch.setattr(engine.reconcile, "reconcile", lambda c, o, s, *_: Desired(conflicts=(conflict,)))
     systems["edgemax"].planned = [
         change("create", "edgemax_host.a.lab"),
         change("create", "edgemax_host.b.lab"),
@@ -168,7 +168,7 @@ def test_blocked_changes_are_dropped(systems, monkeypatch):
 def test_reconcile_receives_owned_set_with_recovery(systems, monkeypatch):
     seen = {}
 
-    def fake(config, observations, owned):
+    def fake(config, observations, owned, *_):
         seen["owned"] = owned
         return Desired()
 

@@ -61,18 +61,21 @@ def test_run_once_applies_creates_and_records_metrics(setup):
     assert system.writes == ["create nipap_address.lan.nas", "create nipap_address.lan.printer"]
 
 
-def test_service_marks_orphans_and_never_deletes_with_policy_plan(setup):
+def test_service_never_deletes_an_object_owned_only_by_its_marker(setup):
     config, system, _backend = setup
     service = Service(config, ServiceOptions(once=True))
     service.run_once()
     system.objects["nipap_address.lan.gone"] = {"ip": "192.168.1.50", "hostname": "gone", "mac": None}
     system.marked.add("nipap_address.lan.gone")
-    # the object is owned (marker) and has no source: the service holds the delete
+    # netsot's marker, not in the state, nothing wants it: never planned for deletion (#15, a lost
+    # or fresh state is safe); the plan lists it as unmanaged
     service.run_once()
     assert "nipap_address.lan.gone" in system.objects
-    assert service.metrics.held == {"delete_policy": 1}
     doc = service.metrics.plan_document
-    assert [h["gate"] for h in doc["held"]] == ["delete_policy"]
+    assert doc["changes"] == [] and doc["held"] == []
+    marker = "carries netsot's marker but is not in the state, and nothing wants it now"
+    assert [(u["address"], u["reason"].split(" (")[0]) for u in doc["unmanaged"]] == [
+        ("nipap_address.lan.gone", marker)]
 
 
 def request(url: str, token: str | None = None) -> tuple[int, dict[str, str], str]:

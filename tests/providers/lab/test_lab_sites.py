@@ -106,6 +106,8 @@ def test_two_site_config_names_the_cabins_instances(tmp_path: Path) -> None:
     assert doc["providers"]["edgemax.cabin"]["dns_server"] == "127.0.0.1:2004"
     assert doc["providers"]["edgemax"]["dns_server"] == "127.0.0.1:1004"
     paths.config.write_text(text)
+    for ca in sorted({v["verify_tls"] for k, v in doc["providers"].items() if k.startswith("proxmox")}):
+        Path(ca).write_text("-----BEGIN CERTIFICATE-----\n")  # each Proxmox simulator writes its CA
     config = load_config(paths.config)
     nets = {n.name: n for n in config.networks}
     assert config.instance_for(nets["cabin"], "edgemax") == "edgemax.cabin"

@@ -30,6 +30,7 @@ def test_live_json_and_table(sim: SimHandle) -> None:
         "ip": "10.20.0.5/24",
         "gateway": "10.20.0.1",
         "agent_ips": ["10.20.0.5"],
+        "network": "iot",  # the configured network the NIC feeds
     }
     assert 9000 not in {g["vmid"] for g in doc}
     table = inventory.run(config, None, False)
