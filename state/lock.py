@@ -196,16 +196,20 @@ class FileLock:
 
     def _flock_held(self) -> bool:
         """Whether some process holds ``flock`` on the lock file (a live holder always does)."""
+        return self._flock() is True
+
+    def _flock(self) -> bool | None:
+        """True: some process holds ``flock`` on the lock file; False: nobody does; None: cannot tell."""
         try:
             fd = os.open(self.lock_path, os.O_RDONLY)
         except OSError:
-            return False
+            return None
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
         except OSError:
-            return False
+            return None
         finally:
             os.close(fd)  # closing also drops the shared lock we may have taken
         return False
@@ -312,16 +316,8 @@ class FileLock:
         if not pid_alive(holder.pid):
             return dead_holder_hint(holder)
         # A live holder keeps flock on the lock file; if we can take it, that pid is another process.
-        try:
-            fd = os.open(self.lock_path, os.O_RDONLY)
-        except OSError:
+        if self._flock() is not False:
             return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:  # EWOULDBLOCK: the holder is alive
-            return None
-        finally:
-            os.close(fd)
         return (
             f"pid {holder.pid} no longer holds it (the run that took it ended without releasing it); "
             f"if no other netsot run is active, use `netsot force-unlock {holder.id}`"
