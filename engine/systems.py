@@ -9,11 +9,10 @@ Must not: name a system — everything here comes from the registry and the conf
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from core.config import Config, Network, split_key
+from core.config import Config, Network
 from core.model import Address
 from providers import registry
 from providers.base import SystemKind
@@ -104,15 +103,3 @@ class Systems:
 def of(config: Config) -> Systems:
     return Systems(config)
 
-
-def instance_label(key: str) -> str:
-    """``edgemax`` → ``edgemax``; ``edgemax.cabin`` → ``edgemax[cabin]`` (how refs name it)."""
-    kind, instance = split_key(key)
-    return f"{kind}[{instance}]" if instance else kind
-
-
-def by_kind(keys: Mapping[str, object]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key in registry.ordered(keys):
-        out.setdefault(split_key(key)[0], []).append(key)
-    return out
