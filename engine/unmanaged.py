@@ -12,6 +12,8 @@ Must not: name a system (import hooks and descriptors say what is system-specifi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from core.config import Config, split_key
@@ -69,7 +71,7 @@ def find_unmanaged(
                 candidates[address] = obs.resources[address]
         if not candidates:
             continue
-        verdicts = _import_verdicts(config, key, obs, owned, observations)
+        verdicts = _import_verdicts(config, key, obs, owned, observations, candidates)
         for address in sorted(candidates, key=str):
             out.append(_item(address, candidates[address], key, forgotten.get(str(address)),
                              verdicts.get(str(address)), address in dropped))
@@ -98,13 +100,20 @@ def _item(address: Address, resource: Any, key: str, forgotten: Any, verdict: An
 
 
 def _import_verdicts(config: Config, key: str, obs: Observation, owned: Mapping[Address, ManagedResource],
-                     observations: Mapping[str, Observation]) -> dict[str, Any]:
-    """What ``netsot import KEY`` would do with each object (adopt, or refuse and why)."""
+                     observations: Mapping[str, Observation], candidates: Mapping[Address, Any]
+                     ) -> dict[str, Any]:
+    """What ``netsot import KEY`` would do with each candidate (adopt, or refuse and why).
+
+    The importer sees the candidates only (what it says about them is the same: duplicates among
+    owned objects are conflicts of the plan already), so a plan pays for the objects it lists.
+    """
     importer = registry.hook(split_key(key)[0], "importer")
     if importer is None:
         return {}
     systems = systems_module.of(config)
     facts = config_facts(config) + [f for k, o in observations.items() if k != key for f in o.facts]
-    plan = importer(config, key, obs, owned, facts,
+    only = replace(obs, resources=MappingProxyType({a: r for a, r in obs.resources.items()
+                                                    if a in candidates}))
+    plan = importer(config, key, only, owned, facts,
                     lambda network, name: systems.role_address(ROLE_ADDRESS, network, name))
     return {item.address: item for item in plan.items}

@@ -14,11 +14,13 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from core.config import Config, Network, split_key
 from core.errors import ConfigError, ProviderDataError
+from core.ipv4 import ip_int
 from core.model import Address, Fact, ManagedResource, Observation, to_jsonable
 from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
 from providers.importing import BindingClaim, ImportItem, ImportPlan
@@ -27,33 +29,47 @@ from providers.importing import BindingClaim, ImportItem, ImportPlan
 LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
-def _in(ip: str | None, cidr: str) -> bool:
+@lru_cache(maxsize=1024)
+def _span(cidr: str) -> tuple[int, int] | None:
     try:
-        return ipaddress.ip_address(ip or "") in ipaddress.ip_network(cidr, strict=False)
+        net = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
-        return False
+        return None
+    return (int(net.network_address), int(net.broadcast_address)) if net.version == 4 else None
 
 
-def _why(
-    network: str, name: str, mac: str | None, ip: str | None, others: Sequence[Fact]
-) -> tuple[str, str]:
-    """Why this router entry is adopted, and the origin of the binding it joins.
+def _in(ip: str | None, cidr: str) -> bool:
+    """Whether IPv4 ``ip`` lies in ``cidr`` (integers: an import checks thousands of entries)."""
+    value, span = ip_int(ip), _span(cidr)
+    return value is not None and span is not None and span[0] <= value <= span[1]
 
-    A match by MAC or name with a Proxmox NIC or a config host makes the entry part of that
-    binding (origin "proxmox"/"config"); otherwise it stays a standalone binding ("import").
-    """
-    same_net = [f for f in others if f.network == network]
-    for label, test in (
-        ("same MAC", lambda f: mac is not None and (f.mac or "").lower() == mac),
-        ("same name", lambda f: (f.hostname or "").lower() == name),
-        ("same IP", lambda f: ip is not None and f.ip == ip),
-    ):
-        hits = sorted((f for f in same_net if test(f)), key=lambda f: f.ref)
-        if hits:
-            refs = ", ".join(sorted({f.ref for f in hits}))
-            joins = label != "same IP" and hits[0].origin
-            return f"matches {refs} ({label})", hits[0].source if joins else "import"
-    return "router entry kept as a standalone binding", "import"
+
+class _Matches:
+    """The other sources' facts indexed by (network, MAC / name / IP): one pass, then lookups (an
+    import — and every plan's Unmanaged section — asks this for thousands of router entries)."""
+
+    def __init__(self, others: Sequence[Fact]) -> None:
+        self.by: dict[tuple[str, str, str | None], list[Fact]] = {}
+        for f in others:
+            keys = (("same MAC", (f.mac or "").lower()), ("same name", (f.hostname or "").lower()),
+                    ("same IP", f.ip or ""))
+            for label, value in keys:
+                if value:
+                    self.by.setdefault((label, value, f.network), []).append(f)
+
+    def why(self, network: str, name: str, mac: str | None, ip: str | None) -> tuple[str, str]:
+        """Why this router entry is adopted, and the origin of the binding it joins.
+
+        A match by MAC or name with a guest NIC or a config host makes the entry part of that
+        binding (its origin); otherwise it stays a standalone binding ("import").
+        """
+        for label, value in (("same MAC", mac or ""), ("same name", name), ("same IP", ip or "")):
+            hits = sorted(self.by.get((label, value, network), ()), key=lambda f: f.ref) if value else []
+            if hits:
+                refs = ", ".join(sorted({f.ref for f in hits}))
+                joins = label != "same IP" and hits[0].origin
+                return f"matches {refs} ({label})", hits[0].source if joins else "import"
+        return "router entry kept as a standalone binding", "import"
 
 
 def _record(
@@ -87,7 +103,7 @@ def adopt(
         own = n.settings_for("edgemax")
         if own is not None:
             by_shared[own.shared_network] = n
-    facts = [f for f in others if f.source != "edgemax" and not f.discovery]
+    matches = _Matches([f for f in others if f.source != "edgemax" and not f.discovery])
 
     def deps(network: str, name: str) -> tuple[Address, ...]:
         dep = address_of(network, name) if address_of is not None else None
@@ -131,7 +147,7 @@ def adopt(
         if problem:
             items.append(ImportItem(address, "conflict", problem))
             continue
-        reason, origin = _why(net.name, name, mac, ip, facts)
+        reason, origin = matches.why(net.name, name, mac, ip)
         claim = BindingClaim(address, net.name, name, ip, mac, origin)
         items.append(ImportItem(address, "adopt", reason,
                                 _record(r.address, r.provider_id, a, deps(net.name, name), origin), claim))
@@ -164,7 +180,7 @@ def adopt(
                 ImportItem(address, "conflict", f"inet {inet} is outside network {net.name} ({net.prefix})")
             )
             continue
-        reason, origin = _why(net.name, label, None, inet, facts)
+        reason, origin = matches.why(net.name, label, None, inet)
         claim = BindingClaim(address, net.name, label, inet, None, origin)
         items.append(ImportItem(address, "adopt", reason,
                                 _record(r.address, r.provider_id, a, deps(net.name, label), origin), claim))
