@@ -51,7 +51,7 @@ class EdgemaxProvider:
         commands_text = self.session.show_commands()
         leases_text = self.session.show_leases()
         unsaved = self.session.compare_saved()
-        tree = parse.parse_commands(commands_text)
+        tree = parse.parse_any(commands_text, "show configuration commands")
         cfg = extract.extract(tree)
         observed_leases = leases.parse_show_leases(leases_text)
         self._observed_cfg = cfg
