@@ -10,6 +10,7 @@ Must not: do I/O, read state files or talk to providers; the output depends only
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from core.config import Config
@@ -111,6 +112,8 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
         provenance = Provenance(
             first_origin.fact.source, "hostname: the origin of the binding", first_origin.fact.ref
         )
+    if provenance is not None:
+        provenance = _with_derivation(provenance, value, facts)
     g.hostname = value
     if provenance:
         g.provenance["hostname"] = provenance
@@ -129,6 +132,14 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     g.ip = value
     if provenance:
         g.provenance["ip"] = provenance
+
+
+def _with_derivation(provenance: Provenance, value: str | None, facts: list[FactView]) -> Provenance:
+    """The hostname provenance, with how the winning fact derived the name (if it did)."""
+    for f in facts:
+        if f.hostname_from and f.fact.ref == provenance.ref and f.hostname == value:
+            return replace(provenance, derived=f.hostname_from)
+    return provenance
 
 
 # ---------------------------------------------------------------- output
