@@ -37,7 +37,7 @@ def normalize_mac(value: str) -> str:
 def hostname_problem(value: str) -> str | None:
     """None for a valid host name, else which part of :data:`HOSTNAME_RULE` it breaks (one line)."""
     text = str(value)
-    if HOSTNAME_RE.match(text):
+    if HOSTNAME_RE.fullmatch(text):  # fullmatch: `$` would let a trailing newline through
         return None
     if not text:
         return "is empty"
@@ -53,7 +53,7 @@ def hostname_problem(value: str) -> str | None:
             return f"has a label longer than 63 characters ({len(label)})"
         if label.startswith("-") or label.endswith("-"):
             return f"has label {label!r} starting or ending with '-'"
-    return f"is not a host name ({HOSTNAME_RULE})"  # pragma: no cover - every case is named above
+    return f"is not a host name ({HOSTNAME_RULE})"  # a trailing newline, say
 
 
 def validate_hostname(value: str) -> str:
