@@ -169,7 +169,10 @@ def _binding(g: Group, order: _Order) -> Binding:
     elif described is not None:
         description = described.fact.description
     else:
-        description = f"{min(o.fact.ref for o in g.origins)} (imported)"
+        # the object that identifies the binding (its MAC) first: the DNS entries netsot creates for
+        # an imported binding become origins after the apply, and must not rename it
+        first = min(g.origins, key=lambda o: (o.mac is None, o.fact.ref))
+        description = f"{first.fact.ref} (imported)"
     sources = {f.fact.source for f in g.origins}
     sources.update(f.fact.source for f in g.support)
     ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)
