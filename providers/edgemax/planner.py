@@ -520,6 +520,8 @@ class _Planner:
         self.index = _Index(observation, config, key)
         self.wanted = _desired(config, desired, observed_cfg, self.index, ctx.owned, key)
         self.leaving = self._leaving()
+        # leaving objects holding kept data: what a new object may take over (usually very few)
+        self.movable = {a: r for a, r in self.leaving.items() if r.kept}
         self.carried: dict[Address, Address] = {}  # old object → the new one its kept data moves to
 
     def allowed(self, address: Address) -> bool:
@@ -551,12 +553,14 @@ class _Planner:
         else:
             keys = (("inet", lambda a: str(a.get("inet") or "")),
                     ("host_name", lambda a: str(a.get("host_name")).lower().split(".", 1)[0]))
+        if not self.movable:
+            return None
         for attribute, norm in keys:
             if attrs.get(attribute) is None:
                 continue
-            for old, seen in self.leaving.items():
-                if old.type == address.type and old not in self.carried and seen.kept \
-                        and norm(seen.attributes) == norm(attrs):
+            for old, seen in self.movable.items():
+                same = old.type == address.type and norm(seen.attributes) == norm(attrs)
+                if same and old not in self.carried:
                     return old
         return None
 
@@ -580,7 +584,7 @@ class _Planner:
         old = None if drift else self._predecessor(address, want.attrs)
         if old is not None:
             self.carried[old] = address
-            kept = self.leaving[old].kept
+            kept = self.movable[old].kept
             reason += f"; takes over what {old.name} holds besides netsot's attributes"
         return Change(Action.CREATE, address, None, frozen_map(want.attrs), reason, provider_id=want.path,
                       drift=drift, kept=kept, **self.common(b, want.provenance))

@@ -20,7 +20,7 @@ from providers.edgemax.settings import EdgemaxNetwork
 from schemas import load_schema
 from state.backend import FileBackend
 from tests import addresses as A
-from tests.providers.edgemax.conftest import CONFIG_FILES, FIXTURES
+from tests.providers.edgemax.conftest import CONFIG_FILES, FIXTURES, OWN
 
 LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example",
               edgemax=EdgemaxNetwork(shared_network="LAN"))
@@ -154,3 +154,18 @@ def test_inventory_hotogoma_content() -> None:
         "aliases": [],
     }
     assert doc["leases"] == []
+
+
+@pytest.mark.parametrize("form", ["real-names.commands.txt", "real-names.vbash.sh"])
+def test_inventory_reads_set_format_files(form: str) -> None:
+    doc = json.loads(inventory.run(None, str(OWN / form), True))
+    assert json.loads(inventory.run(None, str(OWN / "real-names.config.boot"), True)) == doc
+    names = {m["name"] for m in doc["dhcp_static_mappings"]}
+    assert {"ROOM_1_SWITCH", "TiVo", "pi.iot.lab.example"} <= names
+    nas = next(h for h in doc["static_host_mappings"] if h["host_name"] == "nas.lab.example")
+    assert nas["inet"] == ["192.168.1.10", "2001:db8:1::10"]
+
+
+def test_inventory_of_a_file_of_neither_format_names_the_line() -> None:
+    with pytest.raises(ProviderDataError, match=r"not-a-config\.txt:1: not an EdgeOS configuration"):
+        inventory.run(None, str(OWN / "not-a-config.txt"), False)
