@@ -40,6 +40,9 @@ _SCRIPT_FRAME = re.compile(
     r"exit(?:\s+discard)?|end)$"
 )
 _WRAPPER = "/opt/vyatta/sbin/vyatta-cfg-cmd-wrapper"
+# `CMD=/opt/vyatta/sbin/vyatta-cfg-cmd-wrapper` then `$CMD set …` (scripts do that, edgeos.md §3.9)
+_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(?:'([^']*)'|\"([^\"$`\\]*)\"|([^\s'\"$`;&|]*))$")
+_VAR = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))(?=\s|$)")
 # a tree's first statement is a top-level node (`system {`) or a comment before one
 _TREE_START = re.compile(r"^(?:/\*|!?[ \t]*[-A-Za-z0-9_]+:?[ \t]*\{)")
 
@@ -81,7 +84,8 @@ def detect(text: str, source: str = "input") -> Format:
         if stripped.startswith("#"):
             hashed = True
             continue
-        if stripped.startswith("set ") or stripped.startswith(_WRAPPER) or _SCRIPT_FRAME.match(stripped):
+        if stripped.startswith(("set ", _WRAPPER)) or _SCRIPT_FRAME.match(stripped) or _ASSIGN.match(
+                stripped):
             return Format.COMMANDS
         if hashed:
             return Format.COMMANDS  # the `set` parser names the line it cannot read
@@ -144,14 +148,35 @@ def split_command_words(text: str) -> list[str]:
         word = text[i:end]
         if "'" in word or '"' in word:
             raise ValueError(f"stray quote in {_safe(word)}")
+        if "{" in word or "}" in word:
+            # EdgeOS quotes every word holding a brace (§3.4); unquoted, the shell splits the path
+            raise ValueError(f"unquoted brace in {_safe(word)} (a template placeholder?): quote the value")
         words.append(word)
         i = end
     return words
 
 
-def _set_words(line: str) -> list[str] | None:
+def _expand(body: str, variables: dict[str, str]) -> str | None:
+    """A script line with its leading ``$VAR`` replaced; None for an assignment (recorded)."""
+    assign = _ASSIGN.match(body)
+    if assign:
+        name, *values = assign.groups()
+        variables[name] = next(v for v in values if v is not None)
+        return None
+    var = _VAR.match(body)
+    if var is None:
+        return body
+    name = var.group(1) or var.group(2)
+    if name not in variables:
+        raise ValueError(f"${name} is not set earlier in the script")
+    return variables[name] + body[var.end() :]
+
+
+def _set_words(line: str, variables: dict[str, str]) -> list[str] | None:
     """The path of a `set` line, None for a script-frame line; raises ValueError for anything else."""
-    body = line.strip(" \t")
+    body = _expand(line.strip(" \t"), variables)
+    if body is None:
+        return None
     if body.startswith(_WRAPPER):
         body = body[len(_WRAPPER) :].strip(" \t")
         if body in ("begin", "commit", "save", "end") or body.startswith("commit "):
@@ -176,9 +201,11 @@ def parse_commands(text: str, source: str = "show configuration commands") -> Tr
 
     Prompt lines, `[edit]`, blank lines, `#` comments (a shebang too) and the script frame
     (`source …script-template`, `configure`, `commit`, `save`, `exit`, the cfg-cmd-wrapper's
-    begin/commit/save/end) are skipped; every other line must be a `set` line.
+    begin/commit/save/end, also through a variable: ``CMD=…wrapper`` then ``$CMD set …``) are
+    skipped; every other line must be a `set` line.
     """
-    raw: Raw = {}
+    paths: list[tuple[int, list[str]]] = []
+    variables: dict[str, str] = {}
     # split on LF only: VT/FF inside a quoted value must not end the line
     for lineno, line in enumerate(text.removeprefix("\ufeff").split("\n"), 1):
         line = line.rstrip("\r")
@@ -186,18 +213,41 @@ def parse_commands(text: str, source: str = "show configuration commands") -> Tr
         if _noise(stripped) or stripped.startswith("#"):
             continue
         try:
-            words = _set_words(line)
+            words = _set_words(line, variables)
         except ValueError as exc:
             raise _fail(source, lineno, str(exc)) from None
-        if words is None:
-            continue
+        if words is not None:
+            paths.append((lineno, words))
+    tree = _tree_of(paths)
+    if tree is None:
+        lineno, why = _first_inconsistent(paths)
+        raise _fail(source, lineno, f"this path contradicts an earlier one ({why})")
+    return tree
+
+
+def _tree_of(paths: list[tuple[int, list[str]]]) -> Tree | None:
+    raw: Raw = {}
+    for _, words in paths:
         level = raw
         for word in words:
             level = level.setdefault(word, {})
     try:
         return Tree.from_raw(raw)
-    except (TreeError, RecursionError) as exc:
-        raise ProviderDataError("edgemax", f"{source}: inconsistent paths ({exc})") from None
+    except (TreeError, RecursionError):
+        return None
+
+
+def _first_inconsistent(paths: list[tuple[int, list[str]]]) -> tuple[int, str]:
+    """The line whose path first makes the set lines contradict each other (a leaf used as a node)."""
+    low, high = 1, len(paths)  # the first `high` lines contradict; find the shortest such prefix
+    while low < high:
+        mid = (low + high) // 2
+        if _tree_of(paths[:mid]) is None:
+            high = mid
+        else:
+            low = mid + 1
+    lineno, words = paths[high - 1]
+    return lineno, f"a value of one is a node of the other: {_safe(' '.join(words))}"
 
 
 # ---------------------------------------------------------------------------------------------

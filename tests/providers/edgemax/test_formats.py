@@ -97,6 +97,9 @@ def test_tree_comments_where_edgeos_allows_them() -> None:
         ("#!/bin/vbash\nconfigure\nset system host-name edge\nrun show version\n", 4,
          "expected a 'set' line"),
         ('set system host-name "$(hostname)"\n', 1, "shell expansion"),
+        # a template's placeholder (EdgeOS quotes every word with a brace): the line, not a crash
+        ("set system domain-name lab.example\nset system host-name {{ hostname }}\n", 2, "unquoted brace"),
+        ("#!/bin/vbash\n$CMD set system host-name edge\n", 2, "$CMD is not set earlier"),
     ],
 )
 def test_set_lines_errors_name_the_line(text: str, line: int, words: str) -> None:
@@ -120,6 +123,18 @@ def test_set_lines_script_frame_comments_and_wrapper() -> None:
     assert tree.value(["system", "host-name"]) == "edge"
     assert tree.value(["system", "domain-name"]) == "lab.example"
     assert tree.value(["system", "login", "user", "ubnt", "full-name"]) == "Lab Admin"
+
+
+def test_a_wrapper_script_through_a_variable_and_trailing_comments() -> None:
+    """The shape of a real script (edgeos.md T-es): `CMD=…wrapper`, `$CMD set …`, `# comments`."""
+    text = ("#!/bin/vbash\n\nCMD=/opt/vyatta/sbin/vyatta-cfg-cmd-wrapper\n\n$CMD begin\n\n"
+            "$CMD set system offload hwnat disable\n"
+            "${CMD} set interfaces ethernet eth0 poe output 24v # powers the UFiber Nano G\n"
+            "# the firewall rules are hidden\n$CMD commit\n$CMD end\n$CMD save\n\nexit\n")
+    assert detect(text) is Format.COMMANDS
+    tree = parse_any(text)
+    assert tree.value(["system", "offload", "hwnat"]) == "disable"
+    assert tree.value(["interfaces", "ethernet", "eth0", "poe", "output"]) == "24v"
 
 
 def test_own_fixtures_exist() -> None:
