@@ -196,6 +196,8 @@ class Policy(Frozen):
     delete: Literal["plan", "auto", "never"] = "plan"
     orphan_grace: str = "0s"  # e.g. "24h": an orphan is only deleted after this long
     delete_budget: int | None = Field(None, ge=0)  # max deletes per run
+    # a delete that would also remove what netsot does not manage (Change.loses) is held unless true
+    delete_unmodelled: bool = False
     protected: tuple[str, ...] = ()  # address globs never deleted
 
 

@@ -146,18 +146,27 @@ class Address:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a value came from and which rule chose it."""
+    """Where a value came from and which rule chose it.
+
+    ``derived`` says how the value was derived from what the source holds, when it is not that
+    thing itself ("room-1-switch derived from static-mapping name ROOM_1_SWITCH").
+    """
 
     source: str  # "config", "proxmox", "nipap", "edgemax", "lease", "allocator", "state"
     rule: str  # e.g. "precedence ip: config > nipap > proxmox > edgemax" or "first free address"
     ref: str = ""  # the object that supplied it, e.g. "proxmox pve1/101 net0"
+    derived: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"source": self.source, "rule": self.rule, "ref": self.ref}
+        out = {"source": self.source, "rule": self.rule, "ref": self.ref}
+        if self.derived:
+            out["derived"] = self.derived
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
-        return cls(str(data["source"]), str(data["rule"]), str(data.get("ref", "")))
+        return cls(str(data["source"]), str(data["rule"]), str(data.get("ref", "")),
+                   str(data.get("derived", "")))
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,12 @@ class ObservedResource:
 
     ``owned_marker`` is true when the object itself says netsot owns it (NIPAP avps).
     Objects not in state and without the marker are read for conflicts, never changed.
+
+    ``attributes`` are exactly what netsot manages on the object; ``kept`` is everything else the
+    object holds (children and values netsot does not model), which every change must leave as it
+    is: child name → ``True`` (a valueless child), a sequence of values, or a mapping of the same
+    shape (``{"inet": ["2001:db8::5"], "disable": True}``). It counts in the fingerprint, so a
+    saved plan goes stale when someone edits it.
     """
 
     address: Address
@@ -176,10 +191,13 @@ class ObservedResource:
     # Unmanaged section; empty: the engine says what it knows)
     unmanaged_reason: str = ""
     adopt_hint: str = ""
+    kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.attributes)
+        if not self.kept:
+            return fingerprint(self.attributes)
+        return fingerprint({"attributes": self.attributes, "kept": self.kept})
 
 
 @dataclass(frozen=True)
@@ -224,8 +242,11 @@ class Fact:
     ``domain`` (a DNS entry: its name counts in every network of that domain), ``in_use``
     (addresses the object is seen using, e.g. a guest agent's report), ``static_ip`` (the
     source's own configuration pins ``ip``) with ``ip_writable`` / ``writable_hint`` (whether
-    netsot may rewrite it, and how to allow it), ``origin_ref``, ``description`` and ``annotations``.
-    ``extra`` is the source system's own detail: the engine never reads it.
+    ``netsot may rewrite it, and how to allow it), ``origin_ref``, ``description`` and ``annotations``;
+    ``hostname_from`` says how ``hostname`` was derived from the object's own name when it is not
+    that name (``"derived from static-mapping name ROOM_1_SWITCH"``): it travels into the
+    binding's hostname provenance. ``extra`` is the source system's own detail: the engine never
+    reads it.
     """
 
     source: str
@@ -251,6 +272,7 @@ class Fact:
     annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     # what the plan should say about this object when it originates a binding (one line each)
     notes: tuple[str, ...] = ()
+    hostname_from: str = ""
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What a saved plan compares to tell that this fact changed."""
@@ -395,6 +417,10 @@ class Change:
     ``drift`` marks a change that reverts (or adopts) a hand edit made on the system.
     ``moved_from`` is set when the resource keeps its identity but changes address
     (e.g. a renamed guest keeps its NIPAP host and IP).
+    ``kept`` is what the object holds besides the attributes netsot manages (the shape of
+    ``ObservedResource.kept``): the change leaves it on the system, or writes it to the object's new
+    place. ``loses`` lists, one line each, what else the change removes from the system (a delete
+    of an object that holds more than netsot manages); the safety policy holds such changes.
     """
 
     action: Action
@@ -411,6 +437,8 @@ class Change:
     # a create that takes the place of an object deleted in the same plan (a rename done as create +
     # delete): the two are applied together or held together, never one without the other
     replaces: Address | None = None
+    kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    loses: tuple[str, ...] = ()
 
     @property
     def system(self) -> str:
@@ -422,7 +450,7 @@ class Change:
         return tuple(k for k in keys if before.get(k) != after.get(k))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "action": self.action.value,
             "address": str(self.address),
             "system": self.system,
@@ -437,6 +465,11 @@ class Change:
             "replaces": str(self.replaces) if self.replaces else None,
             "origin": self.origin,
         }
+        if self.kept:  # only when there is any: plans of objects without extras keep their shape
+            out["kept"] = to_jsonable(self.kept)
+        if self.loses:
+            out["loses"] = list(self.loses)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Change:
@@ -455,6 +488,8 @@ class Change:
             moved_from=Address.parse(data["moved_from"]) if data.get("moved_from") else None,
             replaces=Address.parse(data["replaces"]) if data.get("replaces") else None,
             origin=data.get("origin", ""),
+            kept=frozen_map(data.get("kept") or {}),
+            loses=tuple(str(x) for x in data.get("loses") or ()),
         )
 
 
@@ -494,7 +529,8 @@ class Held:
     """A change the safety policy holds back, and the gate that holds it."""
 
     change: Change
-    gate: str  # "threshold", "protected", "orphan_grace", "delete_budget", "delete_policy"
+    # "threshold", "protected", "orphan_grace", "delete_budget", "delete_policy", "loses_unmodelled"
+    gate: str
     reason: str
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """Name and MAC rules every part of netsot shares.
 
-Owns: MAC normalisation (one canonical form, ``aa:bb:cc:dd:ee:ff``), the host-name rule of the
-names netsot itself creates (one DNS label, lower case), and the check for multicast MACs.
+Owns: MAC normalisation (one canonical form, ``aa:bb:cc:dd:ee:ff``), the rule of the host names
+netsot itself creates — a DNS name: labels of ``a-z``, ``0-9`` and inner ``-`` (at most 63 each),
+joined by ``.`` (a single label is the usual case; a guest or router entry whose name is an FQDN
+outside its network's domain keeps that FQDN) — with a message naming the exact rule a name
+breaks, the short name of an FQDN inside a domain, and the check for multicast MACs.
 Must not: know a system's own naming rules (each provider declares those in its descriptor).
 """
 
@@ -9,12 +12,14 @@ from __future__ import annotations
 
 import re
 
-HOSTNAME_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-HOSTNAME_RULE = "one DNS label: a-z, 0-9 and inner '-', at most 63"
+LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+HOSTNAME_RULE = "DNS labels of a-z, 0-9 and inner '-', at most 63 each, joined by '.'"
 MAC_RE = re.compile(
     r"^[0-9a-f]{1,2}([:-])[0-9a-f]{1,2}(\1[0-9a-f]{1,2}){4}$"
     r"|^[0-9a-f]{12}$|^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$"
 )
+_BAD_CHAR = re.compile(r"[^a-z0-9-]")
 
 
 def normalize_mac(value: str) -> str:
@@ -29,12 +34,51 @@ def normalize_mac(value: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
-def validate_hostname(value: str) -> str:
-    """A single DNS label: lower-case letters, digits and inner hyphens, at most 63."""
+def hostname_problem(value: str) -> str | None:
+    """None for a valid host name, else which part of :data:`HOSTNAME_RULE` it breaks (one line)."""
     text = str(value)
-    if not HOSTNAME_RE.match(text):
-        raise ValueError(f"{value!r} is not a valid host name ({HOSTNAME_RULE})")
+    if HOSTNAME_RE.fullmatch(text):  # fullmatch: `$` would let a trailing newline through
+        return None
+    if not text:
+        return "is empty"
+    if len(text) > 253:
+        return f"is longer than 253 characters ({len(text)})"
+    for label in text.split("."):
+        if not label:
+            return "has an empty label (a leading, trailing or doubled '.')"
+        bad = _BAD_CHAR.search(label)
+        if bad:
+            return f"has {bad.group(0)!r} in label {label!r} (allowed: a-z, 0-9 and inner '-')"
+        if len(label) > 63:
+            return f"has a label longer than 63 characters ({len(label)})"
+        if label.startswith("-") or label.endswith("-"):
+            return f"has label {label!r} starting or ending with '-'"
+    return f"is not a host name ({HOSTNAME_RULE})"  # a trailing newline, say
+
+
+def validate_hostname(value: str) -> str:
+    """A DNS name of lower-case labels (see :data:`HOSTNAME_RULE`); raises ValueError naming the rule."""
+    text = str(value)
+    problem = hostname_problem(text)
+    if problem:
+        raise ValueError(f"{value!r} is not a valid host name: it {problem} ({HOSTNAME_RULE})")
     return text
+
+
+def short_name(name: str, domain: str | None) -> str:
+    """``cloud.example.com`` in domain ``example.com`` → ``cloud``; any other name is kept whole.
+
+    Only a single label before the domain is taken off (``a.b.example.com`` stays an FQDN, so does
+    the domain itself). Case-insensitive on the domain; the result keeps ``name``'s case.
+    """
+    if not domain or "." not in name:
+        return name
+    tail = "." + domain.lower().strip(".")
+    if name.lower().endswith(tail):
+        head = name[: -len(tail)]
+        if head and "." not in head:
+            return head
+    return name
 
 
 def is_multicast_mac(mac: str) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from core.ipv4 import Span, ip_int, ip_text
 from core.model import Address, Conflict, ConflictKind
-from core.names import HOSTNAME_RE, HOSTNAME_RULE, is_multicast_mac
+from core.names import HOSTNAME_RULE, hostname_problem, is_multicast_mac
 from engine.grouping import FactView, Group, derived
 
 
@@ -167,8 +167,9 @@ def _name_problem(g: Group) -> str | None:
     problems = g.systems.name_problems(g.network.name, g.hostname)
     if problems:
         return problems[0]
-    if not HOSTNAME_RE.match(g.hostname):
-        return f"is not a valid host name ({HOSTNAME_RULE})"
+    problem = hostname_problem(g.hostname)
+    if problem:
+        return f"is not a valid host name: it {problem} ({HOSTNAME_RULE})"
     return None
 
 

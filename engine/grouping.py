@@ -18,6 +18,7 @@ from core.config import Config, Network
 from core.errors import ConfigError
 from core.ipv4 import canon_ip
 from core.model import Address, Fact, ManagedResource, Observation, Provenance
+from core.names import short_name
 from engine.systems import Systems
 
 
@@ -28,10 +29,11 @@ class FactView:
     fact: Fact
     kind: str | None  # origin kind ("proxmox", "config", "import"); None = supporting fact
     owned: bool  # netsot owns the object (state or the NIPAP avps marker)
-    hostname: str | None  # lower-cased
+    hostname: str | None  # lower-cased; an FQDN in its network's domain becomes its first label
     mac: str | None  # lower-cased
     ip: str | None  # canonical text when parseable
     adopted: bool = False  # --adopt: this object's values win
+    hostname_from: str = ""  # how ``hostname`` was derived from the object's own name, if it was
 
 
 @dataclass(eq=False, slots=True)
@@ -116,18 +118,42 @@ def collect(
                 kind = None
             raw.append((_order(fact), fact, kind, managed is not None))
     raw.sort(key=itemgetter(0))  # stable: equal keys keep the order above
-    return [
-        FactView(
-            fact,
-            kind,
-            in_state or fact.owned,
-            fact.hostname.lower() if fact.hostname else None,
-            fact.mac.lower() if fact.mac else None,
-            canon_ip(fact.ip),
-            bool(adopt) and fact.address in adopt,
+    out = []
+    for _, fact, kind, in_state in raw:
+        hostname, derived = _hostname(fact, nets)
+        out.append(
+            FactView(
+                fact,
+                kind,
+                in_state or fact.owned,
+                hostname,
+                fact.mac.lower() if fact.mac else None,
+                canon_ip(fact.ip),
+                adopted=bool(adopt) and fact.address in adopt,
+                hostname_from=derived,
+            )
         )
-        for _, fact, kind, in_state in raw
-    ]
+    return out
+
+
+def _hostname(fact: Fact, nets: Mapping[str, Network]) -> tuple[str | None, str]:
+    """The binding host name a fact names, and how it was derived (empty: it is the name itself).
+
+    An FQDN inside the domain of the fact's network (or of the DNS entry) is its first label
+    (``cloud.example.com`` in ``example.com`` → ``cloud``); any other FQDN stays whole.
+    """
+    if not fact.hostname:
+        return None, fact.hostname_from
+    name = fact.hostname.lower()
+    if "." not in name:
+        return name, fact.hostname_from
+    net = nets.get(fact.network) if fact.network is not None else None
+    domain = net.domain if net is not None and net.domain else fact.domain
+    short = short_name(name, domain)
+    if short == name:
+        return name, fact.hostname_from
+    note = f"{short}: first label of {name}, which is in the network's domain {domain}"
+    return short, f"{fact.hostname_from}; {note}" if fact.hostname_from else note
 
 
 def _order(f: Fact) -> tuple[str, ...]:

@@ -2,7 +2,9 @@
 
 Owns: octoDNS-style change thresholds per system, protected objects, two-phase
 deletes (orphan mark, then removal after a grace period or with approval), the
-per-run delete budget, and holding everything that depends on a held change.
+per-run delete budget, changes that would also remove what netsot does not manage
+(``Change.loses``, allowed only by ``policy.delete_unmodelled``), and holding everything
+that depends on a held change.
 Must not: do I/O or change the plan's decisions about *what* the systems should be;
 it only decides *when* a change may run. The caller persists orphan marks.
 """
@@ -68,10 +70,14 @@ def apply_policy(
 
     grace = parse_duration(policy.orphan_grace)
     for change in plan.changes:
-        if change.action is not Action.DELETE or change.moved_from is not None:
-            continue
-        if _protected(change.address, policy.protected):
+        deleting = change.action is Action.DELETE and change.moved_from is None
+        if deleting and _protected(change.address, policy.protected):
             hold(change, "protected", f"{change.address} matches a protected pattern; never deleted")
+            continue
+        if change.loses and not policy.delete_unmodelled:
+            hold(change, "loses_unmodelled", _loses_reason(change))
+            continue
+        if not deleting:
             continue
         if policy.delete == "never":
             hold(change, "delete_policy", "policy.delete is 'never': deletes are reported, not applied")
@@ -106,6 +112,12 @@ def apply_policy(
         unmark_orphaned=unmark,
         gates=tuple(sorted({h.gate for h in ordered_held})),
     )
+
+
+def _loses_reason(change: Change) -> str:
+    what = ", ".join(change.loses)
+    return (f"it would also remove what netsot does not manage: {what}; "
+            "remove those by hand, or set policy.delete_unmodelled: true to allow it")
 
 
 def _apply_budget(changes: Iterable[Change], held: dict[Address, Held], budget: int | None, hold) -> None:

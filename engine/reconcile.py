@@ -10,6 +10,7 @@ Must not: do I/O, read state files or talk to providers; the output depends only
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from core.config import Config
@@ -114,6 +115,8 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
         provenance = Provenance(
             first_origin.fact.source, "hostname: the origin of the binding", first_origin.fact.ref
         )
+    if provenance is not None:
+        provenance = _with_derivation(provenance, value, facts)
     g.hostname = value
     if provenance:
         g.provenance["hostname"] = provenance
@@ -166,6 +169,14 @@ def _overridden_names(g: Group) -> None:
                            f"{won.source} by rule {rule}")
 
 
+def _with_derivation(provenance: Provenance, value: str | None, facts: list[FactView]) -> Provenance:
+    """The hostname provenance, with how the winning fact derived the name (if it did)."""
+    for f in facts:
+        if f.hostname_from and f.fact.ref == provenance.ref and f.hostname == value:
+            return replace(provenance, derived=f.hostname_from)
+    return provenance
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -193,7 +204,10 @@ def _binding(g: Group, order: _Order) -> Binding:
     elif described is not None:
         description = described.fact.description
     else:
-        description = f"{min(o.fact.ref for o in g.origins)} (imported)"
+        # the object that identifies the binding (its MAC) first: the DNS entries netsot creates for
+        # an imported binding become origins after the apply, and must not rename it
+        first = min(g.origins, key=lambda o: (o.mac is None, o.fact.ref))
+        description = f"{first.fact.ref} (imported)"
     sources = {f.fact.source for f in g.origins}
     sources.update(f.fact.source for f in g.support)
     ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from core.errors import ConfigError
 from core.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, Unmanaged, frozen_map
 from engine.safetext import visible, visible_data
 from providers import registry
@@ -186,7 +187,39 @@ def format_provenance(prov: Mapping[str, Any] | None) -> str:
     text = f"{prov.get('source', '')}, {rule}" if rule else str(prov.get("source", ""))
     if prov.get("ref"):
         text += f", from {prov['ref']}"
+    if prov.get("derived"):
+        text += f"; {prov['derived']}"
     return f"({text})"
+
+
+def kept_items(kept: Mapping[str, Any] | None) -> list[str]:
+    """What an object holds besides netsot's attributes, one ``path value`` per item.
+
+    ``{"inet": ["2001:db8::5"], "disable": True, "x": {"y": ["z"]}}`` → ``inet 2001:db8::5``,
+    ``disable``, ``x y z``; a value with blanks (or an empty one) is shown in double quotes.
+    """
+    out: list[str] = []
+
+    def walk(prefix: str, data: Mapping[str, Any]) -> None:
+        for key in sorted(data):
+            value, here = data[key], f"{prefix}{key}"
+            if isinstance(value, Mapping):
+                if value:
+                    walk(here + " ", value)
+                else:
+                    out.append(here)
+            elif isinstance(value, list | tuple):
+                out.extend(f"{here} {_word(v)}" for v in value)
+            else:
+                out.append(here)
+
+    walk("", kept or {})
+    return out
+
+
+def _word(value: Any) -> str:
+    text = str(value)
+    return text if text and not any(c.isspace() for c in text) else json.dumps(text, ensure_ascii=False)
 
 
 def changes_by_system(changes: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
@@ -219,7 +252,19 @@ def change_lines(change: Mapping[str, Any]) -> list[str]:
         hidden = len(set(before) | set(after)) - len(keys)
         if hidden:
             lines.append(f"# ({hidden} unchanged {_plural(hidden, 'attribute')} hidden)")
+    kept = kept_items(change.get("kept")) if action != "delete" else []
+    if kept:
+        lines.append(f"kept {_location(change.get('system', ''))}: {', '.join(kept)}")
     return lines
+
+
+def _location(system: str) -> str:
+    """Where a system's objects live, for people ("on the router"), from its descriptor."""
+    try:
+        kind = registry.kind_of(system)
+    except ConfigError:  # a document from elsewhere may name a system this netsot does not know
+        return "on the system"
+    return kind.location or f"in {kind.title}"
 
 
 def change_header(change: Mapping[str, Any]) -> str:
@@ -232,6 +277,8 @@ def change_header(change: Mapping[str, Any]) -> str:
         notes.append("reverts a change made outside netsot")
     if change.get("reason"):
         notes.append(change["reason"])
+    if change.get("loses"):
+        notes.append(f"also removes what netsot does not manage: {', '.join(change['loses'])}")
     head = f"{SYMBOL[change['action']]} {change['address']}"
     return head + (f"  # {'; '.join(notes)}" if notes else "")
 

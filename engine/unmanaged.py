@@ -12,8 +12,6 @@ Must not: name a system (import hooks and descriptors say what is system-specifi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
-from types import MappingProxyType
 from typing import Any
 
 from core.config import Config, split_key
@@ -104,16 +102,15 @@ def _import_verdicts(config: Config, key: str, obs: Observation, owned: Mapping[
                      ) -> dict[str, Any]:
     """What ``netsot import KEY`` would do with each candidate (adopt, or refuse and why).
 
-    The importer sees the candidates only (what it says about them is the same: duplicates among
-    owned objects are conflicts of the plan already), so a plan pays for the objects it lists.
+    The importer weighs the whole observation (a host name at an owned reservation's address is
+    refused as a second name) but judges the candidates only, so a plan pays for what it lists.
     """
     importer = registry.hook(split_key(key)[0], "importer")
     if importer is None:
         return {}
     systems = systems_module.of(config)
     facts = config_facts(config) + [f for k, o in observations.items() if k != key for f in o.facts]
-    only = replace(obs, resources=MappingProxyType({a: r for a, r in obs.resources.items()
-                                                    if a in candidates}))
-    plan = importer(config, key, only, owned, facts,
-                    lambda network, name: systems.role_address(ROLE_ADDRESS, network, name))
+    plan = importer(config, key, obs, owned, facts,
+                    lambda network, name: systems.role_address(ROLE_ADDRESS, network, name),
+                    only=frozenset(candidates))
     return {item.address: item for item in plan.items}

@@ -1,7 +1,10 @@
 """Turn planned EdgeMax changes into EdgeOS `set`/`delete` lines — safely.
 
-Owns: strict validation of every value that reaches the router (names, IPv4, subnets, MACs)
-and the exact configuration lines for DHCP static mappings and static host mappings.
+Owns: strict validation of every value that reaches the router (names, IPv4, subnets, MACs, the
+values a node keeps) and the exact configuration lines for DHCP static mappings and static host
+mappings: creates and deletes of whole nodes, updates of only the leaves netsot owns (one
+``ip-address``, ``mac-address``, ``inet`` value or ``alias`` at a time), and exact copies of what
+a node holds besides them when it moves.
 Nothing is emitted unless every value passed validation, and every word is quoted with the
 EdgeOS rule, so no value can inject a command or another path.
 Must not: talk to the router (``session.py`` / ``provider.py`` do) or decide what to change.
@@ -15,16 +18,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from core.errors import ProviderRejected
-from core.model import Action, Change
+from core.model import EMPTY, Action, Change
+from core.names import hostname_problem
+from providers.edgemax.descriptor import name_rule
+from providers.edgemax.kept import kept_paths
 from providers.edgemax.render import render_command_line
 
 DHCP_BASE = ("service", "dhcp-server", "shared-network-name")
 HOST_BASE = ("system", "static-host-mapping", "host-name")
 CONFIG = "edgemax_config"  # pseudo-resource type (descriptor.CONFIG_TYPE): whether the config is saved
 
-# edgeos.md §4.2 allows [-_a-zA-Z0-9.]; we keep to one DNS label (dnsmasq mode turns the mapping
-# name into the host record <name>.<domain>), so no '_', '.', or leading/trailing '-'.
-MAPPING_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# edgeos.md §4.2: static-mapping names ^[-_a-zA-Z0-9.]+$ (a name already on the router may be any of
+# these: it is kept exactly); a mapping netsot creates is named by the descriptor's rule (DNS labels).
+MAPPING_NAME_RE = re.compile(r"[-_a-zA-Z0-9.]{1,255}")
 SHARED_NETWORK_RE = re.compile(r"[-_a-zA-Z0-9.]{1,63}")
 # edgeos.md §4.2: ^[[:alnum:]][-.[:alnum:]]*[[:alnum:]]$ (ASCII only: no homoglyphs)
 HOST_NAME_RE = re.compile(r"[A-Za-z0-9][-.A-Za-z0-9]*[A-Za-z0-9]")
@@ -43,7 +49,26 @@ def _reject(what: str, value: object, rule: str) -> ProviderRejected:
 
 def valid_mapping_name(value: object) -> str:
     if not isinstance(value, str) or not MAPPING_NAME_RE.fullmatch(value):
-        raise _reject("static-mapping name", value, "use 1-63 ASCII letters, digits or inner '-'")
+        raise _reject("static-mapping name", value, "EdgeOS allows ASCII letters, digits, '-', '_' and '.'")
+    return value
+
+
+def valid_new_name(value: str) -> str:
+    """A name netsot gives a new mapping / host name: the descriptor's rule (DNS labels)."""
+    problem = name_rule(value)
+    if problem:
+        raise ProviderRejected("edgemax", f"{safe(value)} {problem}")
+    return value
+
+
+def valid_kept_word(value: object) -> str:
+    """A word of what a node holds besides netsot's leaves, copied as the router has it.
+
+    The router never holds a quote or a newline in a value (`set` refuses them, §2.1); a control
+    character could drive the terminal. Anything else is sent single-quoted, so it stays one word.
+    """
+    if not isinstance(value, str) or "'" in value or '"' in value or not value.isprintable():
+        raise _reject("value to keep", value, "a quote or a control character, which EdgeOS never stores")
     return value
 
 
@@ -60,6 +85,14 @@ def valid_host_name(value: object) -> str:
             "host name", value, "use ASCII letters, digits, '-' and '.', starting and ending alphanumeric"
         )
     return str(value)
+
+
+def valid_alias(value: object) -> str:
+    """An alias netsot writes: the binding's DNS name (EdgeOS's `alias` is free text, §4.2; netsot's
+    own are names, and one letter is a name: the host-name rule's two characters do not apply)."""
+    if not isinstance(value, str) or hostname_problem(value.lower()) is not None:
+        raise _reject("alias", value, "netsot writes DNS names (letters, digits, inner '-', joined by '.')")
+    return value
 
 
 def valid_ipv4(value: object) -> str:
@@ -108,6 +141,11 @@ def _action(action: Action | str) -> Action:
         raise ProviderRejected("edgemax", f"unknown action {safe(action)}") from None
 
 
+def kept_lines(path: tuple[str, ...], kept: Mapping[str, Any]) -> list[str]:
+    """`set` lines that write ``kept`` (what a node holds besides netsot's leaves) below ``path``."""
+    return [render_command_line((*path, *(valid_kept_word(w) for w in words))) for words in kept_paths(kept)]
+
+
 def mapping_lines(
     action: Action | str,
     shared_network: str,
@@ -115,8 +153,12 @@ def mapping_lines(
     name: str,
     ip: str | None = None,
     mac: str | None = None,
+    kept: Mapping[str, Any] = EMPTY,
 ) -> list[str]:
-    """Lines that create / update (delete + set) / delete one DHCP static mapping."""
+    """Lines that create / update (set both leaves in place) / delete one DHCP static mapping.
+
+    A create also writes ``kept`` (what the node held at its old place) exactly.
+    """
     act = _action(action)
     path = mapping_path(valid_shared_network(shared_network), valid_subnet(subnet), valid_mapping_name(name))
     if act is Action.DELETE:
@@ -131,9 +173,7 @@ def mapping_lines(
         render_command_line((*path, "ip-address", ip_text)),
         render_command_line((*path, "mac-address", mac_text)),
     ]
-    if act is Action.UPDATE:
-        return [render_command_line(path, "delete"), *sets]
-    return sets
+    return sets + kept_lines(path, kept) if act is Action.CREATE else sets
 
 
 def host_lines(
@@ -141,19 +181,20 @@ def host_lines(
     host_name: str,
     inet: str | None = None,
     aliases: Iterable[str] = (),
+    kept: Mapping[str, Any] = EMPTY,
 ) -> list[str]:
-    """Lines that create / update (delete + set) / delete one static host mapping."""
+    """Lines that create / delete one static host mapping (a create also writes ``kept``)."""
     act = _action(action)
     path = host_path(valid_host_name(host_name))
     if act is Action.DELETE:
         return [render_command_line(path, "delete")]
+    if act is Action.UPDATE:
+        raise ProviderRejected("edgemax", "a host name is updated value by value (host_update_lines)")
     inet_text = valid_ipv4(inet)
-    alias_list = [valid_host_name(a) for a in aliases]
+    alias_list = [valid_alias(a) for a in aliases]
     sets = [render_command_line((*path, "alias", a)) for a in dict.fromkeys(alias_list)]
     sets.append(render_command_line((*path, "inet", inet_text)))
-    if act is Action.UPDATE:
-        return [render_command_line(path, "delete"), *sets]
-    return sets
+    return sets + kept_lines(path, kept)
 
 
 def _inet(attrs: Mapping[str, Any]) -> str | None:
@@ -163,36 +204,84 @@ def _inet(attrs: Mapping[str, Any]) -> str | None:
     return inet
 
 
-def change_lines(change: Change) -> tuple[list[str], list[str]]:
-    """(delete lines, set lines) for one change. Updates delete the old object first."""
-    before, after = change.before or {}, change.after or {}
+def _mapping_fields(attrs: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    return attrs.get("shared_network"), attrs.get("subnet"), attrs.get("name")
+
+
+def mapping_update_lines(before: Mapping[str, Any], after: Mapping[str, Any],
+                         kept: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(deletes, sets) of an update: only the leaves that changed, each set in place (a single-value
+    leaf is replaced); a move to another subnet writes the node anew, with ``kept``, then deletes it."""
+    if _mapping_fields(before) != _mapping_fields(after):
+        deletes = mapping_lines(Action.DELETE, *_mapping_fields(before))
+        return deletes, mapping_lines(Action.CREATE, *_mapping_fields(after), after.get("ip_address"),
+                                      after.get("mac_address"), kept)
+    ip_line, mac_line = mapping_lines(Action.UPDATE, *_mapping_fields(after), after.get("ip_address"),
+                                      after.get("mac_address"))
+    sets = []
+    if before.get("ip_address") != after.get("ip_address"):
+        sets.append(ip_line)
+    if str(before.get("mac_address") or "").lower() != normalize_mac(after.get("mac_address")):
+        sets.append(mac_line)
+    return [], sets
+
+
+def host_update_lines(before: Mapping[str, Any], after: Mapping[str, Any],
+                      kept: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(deletes, sets) of an update: the one owned ``inet`` value replaced, owned aliases added or
+    removed one by one; every other value of the node stays."""
+    old_name, new_name = before.get("host_name"), after.get("host_name")
+    if old_name != new_name:
+        return (host_lines(Action.DELETE, old_name),
+                host_lines(Action.CREATE, new_name, _inet(after), after.get("aliases") or (), kept))
+    path = host_path(valid_host_name(new_name))
     deletes: list[str] = []
     sets: list[str] = []
-    if change.address.type == "edgemax_dhcp_mapping":
-        if change.action in (Action.DELETE, Action.UPDATE):
-            src = before or after
-            deletes += mapping_lines(
-                Action.DELETE, src.get("shared_network"), src.get("subnet"), src.get("name")
-            )
-        if change.action in (Action.CREATE, Action.UPDATE):
-            sets += mapping_lines(
-                Action.CREATE,
-                after.get("shared_network"),
-                after.get("subnet"),
-                after.get("name"),
-                after.get("ip_address"),
-                after.get("mac_address"),
-            )
-    elif change.address.type == "edgemax_host":
-        if change.action in (Action.DELETE, Action.UPDATE):
-            deletes += host_lines(Action.DELETE, (before or after).get("host_name"))
-        if change.action in (Action.CREATE, Action.UPDATE):
-            sets += host_lines(
-                Action.CREATE, after.get("host_name"), _inet(after), after.get("aliases") or ()
-            )
-    else:
-        raise ProviderRejected("edgemax", f"cannot apply {change.address} (not an EdgeMax resource)")
+    old_inet, new_inet = _inet(before), valid_ipv4(_inet(after))
+    if old_inet != new_inet:
+        if old_inet:
+            deletes.append(render_command_line((*path, "inet", valid_ipv4(old_inet)), "delete"))
+        sets.append(render_command_line((*path, "inet", new_inet)))
+    old_aliases = [str(a) for a in before.get("aliases") or ()]
+    new_aliases = [valid_alias(a) for a in after.get("aliases") or ()]
+    lower_new = {a.lower() for a in new_aliases}
+    lower_old = {a.lower() for a in old_aliases}
+    deletes += [render_command_line((*path, "alias", valid_kept_word(a)), "delete")
+                for a in old_aliases if a.lower() not in lower_new]
+    sets += [render_command_line((*path, "alias", a)) for a in new_aliases if a.lower() not in lower_old]
     return deletes, sets
+
+
+def _mapping_change(change: Change) -> tuple[list[str], list[str]]:
+    before, after = change.before or {}, change.after or {}
+    if change.action is Action.DELETE:
+        return mapping_lines(Action.DELETE, *_mapping_fields(before or after)), []
+    if change.action is Action.UPDATE:
+        return mapping_update_lines(before, after, change.kept)
+    valid_new_name(str(after.get("name")))
+    return [], mapping_lines(Action.CREATE, *_mapping_fields(after), after.get("ip_address"),
+                             after.get("mac_address"), change.kept)
+
+
+def _host_change(change: Change) -> tuple[list[str], list[str]]:
+    before, after = change.before or {}, change.after or {}
+    if change.action is Action.DELETE:
+        return host_lines(Action.DELETE, (before or after).get("host_name")), []
+    if change.action is Action.UPDATE:
+        return host_update_lines(before, after, change.kept)
+    valid_new_name(str(after.get("host_name")).lower())
+    return [], host_lines(Action.CREATE, after.get("host_name"), _inet(after), after.get("aliases") or (),
+                          change.kept)
+
+
+def change_lines(change: Change) -> tuple[list[str], list[str]]:
+    """(delete lines, set lines) for one change: only the leaves netsot owns change; a node that
+    moves (a new subnet, a new name) is written anew with everything else it held."""
+    if change.address.type == "edgemax_dhcp_mapping":
+        return _mapping_change(change)
+    if change.address.type == "edgemax_host":
+        return _host_change(change)
+    raise ProviderRejected("edgemax", f"cannot apply {change.address} (not an EdgeMax resource)")
 
 
 def apply_script(changes: Sequence[Change]) -> list[str]:

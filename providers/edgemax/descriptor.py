@@ -9,11 +9,11 @@ Must not: import the session or the provider (the registry loads those on first 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from core.config import Network
 from core.model import Address
+from core.names import hostname_problem
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
 from providers.edgemax.settings import EdgemaxNetwork, EdgemaxSettings
 
@@ -21,8 +21,10 @@ MAPPING_TYPE = "edgemax_dhcp_mapping"
 HOST_TYPE = "edgemax_host"
 CONFIG_TYPE = "edgemax_config"  # pseudo-resource: whether the committed config is saved
 
-# What netsot may name a static mapping / host label it creates (checked after lower-casing).
-NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# What netsot may name a static mapping / host name it creates: DNS labels (core.names), which
+# EdgeOS accepts in both (mapping names ^[-_a-zA-Z0-9.]+$, host names allow '.'; edgeos.md §4.2).
+# Names already on the router may be anything EdgeOS accepts: they are kept as they are.
+NAME_RULE = "DNS labels of a-z, 0-9 and inner '-', at most 63 each, joined by '.'"
 
 
 def mapping_address(shared_network: str, name: str, key: str = "") -> Address:
@@ -33,20 +35,30 @@ def host_address(fqdn: str, key: str = "") -> Address:
     return Address.of(HOST_TYPE, fqdn, key)
 
 
+def host_name_for(name: str, domain: str | None) -> str | None:
+    """The static host mapping of a binding: ``web01`` → ``web01.<domain>``; a binding whose name
+    is already an FQDN (``cloud.other.org``, or the domain itself: the apex) is that name."""
+    if "." in name:
+        return name
+    return f"{name}.{domain}" if domain else None
+
+
 def binding_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:
     out: dict[str, Address] = {}
     own = network.settings_for("edgemax")
     if own is not None:
         out[MAPPING_TYPE] = mapping_address(own.shared_network, name, key)
-    if network.domain:
-        out[HOST_TYPE] = host_address(f"{name}.{network.domain}", key)
+    fqdn = host_name_for(name, network.domain)
+    if fqdn is not None:
+        out[HOST_TYPE] = host_address(fqdn, key)
     return out
 
 
 def name_rule(name: str) -> str | None:
-    if NAME_RE.match(name):
+    problem = hostname_problem(name)
+    if problem is None:
         return None
-    return "is not a valid host name for EdgeOS (one DNS label: a-z, 0-9 and inner '-', at most 63)"
+    return f"cannot name a new EdgeOS static mapping or host name: it {problem} (rule: {NAME_RULE})"
 
 
 KIND = SystemKind(

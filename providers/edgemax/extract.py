@@ -1,7 +1,10 @@
 """Read the parts of an EdgeOS config tree netsot cares about into frozen values.
 
 Owns: DHCP shared networks (subnets, ranges, static mappings), static host mappings,
-``system domain-name`` and the dnsmasq / disabled / hostfile-update switches.
+``system domain-name`` and the dnsmasq / disabled / hostfile-update switches — and, for each static
+mapping and host name, everything else it holds (``other``: the children netsot does not model,
+``static-mapping-parameters``, ``disable``, unknown ones) in the ``kept`` shape of
+``core.model.ObservedResource``, so no change can lose them.
 Must not: validate for conflicts (``importer``/reconcile do), parse text, or do I/O.
 Deactivated (``!``) nodes are ignored: the router does not use them.
 """
@@ -9,9 +12,11 @@ Deactivated (``!``) nodes are ignored: the router does not use them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
+from core.model import EMPTY, frozen_map
 from providers.edgemax.tree import Kind, Node, Tree
 
 _MAC = re.compile(r"[0-9a-f]{1,2}(:[0-9a-f]{1,2}){5}")
@@ -33,6 +38,7 @@ class StaticMapping:
     ip: str | None
     mac: str | None  # normalised (lower-case, zero-padded) when valid
     disabled: bool = False
+    other: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # children besides ip/mac
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,9 @@ class SharedNetwork:
 @dataclass(frozen=True)
 class HostMapping:
     host_name: str
-    inet: tuple[str, ...] = ()
+    inet: tuple[str, ...] = ()  # every value, in the router's order (IPv4 and IPv6)
     aliases: tuple[str, ...] = ()
+    other: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # children besides inet/alias
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,24 @@ def _tag_values(node: Node | None, name: str) -> tuple[Node, ...]:
     return tuple(v for v in tag.children if not v.inactive)
 
 
+def node_data(node: Node) -> Any:
+    """A node as kept data: a leaf's values, ``True`` for a valueless leaf, else its children."""
+    if node.kind is Kind.LEAF:
+        return node.values
+    if node.kind is Kind.FLAG:
+        return True
+    return frozen_map({c.name: node_data(c) for c in node.children if not c.inactive})
+
+
+def other_children(node: Node, owned: frozenset[str]) -> Mapping[str, Any]:
+    """The active children of ``node`` not named in ``owned``, as kept data."""
+    return frozen_map({c.name: node_data(c) for c in node.children if c.name not in owned and not c.inactive})
+
+
+_MAPPING_OWNED = frozenset({"ip-address", "mac-address"})
+_HOST_OWNED = frozenset({"inet", "alias"})
+
+
 def _subnet(node: Node) -> Subnet:
     mappings = tuple(
         StaticMapping(
@@ -124,6 +149,7 @@ def _subnet(node: Node) -> Subnet:
             ip=_leaf(m, "ip-address"),
             mac=normalize_mac_lenient(_leaf(m, "mac-address")),
             disabled=_flag(m, "disable"),
+            other=other_children(m, _MAPPING_OWNED),
         )
         for m in _tag_values(node, "static-mapping")
     )
@@ -164,7 +190,7 @@ def extract(tree: Tree) -> EdgeConfig:
             )
         )
     hosts = tuple(
-        HostMapping(h.name, _leaves(h, "inet"), _leaves(h, "alias"))
+        HostMapping(h.name, _leaves(h, "inet"), _leaves(h, "alias"), other_children(h, _HOST_OWNED))
         for h in _tag_values(_node(tree, ["system", "static-host-mapping"]), "host-name")
     )
     system = _node(tree, ["system"])

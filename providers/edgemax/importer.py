@@ -1,10 +1,15 @@
 """`netsot import edgemax`: adopt the router's existing static mappings and host entries.
 
 Owns: the pure decision of what to adopt and why (matched by MAC / name / IP against what the
-other sources and the config say) and what to refuse as a conflict (duplicate MAC or IP in one
-shared network, IP outside its subnet, a name netsot cannot manage), plus ``run`` which reads
-the router or a config.boot backup, prints the table (or JSON) and records the adoptions in the
-state under its lock. Nothing is adopted blindly; already-managed objects are left as they are.
+other sources and the config say) and what to refuse as a conflict — a mapping without
+ip-address or mac-address, duplicate MAC or IP in one shared network, an IP outside its subnet or
+network, two host names on one address, a host name without exactly one IPv4 inet, a name netsot
+cannot derive a DNS name from — each with the rule it breaks. Every entry keeps its router name
+exactly; the binding it joins is named by the DNS name derived from it (``ROOM_1_SWITCH`` →
+``room-1-switch``; a host name is its first label inside its network's domain, else the FQDN —
+the domain's own name, the apex, is the binding of that name). The network of an entry is the one
+its address is in; the domain is only a hint (``planner.observation_from_config`` decides, so import
+and plan agree). Nothing is adopted blindly; already-managed objects are left as they are.
 Must not: change anything on the router.
 """
 
@@ -12,8 +17,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,12 +26,14 @@ from typing import Any
 from core.config import Config, Network, split_key
 from core.errors import ConfigError, ProviderDataError
 from core.ipv4 import ip_int
-from core.model import Address, Fact, ManagedResource, Observation, to_jsonable
+from core.model import Address, Fact, ManagedResource, Observation, ObservedResource, to_jsonable
+from core.names import hostname_problem, short_name
+from providers.edgemax.commands import MAPPING_NAME_RE
 from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
+from providers.edgemax.kept import derive_label, is_ipv4, kept_lines
 from providers.importing import BindingClaim, ImportItem, ImportPlan
 
-# what the planner can manage: the mapping name / host label is the binding's host name
-LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
 
 @lru_cache(maxsize=1024)
@@ -85,6 +92,188 @@ def _record(
     }
 
 
+def _kept_note(r: ObservedResource) -> str:
+    lines = kept_lines(r.kept)
+    return f"; keeps what netsot does not manage: {', '.join(lines)}" if lines else ""
+
+
+class _Adopt:
+    """One import decision over one router instance's observation."""
+
+    def __init__(self, config: Config, key: str, observation: Observation,
+                 owned: Mapping[Address, ManagedResource], others: Sequence[Fact], address_of: Any,
+                 only: Collection[Address] | None = None) -> None:
+        self.nets = {n.name: n for n in config.networks_of(key)}
+        self.shared = {own.shared_network for n in self.nets.values()
+                       if (own := n.settings_for("edgemax")) is not None}
+        self.facts = {f.address: f for f in observation.facts if f.address is not None}
+        self.matches = _Matches([f for f in others if f.source != "edgemax" and not f.discovery])
+        self.owned, self.address_of = owned, address_of
+        self.items: list[ImportItem] = []
+        self.observation = observation
+        self.only = only
+
+    def judged(self, r: ObservedResource) -> bool:
+        """Whether a verdict on ``r`` is wanted (every object weighs in on the others' verdicts)."""
+        return self.only is None or r.address in self.only
+
+    def deps(self, network: str, name: str) -> tuple[Address, ...]:
+        dep = self.address_of(network, name) if self.address_of is not None else None
+        return (dep,) if dep is not None else ()
+
+    def adopt(self, r: ObservedResource, net: Network, name: str, ip: str | None, mac: str | None,
+              note: str = "") -> None:
+        reason, origin = self.matches.why(net.name, name, mac, ip)
+        claim = BindingClaim(str(r.address), net.name, name, ip, mac, origin)
+        record = _record(r.address, r.provider_id, r.attributes, self.deps(net.name, name), origin)
+        self.items.append(ImportItem(str(r.address), "adopt", reason + note + _kept_note(r), record, claim))
+
+    def refuse(self, r: ObservedResource, why: str) -> None:
+        self.items.append(ImportItem(str(r.address), "conflict", why))
+
+    def resources(self, rtype: str) -> list[ObservedResource]:
+        return sorted((r for r in self.observation.resources.values() if r.address.type == rtype),
+                      key=lambda r: str(r.address))
+
+
+def _mapping_problem(
+    a: Mapping[str, Any], net: Network, binding: str, macs: Counter, ips: Counter
+) -> str | None:
+    sn, name, ip, mac, subnet = (a.get(k) for k in ("shared_network", "name", "ip_address", "mac_address",
+                                                    "subnet"))
+    if not isinstance(name, str) or not MAPPING_NAME_RE.fullmatch(name):
+        return (f"name {name!r} is not a static-mapping name EdgeOS accepts "
+                "(ASCII letters, digits, '-', '_' and '.')")
+    problem = hostname_problem(binding)
+    if problem:
+        return f"its DNS name {binding!r} (derived from {name}) {problem}; rename it on the router"
+    if ip is None:
+        return f"static mapping {name} has no ip-address"
+    if mac is None:
+        return f"static mapping {name} has no mac-address"
+    if not MAC.fullmatch(str(mac)):
+        return f"mac-address {mac!r} is not a MAC address (six groups of 1-2 hex digits separated by ':')"
+    if not _in(ip, str(subnet)):
+        return f"ip-address {ip} is outside its subnet {subnet}"
+    if not _in(ip, str(net.prefix)):
+        return f"ip-address {ip} is outside network {net.name} ({net.prefix})"
+    if macs[(sn, mac)] > 1:
+        return f"MAC {mac} is used by {macs[(sn, mac)]} static mappings in {sn}"
+    if ips[(sn, ip)] > 1:
+        return f"IP {ip} is used by {ips[(sn, ip)]} static mappings in {sn}"
+    return None
+
+
+def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
+    """Adopt or refuse every static mapping; returns, per (network, IP), binding name → mapping name."""
+    mappings = run.resources(MAPPING_TYPE)
+    macs = Counter((r.attributes.get("shared_network"), r.attributes.get("mac_address")) for r in mappings)
+    ips = Counter((r.attributes.get("shared_network"), r.attributes.get("ip_address")) for r in mappings)
+    at_ip: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for r in mappings:
+        a = r.attributes
+        sn, ip = a.get("shared_network"), a.get("ip_address")
+        fact = run.facts.get(r.address)
+        net = run.nets.get(fact.network) if fact is not None and fact.network else None
+        if sn in run.shared and net is not None and ip:
+            at_ip[(net.name, str(ip))][short_name(derive_label(str(a.get("name"))), net.domain)] = str(
+                a.get("name"))
+        if not run.judged(r):
+            continue
+        if sn not in run.shared:
+            run.items.append(ImportItem(str(r.address), "ignored",
+                                        f"shared network {sn} is not in the config"))
+            continue
+        if net is None:
+            run.refuse(r, f"static mapping {a.get('name')} has no ip-address" if not ip else
+                       f"ip-address {ip} is in none of the networks served by shared network {sn}")
+            continue
+        binding = short_name(derive_label(str(a.get("name"))), net.domain)
+        if r.address in run.owned:
+            run.items.append(ImportItem(str(r.address), "managed", "already managed by netsot"))
+            continue
+        problem = _mapping_problem(a, net, binding, macs, ips)
+        if problem:
+            run.refuse(r, problem)
+            continue
+        name = str(a.get("name"))
+        note = f"; binding {binding} (derived from the name {name})" if binding != name else ""
+        run.adopt(r, net, binding, ip, a.get("mac_address"), note)
+    return at_ip
+
+
+def _host_problem(r: ObservedResource, net: Network, name: str,
+                  names_at: Mapping[tuple[str, str], Mapping[str, str]],
+                  hosts_at: Mapping[tuple[str, str], list[str]]) -> str | None:
+    host_name, inet = str(r.attributes.get("host_name")), r.attributes.get("inet")
+    v4 = [v for v in (inet, *r.kept.get("inet", ())) if v and is_ipv4(v)]
+    if not v4:
+        return f"host name {host_name} has no IPv4 inet (netsot manages one IPv4 address per name)"
+    if len(v4) > 1:
+        return (f"host name {host_name} has {len(v4)} IPv4 inet values ({', '.join(v4)}); "
+                "netsot manages exactly one")
+    problem = hostname_problem(name)
+    if problem:
+        return f"its DNS name {name!r} {problem}"
+    if not _in(inet, str(net.prefix)):
+        return f"inet {inet} is outside network {net.name} ({net.prefix})"
+    mapped = names_at.get((net.name, str(inet)), {})
+    if mapped and name not in mapped:
+        names = ", ".join(sorted(mapped.values()))
+        return (f"{inet} is the address of static mapping {names}; {host_name} would be a second name "
+                "for it (netsot manages one name per address: make it an alias, or remove it)")
+    sharing = hosts_at.get((net.name, str(inet)), [])
+    if not mapped and len(sharing) > 1:
+        return (f"{inet} is the address of {len(sharing)} host names ({', '.join(sorted(sharing))}); "
+                "netsot manages one name per address (make the others aliases, or remove them)")
+    return None
+
+
+def _unplaced(run: _Adopt, r: ObservedResource, host_name: str, domain: str | None) -> None:
+    """A host name no network takes: outside every network and domain, or in a shared domain."""
+    if domain is None:
+        why = f"{host_name}: neither its address nor its domain belongs to a configured network"
+        run.items.append(ImportItem(str(r.address), "ignored", why))
+        return
+    inet = r.attributes.get("inet")
+    sharing = sorted(n.name for n in run.nets.values() if n.domain and n.domain.lower() == domain)
+    if not inet:
+        run.refuse(r, f"host name {host_name} has no IPv4 inet (netsot manages one IPv4 address per name)")
+        return
+    run.refuse(r, f"inet {inet} is in none of the networks of domain {domain} ({', '.join(sharing)}); "
+                  "give one of them dns_owner: true, or fix the address")
+
+
+def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
+    hosts = run.resources(HOST_TYPE)
+    placed: list[tuple[ObservedResource, Network, str]] = []
+    hosts_at: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in hosts:
+        host_name = str(r.attributes.get("host_name"))
+        fact = run.facts.get(r.address)
+        net = run.nets.get(fact.network) if fact is not None and fact.network else None
+        if net is None or fact is None or not fact.hostname:
+            if run.judged(r):
+                _unplaced(run, r, host_name, fact.domain if fact is not None else None)
+            continue
+        placed.append((r, net, fact.hostname))
+        if r.attributes.get("inet"):
+            hosts_at[(net.name, str(r.attributes["inet"]))].append(host_name)
+    for r, net, name in placed:
+        if not run.judged(r):
+            continue
+        if r.address in run.owned:
+            run.items.append(ImportItem(str(r.address), "managed", "already managed by netsot"))
+            continue
+        problem = _host_problem(r, net, name, names_at, hosts_at)
+        if problem:
+            run.refuse(r, problem)
+            continue
+        apex = net.domain is not None and name == net.domain.lower()
+        note = f"; the domain's own name (apex): binding {name}" if apex else ""
+        run.adopt(r, net, name, r.attributes.get("inet"), None, note)
+
+
 def adopt(
     config: Config,
     key: str,
@@ -92,99 +281,19 @@ def adopt(
     owned: Mapping[Address, ManagedResource],
     others: Sequence[Fact] = (),
     address_of: Any = None,
+    only: Collection[Address] | None = None,
 ) -> ImportPlan:
     """What to adopt from the router, and why; conflicts are refused, never adopted.
 
     ``others`` are the facts of every other source (config hosts included) that explain matches;
-    ``address_of(network, name)`` is the binding's IPAM address the entries depend on (or None).
+    ``address_of(network, name)`` is the binding's IPAM address the entries depend on (or None);
+    ``only`` limits the verdicts to those objects (the plan's Unmanaged section), each judged
+    against the whole router as ``netsot import`` judges it.
     """
-    by_shared: dict[str, Network] = {}
-    for n in config.networks_of(key):
-        own = n.settings_for("edgemax")
-        if own is not None:
-            by_shared[own.shared_network] = n
-    matches = _Matches([f for f in others if f.source != "edgemax" and not f.discovery])
-
-    def deps(network: str, name: str) -> tuple[Address, ...]:
-        dep = address_of(network, name) if address_of is not None else None
-        return (dep,) if dep is not None else ()
-
-    mappings = sorted(
-        (r for r in observation.resources.values() if r.address.type == MAPPING_TYPE),
-        key=lambda r: str(r.address),
-    )
-    macs = Counter((r.attributes.get("shared_network"), r.attributes.get("mac_address")) for r in mappings)
-    ips = Counter((r.attributes.get("shared_network"), r.attributes.get("ip_address")) for r in mappings)
-    items: list[ImportItem] = []
-    for r in mappings:
-        a = r.attributes
-        sn, name, ip, mac, subnet = (
-            a.get(k) for k in ("shared_network", "name", "ip_address", "mac_address", "subnet")
-        )
-        address = str(r.address)
-        net = by_shared.get(sn)
-        if net is None:
-            items.append(ImportItem(address, "ignored", f"shared network {sn} is not in the config"))
-            continue
-        if r.address in owned:
-            items.append(ImportItem(address, "managed", "already managed by netsot"))
-            continue
-        problem = None
-        if not isinstance(name, str) or not LABEL_RE.fullmatch(name):
-            problem = (
-                f"name {name!r} is not a lower-case host name netsot can manage; rename it on the router"
-            )
-        elif mac is None or not re.fullmatch(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}", str(mac)):
-            problem = f"MAC address {mac!r} is missing or invalid"
-        elif ip is None or not _in(ip, str(subnet)):
-            problem = f"IP address {ip} is outside its subnet {subnet}"
-        elif not _in(ip, str(net.prefix)):
-            problem = f"IP address {ip} is outside network {net.name} ({net.prefix})"
-        elif macs[(sn, mac)] > 1:
-            problem = f"MAC {mac} is used by {macs[(sn, mac)]} static mappings in {sn}"
-        elif ips[(sn, ip)] > 1:
-            problem = f"IP {ip} is used by {ips[(sn, ip)]} static mappings in {sn}"
-        if problem:
-            items.append(ImportItem(address, "conflict", problem))
-            continue
-        reason, origin = matches.why(net.name, name, mac, ip)
-        claim = BindingClaim(address, net.name, name, ip, mac, origin)
-        items.append(ImportItem(address, "adopt", reason,
-                                _record(r.address, r.provider_id, a, deps(net.name, name), origin), claim))
-    domains = {n.domain.lower(): n for n in config.networks_of(key) if n.domain}
-    hosts = sorted(
-        (r for r in observation.resources.values() if r.address.type == HOST_TYPE),
-        key=lambda r: str(r.address),
-    )
-    for r in hosts:
-        a = r.attributes
-        host_name, inet = str(a.get("host_name")), a.get("inet")
-        address = str(r.address)
-        label, _, domain = host_name.partition(".")
-        net = domains.get(domain.lower())
-        if net is None:
-            items.append(
-                ImportItem(address, "ignored", f"{host_name} is not in the domain of a configured network")
-            )
-            continue
-        if r.address in owned:
-            items.append(ImportItem(address, "managed", "already managed by netsot"))
-            continue
-        if not LABEL_RE.fullmatch(label):
-            items.append(
-                ImportItem(address, "conflict", f"host label {label!r} is not a lower-case host name")
-            )
-            continue
-        if not _in(inet, str(net.prefix)):
-            items.append(
-                ImportItem(address, "conflict", f"inet {inet} is outside network {net.name} ({net.prefix})")
-            )
-            continue
-        reason, origin = matches.why(net.name, label, None, inet)
-        claim = BindingClaim(address, net.name, label, inet, None, origin)
-        items.append(ImportItem(address, "adopt", reason,
-                                _record(r.address, r.provider_id, a, deps(net.name, label), origin), claim))
-    return ImportPlan(tuple(items))
+    run = _Adopt(config, key, observation, owned, others, address_of, only)
+    names_at = _mappings(run)
+    _hosts(run, names_at)
+    return ImportPlan(tuple(run.items))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,9 +301,10 @@ def adopt(
 
 
 def read_observation(config: Config, key: str, from_file: str | None) -> Observation:
-    """The router as an Observation: from a config.boot backup, or read live over SSH."""
+    """The router as an Observation: from a backup file (any format ``parse.detect`` knows), or
+    read live over SSH."""
     from providers.edgemax.extract import extract
-    from providers.edgemax.parse import parse_boot
+    from providers.edgemax.parse import parse_any
     from providers.edgemax.planner import observation_from_config
 
     if from_file:
@@ -203,7 +313,7 @@ def read_observation(config: Config, key: str, from_file: str | None) -> Observa
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
-        return observation_from_config(extract(parse_boot(text, path.name)), config, key=key)
+        return observation_from_config(extract(parse_any(text, path.name)), config, key=key)
     if key not in config.providers:
         raise ConfigError(f"providers.{key} is not configured (or use --from-file)")
     from providers.edgemax.provider import EdgemaxProvider

@@ -1,7 +1,8 @@
 """`netsot inventory edgemax`: what the router holds, as a table or as JSON.
 
 Owns: the inventory document (validated by ``schemas/edgemax.inventory.schema.json``) built
-from a live read or from a config.boot backup (``--from-file``, no router needed).
+from a live read or from a backup file in any format ``parse.detect`` knows (``--from-file``,
+no router needed).
 Must not: change anything, or print secrets (none of these fields is one).
 """
 
@@ -16,7 +17,7 @@ from core.config import Config, split_key
 from core.errors import ConfigError, ProviderDataError
 from providers.edgemax.extract import EdgeConfig, extract
 from providers.edgemax.leases import Lease
-from providers.edgemax.parse import parse_boot
+from providers.edgemax.parse import parse_any
 from schemas import validator
 
 
@@ -56,17 +57,16 @@ def _read(config: Config | None, from_file: str | None, key: str) -> dict[str, A
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
-        return document(extract(parse_boot(text, path.name)))
+        return document(extract(parse_any(text, path.name)))
     if config is None or key not in config.providers:
         raise ConfigError(f"providers.{key} is not configured (or use --from-file)")
     from providers.edgemax.leases import parse_show_leases
-    from providers.edgemax.parse import parse_commands
     from providers.edgemax.provider import EdgemaxProvider
 
     provider = EdgemaxProvider(config, config.settings(key), split_key(key)[1])
     try:
         session = provider.session  # the provider's one SSH session
-        cfg = extract(parse_commands(session.show_commands()))
+        cfg = extract(parse_any(session.show_commands(), "show configuration commands"))
         leases = parse_show_leases(session.show_leases())
     finally:
         provider.close()

@@ -1,22 +1,31 @@
 """Pure EdgeMax planning: what the router holds as an Observation, and the changes to make.
 
-Owns: ``observation_from_config`` (extracted config + leases → resources and facts) and
-``plan_edgemax`` (desired bindings vs observed router → create/update/delete Changes for
-DHCP static mappings and static host mappings, plus the ``edgemax_config.saved`` pseudo-resource
-that saves committed-but-unsaved router config), with human reasons and provenance.
+Owns: ``observation_from_config`` (extracted config + leases → resources with exactly the leaves
+netsot manages as attributes and everything else as ``kept``, binding facts with host names derived
+from the router's names, leases) and ``plan_edgemax`` (desired bindings vs observed router →
+create/update/delete Changes for DHCP static mappings and static host mappings, plus the
+``edgemax_config.saved`` pseudo-resource that saves committed-but-unsaved router config), with
+human reasons, provenance, what each change keeps and what a delete would lose.
 Must not: do I/O, touch an object netsot does not own, or plan anything in ``desired.blocked``.
+
+Identity: a binding's router object is found by its name (exact, then any case, then the name
+netsot derives from the router's: ``ROOM_1_SWITCH`` for ``room-1-switch``), then — for an owned
+mapping whose router name netsot would not create — by MAC. Found objects keep the router's name;
+netsot never creates a second mapping or host name that differs from an existing one only by case.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from core.config import Config, Network
 from core.ipv4 import ip_int
 from core.model import (
+    EMPTY,
     Action,
     Address,
     Binding,
@@ -29,10 +38,20 @@ from core.model import (
     Provenance,
     frozen_map,
 )
+from core.names import short_name
 from providers.base import ROLE_ADDRESS, PlanContext
+from providers.edgemax import kept as kept_module
 from providers.edgemax.commands import HOST_BASE, mapping_path
-from providers.edgemax.descriptor import CONFIG_TYPE, HOST_TYPE, MAPPING_TYPE, host_address, mapping_address
-from providers.edgemax.extract import EdgeConfig, SharedNetwork
+from providers.edgemax.descriptor import (
+    CONFIG_TYPE,
+    HOST_TYPE,
+    MAPPING_TYPE,
+    host_address,
+    host_name_for,
+    mapping_address,
+    name_rule,
+)
+from providers.edgemax.extract import EdgeConfig, HostMapping, SharedNetwork, StaticMapping, Subnet
 from providers.edgemax.leases import Lease
 
 SYSTEM = "edgemax"
@@ -50,6 +69,8 @@ def label(key: str) -> str:
     """How refs and messages name the instance: ``edgemax`` or ``edgemax[cabin]``."""
     kind, _, instance = key.partition(".")
     return f"{kind}[{instance}]" if instance else kind
+
+
 UNSAVED_REASON = (
     "the router has committed changes that were never saved (an apply was interrupted?); "
     "saving them so a reboot keeps them"
@@ -79,12 +100,17 @@ def host_attrs(host_name: str, inet: str | None, aliases: Iterable[str]) -> dict
     return {"host_name": host_name, "inet": inet, "aliases": list(aliases)}
 
 
-def _network_of_shared(config: Config, key: str = SYSTEM) -> dict[str, Network]:
-    out = {}
+def binding_aliases(name: str) -> list[str]:
+    """The aliases netsot gives a binding's host name: its single-label name (none for an FQDN)."""
+    return [] if "." in name else [name]
+
+
+def _networks_of_shared(config: Config, key: str = SYSTEM) -> dict[str, list[Network]]:
+    out: dict[str, list[Network]] = {}
     for n in config.networks_of(key):
         own = n.settings_for(SYSTEM)
         if own is not None:
-            out[own.shared_network] = n
+            out.setdefault(own.shared_network, []).append(n)
     return out
 
 
@@ -97,107 +123,169 @@ def _network_of_ip(config: Config, ip: str | None, key: str = SYSTEM) -> Network
     return hits[0] if len(hits) == 1 else None
 
 
+def _by_address(nets: Sequence[Network], ip: str | None) -> Network | None:
+    """The one network of ``nets`` (those of one shared network) a mapping belongs to: by its IP."""
+    if len(nets) == 1:
+        return nets[0]
+    try:
+        addr = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return None
+    hits = [n for n in nets if addr in n.prefix]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _domain_of(name: str, domains: Iterable[str]) -> str | None:
+    """The longest configured domain ``name`` is in (or is: the apex)."""
+    low = name.lower()
+    hits = [d for d in domains if low == d or low.endswith("." + d)]
+    return max(hits, key=len) if hits else None
+
+
+@dataclass
+class _Observed:
+    """The observation being built (one instance of the router)."""
+
+    config: Config
+    key: str
+    resources: dict[Address, ObservedResource] = field(default_factory=dict)
+    facts: list[Fact] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return label(self.key)
+
+
+def _add_mapping(obs: _Observed, nets: Sequence[Network], sn: SharedNetwork, subnet: Subnet,
+                 m: StaticMapping) -> None:
+    address = mapping_address(sn.name, m.name, obs.key)
+    if address in obs.resources:
+        obs.warnings.append(
+            f"static mapping {m.name} appears twice in shared network {sn.name}; using the first")
+        return
+    obs.resources[address] = ObservedResource(
+        address,
+        frozen_map(mapping_attrs(sn.name, subnet.cidr, m.name, m.ip, m.mac)),
+        provider_id=" ".join(mapping_path(sn.name, subnet.cidr, m.name)),
+        kept=m.other,
+    )
+    net = _by_address(nets, m.ip)
+    if net is None:
+        return
+    derived = kept_module.derive_label(m.name)
+    obs.facts.append(
+        Fact(
+            source=SYSTEM,
+            ref=f"{obs.name} static-mapping {sn.name}/{m.name}",
+            network=net.name,
+            hostname=derived,
+            mac=m.mac,
+            ip=m.ip,
+            address=address,
+            extra=frozen_map({"kind": "mapping", "shared_network": sn.name, "mapping": m.name,
+                              "subnet": subnet.cidr, "disabled": m.disabled}),
+            hostname_from=kept_module.derivation(m.name, derived, "static-mapping"),
+        )
+    )
+
+
+def host_network(
+    config: Config, key: str, host_name: str, inet: str | None
+) -> tuple[Network | None, str | None]:
+    """(network, domain) of a host name: the network holding its address, else its domain's.
+
+    ``domain`` is the longest configured domain the name is in (the apex: the name itself). A
+    domain shared by several networks goes to the one holding the address, else to its
+    ``dns_owner``.
+    """
+    served = config.networks_of(key)
+    domain = _domain_of(host_name, {n.domain.lower() for n in served if n.domain})
+    by_ip = _network_of_ip(config, inet, key)
+    if by_ip is not None:
+        return by_ip, domain
+    nets = [n for n in served if n.domain and n.domain.lower() == domain]
+    owner = next((n for n in nets if n.dns_owner), None)
+    return (nets[0] if len(nets) == 1 else owner), domain
+
+
+def host_label(host_name: str, net: Network | None, domain: str | None) -> str:
+    """The binding name of a host name: its first label inside its network's domain, else the FQDN."""
+    own = net.domain if net is not None and net.domain else domain
+    return short_name(host_name.lower(), own)
+
+
+def _add_host(obs: _Observed, h: HostMapping) -> None:
+    address = host_address(h.host_name, obs.key)
+    v4 = next((v for v in h.inet if kept_module.is_ipv4(v)), None)
+    net, domain = host_network(obs.config, obs.key, h.host_name, v4)
+    name = host_label(h.host_name, net, domain)
+    inet, aliases, kept = kept_module.split_host(h.inet, h.aliases, h.other, None if "." in name else name)
+    obs.resources[address] = ObservedResource(
+        address,
+        frozen_map(host_attrs(h.host_name, inet, aliases)),
+        provider_id=" ".join((*HOST_BASE, h.host_name)),
+        kept=kept,
+    )
+    obs.facts.append(
+        Fact(
+            source=SYSTEM,
+            ref=f"{obs.name} static-host-mapping {h.host_name}",
+            network=net.name if net is not None else None,
+            hostname=name,
+            mac=None,
+            ip=inet,
+            address=address,
+            extra=frozen_map({"kind": "host", "host_name": h.host_name, "aliases": list(h.aliases)}),
+            domain=domain,
+        )
+    )
+
+
+def _add_lease(obs: _Observed, by_shared: Mapping[str, list[Network]], lease: Lease) -> None:
+    net = _by_address(by_shared.get(lease.pool or "", []), lease.ip) or _network_of_ip(
+        obs.config, lease.ip, obs.key)
+    obs.facts.append(
+        Fact(
+            source=SYSTEM,
+            ref=f"lease {lease.ip}" if obs.name == SYSTEM else f"{obs.name} lease {lease.ip}",
+            network=net.name if net is not None else None,
+            hostname=lease.hostname.lower() if lease.hostname else None,
+            mac=lease.mac,
+            ip=lease.ip,
+            extra=frozen_map({"pool": lease.pool, "expires": lease.expires}),
+            discovery=True,
+        )
+    )
+
+
 def observation_from_config(
     cfg: EdgeConfig, config: Config, leases: Sequence[Lease] = (), unsaved: str | None = None,
-    key: str = SYSTEM,
+    key: str = SYSTEM, warnings: Sequence[str] = (),
 ) -> Observation:
     """The router as an Observation: every mapping / host entry, binding facts, leases.
 
     ``unsaved`` is the router's `compare saved` diff ("" when the active config is saved); when
     given, the observation holds the ``edgemax_config.saved`` pseudo-resource and
-    ``data["unsaved"]``. None (a config file read offline) leaves both out.
+    ``data["unsaved"]``. None (a config file read offline, or a router that refused the check)
+    leaves both out.
     """
-    resources: dict[Address, ObservedResource] = {}
+    obs = _Observed(config, key, warnings=list(warnings))
     if unsaved is not None:
         saved = saved_address(key)
-        resources[saved] = ObservedResource(saved, frozen_map({"saved": not unsaved}))
-    facts: list[Fact] = []
-    warnings: list[str] = []
-    name = label(key)
-    by_shared = _network_of_shared(config, key)
+        obs.resources[saved] = ObservedResource(saved, frozen_map({"saved": not unsaved}))
+    by_shared = _networks_of_shared(config, key)
     for sn, subnet, m in cfg.mappings():
-        address = mapping_address(sn.name, m.name, key)
-        if address in resources:
-            warnings.append(
-                f"static mapping {m.name} appears twice in shared network {sn.name}; using the first"
-            )
-            continue
-        resources[address] = ObservedResource(
-            address,
-            frozen_map(mapping_attrs(sn.name, subnet.cidr, m.name, m.ip, m.mac)),
-            provider_id=" ".join(mapping_path(sn.name, subnet.cidr, m.name)),
-        )
-        net = by_shared.get(sn.name)
-        if net is None:
-            continue
-        facts.append(
-            Fact(
-                source=SYSTEM,
-                ref=f"{name} static-mapping {sn.name}/{m.name}",
-                network=net.name,
-                hostname=m.name.lower(),
-                mac=m.mac,
-                ip=m.ip,
-                address=address,
-                extra=frozen_map(
-                    {
-                        "kind": "mapping",
-                        "shared_network": sn.name,
-                        "mapping": m.name,
-                        "subnet": subnet.cidr,
-                        "disabled": m.disabled,
-                    }
-                ),
-            )
-        )
-    domains: dict[str, list[Network]] = {}
-    for n in config.networks_of(key):
-        if n.domain:
-            domains.setdefault(n.domain.lower(), []).append(n)
+        _add_mapping(obs, by_shared.get(sn.name, []), sn, subnet, m)
     for h in cfg.host_mappings:
-        address = host_address(h.host_name, key)
-        inet = h.inet[0] if h.inet else None
-        resources[address] = ObservedResource(
-            address,
-            frozen_map(host_attrs(h.host_name, inet, h.aliases)),
-            provider_id=" ".join((*HOST_BASE, h.host_name)),
-        )
-        first, _, domain = h.host_name.partition(".")
-        nets = domains.get(domain.lower(), []) if domain else []
-        owner = next((n for n in nets if n.dns_owner), None)  # a shared domain's names are its owner's
-        net = nets[0] if len(nets) == 1 else _network_of_ip(config, inet, key) or owner
-        facts.append(
-            Fact(
-                source=SYSTEM,
-                ref=f"{name} static-host-mapping {h.host_name}",
-                network=net.name if net is not None else None,
-                hostname=first.lower(),
-                mac=None,
-                ip=inet,
-                address=address,
-                extra=frozen_map({"kind": "host", "host_name": h.host_name, "aliases": list(h.aliases)}),
-                domain=domain or None,
-            )
-        )
+        _add_host(obs, h)
     for lease in leases:
-        net = by_shared.get(lease.pool or "") or _network_of_ip(config, lease.ip, key)
-        facts.append(
-            Fact(
-                source=SYSTEM,
-                ref=f"lease {lease.ip}" if name == SYSTEM else f"{name} lease {lease.ip}",
-                network=net.name if net is not None else None,
-                hostname=lease.hostname.lower() if lease.hostname else None,
-                mac=lease.mac,
-                ip=lease.ip,
-                extra=frozen_map({"pool": lease.pool, "expires": lease.expires}),
-                discovery=True,
-            )
-        )
+        _add_lease(obs, by_shared, lease)
     return Observation(
         system=key,
-        resources=frozen_map_addresses(resources),
-        facts=tuple(facts),
-        warnings=tuple(warnings),
+        resources=frozen_map_addresses(obs.resources),
+        facts=tuple(obs.facts),
+        warnings=tuple(obs.warnings),
         data=frozen_map(
             {
                 "dnsmasq": cfg.dnsmasq,
@@ -213,7 +301,7 @@ def frozen_map_addresses(data: Mapping[Address, ObservedResource]) -> Mapping[Ad
 
 
 # ---------------------------------------------------------------------------------------------
-# planning
+# planning: subnets
 
 
 # (parsed subnet, its text as the router has it, IPv4 network and mask as integers or None for IPv6)
@@ -249,6 +337,65 @@ def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | Non
             if mask is not None and value & mask == base:
                 return cidr
     return fallback if fallback is not None else str(network.prefix)
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: finding a binding's router objects
+
+
+class _Index:
+    """The instance's observed mappings and host names, looked up the ways a binding finds them."""
+
+    def __init__(self, observation: Observation, config: Config, key: str) -> None:
+        self.resources = observation.resources
+        self.by_name: dict[tuple[str, ...], list[Address]] = {}
+        self.by_mac: dict[tuple[str, str], list[Address]] = {}
+        domains = {sn: {n.domain for n in nets if n.domain}
+                   for sn, nets in _networks_of_shared(config, key).items()}
+        for address, res in observation.resources.items():
+            a = res.attributes
+            if address.type == MAPPING:
+                sn, name = str(a.get("shared_network")), str(a.get("name"))
+                derived = kept_module.derive_label(name)
+                names = {("m", sn, name.lower()), ("m", sn, derived)}
+                names |= {("m", sn, short_name(derived, d)) for d in domains.get(sn, ())}
+                for k in names:
+                    self.by_name.setdefault(k, []).append(address)
+                if a.get("mac_address"):
+                    self.by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
+            elif address.type == HOST:
+                self.by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
+
+    def _pick(self, found: Sequence[Address], owned: Mapping[Address, ManagedResource]) -> Address | None:
+        if not found:
+            return None
+        mine = sorted((a for a in found if a in owned), key=str)
+        return mine[0] if mine else sorted(found, key=str)[0]
+
+    def mapping(
+        self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource], key: str
+    ) -> Address | None:
+        """The observed mapping of binding ``b`` in shared network ``sn`` (None: there is none)."""
+        exact = mapping_address(sn, b.hostname, key)
+        if exact in self.resources:
+            return exact
+        found = self._pick(self.by_name.get(("m", sn, b.hostname), ()), owned)
+        if found is not None or b.mac is None:
+            return found
+        # an adopted entry with a name netsot would not create (ROOM_1_SWITCH) keeps it, found by MAC
+        mine = [a for a in self.by_mac.get((sn, b.mac.lower()), ())
+                if a in owned and name_rule(str(self.resources[a].attributes.get("name"))) is not None]
+        return self._pick(mine, owned)
+
+    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str) -> Address | None:
+        exact = host_address(fqdn, key)
+        if exact in self.resources:
+            return exact
+        return self._pick(self.by_name.get(("h", fqdn.lower()), ()), owned)
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: what is wanted
 
 
 def _source_text(b: Binding) -> str:
@@ -294,13 +441,24 @@ def _describe(keys: list[str], before: Mapping[str, Any], after: Mapping[str, An
     return ", ".join(f"{k} {show(before.get(k))} -> {show(after.get(k))}" for k in keys)
 
 
+@dataclass(frozen=True)
+class _Want:
+    """One router object a binding wants: its attributes, the binding, provenance, its path."""
+
+    attrs: dict[str, Any]
+    binding: Binding
+    provenance: dict[str, Provenance]
+    path: str
+    derived: Address  # the address the binding's name gives it (blocked by conflicts of the binding)
+
+
 def _desired(
-    config: Config, desired: Desired, observed_cfg: EdgeConfig, key: str = SYSTEM
-) -> dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]]:
-    out: dict[Address, tuple[dict[str, Any], Binding, dict[str, Provenance], str]] = {}
+    config: Config, desired: Desired, observed_cfg: EdgeConfig, index: _Index,
+    owned: Mapping[Address, ManagedResource], key: str = SYSTEM,
+) -> dict[Address, _Want]:
+    out: dict[Address, _Want] = {}
     nets = {n.name: n for n in config.networks_of(key)}
     subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
-    prefixes: dict[str, str] = {}  # config prefix text per network
     for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
         net = nets.get(b.network)
         if net is None:
@@ -308,25 +466,193 @@ def _desired(
         own = net.settings_for(SYSTEM)
         prov = b.provenance
         if b.mac is not None and own is not None:
-            sn_name = own.shared_network
-            if sn_name not in subnets:
-                subnets[sn_name] = _parsed_subnets(observed_cfg.shared_network(sn_name))
-            prefix = prefixes.get(net.name)
-            if prefix is None:
-                prefix = prefixes[net.name] = str(net.prefix)
-            subnet = _subnet_for(subnets[sn_name], net, b.ip, prefix)
-            attrs = mapping_attrs(sn_name, subnet, b.hostname, b.ip, b.mac.lower())
+            sn = own.shared_network
+            if sn not in subnets:
+                subnets[sn] = _parsed_subnets(observed_cfg.shared_network(sn))
+            subnet = _subnet_for(subnets[sn], net, b.ip, str(net.prefix))
+            found = index.mapping(sn, b, owned, key)
+            name = str(index.resources[found].attributes["name"]) if found is not None else b.hostname
+            attrs = mapping_attrs(sn, subnet, name, b.ip, b.mac.lower())
             p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
-            out.setdefault(
-                mapping_address(sn_name, b.hostname, key),
-                (attrs, b, p, " ".join(mapping_path(sn_name, subnet, b.hostname))),
-            )
-        if net.domain:
-            fqdn = f"{b.hostname}.{net.domain}"
-            attrs = host_attrs(fqdn, b.ip, [b.hostname])
+            derived = mapping_address(sn, b.hostname, key)
+            out.setdefault(found or derived,
+                           _Want(attrs, b, p, " ".join(mapping_path(sn, subnet, name)), derived))
+        fqdn = host_name_for(b.hostname, net.domain)
+        if fqdn is not None:
+            found = index.host(fqdn, owned, key)
+            host_name = str(index.resources[found].attributes["host_name"]) if found is not None else fqdn
+            attrs = host_attrs(host_name, b.ip, binding_aliases(b.hostname))
             p = {k: prov[src] for k, src in HOST_PROVENANCE if src in prov}
-            out.setdefault(host_address(fqdn, key), (attrs, b, p, " ".join((*HOST_BASE, fqdn))))
+            derived = host_address(fqdn, key)
+            out.setdefault(found or derived, _Want(attrs, b, p, " ".join((*HOST_BASE, host_name)), derived))
     return out
+
+
+def _seen_host(
+    seen: ObservedResource, want: Mapping[str, Any], managed: ManagedResource | None
+) -> ObservedResource:
+    """A host name re-split so that the IPv4 value netsot wants (or last wrote) is the owned one,
+    when the host holds it among other IPv4 values (someone added a second one by hand)."""
+    current = seen.attributes.get("inet")
+    prefer = [str(want.get("inet") or "")]
+    if managed is not None and managed.attributes.get("inet"):
+        prefer.append(str(managed.attributes["inet"]))
+    kept_inet = list(seen.kept.get("inet", ()))
+    pick = next((p for p in prefer if p in kept_inet and kept_module.is_ipv4(p)), None)
+    if current in prefer or pick is None:
+        return seen
+    rest = [v for v in kept_inet if v != pick] + ([current] if current else [])
+    kept = {k: (rest if k == "inet" else v) for k, v in seen.kept.items()}
+    attrs = frozen_map({**seen.attributes, "inet": pick})
+    return ObservedResource(seen.address, attrs, seen.provider_id, seen.owned_marker, frozen_map(kept))
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: changes
+
+
+class _Planner:
+    """One plan of one router instance."""
+
+    def __init__(self, config: Config, desired: Desired, observed_cfg: EdgeConfig, observation: Observation,
+                 ctx: PlanContext, key: str) -> None:
+        self.ctx, self.key, self.observation = ctx, key, observation
+        self.blocked = desired.blocked
+        self.index = _Index(observation, config, key)
+        self.wanted = _desired(config, desired, observed_cfg, self.index, ctx.owned, key)
+        self.leaving = self._leaving()
+        # leaving objects holding kept data: what a new object may take over (usually very few)
+        self.movable = {a: r for a, r in self.leaving.items() if r.kept}
+        self.carried: dict[Address, Address] = {}  # old object → the new one its kept data moves to
+        # new object → the owned one it renames (same MAC / same address): applied or held together
+        self.renamed = _renamed(self.wanted, observation.resources, ctx.owned, key)
+        self.successor = {old: new for new, old in self.renamed.items()}
+
+    def allowed(self, address: Address) -> bool:
+        return address not in self.blocked
+
+    def common(self, b: Binding, prov: Mapping[str, Provenance]) -> dict[str, Any]:
+        dep = self.ctx.role_address(ROLE_ADDRESS, b.network, b.hostname)
+        return {"provenance": frozen_map(prov), "depends_on": (dep,) if dep is not None else (),
+                "origin": b.origin}
+
+    def _leaving(self) -> dict[Address, ObservedResource]:
+        """Owned router objects no binding wants any more (deleted unless blocked)."""
+        out = {}
+        for address in sorted(self.ctx.owned, key=str):
+            if address.type not in (MAPPING, HOST) or address.system != self.key:
+                continue
+            seen = self.observation.resources.get(address)
+            if address in self.wanted or seen is None or not self.allowed(address):
+                continue
+            out[address] = seen
+        return out
+
+    def _predecessor(self, address: Address, attrs: Mapping[str, Any]) -> Address | None:
+        """The leaving object a new one replaces (same MAC or name; for host names the same address
+        or first label): its kept data moves to the new object."""
+        if address.type == MAPPING:
+            keys = (("mac_address", lambda a: str(a.get("mac_address") or "").lower()),
+                    ("name", lambda a: kept_module.derive_label(str(a.get("name")))))
+        else:
+            keys = (("inet", lambda a: str(a.get("inet") or "")),
+                    ("host_name", lambda a: str(a.get("host_name")).lower().split(".", 1)[0]))
+        if not self.movable:
+            return None
+        for attribute, norm in keys:
+            if attrs.get(attribute) is None:
+                continue
+            for old, seen in self.movable.items():
+                same = old.type == address.type and norm(seen.attributes) == norm(attrs)
+                if same and old not in self.carried:
+                    return old
+        return None
+
+    def _successor_holds(self, old: Address, seen: ObservedResource) -> bool:
+        """An existing wanted object of the same binding already holds all of ``old``'s kept data."""
+        for address in self.wanted:
+            other = self.observation.resources.get(address)
+            if other is None or address.type != old.type or not other.kept:
+                continue
+            same = (other.attributes.get("mac_address") == seen.attributes.get("mac_address")
+                    if old.type == MAPPING else other.attributes.get("inet") == seen.attributes.get("inet"))
+            if same and kept_module.holds(other.kept, seen.kept):
+                return True
+        return False
+
+    def create(self, address: Address, want: _Want, drift: bool) -> Change:
+        b = want.binding
+        reason = (f"router entry deleted by hand; recreating for {_source_text(b)}" if drift
+                  else f"new {_source_text(b)}")
+        kept: Mapping[str, Any] = EMPTY
+        old = None if drift else self._predecessor(address, want.attrs)
+        if old is not None:
+            self.carried[old] = address
+            kept = self.movable[old].kept
+            reason += f"; takes over what {old.name} holds besides netsot's attributes"
+        return Change(Action.CREATE, address, None, frozen_map(want.attrs), reason, provider_id=want.path,
+                      drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
+                      **self.common(b, want.provenance))
+
+    def update(self, address: Address, want: _Want, seen: ObservedResource) -> Change | None:
+        managed = self.ctx.owned.get(address)
+        if address.type == HOST:
+            seen = _seen_host(seen, want.attrs, managed)
+        keys = _diff(seen.attributes, want.attrs)
+        if not keys:
+            return None
+        recorded = managed.attributes if managed is not None else None
+        drift = recorded is not None and bool(_diff(recorded, seen.attributes))
+        what = _describe(keys, seen.attributes, want.attrs)
+        b = want.binding
+        if drift:
+            reason = f"router entry edited by hand: {what}"
+        elif "mac_address" in keys and "mac" in b.provenance and seen.attributes.get("mac_address"):
+            reason = f"MAC changed on {b.provenance['mac'].ref}: {what}"
+        else:
+            reason = f"{_source_text(b)} changed: {what}"
+        return Change(Action.UPDATE, address, seen.attributes, frozen_map(want.attrs), reason,
+                      provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
+                      **self.common(want.binding, want.provenance))
+
+    def delete(self, address: Address, seen: ObservedResource) -> Change:
+        managed = self.ctx.owned[address]
+        successor = self.successor.get(address)
+        reason = f"renamed: {successor} takes its place" if successor else _lost_reason(managed)
+        loses: tuple[str, ...] = ()
+        new = self.carried.get(address)
+        if new is not None:
+            reason += f"; what else it holds moves to {new}"
+        elif seen.kept and not self._successor_holds(address, seen):
+            loses = kept_module.kept_lines(seen.kept)
+        return Change(Action.DELETE, address, seen.attributes, None, reason,
+                      provider_id=seen.provider_id or managed.provider_id, origin=managed.origin, loses=loses)
+
+    def changes(self) -> list[Change]:
+        out: list[Change] = []
+        owned = self.ctx.owned
+        for address, want in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
+            if self.blocked and (address in self.blocked or want.derived in self.blocked):
+                continue
+            seen = self.observation.resources.get(address)
+            managed = owned.get(address)
+            if seen is None:
+                out.append(self.create(address, want, managed is not None))
+                continue
+            if managed is None and not seen.owned_marker:
+                continue  # someone else's object: reconcile reports the conflict, we never touch it
+            change = self.update(address, want, seen)
+            if change is not None:
+                out.append(change)
+        saved_at = saved_address(self.key)
+        saved = self.observation.resources.get(saved_at)
+        if saved is not None and saved.attributes.get("saved") is False and self.allowed(saved_at):
+            # no line to send: the configure session of this batch runs `save` (no depends_on, so it
+            # goes with the first EdgeMax batch); after it, `compare saved` is empty and this disappears
+            out.append(Change(Action.UPDATE, saved_at, frozen_map({"saved": False}),
+                              frozen_map({"saved": True}), UNSAVED_REASON))
+        out += [self.delete(address, seen) for address, seen in self.leaving.items()]
+        return out
 
 
 def plan_edgemax(
@@ -338,95 +664,10 @@ def plan_edgemax(
     key: str = SYSTEM,
 ) -> list[Change]:
     """Changes that make the router's static mappings / host entries match ``desired``."""
-    blocked = desired.blocked
-    wanted = _desired(config, desired, observed_cfg, key)
-    changes: list[Change] = []
-
-    def allowed(address: Address) -> bool:
-        return address not in blocked
-
-    def common(b: Binding, prov: dict[str, Provenance]) -> dict[str, Any]:
-        # built only for the entries that get a change (most wanted entries usually match)
-        dep = ctx.role_address(ROLE_ADDRESS, b.network, b.hostname)
-        return {"provenance": frozen_map(prov), "depends_on": (dep,) if dep is not None else (),
-                "origin": b.origin}
-
-    resources, owned_objects = observation.resources, ctx.owned
-    renamed = _renamed(wanted, resources, owned_objects, key)
-    for address, (attrs, b, prov, path) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
-        if blocked and address in blocked:
-            continue  # not ``allowed``
-        seen = resources.get(address)
-        managed = owned_objects.get(address)
-        owned = managed is not None or (seen is not None and seen.owned_marker)
-        if seen is None:
-            drift = managed is not None
-            reason = (
-                f"router entry deleted by hand; recreating for {_source_text(b)}"
-                if drift
-                else f"new {_source_text(b)}"
-            )
-            changes.append(Change(Action.CREATE, address, None, frozen_map(attrs), reason, provider_id=path,
-                                  drift=drift, replaces=renamed.get(address), **common(b, prov)))  # fmt: skip
-            continue
-        if not owned:
-            continue  # someone else's object: reconcile reports the conflict, we never touch it
-        keys = _diff(seen.attributes, attrs)
-        if not keys:
-            continue
-        recorded = managed.attributes if managed is not None else None
-        drift = recorded is not None and bool(_diff(recorded, seen.attributes))
-        if drift:
-            reason = "router entry edited by hand: " + _describe(keys, seen.attributes, attrs)
-        elif "mac_address" in keys and "mac" in b.provenance and seen.attributes.get("mac_address"):
-            reason = f"MAC changed on {b.provenance['mac'].ref}: " + _describe(keys, seen.attributes, attrs)
-        else:
-            reason = f"{_source_text(b)} changed: " + _describe(keys, seen.attributes, attrs)
-        changes.append(
-            Change(
-                Action.UPDATE,
-                address,
-                seen.attributes,
-                frozen_map(attrs),
-                reason,
-                provider_id=seen.provider_id or path,
-                drift=drift,
-                **common(b, prov),
-            )
-        )
-    saved_at = saved_address(key)
-    saved = observation.resources.get(saved_at)
-    if saved is not None and saved.attributes.get("saved") is False and allowed(saved_at):
-        # no line to send: the configure session of this batch runs `save` (no depends_on, so it
-        # goes with the first EdgeMax batch); after it, `compare saved` is empty and this disappears
-        changes.append(
-            Change(Action.UPDATE, saved_at, frozen_map({"saved": False}), frozen_map({"saved": True}),
-                   UNSAVED_REASON)
-        )
-    for address, managed in sorted(ctx.owned.items(), key=lambda kv: str(kv[0])):
-        if address.type not in (MAPPING, HOST) or address.system != key:
-            continue
-        if address in wanted or not allowed(address):
-            continue
-        seen = observation.resources.get(address)
-        if seen is None:
-            continue  # already gone; the engine drops it from state
-        successor = next((new for new, old in renamed.items() if old == address), None)
-        changes.append(
-            Change(
-                Action.DELETE,
-                address,
-                seen.attributes,
-                None,
-                f"renamed: {successor} takes its place" if successor else _lost_reason(managed),
-                provider_id=seen.provider_id or managed.provider_id,
-                origin=managed.origin,
-            )
-        )
-    return changes
+    return _Planner(config, desired, observed_cfg, observation, ctx, key).changes()
 
 
-def _renamed(wanted: Mapping[Address, Any], resources: Mapping[Address, ObservedResource],
+def _renamed(wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],
              owned: Mapping[Address, ManagedResource], key: str) -> dict[Address, Address]:
     """New entry → the owned entry it renames: same MAC in the same shared network (a reservation),
     same address (a host name). The two are applied together or held together, so the router never
@@ -442,9 +683,10 @@ def _renamed(wanted: Mapping[Address, Any], resources: Mapping[Address, Observed
         elif address.type == HOST and seen.attributes.get("inet"):
             old_host[seen.attributes["inet"]] = address
     out: dict[Address, Address] = {}
-    for address, (attrs, *_rest) in wanted.items():
+    for address, want in wanted.items():
         if address in resources:
             continue
+        attrs = want.attrs
         if address.type == MAPPING:
             old = old_mapping.pop((attrs.get("shared_network"), attrs.get("mac_address")), None)
         else:

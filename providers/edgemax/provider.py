@@ -46,16 +46,19 @@ class EdgemaxProvider:
         """`show configuration commands` + `show dhcp leases` + `compare saved` over the one session.
 
         `compare saved` (in config mode, left with `exit discard`) finds committed changes that
-        were never saved, e.g. by an apply killed between its commit and its save.
+        were never saved, e.g. by an apply killed between its commit and its save; a router that
+        refuses it reads fine, with a warning and without the ``edgemax_config.saved`` object.
         """
         commands_text = self.session.show_commands()
         leases_text = self.session.show_leases()
-        unsaved = self.session.compare_saved()
-        tree = parse.parse_commands(commands_text)
+        saved = self.session.compare_saved()
+        tree = parse.parse_any(commands_text, "show configuration commands")
         cfg = extract.extract(tree)
         observed_leases = leases.parse_show_leases(leases_text)
         self._observed_cfg = cfg
-        return planner.observation_from_config(cfg, self.config, observed_leases, unsaved, self.key)
+        warnings = (f"{planner.label(self.key)}: {saved.warning}",) if saved.refused else ()
+        return planner.observation_from_config(cfg, self.config, observed_leases, saved.diff, self.key,
+                                               warnings)
 
     def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
         # the planner picks subnets from the router's shared networks as last read; without a

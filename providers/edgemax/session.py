@@ -73,6 +73,20 @@ class ConfigureResult:
     elapsed: float = 0.0
 
 
+@dataclass(frozen=True)
+class SavedCheck:
+    """The outcome of `compare saved`: the diff ("" when saved), or why the router refused it."""
+
+    diff: str | None
+    refused: str = ""
+
+    @property
+    def warning(self) -> str:
+        return (f"cannot tell whether the running config is saved (the router refused 'compare saved': "
+                f"{self.refused}); a commit that was never saved would not be saved by this run"
+                if self.refused else "")
+
+
 class _RouterRefused(Exception):
     def __init__(self, command: str, output: str) -> None:
         self.command, self.output = command, output
@@ -276,25 +290,24 @@ class EdgeSession:
             raise _RouterRefused(command, out)
         return text if raw else out
 
-    def compare_saved(self) -> str:
+    def compare_saved(self) -> SavedCheck:
         """`configure` → `compare saved` → `exit discard`: the diff between the active config and
         /config/config.boot ("" when they are equal). Changes nothing on the router.
 
         A commit whose `save` never ran (netsot killed, connection lost) shows up here; the
-        planner then saves it.
+        planner then saves it. A router that refuses the command (an older firmware, a restricted
+        user) is a ``SavedCheck`` with ``refused`` set, not a failed read: only this check is lost.
         """
         try:
             out = self._config("compare saved", raw=True)
         except _RouterRefused as refused:
             self._abort()
-            raise ProviderDataError(
-                SYSTEM, f"the router refused 'compare saved': {router_message(refused.output)}"
-            ) from None
+            return SavedCheck(None, router_message(refused.output))
         except ProviderError:
             self._abort()
             raise
         self._leave_config()
-        return saved_diff(out)
+        return SavedCheck(saved_diff(out))
 
     def configure(
         self, lines: Sequence[str], comment: str | None = None, *, save: bool = False

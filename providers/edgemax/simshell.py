@@ -203,6 +203,8 @@ class Shell(Terminal):
                 with r.lock:
                     text = diff(r.active, self.working)
                 self.out(text or "No changes between working and active configurations")
+            case ["compare", "saved"] if self.sim.faults.refuse_compare_saved:
+                self.out(*self.sim.faults.refuse_compare_saved.split("\n"))
             case ["compare", "saved"]:
                 with r.lock:
                     text = diff(parse_boot(r.saved_text), self.working)

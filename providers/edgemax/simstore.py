@@ -147,6 +147,10 @@ class Faults:
     commit_failure: str = "[ service dhcp-server ]\nFailed to start DHCP server daemon (simulated fault)"
     command_delay: float = 0.0  # seconds before answering each command
     commit_delay: float = 0.0  # seconds spent inside each commit
+    # `compare saved` prints this instead of the diff (a router that refuses the check: an older
+    # firmware, a restricted user). A test switch: the wording is whatever the test needs to see
+    # refused; edgeos.md §2 names the markers the session treats as a refusal ("Invalid command").
+    refuse_compare_saved: str = ""
 
 
 @dataclass

@@ -96,10 +96,11 @@ class Kind(StrEnum):
     FLAG = "flag"  # valueless leaf: `disable`, `force-public-dns-boost`
 
 
-# Leaves that keep several values in insertion order.
+# Leaves that keep several values in insertion order. `inet` (static-host-mapping) is multi-valued
+# on EdgeOS (an IPv4 and an IPv6 under one host-name; edgeos.md §4.2), unlike upstream VyOS.
 MULTI_VALUE_LEAVES: frozenset[str] = frozenset(
     {
-        "dns-server", "alias", "listen-on", "options", "name-server", "global-parameters",
+        "dns-server", "alias", "inet", "listen-on", "options", "name-server", "global-parameters",
         "shared-network-parameters", "subnet-parameters", "static-mapping-parameters", "exclude",
         "ntp-server", "wins-server", "smtp-server", "pop-server", "time-server", "except-interface",
         "address", "network", "domain-search", "include",

@@ -687,15 +687,26 @@ def test_static_ip_equal_to_winner_is_fine() -> None:
     assert d.conflicts == () and only(d).ip == "192.168.1.10"
 
 
-@pytest.mark.parametrize("bad", ["web_01", "web.01", "wéb", "web 01", "-web", "web-", "a" * 64])
-def test_invalid_name(bad: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "broken"),
+    [
+        ("web_01", "has '_' in label 'web_01' (allowed: a-z, 0-9 and inner '-')"),
+        ("web..01", "has an empty label (a leading, trailing or doubled '.')"),
+        ("wéb", "has 'é' in label 'wéb' (allowed: a-z, 0-9 and inner '-')"),
+        ("web 01", "has ' ' in label 'web 01' (allowed: a-z, 0-9 and inner '-')"),
+        ("-web", "has label '-web' starting or ending with '-'"),
+        ("web-", "has label 'web-' starting or ending with '-'"),
+        ("a" * 64, "has a label longer than 63 characters (64)"),
+    ],
+)
+def test_invalid_name(bad: str, broken: str) -> None:
     d = run([pve(bad, M1), pve("ok", M2, vmid=102)])
     assert [b.hostname for b in d.bindings] == ["ok"]
     (c,) = d.conflicts
     assert c.kind is ConflictKind.INVALID_NAME
     assert c.reason == (
-        f"{bad!r} (from proxmox pve1/101 net0) is not a valid host name for EdgeOS "
-        "(one DNS label: a-z, 0-9 and inner '-', at most 63)"
+        f"{bad!r} (from proxmox pve1/101 net0) cannot name a new EdgeOS static mapping or host name: "
+        f"it {broken} (rule: DNS labels of a-z, 0-9 and inner '-', at most 63 each, joined by '.')"
     )
     assert "\n" not in c.reason
     assert A.proxmox_ipconfig("pve1", 101, "net0") in c.blocked

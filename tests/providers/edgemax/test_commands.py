@@ -21,8 +21,9 @@ def test_mapping_lines_create_update_delete() -> None:
     assert mapping_lines(Action.DELETE, "LAN", "192.168.1.0/24", "web01") == [
         "delete service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping web01"
     ]
+    # an update sets the leaves in place (single-value leaves are replaced): the node is never deleted
     upd = mapping_lines("update", "LAN", "192.168.1.0/24", "web01", "192.168.1.24", "52-54-00-ab-cd-01")
-    assert upd[0].startswith("delete ") and upd[1:] == [
+    assert upd == [
         f"{LAN} ip-address 192.168.1.24",
         f"{LAN} mac-address '52:54:00:ab:cd:01'",
     ]
@@ -41,8 +42,11 @@ def test_host_lines() -> None:
 BAD_NAMES = [
     "web'01", 'web"01', "web;01", "web01\n", "web\n01", "$(reboot)", "`id`", "web 01", "a&&b", "a|b",
     "wеb01",  # Cyrillic e
-    "x" * 64, "web\x0001", "", "web_01", "-", "web/01",
+    "web\x0001", "", "web/01", "x" * 256,
 ]  # fmt: skip
+# EdgeOS accepts these mapping names (edgeos.md §4.2): kept on the router, never created by netsot
+# (a dotted lower-case name such as pi.iot.je.home is a DNS name: netsot may create it)
+ROUTER_ONLY_NAMES = ["x" * 64, "web_01", "-", "ROOM_1_SWITCH", "TiVo", "Pi.iot.je.home"]
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -52,10 +56,27 @@ def test_bad_mapping_names_are_rejected(name: str) -> None:
     assert "\n" not in str(exc.value) and len(str(exc.value)) < 200
 
 
+@pytest.mark.parametrize("name", ROUTER_ONLY_NAMES)
+def test_names_edgeos_accepts_are_kept_but_never_created(name: str) -> None:
+    assert mapping_lines("delete", "LAN", "192.168.1.0/24", name)[0].endswith(f"static-mapping {name}")
+    attrs = {"shared_network": "LAN", "subnet": "192.168.1.0/24", "name": name,
+             "ip_address": "192.168.1.2", "mac_address": "00:11:22:33:44:55"}
+    moved = {**attrs, "ip_address": "192.168.1.3"}
+    update = Change(Action.UPDATE, A.edgemax_dhcp_mapping("LAN", name), frozen_map(attrs), frozen_map(moved))
+    assert apply_script([update]) == [
+        f"set service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping {name} "
+        "ip-address 192.168.1.3"]
+    create = Change(Action.CREATE, A.edgemax_dhcp_mapping("LAN", name), None, frozen_map(attrs))
+    with pytest.raises(ProviderRejected, match="cannot name a new EdgeOS static mapping"):
+        apply_script([create])
+
+
 @pytest.mark.parametrize("name", [*BAD_NAMES, "a", "-web", "web-", "a..b", "x" * 64 + ".lab"])
 def test_bad_host_names_are_rejected(name: str) -> None:
     with pytest.raises(ProviderRejected):
         host_lines("create", name, "192.168.1.2", [])
+    if name == "a":
+        return  # one letter is a fine alias (free text on EdgeOS; a DNS name for netsot), not a host name
     with pytest.raises(ProviderRejected):
         host_lines("create", "ok.lab", "192.168.1.2", [name])
 
@@ -128,7 +149,11 @@ def test_apply_script_deletes_first_and_is_deterministic() -> None:
     first_set = next(i for i, line in enumerate(lines) if line.startswith("set "))
     assert all(line.startswith("delete ") for line in lines[:first_set])
     assert all(line.startswith("set ") for line in lines[first_set:])
-    assert len([line for line in lines if line.startswith("delete ")]) == 2
+    # the delete of `old`; the update of web02 sets its ip-address in place
+    assert [line for line in lines if line.startswith("delete ")] == [
+        "delete service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping old"]
+    assert ("set service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping web02 "
+            "ip-address 192.168.1.24") in lines
     assert "set system static-host-mapping host-name web01.lab inet 192.168.1.23" in lines
 
 

@@ -27,7 +27,6 @@ EXPECTED = {
     "LukeHandle__config.boot": (1, 1, 0, 0, False),
     "OdinsHat__config.boot": (2, 2, 0, 0, False),
     "Remillardj__config.boot": (1, 1, 0, 0, True),
-    "britannic__AdBlock_config.boot": (3, 3, 0, 0, False),
     "cormon1976__config.boot": (5, 5, 1, 0, False),
     "davidjenni__config.boot": (2, 2, 2, 0, True),
     "drewwalters96__config.boot": (1, 1, 0, 0, False),

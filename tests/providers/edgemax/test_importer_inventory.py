@@ -20,7 +20,7 @@ from providers.edgemax.settings import EdgemaxNetwork
 from schemas import load_schema
 from state.backend import FileBackend
 from tests import addresses as A
-from tests.providers.edgemax.conftest import CONFIG_FILES, FIXTURES
+from tests.providers.edgemax.conftest import CONFIG_FILES, FIXTURES, OWN
 
 LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example",
               edgemax=EdgemaxNetwork(shared_network="LAN"))
@@ -69,7 +69,10 @@ def test_adopt_explains_matches_and_refuses_conflicts() -> None:
     for name in ("ipa", "ipb"):
         assert "IP 192.168.1.9" in by[f"edgemax_dhcp_mapping.LAN.{name}"].reason
     assert "outside its subnet" in by["edgemax_dhcp_mapping.LAN.outside"].reason
-    assert by["edgemax_dhcp_mapping.LAN.Upper"].status == "conflict"
+    # EdgeOS accepts capitals: adopted as it is, its binding named by the DNS name derived from it
+    upper = by["edgemax_dhcp_mapping.LAN.Upper"]
+    assert upper.status == "adopt" and upper.claim is not None and upper.claim.hostname == "upper"
+    assert upper.reason.endswith("; binding upper (derived from the name Upper)")
     assert by["edgemax_dhcp_mapping.LAN.owned"].status == "managed"
     assert by["edgemax_dhcp_mapping.GUEST.g"].status == "ignored"
     assert by["edgemax_host.web01.lab.example"].status == "adopt"
@@ -102,17 +105,22 @@ def test_run_from_file_dry_run_then_write_then_nothing_to_do(tmp_path: Path) -> 
     out = _run(config, boot, True, False)
     assert "Dry run" in out and not (tmp_path / "state.json").exists()
     doc = json.loads(_run(config, boot, False, True))
-    assert doc["written"] == 3 and doc["summary"]["adopt"] == 3  # the three host entries
-    assert doc["summary"]["conflict"] == 4  # GPU, NAS, PI, PRINTER are upper-case names
+    # the three host entries and the four mappings: GPU, NAS, PI, PRINTER are names EdgeOS accepts
+    assert doc["written"] == 7 and doc["summary"]["adopt"] == 7 and doc["summary"]["conflict"] == 0
     state = FileBackend(tmp_path / "state.json").load()
     assert set(state.resources) == {
         "edgemax_host.gpu.mrkch.jp",
         "edgemax_host.nas.mrkch.jp",
         "edgemax_host.pi.mrkch.jp",
+        "edgemax_dhcp_mapping.LAN.GPU",
+        "edgemax_dhcp_mapping.LAN.NAS",
+        "edgemax_dhcp_mapping.LAN.PI",
+        "edgemax_dhcp_mapping.LAN.PRINTER",
     }
+    assert state.resources["edgemax_dhcp_mapping.LAN.GPU"].attributes["name"] == "GPU"  # kept exactly
     assert all(r.origin == "import" for r in state.resources.values())
     again = json.loads(_run(config, boot, False, True))
-    assert again["written"] == 0 and again["summary"]["adopt"] == 0 and again["summary"]["managed"] == 3
+    assert again["written"] == 0 and again["summary"]["adopt"] == 0 and again["summary"]["managed"] == 7
     assert "Nothing to do" in _run(config, boot, False, False)
 
 
@@ -146,3 +154,18 @@ def test_inventory_hotogoma_content() -> None:
         "aliases": [],
     }
     assert doc["leases"] == []
+
+
+@pytest.mark.parametrize("form", ["real-names.commands.txt", "real-names.vbash.sh"])
+def test_inventory_reads_set_format_files(form: str) -> None:
+    doc = json.loads(inventory.run(None, str(OWN / form), True))
+    assert json.loads(inventory.run(None, str(OWN / "real-names.config.boot"), True)) == doc
+    names = {m["name"] for m in doc["dhcp_static_mappings"]}
+    assert {"ROOM_1_SWITCH", "TiVo", "pi.iot.lab.example"} <= names
+    nas = next(h for h in doc["static_host_mappings"] if h["host_name"] == "nas.lab.example")
+    assert nas["inet"] == ["192.168.1.10", "2001:db8:1::10"]
+
+
+def test_inventory_of_a_file_of_neither_format_names_the_line() -> None:
+    with pytest.raises(ProviderDataError, match=r"not-a-config\.txt:1: not an EdgeOS configuration"):
+        inventory.run(None, str(OWN / "not-a-config.txt"), False)

@@ -17,6 +17,7 @@ from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.simulator import SimHandle
 from tests import addresses as A
 from tests.providers.edgemax import sim_fixtures as fx
+from tests.providers.edgemax.conftest import CONFIG_FILES
 from tests.providers.edgemax.sim_fixtures import edgemax_settings, lab_config
 
 # pytest fixtures shared with the other I/O test modules (conftest.py belongs to the pure-part tests)
@@ -182,7 +183,7 @@ def test_read_plan_apply_replan_converges(make_sim: Any) -> None:
     assert "static-mapping web01 ip-address 192.168.1.20" in sim.active_commands()
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if "config.boot" in p.name))
+@pytest.mark.parametrize("name", [p.name for p in CONFIG_FILES])
 def test_read_real_router_configs(make_sim: Any, name: str) -> None:
     sim = make_sim((FIXTURES / name).read_text())
     prov = provider_for(sim)

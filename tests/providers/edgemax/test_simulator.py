@@ -310,3 +310,46 @@ def test_standalone_process(tmp_path: Path, host_key_dir: Path) -> None:
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(10) == 0
+
+
+def test_real_names_multi_inet_parameters_and_disable_as_edgeos_takes_them(sim: SimHandle) -> None:
+    """edgeos.md §4.2 (issue #13): names with capitals, '_' and '.', a second inet, parameters and
+    disable are accepted; a name or value outside the rule is refused with EdgeOS's words."""
+    host = "system static-host-mapping host-name nas.lab.example"
+
+    async def script(t: Term) -> list[str]:
+        out = [await t.cmd("configure")]
+        lines = (f"set {LAN} static-mapping ROOM_1_SWITCH ip-address 192.168.1.60",
+                     f"set {LAN} static-mapping ROOM_1_SWITCH mac-address 'F0:9F:C2:0:0:1'",
+                     f"set {LAN} static-mapping ROOM_1_SWITCH static-mapping-parameters 'option a 1;'",
+                     f"set {LAN} static-mapping ROOM_1_SWITCH static-mapping-parameters 'option b 2;'",
+                     f"set {LAN} static-mapping ROOM_1_SWITCH disable",
+                     f"set {LAN} static-mapping pi.iot.je.home ip-address 192.168.1.61",
+                     f"set {LAN} static-mapping pi.iot.je.home mac-address 'b8:27:eb:0:0:1'",
+                     f"set {host} inet '2001:db8::10'",
+                     f"delete {host} inet 192.168.1.10",
+                     f"set {host} inet 192.168.1.11",
+                     f"set {LAN} static-mapping 'a b' ip-address 192.168.1.62",
+                     "set system static-host-mapping host-name a_b.lab.example inet 192.168.1.63",
+                 f"set {host} inet 192.168.1.999")
+        for line in lines:
+            echoed = await t.cmd(line)
+            out.append(echoed.split("\r\n", 1)[1])  # without the terminal's echo of the line
+        out.append(await t.cmd("commit"))
+        return out
+
+    out = run(sim, script)
+    assert all(text == CFG_PROMPT for text in out[1:11]), out[1:11]
+    refused = "\r\n\r\nValue validation failed\r\nSet failed"
+    assert out[11].startswith(f'invalid static-mapping name "a b"{refused}')
+    assert out[12].startswith(f"invalid host name a_b.lab.example{refused}")
+    assert out[13].startswith('"192.168.1.999" is not a valid value of type "ipv4,ipv6"')
+    commands = sim.active_commands().splitlines()
+    for line in (f"set {LAN} static-mapping ROOM_1_SWITCH disable",
+                 f"set {LAN} static-mapping ROOM_1_SWITCH static-mapping-parameters 'option a 1;'",
+                 f"set {LAN} static-mapping ROOM_1_SWITCH static-mapping-parameters 'option b 2;'",
+                 f"set {LAN} static-mapping pi.iot.je.home ip-address 192.168.1.61"):
+        assert line in commands, line
+    # inet is multi-valued on EdgeOS: one line per value, in the order they were set
+    assert [ln for ln in commands if ln.startswith(f"set {host} inet")] == [
+        f"set {host} inet '2001:db8::10'", f"set {host} inet 192.168.1.11"]

@@ -123,7 +123,7 @@ def test_lines_already_in_place_still_save_when_asked(sim: SimHandle) -> None:
     line = f"set {LAN} static-mapping web01 ip-address 192.168.1.20"
     with session_for(sim) as s:
         result = s.configure([line], save=True)
-        assert s.compare_saved() == ""
+        assert s.compare_saved().diff == ""
     assert not result.committed
     assert result.notes == (f"{line}: The specified configuration node already exists",)  # no echo
     assert sim.log.commits == 0 and sim.log.kinds("save") == [""] and saved_equals_active(sim)
@@ -143,3 +143,24 @@ def test_drop_echo_and_saved_diff() -> None:
     assert saved_diff("[edit]") == "" and saved_diff("") == "" and saved_diff("\r\n[edit]\r\n") == ""
     diff = "[edit system]\n+host-name edge2\n[edit]"
     assert saved_diff(diff) == "[edit system]\n+host-name edge2"
+
+
+def test_a_router_that_refuses_compare_saved_reads_with_a_warning(sim: SimHandle) -> None:
+    """An older firmware or a restricted user refuses the check: the read still succeeds (issue #13)."""
+    sim.faults.refuse_compare_saved = "\n  Invalid command: compare [saved]\n"
+    prov = provider_for(sim)
+    try:
+        obs = prov.read()
+        assert SAVED not in obs.resources and "unsaved" not in obs.data
+        (warning,) = obs.warnings
+        assert warning.startswith("edgemax: cannot tell whether the running config is saved (the router "
+                                  "refused 'compare saved': Invalid command: compare [saved])")
+        assert any(r.type == "edgemax_dhcp_mapping" for r in obs.resources)  # the rest was read
+        assert prov.plan(NOTHING, obs, context_for(prov.config)) == []
+        # the session is still usable after the refusal (the configure session was left)
+        result = prov.apply([mapping_change("web01", "192.168.1.20", "52:54:00:12:34:56")])
+        assert {o.status for o in result.outcomes} == {"applied"}
+    finally:
+        prov.close()
+    cmds = sim.log.commands()
+    assert cmds[cmds.index("compare saved") + 1 :][:2] == ["discard", "exit discard"]
