@@ -33,7 +33,7 @@ from providers.base import ROLE_ADDRESS, PlanContext
 from providers.edgemax.commands import HOST_BASE, mapping_path
 from providers.edgemax.descriptor import CONFIG_TYPE, HOST_TYPE, MAPPING_TYPE, host_address, mapping_address
 from providers.edgemax.extract import EdgeConfig, SharedNetwork
-from providers.edgemax.leases import Lease
+from providers.edgemax.leases import Lease, iso_expiry
 
 SYSTEM = "edgemax"
 MAPPING = MAPPING_TYPE
@@ -191,6 +191,8 @@ def observation_from_config(
                 ip=lease.ip,
                 extra=frozen_map({"pool": lease.pool, "expires": lease.expires}),
                 discovery=True,
+                hostname_hint=lease.hostname,
+                lease_expires=iso_expiry(lease.expires),
             )
         )
     return Observation(
