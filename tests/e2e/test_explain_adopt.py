@@ -58,7 +58,8 @@ def test_explain_by_name_ip_mac_and_address(applied: Lab) -> None:
     assert ip["provenance"]["rule"].endswith("ip: config > nipap > proxmox > edgemax")
     assert any(v["ref"].startswith("proxmox pve1/101") for v in
                next(a for a in doc["attributes"] if a["attribute"] == "mac")["values"])
-    assert {o["address"] for o in doc["objects"]} >= {"nipap_address.lan.web01", "edgemax_dhcp_mapping.LAN.web01"}
+    objects = {o["address"] for o in doc["objects"]}
+    assert objects >= {"nipap_address.lan.web01", "edgemax_dhcp_mapping.LAN.web01"}
     assert any(e["address"] == "nipap_address.lan.web01" and e["action"] == "create" for e in doc["history"])
     for query in (doc["host"]["ip"], doc["host"]["mac"], "edgemax_dhcp_mapping.LAN.web01", "lan/web01"):
         other = json.loads(applied.cli("explain", query, "--json").out)
