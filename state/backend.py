@@ -363,6 +363,9 @@ class MemoryBackend:
     def describe(self) -> str:
         return f"memory {self._name}"
 
+    def sidecar(self, name: str) -> None:
+        return None
+
     def load(self) -> State:
         stored = self._stored()
         return stored if stored is not None else State()
