@@ -36,7 +36,8 @@ def test_serve_warns_when_listening_beyond_loopback_without_a_token(lab: FaultLa
     token = lab.paths.root / "token"
     token.write_text("t0ken-for-the-test\n")
     token.chmod(0o600)
-    guarded = lab.cli("serve", "--once", "--listen", "0.0.0.0:0", "--allow-remote", "--token-file", str(token))
+    guarded = lab.cli("serve", "--once", "--listen", "0.0.0.0:0", "--allow-remote", "--token-file",
+                      str(token))
     assert guarded.code == 0 and "Warning:" not in guarded.stderr, str(guarded)
     local = lab.cli("serve", "--once", "--listen", "127.0.0.1:0")
     assert local.code == 0 and "Warning:" not in local.stderr, str(local)
