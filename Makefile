@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.netsot-installed
 SYSSTAMP := $(VENV)/.netsot-system
 
-.PHONY: setup system-deps test demo bench lint clean
+.PHONY: setup system-deps test demo bench lint screenshots clean
 
 setup: $(STAMP) $(SYSSTAMP)
 
@@ -15,12 +15,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # System packages the tests and the lab use: OpenSSH client (scrapli's bin transport),
-# dnsmasq (the simulated router's DNS) and PostgreSQL (the postgres state backend).
+# dnsmasq (the simulated router's DNS), PostgreSQL (the postgres state backend) and Chromium (the
+# status page's browser tests drive /usr/bin/chromium through Playwright; never `playwright install`).
 $(SYSSTAMP):
 	@missing=""; \
 	command -v ssh >/dev/null 2>&1 || missing="$$missing openssh-client"; \
 	command -v dnsmasq >/dev/null 2>&1 || missing="$$missing dnsmasq-base"; \
 	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -40,6 +42,10 @@ bench: setup
 
 lint: setup
 	@$(VENV)/bin/ruff check core engine providers state schemas bench tests
+
+# refresh the README's pictures of the status page (the browser tests take them)
+screenshots: setup
+	@NETSOT_SCREENSHOTS=$(CURDIR)/docs $(PY) -m pytest -q tests/web/test_status_page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -41,6 +41,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                     help="guests for the socket-free engine benchmark (0 skips it)")
     ap.add_argument("--concurrency-guests", type=int, default=1000,
                     help="guests for the Proxmox read with max_workers=1 vs the default (0 skips it)")
+    ap.add_argument("--page-bindings", type=int, default=1000,
+                    help="bindings for the status page render benchmark (0 skips it)")
     ap.add_argument("--quick", action="store_true",
                     help="development run: scenarios 10,100, engine 1,000, concurrency 100")
     ap.add_argument("--in-process", action="store_true",
@@ -74,6 +76,10 @@ def child(spec: dict[str, Any]) -> list[Row]:
         from bench.engine_only import run_engine
 
         return [run_engine(spec["guests"])]
+    if spec["kind"] == "page":
+        from bench.page import run_page
+
+        return [run_page(spec["guests"])]
     if spec["kind"] == "pve-workers":
         return [run_pve_workers(spec["guests"], opts, w) for w in (1, DEFAULT_PVE_WORKERS)]
     raise ValueError(f"unknown child kind {spec['kind']!r}")
@@ -117,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         specs.append(spec)
     if opts.engine_bindings:
         specs.append({"kind": "engine", "guests": opts.engine_bindings, **base})
+    if opts.page_bindings:
+        specs.append({"kind": "page", "guests": opts.page_bindings, **base})
     if opts.concurrency_guests:
         specs.append({"kind": "pve-workers", "guests": opts.concurrency_guests, **base})
     print(f"netsot bench: latency {opts.latency_ms:g} ms per request, router commit {opts.commit_ms:g} ms")

@@ -92,6 +92,10 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
         out.append((verdict, name, f"{e.wall_s:.2f}s for {e.guests} guests"))
     else:
         out.append(("n/a", name, "engine benchmark not run"))
+    page = _find(rows, "page-1000", "page")
+    name = "status page (matrix + HTML) of 1,000 bindings well under a second"
+    out.append((("PASS" if page.wall_s < 0.5 else "MISS") if page else "n/a", name,
+                f"{page.wall_s * 1000:.0f} ms ({page.notes})" if page else "page benchmark not run"))
     slopes = memory_slopes(rows)
     name = "memory grows linearly"
     if len(slopes) >= 2:

@@ -273,6 +273,10 @@ class Fact:
     # what the plan should say about this object when it originates a binding (one line each)
     notes: tuple[str, ...] = ()
     hostname_from: str = ""
+    # a DHCP lease (``discovery``): the host name the client sent, as sent (``hostname`` is its
+    # lower-cased form), and when the lease ends (ISO 8601 UTC, ``2026-05-01T12:00:00Z``; None: never)
+    hostname_hint: str | None = None
+    lease_expires: str | None = None
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What a saved plan compares to tell that this fact changed."""
@@ -563,9 +567,33 @@ class Unmanaged:
 
 
 @dataclass(frozen=True)
+class Discovered:
+    """A device seen only through a dynamic DHCP lease: its MAC matches no binding and no object a
+    system holds (``netsot adopt lease MAC`` declares it as a host)."""
+
+    network: str | None
+    mac: str
+    ip: str | None
+    hostname_hint: str | None  # the name the client sent, if any
+    expires: str | None  # ISO 8601 UTC, None: unknown or never
+    system: str  # the instance key of the DHCP server that leased it
+    vendor: str = ""  # from the MAC's OUI (packaged table; "" when unknown)
+    ref: str = ""  # "lease 192.168.10.150"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"network": self.network, "mac": self.mac, "ip": self.ip, "hostname_hint": self.hostname_hint,
+                "expires": self.expires, "system": self.system, "vendor": self.vendor, "ref": self.ref}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Discovered:
+        return cls(data.get("network"), data["mac"], data.get("ip"), data.get("hostname_hint"),
+                   data.get("expires"), data["system"], data.get("vendor", ""), data.get("ref", ""))
+
+
+@dataclass(frozen=True)
 class Plan:
-    """The plan: ordered changes plus conflicts, drift, held-back changes, unmanaged objects and
-    warnings.
+    """The plan: ordered changes plus conflicts, drift, held-back changes, unmanaged objects,
+    discovered devices and warnings.
 
     ``fingerprints`` maps the address of every object the plan read to its fingerprint,
     so a saved plan can be checked object by object before it is applied.
@@ -583,6 +611,7 @@ class Plan:
     lineage: str | None = None
     serial: int | None = None
     bindings: tuple[Binding, ...] = field(default=(), compare=False)
+    discovered: tuple[Discovered, ...] = ()
 
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "delete": 0}
@@ -614,6 +643,7 @@ class Check:
     object: str
     ok: bool
     detail: str
+    address: str = ""  # the resource address checked, when the check is about one (the status page uses it)
 
 
 @dataclass(frozen=True)

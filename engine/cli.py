@@ -85,14 +85,16 @@ def version() -> None:
 @click.option("--force", is_flag=True, help="Lift the change-size thresholds of the safety policy.")
 @click.option("--show-unmanaged", is_flag=True,
               help="List the objects netsot neither owns nor will touch (the text view counts them).")
+@click.option("--show-discovered", is_flag=True,
+              help="List the devices with a dynamic lease that no binding knows (the text view counts them).")
 @click.option("--refresh-only", is_flag=True,
               help="Change nothing; record what the systems hold now as the expected state.")
 @click.option("--adopt", "adopt", metavar="ADDR", multiple=True,
               help="Keep this object's hand-edited IP / host name: the other systems follow it.")
 @click.pass_context
 def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_exitcode: bool,
-         targets: tuple[str, ...], force: bool, show_unmanaged: bool, refresh_only: bool,
-         adopt: tuple[str, ...]) -> None:
+         targets: tuple[str, ...], force: bool, show_unmanaged: bool, show_discovered: bool,
+         refresh_only: bool, adopt: tuple[str, ...]) -> None:
     """Show what apply would change (and save it with --out)."""
     app = app_of(ctx)
     fmt = "json" if as_json else fmt
@@ -104,7 +106,7 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
         from engine.saved import save_plan
 
         save_plan(out, doc)
-    click.echo(render_document(doc, fmt, app.color, show_unmanaged), nl=False)
+    click.echo(render_document(doc, fmt, app.color, show_unmanaged, show_discovered), nl=False)
     if out:
         click.echo(f"\nSaved the plan to {out}. To apply exactly this plan, run: netsot apply {out}",
                    err=fmt != "text")
@@ -248,15 +250,17 @@ def _apply(plan_: Plan, providers: Mapping[str, Any], backend: Any, state: Any) 
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.option("--show-unmanaged", is_flag=True, help="List a saved plan's unmanaged objects.")
+@click.option("--show-discovered", is_flag=True, help="List a saved plan's discovered devices.")
 @pass_app
-def show(app: App, planfile: str | None, as_json: bool, show_unmanaged: bool) -> None:
+def show(app: App, planfile: str | None, as_json: bool, show_unmanaged: bool, show_discovered: bool) -> None:
     """Show a saved plan, or the current state when no PLANFILE is given."""
     if planfile:
         from engine.saved import load_plan
 
         doc = load_plan(planfile)
-        click.echo(render_json(doc) if as_json else render_text(doc, color=app.color,
-                                                                show_unmanaged=show_unmanaged), nl=False)
+        text = render_json(doc) if as_json else render_text(
+            doc, color=app.color, show_unmanaged=show_unmanaged, show_discovered=show_discovered)
+        click.echo(text, nl=False)
         return
     backend = app.backend(app.config(secrets=False))
     state = backend.load()

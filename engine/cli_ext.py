@@ -1,4 +1,5 @@
-"""``netsot`` commands that other packages own: inventory, import, verify, serve, lab, demo.
+"""``netsot`` commands that other packages own: inventory, import, verify, serve, ui, explain, adopt,
+lab, demo.
 
 Owns: their options and help, and dispatching each one lazily to a ``run``-style function in
 its module (so a module that does not exist yet is a clear message, and ``cli`` stays light).
@@ -8,7 +9,6 @@ Must not: hold the commands' logic, which lives in the module each one dispatche
 from __future__ import annotations
 
 import importlib
-import ipaddress
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -139,35 +139,106 @@ def verify(app: App, as_json: bool) -> None:
 @click.option("--token-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Require 'Authorization: Bearer <token>' (the token is FILE's content) on every endpoint "
                    "but /healthz.")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow --listen on an address other than loopback (the page shows every name, IP and "
+                   "MAC).")
 @pass_app
 def serve(app: App, once: bool, interval: float, jitter: float, listen: str | None, force: bool,
-          stale_after: float | None, log_format: str, token_file: str | None) -> None:
+          stale_after: float | None, log_format: str, token_file: str | None, allow_remote: bool) -> None:
     """Run the reconcile loop: plan and apply what the safety policy allows.
 
-    Without --token-file, /plan and /metrics answer anyone who can reach --listen.
+    With --listen it serves the status page (/), host pages, /plan, /metrics and /healthz. Without
+    --token-file, everything but /healthz answers anyone who can reach --listen.
     """
     run = _extension("engine.service", "run", "serve")
     options_cls = _extension("engine.service", "ServiceOptions", "serve")
     token = _extension("engine.service", "read_token", "serve")(token_file) if token_file else None
     config = app.config()
     app.warn_insecure(config)
-    if listen and token is None and not _is_loopback(listen):
-        click.echo(f"Warning: --listen {listen} is not a loopback address and no --token-file is given: "
-                   "/plan and /metrics are served without authentication to anyone who can reach it",
-                   err=True)
+    if listen:
+        _check_listen(listen, allow_remote, token)
     options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
                           stale_after=stale_after, force_state=app.force_state, token=token)
     _emit(run(config, options, log_format))
 
 
+def _check_listen(listen: str, allow_remote: bool, token: str | None) -> None:
+    """Loopback only, unless --allow-remote; remote without a token is said out loud."""
+    _host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise click.BadParameter(f"{listen!r} is not HOST:PORT (e.g. 127.0.0.1:9107)",
+                                 param_hint="--listen")
+    if _is_loopback(listen):
+        return
+    if not allow_remote:
+        raise NetsotError(f"--listen {listen} is not a loopback address: the page and /plan show every name, "
+                          "IP and MAC to anyone who can reach it; pass --allow-remote (and --token-file) to "
+                          "do that")
+    if token is None:
+        click.echo(f"Warning: --listen {listen} is not a loopback address and no --token-file is given: "
+                   "the status page, /plan and /metrics are served without authentication to anyone who can "
+                   "reach it", err=True)
+
+
 def _is_loopback(listen: str) -> bool:
-    host = listen.rpartition(":")[0].strip("[]") or "0.0.0.0"
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a name: where it points is not ours to know
+    from engine.web import is_loopback
+
+    return is_loopback(listen)
+
+
+@cli.command()
+@click.option("--listen", metavar="HOST:PORT", default="127.0.0.1:9108", show_default=True,
+              help="Where to serve the page (port 0: any free port).")
+@click.option("--token-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Require the bearer token in FILE on every endpoint but /healthz (/login sets a cookie).")
+@click.option("--allow-remote", is_flag=True, help="Allow --listen on an address other than loopback.")
+@click.option("--stale-after", type=click.FloatRange(min=1), default=900, show_default=True,
+              metavar="SECONDS",
+              help="Flag a system's data as stale this long after its last good read.")
+@pass_app
+def ui(app: App, listen: str, token_file: str | None, allow_remote: bool, stale_after: float) -> None:
+    """Serve the status page for a look: one read + plan (nothing applied, no state written, no lock);
+    the page's button re-reads. Ctrl-C stops it."""
+    run = _extension("engine.ui", "run", "ui")
+    options_cls = _extension("engine.ui", "UiOptions", "ui")
+    token = _extension("engine.service", "read_token", "ui")(token_file) if token_file else None
+    config = app.config()
+    app.warn_insecure(config)
+    _check_listen(listen, allow_remote, token)
+    _emit(run(config, options_cls(listen=listen, token=token, force_state=app.force_state,
+                                  stale_after=stale_after)))
+
+
+@cli.command()
+@click.argument("query", metavar="HOST|IP|MAC|ADDR")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (schemas/explain.v1.schema.json).")
+@pass_app
+def explain(app: App, query: str, as_json: bool) -> None:
+    """Why one host is as it is: every attribute per system, the winner and its rule, planned changes,
+    conflicts, history. HOST is a name or NETWORK/NAME. Reads and plans; changes nothing."""
+    run = _extension("engine.explain", "run", "explain")
+    _emit(run(app.config(), query, as_json, force_state=app.force_state))
+
+
+@cli.group()
+def adopt() -> None:
+    """Turn something netsot only sees into something it manages (writes the config file only)."""
+
+
+@adopt.command("lease")
+@click.argument("mac", metavar="MAC")
+@click.option("--name", default=None,
+              help="The host name (default: the name the device sent, as a DNS label).")
+@click.option("--network", default=None, metavar="NET", help="The network (default: the lease's).")
+@pass_app
+def adopt_lease(app: App, mac: str, name: str | None, network: str | None) -> None:
+    """Declare a discovered device (a dynamic lease) as a host: adds its hosts: entry to the config file,
+    keeping the file's comments and layout. The next plan gives it an address, a reservation and a name."""
+    from engine.configload import find_config
+
+    run = _extension("engine.adopt", "run", "adopt lease")
+    _emit(run(app.config(), find_config(app.config_option), mac, name, network,
+              force_state=app.force_state))
 
 
 LAB_DIR = ".netsot-lab"

@@ -84,12 +84,13 @@ class CliObserver:
         click.echo(visible(text))
 
 
-def render_document(doc: Mapping[str, Any], fmt: str, color: bool, show_unmanaged: bool = False) -> str:
+def render_document(doc: Mapping[str, Any], fmt: str, color: bool, show_unmanaged: bool = False,
+                    show_discovered: bool = False) -> str:
     if fmt == "json":
         return render_json(doc)
     if fmt == "markdown":
         return render_markdown(doc)
-    return render_text(doc, color=color, show_unmanaged=show_unmanaged)
+    return render_text(doc, color=color, show_unmanaged=show_unmanaged, show_discovered=show_discovered)
 
 
 def apply_report(plan_: Plan, report: Any) -> int:

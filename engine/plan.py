@@ -39,6 +39,7 @@ from engine import reconcile as reconcile_module
 from engine import systems as systems_module
 from engine import unmanaged as unmanaged_module
 from engine.configload import config_digest
+from engine.discovery import find_discovered
 from engine.graph import Graph
 from engine.observe import NullObserver, Observer
 from providers import registry
@@ -254,6 +255,7 @@ def _plan(
         serial=state.serial if state is not None else None,
         bindings=desired.bindings,
         unmanaged=unmanaged_module.find_unmanaged(config, observations, owned, changes, state, dropped),
+        discovered=find_discovered(config, observations, desired.bindings),
     )
 
 

@@ -16,7 +16,18 @@ from types import MappingProxyType
 from typing import Any
 
 from core.errors import ConfigError
-from core.model import Binding, Change, Conflict, Drift, Held, Plan, Provenance, Unmanaged, frozen_map
+from core.model import (
+    Binding,
+    Change,
+    Conflict,
+    Discovered,
+    Drift,
+    Held,
+    Plan,
+    Provenance,
+    Unmanaged,
+    frozen_map,
+)
 from engine.safetext import visible, visible_data
 from providers import registry
 
@@ -52,6 +63,7 @@ def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = N
             "drift": len(plan.drift),
             "held": len(plan.held),
             "unmanaged": len(plan.unmanaged),
+            "discovered": len(plan.discovered),
         },
         "changes": [c.to_dict() for c in plan.changes],
         "conflicts": sorted((c.to_dict() for c in plan.conflicts), key=_conflict_key),
@@ -59,6 +71,7 @@ def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = N
         "held": sorted((h.to_dict() for h in plan.held), key=lambda h: (h["change"]["address"], h["gate"])),
         "warnings": sorted(set(plan.warnings)),
         "unmanaged": [u.to_dict() for u in plan.unmanaged],
+        "discovered": [d.to_dict() for d in plan.discovered],
         "fingerprints": dict(sorted(plan.fingerprints.items())),
         "bindings": sorted((_binding_dict(b) for b in plan.bindings),
                            key=lambda b: (b["network"], b["hostname"], b["ip"])),
@@ -111,6 +124,7 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
         fingerprints=frozen_map(doc.get("fingerprints") or {}),
         config_digest=doc.get("config_digest", ""),
         unmanaged=tuple(Unmanaged.from_dict(u) for u in doc.get("unmanaged", ())),
+        discovered=tuple(Discovered.from_dict(d) for d in doc.get("discovered", ())),
         refresh_only=doc.get("mode") == "refresh-only",
         lineage=prior.get("lineage"),
         serial=prior.get("serial"),
@@ -307,9 +321,11 @@ class _Paint:
         return "".join(_ANSI[s] for s in styles) + text + _ANSI["reset"]
 
 
-def render_text(doc: Mapping[str, Any], color: bool = False, show_unmanaged: bool = False) -> str:
+def render_text(doc: Mapping[str, Any], color: bool = False, show_unmanaged: bool = False,
+                show_discovered: bool = False) -> str:
     """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, the
-    unmanaged objects (a count unless ``show_unmanaged``), summary.
+    unmanaged objects (a count unless ``show_unmanaged``), the discovered devices (a count unless
+    ``show_discovered`` or ``show_unmanaged``), summary.
 
     Every string of the document is shown with its control characters escaped (``visible_data``),
     so no name or reason from a system can start a line of its own or repaint the terminal.
@@ -341,6 +357,8 @@ def render_text(doc: Mapping[str, Any], color: bool = False, show_unmanaged: boo
         out.append("")
     if doc.get("unmanaged"):
         out += _text_unmanaged(doc["unmanaged"], paint, show_unmanaged)
+    if doc.get("discovered"):
+        out += _text_discovered(doc["discovered"], paint, show_discovered or show_unmanaged)
     out.append(paint(summary, "bold"))
     return "\n".join(out) + "\n"
 
@@ -363,6 +381,27 @@ def _text_unmanaged(items: Sequence[Mapping[str, Any]], paint: _Paint, expanded:
                 out.append(f"        to adopt: {item['adopt']}")
         out.append("")
     return out
+
+
+def _text_discovered(items: Sequence[Mapping[str, Any]], paint: _Paint, expanded: bool) -> list[str]:
+    head = (f"Discovered ({len(items)}): devices with a dynamic lease that no binding knows "
+            "(`netsot adopt lease MAC` declares one)")
+    if not expanded:
+        return [paint(head, "bold") + "; `netsot plan --show-discovered` lists them.", ""]
+    out = [paint(head + ":", "bold"), ""]
+    for item in items:
+        out.append(f"  ? {discovered_line(item)}")
+    out.append("")
+    return out
+
+
+def discovered_line(item: Mapping[str, Any]) -> str:
+    """``lan  192.168.10.150  f0:18:98:aa:01:02  phone-anna  (Apple, Inc.; lease until …; edgemax)``."""
+    notes = [n for n in (item.get("vendor") or "vendor unknown",
+                         f"lease until {item['expires']}" if item.get("expires") else "",
+                         item.get("system", "")) if n]
+    return (f"{item.get('network') or '-'}  {item.get('ip') or '-'}  {item['mac']}  "
+            f"{item.get('hostname_hint') or '(no name sent)'}  ({'; '.join(notes)})")
 
 
 def _text_conflicts(conflicts: Iterable[Mapping[str, Any]], paint: _Paint) -> list[str]:
@@ -420,6 +459,7 @@ def render_markdown(doc: Mapping[str, Any], max_chars: int = 60_000) -> str:
     budget.add_section(*_md_held(doc["held"]), "held changes")
     budget.add_section("#### Warnings\n\n", [f"- {_md_text(w)}\n" for w in doc["warnings"]], "warnings")
     budget.add_section(*_md_unmanaged(doc.get("unmanaged") or ()), "unmanaged objects")
+    budget.add_section(*_md_discovered(doc.get("discovered") or ()), "discovered devices")
     groups = changes_by_system(doc["changes"])
     shown = _md_tables(groups, budget)
     detailed = _md_details(groups, shown, budget)
@@ -529,6 +569,15 @@ def _md_unmanaged(items: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
             "| Object | Why | To adopt |\n|---|---|---|\n")
     return head, [f"| {_md_code(u['address'])} | {_md_text(u['reason'])} | {_md_text(u['adopt'])} |\n"
                   for u in items]
+
+
+def _md_discovered(items: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
+    head = (f"#### Discovered ({len(items)}): devices with a dynamic lease that no binding knows\n\n"
+            "| Network | IP | MAC | Name sent | Vendor | Lease until |\n|---|---|---|---|---|---|\n")
+    return head, [f"| {_md_text(d.get('network') or '-')} | {_md_code(d.get('ip') or '-')} | "
+                  f"{_md_code(d['mac'])} | "
+                  f"{_md_text(d.get('hostname_hint') or '')} | {_md_text(d.get('vendor') or '')} | "
+                  f"{_md_text(d.get('expires') or '')} |\n" for d in items]
 
 
 def _md_held(held: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:

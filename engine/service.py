@@ -2,7 +2,8 @@
 
 Owns: the run loop (read → plan → policy → apply what is allowed), its timing
 (interval + jitter, exponential backoff per failing system), the clean stop on
-SIGTERM/SIGINT, structured logs and the HTTP endpoint (/healthz, /metrics, /plan).
+SIGTERM/SIGINT, structured logs, the metrics, and what its HTTP side serves (``engine.web``: the
+status page of the latest run, /healthz, /metrics, /plan).
 Must not: bypass the state lock or the safety policy; it never runs two applies at once.
 """
 
@@ -20,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
@@ -140,6 +140,21 @@ class ReadObserver(NullObserver):
         self.metrics.read_finished(system, seconds, ok=system not in self.failed)
 
 
+class _Both(NullObserver):
+    """Reports the read events to the metrics and to the page's health record."""
+
+    def __init__(self, *observers: Any) -> None:
+        self.observers = observers
+
+    def read_failed(self, system: str, error: BaseException) -> None:
+        for o in self.observers:
+            o.read_failed(system, error)
+
+    def read_finished(self, system: str, seconds: float) -> None:
+        for o in self.observers:
+            o.read_finished(system, seconds)
+
+
 @dataclass(frozen=True)
 class ServiceOptions:
     interval: float = 300.0
@@ -169,26 +184,36 @@ class Service:
         self.stop_event = threading.Event()
         self.failures: dict[str, int] = {}  # consecutive failures per system
         self._clock = clock
-        self._http: ThreadingHTTPServer | None = None
+        self._http: Any = None  # engine.web.Server
+        self._view: Any = None  # engine.web.View of the latest run
+        self._health: dict[str, Any] = {}  # system -> status.ReadHealth
+        self.next_at: float | None = None
 
     # -- one cycle -----------------------------------------------------------------
     def run_once(self) -> bool:
         """Read, plan, apply what the policy allows. Returns True on success."""
         from engine import runtime, workflow  # lazy: keeps `netsot --help` fast
+        from engine.plan import read_all
 
         started = self._clock()
         backend = runtime.open_backend(self.config, force=self.options.force_state)
+        health = workflow.HealthObserver(self._clock, self._health)
         try:
             with backend.lock("serve"), runtime.open_providers(self.config) as providers:
                 state = backend.load()
+                try:
+                    observations = read_all(providers, _Both(ReadObserver(self.metrics), health))
+                finally:
+                    self._health = health.health
                 result = workflow.plan_run(self.config, providers, state, force=self.options.force,
-                                           service=True, observer=ReadObserver(self.metrics))
+                                           service=True, observations=observations)
                 state = workflow.record_approval(backend, state, result)
                 report = None
                 adopt = any(d.resolution == "adopt" for d in result.plan.drift)
                 if (result.plan.changes or adopt) and not self.stop_event.is_set():
                     report = workflow.apply_run(result.plan, providers, backend, state)
                 self._record(result, report, started)
+                self._publish(backend, result, report, observations)
                 log.info("run finished", extra={"fields": self._summary(result, report)})
                 return report is None or not report.failed
         except StateLocked as exc:
@@ -198,6 +223,43 @@ class Service:
         except NetsotError as exc:
             self._fail("netsot", exc, started)
         return False
+
+    def _publish(self, backend: Any, result: Any, report: Any, observations: Any) -> None:
+        """The status page's view of this run (built once here, served until the next run)."""
+        from engine import history, status, web
+
+        now = self._clock()
+        applied: dict[str, str] = {}
+        if report is not None:
+            applied.update({str(o.address): "applied" for o in report.applied})
+            applied.update({str(o.address): o.error or "failed" for o in report.failed})
+            applied.update({str(o.address): o.error or "skipped" for o in report.skipped})
+        outcome = "ok" if report is None or not report.failed else "partial"
+        run = status.RunInfo("serve", now, outcome, None, len(report.applied) if report else 0,
+                             len(report.failed) if report else 0)
+        health = tuple(self._health[k] for k in sorted(self._health))
+        snapshot = status.Snapshot(self.config, result.plan, observations, now, health, run,
+                                   history.load_verify(history.path_of(backend, history.VERIFY)),
+                                   tuple(history.read(history.path_of(backend, history.HISTORY))), applied)
+        self._view = web.View(snapshot, status.build(snapshot), health, run, "", self.options.stale_limit(),
+                              "serve")
+
+    def view(self) -> Any:
+        """The page's view now: the latest good run, with the current read health and last error."""
+        from engine import web
+
+        health = tuple(self._health[k] for k in sorted(self._health))
+        with self.metrics.lock:
+            error = self.metrics.last_error or ""
+        base = self._view
+        if base is None:
+            return web.View(None, None, health, None, error, self.options.stale_limit(), "serve")
+        run = base.run
+        if run is not None and self.next_at is not None:
+            from dataclasses import replace
+
+            run = replace(run, next_at=self.next_at)
+        return web.View(base.snapshot, base.matrix, health, run, error, base.stale_after, "serve")
 
     def _record(self, result: Any, report: Any, started: float) -> None:
         from engine.render import plan_document
@@ -268,7 +330,9 @@ class Service:
                 ok = self.run_once()
                 if self.options.once:
                     return 0 if ok else 1
-                self.stop_event.wait(self.next_delay())
+                delay = self.next_delay()
+                self.next_at = self._clock() + delay
+                self.stop_event.wait(delay)
             return 0
         finally:
             self.stop_http()
@@ -290,52 +354,24 @@ class Service:
 
     # -- HTTP ------------------------------------------------------------------------
     def start_http(self, listen: str) -> tuple[str, int]:
-        host, _, port = listen.rpartition(":")
-        service = self
+        """Serve the status page and the endpoints on ``listen`` (``engine.web``); returns the bound
+        address."""
+        from engine import web
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                if path != "/healthz" and not service.authorized(self.headers.get("Authorization")):
-                    self._send(401, json.dumps({"error": "unauthorized: send Authorization: Bearer <token>"}),
-                               "application/json", {"WWW-Authenticate": 'Bearer realm="netsot"'})
-                elif path == "/metrics":
-                    self._send(200, service.metrics.render(), "text/plain; version=0.0.4")
-                elif path == "/healthz":
-                    code, body = service.health()
-                    self._send(code, json.dumps(body), "application/json")
-                elif path == "/plan":
-                    doc = service.metrics.plan_document
-                    if doc is None:
-                        self._send(503, json.dumps({"error": "no plan yet"}), "application/json")
-                    else:
-                        self._send(200, json.dumps(doc, sort_keys=True), "application/json")
-                else:
-                    self._send(404, json.dumps({"error": "not found"}), "application/json")
+        def plan() -> dict[str, Any] | None:
+            with self.metrics.lock:
+                return self.metrics.plan_document
 
-            def _send(self, code: int, body: str, ctype: str, headers: dict[str, str] | None = None) -> None:
-                data = body.encode()
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_args: Any) -> None:
-                return
-
-        self._http = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Handler)
-        self._http.daemon_threads = True
-        threading.Thread(target=self._http.serve_forever, name="netsot-http", daemon=True).start()
-        bound = self._http.server_address
-        log.info("listening on http://%s:%s", bound[0], bound[1])
-        return str(bound[0]), int(bound[1])
+        endpoints = web.Endpoints(view=self.view, health=self.health, plan=plan, metrics=self.metrics.render,
+                                  token=self.options.token)
+        self._http = web.Server(web.make_app(endpoints), listen)
+        host, port = self._http.start()
+        log.info("listening on http://%s:%s", host, port)
+        return host, port
 
     def authorized(self, header: str | None) -> bool:
-        """Whether a request may see /plan and /metrics: always without a token, else a matching
-        ``Bearer`` token (compared in constant time)."""
+        """Whether a request with this ``Authorization`` header may see the guarded endpoints: always
+        without a token, else a matching ``Bearer`` token (compared in constant time)."""
         token = self.options.token
         if token is None:
             return True
@@ -344,8 +380,7 @@ class Service:
 
     def stop_http(self) -> None:
         if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
+            self._http.stop()
             self._http = None
 
     def health(self) -> tuple[int, dict[str, Any]]:

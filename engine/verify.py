@@ -75,13 +75,13 @@ def read_back(state: State, observations: Mapping[str, Observation]) -> list[Che
                 continue
             live = _observed(obs, res)
             if live is None:
-                out.append(Check(label, res.address, False, f"missing {where}"))
+                out.append(Check(label, res.address, False, f"missing {where}", address=res.address))
                 continue
             problems = _compare(live, res.attributes, rtype.attributes)
             detail = "; ".join(problems) if problems else "matches the state (" + ", ".join(
                 f"{k} {res.attributes[k]}" for k in rtype.attributes
                 if res.attributes.get(k) not in (None, "")) + ")"
-            out.append(Check(label, res.address, not problems, detail))
+            out.append(Check(label, res.address, not problems, detail, address=res.address))
     return out
 
 
@@ -106,7 +106,7 @@ def in_use(config: Config, state: State, observations: Mapping[str, Observation]
             ok = ip in fact.in_use
             detail = (f"the guest holds {ip} ({address})" if ok else
                       f"the guest reports {', '.join(fact.in_use)}, but {address} planned {ip}")
-            out.append(Check("guest", f"{fact.ref} ({fact.hostname})", ok, detail))
+            out.append(Check("guest", f"{fact.ref} ({fact.hostname})", ok, detail, address=address))
     return out
 
 

@@ -16,14 +16,15 @@ from typing import Any
 from core.config import Config
 from core.errors import NetsotError
 from core.model import Address, Check, Observation, Plan
-from engine import runtime
+from engine import history, runtime
 from engine import systems as systems_module
 from engine.apply import ApplyReport, apply_plan
 from engine.grouping import config_facts
-from engine.observe import Observer
+from engine.observe import NullObserver, Observer
 from engine.plan import make_plan, owned_from_state, read_all
 from engine.plan import refresh_only as refresh_plan
 from engine.policy import PolicyResult, apply_policy, record_orphans
+from engine.status import ReadHealth, RunInfo, Snapshot
 from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
 from providers.importing import ImportPlan
@@ -66,8 +67,16 @@ def record_approval(backend: Any, state: State, result: PolicyResult) -> State:
 
 def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state: State,
               observer: Observer | None = None) -> ApplyReport:
-    """Apply ``plan`` (the caller holds the state lock); never raises for a failed change."""
-    return apply_plan(plan, providers, backend, observer, state=state)
+    """Apply ``plan`` (the caller holds the state lock); never raises for a failed change.
+
+    Every attempted change is recorded in the run history next to the state (``engine.history``).
+    """
+    started = history.now_iso()
+    report = apply_plan(plan, providers, backend, observer, state=state)
+    entries = history.entries_of(plan, report.outcomes or report.applied + report.failed, started,
+                                 history.now_iso())
+    history.record(history.path_of(backend, history.HISTORY), entries)
+    return report
 
 
 def saved_plan_run(doc: Mapping[str, Any], config: Config, providers: Mapping[str, Provider], state: State,
@@ -175,11 +184,19 @@ def _read_others(config: Config, key: str, title: str) -> tuple[dict[str, Observ
 
 
 def verify_run(config: Config, *, force_state: bool = False) -> list[Check]:
-    """Every check of ``netsot verify``, in a stable order (reads only; never writes)."""
+    """Every check of ``netsot verify``, in a stable order (reads only; changes no system and not
+    the state). The results are kept next to the state for the status page (``engine.history``)."""
+    backend = runtime.open_backend(config, force=force_state)
+    out = _verify_checks(config, backend)
+    history.save_verify(history.path_of(backend, history.VERIFY), out)
+    return out
+
+
+def _verify_checks(config: Config, backend: Any) -> list[Check]:
     from engine import verify
     from engine.reconcile import reconcile
 
-    state = runtime.open_backend(config, force=force_state).load()
+    state = backend.load()
     with runtime.open_providers(config) as providers:
         observations, out = verify.read_checks(providers)
     out += verify.system_checks(config, state, observations)
@@ -192,3 +209,65 @@ def verify_run(config: Config, *, force_state: bool = False) -> list[Check]:
             bindings = ()
         out += verify.in_use(config, state, observations, bindings)
     return out
+
+
+# ----------------------------------------------------------------------------- a look (status page, explain)
+
+
+class HealthObserver(NullObserver):
+    """Records how each system's read went (for the status page's per-system health and ages)."""
+
+    def __init__(self, clock: Any = None, previous: Mapping[str, ReadHealth] | None = None) -> None:
+        import time
+
+        self.clock = clock or time.time
+        self.health: dict[str, ReadHealth] = dict(previous or {})
+        self._failed: dict[str, str] = {}
+
+    def read_failed(self, system: str, error: BaseException) -> None:
+        self._failed[system] = str(error)
+
+    def read_finished(self, system: str, seconds: float) -> None:
+        now = self.clock()
+        before = self.health.get(system)
+        error = self._failed.pop(system, "")
+        last_ok = (before.last_ok if before else None) if error else now
+        self.health[system] = ReadHealth(system, not error, now, last_ok, seconds, error)
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one read-only look found: the snapshot, or the error that stopped it (with the health)."""
+
+    snapshot: Snapshot | None
+    health: tuple[ReadHealth, ...]
+    error: str = ""
+
+
+def look_run(config: Config, *, force_state: bool = False, previous: Mapping[str, ReadHealth] | None = None,
+             mode: str = "ui") -> Look:
+    """Read every system and plan, as ``plan`` does, but apply nothing, write no state and take no lock:
+    what ``netsot ui`` serves and ``netsot explain`` explains."""
+    import time
+
+    from engine.plan import read_all
+
+    backend = runtime.open_backend(config, force=force_state)
+    observer = HealthObserver(previous=previous)
+    try:
+        state = backend.load()
+        with runtime.open_providers(config) as providers:
+            observations = read_all(providers, observer)
+            result = plan_run(config, providers, state, observations=observations)
+    except NetsotError as exc:
+        return Look(None, _ordered(observer.health), str(exc))
+    now = time.time()
+    health = _ordered(observer.health)
+    snapshot = Snapshot(config, result.plan, observations, now, health, RunInfo(mode, now, "planned"),
+                        history.load_verify(history.path_of(backend, history.VERIFY)),
+                        tuple(history.read(history.path_of(backend, history.HISTORY))))
+    return Look(snapshot, health)
+
+
+def _ordered(health: Mapping[str, ReadHealth]) -> tuple[ReadHealth, ...]:
+    return tuple(health[k] for k in registry.ordered(health))

@@ -68,6 +68,7 @@ class ResourceType:
     requires: tuple[str, ...] = ()
     pseudo: bool = False
     label: str = ""  # for people: "DHCP reservation"
+    column: str = ""  # its column title on the status page, short: "reservation" (default: label)
 
 
 # (network, binding host name, instance key) -> resource type name -> address
@@ -134,6 +135,9 @@ class SystemKind:
     origins: bool = False  # its facts can create bindings (guests, IPAM hosts)
     check_label: str = ""  # how ``verify`` names its read-back checks ("router"); default: the kind
     location: str = ""  # where its objects live, for messages ("on the router"); default: "in <title>"
+    # what a binding's origin object is here, for the status page's origin column ("guest NIC");
+    # empty: no column of its own (its origins are one of its resource types, e.g. an IPAM host)
+    origin_label: str = ""
     hooks: Hooks = Hooks()
 
     def resource_type(self, name: str) -> ResourceType | None:

@@ -62,6 +62,11 @@ class StateBackend(Protocol):
 
     def describe(self) -> str: ...
 
+    def sidecar(self, name: str) -> Path | None:
+        """A small file kept next to the state (``<state>.<name>``: the run history, the last verify),
+        or None when the backend keeps none (PostgreSQL)."""
+        ...
+
 
 def next_state(
     stored: State | None, state: State, where: str, stored_version: int = STATE_VERSION
@@ -131,6 +136,9 @@ class FileBackend:
 
     def describe(self) -> str:
         return f"file {self.path}"
+
+    def sidecar(self, name: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.{name}")
 
     def load(self) -> State:
         stored = self._stored()
@@ -354,6 +362,9 @@ class MemoryBackend:
 
     def describe(self) -> str:
         return f"memory {self._name}"
+
+    def sidecar(self, name: str) -> None:
+        return None
 
     def load(self) -> State:
         stored = self._stored()

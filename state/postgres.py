@@ -77,6 +77,10 @@ class PostgresBackend:
     def describe(self) -> str:
         return f"postgresql {self._where} (key {self.key!r})"
 
+    def sidecar(self, name: str) -> None:
+        """No side files: the run history and the last verify are kept with file states only."""
+        return None
+
     def load(self) -> State:
         with self._connection() as conn:
             row = self._query(

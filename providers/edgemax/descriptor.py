@@ -71,8 +71,9 @@ KIND = SystemKind(
     secrets=("password",),
     resource_types=(
         ResourceType(MAPPING_TYPE, ("shared_network", "name"), ("ip_address", "mac_address"),
-                     requires=(ROLE_ADDRESS,), label="DHCP reservation"),
-        ResourceType(HOST_TYPE, ("host_name",), ("inet",), requires=(ROLE_ADDRESS,), label="DNS host name"),
+                     requires=(ROLE_ADDRESS,), label="DHCP reservation", column="reservation"),
+        ResourceType(HOST_TYPE, ("host_name",), ("inet",), requires=(ROLE_ADDRESS,), label="DNS host name",
+                     column="DNS name"),
         ResourceType(CONFIG_TYPE, (), ("saved",), pseudo=True, label="saved configuration"),
     ),
     precedence={"ip": 30, "hostname": 30, "mac": 20},

@@ -15,6 +15,7 @@ from typing import Any
 
 from core.config import Config, split_key
 from core.errors import ConfigError, ProviderDataError
+from core.vendors import vendor_of
 from providers.edgemax.extract import EdgeConfig, extract
 from providers.edgemax.leases import Lease
 from providers.edgemax.parse import parse_any
@@ -38,7 +39,8 @@ def document(cfg: EdgeConfig, leases: Sequence[Lease | Mapping[str, Any]] = ()) 
             {"host_name": h.host_name, "inet": list(h.inet), "aliases": list(h.aliases)}
             for h in cfg.host_mappings
         ],
-        "leases": [lease.to_dict() if isinstance(lease, Lease) else dict(lease) for lease in leases],
+        "leases": [_with_vendor(lease.to_dict() if isinstance(lease, Lease) else dict(lease))
+                   for lease in leases],
         "dnsmasq": cfg.dnsmasq,
     }
     errors = sorted(validator("edgemax.inventory").iter_errors(doc), key=lambda e: list(e.path))
@@ -48,6 +50,11 @@ def document(cfg: EdgeConfig, leases: Sequence[Lease | Mapping[str, Any]] = ()) 
             "edgemax", f"inventory does not match its schema at {list(first.path)}: {first.message}"
         )
     return doc
+
+
+def _with_vendor(lease: dict[str, Any]) -> dict[str, Any]:
+    """A lease with the vendor of its MAC's OUI (the packaged IEEE registry; "" when unknown)."""
+    return {**lease, "vendor": vendor_of(lease.get("mac"))}
 
 
 def _read(config: Config | None, from_file: str | None, key: str) -> dict[str, Any]:
@@ -84,8 +91,10 @@ def render_text(doc: dict[str, Any]) -> str:
         lines.append(f"  {h['host_name']:<32} {', '.join(h['inet']) or '-'}{aliases}")
     lines.append(f"Leases ({len(doc['leases'])}):")
     for le in doc["leases"]:
+        vendor = vendor_of(le["mac"]) or "vendor unknown"
         lines.append(
-            f"  {le['ip']:<15} {le['mac'] or '-':<17} {le['pool'] or '-':<12} {le['hostname'] or '?'}"
+            f"  {le['ip']:<15} {le['mac'] or '-':<17} {le['pool'] or '-':<12} {le['hostname'] or '?':<20} "
+            f"{vendor}"
         )
     lines.append(f"dnsmasq: {'enabled' if doc['dnsmasq'] else 'disabled'}")
     return "\n".join(lines) + "\n"

@@ -46,6 +46,19 @@ class LeaseTable:
     warnings: tuple[str, ...] = ()  # IPs the router says are leased outside every pool
 
 
+_EXPIRY = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+
+
+def iso_expiry(text: str | None) -> str | None:
+    """A lease's ``YYYY/MM/DD HH:MM:SS`` (EdgeOS keeps UTC) as ISO 8601 UTC; None if it is not one
+    (``never``, empty)."""
+    match = _EXPIRY.search(text or "")
+    if match is None:
+        return None
+    y, mo, d, h, mi, se = match.groups()
+    return f"{y}-{mo}-{d}T{h}:{mi}:{se}Z"
+
+
 def _fail(source: str, lineno: int, what: str) -> ProviderDataError:
     return ProviderDataError("edgemax", f"{source}:{lineno}: {what}")
 

@@ -52,7 +52,7 @@ from providers.edgemax.descriptor import (
     name_rule,
 )
 from providers.edgemax.extract import EdgeConfig, HostMapping, SharedNetwork, StaticMapping, Subnet
-from providers.edgemax.leases import Lease
+from providers.edgemax.leases import Lease, iso_expiry
 
 SYSTEM = "edgemax"
 MAPPING = MAPPING_TYPE
@@ -255,6 +255,8 @@ def _add_lease(obs: _Observed, by_shared: Mapping[str, list[Network]], lease: Le
             ip=lease.ip,
             extra=frozen_map({"pool": lease.pool, "expires": lease.expires}),
             discovery=True,
+            hostname_hint=lease.hostname,
+            lease_expires=iso_expiry(lease.expires),
         )
     )
 

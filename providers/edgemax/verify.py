@@ -43,23 +43,24 @@ def checks(config: Config, key: str, observation: Observation | None,
             answer = resolver.resolve(name, "A", search=False)
         except dns.resolver.NXDOMAIN:
             detail = f"does not resolve (NXDOMAIN from {server}), expected {want}"
-            out.append(Check("dns", name, False, detail))
+            out.append(Check("dns", name, False, detail, res.address))
             continue
         except dns.resolver.NoAnswer:
-            out.append(Check("dns", name, False, f"{server} has no A record, expected {want}"))
+            out.append(Check("dns", name, False, f"{server} has no A record, expected {want}", res.address))
             continue
         except dns.resolver.NoNameservers:
-            out.append(Check("dns", name, False, f"{server} refused to answer (is the name in its zone?)"))
+            out.append(Check("dns", name, False, f"{server} refused to answer (is the name in its zone?)",
+                             res.address))
             continue
         except dns.exception.Timeout:
             # the resolver is down: one clear failure instead of a timeout per name
             return [*out, Check("dns", "router resolver", False,
                                 f"no answer from the router's DNS server {server} within {DNS_TIMEOUT:g} s")]
         except (dns.exception.DNSException, OSError) as exc:
-            out.append(Check("dns", name, False, f"lookup through {server} failed: {exc}"))
+            out.append(Check("dns", name, False, f"lookup through {server} failed: {exc}", res.address))
             continue
         got = sorted(r.address for r in answer)
         ok = want in got
         detail = f"resolves to {', '.join(got)}" + ("" if ok else f", expected {want}")
-        out.append(Check("dns", name, ok, detail))
+        out.append(Check("dns", name, ok, detail, res.address))
     return out

@@ -86,6 +86,9 @@ STEPS = (
 )
 
 
+UI_URL = "http://127.0.0.1:9108/"  # `netsot ui`'s default --listen
+
+
 def _wrap(text: str) -> str:
     return "\n".join(textwrap.fill(p, 96) for p in text.split("\n\n"))
 
@@ -182,4 +185,10 @@ def run_demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = 2) ->
         "the router's DHCP and its DNS agree with Proxmox"
     echo(f"Done: importing and one apply made NIPAP, {routers}, and a second plan has nothing to do. "
          f"Try it yourself: netsot lab up{' --sites 2' if sites > 1 else ''}, then the commands above.")
+    echo("")
+    echo("See the network (the status page: every host, its systems side by side, and why):")
+    where, rel = os.path.relpath(workdir), os.path.relpath(workdir / "netsot.yaml")
+    echo(f"  $ netsot lab up{' --sites 2' if sites > 1 else ''} --dir {where} && "
+         f"netsot --config {rel} import edgemax && netsot --config {rel} ui")
+    echo(f"  then open {UI_URL} in a browser (`netsot lab down --dir {where}` stops the lab)")
     return 0

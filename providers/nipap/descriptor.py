@@ -43,7 +43,7 @@ KIND = SystemKind(
         ResourceType(PREFIX_TYPE, ("prefix",), ("prefix", "type", "description"), role=ROLE_NETWORK,
                      label="network prefix"),
         ResourceType(ADDRESS_TYPE, ("ip",), ("ip", "hostname", "mac"), role=ROLE_ADDRESS,
-                     label="host address"),
+                     label="host address", column="host"),
     ),
     precedence={"ip": 10, "hostname": 20},
     origins=True,  # hosts made in NIPAP (tagged, with a name and a MAC) are bindings

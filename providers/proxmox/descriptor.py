@@ -37,10 +37,11 @@ KIND = SystemKind(
     files={"verify_tls": "CA bundle"},  # when it is a path (true/false are not files)
     resource_types=(
         ResourceType(IPCONFIG_TYPE, ("node", "vmid", "nic"), ("ip",), requires=(ROLE_ADDRESS,),
-                     label="guest address (cloud-init / LXC)"),
+                     label="guest address (cloud-init / LXC)", column="write-back"),
     ),
     precedence={"ip": 20, "hostname": 10, "mac": 10},
     origins=True,
+    origin_label="guest NIC",
     insecure=insecure,
     check_label="proxmox",
     location="on Proxmox",

@@ -33,7 +33,7 @@ def test_smallest_scenario_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--scenarios", "10", "--engine-bindings", "0",
-         "--concurrency-guests", "0", "--out", str(out)],
+         "--concurrency-guests", "0", "--page-bindings", "0", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stderr

@@ -59,7 +59,7 @@ def test_schema_rejects_a_change_without_its_after():
 def test_document_summary_and_order():
     doc = doc_of(mixed_plan())
     assert doc["summary"] == {"create": 2, "update": 1, "delete": 1, "conflicts": 1, "drift": 1, "held": 1,
-                              "unmanaged": 0}
+                              "unmanaged": 0, "discovered": 0}
     assert doc["applyable"] is True
     assert doc["prior_state"] == {"lineage": "6f1c1f7e-0000-4000-8000-000000000001", "serial": 7}
     # changes keep the plan (apply) order; fingerprints are sorted

@@ -79,12 +79,13 @@ def test_service_never_deletes_an_object_owned_only_by_its_marker(setup):
 
 
 def request(url: str, token: str | None = None) -> tuple[int, dict[str, str], str]:
+    """Status, headers (names lower-cased: HTTP header names are case-insensitive) and body."""
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode()
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode()
+        return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read().decode()
 
 
 def test_a_token_guards_every_endpoint_but_healthz(setup):
@@ -98,7 +99,7 @@ def test_a_token_guards_every_endpoint_but_healthz(setup):
         for path in ("/metrics", "/plan", "/nowhere"):
             for token in (None, "wrong", "s3cr3t-t0ke"):
                 code, headers, body = request(base + path, token)
-                assert code == 401 and headers["WWW-Authenticate"].startswith("Bearer"), (path, token)
+                assert code == 401 and headers["www-authenticate"].startswith("Bearer"), (path, token)
                 assert "s3cr3t" not in body
         assert request(base + "/metrics", "s3cr3t-t0ken")[0] == 200
         assert json.loads(request(base + "/plan", "s3cr3t-t0ken")[2])["format_version"] == "1"

@@ -25,15 +25,19 @@ def test_an_unreachable_router_is_one_error_line_and_no_library_log(lab: FaultLa
 
 
 def test_serve_warns_when_listening_beyond_loopback_without_a_token(lab: FaultLab) -> None:
-    result = lab.cli("serve", "--once", "--listen", "0.0.0.0:0")
+    refused = lab.cli("serve", "--once", "--listen", "0.0.0.0:0")  # beyond loopback needs --allow-remote
+    assert refused.code == 1 and "--allow-remote" in error_sentence(refused), str(refused)
+    result = lab.cli("serve", "--once", "--listen", "0.0.0.0:0", "--allow-remote")
     assert result.code == 0, str(result)
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert warnings == ["Warning: --listen 0.0.0.0:0 is not a loopback address and no --token-file is given: "
-                        "/plan and /metrics are served without authentication to anyone who can reach it"]
+                        "the status page, /plan and /metrics are served without authentication to anyone "
+                        "who can reach it"]
     token = lab.paths.root / "token"
     token.write_text("t0ken-for-the-test\n")
     token.chmod(0o600)
-    guarded = lab.cli("serve", "--once", "--listen", "0.0.0.0:0", "--token-file", str(token))
+    guarded = lab.cli("serve", "--once", "--listen", "0.0.0.0:0", "--allow-remote", "--token-file",
+                      str(token))
     assert guarded.code == 0 and "Warning:" not in guarded.stderr, str(guarded)
     local = lab.cli("serve", "--once", "--listen", "127.0.0.1:0")
     assert local.code == 0 and "Warning:" not in local.stderr, str(local)

@@ -1,0 +1,180 @@
+"""The run history and the last verify: two small files next to the state, for `explain` and the page.
+
+Owns: ``<state>.history.jsonl`` — one JSON line per change an apply carried out or failed (time,
+run, action, address, system, reason, before/after of the changed keys, error), capped to the
+last ``MAX_RUNS`` runs, mode 0600 — and ``<state>.verify.json``, the last ``netsot verify``'s checks
+and when they ran. Both are written atomically; both hold only what plans and the state hold
+(attributes of system objects), never a secret. A backend without side files (PostgreSQL) keeps
+neither: ``explain`` and the page then say there is no history.
+Must not: decide anything, or fail a run: a history that cannot be written is logged, not raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.files import write_atomic
+from core.model import Change, ChangeOutcome, Check, Plan, to_jsonable
+
+log = logging.getLogger("netsot.history")
+
+HISTORY = "history.jsonl"
+VERIFY = "verify.json"
+MAX_RUNS = 50  # runs kept in the history file
+MAX_LINES = 20_000  # and never more lines than this (a first apply of a big lab is one run)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One change of one run, as the history keeps it."""
+
+    time: str  # ISO 8601 UTC, when the run's apply finished
+    run: str  # the run's id (its start time)
+    action: str
+    address: str
+    system: str
+    status: str  # "applied", "failed", "skipped"
+    reason: str = ""
+    changed: Mapping[str, Mapping[str, Any]] | None = None  # key -> {"before": …, "after": …}
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "changed": to_jsonable(self.changed or {})}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Entry:
+        return cls(
+            str(data["time"]),
+            str(data["run"]),
+            str(data["action"]),
+            str(data["address"]),
+            str(data.get("system", "")),
+            str(data.get("status", "applied")),
+            str(data.get("reason", "")),
+            dict(data.get("changed") or {}),
+            str(data.get("error", "")),
+        )
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def path_of(backend: Any, name: str) -> Path | None:
+    """The side file ``name`` of a state backend, or None when it keeps none."""
+    sidecar = getattr(backend, "sidecar", None)
+    return sidecar(name) if callable(sidecar) else None
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def entries_of(plan: Plan, outcomes: Iterable[ChangeOutcome], run: str, when: str) -> list[Entry]:
+    """The history entries of one apply: every change that was attempted, in plan order."""
+    by_address = {c.address: c for c in plan.changes}
+    out = []
+    for outcome in outcomes:
+        change = by_address.get(outcome.address)
+        if change is None:
+            continue
+        out.append(
+            Entry(
+                when,
+                run,
+                change.action.value,
+                str(change.address),
+                change.system,
+                outcome.status,
+                change.reason,
+                _changed(change),
+                outcome.error or "",
+            )
+        )
+    return out
+
+
+def _changed(change: Change) -> dict[str, dict[str, Any]]:
+    before, after = change.before or {}, change.after or {}
+    return {
+        k: {"before": to_jsonable(before.get(k)), "after": to_jsonable(after.get(k))}
+        for k in change.changed_attributes()
+    }
+
+
+def record(path: Path | None, entries: Sequence[Entry]) -> None:
+    """Append ``entries``, keeping the last ``MAX_RUNS`` runs (and at most ``MAX_LINES`` lines)."""
+    if path is None or not entries:
+        return
+    try:
+        kept = [e.to_dict() for e in read(path)] + [e.to_dict() for e in entries]
+        runs = list(dict.fromkeys(e["run"] for e in kept))[-MAX_RUNS:]
+        keep = set(runs)
+        kept = [e for e in kept if e["run"] in keep][-MAX_LINES:]
+        text = "".join(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in kept)
+        write_atomic(path, text, 0o600)
+    except OSError as exc:
+        log.warning("could not write the run history %s: %s", path, exc.strerror or exc)
+
+
+def read(path: Path | None) -> list[Entry]:
+    """Every entry, oldest first; a line that does not parse is skipped (a torn write of another tool)."""
+    if path is None:
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(Entry.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def for_addresses(entries: Iterable[Entry], addresses: Iterable[str], limit: int = 10) -> list[Entry]:
+    """The newest ``limit`` entries about any of ``addresses``, newest first."""
+    wanted = set(addresses)
+    return [e for e in reversed(list(entries)) if e.address in wanted][:limit]
+
+
+# ----------------------------------------------------------------------------- last verify
+
+
+@dataclass(frozen=True)
+class VerifyRecord:
+    time: str
+    checks: tuple[Check, ...]
+
+
+def save_verify(path: Path | None, checks: Sequence[Check], when: str | None = None) -> None:
+    if path is None:
+        return
+    doc = {"time": when or now_iso(), "checks": [asdict(c) for c in checks]}
+    try:
+        write_atomic(path, json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n", 0o600)
+    except OSError as exc:
+        log.warning("could not record the verify results in %s: %s", path, exc.strerror or exc)
+
+
+def load_verify(path: Path | None) -> VerifyRecord | None:
+    if path is None:
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        checks = tuple(
+            Check(
+                str(c["check"]), str(c["object"]), bool(c["ok"]), str(c["detail"]), str(c.get("address", ""))
+            )
+            for c in doc["checks"]
+        )
+        return VerifyRecord(str(doc["time"]), checks)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
