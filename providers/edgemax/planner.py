@@ -329,6 +329,20 @@ def _desired(
     return out
 
 
+def _renewal(attrs: Mapping[str, Any], old: Any, *, dynamic: bool) -> str:
+    """``; effect: web02 moves from 192.168.10.30 to .9 at its next DHCP renewal`` — what a reservation
+    whose IP differs from the device's current address (its reservation, or a dynamic lease) does."""
+    new, name = attrs.get("ip_address"), attrs.get("name")
+    if not new or not old or old == new or "ip_address" not in attrs:
+        return ""
+    head_old, _, _ = str(old).rpartition(".")
+    head_new, _, tail_new = str(new).rpartition(".")
+    short = f".{tail_new}" if head_old == head_new else str(new)
+    if dynamic:
+        return f"; effect: {name} leaves its dynamic address {old} for {short} at its next DHCP renewal"
+    return f"; effect: {name} moves from {old} to {short} at its next DHCP renewal"
+
+
 def plan_edgemax(
     config: Config,
     desired: Desired,
@@ -353,6 +367,7 @@ def plan_edgemax(
 
     resources, owned_objects = observation.resources, ctx.owned
     renamed = _renamed(wanted, resources, owned_objects, key)
+    leased = {str(x.get("mac") or "").lower(): str(x.get("ip")) for x in observation.data.get("leases", ())}
     for address, (attrs, b, prov, path) in sorted(wanted.items(), key=lambda kv: str(kv[0])):
         if blocked and address in blocked:
             continue  # not ``allowed``
@@ -365,7 +380,7 @@ def plan_edgemax(
                 f"router entry deleted by hand; recreating for {_source_text(b)}"
                 if drift
                 else f"new {_source_text(b)}"
-            )
+            ) + _renewal(attrs, leased.get(str(attrs.get("mac_address") or "").lower()), dynamic=True)
             changes.append(Change(Action.CREATE, address, None, frozen_map(attrs), reason, provider_id=path,
                                   drift=drift, replaces=renamed.get(address), **common(b, prov)))  # fmt: skip
             continue
@@ -382,6 +397,8 @@ def plan_edgemax(
             reason = f"MAC changed on {b.provenance['mac'].ref}: " + _describe(keys, seen.attributes, attrs)
         else:
             reason = f"{_source_text(b)} changed: " + _describe(keys, seen.attributes, attrs)
+        if "ip_address" in keys:
+            reason += _renewal(attrs, seen.attributes.get("ip_address"), dynamic=False)
         changes.append(
             Change(
                 Action.UPDATE,
