@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from core.errors import NetsotError
-from engine.cliapp import EXIT_OK, App, cli, pass_app
+from engine.cliapp import EXIT_OK, App, cli, lock_timeout_option, parallelism_option, pass_app
 
 # --------------------------------------------------------------------------- dispatched commands
 
@@ -98,24 +98,62 @@ def _default_key(config: Any, system: str) -> str:
 
 
 @cli.command("import")
-@click.argument("system", metavar="SYSTEM", callback=lambda _c, _p, v: _system(v))
+@click.argument("target", metavar="SYSTEM | ADDR")
+@click.argument("ident", metavar="[ID]", required=False)
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False),
               help="Import from a backup of the system (e.g. a router's config.boot) instead of reading it.")
 @click.option("--dry-run", is_flag=True, help="Show what would be adopted; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@lock_timeout_option
+@parallelism_option
 @pass_app
-def import_command(app: App, system: str, from_file: str | None, dry_run: bool, as_json: bool) -> None:
-    """Adopt a system's existing objects so netsot manages them (SYSTEM: a kind or KIND.INSTANCE)."""
-    from engine.cliout import import_output
-    from engine.workflow import import_run
+def import_command(app: App, target: str, ident: str | None, from_file: str | None, dry_run: bool,
+                   as_json: bool) -> None:
+    """Adopt existing objects so netsot manages them.
 
-    outcome = import_run(app.config(secrets=not from_file), system, from_file, dry_run,
-                         force_state=app.force_state)
+    \b
+    netsot import SYSTEM       every object of a system (a kind or KIND.INSTANCE) that can be adopted
+    netsot import ADDR ID      one object, named by its system's own ID:
+      nipap_address.lan.nas 192.168.10.20      a NIPAP host, by IP or by prefix id
+      proxmox_ipconfig.pve1.101.net0 pve1/101/net0     a Proxmox NIC (node/vmid/netN)
+      edgemax_dhcp_mapping.LAN.nas "service dhcp-server shared-network-name LAN subnet
+          192.168.10.0/24 static-mapping nas"     a router entry, by its config path
+    """
+    from engine.cliout import import_output
+    from engine.workflow import import_one_run, import_run
+
+    if ident is None:
+        outcome = import_run(app.config(secrets=not from_file), _system_or_address(target), from_file,
+                             dry_run, force_state=app.force_state, lock_timeout=app.lock_timeout)
+    else:
+        if from_file:
+            raise NetsotError("--from-file imports a whole system: `netsot import SYSTEM --from-file FILE`")
+        outcome = import_one_run(app.config(), _address(target), ident, dry_run, force_state=app.force_state,
+                                 lock_timeout=app.lock_timeout)
     _emit(import_output(outcome, dry_run, as_json))
+
+
+def _system_or_address(value: str) -> str:
+    if "_" in value.split(".", 1)[0]:
+        raise click.BadParameter(f"{value!r} is a resource address: `netsot import ADDR ID` names the object "
+                                 "to adopt by its ID (see `netsot import --help`)",
+                                 param_hint="SYSTEM | ADDR")
+    return str(_system(value))
+
+
+def _address(value: str) -> Any:
+    from core.model import Address
+
+    try:
+        return Address.parse(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a resource address (TYPE.NAME or TYPE[INSTANCE].NAME)",
+                                 param_hint="ADDR") from None
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@parallelism_option
 @pass_app
 def verify(app: App, as_json: bool) -> None:
     """Check the systems agree: DNS answers, router config, NIPAP, guest agents."""
@@ -139,6 +177,8 @@ def verify(app: App, as_json: bool) -> None:
 @click.option("--token-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Require 'Authorization: Bearer <token>' (the token is FILE's content) on every endpoint "
                    "but /healthz.")
+@lock_timeout_option
+@parallelism_option
 @pass_app
 def serve(app: App, once: bool, interval: float, jitter: float, listen: str | None, force: bool,
           stale_after: float | None, log_format: str, token_file: str | None) -> None:
@@ -156,7 +196,8 @@ def serve(app: App, once: bool, interval: float, jitter: float, listen: str | No
                    "/plan and /metrics are served without authentication to anyone who can reach it",
                    err=True)
     options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
-                          stale_after=stale_after, force_state=app.force_state, token=token)
+                          stale_after=stale_after, force_state=app.force_state, token=token,
+                          lock_timeout=app.lock_timeout)
     _emit(run(config, options, log_format))
 
 
