@@ -11,12 +11,12 @@ Must not: decide anything else about a plan, or name a system.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 
 from core.config import Config
 from core.errors import PlanError
 from core.model import Action, Address, Change, ManagedResource, Observation, Plan
+from engine.policy import is_protected
 
 REASON = "replaced on request (--replace)"
 
@@ -97,7 +97,7 @@ def _check(config: Config, address: Address, record: ManagedResource | None, pre
     if address in blocked:
         raise PlanError(f"--replace {address}: a conflict involves it (see the plan's Conflicts); "
                         "fix that first")
-    if any(fnmatch.fnmatchcase(str(address), p) for p in config.policy.protected):
+    if is_protected(str(address), config.policy.protected):
         raise PlanError(f"--replace {address}: it matches policy.protected, so it is never deleted and "
                         "cannot be replaced")
     if config.policy.delete == "never":

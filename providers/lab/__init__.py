@@ -142,6 +142,7 @@ def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None, si
     more = _sites(sites)[1:]
     nets = [_networks_text(HOME), *(_networks_text(site) for site in more)]
     return (
+        f"# yaml-language-server: $schema={REPO_ROOT / 'schemas' / 'config.schema.json'}\n"
         "# netsot.yaml for the embedded lab (written by `netsot lab up`; every system is a simulator\n"
         "# on 127.0.0.1). Secrets are files next to this one, referenced, never copied.\n"
         "version: 1\n\n"

@@ -291,6 +291,20 @@ def test_schema_config_prints_and_writes_the_editor_schema(env):  # noqa: F811
     assert written.exit_code == 0
     assert "# yaml-language-server: $schema=netsot.schema.json" in written.stdout
     assert json.loads((env.root / "netsot.schema.json").read_text()) == schema
+    # the example config carries the modeline yaml-language-server reads, pointing at that schema
+    example = REPO / "examples" / "netsot.yaml"
+    modeline = example.read_text().splitlines()[0]
+    assert modeline.startswith("# yaml-language-server: $schema=")
+    assert (example.parent / modeline.split("=", 1)[1]).resolve() == REPO / "schemas" / "config.schema.json"
+
+
+def test_a_replace_of_a_protected_object_is_refused(env):  # noqa: F811
+    applied(env)
+    env.config.write_text(env.config.read_text() + "policy:\n  protected: [\"nipap_address.lan.n*\"]\n")
+    result = env.run("plan", "--replace", NAS)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Error: --replace {NAS}: it matches policy.protected, so it is never "
+                                     "deleted and cannot be replaced")
 
 
 # ----------------------------------------------------------------------------- conflicts
