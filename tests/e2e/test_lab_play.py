@@ -196,3 +196,15 @@ def test_lab_commands_need_a_running_lab(tmp_path: Path) -> None:
         assert result.code == 1, str(result)
         assert result.stderr.strip() == (f"Error: no lab is running in {idle.dir}; start it with "
                                          "`netsot lab up --dir .netsot-lab`")
+
+
+def test_readme_shows_exactly_these_commands() -> None:
+    """The tour's copy-paste blocks are the commands the scenarios above run (kept in step)."""
+    readme = (REPO / "README.md").read_text()
+    for line in ("netsot lab up ", "export NETSOT_CONFIG=.netsot-lab/netsot.yaml", "netsot import edgemax",
+                 "netsot apply -auto-approve", "netsot lab guest add web03\n", "netsot lab guest rm backup\n",
+                 "netsot lab ssh <<'EOF'\n" + HAND_EDIT + "EOF\n",
+                 "netsot lab guest add app05 --type lxc --ip 192.168.10.53\n", "netsot plan -out tfplan\n",
+                 "netsot apply tfplan", "netsot lab guest set app05 --ip 192.168.10.54",
+                 "netsot lab lease add f0:18:98:aa:99:01 --hostname\nphone-bob"):
+        assert line in readme, line
