@@ -472,8 +472,8 @@ def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...
         *(f"  netsot --config {rel} import {key}" for key in imports),
         f"  netsot --config {rel} apply",
         f"  netsot --config {rel} verify",
-        f"  netsot lab guest add web03 --dir {os.path.relpath(paths.root)}    (then plan again; README's tour "
-        "has more)",
+        f"  netsot lab guest add web03 --dir {os.path.relpath(paths.root)}    "
+        "(then plan again; README's tour has more)",
         f"Stop it with: netsot lab down --dir {os.path.relpath(paths.root)}",
     ]
     return "\n".join(lines)
