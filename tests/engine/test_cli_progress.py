@@ -127,3 +127,11 @@ def test_progress_ends_cleanly_before_every_result_line(tmp_path):
         assert re.fullmatch(r"(nipap: applying 2 changes\.\.\.|nipap_address\.lan\.\w+: Creation complete|"
                             r"Apply complete! Resources: 2 added, 0 changed, 0 destroyed\.)", line), line
     assert not any(re.search(r"\d+/\d+ \d:\d\d:\d\d", line) for line in shown), shown
+
+
+def test_plan_no_color_on_a_terminal_has_no_escape_code_but_colour_without_it(tmp_path):
+    code, raw = run_on_a_pty(tmp_path, "plan", "--no-color")
+    assert code == 0, raw
+    assert "\x1b" not in raw and "Plan: 2 to add, 0 to change, 0 to destroy." in raw
+    code, coloured = run_on_a_pty(tmp_path, "plan")
+    assert code == 0 and "\x1b[1mPlan: 2 to add" in coloured  # the same plan in colour on a terminal
