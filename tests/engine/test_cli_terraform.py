@@ -381,3 +381,18 @@ def test_the_services_text_log_counts_what_a_run_did(env):  # noqa: F811
     assert result.exit_code == 0, result.output
     assert re.search(r"run finished: planned 2, applied 2, held 0, conflicts 0, duration \d+\.\ds$",
                      result.stderr, re.M), result.stderr
+
+
+def test_serve_and_import_take_the_lock_timeout_too(env):  # noqa: F811
+    holder = _hold_lock(env.backend, 0.5)
+    result = env.run("serve", "--once", "--lock-timeout", "10s")
+    holder.join()
+    assert result.exit_code == 0, result.output
+    assert "run finished: planned 2, applied 2" in result.stderr
+    holder = _hold_lock(env.backend, 1.0)
+    try:
+        waited = env.run("serve", "--once", "--lock-timeout", "200ms")
+    finally:
+        holder.join()
+    assert "gave up after waiting 0.2 s (--lock-timeout)" in waited.stderr
+    assert "--lock-timeout DURATION" in env.run("import", "--help").output
