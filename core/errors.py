@@ -15,6 +15,7 @@ NetsotError                      root; ``str(e)`` is one clear sentence for the 
 │   └── StateRegressed           the stored state is older than a copy netsot has seen (its
 │                                backup): refused, so the newer copy is never overwritten
 ├── PlanError                    planning failed
+│   ├── TargetError              a ``--target`` matches nothing; ``close`` lists near misses
 │   ├── CycleError               the dependency graph has cycles; ``cycles`` lists them
 │   └── StalePlan                a saved plan no longer matches what it read
 ├── PolicyError                  the safety policy refuses the plan (``gates``)
@@ -108,6 +109,18 @@ class StateRegressed(StateError):
 
 class PlanError(NetsotError):
     """Planning failed."""
+
+
+class TargetError(PlanError):
+    """A ``--target`` matches nothing netsot plans, reads or owns (Terraform errors on it too)."""
+
+    def __init__(self, target: str, close: Sequence[str] = ()) -> None:
+        self.target = target
+        self.close = tuple(close)
+        hint = f"; did you mean {' or '.join(self.close)}?" if self.close else \
+            " (`netsot state list` shows what netsot owns, `netsot plan` what it would change)"
+        super().__init__(f"--target {target} matches no planned change and no object netsot read or "
+                         f"owns{hint}")
 
 
 class CycleError(PlanError):

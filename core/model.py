@@ -377,6 +377,10 @@ class Conflict:
     network: str | None = None
     blocked: tuple[Address, ...] = ()  # resource addresses that must not be touched
     blocked_keys: tuple[str, ...] = ()  # binding keys that must not be planned
+    # the exact action that resolves it (which system, which object, or which config key), one line
+    fix: str = ""
+    # what it means on the network until it is fixed ("app05 gets no DHCP reservation …"), one line each
+    effects: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -386,6 +390,8 @@ class Conflict:
             "network": self.network,
             "blocked": [str(a) for a in self.blocked],
             "blocked_keys": list(self.blocked_keys),
+            "fix": self.fix,
+            "effects": list(self.effects),
         }
 
     @classmethod
@@ -397,6 +403,8 @@ class Conflict:
             data.get("network"),
             tuple(Address.parse(a) for a in data.get("blocked", ())),
             tuple(data.get("blocked_keys", ())),
+            str(data.get("fix", "")),
+            tuple(data.get("effects", ())),
         )
 
 

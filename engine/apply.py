@@ -35,6 +35,7 @@ from core.model import (
     Plan,
     to_jsonable,
 )
+from engine import replacing
 from engine.graph import Graph
 from engine.observe import NullObserver, Observer
 from engine.plan import change_edges, safe_text, system_rank
@@ -89,12 +90,31 @@ def apply_plan(
     *,
     state: State | None = None,
 ) -> ApplyReport:
-    """Apply ``plan``; ``state`` defaults to ``backend.load()``. Never raises for a failed change."""
+    """Apply ``plan``; ``state`` defaults to ``backend.load()``. Never raises for a failed change.
+
+    A plan with replacements (``--replace``: a delete and a create of one address) runs in two
+    rounds: the replaced objects' deletes first, then everything else; a create whose delete did
+    not succeed is skipped.
+    """
     start = state if state is not None else backend.load()
-    run = _Run(plan, providers, backend, observer or NullObserver(), start)
-    run.prepare()
-    run.loop()
-    return run.report()
+    observer = observer or NullObserver()
+    first, rest = replacing.split(plan)
+    if not first:
+        run = _Run(plan, providers, backend, observer, start)
+        run.prepare()
+        run.loop()
+        return run.report()
+    deleting = _Run(replace(plan, changes=first), providers, backend, observer, start)
+    deleting.prepare()
+    deleting.loop()
+    creating = _Run(replace(plan, changes=rest, drift=()), providers, backend, observer, deleting.state)
+    for outcome in deleting.outcomes:
+        if outcome.status != "applied":
+            creating.skip(outcome.address, f"skipped: its replacement's delete {outcome.status}")
+    creating.loop()
+    for system, lines in deleting.logs.items():
+        creating.logs[system] = [*lines, *creating.logs.get(system, [])]
+    return creating.report(before=deleting.outcomes)
 
 
 class _Run:
@@ -265,6 +285,11 @@ class _Run:
             origin=change.origin,
         ))
 
+    def skip(self, address: Address, reason: str) -> None:
+        """Mark ``address`` skipped before the loop (its changes, and what depends on them, never run)."""
+        if address in self.waits:
+            self._finish(ChangeOutcome(address, "skipped", reason))
+
     def _finish(self, outcome: ChangeOutcome) -> None:
         self.status[outcome.address] = outcome.status
         self.outcomes.append(outcome)
@@ -274,9 +299,12 @@ class _Run:
         self.state = self.backend.save(self.state)
         self.observer.state_saved(self.state.serial)
 
-    def report(self) -> ApplyReport:
+    def report(self, before: Sequence[ChangeOutcome] = ()) -> ApplyReport:
+        """What this run (after the outcomes ``before`` of an earlier round) did."""
+        outcomes = [*before, *self.outcomes]
+
         def having(status: str) -> tuple[ChangeOutcome, ...]:
-            return tuple(o for o in self.outcomes if o.status == status)
+            return tuple(o for o in outcomes if o.status == status)
 
         return ApplyReport(
             applied=having("applied"),
@@ -284,5 +312,5 @@ class _Run:
             skipped=having("skipped"),
             state=self.state,
             logs=MappingProxyType({k: tuple(v) for k, v in sorted(self.logs.items())}),
-            outcomes=tuple(self.outcomes),
+            outcomes=tuple(outcomes),
         )

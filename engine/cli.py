@@ -13,7 +13,6 @@ import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -25,8 +24,21 @@ from core.model import Address, Plan
 # Importing cli_ext registers the dispatched commands on ``cli``; ``_extension`` is re-exported
 # because tests reach it as ``engine.cli._extension``.
 from engine.cli_ext import _extension as _extension
-from engine.cliapp import EXIT_CHANGES, EXIT_CONFLICTS, EXIT_ERROR, EXIT_OK, App, app_of, cli, pass_app
-from engine.cliout import CliObserver, apply_report, render_document, resource_text
+from engine.cli_state import state as state
+from engine.cli_tools import graph as graph
+from engine.cliapp import (
+    EXIT_CHANGES,
+    EXIT_CONFLICTS,
+    EXIT_ERROR,
+    EXIT_OK,
+    App,
+    app_of,
+    cli,
+    lock_timeout_option,
+    parallelism_option,
+    pass_app,
+)
+from engine.cliout import CliObserver, apply_report, plan_actions, render_document, resource_text
 from engine.render import plan_document, render_json, render_text
 from engine.runtime import NETSOT_VERSION, open_providers
 
@@ -81,7 +93,9 @@ def version() -> None:
               show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes, 3 conflicts.")
 @click.option("--target", "targets", metavar="ADDR", multiple=True,
-              help="Only plan this resource (repeatable).")
+              help="Only plan this resource or address prefix (repeatable).")
+@click.option("--replace", "replace_", metavar="ADDR", multiple=True,
+              help="Delete this owned object and create it again (repeatable).")
 @click.option("--force", is_flag=True, help="Lift the change-size thresholds of the safety policy.")
 @click.option("--show-unmanaged", is_flag=True,
               help="List the objects netsot neither owns nor will touch (the text view counts them).")
@@ -91,22 +105,29 @@ def version() -> None:
               help="Change nothing; record what the systems hold now as the expected state.")
 @click.option("--adopt", "adopt", metavar="ADDR", multiple=True,
               help="Keep this object's hand-edited IP / host name: the other systems follow it.")
+@parallelism_option
 @click.pass_context
 def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_exitcode: bool,
-         targets: tuple[str, ...], force: bool, show_unmanaged: bool, show_discovered: bool,
+         targets: tuple[str, ...], replace_: tuple[str, ...], force: bool, show_unmanaged: bool,
+         show_discovered: bool,
          refresh_only: bool, adopt: tuple[str, ...]) -> None:
     """Show what apply would change (and save it with --out)."""
     app = app_of(ctx)
     fmt = "json" if as_json else fmt
     config = app.config()
     app.warn_insecure(config)
-    doc = _make_document(app, config, _parse_targets(targets), force=force, refresh_only=refresh_only,
-                         adopt=_parse_adopt(adopt))
+    backend = app.backend(config)
+    note_running_apply(backend)
+    doc = _make_document(app, config, backend, _parse_targets(targets), force=force,
+                         refresh_only=refresh_only, adopt=_parse_addresses("--adopt", adopt),
+                         replace=_parse_addresses("--replace", replace_))
     if out:
         from engine.saved import save_plan
 
         save_plan(out, doc)
-    click.echo(render_document(doc, fmt, app.color, show_unmanaged, show_discovered), nl=False)
+    warn_targeting(targets)
+    click.echo(render_document(doc, fmt, app.color, show_unmanaged, show_discovered, width=output_width()),
+               nl=False)
     if out:
         click.echo(f"\nSaved the plan to {out}. To apply exactly this plan, run: netsot apply {out}",
                    err=fmt != "text")
@@ -114,34 +135,91 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
         ctx.exit(_plan_exit_code(doc))
 
 
-def _make_document(app: App, config: Config, targets: tuple[str, ...], *, force: bool,
-                   refresh_only: bool = False, adopt: tuple[Address, ...] = ()) -> dict[str, Any]:
-    state = app.backend(config).load()
+def note_running_apply(backend: Any) -> None:
+    """``Note:`` on stderr when another run holds the state lock: this plan may be out of date.
+
+    A plan takes no lock (it writes nothing); it says so instead of waiting or reading a state
+    that is about to change. A lock that cannot be read is no reason to fail a plan.
+    """
+    try:
+        holder = backend.lock_info()
+    except StateError:
+        return
+    if holder is not None:
+        click.echo(f"Note: {holder.user}@{holder.host} (pid {holder.pid}) is running {holder.operation!r} "
+                   f"on this state right now (since {holder.created}); this plan may be out of date.",
+                   err=True)
+
+
+TARGETING_WARNING = (
+    "Warning: Resource targeting is in effect\n\n"
+    "You are planning with --target {targets}: only the changes of these addresses and what they need "
+    "are shown and applied, so the result may not be everything the configuration asks for. Use it for "
+    "exceptional cases (recovering from a mistake, a change in steps), not routinely; a plan without "
+    "--target shows the rest.\n"
+)
+
+
+INCOMPLETE_WARNING = (
+    "\nWarning: Applied changes may be incomplete\n\n"
+    "The plan was made with --target, so changes the configuration asks for outside the targets were "
+    "left out. To see whether any are pending, run: netsot plan\n"
+)
+
+
+def warn_targeting(targets: Sequence[str]) -> None:
+    """Terraform's "targeting is in effect" warning, on stderr, whenever --target is given."""
+    if targets:
+        click.echo(TARGETING_WARNING.format(targets=", ".join(targets)), err=True)
+
+
+def output_width() -> int | None:
+    """The width to wrap text output at: the terminal's when stdout is one, or ``$COLUMNS`` when set
+    (a pipe into ``less``); otherwise None (files and CI logs keep their long lines for grep)."""
+    import os
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(40, int(columns))
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return max(40, shutil.get_terminal_size().columns)
+
+
+def _make_document(app: App, config: Config, backend: Any, targets: tuple[str, ...], *, force: bool,
+                   refresh_only: bool = False, adopt: tuple[Address, ...] = (),
+                   replace: tuple[Address, ...] = ()) -> dict[str, Any]:
+    state = backend.load()
     with open_providers(config) as providers:
-        result = _planned(config, providers, state, targets=targets, force=force, refresh_only=refresh_only,
-                          adopt=adopt)
+        result = _planned(app, config, providers, state, targets=targets, force=force,
+                          refresh_only=refresh_only, adopt=adopt, replace=replace)
     return plan_document(result.plan, netsot_version=NETSOT_VERSION)
 
 
-def _planned(config: Config, providers: Mapping[str, Any], state: Any, *, targets: tuple[str, ...] = (),
-             force: bool = False, refresh_only: bool = False, adopt: tuple[Address, ...] = ()) -> Any:
+def _planned(app: App, config: Config, providers: Mapping[str, Any], state: Any, *,
+             targets: tuple[str, ...] = (), force: bool = False, refresh_only: bool = False,
+             adopt: tuple[Address, ...] = (), replace: tuple[Address, ...] = ()) -> Any:
     """Read → plan → safety policy (interactive: no service-only gates). Returns the PolicyResult."""
     from engine.plan import read_all
     from engine.workflow import plan_run
 
-    with CliObserver(verbose_reads=_stderr_is_tty()) as observer:
+    with CliObserver(verbose_reads=_stderr_is_tty(), color=app.color) as observer:
         observations = read_all(providers, observer)
     return plan_run(config, providers, state, targets=targets, force=force, observations=observations,
-                    refresh_only=refresh_only, adopt=adopt)
+                    refresh_only=refresh_only, adopt=adopt, replace_addresses=replace)
 
 
-def _parse_adopt(texts: Sequence[str]) -> tuple[Address, ...]:
+def _parse_addresses(option: str, texts: Sequence[str]) -> tuple[Address, ...]:
     out = []
     for text in texts:
         try:
             out.append(Address.parse(text))
         except ValueError:
-            raise NetsotError(f"--adopt {text!r} is not a resource address (TYPE.NAME or "
+            raise NetsotError(f"{option} {text!r} is not a resource address (TYPE.NAME or "
                               "TYPE[INSTANCE].NAME)") from None
     return tuple(out)
 
@@ -173,14 +251,20 @@ def _parse_targets(texts: Sequence[str]) -> tuple[str, ...]:
 @cli.command()
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for automation).")
+@click.option("--target", "targets", metavar="ADDR", multiple=True,
+              help="Only plan and apply this resource or address prefix (repeatable).")
+@click.option("--replace", "replace_", metavar="ADDR", multiple=True,
+              help="Delete this owned object and create it again (repeatable).")
 @click.option("--force", is_flag=True, help="Lift the change-size thresholds of the safety policy.")
 @click.option("--refresh-only", is_flag=True,
               help="Change nothing; record what the systems hold now as the expected state.")
 @click.option("--adopt", "adopt", metavar="ADDR", multiple=True,
               help="Keep this object's hand-edited IP / host name: the other systems follow it.")
+@lock_timeout_option
+@parallelism_option
 @click.pass_context
-def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: bool, refresh_only: bool,
-          adopt: tuple[str, ...]) -> None:
+def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, targets: tuple[str, ...],
+          replace_: tuple[str, ...], force: bool, refresh_only: bool, adopt: tuple[str, ...]) -> None:
     """Apply a saved plan, or plan and apply after confirmation.
 
     A saved plan counts as approval; it is refused if anything it read changed since.
@@ -190,9 +274,9 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
     app.warn_insecure(config)
     doc = None
     if planfile:
-        if refresh_only or adopt:
-            raise NetsotError("--refresh-only and --adopt shape a new plan; a saved plan already says what "
-                              "it does (make it with `netsot plan --refresh-only --out FILE`)")
+        if refresh_only or adopt or targets or replace_:
+            raise NetsotError("--refresh-only, --adopt, --target and --replace shape a new plan; a saved "
+                              "plan already says what it does (make it with `netsot plan … --out FILE`)")
         from engine.saved import load_plan
 
         doc = load_plan(planfile)
@@ -200,46 +284,53 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, force: b
         raise NetsotError("refusing to apply without approval: stdin is not a terminal; "
                           "pass --auto-approve, or apply a saved plan (netsot plan --out FILE)")
     backend = app.backend(config)
-    with backend.lock("apply"), open_providers(config) as providers:
+    parsed_targets = _parse_targets(targets)
+    with app.lock(backend, "apply"), open_providers(config) as providers:
         state = backend.load()
         if doc is not None:
-            plan_ = _fresh_saved_plan(doc, config, providers, state)
+            plan_ = _fresh_saved_plan(app, doc, config, providers, state)
         else:
             plan_, state = _plan_and_confirm(
                 ctx, config, backend, providers, state, auto_approve=auto_approve, force=force,
-                refresh_only=refresh_only, adopt=_parse_adopt(adopt))
-        report = _apply(plan_, providers, backend, state)
+                refresh_only=refresh_only, adopt=_parse_addresses("--adopt", adopt), targets=parsed_targets,
+                replace=_parse_addresses("--replace", replace_))
+        report = _apply(app, plan_, providers, backend, state)
+    if targets:
+        click.echo(INCOMPLETE_WARNING, err=True)
     ctx.exit(apply_report(plan_, report))
 
 
-def _fresh_saved_plan(doc: Mapping[str, Any], config: Config, providers: Mapping[str, Any],
+def _fresh_saved_plan(app: App, doc: Mapping[str, Any], config: Config, providers: Mapping[str, Any],
                       state: Any) -> Plan:
     from engine.workflow import saved_plan_run
 
-    with CliObserver(verbose_reads=_stderr_is_tty()) as observer:
+    with CliObserver(verbose_reads=_stderr_is_tty(), color=app.color) as observer:
         return saved_plan_run(doc, config, providers, state, observer)
 
 
 def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, providers: Mapping[str, Any],
                       state: Any, *, auto_approve: bool, force: bool, refresh_only: bool = False,
-                      adopt: tuple[Address, ...] = ()) -> tuple[Plan, Any]:
+                      adopt: tuple[Address, ...] = (), targets: tuple[str, ...] = (),
+                      replace: tuple[Address, ...] = ()) -> tuple[Plan, Any]:
     """Plan, show it, ask; on ``yes`` record the policy's orphan marks. Anything else exits 1."""
     from engine.workflow import record_approval
 
-    result = _planned(config, providers, state, force=force, refresh_only=refresh_only, adopt=adopt)
+    app = app_of(ctx)
+    result = _planned(app, config, providers, state, targets=targets, force=force, refresh_only=refresh_only,
+                      adopt=adopt, replace=replace)
     doc = plan_document(result.plan, netsot_version=NETSOT_VERSION)
-    click.echo(render_text(doc, color=app_of(ctx).color))
+    warn_targeting(targets)
+    click.echo(render_text(doc, color=app.color, width=output_width()))
     if doc["applyable"] and not auto_approve and not _confirmed(CONFIRM_PROMPT):
         click.echo("Apply cancelled.")
         ctx.exit(EXIT_ERROR)
     return result.plan, record_approval(backend, state, result)
 
 
-def _apply(plan_: Plan, providers: Mapping[str, Any], backend: Any, state: Any) -> Any:
+def _apply(app: App, plan_: Plan, providers: Mapping[str, Any], backend: Any, state: Any) -> Any:
     from engine.workflow import apply_run
 
-    actions = {str(c.address): c.action.value for c in plan_.changes}
-    with CliObserver(actions, verbose_reads=_stderr_is_tty()) as observer:
+    with CliObserver(plan_actions(plan_), verbose_reads=_stderr_is_tty(), color=app.color) as observer:
         return apply_run(plan_, providers, backend, state, observer)
 
 
@@ -259,7 +350,8 @@ def show(app: App, planfile: str | None, as_json: bool, show_unmanaged: bool, sh
 
         doc = load_plan(planfile)
         text = render_json(doc) if as_json else render_text(
-            doc, color=app.color, show_unmanaged=show_unmanaged, show_discovered=show_discovered)
+            doc, color=app.color, show_unmanaged=show_unmanaged, show_discovered=show_discovered,
+            width=output_width())
         click.echo(text, nl=False)
         return
     backend = app.backend(app.config(secrets=False))
@@ -273,53 +365,6 @@ def show(app: App, planfile: str | None, as_json: bool, show_unmanaged: bool, sh
     for address in sorted(state.resources):
         click.echo("")
         click.echo(resource_text(state.resources[address]))
-
-
-@cli.group()
-def state() -> None:
-    """Inspect and edit the state (never touches a system)."""
-
-
-@state.command("list")
-@pass_app
-def state_list(app: App) -> None:
-    """List the addresses netsot owns."""
-    for address in sorted(app.backend(app.config(secrets=False)).load().resources):
-        click.echo(address)
-
-
-@state.command("show")
-@click.argument("address")
-@pass_app
-def state_show(app: App, address: str) -> None:
-    """Show one owned object as recorded in the state."""
-    resources = app.backend(app.config(secrets=False)).load().resources
-    if address not in resources:
-        raise StateError(f"{address} is not in the state (see `netsot state list`)")
-    click.echo(resource_text(resources[address]))
-
-
-@state.command("rm")
-@click.argument("addresses", nargs=-1, required=True)
-@pass_app
-def state_rm(app: App, addresses: tuple[str, ...]) -> None:
-    """Forget objects: remove them from the state only; no system is changed."""
-    backend = app.backend(app.config(secrets=False))
-    with backend.lock("state rm"):
-        current = backend.load()
-        missing = [a for a in addresses if a not in current.resources]
-        if missing:
-            raise StateError(f"not in the state: {', '.join(missing)}; nothing was removed")
-        new = current
-        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for address in dict.fromkeys(addresses):
-            new = new.forget(address, when)
-        saved = backend.save(new)
-    for address in dict.fromkeys(addresses):
-        click.echo(f"Removed {address}")
-    n = len(dict.fromkeys(addresses))
-    click.echo(f"Successfully removed {n} {_plural(n, 'object')} from the state (serial {saved.serial}). "
-               "No system was changed: the objects still exist and netsot no longer manages them.")
 
 
 @cli.command("force-unlock")

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from core.errors import NetsotError
-from engine.cliapp import EXIT_OK, App, cli, pass_app
+from engine.cliapp import EXIT_OK, App, cli, lock_timeout_option, parallelism_option, pass_app
 
 # --------------------------------------------------------------------------- dispatched commands
 
@@ -98,24 +98,62 @@ def _default_key(config: Any, system: str) -> str:
 
 
 @cli.command("import")
-@click.argument("system", metavar="SYSTEM", callback=lambda _c, _p, v: _system(v))
+@click.argument("target", metavar="SYSTEM | ADDR")
+@click.argument("ident", metavar="[ID]", required=False)
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False),
               help="Import from a backup of the system (e.g. a router's config.boot) instead of reading it.")
 @click.option("--dry-run", is_flag=True, help="Show what would be adopted; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@lock_timeout_option
+@parallelism_option
 @pass_app
-def import_command(app: App, system: str, from_file: str | None, dry_run: bool, as_json: bool) -> None:
-    """Adopt a system's existing objects so netsot manages them (SYSTEM: a kind or KIND.INSTANCE)."""
-    from engine.cliout import import_output
-    from engine.workflow import import_run
+def import_command(app: App, target: str, ident: str | None, from_file: str | None, dry_run: bool,
+                   as_json: bool) -> None:
+    """Adopt existing objects so netsot manages them.
 
-    outcome = import_run(app.config(secrets=not from_file), system, from_file, dry_run,
-                         force_state=app.force_state)
+    \b
+    netsot import SYSTEM       every object of a system (a kind or KIND.INSTANCE) that can be adopted
+    netsot import ADDR ID      one object, named by its system's own ID:
+      nipap_address.lan.nas 192.168.10.20      a NIPAP host, by IP or by prefix id
+      proxmox_ipconfig.pve1.101.net0 pve1/101/net0     a Proxmox NIC (node/vmid/netN)
+      edgemax_dhcp_mapping.LAN.nas "service dhcp-server shared-network-name LAN subnet
+          192.168.10.0/24 static-mapping nas"     a router entry, by its config path
+    """
+    from engine.cliout import import_output
+    from engine.workflow import import_one_run, import_run
+
+    if ident is None:
+        outcome = import_run(app.config(secrets=not from_file), _system_or_address(target), from_file,
+                             dry_run, force_state=app.force_state, lock_timeout=app.lock_timeout)
+    else:
+        if from_file:
+            raise NetsotError("--from-file imports a whole system: `netsot import SYSTEM --from-file FILE`")
+        outcome = import_one_run(app.config(), _address(target), ident, dry_run, force_state=app.force_state,
+                                 lock_timeout=app.lock_timeout)
     _emit(import_output(outcome, dry_run, as_json))
+
+
+def _system_or_address(value: str) -> str:
+    if "_" in value.split(".", 1)[0]:
+        raise click.BadParameter(f"{value!r} is a resource address: `netsot import ADDR ID` names the object "
+                                 "to adopt by its ID (see `netsot import --help`)",
+                                 param_hint="SYSTEM | ADDR")
+    return str(_system(value))
+
+
+def _address(value: str) -> Any:
+    from core.model import Address
+
+    try:
+        return Address.parse(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a resource address (TYPE.NAME or TYPE[INSTANCE].NAME)",
+                                 param_hint="ADDR") from None
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@parallelism_option
 @pass_app
 def verify(app: App, as_json: bool) -> None:
     """Check the systems agree: DNS answers, router config, NIPAP, guest agents."""
@@ -142,6 +180,8 @@ def verify(app: App, as_json: bool) -> None:
 @click.option("--allow-remote", is_flag=True,
               help="Allow --listen on an address other than loopback (the page shows every name, IP and "
                    "MAC).")
+@lock_timeout_option
+@parallelism_option
 @pass_app
 def serve(app: App, once: bool, interval: float, jitter: float, listen: str | None, force: bool,
           stale_after: float | None, log_format: str, token_file: str | None, allow_remote: bool) -> None:
@@ -158,7 +198,8 @@ def serve(app: App, once: bool, interval: float, jitter: float, listen: str | No
     if listen:
         _check_listen(listen, allow_remote, token)
     options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
-                          stale_after=stale_after, force_state=app.force_state, token=token)
+                          stale_after=stale_after, force_state=app.force_state, token=token,
+                          lock_timeout=app.lock_timeout)
     _emit(run(config, options, log_format))
 
 
@@ -265,8 +306,93 @@ def _lab_command(name: str, help_text: str) -> None:
 @click.option("--sites", type=click.IntRange(1, 2), default=1, show_default=True,
               help="Sites: 2 adds a second site, the cabin, with its own cluster, router and DNS "
                    "(the config's KIND.cabin instances) against the same IPAM.")
-def lab_up(workdir: str, guests: int, sites: int) -> None:
-    _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests, sites=sites))
+@click.option("--fresh", is_flag=True,
+              help="Start the systems from the seeds, not from what they saved when the lab last stopped.")
+def lab_up(workdir: str, guests: int, sites: int, fresh: bool) -> None:
+    _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests, sites=sites,
+                                                      fresh=fresh))
+
+
+def _lab_dir(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--site", default="", metavar="SITE",
+                        help="Which site: the default is site 1; `cabin` is site 2 (lab up --sites 2).")(func)
+    return click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR,
+                        show_default=True, help="The lab's folder.")(func)
+
+
+@lab.group("guest")
+def lab_guest() -> None:
+    """Add, remove and change guests of the running lab (through the Proxmox API)."""
+
+
+@lab_guest.command("add")
+@click.argument("name")
+@click.option("--node", default=None, help="The node (default: the site's first).")
+@click.option("--mac", default=None, help="The NIC's MAC (default: the cluster picks one, BC:24:11:…).")
+@click.option("--network", default=None, help="The lab network (lan, servers, cabin): its bridge and VLAN.")
+@click.option("--bridge", default=None, help="A bridge without a VLAN (e.g. one no network maps).")
+@click.option("--ip", default=None, metavar="CIDR",
+              help="A static address (default: DHCP, with a dynamic lease).")
+@click.option("--type", "gtype", type=click.Choice(["qemu", "lxc"]), default="qemu", show_default=True)
+@click.option("--tag", "tags", multiple=True, help="A Proxmox tag (repeatable), e.g. netsot-static.")
+@_lab_dir
+def lab_guest_add(name: str, node: str | None, mac: str | None, network: str | None, bridge: str | None,
+                  ip: str | None, gtype: str, tags: tuple[str, ...], workdir: str, site: str) -> None:
+    """A new running guest NAME (POST /nodes/{node}/qemu or /lxc)."""
+    _emit(_extension("providers.lab", "guest", "lab guest")(
+        "add", Path(workdir), name, site=site, node=node, mac=mac, bridge=bridge, network=network, ip=ip,
+        gtype=gtype, tags=tags))
+
+
+@lab_guest.command("rm")
+@click.argument("which", metavar="NAME|VMID")
+@_lab_dir
+def lab_guest_rm(which: str, workdir: str, site: str) -> None:
+    """Stop and destroy a guest (DELETE /nodes/{node}/{type}/{vmid})."""
+    _emit(_extension("providers.lab", "guest", "lab guest")("rm", Path(workdir), which, site=site))
+
+
+@lab_guest.command("set")
+@click.argument("which", metavar="NAME|VMID")
+@click.option("--name", default=None, help="Rename the guest.")
+@click.option("--nic", default="net0", show_default=True, help="Which NIC the options below change.")
+@click.option("--mac", default=None, help="A new MAC for the NIC.")
+@click.option("--network", default=None, help="Move the NIC to this lab network (bridge and VLAN).")
+@click.option("--bridge", default=None, help="Move the NIC to this bridge (no VLAN).")
+@click.option("--ip", default=None, metavar="CIDR", help="Give the NIC a static address.")
+@_lab_dir
+def lab_guest_set(which: str, name: str | None, nic: str, mac: str | None, network: str | None,
+                  bridge: str | None, ip: str | None, workdir: str, site: str) -> None:
+    """Change a guest's name, or a NIC's MAC, bridge or address (PUT …/config)."""
+    _emit(_extension("providers.lab", "guest", "lab guest")(
+        "set", Path(workdir), which, site=site, name=name, mac=mac, bridge=bridge, network=network, ip=ip,
+        nic=nic))
+
+
+@lab.command("ssh")
+@_lab_dir
+def lab_ssh(workdir: str, site: str) -> None:
+    """Log in to the lab's router over SSH (commands on stdin work too: a hand edit in a here-document)."""
+    _emit(int(_extension("providers.lab", "ssh", "lab ssh")(Path(workdir), site=site)))
+
+
+@lab.group("lease")
+def lab_lease() -> None:
+    """Devices joining the running lab's network (DHCP leases on its router)."""
+
+
+@lab_lease.command("add")
+@click.argument("mac")
+@click.option("--hostname", default=None, help="The host name the device sends.")
+@click.option("--ip", default=None,
+              help="The leased address (default: the first free one of the DHCP range).")
+@click.option("--network", default=None, help="The lab network (default: the site's first).")
+@_lab_dir
+def lab_lease_add(mac: str, hostname: str | None, ip: str | None, network: str | None, workdir: str,
+                  site: str) -> None:
+    """A device with MAC gets a dynamic lease from the router (as a phone joining the Wi-Fi does)."""
+    _emit(_extension("providers.lab", "lease", "lab lease")(Path(workdir), mac, site=site,
+                                                          hostname=hostname, ip=ip, network=network))
 
 
 _lab_command("down", "Stop the simulators.")

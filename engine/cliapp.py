@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import traceback
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +21,15 @@ import click
 
 from core.config import Config
 from core.errors import ConfigError, NetsotError
-from engine.runtime import NETSOT_VERSION
+from engine.cliargs import rewrite
+from engine.runtime import NETSOT_VERSION, with_parallelism
 from engine.safetext import VisibleFormatter, visible
 
 if TYPE_CHECKING:
     from state.backend import StateBackend
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_CONFLICTS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_PIPE = 141  # stdout was closed early (`netsot show | head`): 128 + SIGPIPE, as a shell reports it
 
 
 # --------------------------------------------------------------------------- app context
@@ -38,6 +43,8 @@ class App:
     debug: bool = False
     color: bool = True
     force_state: bool = False
+    lock_timeout: float = 0.0  # --lock-timeout: seconds to wait for the state lock
+    parallelism: int | None = None  # --parallelism: a cap on every system's concurrency
     _config: Config | None = field(default=None, repr=False)
 
     def config(self, *, secrets: bool = True) -> Config:
@@ -45,7 +52,7 @@ class App:
         from engine.configload import check_secrets, find_config, load_config
 
         if self._config is None:
-            self._config = load_config(find_config(self.config_option))
+            self._config = with_parallelism(load_config(find_config(self.config_option)), self.parallelism)
         if secrets:
             problems = check_secrets(self._config)
             if problems:
@@ -57,6 +64,10 @@ class App:
         from engine.runtime import open_backend
 
         return open_backend(config, force=self.force_state)
+
+    def lock(self, backend: StateBackend, operation: str) -> AbstractContextManager[Any]:
+        """``backend``'s lock for ``operation``, waiting up to ``--lock-timeout`` for another holder."""
+        return backend.lock(operation, timeout=self.lock_timeout)
 
     def warn_insecure(self, config: Config) -> None:
         """One ``Warning:`` line on stderr per risky setting (never fails the command)."""
@@ -97,11 +108,14 @@ class NetsotGroup(click.Group):
 
     Usage errors (an unknown option or command, a bad value) keep click's message but exit 1,
     not click's 2: ``plan --detailed-exitcode`` uses 2 for "changes present", so a typo in CI
-    must not read as "there are changes".
+    must not read as "there are changes". The root group also accepts Terraform's single-dash
+    spellings (``-out x``, ``-auto-approve``; see ``cliargs``) by rewriting argv once.
     """
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
+        if parent is None:
+            args = rewrite(args, value_options(self))
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
@@ -116,6 +130,9 @@ class NetsotGroup(click.Group):
             raise
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            quiet_stdout()
+            ctx.exit(EXIT_PIPE)
         except NetsotError as exc:
             self._debug_trace(ctx)
             click.echo(f"Error: {_error_text(exc)}", err=True)
@@ -135,6 +152,60 @@ class NetsotGroup(click.Group):
             click.echo(traceback.format_exc(), err=True)
 
 
+def quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null, so the interpreter's final flush cannot fail
+    again (Python's documented recipe for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def value_options(command: click.Command) -> set[str]:
+    """Every long option of ``command`` and its subcommands that takes a value (``--out``, ``--target``)."""
+    found: set[str] = set()
+    for param in command.params:
+        if isinstance(param, click.Option) and not param.is_flag and not param.count:
+            found.update(o for o in param.opts if o.startswith("--"))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            found |= value_options(sub)
+    return found
+
+
+def _no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        app_of(ctx).color = False
+
+
+def no_color_option() -> click.Option:
+    """``--no-color``: accepted by every command and group, not only before the command."""
+    return click.Option(["--no-color"], is_flag=True, expose_value=False, callback=_no_color,
+                        help="Plain output without colours (also: NO_COLOR=1).")
+
+
+class NetsotCommand(click.Command):
+    """A command that takes ``--no-color`` like every other."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(no_color_option())
+
+
+class NetsotSubGroup(NetsotGroup):
+    """A command group below the root (``state``, ``lab``): the same boundary, and ``--no-color``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(no_color_option())
+
+
+NetsotGroup.command_class = NetsotCommand
+NetsotGroup.group_class = NetsotSubGroup
+
+
 def _error_text(exc: NetsotError) -> str:
     """The sentence to show; a ConfigError made from one unlocated message shows just that message.
 
@@ -148,6 +219,42 @@ def _error_text(exc: NetsotError) -> str:
             return visible(problems[0].message)
         return "invalid configuration:\n  " + "\n  ".join(visible(str(p)) for p in problems)
     return visible(str(exc))
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_seconds(text: str) -> float:
+    """``"0"``, ``"30s"``, ``"5m"``, ``"1h"``, ``"500ms"`` → seconds (a bare number is seconds)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration (e.g. 30s, 5m, 1h; 0 = do not wait)")
+    return float(match.group(1)) * _UNIT[match.group(2)]
+
+
+def _set_lock_timeout(ctx: click.Context, _param: click.Parameter, value: str) -> None:
+    app_of(ctx).lock_timeout = parse_seconds(value)
+
+
+def _set_parallelism(ctx: click.Context, _param: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        app_of(ctx).parallelism = value
+
+
+def lock_timeout_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--lock-timeout DURATION`` on a command that takes the state lock."""
+    return click.option("--lock-timeout", metavar="DURATION", default="0s", show_default=True,
+                        expose_value=False, callback=_set_lock_timeout,
+                        help="Wait this long for the state lock when another run holds it (e.g. 30s, 5m)."
+                        )(func)
+
+
+def parallelism_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--parallelism N`` on a command that reads or writes the systems."""
+    return click.option("--parallelism", type=click.IntRange(1, 64), default=None, metavar="N",
+                        expose_value=False, callback=_set_parallelism,
+                        help="At most N concurrent calls per system (caps each system's max_workers).")(func)
 
 
 def app_of(ctx: click.Context) -> App:

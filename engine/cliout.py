@@ -28,13 +28,18 @@ class CliObserver:
     plain lines only (nothing for reads), so CI logs and JSON output stay clean.
     """
 
-    def __init__(self, actions: Mapping[str, str] | None = None, verbose_reads: bool = False) -> None:
-        self.actions = dict(actions or {})
+    def __init__(self, actions: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+                 verbose_reads: bool = False, color: bool = True) -> None:
+        # address -> its actions in plan order (a replaced object is deleted, then created)
+        self.actions: dict[str, list[str]] = {}
+        pairs = actions.items() if isinstance(actions, Mapping) else actions or ()
+        for address, action in pairs:
+            self.actions.setdefault(address, []).append(action)
         self.live = None
         if verbose_reads:
             from engine.progress import TerminalProgress
 
-            self.live = TerminalProgress()
+            self.live = TerminalProgress(color=color)
 
     def __enter__(self) -> CliObserver:
         if self.live is not None:
@@ -64,8 +69,10 @@ class CliObserver:
 
     def change_finished(self, outcome: ChangeOutcome) -> None:
         address = str(outcome.address)
+        queue = self.actions.get(address) or [""]
+        action = queue.pop(0) if len(queue) > 1 else queue[0]
         if outcome.status == "applied":
-            self._line(f"{visible(address)}: {PAST.get(self.actions.get(address, ''), 'done')}")
+            self._line(f"{visible(address)}: {PAST.get(action, 'done')}")
         elif outcome.status == "failed":
             self._line(f"{visible(address)}: failed: {visible(outcome.error or '')}")
         else:
@@ -73,31 +80,43 @@ class CliObserver:
             self._line(f"{visible(address)}: skipped ({visible(why)})")
 
     def _line(self, text: str, advance: bool = True) -> None:
-        click.echo(text)
-        if self.live is not None and advance:
+        if self.live is None:
+            click.echo(text)
+            return
+        self.live.echo(text)
+        if advance:
             self.live.advance()
 
     def state_saved(self, serial: int) -> None:
         pass
 
     def message(self, text: str) -> None:
-        click.echo(visible(text))
+        self._line(visible(text), advance=False)
 
 
 def render_document(doc: Mapping[str, Any], fmt: str, color: bool, show_unmanaged: bool = False,
-                    show_discovered: bool = False) -> str:
+                    show_discovered: bool = False, width: int | None = None) -> str:
     if fmt == "json":
         return render_json(doc)
     if fmt == "markdown":
         return render_markdown(doc)
-    return render_text(doc, color=color, show_unmanaged=show_unmanaged, show_discovered=show_discovered)
+    return render_text(doc, color=color, show_unmanaged=show_unmanaged, show_discovered=show_discovered,
+                       width=width)
+
+
+def plan_actions(plan_: Plan) -> list[tuple[str, str]]:
+    """(address, action) of every change, in plan order."""
+    return [(str(c.address), c.action.value) for c in plan_.changes]
 
 
 def apply_report(plan_: Plan, report: Any) -> int:
-    actions = {str(c.address): c.action.value for c in plan_.changes}
+    actions: dict[str, list[str]] = {}
+    for address, action in plan_actions(plan_):
+        actions.setdefault(address, []).append(action)
     done = {"create": 0, "update": 0, "delete": 0}
     for outcome in report.applied:
-        done[actions.get(str(outcome.address), "update")] += 1
+        queue = actions.get(str(outcome.address)) or ["update"]
+        done[queue.pop(0) if len(queue) > 1 else queue[0]] += 1
     counts = f"{done['create']} added, {done['update']} changed, {done['delete']} destroyed"
     if not report.failed and not report.skipped:
         click.echo(f"\nApply complete! Resources: {counts}.")

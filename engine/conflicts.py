@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from core.ipv4 import Span, ip_int, ip_text
 from core.model import Address, Conflict, ConflictKind
 from core.names import HOSTNAME_RULE, hostname_problem, is_multicast_mac
+from engine import fixes
 from engine.grouping import FactView, Group, derived
 
 
@@ -28,17 +29,22 @@ def _conflict(
     others: Iterable[FactView] = (),
     network: str | None = None,
     spare: Iterable[FactView] = (),
+    fix: str = "",
 ) -> Conflict:
     """Build a conflict and block its groups. ``spare`` facts are named but not blocked
-    (owned leftovers that netsot will delete, which is what resolves the conflict)."""
+    (owned leftovers that netsot will delete, which is what resolves the conflict); ``fix`` is the
+    action that resolves it (``engine.fixes``)."""
     groups, others, spare = list(groups), list(others), list(spare)
     refs: set[str] = set()
     blocked: set[Address] = set()
     keys: set[str] = set()
+    per_group: list[tuple[Group, set[Address]]] = []
     for g in groups:
         g.blocked = True
         refs.update(f.fact.ref for f in g.facts())
-        blocked |= _blocked_addresses(g)
+        mine = _blocked_addresses(g)
+        per_group.append((g, mine))
+        blocked |= mine
         keys.update(f"{g.network.name}.{name}" for name in g.names())
         if not g.names():
             keys.add(g.key)
@@ -54,6 +60,8 @@ def _conflict(
         network=network,
         blocked=tuple(sorted(blocked)),
         blocked_keys=tuple(sorted(keys)),
+        fix=" ".join(fix.split()),
+        effects=fixes.effects(per_group),
     )
 
 
@@ -72,6 +80,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     f"MAC {g.mac_key} is on more than one host in {g.network.name}: {names}",
                     [g],
                     network=g.network.name,
+                    fix=fixes.mac_twice([g]),
                 )
             )
         if g.hostname is None:
@@ -81,6 +90,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     f"{_origin_ref(g)} in {g.network.name} has no host name",
                     [g],
                     network=g.network.name,
+                    fix=fixes.no_name(g),
                 )
             )
         else:
@@ -93,6 +103,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                         f"{g.hostname!r} (from {source}) {problem}",
                         [g],
                         network=g.network.name,
+                        fix=fixes.bad_name(g),
                     )
                 )
         if g.mac is not None and is_multicast_mac(g.mac):
@@ -101,9 +112,10 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 _conflict(
                     ConflictKind.INVALID_MAC,
                     f"MAC {g.mac} of {g.key} (from {source}) is a multicast address: no DHCP client "
-                    "sends it, so a reservation for it would never be used; give the NIC a unicast MAC",
+                    "sends it, so a reservation for it would never be used",
                     [g],
                     network=g.network.name,
+                    fix=fixes.bad_mac(g),
                 )
             )
         foreign = [f for f in g.clashes if not f.owned] if g.clashes else None
@@ -117,6 +129,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     [g],
                     foreign,
                     network=g.network.name,
+                    fix=fixes.name_clash(g, foreign),
                 )
             )
 
@@ -144,6 +157,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     f"host name {name} in {scope} is on {len(members)} MACs: {parts}",
                     members,
                     network=min(nets) if len(nets) == 1 else None,
+                    fix=fixes.shared_name(name, members),
                 )
             )
     for (net, mac), members in sorted(kv for kv in by_mac.items() if len(kv[1]) > 1):
@@ -156,6 +170,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     f"MAC {mac} is on more than one host in {net}: {parts}",
                     members,
                     network=net,
+                    fix=fixes.mac_twice(members),
                 )
             )
     return out
@@ -185,8 +200,8 @@ def _origins_disagree(g: Group) -> bool:
 def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str, Span]) -> list[Conflict]:
     out: list[Conflict] = []
 
-    def add(kind: ConflictKind, reason: str, g: Group) -> None:
-        out.append(_conflict(kind, f"{g.key}: {reason}", [g], network=g.network.name))
+    def add(kind: ConflictKind, reason: str, g: Group, fix: str) -> None:
+        out.append(_conflict(kind, f"{g.key}: {reason}", [g], network=g.network.name, fix=fix))
 
     for g in groups:
         net, span = g.network, spans[g.network.name]
@@ -195,6 +210,7 @@ def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str,
                 ConflictKind.NO_FREE_ADDRESS,
                 f"no free address left in {net.prefix} outside the DHCP range",
                 g,
+                fixes.no_free(g),
             )
             continue
         if g.ip is None:
@@ -202,19 +218,23 @@ def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str,
         src = g.provenance["ip"].source
         value = ip_int(g.ip)
         if value is None:
-            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{g.ip!r} (from {src}) is not an IPv4 address", g)
+            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{g.ip!r} (from {src}) is not an IPv4 address", g,
+                fixes.outside(g, f"an IPv4 address inside {net.prefix}"))
             continue
         what = f"IP {g.ip} (from {src})"
         if not span.first <= value <= span.last:
-            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is outside {net.prefix}", g)
+            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is outside {net.prefix}", g,
+                fixes.outside(g, f"one inside {net.prefix}"))
         elif not span.usable[0] <= value <= span.usable[1]:
             edge = "network" if value == span.first else "broadcast"
-            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is the {edge} address of {net.prefix}", g)
+            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is the {edge} address of {net.prefix}", g,
+                fixes.outside(g, f"a host address of {net.prefix}"))
         if span.dynamic and span.dynamic[0] <= value <= span.dynamic[1]:
             rng = f"{ip_text(span.dynamic[0])}-{ip_text(span.dynamic[1])}"
-            add(ConflictKind.IP_IN_DYNAMIC_RANGE, f"{what} is inside the DHCP range {rng} of {net.name}", g)
+            add(ConflictKind.IP_IN_DYNAMIC_RANGE, f"{what} is inside the DHCP range {rng} of {net.name}", g,
+                fixes.in_range(g, rng))
         if value == span.gateway:
-            add(ConflictKind.IP_CLAIMED_TWICE, f"{what} is the gateway of {net.name}", g)
+            add(ConflictKind.IP_CLAIMED_TWICE, f"{what} is the gateway of {net.name}", g, fixes.gateway(g))
         for o in g.origins:
             fact = o.fact
             static = fact.static_ip and o.ip is not None
@@ -225,6 +245,7 @@ def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str,
                     f"{fact.ref} has static IP {o.ip} but {g.ip} (from {src}) wins "
                     f"and write-back is off{hint}",
                     g,
+                    fixes.static_disagrees(g, o),
                 )
     out += _claimed_twice(groups, facts)
     return out
@@ -294,6 +315,7 @@ def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]
                 others,
                 network=min(nets) if len(nets) == 1 else None,
                 spare=spare,
+                fix=fixes.claimed_twice(ip, claimants, foreign, spare),
             )
         )
     return out

@@ -226,7 +226,9 @@ def render_text(doc: Mapping[str, Any]) -> str:
     out += _section(
         "Conflicts",
         [
-            [f"  ! {c['kind']}: {_v(c['reason'])}", f"      objects: {_v(', '.join(c['objects']))}"]
+            [f"  ! {c['kind']}: {_v(c['reason'])}", f"      objects: {_v(', '.join(c['objects']))}",
+             *([f"      to fix: {_v(c['fix'])}"] if c.get("fix") else []),
+             *(f"      effect: {_v(e)}" for e in c.get("effects") or ())]
             for c in doc["conflicts"]
         ],
     )

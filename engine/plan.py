@@ -11,6 +11,7 @@ present in the plan (:func:`change_edges`, shared with apply).
 
 from __future__ import annotations
 
+import difflib
 import gc
 import re
 import threading
@@ -22,7 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from core.config import Config
-from core.errors import NetsotError, PlanError, ProviderDataError, ProviderError
+from core.errors import NetsotError, PlanError, ProviderDataError, ProviderError, TargetError
 from core.model import (
     Action,
     Address,
@@ -36,6 +37,7 @@ from core.model import (
     to_jsonable,
 )
 from engine import reconcile as reconcile_module
+from engine import replacing as replacing_module
 from engine import systems as systems_module
 from engine import unmanaged as unmanaged_module
 from engine.configload import config_digest
@@ -191,11 +193,14 @@ def make_plan(
     options: Mapping[str, Any] | None = None,
     observer: Observer | None = None,
     adopt: Iterable[Address] = (),
+    replace_addresses: Iterable[Address] = (),
 ) -> Plan:
     """Read (unless ``observations`` are given) → reconcile → provider plans → filter → order.
 
     ``adopt``: objects whose current IP and host name win over precedence (``--adopt ADDR``: keep a
-    hand edit, and make the other systems follow it).
+    hand edit, and make the other systems follow it). ``replace_addresses`` (``--replace ADDR``):
+    owned objects deleted and created again (see ``engine.replacing``). A target that matches
+    nothing netsot plans, reads or owns is an error naming it (``TargetError``).
     """
     targets = frozenset(str(t) for t in targets)
     if observations is None:
@@ -209,7 +214,8 @@ def make_plan(
         raise PlanError(f"--adopt {unknown[0]}: no system holds that object (`netsot state list` shows "
                         "what netsot owns)")
     with gc_paused():
-        return _plan(config, providers, state, targets, observations, options, adopted)
+        return _plan(config, providers, state, targets, observations, options, adopted,
+                     frozenset(replace_addresses))
 
 
 def _plan(
@@ -220,11 +226,18 @@ def _plan(
     observations: Mapping[str, Observation],
     options: Mapping[str, Any] | None,
     adopt: frozenset[Address] = frozenset(),
+    replacing: frozenset[Address] = frozenset(),
 ) -> Plan:
     owned = with_marked(owned_from_state(state), observations)
     desired = reconcile_module.reconcile(config, observations, owned, adopt)
     ctx = context_for(config, owned, options)
     changes = _provider_changes(providers, desired, observations, ctx)
+    if targets:
+        check_targets(targets, _known_addresses(changes, observations, owned, desired))
+    pairs: list[Change] = []
+    if replacing:
+        pairs, changes = replacing_module.replacements(config, replacing, changes, owned, observations,
+                                                       desired.blocked)
     changes = [c for c in changes if c.address not in desired.blocked]
     changes, dropped = unmanaged_module.drop_marked_deletes(changes, owned)
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
@@ -245,7 +258,7 @@ def _plan(
     warnings += postponed
     warnings += desired.notes
     return Plan(
-        changes=tuple(order_changes(changes)),
+        changes=tuple(replacing_module.ordered(pairs, order_changes(changes))),
         conflicts=desired.conflicts,
         drift=tuple(drift),
         warnings=tuple(warnings),
@@ -346,6 +359,26 @@ def _matches(address: Address, targets: frozenset[str] | frozenset[Address]) -> 
     (``nipap_address``) or a type of one instance (``edgemax_host[cabin]``) targets all of them."""
     text = str(address)
     return any(text == str(t) or text.startswith(f"{t}.") for t in targets)
+
+
+def _known_addresses(changes: Iterable[Change], observations: Mapping[str, Observation],
+                     owned: Mapping[Address, ManagedResource], desired: Desired) -> set[Address]:
+    """Every address a target may name: planned changes, objects read, objects owned, and what
+    conflicts block (their changes were planned, then removed)."""
+    known = {c.address for c in changes} | set(owned) | set(desired.blocked)
+    for observation in observations.values():
+        known.update(observation.resources)
+    return known
+
+
+def check_targets(targets: Iterable[str], known: Iterable[Address]) -> None:
+    """Raise ``TargetError`` for the first target that matches no known address, with close ones."""
+    known = list(known)
+    names = sorted({str(a) for a in known} | {a.type for a in known}
+                   | {f"{a.type}[{a.instance}]" for a in known if a.instance})
+    for target in sorted(targets):
+        if not any(_matches(a, frozenset([target])) for a in known):
+            raise TargetError(target, difflib.get_close_matches(target, names, n=3, cutoff=0.85))
 
 
 def filter_targets(changes: list[Change], targets: frozenset[str] | frozenset[Address]) -> list[Change]:

@@ -189,8 +189,19 @@ def _blocked_by(change: Change, by_address: Mapping[Address, Change], held) -> A
 
 
 def _protected(address: Address, patterns: Iterable[str]) -> bool:
-    text = str(address)
-    return any(fnmatch.fnmatchcase(text, p) for p in patterns)
+    return is_protected(str(address), patterns)
+
+
+def is_protected(address: str, patterns: Iterable[str]) -> bool:
+    """Whether ``address`` matches one of ``policy.protected``'s globs: ``*`` is any run of characters
+    (dots included: ``nipap_address.lan.*`` covers the whole network), ``?`` one character, and
+    everything else is literal — brackets too, so ``edgemax_host[cabin].*`` names the cabin's
+    router (in ``fnmatch`` a bracket would start a character class)."""
+    return any(fnmatch.fnmatchcase(address, _literal_brackets(p)) for p in patterns)
+
+
+def _literal_brackets(pattern: str) -> str:
+    return "".join("[[]" if ch == "[" else "[]]" if ch == "]" else ch for ch in pattern)
 
 
 def _parse_time(text: str | None) -> datetime | None:

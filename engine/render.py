@@ -29,6 +29,7 @@ from core.model import (
     frozen_map,
 )
 from engine.safetext import visible, visible_data
+from engine.wrap import wrap_text
 from providers import registry
 
 FORMAT_VERSION = "1"
@@ -167,15 +168,41 @@ def summary_line(doc: Mapping[str, Any]) -> str:
     if s["conflicts"]:
         n, objs = s["conflicts"], blocked_object_count(doc)
         verb = "blocks" if n == 1 else "block"
-        line += f" {n} {_plural(n, 'conflict')} {verb} {objs} {_plural(objs, 'object')}."
+        if objs:
+            line += f" {n} {_plural(n, 'conflict')} {verb} {objs} {_plural(objs, 'object')}."
+        else:
+            who = "it blocks" if n == 1 else "they block"
+            line += f" {n} {_plural(n, 'conflict')} ({who} no object netsot manages)."
     if s["held"]:
         line += f" {s['held']} {_plural(s['held'], 'change')} held back by policy."
     return line
 
 
 def blocked_object_count(doc: Mapping[str, Any]) -> int:
-    """How many distinct objects the conflicts involve (and so leave untouched)."""
-    return len({o for c in doc["conflicts"] for o in c["objects"]})
+    """How many distinct objects the conflicts block: exactly what the plan lists under "not touched"."""
+    return len({a for c in doc["conflicts"] for a in c["blocked"]})
+
+
+GROUP_LIST = 10  # a grouped conflict names at most this many hosts / objects in the text view
+
+
+def conflict_groups(conflicts: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Conflicts of one cause together: the same kind, network and fix (185 hosts without a free
+    address in one network are one item); each group in document order."""
+    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for c in conflicts:
+        key = (c["kind"], c.get("network"), c.get("fix") or c["reason"]) if c.get("fix") else (id(c),)
+        groups.setdefault(key, []).append(c)
+    return list(groups.values())
+
+
+def common_cause(group: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]] | None:
+    """(the shared reason, each member's subject) when every reason reads ``<subject>: <same cause>``."""
+    parts = [c["reason"].partition(": ") for c in group]
+    causes = {p[2] for p in parts}
+    if len(causes) != 1 or any(not p[1] for p in parts):
+        return None
+    return causes.pop(), [p[0] for p in parts]
 
 
 def _plural(n: int, word: str) -> str:
@@ -285,7 +312,7 @@ def change_header(change: Mapping[str, Any]) -> str:
     notes = []
     if change.get("moved_from"):
         notes.append(f"moved from {change['moved_from']}")
-    if change.get("replaces"):
+    if change.get("replaces") and change["replaces"] != change["address"]:
         notes.append(f"replaces {change['replaces']}")
     if change.get("drift"):
         notes.append("reverts a change made outside netsot")
@@ -322,10 +349,11 @@ class _Paint:
 
 
 def render_text(doc: Mapping[str, Any], color: bool = False, show_unmanaged: bool = False,
-                show_discovered: bool = False) -> str:
+                show_discovered: bool = False, width: int | None = None) -> str:
     """The Terraform-like human view: conflicts, drift, changes per system, held, warnings, the
     unmanaged objects (a count unless ``show_unmanaged``), the discovered devices (a count unless
-    ``show_discovered`` or ``show_unmanaged``), summary.
+    ``show_discovered`` or ``show_unmanaged``), summary; lines wrapped at ``width`` with hanging
+    indents (None: not wrapped).
 
     Every string of the document is shown with its control characters escaped (``visible_data``),
     so no name or reason from a system can start a line of its own or repaint the terminal.
@@ -360,7 +388,7 @@ def render_text(doc: Mapping[str, Any], color: bool = False, show_unmanaged: boo
     if doc.get("discovered"):
         out += _text_discovered(doc["discovered"], paint, show_discovered or show_unmanaged)
     out.append(paint(summary, "bold"))
-    return "\n".join(out) + "\n"
+    return wrap_text("\n".join(out), width) + "\n"
 
 
 def _text_unmanaged(items: Sequence[Mapping[str, Any]], paint: _Paint, expanded: bool) -> list[str]:
@@ -407,14 +435,54 @@ def discovered_line(item: Mapping[str, Any]) -> str:
 def _text_conflicts(conflicts: Iterable[Mapping[str, Any]], paint: _Paint) -> list[str]:
     items = list(conflicts)
     out = [paint(f"Conflicts ({len(items)}): the objects involved are not changed.", "bold", "red"), ""]
-    for c in items:
-        out.append(paint(f"  ! {c['kind']}", "red") + f": {c['reason']}")
-        if c.get("network"):
-            out.append(f"      network: {c['network']}")
-        out.append(f"      objects: {', '.join(c['objects']) or '(none)'}")
-        if c["blocked"]:
-            out.append(f"      not touched: {', '.join(c['blocked'])}")
+    for group in conflict_groups(items):
+        out += _text_conflict(group[0], paint) if len(group) == 1 else _text_conflict_group(group, paint)
         out.append("")
+    return out
+
+
+def _text_conflict(c: Mapping[str, Any], paint: _Paint) -> list[str]:
+    out = [paint(f"  ! {c['kind']}", "red") + f": {c['reason']}"]
+    if c.get("network"):
+        out.append(f"      network: {c['network']}")
+    out.append(f"      objects: {', '.join(c['objects']) or '(none)'}")
+    if c["blocked"]:
+        out.append(f"      not touched: {', '.join(c['blocked'])}")
+    if c.get("fix"):
+        out.append(f"      to fix: {c['fix']}")
+    out += [f"      effect: {e}" for e in c.get("effects") or ()]
+    return out
+
+
+def _shortlist(items: Sequence[str]) -> str:
+    if len(items) <= GROUP_LIST:
+        return ", ".join(items)
+    more = len(items) - GROUP_LIST
+    return ", ".join(items[:GROUP_LIST]) + f", … ({more} more; the JSON plan lists them all)"
+
+
+def _text_conflict_group(group: Sequence[Mapping[str, Any]], paint: _Paint) -> list[str]:
+    """One item for conflicts of one cause: the count, the cause, who is affected, one fix."""
+    first, n = group[0], len(group)
+    shared = common_cause(group)
+    head = shared[0] if shared else first["reason"]
+    out = [paint(f"  ! {first['kind']} ({n} conflicts)", "red") + f": {head}"]
+    if first.get("network"):
+        out.append(f"      network: {first['network']}")
+    if shared:
+        out.append(f"      hosts: {_shortlist(shared[1])}")
+    else:
+        out += [f"      - {c['reason']}" for c in group[:GROUP_LIST]]
+        if n > GROUP_LIST:
+            out.append(f"      … {n - GROUP_LIST} more (the JSON plan lists them all)")
+    blocked = sorted({a for c in group for a in c["blocked"]})
+    if blocked:
+        out.append(f"      not touched ({len(blocked)}): {_shortlist(blocked)}")
+    out.append(f"      to fix: {first['fix']}")
+    effects = [e for c in group for e in c.get("effects") or ()]
+    out += [f"      effect: {e}" for e in effects[:3]]
+    if len(effects) > 3:
+        out.append(f"      effect: … and the same for {len(effects) - 3} more")
     return out
 
 
@@ -546,12 +614,24 @@ def _md_code(text: Any) -> str:
 
 def _md_conflicts(conflicts: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
     head = (f"#### ⛔ Conflicts ({len(conflicts)}): the objects involved are not changed\n\n"
-            "| Kind | Reason | Objects |\n|---|---|---|\n")
-    return head, [
-        f"| {_md_code(c['kind'])} | {_md_text(c['reason'])} | "
-        f"{'<br>'.join(_md_text(o) for o in c['objects'])} |\n"
-        for c in conflicts
-    ]
+            "| Kind | Reason | Objects | To fix |\n|---|---|---|---|\n")
+    rows = []
+    for group in conflict_groups(conflicts):
+        first = group[0]
+        shared = common_cause(group) if len(group) > 1 else None
+        kind = _md_code(first["kind"]) + (f" ×{len(group)}" if len(group) > 1 else "")
+        reason = shared[0] if shared else "<br>".join(_md_text(c["reason"]) for c in group[:GROUP_LIST])
+        objects = sorted({o for c in group for o in c["objects"]})
+        shown = objects[:GROUP_LIST]
+        if len(objects) > GROUP_LIST:
+            shown.append(f"… {len(objects) - GROUP_LIST} more")
+        fix = _md_text(first.get("fix") or "")
+        effects = [e for c in group for e in c.get("effects") or ()][:3]
+        if effects:
+            fix += "<br>" + "<br>".join("effect: " + _md_text(e) for e in effects)
+        rows.append(f"| {kind} | {_md_text(reason) if shared else reason} | "
+                    f"{'<br>'.join(_md_text(o) for o in shown)} | {fix} |\n")
+    return head, rows
 
 
 def _md_drift(drifts: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:

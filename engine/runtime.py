@@ -51,6 +51,20 @@ def open_backend(config: Config, *, force: bool = False) -> StateBackend:
     return PostgresBackend(settings.dsn.resolve(), settings.key, force=force)
 
 
+def with_parallelism(config: Config, limit: int | None) -> Config:
+    """``config`` with every system's concurrency (a settings model's ``max_workers``) capped at
+    ``limit`` (``--parallelism N``); the systems read their own settings, so none is named here."""
+    if limit is None:
+        return config
+    capped = {}
+    for key, settings in config.providers.items():
+        current = getattr(settings, "max_workers", None)
+        if "max_workers" in type(settings).model_fields and isinstance(current, int) and current > limit:
+            settings = settings.model_copy(update={"max_workers": limit})
+        capped[key] = settings
+    return config.model_copy(update={"providers": capped})
+
+
 def build_providers(config: Config, only: tuple[str, ...] | None = None) -> dict[str, Provider]:
     """One provider per configured system instance (or those in ``only``), keyed by instance key,
     in the registry's order.

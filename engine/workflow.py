@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from typing import Any
 
 from core.config import Config
 from core.errors import NetsotError
-from core.model import Address, Check, Observation, Plan
-from engine import history, runtime
+from core.model import Address, Check, Observation, Plan, to_jsonable
+from engine import history, replacing, runtime
 from engine import systems as systems_module
 from engine.apply import ApplyReport, apply_plan
 from engine.grouping import config_facts
@@ -27,7 +28,7 @@ from engine.policy import PolicyResult, apply_policy, record_orphans
 from engine.status import ReadHealth, RunInfo, Snapshot
 from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
-from providers.importing import ImportPlan
+from providers.importing import ImportItem, ImportPlan
 from state.model import ResourceState, State
 
 
@@ -43,20 +44,29 @@ def plan_run(
     observations: Mapping[str, Observation] | None = None,
     refresh_only: bool = False,
     adopt: Iterable[Address] = (),
+    replace_addresses: Iterable[Address] = (),
 ) -> PolicyResult:
     """Read every system (unless ``observations`` are given), plan, and apply the safety policy.
 
     ``service`` applies the unattended gates (deletes need ``delete: auto`` and the grace period);
     ``force`` lifts the change thresholds only. ``refresh_only`` plans no change at all and records
-    every drift as the expected state; ``adopt`` makes those objects' values win (see make_plan).
+    every drift as the expected state; ``adopt`` makes those objects' values win (see make_plan);
+    ``replace_addresses`` deletes and creates those owned objects again (``--replace``: asked for
+    by name, so only the checks of ``engine.replacing`` apply to them, not the change gates).
     """
     if observations is None:
         observations = read_all(providers, observer)
     plan = make_plan(config, providers, state, targets=targets, observations=observations,
-                     options={"force": True} if force else {}, adopt=adopt)
+                     options={"force": True} if force else {}, adopt=adopt,
+                     replace_addresses=replace_addresses)
     if refresh_only:
         return PolicyResult(plan=refresh_plan(plan))
-    return apply_policy(plan, config.policy, owned_from_state(state), force=force, service=service)
+    first, rest = replacing.split(plan)
+    result = apply_policy(dc_replace(plan, changes=rest), config.policy, owned_from_state(state), force=force,
+                          service=service)
+    if not first:
+        return result
+    return dc_replace(result, plan=dc_replace(result.plan, changes=first + result.plan.changes))
 
 
 def record_approval(backend: Any, state: State, result: PolicyResult) -> State:
@@ -102,7 +112,7 @@ class ImportOutcome:
 
 
 def import_run(config: Config, target: str, from_file: str | None, dry_run: bool, *,
-               force_state: bool = False) -> ImportOutcome:
+               force_state: bool = False, lock_timeout: float = 0.0) -> ImportOutcome:
     """Adopt the existing objects of system ``target`` (a kind or instance key) into the state.
 
     Reads the system (or a backup file, when its descriptor can), and every other configured
@@ -137,7 +147,7 @@ def import_run(config: Config, target: str, from_file: str | None, dry_run: bool
     if dry_run:
         plan = decide(backend.load())
     else:
-        with backend.lock("import"):
+        with backend.lock("import", timeout=lock_timeout):
             state = backend.load()
             plan = decide(state)
             for record in plan.records():
@@ -146,6 +156,51 @@ def import_run(config: Config, target: str, from_file: str | None, dry_run: bool
             if written:
                 backend.save(state)
     return ImportOutcome(plan, written, tuple(notes), key)
+
+
+def import_one_run(config: Config, address: Address, ident: str, dry_run: bool = False, *,
+                   force_state: bool = False, lock_timeout: float = 0.0) -> ImportOutcome:
+    """``netsot import ADDR ID``: adopt the one object ``ident`` of the system ``address`` belongs to.
+
+    The system's ``import_one`` hook knows its ID formats and finds the object; the address's kind
+    picks the hook. Refuses (``NetsotError``) an object that does not exist, one whose address is
+    not ``address``, one the hook refuses (a conflict), and one netsot already manages (as
+    Terraform does: import adopts, it never overwrites what the state holds).
+    """
+    key = address.system
+    kind = registry.kind_of(key)
+    if registry.resource_type(address.type) is None or kind.resource_type(address.type) is None:
+        types = ", ".join(t.name for t in kind.resource_types if not t.pseudo)
+        raise NetsotError(f"{address}: {address.type} is not a resource type of {kind.title} "
+                          f"(its types: {types})")
+    if key not in config.providers:
+        raise NetsotError(f"{address}: providers.{key} is not configured")
+    hook = registry.hook(kind.name, "import_one")
+    if hook is None:
+        raise NetsotError(f"{kind.title} cannot import single objects (`netsot import {key}` adopts in bulk)")
+    observation = _import_read(config, key, None)
+    others, notes = _read_others(config, key, kind.title)
+    facts = config_facts(config) + [f for obs in others.values() for f in obs.facts]
+    systems = systems_module.of(config)
+
+    def decide(state: State) -> ImportItem:
+        item: ImportItem = hook(config, key, observation, address, ident, owned_from_state(state), facts,
+                                lambda network, name: systems.role_address(ROLE_ADDRESS, network, name))
+        if item.status == "managed":
+            raise NetsotError(f"{address} is already managed by netsot (`netsot state show {address}`); "
+                              "to import it again, `netsot state rm` it first")
+        if item.status != "adopt" or item.record is None:
+            raise NetsotError(f"cannot import {address}: {item.reason}")
+        return item
+
+    backend = runtime.open_backend(config, force=force_state)
+    if dry_run:
+        return ImportOutcome(ImportPlan((decide(backend.load()),)), 0, tuple(notes), key)
+    with backend.lock("import", timeout=lock_timeout):
+        state = backend.load()
+        item = decide(state)
+        backend.save(state.with_resource(ResourceState.from_dict(dict(to_jsonable(item.record)))))
+    return ImportOutcome(ImportPlan((item,)), 1, tuple(notes), key)
 
 
 def _import_key(config: Config, target: str) -> str:

@@ -92,6 +92,11 @@ class Hooks:
       gives);
     * ``import_read(config, key, from_file) -> Observation`` — read for an import (e.g. from a
       backup file instead of the live system);
+    * ``import_one(config, key, observation, address, ident, owned, facts, address_of) -> ImportItem``
+      — ``netsot import ADDR ID``: the one object ``ident`` names in the system's own terms (a
+      host id or IP, ``node/vmid/netN``, a config path); it must raise ``NetsotError`` (one
+      sentence) when no such object exists or when it is not ``address``, and returns the item
+      (``adopt`` with its state record, ``conflict`` with the reason, or ``managed``);
     * ``adopt(config, key, observation, claims, owned) -> list[ImportItem]`` — when another
       system's import adopts bindings (``BindingClaim``), the objects of this system that belong
       to them;
@@ -103,6 +108,7 @@ class Hooks:
     inventory: str | None = None
     importer: str | None = None
     import_read: str | None = None
+    import_one: str | None = None
     adopt: str | None = None
     verify: str | None = None
     lab: str | None = None

@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked, StateRegressed
 from core.files import write_atomic
 from state import codec
-from state.lock import FILE_MODE, FileLock, LockInfo
+from state.lock import FILE_MODE, FileLock, LockInfo, acquire_within
 from state.model import STATE_VERSION, State
 
 FAULT_ENV = "NETSOT_FAULT_AT"
@@ -47,8 +47,14 @@ class StateBackend(Protocol):
         """Store ``state``; ``serial`` moves only on real change. Returns what is stored now."""
         ...
 
-    def lock(self, operation: str) -> AbstractContextManager[LockInfo]:
-        """Hold the lock for ``operation``; raise ``StateLocked`` at once when somebody else holds it."""
+    def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
+        """Hold the lock for ``operation``; when somebody else holds it, wait up to ``timeout``
+        seconds (0: not at all), then raise ``StateLocked`` naming the holder."""
+        ...
+
+    def replace(self, state: State) -> tuple[State, list[str]]:
+        """Store ``state`` even when it belongs to another lineage (``state push --force``); same
+        lineage: ``save``. Returns what is stored now and where the replaced copies were kept."""
         ...
 
     def lock_info(self) -> LockInfo | None: ...
@@ -159,8 +165,36 @@ class FileBackend:
         self._remember_backup(stored)
         return new
 
-    def lock(self, operation: str) -> AbstractContextManager[LockInfo]:
-        return self._lock.hold(operation)
+    def replace(self, state: State) -> tuple[State, list[str]]:
+        """Another lineage: the old backup and the current file are kept aside as
+        ``<state>.backup.<serial>`` (a ``.backup`` of another lineage would make every later run
+        refuse the file), then ``state`` is written with its own serial."""
+        stored = self._stored()
+        if stored is None or stored.lineage == state.lineage:
+            return self.save(state), []
+        kept: list[str] = []
+        if self._backup.exists():
+            header = self._backup_header()
+            kept.append(str(self._aside_name(header[1] if header is not None else 0)))
+            self._set_backup_aside()
+        target = self._aside_name(stored.serial)
+        try:
+            os.link(self.path, target)
+        except OSError as err:
+            raise StateError(f"cannot keep the current state {self.path} as {target}: {err.strerror}") \
+                from None
+        kept.append(str(target))
+        new = replace(state, version=STATE_VERSION)
+        try:
+            write_atomic(self.path, codec.dumps(new), FILE_MODE)
+        except OSError as err:
+            raise StateError(f"cannot write the state file {self.path}: {err.strerror}") from None
+        self._remember(new)
+        self._backup_seen = None
+        return new, kept
+
+    def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
+        return self._lock.hold(operation, timeout)
 
     def lock_info(self) -> LockInfo | None:
         return self._lock.holder()
@@ -382,13 +416,28 @@ class MemoryBackend:
             self._parsed = (new, STATE_VERSION)
             return new
 
-    @contextlib.contextmanager
-    def lock(self, operation: str) -> Iterator[LockInfo]:
-        info = LockInfo.new(operation, self.describe())
+    def replace(self, state: State) -> tuple[State, list[str]]:
         with self._guard:
-            if self._holder is not None:
-                raise StateLocked(self._holder, f"the state {self.describe()} is locked: {self._holder}")
-            self._holder = info
+            stored = self._stored()
+        if stored is None or stored.lineage == state.lineage:
+            return self.save(state), []
+        new = replace(state, version=STATE_VERSION)
+        with self._guard:
+            self._text = codec.dumps(new)
+            self._parsed = (new, STATE_VERSION)
+        return new, []
+
+    @contextlib.contextmanager
+    def lock(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+        info = LockInfo.new(operation, self.describe())
+
+        def take() -> None:
+            with self._guard:
+                if self._holder is not None:
+                    raise StateLocked(self._holder, f"the state {self.describe()} is locked: {self._holder}")
+                self._holder = info
+
+        acquire_within(take, timeout)
         try:
             yield info
         finally:

@@ -1,7 +1,9 @@
 """The state lock: who holds it (``LockInfo``) and the file lock next to a state file.
 
 Owns: ``LockInfo``, ``FileLock`` (``<state>.lock``) and ``force_unlock`` by lock id.
-Must not: wait for a lock (it fails fast, naming the holder), or break a lock whose holder might
+Must not: wait for a lock longer than the caller's ``timeout`` (0 by default: it fails fast,
+naming the holder; ``--lock-timeout`` polls with backoff, ``acquire_within``), or break a lock whose
+holder might
 still live — not even by ``force_unlock``, which refuses a holder on this host whose ``flock`` is
 held. A lock left by a run that died on THIS host is provably stale — the kernel released its
 ``flock`` — and is broken automatically with a warning, so the next run can finish or revert the
@@ -23,17 +25,41 @@ import logging
 import os
 import socket
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from core.errors import StateError, StateLocked
 from core.files import fsync_dir
 
 FILE_MODE = 0o600
+FIRST_WAIT, MAX_WAIT = 0.05, 1.0  # --lock-timeout's polling: from 50 ms, doubling, at most 1 s apart
+
+T = TypeVar("T")
+
+
+def acquire_within(acquire: Callable[[], T], timeout: float, *,
+                   sleep: Callable[[float], None] = time.sleep) -> T:
+    """``acquire()``, retried while it raises ``StateLocked`` until ``timeout`` seconds have passed
+    (with backoff); the last ``StateLocked`` then says how long it waited. ``timeout`` 0: one try."""
+    deadline = time.monotonic() + max(0.0, timeout)
+    wait = FIRST_WAIT
+    while True:
+        try:
+            return acquire()
+        except StateLocked as err:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if timeout > 0:
+                    raise StateLocked(err.holder, f"{err}; gave up after waiting {timeout:g} s "
+                                                  "(--lock-timeout)") from None
+                raise
+            sleep(min(wait, left))
+            wait = min(wait * 2, MAX_WAIT)
 
 log = logging.getLogger("netsot.state")
 
@@ -136,9 +162,10 @@ class FileLock:
         self.what = what  # the state file this lock guards (LockInfo.path)
 
     @contextlib.contextmanager
-    def hold(self, operation: str) -> Iterator[LockInfo]:
-        """Take the lock for ``operation`` or raise ``StateLocked`` at once; release it on exit."""
-        info, fd = self._acquire(operation)
+    def hold(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+        """Take the lock for ``operation`` (waiting up to ``timeout`` seconds for another holder) or
+        raise ``StateLocked``; release it on exit."""
+        info, fd = acquire_within(lambda: self._acquire(operation), timeout)
         try:
             yield info
         finally:

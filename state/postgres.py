@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -20,7 +21,7 @@ from psycopg.types.json import Jsonb
 from core.errors import StateError, StateLocked, StateRegressed
 from state import codec
 from state.backend import next_state
-from state.lock import LockInfo
+from state.lock import LockInfo, acquire_within
 from state.model import STATE_VERSION, State
 
 CONNECT_TIMEOUT = 10  # seconds
@@ -118,6 +119,24 @@ class PostgresBackend:
         self._cache = (new.lineage, new.serial, new, STATE_VERSION)
         return new
 
+    def replace(self, state: State) -> tuple[State, list[str]]:
+        """Another lineage replaces the row as it is (this backend keeps no copy of the old one)."""
+        with self._connection() as conn:
+            row = self._query(conn, "SELECT lineage FROM netsot_state WHERE key = %s", (self.key,)).fetchone()
+        if row is None or row[0] == state.lineage:
+            return self.save(state), []
+        new = replace(state, version=STATE_VERSION)
+        body = codec.encode(new)
+        with self._connection() as conn, self._errors("replace the state"), conn.transaction():
+            conn.execute(f"SELECT pg_advisory_xact_lock({_SAVE_KEY})", (self.key,))
+            conn.execute(
+                "UPDATE netsot_state SET lineage = %s, serial = %s, body = %s, updated_at = now() "
+                "WHERE key = %s",
+                (new.lineage, new.serial, Jsonb(body), self.key),
+            )
+        self._cache = (new.lineage, new.serial, new, STATE_VERSION)
+        return new, []
+
     def _check_not_older(self, lineage: str, serial: int) -> None:
         """The row has no backup to compare with; what this backend read or wrote before is the copy
         that must not be lost: a lower serial of the same lineage means the row was replaced by an
@@ -140,14 +159,19 @@ class PostgresBackend:
         return codec.decode_versioned(row[0], self.describe())
 
     @contextlib.contextmanager
-    def lock(self, operation: str) -> Iterator[LockInfo]:
-        """Hold the session advisory lock on a dedicated connection for the whole block."""
+    def lock(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+        """Hold the session advisory lock on a dedicated connection for the whole block (trying again
+        with backoff for up to ``timeout`` seconds while another session holds it)."""
         conn = self._connect()
         try:
             self._ensure_tables(conn)
-            got = self._query(conn, f"SELECT pg_try_advisory_lock({_LOCK_KEY})", (self.key,)).fetchone()
-            if not got or not got[0]:
-                raise self._locked_error(conn)
+
+            def take() -> None:
+                got = self._query(conn, f"SELECT pg_try_advisory_lock({_LOCK_KEY})", (self.key,)).fetchone()
+                if not got or not got[0]:
+                    raise self._locked_error(conn)
+
+            acquire_within(take, timeout)
             info = LockInfo.new(operation, self.describe())
             self._query(
                 conn,

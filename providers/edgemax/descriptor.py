@@ -85,6 +85,7 @@ KIND = SystemKind(
         inventory="providers.edgemax.inventory:run",
         importer="providers.edgemax.importer:adopt",
         import_read="providers.edgemax.importer:read_observation",
+        import_one="providers.edgemax.importer:import_one",
         verify="providers.edgemax.verify:checks",
     ),
 )

@@ -323,3 +323,55 @@ def read_observation(config: Config, key: str, from_file: str | None) -> Observa
         return provider.read()
     finally:
         provider.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# one entry: `netsot import ADDR "service dhcp-server … static-mapping NAME"`
+
+_MAPPING_PATH = ("service", "dhcp-server", "shared-network-name", None, "subnet", None, "static-mapping",
+                 None)
+_HOST_PATH = ("system", "static-host-mapping", "host-name", None)
+
+
+def entry_address(ident: str, key: str = "") -> tuple[Address, Mapping[str, str]]:
+    """The address of the router entry at config path ``ident``, and what the path says about it."""
+    from providers.edgemax.descriptor import host_address, mapping_address
+
+    words = [w.strip("'\"") for w in ident.replace("set ", "", 1).split()]
+    for pattern in (_MAPPING_PATH, _HOST_PATH):
+        if len(words) != len(pattern) or any(p not in (None, w) for p, w in zip(pattern, words, strict=True)):
+            continue
+        if pattern is _MAPPING_PATH:
+            said = {"shared_network": words[3], "subnet": words[5], "name": words[7]}
+            return mapping_address(words[3], words[7], key), said
+        return host_address(words[3], key), {"host_name": words[3]}
+    raise ConfigError(
+        f"{ident!r} is not the config path of a router entry netsot manages: write "
+        "'service dhcp-server shared-network-name NET subnet CIDR static-mapping NAME' or "
+        "'system static-host-mapping host-name NAME'"
+    )
+
+
+def import_one(config: Config, key: str, observation: Observation, address: Address, ident: str,
+               owned: Mapping[Address, ManagedResource], facts: Sequence[Fact] = (),
+               address_of: Any = None) -> ImportItem:
+    """The router entry at config path ``ident`` as the item to adopt at ``address`` (the same checks as
+    ``netsot import edgemax``: a shared MAC or IP, an IP outside the subnet, a name netsot cannot manage)."""
+    from core.errors import NetsotError
+
+    found, said = entry_address(ident, split_key(key)[1])
+    resource = observation.resources.get(found)
+    path = " ".join(ident.split())
+    if resource is None or any(resource.attributes.get(k) != v for k, v in said.items() if k != "name"):
+        raise NetsotError(f"the router {key} has no entry at '{path}' (`netsot inventory {key}` lists them)")
+    if found != address:
+        raise NetsotError(f"'{path}' is {found} to netsot, not {address}; run "
+                          f"`netsot import {found} \"{path}\"`")
+    plan = adopt(config, key, observation, owned, facts, address_of, only=(address,))
+    items = [i for i in plan.items if i.address == str(address)]
+    if not items:
+        raise NetsotError(f"{address} is not in a configured network of {key}")
+    item = items[0]
+    if item.status == "ignored":
+        return ImportItem(item.address, "conflict", item.reason)
+    return item

@@ -490,6 +490,20 @@ def _desired(
     return out
 
 
+def _renewal(attrs: Mapping[str, Any], old: Any, *, dynamic: bool) -> str:
+    """``; effect: web02 moves from 192.168.10.30 to .9 at its next DHCP renewal`` — what a reservation
+    whose IP differs from the device's current address (its reservation, or a dynamic lease) does."""
+    new, name = attrs.get("ip_address"), attrs.get("name")
+    if not new or not old or old == new or "ip_address" not in attrs:
+        return ""
+    head_old, _, _ = str(old).rpartition(".")
+    head_new, _, tail_new = str(new).rpartition(".")
+    short = f".{tail_new}" if head_old == head_new else str(new)
+    if dynamic:
+        return f"; effect: {name} leaves its dynamic address {old} for {short} at its next DHCP renewal"
+    return f"; effect: {name} moves from {old} to {short} at its next DHCP renewal"
+
+
 def _seen_host(
     seen: ObservedResource, want: Mapping[str, Any], managed: ManagedResource | None
 ) -> ObservedResource:
@@ -529,6 +543,9 @@ class _Planner:
         # new object → the owned one it renames (same MAC / same address): applied or held together
         self.renamed = _renamed(self.wanted, observation.resources, ctx.owned, key)
         self.successor = {old: new for new, old in self.renamed.items()}
+        # MAC → the IP of its dynamic lease: a new reservation says the device moves at its renewal
+        self.leased = {str(x.get("mac") or "").lower(): str(x.get("ip"))
+                       for x in observation.data.get("leases", ())}
 
     def allowed(self, address: Address) -> bool:
         return address not in self.blocked
@@ -592,6 +609,8 @@ class _Planner:
             self.carried[old] = address
             kept = self.movable[old].kept
             reason += f"; takes over what {old.name} holds besides netsot's attributes"
+        mac = str(want.attrs.get("mac_address") or "").lower()
+        reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
         return Change(Action.CREATE, address, None, frozen_map(want.attrs), reason, provider_id=want.path,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
                       **self.common(b, want.provenance))
@@ -613,6 +632,8 @@ class _Planner:
             reason = f"MAC changed on {b.provenance['mac'].ref}: {what}"
         else:
             reason = f"{_source_text(b)} changed: {what}"
+        if "ip_address" in keys:
+            reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
         return Change(Action.UPDATE, address, seen.attributes, frozen_map(want.attrs), reason,
                       provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
                       **self.common(want.binding, want.provenance))

@@ -2,9 +2,10 @@
 
 Owns: preparing a lab folder (seeds, secrets, SSH key) for one or two sites, starting the
 simulated NIPAP and, per site, a Proxmox cluster and an EdgeRouter (+ a real dnsmasq for that
-router's DNS) as separate background processes, recording their PIDs in ``lab.json``, writing a
-ready ``netsot.yaml`` (site 2's systems as the instances ``proxmox.cabin`` / ``edgemax.cabin``),
-stopping them by PID, and the guided demo.
+router's DNS) as separate background processes — resuming what they saved when the lab last
+stopped, unless ``--fresh`` — recording their PIDs in ``lab.json``, writing a ready ``netsot.yaml``
+(site 2's systems as the instances ``proxmox.cabin`` / ``edgemax.cabin``), stopping them by PID,
+and the guided demo. Playing with a running lab (guests, leases) is ``control``.
 Must not: be imported by the engine except through the CLI's dispatch.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -140,6 +142,7 @@ def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None, si
     more = _sites(sites)[1:]
     nets = [_networks_text(HOME), *(_networks_text(site) for site in more)]
     return (
+        f"# yaml-language-server: $schema={REPO_ROOT / 'schemas' / 'config.schema.json'}\n"
         "# netsot.yaml for the embedded lab (written by `netsot lab up`; every system is a simulator\n"
         "# on 127.0.0.1). Secrets are files next to this one, referenced, never copied.\n"
         "version: 1\n\n"
@@ -345,8 +348,29 @@ def _start_all(paths: Paths, chosen: tuple[LabSite, ...],
     return processes, {name: int(p["port"]) for name, p in processes.items()}
 
 
-def up(workdir: Path, guests: int = 15, sites: int = 1) -> str:
-    """Start the lab (``sites`` sites) in the background and write ``<workdir>/netsot.yaml``."""
+def saved_systems(paths: Paths) -> list[Path]:
+    """What the lab's systems saved when they stopped (resumed by the next ``lab up``)."""
+    found: list[Path] = []
+    if paths.run.exists():
+        for pattern in ("proxmox*/proxmox-state.json", "edgemax*/config.boot", "nipap/database.json"):
+            found += sorted(paths.run.glob(pattern))
+    found += sorted(paths.root.glob("router-leases*.json")) if paths.root.exists() else []
+    return found
+
+
+def _forget_systems(paths: Paths) -> None:
+    """``--fresh``: the systems start from the seeds again."""
+    for path in saved_systems(paths):
+        path.unlink(missing_ok=True)
+        path.with_suffix(".applied").unlink(missing_ok=True)
+
+
+def up(workdir: Path, guests: int = 15, sites: int = 1, fresh: bool = False) -> str:
+    """Start the lab (``sites`` sites) in the background and write ``<workdir>/netsot.yaml``.
+
+    The systems resume what they saved when the lab last stopped (guests added with ``lab guest``,
+    leases, netsot's changes); ``fresh`` starts them from the seeds (``--guests`` only counts then).
+    """
     paths = Paths(Path(workdir).resolve())
     current = _load(paths)
     if current and any(_alive(p.get("pid")) for p in current.get("processes", {}).values()):
@@ -357,6 +381,9 @@ def up(workdir: Path, guests: int = 15, sites: int = 1) -> str:
     chosen = _sites(sites)
     for info in paths.run.glob("*.json") if paths.run.exists() else ():
         info.unlink()
+    if fresh:
+        _forget_systems(paths)
+    resumed = saved_systems(paths)
     prepare(paths.root, guests, sites)
     started: list[tuple[int, str]] = []
     try:
@@ -368,8 +395,55 @@ def up(workdir: Path, guests: int = 15, sites: int = 1) -> str:
     dns.write_atomic(paths.lab_json, json.dumps({"workdir": str(paths.root), "guests": guests, "sites": sites,
                                                  "started": time.time(), "processes": processes},
                                                 indent=1, sort_keys=True), mode=0o600)
-    config = write_config(paths, ports, ports.get("dnsmasq"), sites)
-    return _up_text(paths, config, guests, chosen, ports)
+    config, kept = _write_lab_config(paths, ports, sites)
+    return _up_text(paths, config, guests, chosen, ports) + _resume_text(paths, resumed, fresh) + kept
+
+
+WRITTEN = ".netsot-yaml-written.json"  # what `lab up` last wrote: the config's digest and the ports in it
+
+
+def _write_lab_config(paths: Paths, ports: Mapping[str, int], sites: int) -> tuple[Path, str]:
+    """The lab's config with this run's ports. A config edited since the lab wrote it (a host added
+    under ``hosts:``) keeps the edits: only its old ports are replaced by the new ones."""
+    import hashlib
+
+    record = paths.root / WRITTEN
+    try:
+        last = json.loads(record.read_text())
+        current = paths.config.read_text()
+    except (OSError, ValueError):
+        last, current = None, None
+    edited = (last is not None and current is not None
+              and hashlib.sha256(current.encode()).hexdigest() != last.get("sha256"))
+    note = ""
+    if edited and set(last.get("ports", {})) == set(ports):
+        text = current
+        for name, old in last["ports"].items():
+            text = re.sub(rf"(?<=[: ]){int(old)}(?=\b)", str(ports[name]), text)
+        dns.write_atomic(paths.config, text)
+        note = f"\nKept your edits of {os.path.relpath(paths.config)} (only the ports changed)."
+    else:
+        if edited:
+            aside = paths.config.with_name("netsot.yaml.edited")
+            dns.write_atomic(aside, current or "")
+            note = (f"\nYour edited config is kept as {os.path.relpath(aside)}: this lab has other processes "
+                    f"(--sites {sites}), so {os.path.relpath(paths.config)} was written anew.")
+        write_config(paths, ports, ports.get("dnsmasq"), sites)
+    written = paths.config.read_text()
+    dns.write_atomic(record, json.dumps({"sha256": hashlib.sha256(written.encode()).hexdigest(),
+                                         "ports": dict(ports)}))
+    return paths.config, note
+
+
+def _resume_text(paths: Paths, resumed: list[Path], fresh: bool) -> str:
+    if resumed:
+        return (f"\nResumed the systems as they were when the lab stopped ({len(resumed)} saved files in "
+                f"{os.path.relpath(paths.run)}/); `netsot lab up --fresh` starts them from the seeds.")
+    state = paths.root / "netsot.state.json"
+    if fresh and state.exists():
+        return (f"\nStarted the systems from the seeds. netsot's state {os.path.relpath(state)} was kept: it "
+                "describes the lab before --fresh (remove it to start over).")
+    return ""
 
 
 def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...],
@@ -398,6 +472,8 @@ def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...
         *(f"  netsot --config {rel} import {key}" for key in imports),
         f"  netsot --config {rel} apply",
         f"  netsot --config {rel} verify",
+        f"  netsot lab guest add web03 --dir {os.path.relpath(paths.root)}    "
+        "(then plan again; README's tour has more)",
         f"Stop it with: netsot lab down --dir {os.path.relpath(paths.root)}",
     ]
     return "\n".join(lines)
@@ -439,7 +515,9 @@ def down(workdir: Path) -> str:
         lines.append(f"  {name:{width}} pid {pid}: {_stop_pid(int(pid), name) if pid else 'not running'}")
     if all(not _alive(p.get("pid")) for p in procs.values()):
         paths.lab_json.unlink(missing_ok=True)
-    return f"Stopped the lab in {paths.root}:\n" + "\n".join(lines)
+    return (f"Stopped the lab in {paths.root}:\n" + "\n".join(lines)
+            + "\nIts systems saved their state: `netsot lab up` resumes it, `netsot lab up --fresh` starts "
+              "from the seeds.")
 
 
 def status(workdir: Path) -> str:
@@ -468,4 +546,27 @@ def demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = MAX_SITES
     return run_demo(Path(workdir), echo, sites)
 
 
-__all__ = ["LabError", "config_text", "demo", "down", "prepare", "status", "up", "write_config"]
+def guest(action: str, workdir: Path, *args: Any, **options: Any) -> str:
+    """``netsot lab guest add|rm|set``: see ``providers.lab.control``."""
+    from providers.lab import control
+
+    return str({"add": control.guest_add, "rm": control.guest_rm, "set": control.guest_set}[action](
+        workdir, *args, **options))
+
+
+def ssh(workdir: Path, site: str = "") -> int:
+    """``netsot lab ssh``: log in to a router as a person would (see ``providers.lab.control``)."""
+    from providers.lab import control
+
+    return control.ssh(workdir, site=site)
+
+
+def lease(workdir: Path, mac: str, **options: Any) -> str:
+    """``netsot lab lease add``: see ``providers.lab.control``."""
+    from providers.lab import control
+
+    return control.lease_add(workdir, mac, **options)
+
+
+__all__ = ["LabError", "config_text", "demo", "down", "guest", "lease", "prepare", "saved_systems", "ssh",
+           "status", "up", "write_config"]

@@ -183,12 +183,29 @@ def run_demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = 2) ->
         return 1
     routers = "each router's DHCP and DNS agree with its Proxmox cluster" if sites > 1 else \
         "the router's DHCP and its DNS agree with Proxmox"
-    echo(f"Done: importing and one apply made NIPAP, {routers}, and a second plan has nothing to do. "
-         f"Try it yourself: netsot lab up{' --sites 2' if sites > 1 else ''}, then the commands above.")
-    echo("")
-    echo("See the network (the status page: every host, its systems side by side, and why):")
-    where, rel = os.path.relpath(workdir), os.path.relpath(workdir / "netsot.yaml")
-    echo(f"  $ netsot lab up{' --sites 2' if sites > 1 else ''} --dir {where} && "
-         f"netsot --config {rel} import edgemax && netsot --config {rel} ui")
-    echo(f"  then open {UI_URL} in a browser (`netsot lab down --dir {where}` stops the lab)")
+    echo(f"Done: importing and one apply made NIPAP, {routers}, and a second plan has nothing to do.")
+    for line in how_to_run(sites):
+        echo(line)
     return 0
+
+
+def how_to_run(sites: int) -> list[str]:
+    """The demo's last lines: how to run netsot yourself (the console script is in the virtualenv)."""
+    bin_dir = Path(sys.executable).parent
+    netsot = bin_dir / "netsot"
+    here = os.path.relpath(bin_dir) if bin_dir.is_relative_to(Path.cwd()) else str(bin_dir)
+    if not netsot.exists():
+        return ["Try it yourself: python -m engine lab up, then the commands above."]
+    more = " --sites 2" if sites > 1 else ""
+    return [
+        "",
+        f"Try it yourself. netsot is installed in {here}/: run it as {here}/netsot, or first",
+        f"  source {here}/activate",
+        "and then, e.g.:",
+        f"  netsot lab up{more}",
+        "  export NETSOT_CONFIG=.netsot-lab/netsot.yaml",
+        "  netsot plan",
+        "  netsot lab guest add web03 && netsot plan     (README's tour has more to try)",
+        f"  netsot import edgemax && netsot ui            (the status page: open {UI_URL})",
+        "  netsot lab down",
+    ]

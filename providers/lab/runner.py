@@ -1,8 +1,12 @@
 """Run the lab's systems from a prepared lab folder: in this process, or one per process.
 
 Owns: the lab folder's file layout (``Paths``: shared files, and per site its seeds, run info,
-router-hosts, router-dhcp.json, known_hosts, CA and token), starting each simulator from the
-seed files in ``<workdir>/seeds`` (site 2's in ``seeds/<site>/``), each router's commit hook
+router-hosts, router-dhcp.json, router-leases.json, known_hosts, CA and token), starting each
+simulator from what it saved when it last stopped (``run/<process>/``: Proxmox's cluster, the
+router's saved config.boot, NIPAP's database; so ``lab down`` then ``lab up`` resumes) or else from
+the seed files in ``<workdir>/seeds`` (site 2's in ``seeds/<site>/``), each router's DHCP leases
+from its ``router-leases.json`` (the lab's control channel for leases: EdgeOS has no API to add
+one, so ``netsot lab lease add`` writes this file and the router re-reads it), each router's commit hook
 (rewrite its site's ``router-hosts`` from the ACTIVE config, SIGHUP its dnsmasq, publish its
 static mappings to its ``router-dhcp.json``), the Proxmox side's "DHCP client" (a site's guests
 pick up their own router's static mapping, or their cloud-init / LXC static address, in agent
@@ -88,6 +92,11 @@ class Paths:
         return self.root / self._own("router-dhcp", ".json")
 
     @property
+    def leases_file(self) -> Path:
+        """The router's DHCP leases (the lab's control channel: the router re-reads it when it changes)."""
+        return self.root / self._own("router-leases", ".json")
+
+    @property
     def private_key(self) -> Path:
         return self.root / "id_ed25519"
 
@@ -149,13 +158,22 @@ class GuestNetworks:
         except (OSError, ValueError):
             return {}
 
+    def _leases(self) -> dict[str, str]:
+        """mac → ip of the router's leases now (a lease added with `lab lease add` counts at once)."""
+        try:
+            rows = json.loads(self.paths.leases_file.read_text())
+            return {str(x["mac"]).lower(): str(x["ip"]) for x in rows}
+        except (OSError, ValueError, KeyError, TypeError):
+            return self.leases
+
     def refresh(self) -> None:
         static = self._static()
+        leases = self._leases()
         cluster = self.handle.cluster
         with cluster.lock:
             guests = copy.deepcopy(list(cluster.guests.values()))
         for g in guests:
-            answers = seeds.guest_answers(g, static, self.leases)
+            answers = seeds.guest_answers(g, static, leases)
             changed = {k: v for k, v in answers.items() if g.get(k) != v}
             if changed:
                 with cluster.lock:
@@ -195,7 +213,9 @@ def start_proxmox(paths: Paths) -> ProxmoxLab:
     seed = json.loads((paths.site_seeds / "proxmox.json").read_text())
     leases = {x["mac"].lower(): x["ip"] for x in json.loads((paths.site_seeds / "leases.json").read_text())}
     token = (PVE_USER, PVE_TOKEN_NAME, paths.secret(paths.pve_token))
-    handle = start_simulator(seed, paths.state_dir(paths.process("proxmox")), token)
+    # persist: every change (a write-back, a guest made or destroyed) lands in run/proxmox*/, and the
+    # next start resumes from it instead of the seed
+    handle = start_simulator(seed, paths.state_dir(paths.process("proxmox")), token, persist=True)
     dns.write_atomic(paths.ca, handle.ca_path.read_text())
     return ProxmoxLab(handle, GuestNetworks(handle, paths, leases).start())
 
@@ -203,11 +223,34 @@ def start_proxmox(paths: Paths) -> ProxmoxLab:
 # ----------------------------------------------------------------------------- nipap
 
 
-def start_nipap(paths: Paths) -> Any:
+class NipapLab:
+    """The NIPAP simulator, resumed from and saved to ``run/nipap/database.json`` (its ids kept)."""
+
+    def __init__(self, handle: Any, saved: Path) -> None:
+        self.handle, self.saved = handle, saved
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.handle, name)
+
+    def save(self) -> None:
+        self.saved.parent.mkdir(parents=True, exist_ok=True)
+        dns.write_atomic(self.saved, json.dumps(self.handle.store.snapshot()), mode=0o600)
+
+    def stop(self) -> None:
+        self.save()
+        self.handle.stop()
+
+
+def start_nipap(paths: Paths) -> NipapLab:
     from providers.nipap.simulator import start_simulator
 
-    seed = json.loads((paths.seeds / "nipap.json").read_text())
-    return start_simulator(seed, {NIPAP_USER: (paths.secret("nipap_password"), "rw")})
+    saved = paths.state_dir("nipap") / "database.json"
+    users = {NIPAP_USER: (paths.secret("nipap_password"), "rw")}
+    if saved.exists():
+        handle = start_simulator(None, users)
+        handle.store.restore(json.loads(saved.read_text()))
+        return NipapLab(handle, saved)
+    return NipapLab(start_simulator(json.loads((paths.seeds / "nipap.json").read_text()), users), saved)
 
 
 # ----------------------------------------------------------------------------- router
@@ -229,15 +272,78 @@ class RouterHook:
                 self.reload()
 
 
-def start_router(paths: Paths, reload: Callable[[], None] | None = None) -> Any:
+class LeaseWatcher:
+    """Re-reads the router's ``router-leases.json`` when it changes (what `lab lease add` writes)."""
+
+    def __init__(self, handle: Any, path: Path, period: float = 0.2) -> None:
+        self.handle, self.path, self.period = handle, path, period
+        self._seen: tuple[int, int] | None = None
+        self.check()  # what the router starts with counts as applied
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lab-router-leases", daemon=True)
+        self._thread.start()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def check(self) -> None:
+        from providers.edgemax.simulator import leases_from_json
+
+        stamp = self._stamp()
+        if stamp is None or stamp == self._seen:
+            return
+        try:
+            text = self.path.read_text()
+            leases = leases_from_json(json.loads(text))
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # half-written or broken: the next change is read
+        self._seen = stamp
+        self.handle.set_leases(leases)
+        dns.write_atomic(self.path.with_suffix(".applied"), text)  # `lab lease add` waits for this
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.period):
+            self.check()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+class RouterLab:
+    """The site's EdgeOS simulator, its lease watcher, and its saved config kept across restarts
+    (``run/<router>/config.boot``: what the router boots from, as a real one does after `save`)."""
+
+    def __init__(self, handle: Any, watcher: LeaseWatcher, saved: Path) -> None:
+        self.handle, self.watcher, self.saved = handle, watcher, saved
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.handle, name)
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        dns.write_atomic(self.saved, self.handle.saved_text())
+        self.handle.stop()
+
+
+def start_router(paths: Paths, reload: Callable[[], None] | None = None) -> RouterLab:
     """The site's EdgeOS simulator with the lab's commit hook; writes its hosts file once at start."""
     from providers.edgemax.simulator import leases_from_json, start_simulator
 
+    state_dir = paths.state_dir(paths.process("edgemax"))
+    saved = state_dir / "config.boot"
+    boot = saved if saved.exists() else paths.site_seeds / "config.boot"
+    if not paths.leases_file.exists():
+        dns.write_atomic(paths.leases_file, (paths.site_seeds / "leases.json").read_text())
     hook = RouterHook(paths, reload)
     handle = start_simulator(
-        paths.state_dir(paths.process("edgemax")),
-        config_boot=(paths.site_seeds / "config.boot").read_text(),
-        leases=leases_from_json(json.loads((paths.site_seeds / "leases.json").read_text())),
+        state_dir,
+        config_boot=boot.read_text(),
+        leases=leases_from_json(json.loads(paths.leases_file.read_text())),
         users={ROUTER_USER: os.urandom(16).hex()},  # key auth only: nobody knows the password
         authorized_keys=paths.private_key.with_suffix(".pub"),
         hostname=site_named(paths.site).router,
@@ -245,7 +351,7 @@ def start_router(paths: Paths, reload: Callable[[], None] | None = None) -> Any:
     handle.set_on_commit(hook)
     hook(handle.active_tree())
     dns.write_atomic(paths.known_hosts, handle.known_hosts.read_text())
-    return handle
+    return RouterLab(handle, LeaseWatcher(handle, paths.leases_file), saved)
 
 
 def pid_reloader(pid: int | None) -> Callable[[], None] | None:

@@ -150,7 +150,8 @@ def guest_answers(guest: Mapping[str, Any], static: Mapping[str, str],
                 entry["inet"] = f"{ip}/{plen}"
             ifaces.append(entry)
         return {"interfaces": ifaces}
-    kind = guest.get("lab_agent", "none")
+    # a guest made by `lab guest add` has no lab_agent: its agent is a Linux one when enabled
+    kind = guest.get("lab_agent") or ("linux" if _agent_on(guest) else "none")
     if kind not in ("linux", "windows"):
         return {}
     windows = kind == "windows"
@@ -168,6 +169,12 @@ def guest_answers(guest: Mapping[str, Any], static: Mapping[str, str],
     if not windows:
         loopback["hardware-address"] = "00:00:00:00:00:00"
     return {"agent": [loopback, *result] if not windows else [*result, loopback]}
+
+
+def _agent_on(guest: Mapping[str, Any]) -> bool:
+    from providers.proxmox import mapping
+
+    return guest.get("type") == "qemu" and mapping.agent_enabled((guest.get("config") or {}).get("agent"))
 
 
 def _link_local(mac: str) -> str:

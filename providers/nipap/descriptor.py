@@ -50,5 +50,6 @@ KIND = SystemKind(
     binding_addresses=binding_addresses,
     check_label="nipap",
     location="in NIPAP",
-    hooks=Hooks(inventory="providers.nipap.inventory:run", adopt="providers.nipap.adopt:adopt"),
+    hooks=Hooks(inventory="providers.nipap.inventory:run", adopt="providers.nipap.adopt:adopt",
+                import_one="providers.nipap.importone:import_one"),
 )

@@ -128,6 +128,29 @@ OPERATORS = {
 }
 
 
+_WHEN = "__datetime__"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {_WHEN: value.isoformat()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_WHEN}:
+            return datetime.fromisoformat(value[_WHEN])
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return value
+
+
 def now() -> datetime:
     """Naive UTC, second precision: what nipapd puts on the wire."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -206,6 +229,24 @@ class Store:
         self._by_vrf: dict[int, dict[Net, int]] = {}  # vrf id → net → prefix id
         self.pools: dict[int, dict[str, Any]] = {}
         self._next = {"vrf": 1, "prefix": 1, "pool": 1}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the store holds as JSON-able data (ids kept), for a lab that persists NIPAP."""
+        with self.lock:
+            return {"vrfs": [_plain(v) for v in self.vrfs.values()],
+                    "prefixes": [_plain(p) for p in self.prefixes.values()],
+                    "pools": [_plain(p) for p in self.pools.values()], "next": dict(self._next)}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """The store as ``snapshot`` left it: the same objects with the same ids."""
+        with self.lock:
+            self.vrfs = {int(v["id"]): _typed(v) for v in data["vrfs"]}
+            self.pools = {int(p["id"]): _typed(p) for p in data["pools"]}
+            self.prefixes, self.nets, self._by_vrf = {}, {}, {}
+            for rec in data["prefixes"]:
+                rec = _typed(rec)
+                self.put_prefix(int(rec["id"]), rec, ipaddress.ip_network(rec["prefix"], strict=False))
+            self._next = {k: int(v) for k, v in data["next"].items()}
 
     def next_id(self, kind: str) -> int:
         value = self._next[kind]

@@ -45,5 +45,6 @@ KIND = SystemKind(
     insecure=insecure,
     check_label="proxmox",
     location="on Proxmox",
-    hooks=Hooks(inventory="providers.proxmox.inventory:run"),
+    hooks=Hooks(inventory="providers.proxmox.inventory:run",
+                import_one="providers.proxmox.importone:import_one"),
 )

@@ -3,6 +3,8 @@
 Owns: a threaded HTTPS server (trustme CA) emulating a multi-node PVE 8/9 cluster seeded
 from a JSON-able dict — token auth, envelopes, errors in the reason phrase (+ ``message``),
 config GET/PUT with digests and validation, agent and LXC interface answers, offline nodes,
+creating and destroying guests (``POST /nodes/{node}/qemu|lxc``, ``DELETE …/{vmid}``, ``POST
+…/status/start|stop``: worker tasks answered with a UPID, ``GET /nodes/{node}/tasks/{upid}/status``),
 and test knobs (delay, fail-Nth, hangs) plus a request log. Used by tests and ``netsot lab``.
 Must not: import netsot's client or provider; it speaks only HTTP.
 
@@ -170,10 +172,13 @@ class Cluster:
 class Api:
     """Routing and semantics; independent of the HTTP plumbing."""
 
-    def __init__(self, cluster: Cluster, knobs: Knobs, on_change: Callable[[], None]) -> None:
+    def __init__(self, cluster: Cluster, knobs: Knobs, on_change: Callable[[], None],
+                 user: str = "root@pam") -> None:
         self.c = cluster
         self.knobs = knobs
         self.on_change = on_change
+        self.user = user  # who the worker tasks run as (the API token's user!tokenid)
+        self.tasks: dict[str, dict[str, Any]] = {}
 
     # ---- helpers
     def _node(self, name: str) -> dict[str, Any]:
@@ -264,6 +269,15 @@ class Api:
             return self._nextid(q.get("vmid"))
         if n >= 2 and p[0] == "nodes":
             node = p[1]
+            if method == "POST" and n == 3 and p[2] in ("qemu", "lxc"):
+                return self._create(node, p[2], {**body, **q})
+            if method == "DELETE" and n == 4 and p[2] in ("qemu", "lxc"):
+                return self._destroy(self._guest(node, p[2], p[3]), {**body, **q})
+            if method == "POST" and n == 6 and p[2] in ("qemu", "lxc") and p[4] == "status" \
+                    and p[5] in ("start", "stop"):
+                return self._power(self._guest(node, p[2], p[3]), p[5])
+            if method == "GET" and n == 5 and p[2] == "tasks" and p[4] == "status":
+                return self._task_status(node, p[3])
             if method == "GET" and n == 2:
                 self._node(node)
                 return [{"subdir": s} for s in ("qemu", "lxc", "status", "version", "network", "tasks")]
@@ -395,6 +409,99 @@ class Api:
             cfg["cipassword"] = "**********"
         cfg["digest"] = config_digest(g["config"])
         return cfg
+
+    # ---- creating and destroying guests (worker tasks)
+    def _task(self, node: str, kind: str, vmid: int) -> str:
+        """A finished worker task (the simulator works synchronously) and its UPID."""
+        started = int(time.time())
+        pid = random.randint(1000, 0x3FFFFF)
+        pstart = started * 10 % 0xFFFFFFFF
+        upid = f"UPID:{node}:{pid:08X}:{pstart:08X}:{started:08X}:{kind}:{vmid}:{self.user}:"
+        self.tasks[upid] = {"upid": upid, "node": node, "pid": pid, "pstart": pstart, "starttime": started,
+                            "type": kind, "id": str(vmid), "user": self.user.split("!")[0],
+                            "status": "stopped", "exitstatus": "OK"}
+        if "!" in self.user:
+            self.tasks[upid]["tokenid"] = self.user.split("!", 1)[1]
+        return upid
+
+    def _task_status(self, node: str, upid: str) -> dict[str, Any]:
+        self._node(node)
+        if not re.fullmatch(r"UPID:[^:]+:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:[^:]*:[^:]*:[^:]+:", upid):
+            raise ApiError(400, "Parameter verification failed.", {"upid": "unable to parse worker upid"})
+        task = self.tasks.get(upid)
+        if task is None or task["node"] != node:
+            raise ApiError(400, "Parameter verification failed.", {"upid": "no such task"})
+        return dict(task)
+
+    def _create(self, node: str, gtype: str, params: dict[str, str]) -> str:
+        """``POST /nodes/{node}/qemu`` / ``lxc``: the real parameters (``vmid`` required; LXC also
+        ``ostemplate``), netN / ipconfigN validated as ``PUT …/config`` does, ``start=1`` to boot it."""
+        self._node(node)
+        params = dict(params)
+        vmid = self._new_vmid(params.pop("vmid", None))
+        errors: dict[str, str] = {}
+        if gtype == "lxc" and not params.get("ostemplate"):
+            errors["ostemplate"] = "property is missing and it is not optional"
+        start = params.pop("start", "0")
+        if start not in ("0", "1"):
+            errors["start"] = f"type check ('boolean') failed - got '{start}'"
+        ostemplate = params.pop("ostemplate", None)
+        params.pop("storage", None)
+        params.pop("password", None)
+        config: dict[str, str] = {}
+        for key, value in params.items():
+            try:
+                config[key] = self._validate(gtype, key, value)
+            except mapping.PropertyError as exc:
+                errors[key] = str(exc)
+        if errors:
+            raise ApiError(400, "Parameter verification failed.", errors)
+        existing = self.c.guests.get(vmid)
+        if existing is not None:
+            what = "VM" if existing["type"] == "qemu" else "CT"
+            raise ApiError(500, f"{what} {vmid} already exists on node '{existing['node']}'")
+        if gtype == "qemu":
+            config.setdefault("name", f"VM{vmid}")
+        elif ostemplate:
+            config.setdefault("rootfs", f"local-lvm:vm-{vmid}-disk-0,size=8G")
+        self.c.add_guest({"vmid": vmid, "type": gtype, "node": node,
+                          "status": "running" if start == "1" else "stopped", "config": config})
+        self.on_change()
+        return self._task(node, "qmcreate" if gtype == "qemu" else "vzcreate", vmid)
+
+    def _new_vmid(self, value: str | None) -> int:
+        if value is None or value == "":
+            raise ApiError(400, "Parameter verification failed.",
+                           {"vmid": "property is missing and it is not optional"})
+        try:
+            vmid = int(value)
+        except ValueError:
+            raise ApiError(400, "Parameter verification failed.",
+                           {"vmid": f"type check ('integer') failed - got '{value}'"}) from None
+        if vmid < 100 or vmid > 999999999:
+            limit = "minimum value of 100" if vmid < 100 else "maximum value of 999999999"
+            raise ApiError(400, "Parameter verification failed.", {"vmid": f"value must have a {limit}"})
+        return vmid
+
+    def _destroy(self, g: dict[str, Any], params: dict[str, str]) -> str:
+        """``DELETE /nodes/{node}/qemu|lxc/{vmid}``: refused while the guest runs (stop it first)."""
+        what = "VM" if g["type"] == "qemu" else "CT"
+        if g.get("lock"):
+            raise ApiError(500, f"{what} is locked ({g['lock']})")
+        if g["status"] == "running":
+            raise ApiError(500, f"{what} {g['vmid']} is running - destroy failed")
+        del self.c.guests[g["vmid"]]
+        self.on_change()
+        return self._task(g["node"], "qmdestroy" if g["type"] == "qemu" else "vzdestroy", g["vmid"])
+
+    def _power(self, g: dict[str, Any], action: str) -> str:
+        what = "VM" if g["type"] == "qemu" else "CT"
+        if action == "start" and g["status"] == "running":
+            raise ApiError(500, f"{what} {g['vmid']} already running")
+        g["status"] = "running" if action == "start" else "stopped"
+        self.on_change()
+        prefix = "qm" if g["type"] == "qemu" else "vz"
+        return self._task(g["node"], f"{prefix}{action}", g["vmid"])
 
     # ---- PUT config
     def _put_config(self, g: dict[str, Any], params: dict[str, str]) -> None:
@@ -695,7 +802,7 @@ class Simulator:
             message_field=bool(seed.get("message_field", True)),
             lxc_interfaces_501=bool(seed.get("lxc_interfaces_501", False)),
         )
-        self.api = Api(self.cluster, self.knobs, self._persist)
+        self.api = Api(self.cluster, self.knobs, self._persist, user=f"{self.token[0]}!{self.token[1]}")
         self.log_entries: list[LogEntry] = []
         self.log_lock = threading.Lock()
         self.inflight = 0

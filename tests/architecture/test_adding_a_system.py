@@ -75,8 +75,10 @@ def test_a_fourth_system_plugs_in_through_the_registry_alone(dnsbox_kind: Path) 
     assert out.split() == ["dnsbox_record.nas.lab.example", "dnsbox_record[cabin].ap.cabin.example"]
     # a hand edit is drift, reverted; a target selects by prefix, per instance
     dnsbox.ZONES["cabin"]["ap.cabin.example"]["ip"] = "192.168.30.99"
-    code, out = _cli(dnsbox_kind, "plan", "--json", "--target", "dnsbox_record[cabin]")
-    doc = json.loads(out)
+    result = CliRunner().invoke(cli, ["--no-color", "--config", str(dnsbox_kind), "plan", "--json",
+                                      "--target", "dnsbox_record[cabin]"])
+    assert result.stderr.startswith("Warning: Resource targeting is in effect")  # stdout stays pure JSON
+    doc = json.loads(result.stdout)
     assert [c["address"] for c in doc["changes"]] == ["dnsbox_record[cabin].ap.cabin.example"]
     assert doc["drift"][0]["address"] == "dnsbox_record[cabin].ap.cabin.example"
 

@@ -37,10 +37,12 @@ REPO = Path(__file__).resolve().parents[2]
 @dataclass
 class Result:
     code: int
-    out: str
+    out: str  # stdout, then stderr
+    stdout: str = ""
+    stderr: str = ""
 
     def json(self) -> Any:
-        return json.loads(self.out)
+        return json.loads(self.stdout or self.out)
 
 
 class Site:
@@ -184,7 +186,7 @@ class Lab:
         env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
                               env=env, cwd=str(REPO), check=False)
-        return Result(proc.returncode, proc.stdout + proc.stderr)
+        return Result(proc.returncode, proc.stdout + proc.stderr, proc.stdout, proc.stderr)
 
     def plan_json(self) -> dict[str, Any]:
         cmd = [sys.executable, "-m", "engine", "--no-color", "--config", str(self.config), "plan", "--json"]

@@ -120,3 +120,8 @@ def test_demo_runs_every_step_for_two_sites_and_cleans_up(tmp_path: Path) -> Non
     assert "Verify passed" in out and "Apply complete!" in out
     assert "No changes. The systems match the configuration." in out  # the last plan is empty
     assert not (workdir / "lab.json").exists()  # lab down ran
+    # the last lines say how to run netsot yourself (the test runs the venv's interpreter from the repo)
+    tail = result.stdout.rstrip().splitlines()[-9:]
+    venv = os.path.relpath(Path(sys.executable).parent, REPO)
+    assert f"Try it yourself. netsot is installed in {venv}/: run it as {venv}/netsot, or first" in tail, tail
+    assert f"  source {venv}/activate" in tail and tail[-1] == "  netsot lab down"

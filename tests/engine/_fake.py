@@ -7,6 +7,7 @@ host with an ip — independent of reconcile, so the CLI is tested on its own.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ class FakeSystem:
     closed: int = 0
     fail_read: BaseException | None = None
     fail_init: BaseException | None = None
+    settings: list[Any] = field(default_factory=list)  # the settings each provider was built with
+    delay: float = 0.0  # seconds each read and each applied change takes (live progress has time to draw)
 
 
 def fake_provider(system: FakeSystem) -> type:
@@ -52,9 +55,11 @@ def fake_provider(system: FakeSystem) -> type:
             if system.fail_init is not None:
                 raise system.fail_init
             self.config = config
+            system.settings.append(settings)
 
         def read(self) -> Observation:
             system.reads += 1
+            time.sleep(system.delay)
             if system.fail_read is not None:
                 raise system.fail_read
             resources = {
@@ -93,6 +98,7 @@ def fake_provider(system: FakeSystem) -> type:
             outcomes = []
             for change in changes:
                 key = str(change.address)
+                time.sleep(system.delay)
                 system.writes.append(f"{change.action.value} {key}")
                 if change.action is Action.DELETE:
                     system.objects.pop(key, None)

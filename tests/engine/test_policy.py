@@ -178,3 +178,14 @@ def test_recovering_objects_are_cleaned_up_without_orphan_phase():
     result = apply_policy(plan, policy, owned(addr, status="recovering"), now=NOW, service=True)
     assert [str(c.address) for c in result.plan.changes] == [addr]
     assert result.mark_orphaned == ()
+
+
+def test_protected_globs_take_brackets_literally_and_a_star_across_dots():
+    from engine.policy import is_protected
+
+    assert is_protected("edgemax_host[cabin].ap.cabin.example", ["edgemax_host[cabin].*"])
+    assert not is_protected("edgemax_host.ap.lab.example", ["edgemax_host[cabin].*"])
+    assert not is_protected("edgemax_host.c.lab.example", ["edgemax_host[cabin].*"])  # not a class [abcin]
+    assert is_protected("nipap_address.lan.nas", ["nipap_address.lan.*"])
+    assert is_protected("nipap_address.lan.web01", ["nipap_address.*.web0?"])
+    assert not is_protected("nipap_address.lan.nas", ["nipap_address.lan"])  # a glob is not a prefix

@@ -216,3 +216,39 @@ def test_a_row_replaced_by_an_older_copy_is_refused_by_a_backend_that_saw_the_ne
     with pytest.raises(StateRegressed):
         backend.save(state.with_resource(ResourceState("nipap_address.lan.d", "nipap", "d", {})))
     assert PostgresBackend(pg_dsn, pg_key, force=True).load().serial == 1
+
+
+def test_lock_timeout_retries_the_advisory_lock(pg_dsn: str, pg_key: str) -> None:
+    import threading
+
+    holder, waiter = PostgresBackend(pg_dsn, pg_key), PostgresBackend(pg_dsn, pg_key)
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with holder.lock("apply"):
+            taken.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(10)
+    try:
+        with pytest.raises(StateLocked, match=r"gave up after waiting 0\.3 s \(--lock-timeout\)"):
+            waiter.lock("state push", timeout=0.3).__enter__()
+        threading.Timer(0.5, release.set).start()
+        started = time.monotonic()
+        with waiter.lock("state push", timeout=10) as info:
+            assert info.operation == "state push"
+        assert time.monotonic() - started >= 0.3
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_a_forced_push_of_another_lineage_replaces_the_row(pg_dsn: str, pg_key: str) -> None:
+    backend = PostgresBackend(pg_dsn, pg_key)
+    backend.save(backend.load().with_resource(ResourceState("x.y", "nipap", None, {})))
+    other = State(serial=42)
+    stored, kept = backend.replace(other)
+    assert (stored.lineage, stored.serial, kept) == (other.lineage, 42, [])
+    assert PostgresBackend(pg_dsn, pg_key).load().lineage == other.lineage

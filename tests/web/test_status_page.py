@@ -130,6 +130,11 @@ def test_a_conflict_is_red_with_both_claimants(lab: Lab, applied: dict[str, Any]
         reason = red.first.get_attribute("title") or ""
         assert "ip_claimed_twice" in reason and "app05" in reason and "pihole" in reason, reason
     assert "1" in page.locator("#counts li.red").inner_text()
+    page.goto(server.url + "/host/lan/app05")
+    conflict = page.locator(".conflict").first.inner_text()
+    assert "ip_claimed_twice" in conflict and "to fix:" in conflict, conflict
+    explained = lab.cli("explain", "lan/app05").out
+    assert "  ! ip_claimed_twice:" in explained and "      to fix: " in explained, explained
     server.stop()
 
 

@@ -19,7 +19,7 @@ from core.config import Config, Network, StateSettings
 from core.model import Address
 from engine.cliout import import_output
 from engine.workflow import import_run
-from providers.edgemax.importer import adopt, read_observation
+from providers.edgemax.importer import adopt, import_one, read_observation
 from providers.edgemax.settings import EdgemaxNetwork
 from state.backend import FileBackend
 from tests.providers.edgemax.conftest import OWN
@@ -130,3 +130,16 @@ def test_judging_only_some_objects_gives_the_verdicts_of_a_whole_import(tmp_path
     some = adopt(config, "edgemax", observation, {}, only=only).items
     assert {i.address: (i.status, i.reason) for i in some} == {str(a): whole[str(a)] for a in only}
     assert whole["edgemax_host.files.lab.example"][0] == "conflict"
+
+
+def test_import_one_takes_a_real_name_by_its_config_path_with_the_bulk_verdict(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    observation = read_observation(config, "edgemax", str(OWN / "real-names.config.boot"))
+    at = Address.parse("edgemax_dhcp_mapping.IOT.ROOM_1_SWITCH")
+    switch = import_one(config, "edgemax", observation, at, "service dhcp-server shared-network-name IOT "
+                        "subnet 192.168.2.0/24 static-mapping ROOM_1_SWITCH", {})
+    assert switch.status == "adopt"
+    assert "binding room-1-switch (derived from the name ROOM_1_SWITCH)" in switch.reason
+    files = import_one(config, "edgemax", observation, Address.parse("edgemax_host.files.lab.example"),
+                       "system static-host-mapping host-name files.lab.example", {})
+    assert files.status == "conflict" and "would be a second name" in files.reason

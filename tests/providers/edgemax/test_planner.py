@@ -112,7 +112,8 @@ def test_hand_edit_of_owned_mapping_is_reverted_as_drift() -> None:
     ctx = ctx_for(CONFIG, owned=_owned(MAP, recorded))
     (change,) = [c for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs, ctx) if c.address == MAP]
     assert change.action is Action.UPDATE and change.drift
-    assert change.reason == "router entry edited by hand: ip_address 192.168.1.50 -> 192.168.1.23"
+    assert change.reason == ("router entry edited by hand: ip_address 192.168.1.50 -> 192.168.1.23; "
+                             "effect: web01 moves from 192.168.1.50 to .23 at its next DHCP renewal")
     assert change.changed_attributes() == ("ip_address",)
 
 

@@ -258,3 +258,58 @@ def test_standalone_process(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+# ---------------------------------------------------------------------------- create / destroy (#16)
+
+
+def test_create_a_qemu_guest_returns_a_task_and_the_guest_appears(sim: SimHandle) -> None:
+    r = call(sim, "POST", "/nodes/pve1/qemu", data={"vmid": "150", "name": "web03", "start": "1",
+                                                    "net0": "virtio,bridge=vmbr0", "agent": "1"})
+    assert r.status_code == 200, r.reason
+    upid = r.json()["data"]
+    parts = upid.split(":")
+    assert upid.startswith("UPID:pve1:") and upid.endswith(":") and len(parts) == 9
+    assert parts[5:8] == ["qmcreate", "150", "netsot@pve!netsot"]
+    status = call(sim, "GET", f"/nodes/pve1/tasks/{upid}/status").json()["data"]
+    assert (status["status"], status["exitstatus"], status["type"], status["id"]) == ("stopped", "OK",
+                                                                                      "qmcreate", "150")
+    assert status["user"] == "netsot@pve" and status["tokenid"] == "netsot"
+    config = call(sim, "GET", "/nodes/pve1/qemu/150/config").json()["data"]
+    assert config["name"] == "web03" and config["net0"].startswith("virtio=BC:24:11:")  # Proxmox picks a MAC
+    entry = {e["id"]: e for e in call(sim, "GET", "/cluster/resources", params={"type": "vm"}).json()["data"]}
+    assert entry["qemu/150"]["status"] == "running"
+    bad = call(sim, "GET", "/nodes/pve1/tasks/UPID:nope/status")
+    assert bad.status_code == 400 and bad.json()["errors"] == {"upid": "unable to parse worker upid"}
+
+
+def test_create_refuses_what_proxmox_refuses(sim: SimHandle) -> None:
+    taken = call(sim, "POST", "/nodes/pve2/qemu", data={"vmid": "101", "name": "again"})
+    assert (taken.status_code, taken.reason) == (500, "VM 101 already exists on node 'pve1'")
+    missing = call(sim, "POST", "/nodes/pve1/qemu", data={"name": "x"})
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == {"vmid": "property is missing and it is not optional"}
+    low = call(sim, "POST", "/nodes/pve1/qemu", data={"vmid": "99"})
+    assert low.json()["errors"] == {"vmid": "value must have a minimum value of 100"}
+    no_template = call(sim, "POST", "/nodes/pve1/lxc", data={"vmid": "151", "hostname": "c1"})
+    assert no_template.json()["errors"] == {"ostemplate": "property is missing and it is not optional"}
+    bad_net = call(sim, "POST", "/nodes/pve1/lxc", data={"vmid": "151", "ostemplate": "local:vztmpl/x.zst",
+                                                         "net0": "name=eth0,bridge=vmbr0,hwaddr=zz"})
+    assert bad_net.status_code == 400 and "net0.hwaddr" in json.dumps(bad_net.json()["errors"])
+    assert 151 not in sim.cluster.guests
+
+
+def test_destroy_needs_a_stopped_guest(sim: SimHandle) -> None:
+    made = call(sim, "POST", "/nodes/pve1/lxc", data={"vmid": "152", "hostname": "c2", "start": "1",
+                                                      "ostemplate": "local:vztmpl/debian.tar.zst",
+                                                      "net0": "name=eth0,bridge=vmbr0,ip=dhcp"})
+    assert made.status_code == 200 and ":vzcreate:152:" in made.json()["data"]
+    running = call(sim, "DELETE", "/nodes/pve1/lxc/152")
+    assert (running.status_code, running.reason) == (500, "CT 152 is running - destroy failed")
+    stop = call(sim, "POST", "/nodes/pve1/lxc/152/status/stop")
+    assert stop.status_code == 200 and ":vzstop:152:" in stop.json()["data"]
+    gone = call(sim, "DELETE", "/nodes/pve1/lxc/152", params={"purge": "1"})
+    assert gone.status_code == 200 and ":vzdestroy:152:" in gone.json()["data"]
+    again = call(sim, "GET", "/nodes/pve1/lxc/152/config")
+    assert (again.status_code, again.reason) == (500, "Configuration file 'nodes/pve1/lxc/152.conf' does not "
+                                                      "exist")
