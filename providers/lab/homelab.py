@@ -112,7 +112,7 @@ class LabLease:
     mac: str
     hostname: str | None
     pool: str
-    expires: str = "2026/11/29 08:00:00"
+    expires: str = ""  # EdgeOS "YYYY/MM/DD HH:MM:SS" (UTC); empty: a day after the lab is seeded
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from providers.lab.homelab import ALL_NETWORKS, Homelab, LabGuest, LabNetwork
@@ -210,8 +211,10 @@ def _net_description(net: LabNetwork) -> str:
 
 
 def router_leases(lab: Homelab) -> list[dict[str, Any]]:
-    """The router's current DHCP leases in the EdgeOS simulator's JSON lease format."""
-    return [{"ip": lease.ip, "mac": lease.mac, "expires": lease.expires, "pool": lease.pool,
+    """The router's current DHCP leases in the EdgeOS simulator's JSON lease format (a lease without
+    an expiry runs a day from now: `show dhcp leases` lists active leases only)."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y/%m/%d %H:%M:%S")
+    return [{"ip": lease.ip, "mac": lease.mac, "expires": lease.expires or tomorrow, "pool": lease.pool,
              "hostname": lease.hostname} for lease in lab.leases]
 
 
