@@ -20,13 +20,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from providers.lab import dns
 from providers.lab.homelab import SITES, LabNetwork, LabSite, site_named
 from providers.lab.runner import PVE_TOKEN_NAME, PVE_USER, Paths
+from providers.lab.seeds import lease_until
 
 LXC_TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
 LEASE_WAIT = 10.0  # seconds to wait for the router to pick up a changed lease file
@@ -326,8 +326,7 @@ def lease_add(workdir: Path, mac: str, *, site: str = "", hostname: str | None =
     chosen = ip.split("/")[0] if ip else _free(net, taken)
     if chosen in taken:
         raise _error(f"{chosen} is already leased to {next(x['mac'] for x in leases if x['ip'] == chosen)}")
-    expires = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y/%m/%d %H:%M:%S")
-    leases.append({"ip": chosen, "mac": address, "expires": expires, "pool": net.shared_network,
+    leases.append({"ip": chosen, "mac": address, "expires": lease_until(), "pool": net.shared_network,
                    "hostname": hostname})
     dns.write_atomic(paths.leases_file, json.dumps(leases, indent=1))
     _wait_for_router(paths, current)

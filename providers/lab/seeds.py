@@ -210,10 +210,15 @@ def _net_description(net: LabNetwork) -> str:
 # ----------------------------------------------------------------------------- router
 
 
+def lease_until(days: float = 1) -> str:
+    """A lease's end ``days`` from now, as EdgeOS prints it (``2026/12/03 16:00:46``, UTC)."""
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y/%m/%d %H:%M:%S")
+
+
 def router_leases(lab: Homelab) -> list[dict[str, Any]]:
     """The router's current DHCP leases in the EdgeOS simulator's JSON lease format (a lease without
     an expiry runs a day from now: `show dhcp leases` lists active leases only)."""
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y/%m/%d %H:%M:%S")
+    tomorrow = lease_until()
     return [{"ip": lease.ip, "mac": lease.mac, "expires": lease.expires or tomorrow, "pool": lease.pool,
              "hostname": lease.hostname} for lease in lab.leases]
 
