@@ -9,14 +9,14 @@ Must not: print, prompt, or name a system (the registry and the descriptors do t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from typing import Any
 
 from core.config import Config
 from core.errors import NetsotError
-from core.model import Address, Check, Observation, Plan, to_jsonable
+from core.model import Address, Check, Fact, Observation, Plan, to_jsonable
 from engine import history, replacing, runtime
 from engine import systems as systems_module
 from engine.apply import ApplyReport, apply_plan
@@ -125,13 +125,7 @@ def import_run(config: Config, target: str, from_file: str | None, dry_run: bool
     importer = registry.hook(kind.name, "importer")
     if importer is None:
         raise NetsotError(f"{kind.title} has no import: its objects are adopted when netsot creates them")
-    observation = _import_read(config, key, from_file)
-    others, notes = _read_others(config, key, kind.title)
-    facts = config_facts(config) + [f for obs in others.values() for f in obs.facts]
-    systems = systems_module.of(config)
-
-    def address_of(network: str, name: str) -> Address | None:
-        return systems.role_address(ROLE_ADDRESS, network, name)
+    observation, others, notes, facts, address_of = _import_inputs(config, key, from_file)
 
     def decide(state: State) -> ImportPlan:
         owned = owned_from_state(state)
@@ -178,14 +172,11 @@ def import_one_run(config: Config, address: Address, ident: str, dry_run: bool =
     hook = registry.hook(kind.name, "import_one")
     if hook is None:
         raise NetsotError(f"{kind.title} cannot import single objects (`netsot import {key}` adopts in bulk)")
-    observation = _import_read(config, key, None)
-    others, notes = _read_others(config, key, kind.title)
-    facts = config_facts(config) + [f for obs in others.values() for f in obs.facts]
-    systems = systems_module.of(config)
+    observation, _, notes, facts, address_of = _import_inputs(config, key, None)
 
     def decide(state: State) -> ImportItem:
         item: ImportItem = hook(config, key, observation, address, ident, owned_from_state(state), facts,
-                                lambda network, name: systems.role_address(ROLE_ADDRESS, network, name))
+                                address_of)
         if item.status == "managed":
             raise NetsotError(f"{address} is already managed by netsot (`netsot state show {address}`); "
                               "to import it again, `netsot state rm` it first")
@@ -209,6 +200,21 @@ def _import_key(config: Config, target: str) -> str:
         return target
     default = config.default_instance(kind.name)
     return default if default is not None else target
+
+
+def _import_inputs(config: Config, key: str, from_file: str | None) -> tuple[
+        Observation, dict[str, Observation], list[str], list[Fact], Callable[[str, str], Address | None]]:
+    """What an import of ``key`` decides from: its observation, every other system's (and the notes of
+    those that failed), all their facts with the config's, and the IPAM address of a binding."""
+    observation = _import_read(config, key, from_file)
+    others, notes = _read_others(config, key, registry.kind_of(key).title)
+    facts = config_facts(config) + [f for obs in others.values() for f in obs.facts]
+    systems = systems_module.of(config)
+
+    def address_of(network: str, name: str) -> Address | None:
+        return systems.role_address(ROLE_ADDRESS, network, name)
+
+    return observation, others, notes, facts, address_of
 
 
 def _import_read(config: Config, key: str, from_file: str | None) -> Observation:
