@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -448,12 +448,7 @@ class Api:
         ostemplate = params.pop("ostemplate", None)
         params.pop("storage", None)
         params.pop("password", None)
-        config: dict[str, str] = {}
-        for key, value in params.items():
-            try:
-                config[key] = self._validate(gtype, key, value)
-            except mapping.PropertyError as exc:
-                errors[key] = str(exc)
+        config = self._validate_all(gtype, params, errors)
         if errors:
             raise ApiError(400, "Parameter verification failed.", errors)
         existing = self.c.guests.get(vmid)
@@ -503,6 +498,16 @@ class Api:
         prefix = "qm" if g["type"] == "qemu" else "vz"
         return self._task(g["node"], f"{prefix}{action}", g["vmid"])
 
+    def _validate_all(self, gtype: str, params: Mapping[str, str], errors: dict[str, str]) -> dict[str, str]:
+        """Each parameter as Proxmox stores it; a bad one goes to ``errors`` (its message, per key)."""
+        out: dict[str, str] = {}
+        for key, value in params.items():
+            try:
+                out[key] = self._validate(gtype, key, value)
+            except mapping.PropertyError as exc:
+                errors[key] = str(exc)
+        return out
+
     # ---- PUT config
     def _put_config(self, g: dict[str, Any], params: dict[str, str]) -> None:
         gtype, _vmid = g["type"], g["vmid"]
@@ -512,12 +517,7 @@ class Api:
         params.pop("skiplock", None)
         params.pop("force", None)
         errors: dict[str, str] = {}
-        new: dict[str, str] = {}
-        for key, value in params.items():
-            try:
-                new[key] = self._validate(gtype, key, value)
-            except mapping.PropertyError as exc:
-                errors[key] = str(exc)
+        new = self._validate_all(gtype, params, errors)
         for key in delete:
             if key in params:
                 errors[key] = "you can't use 'delete' and set the same option at the same time"
