@@ -172,12 +172,12 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
     at_ip: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for r in mappings:
         a = r.attributes
-        sn, ip = a.get("shared_network"), a.get("ip_address")
+        sn, ip, name = a.get("shared_network"), a.get("ip_address"), str(a.get("name"))
         fact = run.facts.get(r.address)
         net = run.nets.get(fact.network) if fact is not None and fact.network else None
+        binding = short_name(derive_label(name), net.domain) if net is not None else name
         if sn in run.shared and net is not None and ip:
-            at_ip[(net.name, str(ip))][short_name(derive_label(str(a.get("name"))), net.domain)] = str(
-                a.get("name"))
+            at_ip[(net.name, str(ip))][binding] = name
         if not run.judged(r):
             continue
         if sn not in run.shared:
@@ -188,7 +188,6 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
             run.refuse(r, f"static mapping {a.get('name')} has no ip-address" if not ip else
                        f"ip-address {ip} is in none of the networks served by shared network {sn}")
             continue
-        binding = short_name(derive_label(str(a.get("name"))), net.domain)
         if r.address in run.owned:
             run.items.append(ImportItem(str(r.address), "managed", "already managed by netsot"))
             continue
@@ -196,7 +195,6 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
         if problem:
             run.refuse(r, problem)
             continue
-        name = str(a.get("name"))
         note = f"; binding {binding} (derived from the name {name})" if binding != name else ""
         run.adopt(r, net, binding, ip, a.get("mac_address"), note)
     return at_ip
