@@ -641,6 +641,7 @@ class ChangeOutcome:
     error: str | None = None
     provider_id: str | None = None
     attributes: Mapping[str, Any] | None = None  # the object as written (None for deletes)
+    retries: int = 0  # calls re-sent after a transient fault (deadlock, reset, 502/503) or a lost race
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,16 @@ class ApplyReport:
     def ok(self) -> bool:
         return not self.failed and not self.skipped
 
+    @property
+    def retries(self) -> dict[str, int]:
+        """Calls re-sent per system (transient faults, lost races); only systems that retried."""
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            if outcome.retries:
+                system = outcome.address.system
+                counts[system] = counts.get(system, 0) + outcome.retries
+        return dict(sorted(counts.items()))
+
 
 class _Backend:
     """What apply needs of a state backend (``state.backend.StateBackend`` has it)."""

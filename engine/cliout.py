@@ -118,11 +118,16 @@ def apply_report(plan_: Plan, report: Any) -> int:
         queue = actions.get(str(outcome.address)) or ["update"]
         done[queue.pop(0) if len(queue) > 1 else queue[0]] += 1
     counts = f"{done['create']} added, {done['update']} changed, {done['delete']} destroyed"
+    retried = getattr(report, "retries", {})
     if not report.failed and not report.skipped:
         click.echo(f"\nApply complete! Resources: {counts}.")
+        if retried:
+            click.echo(retries_line(retried))
         return EXIT_OK
     click.echo(f"\nApply incomplete. Resources: {counts}; {len(report.failed)} failed, "
                f"{len(report.skipped)} skipped.", err=True)
+    if retried:
+        click.echo(retries_line(retried), err=True)
     for outcome in report.failed:
         click.echo(f"  failed:  {visible(str(outcome.address))}: {visible(outcome.error or '')}", err=True)
     for outcome in report.skipped:
@@ -130,6 +135,12 @@ def apply_report(plan_: Plan, report: Any) -> int:
         click.echo(f"  skipped: {visible(str(outcome.address))} ({visible(why)})", err=True)
     click.echo("The state records what was applied; run `netsot plan` to see what remains.", err=True)
     return EXIT_ERROR
+
+
+def retries_line(retried: Mapping[str, int]) -> str:
+    """``Retries: nipap 3 (transient faults and lost races, each resent after a backoff).``"""
+    parts = ", ".join(f"{system} {n}" for system, n in retried.items())
+    return f"Retries: {parts} (calls resent after a transient fault or a lost race)."
 
 
 def import_output(outcome: Any, dry_run: bool, as_json: bool) -> str:

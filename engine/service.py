@@ -49,6 +49,7 @@ class Metrics:
     runs: dict[str, int] = field(default_factory=dict)  # result -> count
     applied: dict[tuple[str, str], int] = field(default_factory=dict)  # (system, action) -> count
     errors: dict[str, int] = field(default_factory=dict)  # system -> count
+    retries: dict[str, int] = field(default_factory=dict)  # system -> calls resent (transient faults)
     held: dict[str, int] = field(default_factory=dict)  # gate -> count (last run)
     up: dict[str, int] = field(default_factory=dict)  # system -> 1 if its last read succeeded
     conflicts: int = 0
@@ -94,6 +95,9 @@ class _Collector:
             applied = dict(sorted(m.applied.items()))
             yield _family(CounterMetricFamily, "netsot_changes_applied",
                           "Changes applied by system and action.", ["system", "action"], applied)
+            yield _family(CounterMetricFamily, "netsot_apply_retries",
+                          "Calls resent during apply after a transient fault or a lost race, by system.",
+                          ["system"], _keyed(m.retries))
             yield _family(CounterMetricFamily, "netsot_errors", "Failed runs by the system that failed.",
                           ["system"], _keyed(m.errors))
             yield _family(GaugeMetricFamily, "netsot_up", "1 if the last read of the system succeeded.",
@@ -277,6 +281,8 @@ class Service:
                 for o in report.applied:
                     key = (o.address.system, _action_of(result.plan, o.address))
                     m.applied[key] = m.applied.get(key, 0) + 1
+                for system, n in getattr(report, "retries", {}).items():
+                    m.retries[system] = m.retries.get(system, 0) + n
             m.held = {}
             for h in result.plan.held:
                 m.held[h.gate] = m.held.get(h.gate, 0) + 1
@@ -311,6 +317,7 @@ class Service:
             "applied": len(report.applied) if report else 0,
             "failed": len(report.failed) if report else 0,
             "skipped": len(report.skipped) if report else 0,
+            "retries": sum(getattr(report, "retries", {}).values()) if report else 0,
         }
 
     # -- timing --------------------------------------------------------------------

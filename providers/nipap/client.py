@@ -2,8 +2,9 @@
 
 Owns: pynipap's process-wide configuration (URI with credentials, AuthOptions, object cache)
 behind an identity gate; a timeout on every call; raw XML-RPC for bulk reads and minimal
-edits; the mapping of faults and socket errors to netsot's exception tree, with the URL and
-password redacted from every message.
+edits; the mapping of faults and socket errors to netsot's exception tree (``TransientFault``
+for what a resend may cure), with the URL and password redacted from every message; giving up
+after ``give_up_after_timeouts`` timeouts in a row (``GaveUp``: later calls are not sent).
 Must not: plan, decide ownership, or let a library exception or the password escape.
 
 Timeout mechanism: every XML-RPC call (pynipap's or ours) runs on a ``ServerProxy`` whose
@@ -61,11 +62,39 @@ class NotFound(ProviderRejected):
         super().__init__(SYSTEM, text)
 
 
+class TransientFault(ProviderError):
+    """A fault that says nothing about the request: a deadlock or serialization failure in nipapd's
+    PostgreSQL (fault 1000, nipap.md §9.1), a reset connection, or an HTTP 502/503 from a proxy.
+    The same call may succeed when resent; a write may also have landed before a reset."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(SYSTEM, text)
+
+
+class GaveUp(ProviderTimeout):
+    """The client stopped calling nipapd after too many timeouts in a row (``give_up_after_timeouts``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(SYSTEM, text)
+
+
+# PostgreSQL's messages for SQLSTATE 40P01 and 40001, as nipapd passes them on in fault 1000
+TRANSIENT_SQL = ("deadlock detected", "could not serialize access", "serialization failure")
+TRANSIENT_HTTP = (502, 503)
+
+
 # ---------------------------------------------------------------------- transports
 class _TimeoutTransport(xmlrpc.client.Transport):
     def __init__(self, timeout: float) -> None:
         super().__init__(use_datetime=True)
         self._timeout = timeout
+
+    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+        # one attempt: the stdlib silently resends a POST after a reset, so a write could land
+        # twice unseen; a reset surfaces as TransientFault and the provider decides (and counts)
+        return self.single_request(host, handler, request_body, verbose)
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         conn = super().make_connection(host)
@@ -77,6 +106,9 @@ class _TimeoutSafeTransport(xmlrpc.client.SafeTransport):
     def __init__(self, timeout: float) -> None:
         super().__init__(use_datetime=True)
         self._timeout = timeout
+
+    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+        return self.single_request(host, handler, request_body, verbose)  # see _TimeoutTransport
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         conn = super().make_connection(host)
@@ -196,6 +228,9 @@ class NipapClient:
         self._password: str | None = None
         self.calls = 0  # API calls made (both paths); for tests and benchmarks
         self._calls_lock = threading.Lock()
+        self.give_up_after = int(settings.give_up_after_timeouts)
+        self.timeouts_in_a_row = 0  # reset by any answer from nipapd (a fault too)
+        self.gave_up: str | None = None  # why the client stopped calling, once it has
 
     # ---- plumbing
     def _secret(self) -> str:
@@ -210,22 +245,52 @@ class NipapClient:
         with self._calls_lock:
             self.calls += 1
 
+    def reset_deadline(self) -> None:
+        """Start counting timeouts afresh (a new run)."""
+        with self._calls_lock:
+            self.timeouts_in_a_row = 0
+            self.gave_up = None
+
+    def _answered(self) -> None:
+        with self._calls_lock:
+            self.timeouts_in_a_row = 0
+
+    def _timed_out(self, action: str) -> ProviderTimeout:
+        text = f"no answer from {self.url} within {self.timeout:g} s ({action})"
+        with self._calls_lock:
+            self.timeouts_in_a_row += 1
+            if self.timeouts_in_a_row >= self.give_up_after and self.gave_up is None:
+                self.gave_up = (f"{self.timeouts_in_a_row} calls in a row got no answer from {self.url} "
+                                f"within {self.timeout:g} s (give_up_after_timeouts)")
+        return ProviderTimeout(SYSTEM, text)
+
     def _guard(self, action: str, fn: Callable[[], T]) -> T:
+        if self.gave_up is not None:
+            raise GaveUp(f"not sent ({action}): {self.gave_up}")
         self._count()
         try:
-            return fn()
+            result = fn()
         except NetsotError:
             raise
         except xmlrpc.client.Fault as exc:
+            self._answered()
             raise self._fault(exc.faultCode, exc.faultString, action) from None
         except _pn.NipapError as exc:
+            self._answered()
             code = next((c for cls, c in _PN_CLASSES.items() if isinstance(exc, cls)), 1000)
             raise self._fault(code, str(exc), action) from None
         except TimeoutError:
-            raise ProviderTimeout(
-                SYSTEM, f"no answer from {self.url} within {self.timeout:g} s ({action})"
+            raise self._timed_out(action) from None
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as exc:
+            # RemoteDisconnected is one too: the server (or a proxy) dropped the call midway
+            raise TransientFault(
+                f"{self.url} closed the connection ({action}): {self._clean(str(exc) or type(exc).__name__)}"
             ) from None
         except xmlrpc.client.ProtocolError as exc:
+            if exc.errcode in TRANSIENT_HTTP:
+                raise TransientFault(
+                    f"HTTP {exc.errcode} {self._clean(exc.errmsg)} from {self.url} ({action})"
+                ) from None
             raise ProviderError(
                 SYSTEM,
                 f"HTTP {exc.errcode} {self._clean(exc.errmsg)} from {self.url} ({action}); "
@@ -242,6 +307,8 @@ class NipapClient:
             raise ProviderUnavailable(
                 SYSTEM, f"cannot reach {self.url}: {self._clean(reason)} ({action})"
             ) from None
+        self._answered()
+        return result
 
     def _clean(self, text: str) -> str:
         text = redact_url(text)
@@ -264,6 +331,9 @@ class NipapClient:
             return DuplicatePrefix(text)
         if code == 1300:
             return NotFound(text)
+        if code == 1000 and any(t in text for t in TRANSIENT_SQL):
+            # the first line names it; PostgreSQL's DETAIL/CONTEXT lines (about 1 KB) add nothing here
+            return TransientFault(f"{action} failed (fault 1000): {text.strip().splitlines()[0]}")
         if code in (1100, 1110, 1120, 1130, 1200):
             return ProviderRejected(SYSTEM, f"{action} refused: {text}")
         return ProviderError(SYSTEM, f"{action} failed (fault {code}): {text}")
@@ -350,7 +420,9 @@ class NipapClient:
     def edit_prefix(
         self, prefix_id: int, vrf_id: int, attr: dict[str, Any], label: str = ""
     ) -> dict[str, Any]:
-        # vrf_id must be sent: nipapd treats a missing VRF key as VRF 0 and refuses the "change"
+        # Since nipapd 0.31.2 an attr without vrf_id/vrf_rt/vrf_name keeps the prefix's VRF; older
+        # servers read it as VRF 0 and refuse the "change" (nipap.md §9.3). Sending the unchanged
+        # vrf_id is accepted by both. The attr holds absolute values, so a resent edit is harmless.
         rows = self._raw(
             "edit_prefix",
             f"edit {label or prefix_id}",

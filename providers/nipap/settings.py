@@ -23,7 +23,10 @@ class NipapSettings(SystemSettings):
     timeout: Seconds = 10
     manage_prefixes: bool = False
     max_workers: int = Field(4, ge=1, le=32)
-    retries: int = Field(8, ge=0, le=50)
+    retries: int = Field(8, ge=0, le=50)  # resends of one call: transient faults, lost allocation races
+    # after this many calls in a row got no answer within `timeout`, the rest of the apply's NIPAP
+    # changes are abandoned (reported as skipped; other systems go on)
+    give_up_after_timeouts: int = Field(3, ge=1, le=1000)
     # which hosts made in NIPAP (not by netsot) are bindings: "tagged" (the host or its prefix
     # carries binding_tag), "all" (every host with a node name and a MAC), "none"
     bindings: Literal["tagged", "all", "none"] = "tagged"
