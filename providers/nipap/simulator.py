@@ -2,7 +2,23 @@
 
 Owns: the threaded HTTP/XML-RPC server (``/XMLRPC`` and ``/RPC2``), HTTP Basic users, the
 envelope/auth checks with nipapd's exact faults, runtime knobs (latency, injected 1400s,
-failing or hanging the Nth call), a call log, test accessors and the standalone entry point.
+failing or hanging the Nth call, a seeded fault mode), nipapd's deadlock between concurrent
+writes under one parent assignment (nipap.md §9.1), a call log, test accessors and the
+standalone entry point.
+
+Concurrency: every request runs on its own thread (latency, hangs and ``write_hold`` overlap);
+the data itself changes under one lock, as PostgreSQL serialises the rows. Like the real
+triggers, a host write locks its parent assignment and every sibling: while one write is in
+flight under a parent, a second one there fails with fault 1000 "deadlock detected" (with
+PostgreSQL's DETAIL/CONTEXT lines) when either of them is a remove — concurrent inserts do not
+deadlock. The aborted call changes nothing.
+
+Fault mode (``knobs.fault_mode(rate, seed)``): each API call draws from a seeded generator and,
+at ``rate``, gets one of ``FAULT_KINDS``: ``deadlock``/``serialization`` (fault 1000, nothing
+done), ``reset`` (the connection is dropped before the call runs), ``reset-after`` (the call
+runs, then the connection is dropped: the reply is lost; a call that faults keeps its answer),
+``502``/``503`` (an HTTP error as a proxy in front of nipapd gives, nothing done).
+``knobs.injected`` counts what was injected.
 Must not: listen anywhere but 127.0.0.1, or import netsot's engine. Data rules live in
 ``simdata.py`` / ``simapi.py``.
 
@@ -25,14 +41,18 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import io
 import ipaddress
 import json
 import os
+import random
 import signal
+import socket
+import struct
 import sys
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -45,6 +65,27 @@ from providers.nipap.simdata import Session, Store
 
 DEFAULT_USERS: Mapping[str, tuple[str, str]] = {"netsot": ("pw", "rw"), "reader": ("pw2", "ro")}
 DB_DOWN = "Backend unable to connect to database"
+FAULT_KINDS = ("deadlock", "serialization", "reset", "reset-after", "502", "503")
+WRITES = ("add_prefix", "edit_prefix", "remove_prefix")
+# nipapd 0.32.7's fault 1000 for a deadlock, as seen on the real server (30 parallel host removes)
+DEADLOCK = (
+    "Unable to execute query: deadlock detected\n"
+    "DETAIL:  Process 15136 waits for ShareLock on transaction 994; blocked by process 15135.\n"
+    "Process 15135 waits for ShareLock on transaction 993; blocked by process 15136.\n"
+    "HINT:  See server log for query details.\n"
+    'CONTEXT:  while locking tuple (3,20) in relation "ip_net_plan"\n'
+    'SQL statement "UPDATE ip_net_plan SET children =\n'
+    "\t\t\t\t\t(SELECT COUNT(1)\n\t\t\t\t\tFROM ip_net_plan\n\t\t\t\t\tWHERE vrf_id = OLD.vrf_id\n"
+    "\t\t\t\t\t\tAND iprange(prefix) << iprange(old_parent.prefix)\n"
+    "\t\t\t\t\t\tAND indent = old_parent.indent+1)\n"
+    '\t\t\t\tWHERE id = old_parent.id"\n'
+    "PL/pgSQL function tf_ip_net_plan__prefix_iu_after() line 92 at SQL statement"
+)
+SERIALIZATION = (
+    "Unable to execute query: could not serialize access due to concurrent update\n"
+    'CONTEXT:  SQL statement "UPDATE ip_net_plan SET inherited_tags = ..."\n'
+    "PL/pgSQL function calc_tags(integer,cidr) line 21 at SQL statement"
+)
 _tls = threading.local()
 
 
@@ -69,6 +110,28 @@ class Knobs:
         self._fail: dict[int, tuple[int, str]] = {}
         self._hang: dict[int, float] = {}
         self.calls = 0  # API calls so far (system.* excluded)
+        self.write_hold = 0.0  # seconds a write keeps its parent and siblings locked (the deadlock window)
+        self._rate = 0.0
+        self._rng = random.Random(0)
+        self._kinds: tuple[str, ...] = FAULT_KINDS
+        self._writes_only = False
+        self._limit: int | None = None
+        self._inflight: dict[tuple[int, int], list[bool]] = {}  # parent -> in-flight writes (is remove)
+        self.injected: Counter[str] = Counter()  # fault mode's and the deadlocks' faults so far
+        self.peak_writes = 0  # the most host writes in flight at once (all parents)
+
+    def fault_mode(self, rate: float, seed: int = 0, kinds: Sequence[str] = FAULT_KINDS,
+                   writes_only: bool = False, limit: int | None = None) -> None:
+        """From now on, each API call (or each write) gets one of ``kinds`` with probability ``rate``,
+        drawn from a generator seeded with ``seed``, until ``limit`` faults were injected (no limit:
+        None). ``rate=0`` switches it off."""
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown or not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault_mode: rate in [0, 1], kinds from {FAULT_KINDS} (got {sorted(unknown)})")
+        with self._lock:
+            self._rate, self._rng = rate, random.Random(seed)
+            self._kinds, self._writes_only = tuple(kinds), writes_only
+            self._limit = limit
 
     def inject_duplicates(self, count: int, *, manual: bool = False) -> None:
         """The next ``count`` allocations (from-prefix/from-pool; or manual adds with
@@ -95,6 +158,10 @@ class Knobs:
             self._dup_alloc = self._dup_manual = 0
             self._fail.clear()
             self._hang.clear()
+            self.write_hold = 0.0
+            self._rate = 0.0
+            self.injected.clear()
+            self.peak_writes = 0
 
     # used by the server
     def _next_call(self) -> tuple[int, float, tuple[int, str] | None]:
@@ -102,6 +169,43 @@ class Knobs:
             self.calls += 1
             n = self.calls
             return n, self._hang.pop(n, 0.0), self._fail.pop(n, None)
+
+    def _draw_fault(self, method: str) -> str | None:
+        with self._lock:
+            if not self._rate or (self._writes_only and method not in WRITES):
+                return None
+            if self._rng.random() >= self._rate:
+                return None
+            kind = self._rng.choice(self._kinds)
+            if kind != "reset-after":  # counted when it happens: a call that faults keeps its answer
+                self.injected[kind] += 1
+            if self._limit is not None:
+                self._limit -= 1
+                if self._limit <= 0:
+                    self._rate = 0.0
+            return kind
+
+    def _count_injected(self, kind: str) -> None:
+        with self._lock:
+            self.injected[kind] += 1
+
+    def _enter_write(self, parent: tuple[int, int], removing: bool) -> bool:
+        """Register a write under ``parent``; True if it deadlocks with one already in flight there."""
+        with self._lock:
+            others = self._inflight.setdefault(parent, [])
+            victim = any(removing or r for r in others)
+            others.append(removing)
+            self.peak_writes = max(self.peak_writes, sum(len(w) for w in self._inflight.values()))
+            if victim:
+                self.injected["deadlock (concurrent writes)"] += 1
+            return victim
+
+    def _leave_write(self, parent: tuple[int, int], removing: bool) -> None:
+        with self._lock:
+            others = self._inflight[parent]
+            others.remove(removing)
+            if not others:
+                del self._inflight[parent]
 
     def _take_duplicate(self, mode: str) -> bool:
         with self._lock:
@@ -131,7 +235,24 @@ class _Handler(SimpleXMLRPCRequestHandler):
 
     def do_POST(self) -> None:
         _tls.authorization = self.headers.get("Authorization")
-        super().do_POST()
+        _tls.inject = None
+        wire, self.wfile = self.wfile, io.BytesIO()  # the answer is held back until we know its fate
+        try:
+            super().do_POST()
+        finally:
+            answer, self.wfile = self.wfile.getvalue(), wire
+        kind = _tls.inject
+        if kind in ("reset", "reset-after"):
+            self.close_connection = True
+            # SO_LINGER 0: close() sends a RST, so the client sees "connection reset by peer"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
+        if kind in ("502", "503"):
+            self.close_connection = True
+            reason = "Bad Gateway" if kind == "502" else "Service Unavailable"
+            self.send_error(int(kind), reason)
+            return
+        self.wfile.write(answer)
 
     def do_GET(self) -> None:
         self.send_error(405, "Method Not Allowed")
@@ -143,6 +264,7 @@ class _Handler(SimpleXMLRPCRequestHandler):
 class _Server(ThreadingMixIn, SimpleXMLRPCServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64  # 30+ parallel clients connect at once
 
     def __init__(self, users: Mapping[str, tuple[str, str]]) -> None:
         super().__init__(("127.0.0.1", 0), requestHandler=_Handler, allow_none=True, logRequests=False)
@@ -185,10 +307,61 @@ class _Server(ThreadingMixIn, SimpleXMLRPCServer):
         arg = params[0]
         if method == "echo":
             return func(self.store, session, arg)
+        injected = self.knobs._draw_fault(method)
+        if injected in ("reset", "502", "503"):
+            _tls.inject = injected  # the call never reaches the backend
+            return None
+        if injected == "deadlock":
+            raise Fault(1000, DEADLOCK)
+        if injected == "serialization":
+            raise Fault(1000, SERIALIZATION)
+        parent = self._write_parent(method, arg) if method in WRITES else None
+        removing = method == "remove_prefix"
+        if parent is None:
+            result = self._run(func, session, arg, method)
+        else:
+            victim = self.knobs._enter_write(parent, removing)
+            try:
+                if self.knobs.write_hold:
+                    self.stopping.wait(self.knobs.write_hold)
+                if victim:
+                    raise Fault(1000, DEADLOCK)
+                result = self._run(func, session, arg, method)
+            finally:
+                self.knobs._leave_write(parent, removing)
+        if injected == "reset-after":  # done, but the reply is lost
+            _tls.inject = injected
+            self.knobs._count_injected(injected)
+        return result
+
+    def _run(self, func: Any, session: Session, arg: Any, method: str) -> Any:
         with self.store.lock:
             if method == "add_prefix":
                 return func(self.store, session, arg, self.knobs._take_duplicate)
             return func(self.store, session, arg)
+
+    def _write_parent(self, method: str, arg: Any) -> tuple[int, int] | None:
+        """The parent prefix (vrf id, prefix id) a host write locks, or None (not a host write)."""
+        if not isinstance(arg, dict):
+            return None
+        with self.store.lock:
+            try:
+                if method == "add_prefix":
+                    attr = arg.get("attr") or {}
+                    if attr.get("type") != "host" or not attr.get("prefix"):
+                        return None
+                    vrf_id = int(attr.get("vrf_id") or 0)
+                    net = ipaddress.ip_network(str(attr["prefix"]), strict=False)
+                else:
+                    spec = arg.get("prefix") or {}
+                    rec = self.store.prefixes.get(spec.get("id")) if isinstance(spec, dict) else None
+                    if rec is None or rec.get("type") != "host":
+                        return None
+                    vrf_id, net = int(rec["vrf_id"]), self.store.nets[spec["id"]]
+                parent = self.store.parent_of(vrf_id, net)
+            except (TypeError, ValueError, KeyError, AttributeError):
+                return None  # a bad argument: the method itself answers with nipapd's fault
+        return None if parent is None else (vrf_id, parent)
 
     def _authenticate(
         self, method: str, params: tuple[Any, ...], login: tuple[str, str] | None, needs_rw: bool
@@ -445,4 +618,5 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["DEFAULT_USERS", "CallRecord", "Knobs", "SimHandle", "load_seed", "main", "start_simulator"]
+__all__ = ["DEADLOCK", "DEFAULT_USERS", "FAULT_KINDS", "CallRecord", "Knobs", "SimHandle", "load_seed",
+           "main", "start_simulator"]

@@ -1,13 +1,15 @@
 """Fixtures for the NIPAP tests: a seeded simulator, raw XML-RPC and pynipap access, and
-a "target" that is either the simulator or (with NETSOT_TEST_NIPAP_URL) a real nipapd."""
+a "target" that is either the simulator or a real nipapd (NETSOT_TEST_NIPAP_URL, or the one
+``live_nipap_url`` starts for the run), each live test in a throwaway VRF of its own."""
 
 from __future__ import annotations
 
-import os
+import ipaddress
 import secrets
 import urllib.parse
 import xmlrpc.client
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +21,6 @@ from providers.nipap import client as client_mod
 from providers.nipap.settings import NipapSettings
 from providers.nipap.simulator import SimHandle, start_simulator
 
-LIVE_ENV = "NETSOT_TEST_NIPAP_URL"
-LIVE_SKIP = "NETSOT_TEST_NIPAP_URL not set: the live nipapd variant runs only against a real server"
 LAB_RT = "65000:1"
 LAB_NET = "192.168.1.0/24"
 
@@ -152,6 +152,13 @@ def _sim_target(sim: SimHandle) -> Target:
     return Target("sim", sim.url(), "netsot", "pw", LAB_RT, LAB_NET, call, vrf_id, sim)
 
 
+@pytest.fixture
+def simtarget() -> Iterator[Target]:
+    handle = start_simulator(SEED)
+    yield _sim_target(handle)
+    handle.stop()
+
+
 @pytest.fixture(params=["sim", pytest.param("live", marks=pytest.mark.live)])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if request.param == "sim":
@@ -159,9 +166,14 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         yield _sim_target(handle)
         handle.stop()
         return
-    url = os.environ.get(LIVE_ENV)
-    if not url:
-        pytest.skip(LIVE_SKIP)
+    with live_target(request.getfixturevalue("live_nipap_url")) as target:
+        yield target
+
+
+@contextmanager
+def live_target(url: str, network: str = "192.0.2.0/24") -> Iterator[Target]:
+    """A throwaway VRF on the real nipapd holding ``network`` (an assignment) and the printer host;
+    removed (recursively, with everything in it) at the end."""
     parts = urllib.parse.urlsplit(url)
     base = urllib.parse.urlunsplit(
         (parts.scheme, f"{parts.hostname}:{parts.port or 1337}", parts.path, "", "")
@@ -178,7 +190,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         call(
             "add_prefix",
             attr={
-                "prefix": "192.0.2.0/24",
+                "prefix": network,
                 "type": "assignment",
                 "description": "netsot test",
                 "vrf_id": vrf["id"],
@@ -187,14 +199,14 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         call(
             "add_prefix",
             attr={
-                "prefix": "192.0.2.5/32",
+                "prefix": str(ipaddress.ip_network(network).network_address + 5) + "/32",
                 "type": "host",
                 "node": "printer",
                 "description": "office printer",
                 "vrf_id": vrf["id"],
             },
         )
-        yield Target("live", base, user, password, vrf["rt"], "192.0.2.0/24", call, vrf["id"])
+        yield Target("live", base, user, password, vrf["rt"], network, call, vrf["id"])
     finally:
         call("remove_vrf", vrf={"id": vrf["id"]})
         client_mod._GATE.active = None

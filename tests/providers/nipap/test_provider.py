@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,9 +15,8 @@ from core.model import Action, Binding, Desired, ManagedResource
 from engine.plan import context_for
 from providers.base import PlanContext, Provider
 from providers.nipap.provider import NipapProvider
-from providers.nipap.simulator import start_simulator
 from tests import addresses as A
-from tests.providers.nipap.conftest import SEED, Target
+from tests.providers.nipap.conftest import Target
 
 pytestmark = pytest.mark.integration
 
@@ -190,15 +188,6 @@ def test_address_taken_between_plan_and_apply(target: Target) -> None:
 
 
 # ---------------------------------------------------------------------- simulator-only scenarios
-@pytest.fixture
-def simtarget() -> Iterator[Target]:
-    from tests.providers.nipap.conftest import _sim_target
-
-    handle = start_simulator(SEED)
-    yield _sim_target(handle)
-    handle.stop()
-
-
 def test_read_only_user_gets_a_clear_authorisation_error(simtarget: Target) -> None:
     provider = make(simtarget, username="reader", password="pw2")
     obs = provider.read()  # reading is allowed
