@@ -17,11 +17,16 @@ $(STAMP): pyproject.toml
 # System packages the tests and the lab use: OpenSSH client (scrapli's bin transport),
 # dnsmasq (the simulated router's DNS), PostgreSQL (the postgres state backend) and Chromium (the
 # status page's browser tests drive /usr/bin/chromium through Playwright; never `playwright install`).
+# The live NIPAP tests start the real nipapd (../shared/tools/nipapd): PostgreSQL 15 with ip4r, and
+# libpq-dev, gcc and python3-dev to build its Python dependencies (psycopg2) into a venv.
 $(SYSSTAMP):
 	@missing=""; \
 	command -v ssh >/dev/null 2>&1 || missing="$$missing openssh-client"; \
 	command -v dnsmasq >/dev/null 2>&1 || missing="$$missing dnsmasq-base"; \
 	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	for p in postgresql-15 postgresql-15-ip4r libpq-dev gcc python3-dev python3-venv; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing system packages:$$missing"; \

@@ -30,6 +30,7 @@ from providers.lab import prepare, write_config
 from providers.lab.homelab import SITES, LabGuest, LabNic, LabSite, mac_for
 from providers.lab.runner import Paths, start_nipap, start_proxmox, start_router
 from providers.lab.seeds import VRF_NAME, proxmox_guest
+from tests.e2e.livenipap import start_live_nipap
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -133,7 +134,9 @@ class Lab:
     """A running lab (one NIPAP, one ``Site`` per site) plus the helpers tests use to act on it and to
     read it back. The site-level helpers without a site act on site 1 (``lab.home``)."""
 
-    def __init__(self, root: Path, guests: int, sites: int = 1) -> None:
+    def __init__(self, root: Path, guests: int, sites: int = 1, nipap_url: str | None = None) -> None:
+        """``nipap_url``: the real nipapd to use (its VRF seeded from the lab's seed) instead of the
+        simulator."""
         self.paths = prepare(root, guests, sites)
         binary = labdns.find_dnsmasq()
         assert binary, "dnsmasq is not installed (apt-get install dnsmasq-base; `make setup` does it)"
@@ -142,7 +145,10 @@ class Lab:
         try:
             for spec in SITES[:sites]:
                 self.sites.append(Site(self.paths.for_site(spec.name), spec, binary))
-            self.nipap = start_nipap(self.paths)
+            if nipap_url:
+                self.nipap = start_live_nipap(nipap_url, self.paths.seeds, self.paths.secrets)
+            else:
+                self.nipap = start_nipap(self.paths)
         except BaseException:
             self.stop()
             raise
@@ -253,8 +259,8 @@ class Lab:
         }
 
 
-def start_lab(tmp: Path, guests: int = 15, sites: int = 1) -> Iterator[Lab]:
-    lab = Lab(tmp, guests, sites)
+def start_lab(tmp: Path, guests: int = 15, sites: int = 1, nipap_url: str | None = None) -> Iterator[Lab]:
+    lab = Lab(tmp, guests, sites, nipap_url)
     try:
         yield lab
     finally:
@@ -264,6 +270,12 @@ def start_lab(tmp: Path, guests: int = 15, sites: int = 1) -> Iterator[Lab]:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     yield from start_lab(tmp_path_factory.mktemp("lab"))
+
+
+@pytest.fixture(scope="module")
+def live_lab(tmp_path_factory: pytest.TempPathFactory, live_nipap_url: str) -> Iterator[Lab]:
+    """The lab with its NIPAP on the real nipapd 0.32.7 (a module overrides ``lab`` with it)."""
+    yield from start_lab(tmp_path_factory.mktemp("livelab"), nipap_url=live_nipap_url)
 
 
 @pytest.fixture(scope="module")
