@@ -27,6 +27,7 @@ from providers.nipap.simdata import (
     Session,
     Store,
     Tree,
+    check_sql,
     evaluate,
     fault,
     host_text,
@@ -71,7 +72,7 @@ def _check_tags(tags: Any) -> list[str]:
         return []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise fault(1000, "Unhandled data error.")
-    return list(dict.fromkeys(tags))
+    return list(tags)  # stored as sent: nipapd keeps duplicates (nipap.md §9.3)
 
 
 def _parse_expires(value: Any, on_add: bool) -> datetime | None:
@@ -400,13 +401,14 @@ def edit_prefix(store: Store, s: Session, arg: dict[str, Any]) -> Any:
     spec = arg.get("prefix")
     attr = dict(arg.get("attr") or {})
     _resolve_pool(store, attr)
-    vid = _resolve_vrf(store, attr)  # no VRF key means VRF 0, as in backend._get_vrf
+    # since nipapd 0.31.2 the VRF is resolved only when attr names one; without, a prefix keeps its own
+    vid = _resolve_vrf(store, attr) if {"vrf_id", "vrf_rt", "vrf_name"} & set(attr) else None
     _check_attr(attr, (), PREFIX_WRITABLE)
     matched = store.match_prefix_spec(spec if spec is not None else {})
     staged: list[tuple[int, dict[str, Any], Net]] = []
     for pid in matched:
         old = store.prefixes[pid]
-        if old["vrf_id"] != vid:
+        if vid is not None and old["vrf_id"] != vid:
             raise fault(1200, "Changing VRF is not allowed")
         rec = dict(old)
         for key, value in attr.items():
@@ -497,7 +499,7 @@ def _search_rows(
             shown = pdepth == -1 or depth <= pdepth
             if shown or opts["include_all_parents"]:
                 prev = rows.get(anc, (False, False))
-                rows[anc] = (prev[0], prev[1] or shown)
+                rows[anc] = (prev[0], True)  # display: the row contains a matching row (nipap.md §9.3)
         cdepth = opts["children_depth"]
         frontier, depth = [pid], 0
         while frontier:
@@ -526,6 +528,7 @@ def search_prefix(store: Store, s: Session, arg: dict[str, Any]) -> Any:
     opts = search_options(arg.get("search_options"), prefix_opts=True)
     if not isinstance(query, dict) or "val1" not in query:
         raise fault(1110, "'val1' must be specified")
+    check_sql(query, PREFIX_SEARCH_VARS)
     trees: dict[int, Tree] = {}
     rows = _all_search_rows(store, trees)
     matched = [pid for pid, row in rows.items() if evaluate(query, row, PREFIX_SEARCH_VARS)]

@@ -553,6 +553,45 @@ def _compare(op: str, a: Any, b: Any, key: str) -> bool:
         raise fault(1000, "Unhandled data error.") from None
 
 
+_PG_SYMBOL = {"like": "~~", "any": "=", "is": "=", "is_not": "<>"}
+_HSTORE_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*=>\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _hstore(text: Any) -> dict[str, str] | None:
+    """An hstore literal (``"k"=>"v", ...``) as a dict; None when PostgreSQL could not parse it."""
+    pairs = _HSTORE_PAIR.findall(str(text))
+    rest = _HSTORE_PAIR.sub("", str(text)).replace(",", "").strip()
+    return None if rest or not pairs else dict(pairs)
+
+
+def check_sql(query: Any, allowed: frozenset[str]) -> None:
+    """What PostgreSQL refuses in the SQL nipapd builds from a query, before any row is read:
+    ``avps`` is a search variable (it is in ``_prefix_spec``) but an hstore column, so comparing it
+    with a text value fails with fault 1000 and PostgreSQL's text (nipap.md §9.3)."""
+    if not isinstance(query, dict):
+        return
+    if isinstance(query.get("val1"), dict):
+        check_sql(query["val1"], allowed)
+        check_sql(query.get("val2"), allowed)
+        return
+    if query.get("val1") != "avps" or "avps" not in allowed or "val2" not in query:
+        return
+    op = OPERATORS.get(query.get("operator"))
+    if op is None or op in ("and", "or"):
+        return  # evaluate() answers with 1130
+    val = query["val2"]
+    if op in ("=", "!="):
+        if val is None or _hstore(val) is not None:
+            return  # a valid hstore literal compares as one
+        raise fault(1000, f"Unexpected end of string\nLINE 97:                         WHERE  inp.avps {op} "
+                          f"'{val}' \n{' ' * 51}^\n")
+    where = f"COALESCE(inp.avps, '') LIKE '{val}'" if op == "like" else f"inp.avps {op} '{val}'"
+    raise fault(1000, f"Unable to execute query: operator does not exist: hstore {_PG_SYMBOL.get(op, op)} "
+                      f"unknown\nLINE 97: ...                    WHERE  {where}...\n{' ' * 62}^\n"
+                      "HINT:  No operator matches the given name and argument types. You might need to add "
+                      "explicit type casts.\n")
+
+
 def evaluate(query: Any, row: dict[str, Any], allowed: frozenset[str]) -> bool:
     """Evaluate a search query tree (nipap.md §3.5) on one rendered row."""
     if not isinstance(query, dict):
@@ -581,6 +620,9 @@ def evaluate(query: Any, row: dict[str, Any], allowed: frozenset[str]) -> bool:
     if key == "vrf_id" and val is None:
         val = 0
     col = row.get(key)
+    if key == "avps" and op in ("=", "!=") and val is not None:
+        same = col == _hstore(val)  # check_sql let only hstore literals through
+        return same if op == "=" else not same
     if op in ("=", "!=", "<", "<=", ">", ">="):
         return _compare(op, col, val, key)
     if op in ("is", "is_not"):

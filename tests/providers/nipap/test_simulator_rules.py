@@ -137,13 +137,6 @@ FAULTS: list[tuple[str, str, dict[str, Any], int, str]] = [
         1200,
         "Changing VRF is not allowed",
     ),
-    (
-        "edit-without-vrf-is-vrf-0",
-        "edit_prefix",
-        {"prefix": {"id": 2}, "attr": {"description": "x"}},
-        1200,
-        "Changing VRF is not allowed",
-    ),
     # §2.6 removal
     (
         "remove-assignment-with-hosts",
