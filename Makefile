@@ -36,7 +36,9 @@ $(SYSSTAMP):
 	fi
 	@mkdir -p $(VENV) && touch $@
 
+# the live NIPAP tests' real nipapd: its venv is built here, without pytest's per-test time limit
 test: setup
+	-@$(PY) -m tests.livenipapd prepare
 	@$(PY) -m pytest -q
 
 demo: setup

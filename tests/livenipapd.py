@@ -4,15 +4,20 @@ When NETSOT_TEST_NIPAP_URL is not set, the ``live_nipap_url`` fixture (tests/con
 the unmodified nipapd 0.32.7 of ``../shared/vendor/nipap-server`` once per test run with
 ``../shared/tools/nipapd up DIR PORT PGPORT`` (PostgreSQL 15 on free loopback ports, a temporary
 DIR) and stops it at the end. Its venv is ``NIPAPD_VENV`` when set, else ``.venv/nipapd-server``
-in the repository: built by the first run (about a minute, from PyPI), reused by later ones.
+in the repository: built by the first start (a minute or more, from PyPI), reused by later ones.
+``make test`` builds it before pytest runs (``python -m tests.livenipapd prepare``: one start and
+stop without a time limit), so that the first live test's setup stays within pytest's timeout.
 If it cannot be started, the tests that need it fail with the reason: none is skipped.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +66,11 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
-def start(directory: Path) -> Nipapd:
+def venv() -> Path:
+    return Path(os.environ.get("NIPAPD_VENV") or REPO / ".venv" / "nipapd-server")
+
+
+def start(directory: Path, timeout: float | None = START_TIMEOUT) -> Nipapd:
     """The external server of NETSOT_TEST_NIPAP_URL, or a real nipapd started in ``directory``."""
     url = os.environ.get(LIVE_ENV)
     if url:
@@ -70,21 +79,42 @@ def start(directory: Path) -> Nipapd:
     if os.geteuid() != 0:
         raise NipapdUnavailable(f"{LIVE_ENV} is not set and starting a nipapd needs root (PostgreSQL runs "
                                 "as the postgres user); run the tests as root or set it")
-    env = dict(os.environ)
-    env.setdefault("NIPAPD_VENV", str(REPO / ".venv" / "nipapd-server"))
+    env = {**os.environ, "NIPAPD_VENV": str(venv())}
     reason = ""
     for _ in range(2):  # a free port can be taken by someone else before nipapd binds it: once more
         port, pgport = free_ports(2)
         try:
             done = subprocess.run([str(tool), "up", str(directory), str(port), str(pgport)], env=env,
                                   stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                  timeout=START_TIMEOUT, check=False)
+                                  timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             Nipapd("", directory, tool).stop()
-            raise NipapdUnavailable(f"{tool} up did not finish within {START_TIMEOUT:g} s") from None
+            raise NipapdUnavailable(f"{tool} up did not finish within {timeout:g} s") from None
         lines = done.stdout.strip().splitlines()
         if done.returncode == 0 and lines and lines[-1].startswith("http://"):
             return Nipapd(lines[-1], directory, tool)
         Nipapd("", directory, tool).stop()
         reason = (done.stderr or done.stdout).strip()[-2000:]
     raise NipapdUnavailable(f"{tool} up {directory} failed: {reason}")
+
+
+def prepare() -> int:
+    """Build the nipapd venv ahead of the tests (one start and stop); says why when it cannot."""
+    if os.environ.get(LIVE_ENV) or (venv() / "bin" / "nipapd").exists():
+        return 0
+    print(f"==> building the real nipapd's venv for the live NIPAP tests ({venv()})", flush=True)
+    directory = Path(tempfile.mkdtemp(prefix="netsot-nipapd-"))
+    try:
+        start(directory, timeout=None).stop()
+    except NipapdUnavailable as exc:
+        print(f"warning: {exc} (the live NIPAP tests will fail)", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["prepare"]:
+        sys.exit("usage: python -m tests.livenipapd prepare")
+    sys.exit(prepare())

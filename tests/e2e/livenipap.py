@@ -14,6 +14,8 @@ from typing import Any
 
 from providers.lab import dns as labdns
 
+MARK = "netsot e2e test lab, safe to delete"  # the only VRFs this module ever removes
+
 
 class LiveNipap:
     def __init__(self, url: str, seed: dict[str, Any]) -> None:
@@ -32,10 +34,13 @@ class LiveNipap:
         """The simulator's seed format (providers/nipap/simulator.py), shortest prefixes first."""
         names: dict[str, int] = {}
         for vrf in seed.get("vrfs", ()):
-            stale = self.call("list_vrf", vrf={"rt": vrf["rt"]})  # left by a killed run
-            for row in stale:
-                self.call("remove_vrf", vrf={"id": row["id"]})
-            row = self.call("add_vrf", attr=dict(vrf))
+            for row in self.call("list_vrf", vrf={"rt": vrf["rt"]}):
+                if row["description"] != MARK:
+                    raise RuntimeError(f"the nipapd at port {self.port} already has a VRF with rt "
+                                       f"{vrf['rt']} ({row['name']!r}) that is not a netsot test VRF: "
+                                       "not touching it")
+                self.call("remove_vrf", vrf={"id": row["id"]})  # left by a killed test run
+            row = self.call("add_vrf", attr={**vrf, "description": MARK})
             self.vrf_ids.append(row["id"])
             names[vrf["name"]] = names[vrf["rt"]] = row["id"]
         for p in sorted(seed.get("prefixes", ()), key=lambda r: ipaddress.ip_network(r["prefix"]).prefixlen):
