@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from core.config import Network
-from core.model import Action, ChangeOutcome, Desired
+from core.model import Action, Binding, ChangeOutcome, Desired
 from engine.plan import context_for
 from providers.nipap.provider import NipapProvider, lanes
 from providers.nipap.simulator import DEADLOCK
@@ -88,24 +88,29 @@ def test_the_simulator_deadlocks_concurrent_removes_under_one_assignment_as_nipa
         assert [f for f in pool.map(add, range(100, 130)) if f] == []  # inserts do not deadlock
 
 
-def test_writes_under_different_assignments_run_in_parallel(simtarget: Target) -> None:
-    sim = simtarget.sim
-    nets = tuple(Network(name=f"n{k}", prefix=f"10.{k}.0.0/24") for k in (2, 3, 4))
+def test_30_parallel_creates_and_deletes_over_six_assignments_run_side_by_side(target: Target) -> None:
+    nets = tuple(Network(name=f"n{k}", prefix=f"10.{k}.0.0/24") for k in range(2, 8))
     for net in nets:
-        simtarget.rpc("add_prefix", attr={"prefix": str(net.prefix), "type": "assignment",
-                                          "description": net.name, "vrf_id": simtarget.vrf_id})
-    settings = simtarget.settings(max_workers=8)
-    provider = NipapProvider(simtarget.config(settings, nets), settings)
-    from core.model import Binding
-
+        target.rpc("add_prefix", attr={"prefix": str(net.prefix), "type": "assignment",
+                                       "description": net.name, "vrf_id": target.vrf_id})
+    settings = target.settings(max_workers=30)
+    provider = NipapProvider(target.config(settings, nets), settings)
     desired = Desired(bindings=tuple(
         Binding(net.name, f"{net.name}-h{i}", f"02:00:00:00:{k:02x}:{i:02x}", f"10.{2 + k}.0.{10 + i}")
-        for k, net in enumerate(nets) for i in range(10)))
-    sim.knobs.write_hold = 0.05
-    outcomes = _apply(provider, desired)
-    assert [o.status for o in outcomes] == ["applied"] * 30
-    assert sim.knobs.peak_writes == 3  # one per assignment, all three at once
-    assert sim.knobs.injected == Counter()
+        for k, net in enumerate(nets) for i in range(5)))
+    if target.sim:
+        target.sim.knobs.write_hold = 0.05
+    created = _apply(provider, desired)
+    assert [o.status for o in created] == ["applied"] * 30, [o.error for o in created if o.error]
+    hosts = _hosts_by_ip(target)
+    assert len(hosts) == 31 and set(hosts.values()) == {1}
+    if target.sim:
+        assert target.sim.knobs.peak_writes == 6  # one per assignment, all six at once
+    deleted = _apply(provider, Desired())
+    assert [o.status for o in deleted] == ["applied"] * 30, [o.error for o in deleted if o.error]
+    assert [h["node"] for h in target.hosts()] == ["printer"]
+    if target.sim:
+        assert target.sim.knobs.injected == Counter()  # no two writes under one assignment met
 
 
 def test_lanes_keep_a_parent_in_one_lane_and_join_a_host_moved_between_two() -> None:
