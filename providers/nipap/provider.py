@@ -1,8 +1,11 @@
 """The NIPAP provider: read the configured networks' prefixes and hosts, plan, apply.
 
 Owns: the read (2 calls: the VRF, then ONE search for every configured network and its
-hosts), delegating planning to ``mapping.plan_changes``, and apply with bounded concurrency,
-retry-on-1400 only while the address is still free, and per-change outcomes.
+hosts), delegating planning to ``mapping.plan_changes``, and apply: bounded concurrency with one
+write at a time per parent assignment (``lanes``), resends after a transient fault (bounded,
+jittered backoff; a landed add or remove is recognised, not repeated), retry-on-1400 only while the
+address is still free, abandoning the rest once the client gave up after N timeouts in a row, and
+per-change outcomes with their resend counts.
 Must not: import pynipap/xmlrpc (``client.py`` does), or touch unowned objects.
 """
 
