@@ -39,8 +39,10 @@ class Nipapd:
 
     def stop(self) -> None:
         if self.tool is not None and self.directory is not None:
+            # the tool finds nipapd's processes by their venv: `down` must name the one `up` used
             subprocess.run([str(self.tool), "down", str(self.directory)], stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=120, check=False)
+                           env={**os.environ, "NIPAPD_VENV": str(venv())}, capture_output=True,
+                           timeout=120, check=False)
 
 
 def find_tool() -> Path:

@@ -20,14 +20,18 @@ def test_no_tool_is_a_failure_that_says_where_it_looked(monkeypatch, tmp_path) -
 
 def test_a_tool_that_fails_is_a_failure_with_its_message(monkeypatch, tmp_path) -> None:
     tool = tmp_path / "nipapd"
-    tool.write_text("#!/bin/sh\n[ \"$1\" = down ] && exit 0\necho 'pip install of nipapd failed: see x' >&2\n"
-                    "exit 1\n")
+    tool.write_text(f"#!/bin/sh\necho \"$NIPAPD_VENV\" >> {tmp_path}/$1.venv\n[ \"$1\" = down ] && exit 0\n"
+                    "echo 'pip install of nipapd failed: see x' >&2\nexit 1\n")
     tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
     monkeypatch.delenv(LIVE_ENV, raising=False)
     monkeypatch.setenv(TOOL_ENV, str(tool))
     monkeypatch.setattr(livenipapd.os, "geteuid", lambda: 0)  # as CI runs; the fake tool needs no root
     with pytest.raises(NipapdUnavailable, match="pip install of nipapd failed: see x"):
         livenipapd.start(tmp_path / "d")
+    # tried twice (a port may have been taken), and `down` named the venv `up` used: the tool finds
+    # nipapd's processes by it, so a mismatch would leave them running
+    ups, downs = ((tmp_path / f"{cmd}.venv").read_text().split() for cmd in ("up", "down"))
+    assert ups == downs == [str(livenipapd.venv())] * 2
 
 
 def test_an_external_nipapd_is_used_as_given(monkeypatch, tmp_path) -> None:
