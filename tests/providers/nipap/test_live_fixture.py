@@ -25,6 +25,7 @@ def test_a_tool_that_fails_is_a_failure_with_its_message(monkeypatch, tmp_path) 
     tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
     monkeypatch.delenv(LIVE_ENV, raising=False)
     monkeypatch.setenv(TOOL_ENV, str(tool))
+    monkeypatch.delenv("NIPAPD_VENV", raising=False)  # the default venv, as in CI
     monkeypatch.setattr(livenipapd.os, "geteuid", lambda: 0)  # as CI runs; the fake tool needs no root
     with pytest.raises(NipapdUnavailable, match="pip install of nipapd failed: see x"):
         livenipapd.start(tmp_path / "d")
