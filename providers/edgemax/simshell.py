@@ -192,6 +192,7 @@ class Shell(Terminal):
                 raise Rejected("Need to specify the config node to set")
             case ["set", *path]:
                 validate_path(path, "Set")
+                self._replace_single_inet(path)
                 if not set_path(self, path):
                     self.out("The specified configuration node already exists")
             case ["delete", *path] if path:
@@ -247,6 +248,15 @@ class Shell(Terminal):
                 self.out("Incomplete command")
             case _:
                 self.out(f"-vbash: {words[0] if words else ''}: command not found")
+
+    def _replace_single_inet(self, path: list[str]) -> None:
+        """On a router whose ``inet`` is single-valued, `set … inet V` replaces the value there."""
+        if self.router.inet_multi or len(path) != 6 or path[:3] != ["system", "static-host-mapping",
+                                                                    "host-name"] or path[4] != "inet":
+            return
+        for old in self.working.values(path[:5]):
+            if old != path[5]:
+                delete_path(self, [*path[:5], old])
 
     def leave(self) -> None:
         if self.committed_unsaved:

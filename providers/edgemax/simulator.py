@@ -131,10 +131,13 @@ def start_simulator(
     hostname: str = "edge",
     port: int = 0,
     on_commit: Callable[[Any], None] | None = None,
+    inet_multi: bool = True,
 ) -> SimHandle:
     """Start a simulated router on 127.0.0.1 (a free port unless ``port``) in a background thread.
 
     ``on_commit(active_tree)`` runs (in the simulator's thread) after every successful commit.
+    ``inet_multi=False`` makes `static-host-mapping … inet` single-valued, as in every Vyatta
+    template (a second `set … inet` replaces the first; edgeos.md §11.5).
     """
     sim = Simulator(
         state_dir,
@@ -145,6 +148,7 @@ def start_simulator(
         hostname=hostname,
     )
     sim.router.on_commit = on_commit
+    sim.router.inet_multi = inet_multi
     loop = asyncio.new_event_loop()
     started = threading.Event()
     failure: list[BaseException] = []
