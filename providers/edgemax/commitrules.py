@@ -151,17 +151,31 @@ class _Foresight:
             if sn in r.off or not r.serves(r.before.values(), subnet) or r.serves(r.after.values(), subnet):
                 continue
             rule = (RULE_3_DNSMASQ if self.cfg.dnsmasq else RULE_3).format(cidr=cidr)
-            names = [str(self.changes[a].before.get("name")) for a in removers if self.changes[a].before]
+            # hold one change: the mapping it keeps serves the subnet, the others may go
+            active = [a for a in removers if self._counts(r.before, self.changes[a].before)]
+            held = sorted(active or removers, key=str)[-1]
+            name = str((self.changes[held].before or {}).get("name"))
             disabled = [m.name for m in r.after.values() if (m.shared, m.subnet) == subnet and m.disabled]
             why = (f"its other mappings are disabled ({', '.join(disabled)}), which the router does not count"
                    if disabled else "it has no DHCP range")
+            last = "the last mapping" if self.cfg.dnsmasq else "the last active mapping"
             self.add(
-                f"taking {', '.join(names)} out of subnet {cidr} of {sn} leaves it with no DHCP range and no "
-                f"active static mapping ({why}); the router refuses that commit: \"{rule}\"",
-                [f"{_label(self.key)} subnet {sn}/{cidr}"], removers,
+                f"taking {name} out of subnet {cidr} of {sn} would leave the subnet without {last} "
+                f"({why}); the router refuses such a commit: \"{rule}\"",
+                [f"{_label(self.key)} static-mapping {sn}/{name}", f"{_label(self.key)} subnet {sn}/{cidr}"],
+                [held],
                 f"on the router, add a start-stop range to subnet {cidr} of shared network {sn}, or keep "
-                f"another active static mapping in it; the next run then applies this change",
-                [f"{n} keeps its DHCP reservation on the router until then" for n in names], sn)
+                f"another active static mapping in it; the next run then takes {name} out",
+                [f"{name} keeps its DHCP reservation on the router until then"], sn)
+
+    def _counts(self, mappings: Mapping[tuple[str, str, str], _Mapping],
+                attrs: Mapping[str, Any] | None) -> bool:
+        """Whether the mapping ``attrs`` names counts for "range or active mapping" (it exists and is
+        not disabled; in dnsmasq mode a disabled one counts too)."""
+        if attrs is None:
+            return False
+        m = mappings.get(_Router._key(attrs))
+        return m is not None and (self.cfg.dnsmasq or not m.disabled)
 
     def outside(self) -> None:
         for m in self.router.after.values():
