@@ -156,12 +156,11 @@ class _Foresight:
             held = sorted(active or removers, key=str)[-1]
             name = str((self.changes[held].before or {}).get("name"))
             disabled = [m.name for m in r.after.values() if (m.shared, m.subnet) == subnet and m.disabled]
-            why = (f"its other mappings are disabled ({', '.join(disabled)}), which the router does not count"
-                   if disabled else "it has no DHCP range")
-            last = "the last mapping" if self.cfg.dnsmasq else "the last active mapping"
+            also = (f" (its other mappings are disabled: {', '.join(disabled)}; the router does not count "
+                    "them)" if disabled and not self.cfg.dnsmasq else "")
             self.add(
-                f"taking {name} out of subnet {cidr} of {sn} would leave the subnet without {last} "
-                f"({why}); the router refuses such a commit: \"{rule}\"",
+                f"taking {name} out of subnet {cidr} of {sn} would leave the subnet with no DHCP range and "
+                f"no active static mapping{also}; the router refuses such a commit: \"{rule}\"",
                 [f"{_label(self.key)} static-mapping {sn}/{name}", f"{_label(self.key)} subnet {sn}/{cidr}"],
                 [held],
                 f"on the router, add a start-stop range to subnet {cidr} of shared network {sn}, or keep "

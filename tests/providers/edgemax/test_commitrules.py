@@ -94,7 +94,7 @@ def test_a_range_another_active_mapping_or_a_rename_keeps_the_subnet_served() ->
 def test_a_disabled_mapping_does_not_count_in_isc_mode_but_does_in_dnsmasq_mode() -> None:
     disabled = [*BASE, f"{SN} static-mapping web02 disable"]
     (c,) = held(disabled, [W1])[0]
-    assert "its other mappings are disabled (web02)" in c.reason
+    assert "its other mappings are disabled: web02; the router does not count them" in c.reason
     dnsmasq = [line.replace("use-dnsmasq disable", "use-dnsmasq enable") for line in disabled]
     assert held(dnsmasq, [W1])[0] == []
     (c,) = held(dnsmasq, [W1, W2])[0]
