@@ -285,7 +285,10 @@ def foresee(cfg: EdgeConfig, changes: Sequence[Change], key: str, *, multi: bool
 
 def disabled_warnings(cfg: EdgeConfig, key: str, named: Iterable[str]) -> list[str]:
     """One warning per disabled static mapping of a shared network in ``named`` (those serving a
-    network with a DNS domain): the router does not serve it, netsot publishes no name for it."""
+    network with a DNS domain): the router does not serve it (ISC mode), netsot publishes no name
+    for it."""
+    if cfg.dnsmasq:
+        return []  # dnsmasq mode serves a disabled mapping all the same (edgeos.md §11.3)
     shared = set(named)
     return [f"{_label(key)}: static mapping {sn.name}/{m.name} is disabled on the router (`disable`): "
             "it is not served, so netsot publishes no DNS name for it (one it finds is left as it is)"
@@ -296,6 +299,8 @@ def unpublished(wanted: Mapping[Address, Any], observation: Observation) -> dict
     """Host names netsot neither publishes nor changes nor deletes: those of a binding whose
     reservation on the router is disabled. → {host address: why}. ``wanted`` maps addresses to
     objects with ``.binding``."""
+    if observation.data.get("dnsmasq"):
+        return {}  # dnsmasq mode serves (and names) a disabled mapping all the same (edgeos.md §11.3)
     off = set()
     for address, want in wanted.items():
         seen = observation.resources.get(address)

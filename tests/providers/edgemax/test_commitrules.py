@@ -213,3 +213,14 @@ def test_a_disabled_reservation_gets_no_dns_name_and_the_observation_says_why() 
                 Binding("lan", "web02", "52:54:00:00:00:22", "192.168.1.22", origin="config"))
     changes = plan_edgemax(CONFIG, Desired(bindings), cfg, observation, context_for(CONFIG, {}))
     assert [str(c.address) for c in changes] == ["edgemax_host.web01.lab.example"]
+
+
+def test_in_dnsmasq_mode_a_disabled_reservation_is_served_and_named() -> None:
+    lines = [line.replace("use-dnsmasq disable", "use-dnsmasq enable")
+             for line in [*BASE, RANGE, f"{SN} static-mapping web02 disable"]]
+    cfg = extract(tree_of(lines))
+    observation = observation_from_config(cfg, CONFIG)
+    assert not [w for w in observation.warnings if "disabled" in w]
+    binding = Binding("lan", "web02", "52:54:00:00:00:22", "192.168.1.22", origin="config")
+    changes = plan_edgemax(CONFIG, Desired((binding,)), cfg, observation, context_for(CONFIG, {}))
+    assert [str(c.address) for c in changes] == ["edgemax_host.web02.lab.example"]
