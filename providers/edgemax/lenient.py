@@ -28,6 +28,8 @@ MAX_SKIPPED = 2000  # a file that is mostly unreadable is not a router config: t
 _AT_LINE = re.compile(r"^(?P<line>\d+): (?P<what>.*)$", re.S)  # after "<source>:"
 _UNSURE = re.compile(r"['\"{}$`\\]")  # a word holding one of these may not be what it looks like
 _COMMENT = re.compile(r"/\*.*?\*/")
+# errors about the file's shape, not one line's content: never skipped
+_STRUCTURE = ("never closed", "unexpected '}'", "nesting deeper", "contradicts an earlier one")
 
 
 def _overlaps(path: Sequence[str]) -> bool:
@@ -70,15 +72,15 @@ def _tree_path(lines: Sequence[str], index: int) -> list[str] | None:
     return [w for words in stack for w in words] + head
 
 
-def _block_end(lines: Sequence[str], index: int) -> int:
-    """The index of the line closing the block line ``index`` opens (the last line if never closed)."""
+def _block_end(lines: Sequence[str], index: int) -> int | None:
+    """The index of the line closing the block line ``index`` opens (None: it is never closed)."""
     depth = 0
     for i in range(index, len(lines)):
         text = _COMMENT.sub("", lines[i]).strip()
         depth += text.count("{") - text.count("}")
         if depth <= 0 and i > index:
             return i
-    return len(lines) - 1
+    return None
 
 
 def parse_file(text: str, source: str) -> tuple[Tree, tuple[str, ...]]:
@@ -96,12 +98,17 @@ def parse_file(text: str, source: str) -> tuple[Tree, tuple[str, ...]]:
             index = int(at.group("line")) - 1
             if not 0 <= index < len(lines):
                 raise
+            what = at.group("what")
+            if any(s in what for s in _STRUCTURE):
+                raise  # the file's shape is broken: skipping could swallow what netsot reads
             path = _set_path(lines[index]) if commands else _tree_path(lines, index)
             if path is None or _overlaps(path):
                 raise  # inside what netsot reads, or nowhere to tell: the file is refused
-            end = index if commands or not lines[index].rstrip().endswith("{") else _block_end(lines, index)
+            opens = not commands and _COMMENT.sub("", lines[index]).rstrip().endswith("{")
+            end = _block_end(lines, index) if opens else index
+            if end is None:
+                raise
             skipped = f"lines {index + 1}-{end + 1}" if end > index else f"line {index + 1}"
-            what = at.group("what")
             if "${" in lines[index] and "placeholder" not in what:
                 what = f"a template placeholder ({what})"
             warnings.append(f"{source}:{index + 1}: {what}; skipped {skipped} "

@@ -132,3 +132,10 @@ def test_the_cli_inventory_from_a_templated_file(tmp_path: Path) -> None:
     path.write_text("\n".join([*TEMPLATED[:8], PLACEHOLDER_INSIDE]) + "\n")
     proc = _inventory_cli(path)
     assert proc.returncode == 1 and "site.sh:9: unquoted brace" in proc.stdout + proc.stderr
+
+
+def test_a_broken_shape_is_never_skipped() -> None:
+    # an unclosed block outside what netsot reads would swallow the rest of the file if skipped
+    unclosed = BOOT.replace("        description \"LAN\"\n    }\n", "        description \"LAN\"\n", 1)
+    with pytest.raises(ProviderDataError, match=r"never closed|unexpected"):
+        parse_file(unclosed.replace("ethernet ${LAN_IF} {", "ethernet eth1 {"), "site.boot")
