@@ -6,6 +6,7 @@ servers reservations would make the router refuse the commit ("No DHCP start-sto
 static-mapping set for subnet …"), and with it every other change of the session. netsot holds the
 last one as a ``commit_rule`` conflict (exit 3 with --detailed-exitcode), with the rule's text and a
 ``to fix:`` line, and applies the rest; after the person adds a range back, the next run removes it.
+Last, a reservation made disabled by hand and imported gets no DNS name, and the plan says why.
 """
 
 from __future__ import annotations
@@ -85,3 +86,24 @@ def test_once_the_subnet_has_a_range_the_next_run_removes_it(lab: Lab, world: di
     result = lab.cli("apply", "--auto-approve", "--force")
     assert result.code == 0, result.out
     assert not [k for k in lab.mappings() if k.startswith("SERVERS.")]
+
+
+LAN = "service dhcp-server shared-network-name LAN subnet 192.168.10.0/24 static-mapping"
+
+
+def test_a_disabled_reservation_gets_no_dns_name_and_says_why(lab: Lab, world: dict[str, Any]) -> None:
+    lab.router_configure(f"set {LAN} camera ip-address 192.168.10.70",
+                         f"set {LAN} camera mac-address 'aa:bb:cc:00:00:70'", f"set {LAN} camera disable")
+    why = ("static mapping LAN/camera is disabled on the router (`disable`): it is not served, so netsot "
+           "publishes no DNS name for it")
+    imported = lab.cli("import", "edgemax")
+    assert imported.code == 0 and why in imported.out, imported.out
+    assert any(line.startswith("edgemax_dhcp_mapping.LAN.camera") and " adopt " in line
+               for line in imported.out.splitlines()), imported.out
+    plan = lab.cli("plan")
+    assert why in plan.out, plan.out
+    doc = json.loads(lab.cli("plan", "--json", "--force").stdout)
+    assert not [c for c in doc["changes"] if "camera" in c["address"] and c["system"] == "edgemax"]
+    lab.cli("apply", "--auto-approve", "--force")
+    assert "camera.lab.example" not in lab.host_entries()
+    assert lab.resolve("camera.lab.example") is None
