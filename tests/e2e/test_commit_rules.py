@@ -6,7 +6,8 @@ servers reservations would make the router refuse the commit ("No DHCP start-sto
 static-mapping set for subnet …"), and with it every other change of the session. netsot holds the
 last one as a ``commit_rule`` conflict (exit 3 with --detailed-exitcode), with the rule's text and a
 ``to fix:`` line, and applies the rest; after the person adds a range back, the next run removes it.
-Last, a reservation made disabled by hand and imported gets no DNS name, and the plan says why.
+Last, a reservation made disabled by hand and imported gets no DNS name, and the plan says why; and an
+IPv4 ``inet`` beside a hand-set IPv6 one waits (``commit_rule``) until ``inet_values: multi``.
 """
 
 from __future__ import annotations
@@ -107,3 +108,21 @@ def test_a_disabled_reservation_gets_no_dns_name_and_says_why(lab: Lab, world: d
     lab.cli("apply", "--auto-approve", "--force")
     assert "camera.lab.example" not in lab.host_entries()
     assert lab.resolve("camera.lab.example") is None
+
+
+def test_an_ipv4_inet_beside_an_ipv6_one_waits_for_inet_values_multi(lab: Lab, world: dict[str, Any]) -> None:
+    host = "system static-host-mapping host-name nas.lab.example"
+    lab.router_configure(f"delete {host} inet 192.168.10.20", f"set {host} inet 2001:db8:10::20")  # by hand
+    plan = lab.cli("plan", "--detailed-exitcode", "--force")
+    assert plan.code == 3, plan.out
+    assert "silently replaces the first" in plan.out
+    assert ("to fix: remove inet 2001:db8:10::20 from host name nas.lab.example on the router, or, if this "
+            "router keeps several inet values, set providers.edgemax.inet_values: multi") in plan.out
+    assert lab.cli("apply", "--auto-approve", "--force").code == 0
+    assert lab.host_entries()["nas.lab.example"] == ("2001:db8:10::20",)  # never silently replaced
+    # the person knows this router keeps several values, and says so
+    line = "    ssh_config: /dev/null\n"
+    lab.config.write_text(lab.config.read_text().replace(line, line + "    inet_values: multi\n", 1))
+    lab.apply()
+    assert lab.host_entries()["nas.lab.example"] == ("2001:db8:10::20", "192.168.10.20")
+    assert lab.resolve_eventually("nas.lab.example", "192.168.10.20") == "192.168.10.20"
