@@ -271,6 +271,15 @@ def dhcp_errors(tree: Any) -> list[str]:
     return [*lines, TRAILER] if lines else []
 
 
+def dhcp_warnings(tree: Any) -> list[str]:
+    """What the ISC generator warns about and commits anyway: several subnets in one shared network."""
+    dhcp = tree.node(["service", "dhcp-server"])
+    if dhcp is None or _leaf(dhcp, "use-dnsmasq") == "enable":
+        return []
+    return [f"DHCP server warning: Multiple subnets configured under shared-network-name '{sn.name}'"
+            for sn in _shared_networks(tree) if not _disabled(sn) and len(_subnets(sn)) > 1]
+
+
 def host_errors(tree: Any) -> list[tuple[str, list[str]]]:
     """`static-host-mapping`'s commit expression: every host name needs an ``inet``."""
     out = []

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from providers.edgemax.simcommit import dhcp_warnings
 from providers.edgemax.simrules import Rejected, commit_errors, validate_path
 from providers.edgemax.simstore import (
     delete_path,
@@ -294,6 +295,7 @@ class Shell(Terminal):
         if dhcp_changed:
             self.out(
                 "[ service dhcp-server ]",
+                *dhcp_warnings(active),
                 "Stopping DHCP server daemon...",
                 "Starting DHCP server daemon...",
                 "",

@@ -234,3 +234,13 @@ def test_single_valued_inet_replaces_silently(make_sim: Any) -> None:
         f"set {host} '2001:db8::10'"]
     assert [ln for ln in multi.active_commands().splitlines() if host in ln] == [
         f"set {host} 192.168.1.10", f"set {host} '2001:db8::10'"]
+
+
+def test_several_subnets_in_one_shared_network_commit_with_a_warning_over_ssh(make_sim: Any) -> None:
+    sim = make_sim(LAB_BOOT.replace("address 192.168.1.1/24", "address 192.168.1.1/24\n address 10.9.0.1/24"))
+    with session_for(sim) as s:
+        result = s.configure(["set service dhcp-server shared-network-name LAN subnet 10.9.0.0/24 start "
+                              "10.9.0.10 stop 10.9.0.20"])
+    assert result.committed
+    assert ("DHCP server warning: Multiple subnets configured under shared-network-name 'LAN'"
+            in result.commit_output)
