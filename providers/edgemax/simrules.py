@@ -1,8 +1,8 @@
 """EdgeOS validation rules for the simulator: what `set`/`delete` and `commit` refuse.
 
 Owns: ``Rejected`` (a failed command with the router's exact output lines), the schema of the
-subtrees netsot writes, value checks with EdgeOS's messages (``validate_path``) and the commit
-checks on static mappings and host entries (``commit_errors``).
+subtrees netsot writes, value checks with EdgeOS's messages (``validate_path``); the commit
+checks (``commit_errors``) are ``simcommit``'s.
 Must not: hold router state, do I/O, or know about SSH or the terminal.
 """
 

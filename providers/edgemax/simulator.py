@@ -3,7 +3,8 @@
 Owns: starting it (``start_simulator`` in a background thread, or ``python -m`` standalone) and
 the public names. The parts: ``simssh`` (SSH server, auth, host keys), ``simterm`` (echoing PTY
 terminal, `:` pager), ``simshell`` (op/config-mode interpreter with EdgeOS's exact messages),
-``simrules`` (value/commit validation), ``simstore`` (configs, leases, log, faults).
+``simrules`` (value validation), ``simcommit`` (the commit checks), ``simstore`` (configs, leases,
+log, faults).
 Must not: parse or render configuration itself (``tree``/``parse``/``render``/``leases`` do that), or
 be imported by the provider code path.
 """
