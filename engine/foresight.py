@@ -25,18 +25,22 @@ from providers.base import Provider
 ROUNDS = 5  # each round holds more; a provider's rule set settles long before
 
 
-def _waiting(changes: Sequence[Change], held: set[Address]) -> set[Address]:
-    """``held`` and every change that waits for one of them."""
+def _waiting(changes: Sequence[Change], held: set[Address]) -> dict[Address, Address]:
+    """Every change that waits for one of ``held`` → the held change it waits for (``held`` map to
+    themselves). One pass over the plan per round, however many conflicts it has."""
     by_address = {c.address: c for c in changes}
-    out = set(held)
+    root = {a: a for a in held}
     grew = True
     while grew:
         grew = False
         for change in changes:
-            if change.address not in out and _blocked_by(change, by_address, out) is not None:
-                out.add(change.address)
+            if change.address in root:
+                continue
+            blocker = _blocked_by(change, by_address, root)
+            if blocker is not None:
+                root[change.address] = root[blocker]
                 grew = True
-    return out
+    return root
 
 
 def _ask(providers: Mapping[str, Provider], changes: Sequence[Change]) -> list[Conflict]:
@@ -64,12 +68,12 @@ def hold_foreseen(providers: Mapping[str, Provider], changes: list[Change],
         new = _ask(providers, changes)
         if not new:
             break
+        root = _waiting(changes, {a for c in new for a in c.blocked})
         for conflict in new:
-            held = _waiting(changes, set(conflict.blocked))
-            extra = tuple(sorted(held - set(conflict.blocked), key=str))
+            own = set(conflict.blocked)
+            extra = tuple(sorted((a for a, r in root.items() if r in own and a not in own), key=str))
             found.append(replace(conflict, blocked=conflict.blocked + extra))
-        gone = {a for c in found for a in c.blocked}
-        changes = [c for c in changes if c.address not in gone]
+        changes = [c for c in changes if c.address not in root]
     if not found:
         return changes, desired
     return changes, replace(desired, conflicts=desired.conflicts + tuple(found))

@@ -224,3 +224,18 @@ def test_in_dnsmasq_mode_a_disabled_reservation_is_served_and_named() -> None:
     binding = Binding("lan", "web02", "52:54:00:00:00:22", "192.168.1.22", origin="config")
     changes = plan_edgemax(CONFIG, Desired((binding,)), cfg, observation, context_for(CONFIG, {}))
     assert [str(c.address) for c in changes] == ["edgemax_host.web02.lab.example"]
+
+
+def test_holding_a_create_can_make_a_delete_break_a_rule_so_the_engine_asks_again() -> None:
+    # web03 would serve the subnet, but it duplicates the disabled camera's IP: held (round 1);
+    # without it, deleting web01 and web02 leaves no active mapping: web02 is held (round 2)
+    lines = [*BASE, f"{SN} static-mapping camera ip-address 192.168.1.50",
+             f"{SN} static-mapping camera mac-address 52:54:00:00:00:50",
+             f"{SN} static-mapping camera disable"]
+    web03 = create("web03", "192.168.1.50", "52:54:00:00:00:23")
+    changes, desired = hold_foreseen({"edgemax": _Router(lines)}, [W1, W2, web03],  # type: ignore[dict-item]
+                                     Desired())
+    assert changes == [W1]
+    assert [c.blocked for c in desired.conflicts] == [(web03.address,), (W2.address,)]
+    assert commit_errors(run_lines(tree_of(lines), apply_script(changes))) == []
+    assert commit_errors(run_lines(tree_of(lines), apply_script([W1, W2])))  # what round 2 prevents
