@@ -365,6 +365,9 @@ class ConflictKind(StrEnum):
     INVALID_NAME = "invalid_name"
     INVALID_MAC = "invalid_mac"
     NO_FREE_ADDRESS = "no_free_address"
+    # a change its system would refuse at commit (one of the system's own rules, foreseen by its
+    # provider): held with the rule's text, the rest of the run goes ahead
+    COMMIT_RULE = "commit_rule"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from core.model import (
     frozen_map,
     to_jsonable,
 )
+from engine import foresight as foresight_module
 from engine import reconcile as reconcile_module
 from engine import replacing as replacing_module
 from engine import systems as systems_module
@@ -244,6 +245,8 @@ def _plan(
     changes = _with_recorded_dependencies(changes, state)
     if targets:
         changes = filter_targets(changes, targets)
+    # what a system would refuse at commit is held as a conflict; the rest of the run goes ahead
+    changes, desired = foresight_module.hold_foreseen(providers, changes, desired)
     drift = find_drift(state, owned, observations, changes, desired, dropped)
     if targets:
         kept = {c.address for c in changes}

@@ -208,6 +208,7 @@ def _import_inputs(config: Config, key: str, from_file: str | None) -> tuple[
     those that failed), all their facts with the config's, and the IPAM address of a binding."""
     observation = _import_read(config, key, from_file)
     others, notes = _read_others(config, key, registry.kind_of(key).title)
+    notes = [*observation.warnings, *notes]  # e.g. the lines of a backup file that were skipped
     facts = config_facts(config) + [f for obs in others.values() for f in obs.facts]
     systems = systems_module.of(config)
 

@@ -181,6 +181,15 @@ class PlanContext:
 
 @runtime_checkable
 class Provider(Protocol):
+    """A system's read / plan / apply.
+
+    Optional (looked up with ``getattr``, not part of the protocol): ``foresee(changes) ->
+    Sequence[Conflict]`` — of the changes of this system the plan would send (after conflicts and
+    ``--target``), those the system would refuse at commit under one of its own rules, as
+    ``commit_rule`` conflicts whose ``blocked`` names them. The engine holds them and what waits for
+    them (``engine.foresight``), and applies the rest.
+    """
+
     name: str
 
     def read(self) -> Observation: ...

@@ -302,7 +302,7 @@ def read_observation(config: Config, key: str, from_file: str | None) -> Observa
     """The router as an Observation: from a backup file (any format ``parse.detect`` knows), or
     read live over SSH."""
     from providers.edgemax.extract import extract
-    from providers.edgemax.parse import parse_any
+    from providers.edgemax.lenient import parse_file
     from providers.edgemax.planner import observation_from_config
 
     if from_file:
@@ -311,7 +311,8 @@ def read_observation(config: Config, key: str, from_file: str | None) -> Observa
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
-        return observation_from_config(extract(parse_any(text, path.name)), config, key=key)
+        tree, warnings = parse_file(text, path.name)  # lines outside what netsot reads: warnings
+        return observation_from_config(extract(tree), config, key=key, warnings=warnings)
     if key not in config.providers:
         raise ConfigError(f"providers.{key} is not configured (or use --from-file)")
     from providers.edgemax.provider import EdgemaxProvider

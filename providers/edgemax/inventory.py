@@ -2,7 +2,7 @@
 
 Owns: the inventory document (validated by ``schemas/edgemax.inventory.schema.json``) built
 from a live read or from a backup file in any format ``parse.detect`` knows (``--from-file``,
-no router needed).
+no router needed; a line it cannot parse outside what netsot reads is a warning, ``lenient``).
 Must not: change anything, or print secrets (none of these fields is one).
 """
 
@@ -18,12 +18,15 @@ from core.errors import ConfigError, ProviderDataError
 from core.vendors import vendor_of
 from providers.edgemax.extract import EdgeConfig, extract
 from providers.edgemax.leases import Lease
+from providers.edgemax.lenient import parse_file
 from providers.edgemax.parse import parse_any
 from schemas import validator
 
 
-def document(cfg: EdgeConfig, leases: Sequence[Lease | Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The inventory document of an extracted config (validated against the schema)."""
+def document(cfg: EdgeConfig, leases: Sequence[Lease | Mapping[str, Any]] = (),
+             warnings: Sequence[str] = ()) -> dict[str, Any]:
+    """The inventory document of an extracted config (validated against the schema); ``warnings``:
+    the lines of a file netsot skipped (outside what it reads)."""
     doc = {
         "dhcp_static_mappings": [
             {
@@ -42,6 +45,7 @@ def document(cfg: EdgeConfig, leases: Sequence[Lease | Mapping[str, Any]] = ()) 
         "leases": [_with_vendor(lease.to_dict() if isinstance(lease, Lease) else dict(lease))
                    for lease in leases],
         "dnsmasq": cfg.dnsmasq,
+        **({"warnings": list(warnings)} if warnings else {}),
     }
     errors = sorted(validator("edgemax.inventory").iter_errors(doc), key=lambda e: list(e.path))
     if errors:  # a bug, not user input: say where
@@ -64,7 +68,8 @@ def _read(config: Config | None, from_file: str | None, key: str) -> dict[str, A
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ProviderDataError("edgemax", f"cannot read {path}: {exc.strerror}") from None
-        return document(extract(parse_any(text, path.name)))
+        tree, warnings = parse_file(text, path.name)
+        return document(extract(tree), warnings=warnings)
     if config is None or key not in config.providers:
         raise ConfigError(f"providers.{key} is not configured (or use --from-file)")
     from providers.edgemax.leases import parse_show_leases
@@ -97,6 +102,7 @@ def render_text(doc: dict[str, Any]) -> str:
             f"{vendor}"
         )
     lines.append(f"dnsmasq: {'enabled' if doc['dnsmasq'] else 'disabled'}")
+    lines += [f"Warning: {w}" for w in doc.get("warnings", ())]
     return "\n".join(lines) + "\n"
 
 

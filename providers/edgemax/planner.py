@@ -40,6 +40,7 @@ from core.model import (
 )
 from core.names import short_name
 from providers.base import ROLE_ADDRESS, PlanContext
+from providers.edgemax import commitrules
 from providers.edgemax import kept as kept_module
 from providers.edgemax.commands import HOST_BASE, mapping_path
 from providers.edgemax.descriptor import (
@@ -283,6 +284,8 @@ def observation_from_config(
         _add_host(obs, h)
     for lease in leases:
         _add_lease(obs, by_shared, lease)
+    named = [sn for sn, nets in by_shared.items() if any(n.domain for n in nets)]
+    obs.warnings += commitrules.disabled_warnings(cfg, key, named)
     return Observation(
         system=key,
         resources=frozen_map_addresses(obs.resources),
@@ -536,6 +539,11 @@ class _Planner:
         self.blocked = desired.blocked
         self.index = _Index(observation, config, key)
         self.wanted = _desired(config, desired, observed_cfg, self.index, ctx.owned, key)
+        # no DNS name for a binding whose reservation is disabled on the router (it is not served);
+        # one that exists already is left as it is (the observation's warning says so)
+        self.unpublished = commitrules.unpublished(self.wanted, observation)
+        for address in self.unpublished:
+            del self.wanted[address]
         self.leaving = self._leaving()
         # leaving objects holding kept data: what a new object may take over (usually very few)
         self.movable = {a: r for a, r in self.leaving.items() if r.kept}
@@ -562,7 +570,9 @@ class _Planner:
             if address.type not in (MAPPING, HOST) or address.system != self.key:
                 continue
             seen = self.observation.resources.get(address)
-            if address in self.wanted or seen is None or not self.allowed(address):
+            if address in self.wanted or address in self.unpublished or seen is None:
+                continue
+            if not self.allowed(address):
                 continue
             out[address] = seen
         return out

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
-from core.model import ApplyResult, Change, ChangeOutcome, Desired, Observation
+from core.model import ApplyResult, Change, ChangeOutcome, Conflict, Desired, Observation
 from providers.base import PlanContext
-from providers.edgemax import commands, extract, leases, parse, planner
+from providers.edgemax import commands, commitrules, extract, leases, parse, planner
 from providers.edgemax.extract import EdgeConfig
 from providers.edgemax.session import EdgeSession
 from providers.edgemax.settings import EdgemaxSettings
@@ -65,6 +65,18 @@ class EdgemaxProvider:
         # read on this instance it falls back to the configured networks (no I/O in plan)
         cfg = self._observed_cfg if self._observed_cfg is not None else extract.extract(Tree.empty())
         return list(planner.plan_edgemax(self.config, desired, cfg, observed, ctx, self.key))
+
+    def foresee(self, changes: Sequence[Change]) -> list[Conflict]:
+        """The changes of ``changes`` (this router's, as the plan would send them) that break one
+        of EdgeOS's commit rules, as ``commit_rule`` conflicts (the engine holds them)."""
+        cfg = self._observed_cfg if self._observed_cfg is not None else extract.extract(Tree.empty())
+        networks = {}
+        for n in self.config.networks_of(self.key):
+            own = n.settings_for("edgemax")
+            if own is not None:
+                networks.setdefault(own.shared_network, n.name)
+        multi = commitrules.inet_multi(cfg, self.settings.inet_values)
+        return commitrules.foresee(cfg, changes, self.key, multi=multi, networks=networks)
 
     def apply(self, changes: Sequence[Change]) -> ApplyResult:
         """Every change in ONE configure session: all applied, or all failed (nothing saved)."""

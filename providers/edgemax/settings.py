@@ -7,7 +7,7 @@ Must not: do I/O.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -39,6 +39,10 @@ class EdgemaxSettings(SystemSettings):
     timeout: Seconds = 30
     dns_server: str | None = None  # "host:port" the router's resolver answers on (verify)
     commit_comment: str = "netsot"
+    # `static-host-mapping … inet`: one value or several? (edgeos.md §11.5: single in every Vyatta
+    # template, multi in VyOS, unsettled for EdgeOS 2.x). "auto": several only when the router's own
+    # config shows two values on one host name; netsot never relies on two values otherwise.
+    inet_values: Literal["auto", "multi", "single"] = "auto"
 
     @field_validator("commit_comment")
     @classmethod

@@ -1,8 +1,8 @@
 """EdgeOS validation rules for the simulator: what `set`/`delete` and `commit` refuse.
 
 Owns: ``Rejected`` (a failed command with the router's exact output lines), the schema of the
-subtrees netsot writes, value checks with EdgeOS's messages (``validate_path``) and the commit
-checks on static mappings and host entries (``commit_errors``).
+subtrees netsot writes, value checks with EdgeOS's messages (``validate_path``); the commit
+checks (``commit_errors``) are ``simcommit``'s.
 Must not: hold router state, do I/O, or know about SSH or the terminal.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from providers.edgemax import tree as _tree
+from providers.edgemax import simcommit as _simcommit
 
 
 class Rejected(Exception):
@@ -234,56 +234,6 @@ def validate_path(words: Sequence[str], op: str) -> None:
         raise Rejected("The specified configuration node requires a value", "Set failed")
 
 
-def static_mappings(tree: _tree.Tree) -> Iterable[tuple[str, str, str, dict[str, str | None]]]:
-    """(shared network, subnet, mapping name, {ip-address, mac-address}) for every static mapping."""
-    for sn in tree.tag_values(["service", "dhcp-server", "shared-network-name"]):
-        subnets = sn.child("subnet")
-        for subnet in subnets.children if subnets else ():
-            mappings = subnet.child("static-mapping")
-            for mapping in mappings.children if mappings else ():
-                attrs = {}
-                for leaf in ("ip-address", "mac-address"):
-                    child = mapping.child(leaf)
-                    attrs[leaf] = child.value if child is not None else None
-                yield sn.name, subnet.name, mapping.name, attrs
-
-
-def static_hosts(tree: _tree.Tree) -> Iterable[tuple[str, dict[str, str | None]]]:
-    for host in tree.tag_values(["system", "static-host-mapping", "host-name"]):
-        inet = host.child("inet")
-        yield host.name, {"inet": inet.value if inet is not None else None}
-
-
 def commit_errors(tree: Any) -> list[tuple[str, list[str]]]:
-    """What a commit of ``tree`` refuses, as ``(block path, message lines)`` (edgeos.md §4.3)."""
-    errors: list[tuple[str, list[str]]] = []
-    dhcp: list[str] = []
-    for sn, cidr, name, attrs in static_mappings(tree):
-        ip, mac = attrs.get("ip-address"), attrs.get("mac-address")
-        if ip is None:
-            dhcp += [
-                f"No static DHCP lease IP address specified for static mapping '{name}'",
-                f"under shared network name '{sn}'.",
-            ]
-        elif ipaddress.IPv4Address(ip) not in ipaddress.IPv4Network(cidr, strict=False):
-            dhcp += [
-                f"Static DHCP lease IP '{ip}' under static mapping '{name}'",
-                f"under shared network name '{sn}' is outside of the DHCP lease network '{cidr}'.",
-            ]
-        if mac is None:
-            dhcp += [
-                f"No static DHCP lease MAC address specified for static mapping '{name}'",
-                f"under shared network name '{sn}'.",
-            ]
-    if dhcp:
-        dhcp.append("DHCP server configuration commit aborted due to error(s).")
-        errors.append(("service dhcp-server", dhcp))
-    for host, attrs in static_hosts(tree):
-        if not attrs.get("inet"):
-            errors.append(
-                (
-                    f"system static-host-mapping host-name {host}",
-                    ["IP address for the static mapping must be set"],
-                )
-            )
-    return errors
+    """What a commit of ``tree`` refuses, as ``(block path, message lines)`` (edgeos.md §11)."""
+    return _simcommit.commit_errors(tree)

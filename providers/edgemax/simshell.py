@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
+from providers.edgemax.simcommit import dhcp_warnings
 from providers.edgemax.simrules import Rejected, commit_errors, validate_path
 from providers.edgemax.simstore import (
     delete_path,
@@ -192,6 +193,7 @@ class Shell(Terminal):
                 raise Rejected("Need to specify the config node to set")
             case ["set", *path]:
                 validate_path(path, "Set")
+                self._replace_single_inet(path)
                 if not set_path(self, path):
                     self.out("The specified configuration node already exists")
             case ["delete", *path] if path:
@@ -248,6 +250,15 @@ class Shell(Terminal):
             case _:
                 self.out(f"-vbash: {words[0] if words else ''}: command not found")
 
+    def _replace_single_inet(self, path: list[str]) -> None:
+        """On a router whose ``inet`` is single-valued, `set … inet V` replaces the value there."""
+        if self.router.inet_multi or len(path) != 6 or path[:3] != ["system", "static-host-mapping",
+                                                                    "host-name"] or path[4] != "inet":
+            return
+        for old in self.working.values(path[:5]):
+            if old != path[5]:
+                delete_path(self, [*path[:5], old])
+
     def leave(self) -> None:
         if self.committed_unsaved:
             self.out("Warning: configuration changes have not been saved.")
@@ -284,6 +295,7 @@ class Shell(Terminal):
         if dhcp_changed:
             self.out(
                 "[ service dhcp-server ]",
+                *dhcp_warnings(active),
                 "Stopping DHCP server daemon...",
                 "Starting DHCP server daemon...",
                 "",

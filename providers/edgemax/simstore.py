@@ -195,3 +195,6 @@ class Router:
         self.leases = list(leases)
         self.hostname = hostname
         self.on_commit: Callable[[Any], None] | None = None
+        # `static-host-mapping … inet`: multi-valued (VyOS, probably EdgeOS 2.x) or single-valued (every
+        # Vyatta template): a second `set … inet` then replaces the first, silently (edgeos.md §11.5)
+        self.inet_multi = True

@@ -3,7 +3,8 @@
 Owns: starting it (``start_simulator`` in a background thread, or ``python -m`` standalone) and
 the public names. The parts: ``simssh`` (SSH server, auth, host keys), ``simterm`` (echoing PTY
 terminal, `:` pager), ``simshell`` (op/config-mode interpreter with EdgeOS's exact messages),
-``simrules`` (value/commit validation), ``simstore`` (configs, leases, log, faults).
+``simrules`` (value validation), ``simcommit`` (the commit checks), ``simstore`` (configs, leases,
+log, faults).
 Must not: parse or render configuration itself (``tree``/``parse``/``render``/``leases`` do that), or
 be imported by the provider code path.
 """
@@ -131,10 +132,13 @@ def start_simulator(
     hostname: str = "edge",
     port: int = 0,
     on_commit: Callable[[Any], None] | None = None,
+    inet_multi: bool = True,
 ) -> SimHandle:
     """Start a simulated router on 127.0.0.1 (a free port unless ``port``) in a background thread.
 
     ``on_commit(active_tree)`` runs (in the simulator's thread) after every successful commit.
+    ``inet_multi=False`` makes `static-host-mapping … inet` single-valued, as in every Vyatta
+    template (a second `set … inet` replaces the first; edgeos.md §11.5).
     """
     sim = Simulator(
         state_dir,
@@ -145,6 +149,7 @@ def start_simulator(
         hostname=hostname,
     )
     sim.router.on_commit = on_commit
+    sim.router.inet_multi = inet_multi
     loop = asyncio.new_event_loop()
     started = threading.Event()
     failure: list[BaseException] = []

@@ -200,7 +200,7 @@ def test_commit_validation_blocks() -> None:
     assert errors["service dhcp-server"] == [
         "Static DHCP lease IP '10.0.0.5' under static mapping 'far'",
         "under shared network name 'LAN' is outside of the DHCP lease network '192.168.1.0/24'.",
-        "No static DHCP lease MAC address specified for static mapping 'far'",
+        "No static DHCP lease mac address specified for static mapping 'far'",
         "under shared network name 'LAN'.",
         "DHCP server configuration commit aborted due to error(s).",
     ]
