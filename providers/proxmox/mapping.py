@@ -596,3 +596,32 @@ def network_for(config: Config, key: str, bridge: str | None, vlan: int | None) 
         if own is not None and own.bridge == bridge and own.vlan == vlan:
             return net
     return None
+
+
+# --------------------------------------------------------------------------- cloud-init drive
+
+# qemu-server Drive.pm drive_is_cloudinit: the volume (text before the first ",") of an ideN/sataN/scsiN
+CLOUDINIT_VOLUME_RE = re.compile(r"[:/](vm-\d+-)?cloudinit(\.(raw|qcow|qcow2|qed|vmdk|cloop))?$")
+DRIVE_KEY_RE = re.compile(r"^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30))$")
+
+
+def cloudinit_drive(config: Mapping[str, Any]) -> str | None:
+    """The config key of the VM's cloud-init drive (``ide2``), or None when it has none.
+
+    Without one, ``ipconfigN`` is accepted and stored by Proxmox and never reaches the guest.
+    """
+    for key in sorted(config):
+        if DRIVE_KEY_RE.match(key):
+            volume = str(config[key]).split(",", 1)[0]
+            if CLOUDINIT_VOLUME_RE.search(volume):
+                return key
+    return None
+
+
+CLOUDINIT_KEYS_RE = re.compile(r"^(ipconfig\d+|net\d+|name|ciuser|cipassword|citype|cicustom|ciupgrade"
+                               r"|sshkeys|nameserver|searchdomain)$")
+
+
+def cloudinit_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """The config values a cloud-init drive is built from (PVE records them in ``[special:cloudinit]``)."""
+    return {k: str(v) for k, v in config.items() if CLOUDINIT_KEYS_RE.match(k)}
