@@ -415,6 +415,8 @@ class Guest:
     template: bool
     digest: str | None
     nics: tuple[GuestNic, ...]
+    cloudinit: str | None = None  # the config key of a QEMU guest's cloud-init drive ("ide2"), if any
+    uptime: int | None = None  # seconds since its QEMU process / container started (running guests)
 
     @property
     def label(self) -> str:
@@ -546,6 +548,7 @@ def guest_nics(
         raise ProviderDataError(SYSTEM, f"{label}: {text}") from None
     template = config.get("template", resource.get("template", 0))
     digest = config.get("digest")
+    uptime = resource.get("uptime")
     return Guest(
         node=node,
         vmid=vmid,
@@ -556,6 +559,8 @@ def guest_nics(
         template=str(template) in ("1", "True", "true"),
         digest=str(digest) if digest is not None else None,
         nics=tuple(nics),
+        cloudinit=cloudinit_drive(config) if gtype == "qemu" else None,
+        uptime=int(uptime) if isinstance(uptime, int | float) and not isinstance(uptime, bool) else None,
     )
 
 
