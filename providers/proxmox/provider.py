@@ -436,26 +436,28 @@ class ProxmoxProvider:
         who = f"{node}/{vmid} ({guest.name})"
         ips = ", ".join(str((c.after or {}).get("ip")) for c in changes)
         if gtype == "lxc":
-            return {}, [f"{who}: the running container took {ips} at once (Proxmox changed it live)"]
+            return {}, [f"note: {who}: the running container took {ips} at once (Proxmox changed it live)"]
         lines: list[str] = []
         try:
             self.client.regenerate_cloudinit(node, vmid)
             lines.append(f"PUT /nodes/{node}/qemu/{vmid}/cloudinit: drive regenerated")
         except ProviderError as exc:
-            lines.append(f"{who}: cloud-init drive not regenerated ({_msg(exc)}); its next start rebuilds it")
+            lines.append(f"note: {who}: cloud-init drive not regenerated ({_msg(exc)}); its next start "
+                         "rebuilds it")
         policy = self.settings.writeback
         if policy.restart == "now":
             try:
                 upid = self.client.power("qemu", node, vmid, "reboot", timeout=int(policy.restart_timeout))
                 self.client.wait_task(node, upid, policy.restart_timeout + 5)
-                lines.append(f"POST /nodes/{node}/qemu/{vmid}/status/reboot: {who} restarted and boots with "
-                             f"{ips}; {pending.SSH_KEYS}")
+                lines.append(f"POST /nodes/{node}/qemu/{vmid}/status/reboot ({upid})")
+                lines.append(f"note: {who} restarted through Proxmox, boots with {ips}; {pending.SSH_KEYS}")
                 return {}, lines
             except ProviderError as exc:
-                lines.append(f"{who}: restart failed ({_msg(exc)})")
+                lines.append(f"note: {who}: restart failed ({_msg(exc)})")
         now = f"still answers at {where}" if where else "keeps its old address"
-        lines.append(f"{who}: {pending.PENDING} — Proxmox holds {ips} for its next boot; it {now} until "
-                     f"restarted through Proxmox ({pending.restart_hint(guest, self._restart_key)[9:]})")
+        hint = pending.restart_hint(guest, self._restart_key).removeprefix("to fix: ")
+        lines.append(f"note: {who}: {pending.PENDING} — Proxmox holds {ips} for its next boot; it {now} "
+                     f"until restarted through Proxmox ({hint})")
         return {pending.RECORD: pending.record(where)}, lines
 
     def close(self) -> None:
