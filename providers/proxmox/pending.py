@@ -27,7 +27,7 @@ SSH_KEYS = ("a new cloud-init instance-id also makes the guest regenerate its SS
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _epoch(text: Any) -> float | None:
@@ -63,7 +63,7 @@ def pending_note(ref: str, guest: Guest, nic: GuestNic, where: str | None, resta
     now = f"still answers at {where}" if where else "answers at no address netsot knows (no agent report)"
     follow = (f"its DNS name keeps pointing at {where} until the guest reports {nic.address}" if where
               else f"its DNS name points at {nic.address}, where nothing answers before the restart")
-    return (f"{ref} ({guest.name}): {PENDING} — Proxmox holds ipconfig{nic.index} {nic.ip} for the guest's "
+    return (f"{ref} ({guest.name}): {PENDING} — Proxmox holds ipconfig{nic.index} ip={nic.ip} for the guest's "
             f"next boot; the guest {now}; {follow}\n      {restart_hint(guest, restart_key)}")
 
 
@@ -88,7 +88,8 @@ def settled(rec: Mapping[str, Any], fact: Fact, started: float | None) -> bool:
     if fact.ip and fact.ip in fact.in_use:
         return True
     since = _epoch(rec.get("since"))
-    return since is not None and started is not None and started > since
+    # Proxmox reports uptime in whole seconds: a start within a second of the write is not trusted
+    return since is not None and started is not None and started > since + 1.0
 
 
 def recalled(fact: Fact, rec: Mapping[str, Any], guest: Guest, nic: GuestNic, prefix: str | None,
