@@ -63,8 +63,8 @@ def pending_note(ref: str, guest: Guest, nic: GuestNic, where: str | None, resta
     now = f"still answers at {where}" if where else "answers at no address netsot knows (no agent report)"
     follow = (f"its DNS name keeps pointing at {where} until the guest reports {nic.address}" if where
               else f"its DNS name points at {nic.address}, where nothing answers before the restart")
-    return (f"{ref} ({guest.name}): {PENDING} — Proxmox holds ipconfig{nic.index} ip={nic.ip} for the guest's "
-            f"next boot; the guest {now}; {follow}\n      {restart_hint(guest, restart_key)}")
+    return (f"{ref} ({guest.name}): {PENDING} — Proxmox holds ipconfig{nic.index} ip={nic.ip} for the "
+            f"guest's next boot; the guest {now}; {follow}\n      {restart_hint(guest, restart_key)}")
 
 
 def no_drive_note(ref: str, guest: Guest, nic: GuestNic, tag: str) -> str:

@@ -144,7 +144,7 @@ def test_without_an_agent_the_state_keeps_the_vm_pending_until_it_restarts(sim: 
     owned = _owned(outcome)
     fact = fact_of(p.recall(p.read(), owned), 101)
     assert (fact.answers_at, fact.waiting) == ("192.168.1.10", "pending restart")
-    assert any("pending restart — Proxmox holds ipconfig0 ip=192.168.1.50/24" in n for n in fact.notes), fact.notes
+    assert any("pending restart — Proxmox holds ipconfig0 ip=192.168.1.50/24" in n for n in fact.notes)
     # without the state's record nothing says so: Proxmox's API cannot tell
     assert not fact_of(p.read(), 101).waiting
     time.sleep(1.2)  # Proxmox's uptime has a one-second resolution
