@@ -485,7 +485,8 @@ def _desired(
             host_name = str(index.resources[found].attributes["host_name"]) if found is not None else fqdn
             # the name points where the host answers now (a guest pending restart keeps its old address)
             attrs = host_attrs(host_name, b.dns_ip, binding_aliases(b.hostname))
-            p = {k: prov[src] for k, src in HOST_PROVENANCE if src in prov}
+            p = {k: prov[src] for k, src in HOST_PROVENANCE
+                 if src in prov and not (k == "inet" and b.answers_at)}  # inet is not the binding's ip then
             derived = host_address(fqdn, key)
             out.setdefault(found or derived, _Want(attrs, b, p, " ".join((*HOST_BASE, host_name)), derived))
     return out
@@ -496,8 +497,9 @@ def _waiting(address: Address, b: Binding) -> str:
     new address has not reached the host yet."""
     if address.type != HOST or not b.answers_at or b.answers_at == b.ip:
         return ""
-    return (f"; {b.waiting or 'pending'}: {b.hostname} still answers at {b.answers_at}, so the name points "
-            f"there and moves to {b.ip} when the host reports it")
+    why = f"{b.waiting}: " if b.waiting else ""
+    return (f"; {why}{b.hostname} answers at {b.answers_at} until its new address {b.ip} reaches it, so the "
+            "name points there and moves when the host reports the new one")
 
 
 def _renewal(attrs: Mapping[str, Any], old: Any, *, dynamic: bool) -> str:

@@ -51,11 +51,15 @@ def answers_at(guest: Guest, nic: GuestNic, prefix: str | None) -> str | None:
     return nic.address
 
 
-def restart_hint(guest: Guest, restart_key: str) -> str:
+def how_to_restart(guest: Guest, restart_key: str) -> str:
     what = f"qm reboot {guest.vmid}" if guest.type == "qemu" else f"pct reboot {guest.vmid}"
-    return (f"to fix: restart it through Proxmox (`{what}`, the Reboot button, or a stop and start: each "
-            "starts a new QEMU process that boots from the rebuilt drive; a reboot inside the guest keeps "
-            f"the old drive), or set {restart_key}: now; {SSH_KEYS}")
+    return (f"restart it through Proxmox (`{what}`, the Reboot button, or a stop and start: each starts a "
+            "new QEMU process that boots from the rebuilt drive; a reboot inside the guest keeps the old "
+            f"drive), or set {restart_key}: now; {SSH_KEYS}")
+
+
+def restart_hint(guest: Guest, restart_key: str) -> str:
+    return f"to fix: {how_to_restart(guest, restart_key)}"
 
 
 def pending_note(ref: str, guest: Guest, nic: GuestNic, where: str | None, restart_key: str) -> str:
@@ -64,13 +68,13 @@ def pending_note(ref: str, guest: Guest, nic: GuestNic, where: str | None, resta
     follow = (f"its DNS name keeps pointing at {where} until the guest reports {nic.address}" if where
               else f"its DNS name points at {nic.address}, where nothing answers before the restart")
     return (f"{ref} ({guest.name}): {PENDING} — Proxmox holds ipconfig{nic.index} ip={nic.ip} for the "
-            f"guest's next boot; the guest {now}; {follow}\n      {restart_hint(guest, restart_key)}")
+            f"guest's next boot; the guest {now}; {follow}. {restart_hint(guest, restart_key)}")
 
 
 def no_drive_note(ref: str, guest: Guest, nic: GuestNic, tag: str) -> str:
     return (f"{ref} ({guest.name}) is tagged {tag} but has no cloud-init drive: Proxmox would store "
             f"ipconfig{nic.index} and never give it to the guest, so netsot does not write its address back"
-            f"\n      to fix: add a drive (`qm set {guest.vmid} --ide2 <storage>:cloudinit`) and restart the "
+            f". to fix: add a drive (`qm set {guest.vmid} --ide2 <storage>:cloudinit`) and restart the "
             f"guest through Proxmox, or remove the tag {tag} and set the address inside the guest")
 
 

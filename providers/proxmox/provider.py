@@ -455,9 +455,9 @@ class ProxmoxProvider:
             except ProviderError as exc:
                 lines.append(f"note: {who}: restart failed ({_msg(exc)})")
         now = f"still answers at {where}" if where else "keeps its old address"
-        hint = pending.restart_hint(guest, self._restart_key).removeprefix("to fix: ")
+        hint = pending.how_to_restart(guest, self._restart_key)
         lines.append(f"note: {who}: {pending.PENDING} — Proxmox holds {ips} for its next boot; it {now} "
-                     f"until restarted through Proxmox ({hint})")
+                     f"until restarted. To finish: {hint}")
         return {pending.RECORD: pending.record(where)}, lines
 
     def close(self) -> None:

@@ -67,7 +67,7 @@ def test_a_running_vm_is_pending_restart_until_restarted_through_proxmox(lab: Pl
     applied = lab.ok("apply", "-auto-approve")
     notes = applied.stdout.split("\nNotes:\n", 1)[1]
     assert "(web09): pending restart — Proxmox holds" in notes, str(applied)
-    assert f"it still answers at {leased} until restarted through Proxmox" in notes
+    assert f"it still answers at {leased} until restarted. To finish: restart it through Proxmox" in notes
 
     after = lab.netsot("plan", "-detailed-exitcode")
     assert after.code == 0, str(after)  # nothing to change, but it says what waits

@@ -118,7 +118,7 @@ def test_a_tagged_vm_without_a_cloudinit_drive_is_not_written_and_the_plan_says_
     assert not fact.ip_writable and fact.extra["writeback"] is False
     (note,) = fact.notes
     assert "is tagged netsot-static but has no cloud-init drive" in note
-    assert "\n      to fix: add a drive (`qm set 101 --ide2 <storage>:cloudinit`)" in note
+    assert ". to fix: add a drive (`qm set 101 --ide2 <storage>:cloudinit`)" in note
 
 
 def _written(p: ProxmoxProvider, sim: SimHandle, **kw: Any) -> tuple[Any, Any]:
