@@ -73,6 +73,20 @@ BOOLEAN_KEYS = frozenset(
         "debug",
     }
 )
+# the parameters of POST …/status/{action} besides node and vmid (proxmox-api-subset.json)
+POWER_PARAMS: dict[tuple[str, str], frozenset[str]] = {
+    ("qemu", "start"): frozenset({"force-cpu", "machine", "migratedfrom", "migration_network",
+                                  "migration_type", "nets-host-mtu", "skiplock", "stateuri", "targetstorage",
+                                  "timeout", "with-conntrack-state"}),
+    ("qemu", "stop"): frozenset({"keepActive", "migratedfrom", "overrule-shutdown", "skiplock", "timeout"}),
+    ("qemu", "shutdown"): frozenset({"forceStop", "keepActive", "skiplock", "timeout"}),
+    ("qemu", "reboot"): frozenset({"timeout"}),
+    ("lxc", "start"): frozenset({"debug", "skiplock"}),
+    ("lxc", "stop"): frozenset({"overrule-shutdown", "skiplock"}),
+    ("lxc", "shutdown"): frozenset({"forceStop", "timeout"}),
+    ("lxc", "reboot"): frozenset({"timeout"}),
+}
+POWER_BOOLEANS = frozenset({"debug", "forceStop", "keepActive", "overrule-shutdown", "skiplock"})
 NOT_IN_SCHEMA = "property is not defined in schema and the schema does not allow additional properties"
 CI_ONLY_RE = re.compile(r"^(ciuser|cipassword|citype|cicustom|ciupgrade|sshkeys|nameserver|searchdomain)$")
 FIXTURES = Path("/work/shared/fixtures/proxmox")
@@ -526,15 +540,14 @@ class Api:
         what = "VM" if g["type"] == "qemu" else "CT"
         vmid = g["vmid"]
         errors: dict[str, str] = {}
+        allowed = POWER_PARAMS[(g["type"], action)]
         for key, value in (params or {}).items():
-            if key == "timeout" and action != "start":
-                if not re.fullmatch(r"\d+", value):
-                    errors[key] = f"type check ('integer') failed - got '{value}'"
-            elif key in ("forceStop", "keepActive", "skiplock") and action in ("stop", "shutdown"):
-                if value not in ("0", "1"):
-                    errors[key] = f"type check ('boolean') failed - got '{value}'"
-            else:
+            if key not in allowed:
                 errors[key] = NOT_IN_SCHEMA
+            elif key == "timeout" and not re.fullmatch(r"\d+", value):
+                errors[key] = f"type check ('integer') failed - got '{value}'"
+            elif key in POWER_BOOLEANS and value not in ("0", "1"):
+                errors[key] = f"type check ('boolean') failed - got '{value}'"
         if errors:
             raise ApiError(400, "Parameter verification failed.", errors)
         if g.get("lock"):
