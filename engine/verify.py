@@ -104,12 +104,13 @@ def in_use(config: Config, state: State, observations: Mapping[str, Observation]
             if want is None:
                 continue
             ip, address = want
-            if fact.waiting and ip not in fact.in_use:
+            if fact.waiting and ip not in fact.in_use and fact.ip == ip:
                 # the system holds the new address, the object does not have it yet: not a failure
-                now = ", ".join(fact.in_use) or fact.answers_at or "no address netsot knows"
-                out.append(Check("guest", f"{fact.ref} ({fact.hostname})", True,
-                                 f"{fact.waiting}: the guest still reports {now}; {address} planned {ip}, "
-                                 "which it takes when restarted", address=address))
+                before = fact.answers_at or "an unknown address"
+                now = (f"the guest still reports {', '.join(fact.in_use)}" if fact.in_use else
+                       f"nothing reports its address (it answered at {before} when the change was written)")
+                detail = f"{fact.waiting}: {now}; {address} planned {ip}, which it takes when restarted"
+                out.append(Check("guest", f"{fact.ref} ({fact.hostname})", True, detail, address=address))
                 continue
             ok = ip in fact.in_use
             detail = (f"the guest holds {ip} ({address})" if ok else

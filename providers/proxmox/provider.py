@@ -348,7 +348,8 @@ class ProxmoxProvider:
                     f"{pending.SSH_KEYS}")
         now = f"keeps {where}" if where else "keeps its current address"
         return (f"; the VM runs: netsot regenerates its cloud-init drive, and it {now} until restarted "
-                f"through Proxmox ({pending.PENDING}; its DNS name follows where it answers)")
+                f"through Proxmox ({pending.PENDING}; its DNS name follows where it answers; the restart "
+                "regenerates its SSH host keys)")
 
     # ------------------------------------------------------------------ apply
 

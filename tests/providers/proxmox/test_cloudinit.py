@@ -5,6 +5,7 @@ the provider (detection, ``pending restart`` recorded and recalled, ``writeback.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -198,3 +199,28 @@ def test_a_binding_points_its_name_where_the_guest_answers(sim: SimHandle) -> No
     web = next(b for b in bindings if b.hostname == "web01")
     assert (web.ip, web.answers_at, web.dns_ip, web.waiting) == (
         "192.168.1.50", "192.168.1.10", "192.168.1.10", "pending restart")
+
+
+def test_verify_reports_a_vm_pending_restart_as_ok_and_a_wrong_address_as_a_failure(sim: SimHandle) -> None:
+    from engine import verify
+    from engine.reconcile import reconcile
+    from state.model import ResourceState, State
+
+    sim.set_config(101, "agent", None)
+    p = provider(sim)
+    _change, result = _written(p, sim)
+    owned = _owned(result.outcomes[0])
+    obs = {"proxmox": p.recall(p.read(), owned)}
+    nipap = A.nipap_address("lan", "web01")
+    state = State().with_resource(ResourceState(str(nipap), "nipap", "1", {"ip": "192.168.1.50"}))
+    web = next(b for b in reconcile(p.config, obs, owned).bindings if b.hostname == "web01")
+    web = replace(web, mac="bc:24:11:00:01:01")
+    (check,) = verify.in_use(p.config, state, obs, [web])
+    assert check.ok and check.detail == (
+        "pending restart: nothing reports its address (it answered at 192.168.1.10 when the change was "
+        "written); nipap_address.lan.web01 planned 192.168.1.50, which it takes when restarted")
+    assert "1 still waiting (not a failure)" in verify.render_table([check])
+    # a guest waiting for another address than the planned one is a failure
+    sim.set_config(101, "agent", "1")
+    (check,) = verify.in_use(p.config, state, {"proxmox": p.read()}, [replace(web, ip="192.168.1.77")])
+    assert not check.ok
