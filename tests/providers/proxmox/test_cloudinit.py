@@ -224,3 +224,14 @@ def test_verify_reports_a_vm_pending_restart_as_ok_and_a_wrong_address_as_a_fail
     sim.set_config(101, "agent", "1")
     (check,) = verify.in_use(p.config, state, {"proxmox": p.read()}, [replace(web, ip="192.168.1.77")])
     assert not check.ok
+
+
+def test_import_of_a_tagged_vm_without_a_drive_says_what_is_missing(sim: SimHandle) -> None:
+    from providers.proxmox.importone import import_one
+
+    sim.set_config(101, "ide2", None)
+    p = provider(sim)
+    address = A.proxmox_ipconfig("pve1", 101, "net0")
+    item = import_one(p.config, "proxmox", p.read(), address, "pve1/101/net0", {}, (), None)
+    assert item.status == "conflict"
+    assert "has no cloud-init drive, so an address netsot writes would never reach it" in item.reason
