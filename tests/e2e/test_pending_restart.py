@@ -94,3 +94,27 @@ def test_a_running_vm_is_pending_restart_until_restarted_through_proxmox(lab: Pl
     assert verify.code == 0 and "pending restart" not in verify.stdout, str(verify)
     assert _dns(lab, "web09.lab.example") == new_ip
 
+
+
+def test_restart_now_restarts_the_vm_through_the_api_and_nothing_waits(lab: PlayLab) -> None:
+    config = lab.dir / "netsot.yaml"
+    text = config.read_text()
+    tag = "    writeback_tag: netsot-static\n"
+    assert tag in text
+    config.write_text(text.replace(tag, f"{tag}    writeback: {{restart: now, restart_timeout: 60}}\n", 1))
+    lab.ok("validate")
+    lab.ok("lab", "guest", "add", "web10", "--tag", "netsot-static")
+    plan = lab.ok("plan").stdout
+    assert "then netsot restarts web10 through Proxmox (writeback.restart: now, up to 60 s)" in plan
+    assert "regenerate its SSH host keys" in plan
+    doc = lab.plan()
+    (writeback,) = [c for c in doc["changes"] if c["address"].startswith("proxmox_ipconfig.")]
+    new_ip = writeback["after"]["ip"].split("/")[0]
+    host = next(c for c in doc["changes"] if c["address"] == "edgemax_host.web10.lab.example")
+    assert host["after"]["inet"] == new_ip  # it is restarted: the name points at the new address at once
+    applied = lab.ok("apply", "-auto-approve").stdout
+    assert "(web10) restarted through Proxmox, boots with" in applied and "pending restart" not in applied
+    check = _guest_check(lab, "web10")
+    assert check["ok"] and new_ip in check["detail"] and "pending" not in check["detail"], check
+    assert _dns(lab, "web10.lab.example") == new_ip
+    assert lab.netsot("plan", "-detailed-exitcode").code == 0
