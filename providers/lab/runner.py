@@ -140,7 +140,9 @@ class GuestNetworks:
 
     A background thread re-derives every running guest's answers (bounded period) from its
     current config and the router's published static mappings, so after an apply the guests
-    "renew" their leases and a write-back gives them their static address.
+    "renew" their leases. A VM with a cloud-init drive runs with what it booted with (the simulator's
+    ``ci_active``; its DHCP client keeps the address it got after booting): a write-back reaches it
+    only after a restart through the API (``pending restart``). A container takes one at once.
     """
 
     def __init__(self, handle: Any, paths: Paths, leases: dict[str, str], period: float = 0.1) -> None:
