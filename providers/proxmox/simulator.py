@@ -582,7 +582,9 @@ class Api:
         listed as changed — PVE's gap), ``{key, pending}`` added, ``{key, delete: 1}`` removed."""
         cfg = g["config"]
         current = mapping.cloudinit_values(cfg)
-        drive = g.get("ci_drive") if mapping.cloudinit_drive(cfg) is not None else None
+        # PVE records the drive's values ([special:cloudinit]) only when a running VM's config changes
+        running = g["status"] == "running" and mapping.cloudinit_drive(cfg) is not None
+        drive = g.get("ci_drive") if running else None
         drive = current if drive is None else drive
         out: list[dict[str, Any]] = []
         for key in sorted(set(current) | set(drive)):
