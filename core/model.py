@@ -277,6 +277,11 @@ class Fact:
     # lower-cased form), and when the lease ends (ISO 8601 UTC, ``2026-05-01T12:00:00Z``; None: never)
     hostname_hint: str | None = None
     lease_expires: str | None = None
+    # where the object answers now when a change of its address has not reached it yet (a guest that
+    # keeps its old address until it restarts): DNS follows it until the object reports ``ip``
+    answers_at: str | None = None
+    # why it still answers there, in the system's words (``pending restart``); empty: nothing is waiting
+    waiting: str = ""
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What a saved plan compares to tell that this fact changed."""
@@ -338,6 +343,15 @@ class Binding:
     origin_refs: tuple[OriginRef, ...] = ()  # every system object the binding originates from
     sources: tuple[str, ...] = ()  # every source that reported this binding
     description: str = ""
+    # where the host answers now while a change of its address waits for it (``Fact.answers_at`` of
+    # its origin; None when it answers at ``ip``): the DNS name follows it until the host reports ``ip``
+    answers_at: str | None = None
+    waiting: str = ""  # ``pending restart``: the origin's words for what the change waits for
+
+    @property
+    def dns_ip(self) -> str:
+        """The address a DNS name of this host points at: where it answers now."""
+        return self.answers_at or self.ip
 
     @property
     def key(self) -> str:

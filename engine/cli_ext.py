@@ -369,6 +369,15 @@ def lab_guest_set(which: str, name: str | None, nic: str, mac: str | None, netwo
         nic=nic))
 
 
+@lab_guest.command("restart")
+@click.argument("which", metavar="NAME|VMID")
+@_lab_dir
+def lab_guest_restart(which: str, workdir: str, site: str) -> None:
+    """Restart a guest through Proxmox: a stop and a start (POST …/status/stop, …/status/start). A VM
+    boots from its rebuilt cloud-init drive, so it takes an address netsot wrote back (pending restart)."""
+    _emit(_extension("providers.lab", "guest", "lab guest")("restart", Path(workdir), which, site=site))
+
+
 @lab.command("ssh")
 @_lab_dir
 def lab_ssh(workdir: str, site: str) -> None:

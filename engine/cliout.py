@@ -18,6 +18,7 @@ from engine.cliapp import EXIT_ERROR, EXIT_OK
 from engine.render import render_json, render_markdown, render_text
 from engine.safetext import visible
 
+NOTE = "note: "  # a provider's apply log line the user is shown after the apply
 PAST = {"create": "Creation complete", "update": "Modifications complete", "delete": "Destruction complete"}
 
 
@@ -119,6 +120,12 @@ def apply_report(plan_: Plan, report: Any) -> int:
         done[queue.pop(0) if len(queue) > 1 else queue[0]] += 1
     counts = f"{done['create']} added, {done['update']} changed, {done['delete']} destroyed"
     retried = getattr(report, "retries", {})
+    notes = [line.removeprefix(NOTE) for lines in (getattr(report, "logs", None) or {}).values()
+             for line in lines if line.startswith(NOTE)]
+    if notes:  # what a provider says the user must know about what it did (a guest pending restart)
+        click.echo("\nNotes:")
+        for line in notes:
+            click.echo(f"  - {visible(line)}")
     if not report.failed and not report.skipped:
         click.echo(f"\nApply complete! Resources: {counts}.")
         if retried:

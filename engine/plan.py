@@ -230,6 +230,7 @@ def _plan(
     replacing: frozenset[Address] = frozenset(),
 ) -> Plan:
     owned = with_marked(owned_from_state(state), observations)
+    observations = recalled(providers, observations, owned)
     desired = reconcile_module.reconcile(config, observations, owned, adopt)
     ctx = context_for(config, owned, options)
     changes = _provider_changes(providers, desired, observations, ctx)
@@ -273,6 +274,19 @@ def _plan(
         unmanaged=unmanaged_module.find_unmanaged(config, observations, owned, changes, state, dropped),
         discovered=find_discovered(config, observations, desired.bindings),
     )
+
+
+def recalled(providers: Mapping[str, Provider], observations: Mapping[str, Observation],
+             owned: Mapping[Address, ManagedResource]) -> dict[str, Observation]:
+    """Each observation refined by its provider's optional ``recall(observation, owned)``: what netsot's
+    state remembers of that system's objects and the system itself cannot say (a write-back that has not
+    reached a guest yet)."""
+    out = dict(observations)
+    for key, provider in providers.items():
+        recall = getattr(provider, "recall", None)
+        if recall is not None and key in out:
+            out[key] = recall(out[key], {a: r for a, r in owned.items() if a.system == key})
+    return out
 
 
 def refresh_only(plan: Plan) -> Plan:

@@ -212,6 +212,13 @@ def _binding(g: Group, order: _Order) -> Binding:
     sources.update(f.fact.source for f in g.support)
     ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)
     provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac") if k in g.provenance}
+    answers_at, waiting = None, ""
+    for o in g.origins:  # an origin that does not answer at the binding's address yet (pending restart)
+        if o.fact.answers_at and o.fact.answers_at != g.ip:
+            answers_at, waiting = o.fact.answers_at, o.fact.waiting
+            break
+        if o.fact.waiting and not waiting:
+            waiting = o.fact.waiting
     return Binding(
         network=g.network.name,
         hostname=g.hostname,
@@ -222,4 +229,6 @@ def _binding(g: Group, order: _Order) -> Binding:
         origin_refs=tuple(refs),
         sources=tuple(ordered),
         description=description,
+        answers_at=answers_at,
+        waiting=waiting,
     )

@@ -13,7 +13,7 @@ Must not: do I/O, name a system, or read a fact's ``extra``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -318,7 +318,19 @@ def _binding_row(
             cells.append(Cell(column.key, ABSENT, "–", f"no {column.title} for this host"))
         else:
             cells.append(Cell(column.key, NA, "", f"{column.system} does not serve {b.network}"))
+    if b.waiting:
+        cells = _waiting_cells(b, cells)
     return Row("binding", b.network, b.hostname, b.mac, b.ip, b.origin, _worst(cells), tuple(cells))
+
+
+def _waiting_cells(b: Binding, cells: list[Cell]) -> list[Cell]:
+    """A write-back the host has not taken yet (``pending restart``): its cell says so, in amber."""
+    written = {str(ref.address) for ref in b.origin_refs if ref.address is not None}
+    where = f"it still answers at {b.answers_at}, where its DNS name points" if b.answers_at else \
+        "netsot does not know where it answers now"
+    reason = f"{b.waiting}: the system holds {b.ip} for the host's next start; {where}"
+    return [replace(c, state=AMBER, text=b.waiting, reason=reason) if c.address in written and c.state == OK
+            else c for c in cells]
 
 
 def _worst(cells: Iterable[Cell]) -> str:

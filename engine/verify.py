@@ -2,7 +2,8 @@
 
 Owns: the checks every system gets — each owned object is read back and compared with the state on
 the attributes its resource type declares, and a guest-side object that reports the addresses it
-uses (a guest agent) must hold the binding's planned IP — plus each system's own checks (its
+uses (a guest agent) must hold the binding's planned IP, unless its system says a change waits for it
+(``pending restart``: reported as such, not a failure) — plus each system's own checks (its
 descriptor's ``verify`` hook, e.g. DNS answers through the router), and the table / JSON output.
 Must not: change anything (no lock, no state write), print, or name a system.
 """
@@ -97,12 +98,20 @@ def in_use(config: Config, state: State, observations: Mapping[str, Observation]
     out = []
     for key in registry.ordered(observations):
         for fact in sorted(observations[key].facts, key=lambda f: f.ref):
-            if not fact.in_use or not fact.mac or not fact.network:
+            if not fact.mac or not fact.network or not (fact.in_use or fact.waiting):
                 continue
             want = planned.get((fact.network, fact.mac.lower()))
             if want is None:
                 continue
             ip, address = want
+            if fact.waiting and ip not in fact.in_use and fact.ip == ip:
+                # the system holds the new address, the object does not have it yet: not a failure
+                before = fact.answers_at or "an unknown address"
+                now = (f"the guest still reports {', '.join(fact.in_use)}" if fact.in_use else
+                       f"nothing reports its address (it answered at {before} when the change was written)")
+                detail = f"{fact.waiting}: {now}; {address} planned {ip}, which it takes when restarted"
+                out.append(Check("guest", f"{fact.ref} ({fact.hostname})", True, detail, address=address))
+                continue
             ok = ip in fact.in_use
             detail = (f"the guest holds {ip} ({address})" if ok else
                       f"the guest reports {', '.join(fact.in_use)}, but {address} planned {ip}")
@@ -140,6 +149,10 @@ def render_table(results: list[Check]) -> str:
         lines += [f"  - {visible(c.check)} {visible(c.object)}: {visible(c.detail)}" for c in failed]
     else:
         lines.append(f"Verify passed: all {len(results)} checks agree with the state.")
+    waiting = [c for c in results if c.ok and c.detail.startswith("pending ")]
+    if waiting:
+        what = "; ".join(f"{visible(c.object)} {visible(c.detail.split(':', 1)[0])}" for c in waiting)
+        lines.append(f"{len(waiting)} still waiting (not a failure): {what}")
     return "\n".join(lines) + "\n"
 
 

@@ -22,7 +22,7 @@ from engine import systems as systems_module
 from engine.apply import ApplyReport, apply_plan
 from engine.grouping import config_facts
 from engine.observe import NullObserver, Observer
-from engine.plan import make_plan, owned_from_state, read_all
+from engine.plan import make_plan, owned_from_state, read_all, recalled
 from engine.plan import refresh_only as refresh_plan
 from engine.policy import PolicyResult, apply_policy, record_orphans
 from engine.status import ReadHealth, RunInfo, Snapshot
@@ -259,12 +259,13 @@ def _verify_checks(config: Config, backend: Any) -> list[Check]:
     from engine.reconcile import reconcile
 
     state = backend.load()
+    owned = owned_from_state(state)
     with runtime.open_providers(config) as providers:
         observations, out = verify.read_checks(providers)
+        observations = recalled(providers, observations, owned)
     out += verify.system_checks(config, state, observations)
     out += verify.read_back(state, observations)
     if observations:
-        owned = owned_from_state(state)
         try:
             bindings = reconcile(config, observations, owned).bindings
         except NetsotError:

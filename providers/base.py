@@ -25,6 +25,10 @@ Provider contract (each provider package implements it in ``provider.py``):
   outcome per change; a failure of the whole batch is a failed outcome for each change, not an
   exception, unless the system cannot be reached at all.
 * ``close()`` — release sessions; safe to call twice.
+* optional ``recall(observation, owned) -> Observation`` — the observation refined with what netsot's
+  state records of this system's objects (``owned``: only this instance's) and the system itself cannot
+  say, e.g. a written-back address a guest has not taken yet (``Fact.answers_at`` / ``Fact.waiting``).
+  Pure; the engine calls it after every read, before reconciling (plan, verify).
 """
 
 from __future__ import annotations

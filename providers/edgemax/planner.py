@@ -486,11 +486,23 @@ def _desired(
         if fqdn is not None:
             found = index.host(fqdn, owned, key)
             host_name = str(index.resources[found].attributes["host_name"]) if found is not None else fqdn
-            attrs = host_attrs(host_name, b.ip, binding_aliases(b.hostname))
-            p = {k: prov[src] for k, src in HOST_PROVENANCE if src in prov}
+            # the name points where the host answers now (a guest pending restart keeps its old address)
+            attrs = host_attrs(host_name, b.dns_ip, binding_aliases(b.hostname))
+            p = {k: prov[src] for k, src in HOST_PROVENANCE
+                 if src in prov and not (k == "inet" and b.answers_at)}  # inet is not the binding's ip then
             derived = host_address(fqdn, key)
             out.setdefault(found or derived, _Want(attrs, b, p, " ".join((*HOST_BASE, host_name)), derived))
     return out
+
+
+def _waiting(address: Address, b: Binding) -> str:
+    """``; pending restart: web09 answers at 192.168.10.150 until …`` for a host name of a binding whose
+    new address has not reached the host yet."""
+    if address.type != HOST or not b.answers_at or b.answers_at == b.ip:
+        return ""
+    why = f"{b.waiting}: " if b.waiting else ""
+    return (f"; {why}{b.hostname} answers at {b.answers_at} until its new address {b.ip} reaches it, so the "
+            "name points there and moves when the host reports the new one")
 
 
 def _renewal(attrs: Mapping[str, Any], old: Any, *, dynamic: bool) -> str:
@@ -620,7 +632,7 @@ class _Planner:
             kept = self.movable[old].kept
             reason += f"; takes over what {old.name} holds besides netsot's attributes"
         mac = str(want.attrs.get("mac_address") or "").lower()
-        reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
+        reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True) + _waiting(address, b)
         return Change(Action.CREATE, address, None, frozen_map(want.attrs), reason, provider_id=want.path,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
                       **self.common(b, want.provenance))
@@ -644,6 +656,8 @@ class _Planner:
             reason = f"{_source_text(b)} changed: {what}"
         if "ip_address" in keys:
             reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
+        if "inet" in keys:
+            reason += _waiting(address, b)
         return Change(Action.UPDATE, address, seen.attributes, frozen_map(want.attrs), reason,
                       provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
                       **self.common(want.binding, want.provenance))

@@ -547,11 +547,11 @@ def demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = MAX_SITES
 
 
 def guest(action: str, workdir: Path, *args: Any, **options: Any) -> str:
-    """``netsot lab guest add|rm|set``: see ``providers.lab.control``."""
+    """``netsot lab guest add|rm|set|restart``: see ``providers.lab.control``."""
     from providers.lab import control
 
-    return str({"add": control.guest_add, "rm": control.guest_rm, "set": control.guest_set}[action](
-        workdir, *args, **options))
+    return str({"add": control.guest_add, "rm": control.guest_rm, "set": control.guest_set,
+                "restart": control.guest_restart}[action](workdir, *args, **options))
 
 
 def ssh(workdir: Path, site: str = "") -> int:

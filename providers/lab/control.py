@@ -1,8 +1,8 @@
-"""Playing with a running lab: `netsot lab guest add|rm|set` and `netsot lab lease add`.
+"""Playing with a running lab: `netsot lab guest add|rm|set|restart` and `netsot lab lease add`.
 
 Owns: acting on the running lab as the world would — guests are made, destroyed and edited through
 the Proxmox simulator's real API (HTTPS with the lab's API token and CA: ``POST /nodes/{node}/qemu``
-or ``/lxc``, ``POST …/status/stop``, ``DELETE …/{vmid}``, ``PUT …/config`` with its digest), and a
+or ``/lxc``, ``POST …/status/stop|start``, ``DELETE …/{vmid}``, ``PUT …/config`` with its digest), and a
 device joins the network through the router's lease file (``router-leases.json``: EdgeOS has no API
 to add a DHCP lease, so the lab's router re-reads that file; this module waits until it has). A guest
 on DHCP gets a dynamic lease too, as a real DHCP client would. Everything persists across
@@ -183,8 +183,8 @@ def guest_add(workdir: Path, name: str, *, site: str = "", node: str | None = No
         params["tags"] = ";".join(tags)
     if gtype == "qemu":
         params.update(name=name, agent=1, ostype="l26", scsi0=f"local-lvm:vm-{vmid}-disk-0,size=16G")
-        if cidr or "netsot-static" in tags:
-            params.update(ide2=f"local-lvm:vm-{vmid}-cloudinit,media=cdrom",
+        if cidr or "netsot-static" in tags:  # a cloud-init drive: Proxmox allocates vm-<vmid>-cloudinit
+            params.update(ide2="local-lvm:cloudinit",
                           ipconfig0=f"ip={cidr},gw={net.gateway}" if cidr else "ip=dhcp")
     else:
         params.update(hostname=name, ostemplate=LXC_TEMPLATE, unprivileged=1)
@@ -220,6 +220,40 @@ def guest_rm(workdir: Path, which: str, *, site: str = "") -> str:
     upid = pve.call("DELETE", where, {"purge": 1})
     return (f"Removed {guest['type']} guest {guest.get('name')} (VMID {guest['vmid']}) from {guest['node']} "
             f"({upid})")
+
+
+def guest_restart(workdir: Path, which: str, *, site: str = "") -> str:
+    """Restart a guest as its owner would through Proxmox: ``POST …/status/stop`` then ``…/status/start``
+    (each a worker task, waited for). The start builds a VM's cloud-init drive from its config and boots from
+    it, so the guest takes an address written back meanwhile; a reboot inside the guest would not."""
+    paths, _spec, current = _lab(workdir, site)
+    pve = _proxmox(paths, current)
+    guest = pve.find(which)
+    node, where = guest["node"], f"/nodes/{guest['node']}/{guest['type']}/{guest['vmid']}"
+    done: list[str] = []
+    if guest.get("status") == "running":
+        done.append(_wait_task(pve, node, pve.call("POST", f"{where}/status/stop")))
+    done.append(_wait_task(pve, node, pve.call("POST", f"{where}/status/start")))
+    config = pve.call("GET", f"{where}/config")
+    addresses = [f"{k} {v}" for k, v in sorted(config.items()) if k.startswith("ipconfig")] \
+        if guest["type"] == "qemu" else []
+    booted = f"; it booted with {', '.join(addresses)}" if addresses else ""
+    return (f"Restarted {guest['type']} guest {guest.get('name')} (VMID {guest['vmid']}) on {node} "
+            f"({', '.join(done)}){booted}")
+
+
+def _wait_task(pve: Proxmox, node: str, upid: Any) -> str:
+    """Until the worker task ``upid`` stopped; its type (``qmstop``), or an error when it failed."""
+    deadline = time.monotonic() + REQUEST_TIMEOUT
+    while True:
+        status = pve.call("GET", f"/nodes/{node}/tasks/{urllib.parse.quote(str(upid), safe='')}/status")
+        if status.get("status") == "stopped":
+            if status.get("exitstatus") != "OK":
+                raise _error(f"Proxmox task {upid} failed: {status.get('exitstatus')}")
+            return str(status.get("type"))
+        if time.monotonic() > deadline:
+            raise _error(f"Proxmox task {upid} did not finish within {REQUEST_TIMEOUT:g} s")
+        time.sleep(0.1)
 
 
 def guest_set(workdir: Path, which: str, *, site: str = "", name: str | None = None, mac: str | None = None,
@@ -372,4 +406,4 @@ def _wait_for_router(paths: Paths, current: dict[str, Any]) -> None:
                  f"(see {paths.logs})")
 
 
-__all__ = ["guest_add", "guest_rm", "guest_set", "lease_add", "ssh", "ssh_command"]
+__all__ = ["guest_add", "guest_restart", "guest_rm", "guest_set", "lease_add", "ssh", "ssh_command"]

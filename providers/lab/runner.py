@@ -22,6 +22,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -139,13 +140,16 @@ class GuestNetworks:
 
     A background thread re-derives every running guest's answers (bounded period) from its
     current config and the router's published static mappings, so after an apply the guests
-    "renew" their leases and a write-back gives them their static address.
+    "renew" their leases. A VM with a cloud-init drive runs with what it booted with (the simulator's
+    ``ci_active``; its DHCP client keeps the address it got after booting): a write-back reaches it
+    only after a restart through the API (``pending restart``). A container takes one at once.
     """
 
     def __init__(self, handle: Any, paths: Paths, leases: dict[str, str], period: float = 0.1) -> None:
         self.handle, self.paths, self.leases, self.period = handle, paths, leases, period
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lab-guest-dhcp", daemon=True)
+        self._pinned: dict[tuple[int, Any], dict[str, str]] = {}
 
     def start(self) -> GuestNetworks:
         self.refresh()
@@ -173,12 +177,29 @@ class GuestNetworks:
         with cluster.lock:
             guests = copy.deepcopy(list(cluster.guests.values()))
         for g in guests:
-            answers = seeds.guest_answers(g, static, leases)
+            answers = seeds.guest_answers(g, static, leases, self._pins(g, static, leases))
             changed = {k: v for k, v in answers.items() if g.get(k) != v}
             if changed:
                 with cluster.lock:
                     if g["vmid"] in cluster.guests:
                         cluster.guests[g["vmid"]].update(changed)
+
+    def _pins(self, g: dict[str, Any], static: dict[str, str], leases: dict[str, str]) -> dict[str, str]:
+        """A cloud-init VM's DHCP client keeps the address it got after booting until it restarts (its
+        network is what cloud-init set up at boot): mac → ip, per boot of the guest."""
+        from providers.proxmox import mapping
+
+        cfg = g.get("config") or {}
+        if g.get("type") != "qemu" or g.get("status") != "running" or not mapping.cloudinit_drive(cfg):
+            return {}
+        boot = (g["vmid"], g.get("boot"))
+        pins = self._pinned.setdefault(boot, {})
+        for value in cfg.values():
+            found = re.search(r"=([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})", str(value))
+            mac = found.group(1).lower() if found else None
+            if mac and mac not in pins and (static.get(mac) or leases.get(mac)):
+                pins[mac] = static.get(mac) or leases[mac]
+        return pins
 
     def _loop(self) -> None:
         while not self._stop.wait(self.period):
@@ -304,6 +325,23 @@ class LeaseWatcher:
         self._seen = stamp
         self.handle.set_leases(leases)
         dns.write_atomic(self.path.with_suffix(".applied"), text)  # `lab lease add` waits for this
+
+    def _pins(self, g: dict[str, Any], static: dict[str, str], leases: dict[str, str]) -> dict[str, str]:
+        """A cloud-init VM's DHCP client keeps the address it got after booting until it restarts (its
+        network is what cloud-init set up at boot): mac → ip, per boot of the guest."""
+        from providers.proxmox import mapping
+
+        cfg = g.get("config") or {}
+        if g.get("type") != "qemu" or g.get("status") != "running" or not mapping.cloudinit_drive(cfg):
+            return {}
+        boot = (g["vmid"], g.get("boot"))
+        pins = self._pinned.setdefault(boot, {})
+        for value in cfg.values():
+            found = re.search(r"=([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})", str(value))
+            mac = found.group(1).lower() if found else None
+            if mac and mac not in pins and (static.get(mac) or leases.get(mac)):
+                pins[mac] = static.get(mac) or leases[mac]
+        return pins
 
     def _loop(self) -> None:
         while not self._stop.wait(self.period):

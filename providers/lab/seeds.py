@@ -92,12 +92,16 @@ def proxmox_seed(lab: Homelab) -> dict[str, Any]:
     }
 
 
-def _nic_addresses(guest: Mapping[str, Any], static: Mapping[str, str],
-                   leases: Mapping[str, str]) -> list[tuple[str, str, str | None, int]]:
-    """(nic id, mac, ipv4 the guest holds or None, prefix length) for every NIC of a guest config."""
+def _nic_addresses(guest: Mapping[str, Any], static: Mapping[str, str], leases: Mapping[str, str],
+                   pinned: Mapping[str, str]) -> list[tuple[str, str, str | None, int]]:
+    """(nic id, mac, ipv4 the guest holds or None, prefix length) for every NIC of a guest config;
+    ``pinned`` (mac → ip): what a DHCP client keeps until its guest restarts."""
     from providers.proxmox import mapping
 
     cfg = guest.get("config") or {}
+    # a VM with a cloud-init drive runs with what it applied at its last boot, not with today's config
+    booted = guest.get("ci_active") if guest.get("type") == "qemu" and mapping.cloudinit_drive(cfg) else None
+    ci = booted if isinstance(booted, Mapping) else cfg
     out = []
     for key in sorted(cfg, key=lambda k: (len(k), k)):
         m = _NET_KEY.match(key)
@@ -110,7 +114,7 @@ def _nic_addresses(guest: Mapping[str, Any], static: Mapping[str, str],
             else:
                 net = mapping.parse_qemu_net(str(cfg[key]), key)
                 mac = net.get("macaddr")
-                ipcfg = cfg.get(f"ipconfig{m.group(1)}")
+                ipcfg = ci.get(f"ipconfig{m.group(1)}")
                 ip = mapping.parse_ipconfig(str(ipcfg), key).get("ip") if ipcfg else "dhcp"
         except (mapping.PropertyError, ValueError):
             continue
@@ -121,7 +125,7 @@ def _nic_addresses(guest: Mapping[str, Any], static: Mapping[str, str],
             iface = ipaddress.ip_interface(ip)
             out.append((key, mac, str(iface.ip), iface.network.prefixlen))
         else:  # a DHCP client: the router's static mapping wins over a dynamic lease
-            held = static.get(mac) or leases.get(mac)
+            held = pinned.get(mac) or static.get(mac) or leases.get(mac)
             out.append((key, mac, held, _prefix_len(held)))
     return out
 
@@ -135,13 +139,14 @@ def _prefix_len(ip: str | None) -> int:
 
 
 def guest_answers(guest: Mapping[str, Any], static: Mapping[str, str],
-                  leases: Mapping[str, str]) -> dict[str, Any]:
+                  leases: Mapping[str, str], pinned: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The simulator fields (``agent`` / ``interfaces``) a running guest reports right now.
 
     A guest on DHCP holds the router's static mapping for its MAC, else its lease, else nothing
-    yet; a static guest holds its configured address. Windows agents name the NIC "Ethernet".
+    yet; a static guest holds its configured address — a VM with a cloud-init drive the one it booted
+    with (``ci_active``), until it restarts through Proxmox. Windows agents name the NIC "Ethernet".
     """
-    nics = _nic_addresses(guest, static, leases)
+    nics = _nic_addresses(guest, static, leases, pinned or {})
     if guest.get("type") == "lxc":
         ifaces: list[dict[str, Any]] = [{"name": "lo", "hwaddr": "00:00:00:00:00:00",
                                          "inet": "127.0.0.1/8", "inet6": "::1/128"}]

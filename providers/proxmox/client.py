@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -137,6 +138,8 @@ class ProxmoxClient:
         try:
             if method == "GET":
                 return resource.get(**kwargs)
+            if method == "POST":
+                return resource.post(**kwargs)
             return resource.put(**kwargs)
         except ResourceException as exc:
             if handle is not None:
@@ -268,6 +271,41 @@ class ProxmoxClient:
         if digest:
             body["digest"] = digest
         self._call("PUT", ["nodes", _check_node(node), gtype, int(vmid), "config"], node=node, params=body)
+
+    def regenerate_cloudinit(self, node: str, vmid: int) -> None:
+        """``PUT …/qemu/{vmid}/cloudinit``: rebuild the drive from the config (``VM.Config.Cloudinit``)."""
+        self._call("PUT", ["nodes", _check_node(node), "qemu", int(vmid), "cloudinit"], node=node)
+
+    def power(self, gtype: str, node: str, vmid: int, action: str, **params: Any) -> str:
+        """``POST …/status/{start|stop|shutdown|reboot}`` (``VM.PowerMgmt``): the worker task's UPID."""
+        if action not in ("start", "stop", "shutdown", "reboot"):
+            raise ProviderDataError(SYSTEM, f"unknown power action {action!r}")
+        upid = self._call("POST", ["nodes", _check_node(node), gtype, int(vmid), "status", action], node=node,
+                          params=params)
+        if not isinstance(upid, str) or not upid.startswith("UPID:"):
+            raise ProviderDataError(SYSTEM, f"{action} of {node}/{vmid} returned no task id")
+        return upid
+
+    def task_status(self, node: str, upid: str) -> dict[str, Any]:
+        data = self._call("GET", ["nodes", _check_node(node), "tasks", upid, "status"], node=node)
+        if not isinstance(data, dict):
+            raise ProviderDataError(SYSTEM, f"task status of {upid} is not an object")
+        return data
+
+    def wait_task(self, node: str, upid: str, timeout: float, poll: float = 0.5) -> None:
+        """Until the task stopped; a failed task (``exitstatus`` not OK / WARNINGS) or the time raises."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.task_status(node, upid)
+            if status.get("status") == "stopped":
+                exit_status = str(status.get("exitstatus", ""))
+                if exit_status != "OK" and not exit_status.startswith("WARNINGS"):
+                    kind = status.get("type", "")
+                    raise ProviderError(SYSTEM, f"task {kind} on {node} failed: {exit_status}")
+                return
+            if time.monotonic() >= deadline:
+                raise ProviderTimeout(SYSTEM, f"task {upid} on {node} did not finish within {timeout:g} s")
+            time.sleep(poll)
 
     def close(self) -> None:
         """Drop this thread's sessions (other threads' sessions go with their thread-locals)."""

@@ -47,6 +47,9 @@ def import_one(config: Config, key: str, observation: Observation, address: Addr
         tag = config.settings(key).writeback_tag
         why = (f"guest {node}/{vmid} ({guest['name']}) is not tagged {tag}, so netsot may not write its "
                "address; tag it on Proxmox first")
+        if tag.lower() in guest.get("tags", ()) and guest.get("type") == "qemu":
+            why = (f"guest {node}/{vmid} ({guest['name']}) has no cloud-init drive, so an address netsot "
+                   f"writes would never reach it; add one first (`qm set {vmid} --ide2 <storage>:cloudinit`)")
         return ImportItem(str(address), "conflict", why)
     if not any(f.address == address for f in observation.facts):
         return ImportItem(str(address), "conflict", f"{node}/{vmid} {nic} is on a bridge/VLAN no configured "

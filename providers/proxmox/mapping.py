@@ -415,6 +415,8 @@ class Guest:
     template: bool
     digest: str | None
     nics: tuple[GuestNic, ...]
+    cloudinit: str | None = None  # the config key of a QEMU guest's cloud-init drive ("ide2"), if any
+    uptime: int | None = None  # seconds since its QEMU process / container started (running guests)
 
     @property
     def label(self) -> str:
@@ -546,6 +548,7 @@ def guest_nics(
         raise ProviderDataError(SYSTEM, f"{label}: {text}") from None
     template = config.get("template", resource.get("template", 0))
     digest = config.get("digest")
+    uptime = resource.get("uptime")
     return Guest(
         node=node,
         vmid=vmid,
@@ -556,6 +559,8 @@ def guest_nics(
         template=str(template) in ("1", "True", "true"),
         digest=str(digest) if digest is not None else None,
         nics=tuple(nics),
+        cloudinit=cloudinit_drive(config) if gtype == "qemu" else None,
+        uptime=int(uptime) if isinstance(uptime, int | float) and not isinstance(uptime, bool) else None,
     )
 
 
@@ -596,3 +601,32 @@ def network_for(config: Config, key: str, bridge: str | None, vlan: int | None) 
         if own is not None and own.bridge == bridge and own.vlan == vlan:
             return net
     return None
+
+
+# --------------------------------------------------------------------------- cloud-init drive
+
+# qemu-server Drive.pm drive_is_cloudinit: the volume (text before the first ",") of an ideN/sataN/scsiN
+CLOUDINIT_VOLUME_RE = re.compile(r"[:/](vm-\d+-)?cloudinit(\.(raw|qcow|qcow2|qed|vmdk|cloop))?$")
+DRIVE_KEY_RE = re.compile(r"^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30))$")
+
+
+def cloudinit_drive(config: Mapping[str, Any]) -> str | None:
+    """The config key of the VM's cloud-init drive (``ide2``), or None when it has none.
+
+    Without one, ``ipconfigN`` is accepted and stored by Proxmox and never reaches the guest.
+    """
+    for key in sorted(config):
+        if DRIVE_KEY_RE.match(key):
+            volume = str(config[key]).split(",", 1)[0]
+            if CLOUDINIT_VOLUME_RE.search(volume):
+                return key
+    return None
+
+
+CLOUDINIT_KEYS_RE = re.compile(r"^(ipconfig\d+|net\d+|name|ciuser|cipassword|citype|cicustom|ciupgrade"
+                               r"|sshkeys|nameserver|searchdomain)$")
+
+
+def cloudinit_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """The config values a cloud-init drive is built from (PVE records them in ``[special:cloudinit]``)."""
+    return {k: str(v) for k, v in config.items() if CLOUDINIT_KEYS_RE.match(k)}

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.config import Config, Network, system_key
@@ -27,12 +28,13 @@ from core.model import (
     ChangeOutcome,
     Desired,
     Fact,
+    ManagedResource,
     Observation,
     ObservedResource,
     frozen_map,
 )
 from providers.base import ROLE_ADDRESS, PlanContext
-from providers.proxmox import mapping
+from providers.proxmox import mapping, pending
 from providers.proxmox.client import NodeTimeout, NodeUnavailable, ProxmoxClient
 from providers.proxmox.descriptor import IPCONFIG_TYPE, ipconfig_address
 from providers.proxmox.mapping import Guest, GuestNic
@@ -66,7 +68,12 @@ class ProxmoxProvider:
         self.label = f"{SYSTEM}[{instance}]" if instance else SYSTEM
         self.client = client or ProxmoxClient(settings)
         self._configs: dict[tuple[str, int], dict[str, Any]] = {}
+        self._guests: dict[tuple[str, int], Guest] = {}  # the last read, with when each guest started
+        self._started: dict[tuple[str, int], float] = {}
+        self._networks: dict[Address, str] = {}  # ipconfig address -> its network's prefix
+        self._answers: dict[Address, str | None] = {}  # ipconfig address -> where the NIC answered when read
         self._lock = threading.Lock()
+        self._restart_key = f"providers.{self.key}.writeback.restart"
 
     # ------------------------------------------------------------------ read
 
@@ -131,6 +138,11 @@ class ProxmoxProvider:
         with ThreadPoolExecutor(max_workers=self.settings.max_workers, thread_name_prefix="pve-read") as pool:
             results = list(pool.map(read_one, entries))
         found.guests = sorted((g for g in results if g is not None), key=lambda g: (g.node, g.vmid))
+        now = time.time()
+        with self._lock:
+            for g in found.guests:
+                if g.uptime is not None and g.status == "running":
+                    self._started[(g.node, g.vmid)] = now - g.uptime
         for node in sorted(bad_nodes):
             vmids = sorted(skipped[node])
             found.unread_nodes.add(node)
@@ -152,8 +164,13 @@ class ProxmoxProvider:
         resources: dict[Address, ObservedResource] = {}
         tag = self.settings.writeback_tag.lower()
         hint = f"tag the guest {self.settings.writeback_tag} to let netsot rewrite it"
+        restart = self.settings.writeback.restart
         for guest in found.guests:
-            writeback = tag in guest.tags
+            tagged = tag in guest.tags
+            no_drive = tagged and guest.type == "qemu" and guest.cloudinit is None
+            writeback = tagged and not no_drive
+            with self._lock:
+                self._guests[(guest.node, guest.vmid)] = guest
             for nic in guest.nics:
                 addr = ipconfig_address(guest.node, guest.vmid, nic.id, self.key)
                 if writeback:
@@ -170,6 +187,24 @@ class ProxmoxProvider:
                               "ignored (netsot inventory lists it as unmanaged)",
                               ref, guest.name, nic.bridge, nic.vlan if nic.vlan is not None else "none")
                     continue
+                notes: list[str] = []
+                if nic.ipv6_only:
+                    notes.append(f"{ref} ({guest.name}) has IPv6 only (no IPv4 configured or in use); netsot "
+                                 "still gives it an IPv4 address, reservation and DNS name")
+                where, waiting = None, ""
+                if no_drive:
+                    notes.append(pending.no_drive_note(ref, guest, nic, self.settings.writeback_tag))
+                elif writeback:
+                    where = pending.answers_at(guest, nic, str(network.prefix))
+                    with self._lock:
+                        self._networks[addr] = str(network.prefix)
+                        self._answers[addr] = where
+                    if where and nic.address and where != nic.address:
+                        # the agent reports another address than the config holds: an older drive runs
+                        waiting = pending.PENDING
+                        notes.append(pending.pending_note(ref, guest, nic, where, self._restart_key))
+                    elif restart == "now":
+                        where = None  # apply restarts it: the name can point at the new address at once
                 facts.append(
                     Fact(
                         source=SYSTEM,
@@ -199,13 +234,14 @@ class ProxmoxProvider:
                         in_use=tuple(nic.agent_ips),
                         static_ip=nic.ip_mode == "static",
                         ip_writable=writeback,
-                        writable_hint="" if writeback else hint,
+                        writable_hint="" if writeback else (
+                            "give it a cloud-init drive so netsot can rewrite it" if no_drive else hint),
                         origin_ref=mapping.guest_origin(guest.node, guest.vmid, guest.type, nic.id,
                                                         writeback, nic.ip, nic.gateway, self.key),
                         description=f"{ref} ({guest.type})",
-                        notes=(f"{ref} ({guest.name}) has IPv6 only (no IPv4 configured or in use); netsot "
-                               "still gives it an IPv4 address, reservation and DNS name",)
-                        if nic.ipv6_only else (),
+                        notes=tuple(notes),
+                        answers_at=where,
+                        waiting=waiting,
                     )
                 )
         return Observation(
@@ -222,6 +258,28 @@ class ProxmoxProvider:
             ),
             incomplete=(f"{len(found.unread)} guests unread",) if found.unread else (),
         )
+
+    def recall(self, observed: Observation, owned: Mapping[Address, ManagedResource]) -> Observation:
+        """The observation with what netsot's state remembers: a VM whose address netsot wrote while it
+        ran and that has not taken it yet stays ``pending restart`` (Proxmox's API cannot tell: a modified
+        ``ipconfigN`` is not listed as pending), its DNS name following where it still answers."""
+        facts: list[Fact] = []
+        changed = False
+        for fact in observed.facts:
+            managed = owned.get(fact.address) if fact.address is not None else None
+            rec = managed.attributes.get(pending.RECORD) if managed is not None else None
+            same = managed is not None and managed.attributes.get("ip") == fact.extra.get("configured_ip")
+            if isinstance(rec, Mapping) and fact.extra.get("writeback") and not fact.waiting and same:
+                key = (str(fact.extra.get("node")), int(fact.extra.get("vmid", 0)))
+                with self._lock:
+                    guest, started = self._guests.get(key), self._started.get(key)
+                    prefix = self._networks.get(fact.address)  # type: ignore[arg-type]
+                nic = next((n for n in guest.nics if n.id == fact.extra.get("nic")), None) if guest else None
+                if guest is not None and nic is not None and not pending.settled(rec, fact, started):
+                    fact = pending.recalled(fact, rec, guest, nic, prefix, self._restart_key)
+                    changed = True
+            facts.append(fact)
+        return replace(observed, facts=tuple(facts)) if changed else observed
 
     def _network_for(self, nic: GuestNic) -> Network | None:
         return mapping.network_for(self.config, self.key, nic.bridge, nic.vlan)
@@ -255,6 +313,12 @@ class ProxmoxProvider:
             after = {**before, "ip": want_ip, "gateway": want_gw}
             key = f"ipconfig{ref.nic[3:]}" if ref.type == "qemu" else f"{ref.nic} ip="
             what = f"cloud-init {key}" if ref.type == "qemu" else f"LXC {key}"
+            with self._lock:
+                guest = self._guests.get((ref.node, ref.vmid))
+                where = self._answers.get(address)
+            running = guest is not None and guest.status == "running"
+            if running and ref.type == "qemu" and self.settings.writeback.restart == "when-stopped":
+                continue  # writeback.restart: when-stopped — written once the guest is stopped
             dep = ctx.role_address(ROLE_ADDRESS, binding.network, binding.hostname)
             prov = {k: v for k, v in binding.provenance.items() if k == "ip"}
             changes.append(
@@ -263,7 +327,8 @@ class ProxmoxProvider:
                     address=address,
                     before=frozen_map(before),
                     after=frozen_map(after),
-                    reason=f"{what} follows NIPAP: {before.get('ip') or 'unset'} -> {want_ip}",
+                    reason=f"{what} follows NIPAP: {before.get('ip') or 'unset'} -> {want_ip}"
+                    + (self._running_effect(ref, binding.hostname, where, want_ip) if running else ""),
                     provenance=frozen_map(prov),
                     depends_on=(dep,) if dep is not None else (),
                     provider_id=current.provider_id,
@@ -271,6 +336,20 @@ class ProxmoxProvider:
                 )
             )
         return changes
+
+    def _running_effect(self, ref: _Nic, name: str, where: str | None, want_ip: str) -> str:
+        """What writing a running guest's address does, for the change's reason."""
+        if ref.type == "lxc":
+            return ("; the container runs: Proxmox changes its address live (connections on the old address "
+                    "break) and rewrites its network file")
+        if self.settings.writeback.restart == "now":
+            return (f"; then netsot restarts {name} through Proxmox (writeback.restart: now, up to "
+                    f"{self.settings.writeback.restart_timeout:g} s) so it boots with {want_ip}; "
+                    f"{pending.SSH_KEYS}")
+        now = f"keeps {where}" if where else "keeps its current address"
+        return (f"; the VM runs: netsot regenerates its cloud-init drive, and it {now} until restarted "
+                f"through Proxmox ({pending.PENDING}; its DNS name follows where it answers; the restart "
+                "regenerates its SSH host keys)")
 
     # ------------------------------------------------------------------ apply
 
@@ -331,6 +410,7 @@ class ProxmoxProvider:
             return [ChangeOutcome(c.address, "failed", str(exc)) for c in changes], []
         except ProviderError as exc:
             return [ChangeOutcome(c.address, "failed", str(exc)) for c in changes], []
+        extra, lines = self._after_write(node, vmid, gtype, changes)
         new_digest: str | None = None
         try:
             fresh = self.client.guest_config(gtype, node, vmid)
@@ -339,8 +419,47 @@ class ProxmoxProvider:
                 self._configs[(node, vmid)] = fresh
         except ProviderError:
             pass  # written; the next read refreshes the digest
-        lines = [f"PUT /nodes/{node}/{gtype}/{vmid}/config {k}={v}" for k, v in sorted(params.items())]
-        return [ChangeOutcome(c.address, "applied", None, new_digest, c.after) for c in changes], lines
+        lines = [*(f"PUT /nodes/{node}/{gtype}/{vmid}/config {k}={v}" for k, v in sorted(params.items())),
+                 *lines]
+        return [ChangeOutcome(c.address, "applied", None, new_digest, {**(c.after or {}), **extra})
+                for c in changes], lines
+
+    def _after_write(self, node: str, vmid: int, gtype: str,
+                     changes: list[Change]) -> tuple[dict[str, Any], list[str]]:
+        """After writing a running guest's address: regenerate its cloud-init drive, then restart it
+        (``writeback.restart: now``) or record it as ``pending restart`` in the state (what the apply
+        log says, and the attributes recorded with the changes)."""
+        with self._lock:
+            guest = self._guests.get((node, vmid))
+            where = next((w for c in changes if (w := self._answers.get(c.address))), None)
+        if guest is None or guest.status != "running":
+            return {}, []
+        who = f"{node}/{vmid} ({guest.name})"
+        ips = ", ".join(str((c.after or {}).get("ip")) for c in changes)
+        if gtype == "lxc":
+            return {}, [f"note: {who}: the running container took {ips} at once (Proxmox changed it live)"]
+        lines: list[str] = []
+        try:
+            self.client.regenerate_cloudinit(node, vmid)
+            lines.append(f"PUT /nodes/{node}/qemu/{vmid}/cloudinit: drive regenerated")
+        except ProviderError as exc:
+            lines.append(f"note: {who}: cloud-init drive not regenerated ({_msg(exc)}); its next start "
+                         "rebuilds it")
+        policy = self.settings.writeback
+        if policy.restart == "now":
+            try:
+                upid = self.client.power("qemu", node, vmid, "reboot", timeout=int(policy.restart_timeout))
+                self.client.wait_task(node, upid, policy.restart_timeout + 5)
+                lines.append(f"POST /nodes/{node}/qemu/{vmid}/status/reboot ({upid})")
+                lines.append(f"note: {who} restarted through Proxmox, boots with {ips}; {pending.SSH_KEYS}")
+                return {}, lines
+            except ProviderError as exc:
+                lines.append(f"note: {who}: restart failed ({_msg(exc)})")
+        now = f"still answers at {where}" if where else "keeps its old address"
+        hint = pending.how_to_restart(guest, self._restart_key)
+        lines.append(f"note: {who}: {pending.PENDING} — Proxmox holds {ips} for its next boot; it {now} "
+                     f"until restarted. To finish: {hint}")
+        return {pending.RECORD: pending.record(where)}, lines
 
     def close(self) -> None:
         self.client.close()

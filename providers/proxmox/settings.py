@@ -6,12 +6,27 @@ guest NICs belong to a network (bridge and VLAN tag). Must not: do I/O.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from core.config import NetworkSettings, Seconds, SystemSettings
+from core.config import Frozen, NetworkSettings, Seconds, SystemSettings
 from core.secrets import SecretField
+
+RESTART_POLICIES = ("never", "when-stopped", "now")
+
+
+class ProxmoxWriteback(Frozen):
+    """What netsot does about a running VM whose cloud-init address it writes back.
+
+    A running guest keeps its old address until it boots from a rebuilt cloud-init drive
+    (``pending restart``). ``never``: write, regenerate the drive, and wait for the owner's restart;
+    ``when-stopped``: write only to stopped guests (a running guest's write-back waits);
+    ``now``: restart the guest through Proxmox's API (``POST …/status/reboot``) after writing.
+    """
+
+    restart: Literal["never", "when-stopped", "now"] = "never"
+    restart_timeout: Seconds = 120  # how long a `now` restart may take (shutdown + start)
 
 
 class ProxmoxSettings(SystemSettings):
@@ -27,6 +42,7 @@ class ProxmoxSettings(SystemSettings):
     agent_timeout: Seconds = 5
     max_workers: int = Field(8, ge=1, le=64)
     writeback_tag: str = "netsot-static"
+    writeback: ProxmoxWriteback = ProxmoxWriteback()
 
 
 class ProxmoxNetwork(NetworkSettings):

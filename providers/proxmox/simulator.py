@@ -4,8 +4,13 @@ Owns: a threaded HTTPS server (trustme CA) emulating a multi-node PVE 8/9 cluste
 from a JSON-able dict — token auth, envelopes, errors in the reason phrase (+ ``message``),
 config GET/PUT with digests and validation, agent and LXC interface answers, offline nodes,
 creating and destroying guests (``POST /nodes/{node}/qemu|lxc``, ``DELETE …/{vmid}``, ``POST
-…/status/start|stop``: worker tasks answered with a UPID, ``GET /nodes/{node}/tasks/{upid}/status``),
-and test knobs (delay, fail-Nth, hangs) plus a request log. Used by tests and ``netsot lab``.
+…/status/start|stop|shutdown|reboot``: worker tasks answered with a UPID, ``GET
+/nodes/{node}/tasks/{upid}/status``), cloud-init drives (``ide2=<storage>:cloudinit`` allocates
+``vm-<vmid>-cloudinit``; the drive's content, ``ci_drive``, is rebuilt on start and ``PUT …/cloudinit``;
+what the guest applied at its last boot, ``ci_active``, changes only on a start: ``GET …/cloudinit``
+lists both, with PVE's gap of not listing a modified ``ipconfigN``), running containers taking a new
+``netN ip=`` at once, and test knobs (delay, fail-Nth, hangs) plus a request log. Used by tests and
+``netsot lab``.
 Must not: import netsot's client or provider; it speaks only HTTP.
 
 Seed format::
@@ -15,7 +20,8 @@ Seed format::
      "guests": [{"vmid": 101, "type": "qemu", "node": "pve1", "status": "running",
                  "config": {...}, "agent": [...] | {"error": {...}},
                  "agent_error": "not_running" | "timeout" | "forbidden", "agent_delay": 0.0,
-                 "interfaces": [...], "no_rrd": false, "lock": null}]}
+                 "interfaces": [...], "no_rrd": false, "lock": null,
+                 "ci_drive": {...}?, "ci_active": {...}?, "boot": 1?, "started": <epoch>?}]}
 """
 
 from __future__ import annotations
@@ -67,6 +73,22 @@ BOOLEAN_KEYS = frozenset(
         "debug",
     }
 )
+# the parameters of POST …/status/{action} besides node and vmid (proxmox-api-subset.json)
+POWER_PARAMS: dict[tuple[str, str], frozenset[str]] = {
+    ("qemu", "start"): frozenset({"force-cpu", "machine", "migratedfrom", "migration_network",
+                                  "migration_type", "nets-host-mtu", "skiplock", "stateuri", "targetstorage",
+                                  "timeout", "with-conntrack-state"}),
+    ("qemu", "stop"): frozenset({"keepActive", "migratedfrom", "overrule-shutdown", "skiplock", "timeout"}),
+    ("qemu", "shutdown"): frozenset({"forceStop", "keepActive", "skiplock", "timeout"}),
+    ("qemu", "reboot"): frozenset({"timeout"}),
+    ("lxc", "start"): frozenset({"debug", "skiplock"}),
+    ("lxc", "stop"): frozenset({"overrule-shutdown", "skiplock"}),
+    ("lxc", "shutdown"): frozenset({"forceStop", "timeout"}),
+    ("lxc", "reboot"): frozenset({"timeout"}),
+}
+POWER_BOOLEANS = frozenset({"debug", "forceStop", "keepActive", "overrule-shutdown", "skiplock"})
+NOT_IN_SCHEMA = "property is not defined in schema and the schema does not allow additional properties"
+CI_ONLY_RE = re.compile(r"^(ciuser|cipassword|citype|cicustom|ciupgrade|sshkeys|nameserver|searchdomain)$")
 FIXTURES = Path("/work/shared/fixtures/proxmox")
 
 
@@ -119,6 +141,13 @@ def config_digest(config: dict[str, Any]) -> str:
     return hashlib.sha1(("\n".join(lines) + "\n").encode()).hexdigest()
 
 
+def _uptime(g: dict[str, Any]) -> int:
+    """Seconds since the guest's current QEMU process / container started (0 when stopped)."""
+    if g["status"] != "running":
+        return 0
+    return max(0, int(time.time() - float(g.get("started") or time.time())))
+
+
 def _random_mac() -> str:
     return "BC:24:11:" + ":".join(f"{random.randint(0, 255):02X}" for _ in range(3))
 
@@ -149,6 +178,14 @@ class Cluster:
         g.setdefault("type", "qemu")
         g.setdefault("status", "stopped")
         g["config"] = {k: v for k, v in (g.get("config") or {}).items() if k != "digest"}
+        if g["status"] == "running":
+            g.setdefault("started", time.time() - 1000)
+            g.setdefault("boot", 1)
+        if g["type"] == "qemu" and mapping.cloudinit_drive(g["config"]) is not None:
+            # seeded as built and booted from the config it has now
+            g.setdefault("ci_drive", mapping.cloudinit_values(g["config"]))
+            if g["status"] == "running":
+                g.setdefault("ci_active", mapping.cloudinit_values(g["config"]))
         with self.lock:
             if g["node"] not in self.nodes:
                 raise ValueError(f"unknown node {g['node']!r}")
@@ -236,7 +273,7 @@ class Api:
                     "mem": 0,
                     "maxdisk": 8589934592,
                     "disk": 0,
-                    "uptime": 1000 if g["status"] == "running" else 0,
+                    "uptime": _uptime(g),
                     "netin": 0,
                     "netout": 0,
                     "diskread": 0,
@@ -274,8 +311,8 @@ class Api:
             if method == "DELETE" and n == 4 and p[2] in ("qemu", "lxc"):
                 return self._destroy(self._guest(node, p[2], p[3]), {**body, **q})
             if method == "POST" and n == 6 and p[2] in ("qemu", "lxc") and p[4] == "status" \
-                    and p[5] in ("start", "stop"):
-                return self._power(self._guest(node, p[2], p[3]), p[5])
+                    and p[5] in ("start", "stop", "shutdown", "reboot"):
+                return self._power(self._guest(node, p[2], p[3]), p[5], {**body, **q})
             if method == "GET" and n == 5 and p[2] == "tasks" and p[4] == "status":
                 return self._task_status(node, p[3])
             if method == "GET" and n == 2:
@@ -303,7 +340,12 @@ class Api:
                         "vmid": g["vmid"],
                         "status": g["status"],
                         "name": self._resource_entry(g).get("name"),
+                        "uptime": _uptime(g),
                     }
+                if gtype == "qemu" and rest == ["cloudinit"] and method == "GET":
+                    return self._cloudinit_pending(self._guest(node, gtype, vmid))
+                if gtype == "qemu" and rest == ["cloudinit"] and method == "PUT":
+                    return self._cloudinit_update(self._guest(node, gtype, vmid), {**body, **q})
                 if gtype == "qemu" and rest == ["agent", "network-get-interfaces"] and method == "GET":
                     return self._agent(self._guest(node, gtype, vmid))
                 if (
@@ -457,10 +499,12 @@ class Api:
             raise ApiError(500, f"{what} {vmid} already exists on node '{existing['node']}'")
         if gtype == "qemu":
             config.setdefault("name", f"VM{vmid}")
+            self._allocate_cloudinit(vmid, {}, config)
         elif ostemplate:
             config.setdefault("rootfs", f"local-lvm:vm-{vmid}-disk-0,size=8G")
-        self.c.add_guest({"vmid": vmid, "type": gtype, "node": node,
-                          "status": "running" if start == "1" else "stopped", "config": config})
+        self.c.add_guest({"vmid": vmid, "type": gtype, "node": node, "status": "stopped", "config": config})
+        if start == "1":
+            self._boot(self.c.guests[vmid])
         self.on_change()
         return self._task(node, "qmcreate" if gtype == "qemu" else "vzcreate", vmid)
 
@@ -489,14 +533,107 @@ class Api:
         self.on_change()
         return self._task(g["node"], "qmdestroy" if g["type"] == "qemu" else "vzdestroy", g["vmid"])
 
-    def _power(self, g: dict[str, Any], action: str) -> str:
+    def _power(self, g: dict[str, Any], action: str, params: Mapping[str, str] | None = None) -> str:
+        """start / stop / shutdown / reboot. A start (and a reboot: shutdown + a new QEMU process)
+        rebuilds the cloud-init drive from the config and boots the guest from it; the guest applies
+        it then (a new instance-id), and only then. A reboot inside the guest is not an API call."""
         what = "VM" if g["type"] == "qemu" else "CT"
-        if action == "start" and g["status"] == "running":
-            raise ApiError(500, f"{what} {g['vmid']} already running")
-        g["status"] = "running" if action == "start" else "stopped"
+        vmid = g["vmid"]
+        errors: dict[str, str] = {}
+        allowed = POWER_PARAMS[(g["type"], action)]
+        for key, value in (params or {}).items():
+            if key not in allowed:
+                errors[key] = NOT_IN_SCHEMA
+            elif key == "timeout" and not re.fullmatch(r"\d+", value):
+                errors[key] = f"type check ('integer') failed - got '{value}'"
+            elif key in POWER_BOOLEANS and value not in ("0", "1"):
+                errors[key] = f"type check ('boolean') failed - got '{value}'"
+        if errors:
+            raise ApiError(400, "Parameter verification failed.", errors)
+        if g.get("lock"):
+            raise ApiError(500, f"{what} is locked ({g['lock']})")
+        running = g["status"] == "running"
+        if action == "start" and running:
+            raise ApiError(500, f"{what} {vmid} already running")
+        if action == "reboot" and not running:
+            raise ApiError(500, f"{what} {vmid} not running")
+        if action in ("start", "reboot"):
+            self._boot(g)
+        else:
+            g["status"] = "stopped"
+            g.pop("started", None)
         self.on_change()
         prefix = "qm" if g["type"] == "qemu" else "vz"
-        return self._task(g["node"], f"{prefix}{action}", g["vmid"])
+        return self._task(g["node"], f"{prefix}{action}", vmid)
+
+    def _boot(self, g: dict[str, Any]) -> None:
+        g["status"] = "running"
+        g["started"] = time.time()
+        g["boot"] = int(g.get("boot") or 0) + 1
+        if g["type"] == "qemu" and mapping.cloudinit_drive(g["config"]) is not None:
+            g["ci_drive"] = mapping.cloudinit_values(g["config"])
+            g["ci_active"] = dict(g["ci_drive"])
+            g.pop("ci_recorded", None)
+
+    # ---- cloud-init
+    def _cloudinit_pending(self, g: dict[str, Any]) -> list[dict[str, Any]]:
+        """``GET …/cloudinit`` as qemu-server >= 8.0.2 answers it: ``{key, value}`` in sync, ``{key, value,
+        pending}`` changed (only the ci* keys: a modified ``ipconfigN``, ``netN`` or ``name`` is not
+        listed as changed — PVE's gap), ``{key, pending}`` added, ``{key, delete: 1}`` removed."""
+        cfg = g["config"]
+        current = mapping.cloudinit_values(cfg)
+        # PVE records the drive's values ([special:cloudinit]) only when a running VM's config changes
+        running = g["status"] == "running" and mapping.cloudinit_drive(cfg) is not None
+        drive = g.get("ci_drive") if running else None
+        drive = current if drive is None else drive
+        out: list[dict[str, Any]] = []
+        for key in sorted(set(current) | set(drive)):
+            if re.fullmatch(r"net\d+|name", key):
+                continue
+            if key not in current:
+                out.append({"key": key, "delete": 1})
+            elif key not in drive:
+                out.append({"key": key, "pending": current[key]})
+            elif CI_ONLY_RE.match(key) and current[key] != drive[key]:
+                out.append({"key": key, "value": drive[key], "pending": current[key]})
+            else:
+                out.append({"key": key, "value": current[key]})
+        for item in out:
+            for field_ in ("value", "pending"):
+                if item.get("key") == "cipassword" and field_ in item:
+                    item[field_] = "**********"
+        return out
+
+    def _cloudinit_update(self, g: dict[str, Any], params: Mapping[str, str]) -> None:
+        """``PUT …/cloudinit``: rebuild the drive from the config now (a running VM gets the new medium;
+        the guest applies it at its next boot). No drive: nothing happens, still 200."""
+        if params:
+            raise ApiError(400, "Parameter verification failed.", {
+k: NOT_IN_SCHEMA for k in params})
+        if g.get("lock"):
+            raise ApiError(500, f"VM is locked ({g['lock']})")
+        if mapping.cloudinit_drive(g["config"]) is None:
+            return None
+        g["ci_drive"] = mapping.cloudinit_values(g["config"])
+        self.on_change()
+        return None
+
+    def _allocate_cloudinit(self, vmid: int, config: dict[str, str], new: dict[str, str]) -> None:
+        """``ide2=<storage>:cloudinit`` allocates ``<storage>:vm-<vmid>-cloudinit`` (``media=cdrom``);
+        a second cloud-init drive is refused."""
+        for key in sorted(new):
+            if not mapping.DRIVE_KEY_RE.match(key):
+                continue
+            volume, _, rest = new[key].partition(",")
+            if not mapping.CLOUDINIT_VOLUME_RE.search(volume):
+                continue
+            other = mapping.cloudinit_drive({k: v for k, v in {**config, **new}.items() if k != key})
+            if other is not None:
+                raise ApiError(500, f"{key} - cloud-init drive is already attached at '{other}'")
+            storage, colon, name = volume.partition(":")
+            if colon and name == "cloudinit":
+                opts = [o for o in rest.split(",") if o and not o.startswith("media=")]
+                new[key] = ",".join([f"{storage}:vm-{vmid}-cloudinit", "media=cdrom", *opts])
 
     def _validate_all(self, gtype: str, params: Mapping[str, str], errors: dict[str, str]) -> dict[str, str]:
         """Each parameter as Proxmox stores it; a bad one goes to ``errors`` (its message, per key)."""
@@ -534,11 +671,40 @@ class Api:
                 if gtype == "qemu"
                 else "detected modified configuration - file changed by other user? Try again.",
             )
+        if gtype == "qemu":
+            self._allocate_cloudinit(g["vmid"], g["config"], new)
         for key in delete:
             g["config"].pop(key, None)
+        if gtype == "lxc" and g["status"] == "running":
+            self._hotplug_lxc_ips(g, new)
         g["config"].update(new)
+        hotplug = str(g["config"].get("hotplug", ""))
+        if gtype == "qemu" and g["status"] == "running" and "cloudinit" in hotplug:
+            g["ci_drive"] = mapping.cloudinit_values(g["config"])  # hotplug=…,cloudinit: rebuilt at once
         self.on_change()
         return None
+
+    def _hotplug_lxc_ips(self, g: dict[str, Any], new: Mapping[str, str]) -> None:
+        """A running CT takes a new ``netN ip=`` at once (``ip addr add``/``del`` in its namespace)."""
+        ifaces = g.get("interfaces")
+        if not isinstance(ifaces, list):
+            return
+        for key, value in new.items():
+            if not re.fullmatch(r"net\d+", key):
+                continue
+            net = mapping.parse_lxc_net(value, key)
+            mac, ip = str(net.get("hwaddr", "")).lower(), net.get("ip")
+            for item in ifaces:
+                if str(item.get("hwaddr", item.get("hardware-address", ""))).lower() != mac:
+                    continue
+                item.pop("inet", None)
+                addrs = [a for a in item.get("ip-addresses") or () if a.get("ip-address-type") != "inet"]
+                if ip and "/" in ip:
+                    item["inet"] = ip
+                    addr, plen = ip.split("/")
+                    addrs.insert(0, {"ip-address": addr, "ip-address-type": "inet", "prefix": int(plen)})
+                if "ip-addresses" in item:
+                    item["ip-addresses"] = addrs
 
     def _validate(self, gtype: str, key: str, value: str) -> str:
         if key in BOOLEAN_KEYS:

@@ -109,3 +109,20 @@ def test_matrix_colours_come_from_changes_conflicts_and_reads(tmp_path, monkeypa
     new = matrix.row(net, "new1")
     assert new is not None and any("new host" in r for r in new.reasons)
     assert any("two claim it" in r for r in matrix.row(net, "bad1").reasons)
+
+
+def test_a_write_back_pending_restart_is_amber_and_says_where_the_host_answers() -> None:
+    from core.model import Binding, OriginRef
+    from engine.status import AMBER, OK, Cell, _waiting_cells
+
+    written = Address.parse("proxmox_ipconfig.pve1.100.net0")
+    ref = OriginRef("proxmox", "", "pve1/100", "proxmox pve1/100 net0", "guest", written)
+    b = Binding("lan", "web09", None, "192.168.10.9", origin="proxmox", origin_refs=(ref,),
+                answers_at="192.168.10.100", waiting="pending restart")
+    cells = [Cell("proxmox:proxmox_ipconfig", OK, "✓", "in sync", str(written)),
+             Cell("nipap:nipap_address", OK, "✓", "in sync", "nipap_address.lan.web09")]
+    pending_cell, other = _waiting_cells(b, cells)
+    assert (pending_cell.state, pending_cell.text) == (AMBER, "pending restart")
+    assert pending_cell.reason == ("pending restart: the system holds 192.168.10.9 for the host's next "
+                                   "start; it still answers at 192.168.10.100, where its DNS name points")
+    assert other == cells[1]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -235,3 +236,22 @@ def test_a_host_entry_of_a_shared_domain_belongs_to_the_dns_owner() -> None:
     obs = observation_from_config(extract(parse_commands(text)), config)
     networks = {f.hostname: f.network for f in obs.facts}
     assert networks == {"nas": "lan", "cam": "iot"}
+
+
+def test_a_host_pending_restart_keeps_its_name_where_it_answers_and_the_reservation_waits() -> None:
+    cfg, obs = _router()
+    waiting = replace(_binding(), answers_at="192.168.1.150", waiting="pending restart")
+    by = {c.address: c for c in plan_edgemax(CONFIG, Desired((waiting,)), cfg, obs, ctx_for(CONFIG))}
+    assert by[HOST].after["inet"] == "192.168.1.150"  # type: ignore[index]
+    assert "inet" not in by[HOST].provenance  # not the binding's ip: no rule chose it
+    assert "; pending restart: web01 answers at 192.168.1.150 until its new address 192.168.1.23 reaches " \
+        "it" in by[HOST].reason
+    assert by[MAP].after["ip_address"] == "192.168.1.23"  # type: ignore[index]  # for its next boot
+    # once the host reports its new address, the name moves
+    owned = _owned(HOST, {"host_name": "web01.lab.example", "inet": "192.168.1.150", "aliases": ["web01"]})
+    cfg, obs = _router("set system static-host-mapping host-name web01.lab.example inet 192.168.1.150",
+                       "set system static-host-mapping host-name web01.lab.example alias web01")
+    moved = {c.address: c for c in plan_edgemax(CONFIG, Desired((_binding(),)), cfg, obs,
+                                                 ctx_for(CONFIG, owned=owned))}
+    assert moved[HOST].before["inet"] == "192.168.1.150"  # type: ignore[index]
+    assert moved[HOST].after["inet"] == "192.168.1.23"  # type: ignore[index]

@@ -56,6 +56,7 @@ LAB_SEED: dict[str, Any] = {
                 "agent": "1",
                 "onboot": 1,
                 "net0": "virtio=BC:24:11:00:01:01,bridge=vmbr0,firewall=1",
+                "ide2": "local-lvm:vm-101-cloudinit,media=cdrom",
                 "ipconfig0": "ip=192.168.1.10/24,gw=192.168.1.1,ip6=auto",
             },
             "agent": [

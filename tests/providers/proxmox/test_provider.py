@@ -310,15 +310,29 @@ def test_apply_writeback_qemu_and_lxc(sim: SimHandle) -> None:
         "ip6=auto,type=veth"
     )
     puts = [e for e in sim.log if e.method == "PUT"]
-    assert {e.path for e in puts} == {"/nodes/pve1/qemu/101/config", "/nodes/pve2/lxc/201/config"}
+    # the running VM's cloud-init drive is regenerated after its config is written
+    assert [e.path for e in puts if "qemu" in e.path] == ["/nodes/pve1/qemu/101/config",
+                                                           "/nodes/pve1/qemu/101/cloudinit"]
+    assert {e.path for e in puts} == {"/nodes/pve1/qemu/101/config", "/nodes/pve1/qemu/101/cloudinit",
+                                      "/nodes/pve2/lxc/201/config"}
     assert next(e for e in puts if "qemu" in e.path).params == {
         "ipconfig0": "ip=192.168.1.50/24,gw=192.168.1.1,ip6=auto",
         "digest": digest_101,
     }
-    # one PUT + one GET (fresh digest) per guest; configs from the read were reused
-    assert Counter(e.method for e in sim.log) == Counter({"PUT": 2, "GET": 2})
+    # one PUT + one GET (fresh digest) per guest, + the drive's PUT; configs from the read were reused
+    assert Counter(e.method for e in sim.log) == Counter({"PUT": 3, "GET": 2})
     out = {str(o.address): o for o in result.outcomes}
     assert out["proxmox_ipconfig.pve1.101.net0"].provider_id == sim.config(101)["digest"]
+    # the running VM keeps its old address until restarted: recorded for the state, said in the log
+    record = out["proxmox_ipconfig.pve1.101.net0"].attributes["pending_restart"]  # type: ignore[index]
+    assert record["answers_at"] == "192.168.1.10" and record["since"].endswith("Z")
+    assert any(line.startswith("note: pve1/101 (web01): pending restart") for line in result.log)
+    # the running container took its address at once: nothing pending
+    assert "pending_restart" not in out["proxmox_ipconfig.pve2.201.net0"].attributes  # type: ignore[operator]
+    assert "note: pve2/201 (ct01): the running container took 192.168.1.60/24 at once (Proxmox changed it " \
+        "live)" in result.log
+    ct = next(f for f in p.read().facts if f.ref.endswith("pve2/201 net0"))
+    assert "192.168.1.60" in ct.in_use and not ct.waiting
     # a second read + plan shows nothing left to do
     again = Desired(bindings=(binding(web_ref(), "192.168.1.50"),))
     assert p.plan(again, p.read(), context_for(p.config)) == []
@@ -349,6 +363,7 @@ def test_apply_digest_mismatch_fails_that_change_only(sim: SimHandle) -> None:
 
 def test_apply_two_nics_of_one_guest_in_one_put(sim: SimHandle) -> None:
     sim.set_config(102, "tags", "netsot-static")
+    sim.set_config(102, "ide2", "local-lvm:vm-102-cloudinit,media=cdrom")
     p = provider(sim)
     obs = p.read()
     ref0 = A.proxmox_ref("pve1", 102, "qemu", "net0", True, "dhcp", None)
@@ -366,7 +381,8 @@ def test_apply_two_nics_of_one_guest_in_one_put(sim: SimHandle) -> None:
     assert len(changes) == 2 and "follows NIPAP: dhcp -> 192.168.1.57/24" in changes[0].reason
     sim.clear_log()
     assert [o.status for o in p.apply(changes).outcomes] == ["applied", "applied"]
-    assert len([e for e in sim.log if e.method == "PUT"]) == 1
+    assert [e.path for e in sim.log if e.method == "PUT"] == ["/nodes/pve1/qemu/102/config",
+                                                               "/nodes/pve1/qemu/102/cloudinit"]
     cfg = sim.config(102)
     assert cfg["ipconfig0"] == "ip=192.168.1.57/24,gw=192.168.1.1"
     assert cfg["ipconfig1"] == "gw=10.20.0.1,ip=10.20.0.6/24"  # key order as the last writer left it
