@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from providers.proxmox import mapping
+from providers.proxmox import mapping, simschema
 
 DEFAULT_VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
 TOKEN_ID_RE = re.compile(r"^([^\s:/]+@[A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$")
@@ -253,7 +253,15 @@ class Api:
     def handle(self, method: str, path: str, query: dict[str, str], body: dict[str, str]) -> Any:
         parts = [unquote(p) for p in path.strip("/").split("/") if p]
         with self.c.lock:
-            return self._route(method, path, parts, query, body)
+            # as strict as PVE: every request is checked against the API schema before a handler runs,
+            # and the answer carries the schema's JSON types (``simschema``)
+            endpoint = simschema.endpoint(method, parts)
+            if endpoint is not None:
+                errors = simschema.check_request(endpoint, {**body, **query}, str(self.c.version.get("version")))
+                if errors:
+                    raise ApiError(400, "Parameter verification failed.", errors)
+            data = self._route(method, path, parts, query, body)
+            return data if endpoint is None else simschema.wire_types(endpoint, data)
 
     def _route(self, method: str, path: str, p: list[str], q: dict[str, str], body: dict[str, str]) -> Any:
         n = len(p)

@@ -140,7 +140,7 @@ def test_put_qemu_validation_and_canonical_print(sim: SimHandle) -> None:
 
 
 def test_put_lxc_mismatch_text_and_reprint(sim: SimHandle) -> None:
-    r = call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={"name": "x", "digest": "0" * 40})
+    r = call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={"hostname": "x", "digest": "0" * 40})
     assert r.reason == "detected modified configuration - file changed by other user? Try again."
     assert call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={}).reason == "no options specified"
     r = call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={"net1": "bridge=vmbr0,name=eth1,ip=10.0.0.3/24"})
