@@ -45,7 +45,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from providers.proxmox import mapping, simschema
 
-DEFAULT_VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
+DEFAULT_VERSION = {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a8503f96d"}
+LEGACY_VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}  # before 8.4
 TOKEN_ID_RE = re.compile(r"^([^\s:/]+@[A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$")
 BOOLEAN_KEYS = frozenset(
     {
@@ -257,7 +258,8 @@ class Api:
             # and the answer carries the schema's JSON types (``simschema``)
             endpoint = simschema.endpoint(method, parts)
             if endpoint is not None:
-                errors = simschema.check_request(endpoint, {**body, **query}, str(self.c.version.get("version")))
+                version = str(self.c.version.get("version"))
+                errors = simschema.check_request(endpoint, {**body, **query}, version)
                 if errors:
                     raise ApiError(400, "Parameter verification failed.", errors)
             data = self._route(method, path, parts, query, body)
@@ -311,6 +313,7 @@ class Api:
                         "vmid": g["vmid"],
                         "status": g["status"],
                         "name": self._resource_entry(g).get("name"),
+                        "ha": {"managed": 0},
                     }
                 if gtype == "qemu" and rest == ["agent", "network-get-interfaces"] and method == "GET":
                     return self._agent(self._guest(node, gtype, vmid))
@@ -321,7 +324,7 @@ class Api:
                     and not self.knobs.lxc_interfaces_501
                 ):
                     g = self._guest(node, gtype, vmid)
-                    return copy.deepcopy(g.get("interfaces")) if g["status"] == "running" else None
+                    return self._interfaces(g) if g["status"] == "running" else None
         raise ApiError(501, f"Method '{method} /{'/'.join(p)}' not implemented")
 
     def _node_entry(self, node: dict[str, Any]) -> dict[str, Any]:
@@ -592,6 +595,34 @@ class Api:
             if b in net:
                 net[b] = str(mapping.parse_bool(f"{key}.{b}", net[b]))
         return mapping.print_qemu_net(net) if gtype == "qemu" else mapping.print_lxc_net(net)
+
+    def _interfaces(self, g: dict[str, Any]) -> list[dict[str, Any]]:
+        """``ip a`` of a running container: PVE 8.1-8.3 give ``name``, ``hwaddr`` and the first
+        ``inet``/``inet6``; pve-container >= 5.2.6 (PVE 8.4, 9) adds ``hardware-address`` and every
+        address in ``ip-addresses`` (the legacy keys stay). A seed may hold either shape."""
+        version = tuple(int(x) for x in re.findall(r"\d+", str(self.c.version.get("version")))[:2])
+        current = version >= (8, 4)
+        out: list[dict[str, Any]] = []
+        for item in g.get("interfaces") or ():
+            mac = item.get("hwaddr") or item.get("hardware-address")
+            addresses = list(item.get("ip-addresses") or ())
+            if not addresses:
+                for family in ("inet", "inet6"):
+                    if item.get(family):
+                        address, _, prefix = str(item[family]).partition("/")
+                        addresses.append({"ip-address": address, "ip-address-type": family,
+                                          "prefix": int(prefix or (32 if family == "inet" else 128))})
+            entry: dict[str, Any] = {"name": item.get("name"), "hwaddr": mac}
+            for family in ("inet", "inet6"):
+                first = item.get(family) or next((f"{a['ip-address']}/{a['prefix']}" for a in addresses
+                                                  if a.get("ip-address-type") == family), None)
+                if first:
+                    entry[family] = first
+            if current:
+                entry["hardware-address"] = mac
+                entry["ip-addresses"] = copy.deepcopy(addresses)
+            out.append(entry)
+        return out
 
     # ---- agent
     def _agent(self, g: dict[str, Any]) -> Any:
@@ -1001,7 +1032,7 @@ def seed_from_fixtures(fixtures_dir: Path | None = None) -> dict[str, Any]:
     lxc_ifaces = _fixture(base, "gp8_lxc_interfaces_legacy.json")
     lxc_cfg = _fixture(base, "ansible_lxc_100_config.json")
     return {
-        "version": dict(DEFAULT_VERSION),
+        "version": dict(LEGACY_VERSION),  # the samples' era: LXC /interfaces in the legacy shape
         "cluster": "testcluster",
         "nodes": [{"name": "testnode", "online": True, "ip": "10.1.1.2"}],
         "guests": [

@@ -33,7 +33,7 @@ def call(h: SimHandle, method: str, path: str, auth: str | None = "ok", **kw: An
 def test_token_auth_forms_and_401s(sim: SimHandle) -> None:
     user, name, value = sim.token
     assert call(sim, "GET", "/version").json() == {
-        "data": {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
+        "data": {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a8503f96d"}
     }
     assert call(sim, "GET", "/version", auth=f"PVEAPIToken {user}!{name}={value}").status_code == 200
     r = call(sim, "GET", "/version", auth=None)
