@@ -183,9 +183,10 @@ def guest_add(workdir: Path, name: str, *, site: str = "", node: str | None = No
     if tags:
         params["tags"] = ";".join(tags)
     if gtype == "qemu":
-        params.update(name=name, agent=1, ostype="l26", scsi0=f"local-lvm:vm-{vmid}-disk-0,size=16G")
+        # new volumes as Proxmox creates them: STORAGE:SIZE (GiB) and STORAGE:cloudinit
+        params.update(name=name, agent=1, ostype="l26", scsi0="local-lvm:16")
         if cidr or "netsot-static" in tags:
-            params.update(ide2=f"local-lvm:vm-{vmid}-cloudinit,media=cdrom",
+            params.update(ide2="local-lvm:cloudinit",
                           ipconfig0=f"ip={cidr},gw={net.gateway}" if cidr else "ip=dhcp")
     else:
         params.update(hostname=name, ostemplate=LXC_TEMPLATE, unprivileged=1)

@@ -466,6 +466,7 @@ class Api:
         if existing is not None:
             what = "VM" if existing["type"] == "qemu" else "CT"
             raise ApiError(500, f"{what} {vmid} already exists on node '{existing['node']}'")
+        config = _allocate(vmid, config)
         if gtype == "qemu":
             config.setdefault("name", f"VM{vmid}")
         elif ostemplate:
@@ -654,6 +655,30 @@ class Api:
     @property
     def _pve9(self) -> bool:
         return str(self.c.version.get("version", "")).startswith("9")
+
+
+_DISK_KEY = re.compile(r"^(?:(?:ide|sata|scsi|virtio|mp)\d+|efidisk0|tpmstate0|rootfs)$")
+
+
+def _allocate(vmid: int, config: dict[str, str]) -> dict[str, str]:
+    """What a create stores for new volumes (reference §10.2): ``STORAGE:SIZE`` allocates
+    ``STORAGE:vm-<vmid>-disk-<n>,size=<SIZE>G``, ``STORAGE:cloudinit`` the cloud-init drive
+    ``STORAGE:vm-<vmid>-cloudinit,media=cdrom``; any other value names an existing volume."""
+    out, disks = dict(config), 0
+    for key in sorted(config, key=lambda k: (k != "rootfs", k)):
+        if not _DISK_KEY.match(key):
+            continue
+        volume, _, options = config[key].partition(",")
+        storage, colon, what = volume.partition(":")
+        extra = [o for o in options.split(",") if o]
+        if colon and what == "cloudinit":
+            extra = [o for o in extra if not o.startswith("media=")] + ["media=cdrom"]
+            out[key] = ",".join([f"{storage}:vm-{vmid}-cloudinit", *sorted(extra)])
+        elif colon and re.fullmatch(r"\d+(\.\d+)?", what):
+            extra = [o for o in extra if not o.startswith("size=")] + [f"size={what}G"]
+            out[key] = ",".join([f"{storage}:vm-{vmid}-disk-{disks}", *sorted(extra)])
+            disks += 1
+    return out
 
 
 # ---------------------------------------------------------------------------- HTTP plumbing

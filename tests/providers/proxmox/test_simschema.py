@@ -122,6 +122,32 @@ def test_answers_carry_the_schemas_types(sim: SimHandle) -> None:
         "192.168.1.20", "192.168.1.21"]
 
 
+def test_a_create_allocates_its_volumes_as_proxmox_does(sim: SimHandle) -> None:
+    pve = api(sim)
+    pve.nodes("pve1").qemu.post(vmid=160, name="vol01", scsi0="local-lvm:16,ssd=1",
+                                ide2="local-lvm:cloudinit", virtio1="local-lvm:vm-160-disk-9")
+    config = pve.nodes("pve1").qemu(160).config.get()
+    assert config["scsi0"] == "local-lvm:vm-160-disk-0,size=16G,ssd=1"
+    assert config["ide2"] == "local-lvm:vm-160-cloudinit,media=cdrom"
+    assert config["virtio1"] == "local-lvm:vm-160-disk-9"  # an existing volume, named
+    pve.nodes("pve1").lxc.post(vmid=161, hostname="ct9", ostemplate="local:vztmpl/x.tar.zst",
+                               rootfs="local-lvm:4")
+    assert pve.nodes("pve1").lxc(161).config.get()["rootfs"] == "local-lvm:vm-161-disk-0,size=4G"
+
+
+def test_the_lab_seed_holds_configs_proxmox_accepts() -> None:
+    """Every seeded guest's config, written back as it is, passes the schema (the lab is no looser)."""
+    from providers.lab.homelab import homelab
+    from providers.lab.seeds import proxmox_seed
+
+    for seed in (proxmox_seed(homelab(200)), lab_seed()):
+        for g in seed["guests"]:
+            ep = simschema.endpoint("PUT", ["nodes", g["node"], g["type"], str(g["vmid"]), "config"])
+            assert ep is not None
+            params = {k: str(v) for k, v in g["config"].items()}
+            assert simschema.check_request(ep, params, "8.4.1") == {}, g["vmid"]
+
+
 def test_the_simulators_subset_is_the_references() -> None:
     """The simulator's copy of the schema is the reference's file (a new reference: copy it again)."""
     from pathlib import Path
@@ -151,8 +177,8 @@ SERVED = {
 WALK_QEMU, WALK_LXC = 150, 151
 CREATE = {
     "qemu": {"vmid": WALK_QEMU, "name": "walk01", "cores": 1, "memory": 1024, "agent": 1, "ostype": "l26",
-             "net0": "virtio,bridge=vmbr0,tag=20", "scsi0": "local-lvm:vm-150-disk-0,size=16G",
-             "ide2": "local-lvm:vm-150-cloudinit,media=cdrom", "ipconfig0": "ip=dhcp", "tags": "walk"},
+             "net0": "virtio,bridge=vmbr0,tag=20", "scsi0": "local-lvm:16",
+             "ide2": "local-lvm:cloudinit", "ipconfig0": "ip=dhcp", "tags": "walk"},
     "lxc": {"vmid": WALK_LXC, "hostname": "walk02", "ostemplate": "local:vztmpl/debian-12.tar.zst",
             "unprivileged": 1, "cores": 1, "memory": 512, "net0": "name=eth0,bridge=vmbr0,ip=dhcp"},
 }
