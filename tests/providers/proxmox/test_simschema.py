@@ -198,8 +198,8 @@ def _sample(name: str, prop: dict[str, Any]) -> Any:
 
 def _walk_order(item: tuple[str, str]) -> tuple[int, int, str]:
     method, template = item
-    power = template.endswith(("/status/stop", "/status/shutdown"))  # after start/reboot
-    return ORDER[method], int(power), template
+    power = 0 if template.endswith("/status/start") else 2 if template.endswith(("/stop", "/shutdown")) else 1
+    return ORDER[method], power, template  # a walk guest is started first, stopped last
 
 
 def test_walk_every_endpoint_of_the_subset(sim: SimHandle) -> None:
@@ -230,7 +230,7 @@ def test_walk_every_endpoint_of_the_subset(sim: SimHandle) -> None:
         props = (spec.get("parameters") or {}).get("properties") or {}
         params = {k: _sample(k, p) for k, p in props.items()
                   if not p.get("optional") and "[n]" not in k and k not in values}
-        if method == "PUT" and template.endswith("/config"):
+        if method in ("PUT", "POST") and template.endswith("/config"):
             params = {"description": "walked", "digest": pve(path).get()["digest"]}
         if method == "DELETE":
             pve(f"nodes/{values['node']}/{gtype}/{vmid}/status/stop").post()
