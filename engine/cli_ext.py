@@ -396,12 +396,15 @@ def lab_lease() -> None:
 @click.option("--ip", default=None,
               help="The leased address (default: the first free one of the DHCP range).")
 @click.option("--network", default=None, help="The lab network (default: the site's first).")
+@click.option("--lease-time", default=86400.0, show_default=True, type=float, metavar="SECONDS",
+              help="How long the lease runs; the router expires it then and its address is free again.")
 @_lab_dir
-def lab_lease_add(mac: str, hostname: str | None, ip: str | None, network: str | None, workdir: str,
-                  site: str) -> None:
+def lab_lease_add(mac: str, hostname: str | None, ip: str | None, network: str | None, lease_time: float,
+                  workdir: str, site: str) -> None:
     """A device with MAC gets a dynamic lease from the router (as a phone joining the Wi-Fi does)."""
     _emit(_extension("providers.lab", "lease", "lab lease")(Path(workdir), mac, site=site,
-                                                          hostname=hostname, ip=ip, network=network))
+                                                          hostname=hostname, ip=ip, network=network,
+                                                          lease_time=lease_time))
 
 
 _lab_command("down", "Stop the simulators.")

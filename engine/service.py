@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from core.config import Config
@@ -67,6 +67,8 @@ class Metrics:
     def __post_init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)  # per service: tests start many
         self.registry.register(_Collector(self))
+        # resident memory, open fds, CPU seconds, start time: what a leak is watched by (Linux /proc)
+        ProcessCollector(registry=self.registry)
         self._reads = Histogram("netsot_read_duration_seconds", "Duration of each system's read.",
                                 ["system"], buckets=READ_BUCKETS, registry=self.registry)
 
@@ -193,6 +195,7 @@ class Service:
         self._view: Any = None  # engine.web.View of the latest run
         self._health: dict[str, Any] = {}  # system -> status.ReadHealth
         self.next_at: float | None = None
+        self._causes: set[str] = set()  # the unexpected failures whose traceback was logged
 
     # -- one cycle -----------------------------------------------------------------
     def run_once(self) -> bool:
@@ -201,9 +204,9 @@ class Service:
         from engine.plan import read_all
 
         started = self._clock()
-        backend = runtime.open_backend(self.config, force=self.options.force_state)
-        health = workflow.HealthObserver(self._clock, self._health)
         try:
+            backend = runtime.open_backend(self.config, force=self.options.force_state)
+            health = workflow.HealthObserver(self._clock, self._health)
             with backend.lock("serve", timeout=self.options.lock_timeout), \
                     runtime.open_providers(self.config) as providers:
                 state = backend.load()
@@ -230,6 +233,8 @@ class Service:
             self._fail(exc.system, exc, started)
         except NetsotError as exc:
             self._fail("netsot", exc, started)
+        except Exception as exc:  # a bug or a library's surprise fails this cycle, not the service
+            self._fail_unexpected(exc, started)
         return False
 
     def _publish(self, backend: Any, result: Any, report: Any, observations: Any) -> None:
@@ -296,7 +301,8 @@ class Service:
                 m.last_error = None
                 self.failures.clear()
 
-    def _fail(self, system: str, exc: Exception, started: float, *, count_failure: bool = True) -> None:
+    def _fail(self, system: str, exc: Exception, started: float, *, count_failure: bool = True,
+              logged: bool = False) -> None:
         m = self.metrics
         with m.lock:
             m.runs["error"] = m.runs.get("error", 0) + 1
@@ -305,7 +311,24 @@ class Service:
             m.last_duration = self._clock() - started
         if count_failure:
             self.failures[system] = self.failures.get(system, 0) + 1
-        log.error("run failed: %s", exc, extra={"fields": {"system": system}})
+        if not logged:
+            log.error("run failed: %s", exc, extra={"fields": {"system": system}})
+
+    def _fail_unexpected(self, exc: Exception, started: float) -> None:
+        """A failure no part of netsot foresaw: counted and backed off like any other (system
+        ``internal``), logged at ERROR with its traceback the first time its cause is seen, and in one
+        line when the same cause comes back (a loop failing every cycle does not flood the log)."""
+        cause = failure_cause(exc)
+        first = cause not in self._causes
+        self._causes.add(cause)
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        self._fail("internal", RuntimeError(f"unexpected error: {text}"), started, logged=True)
+        fields = {"system": "internal", "error_type": type(exc).__name__, "cause": cause}
+        if first:
+            log.error("run failed with an unexpected error: %s", text, exc_info=exc, extra={"fields": fields})
+        else:
+            log.error("run failed with an unexpected error: %s (the same cause as before; its traceback "
+                      "was logged once)", text, extra={"fields": fields})
 
     @staticmethod
     def _summary(result: Any, report: Any) -> dict[str, Any]:
@@ -409,6 +432,16 @@ class Service:
             return (200 if healthy else 503), body
 
 
+def failure_cause(exc: BaseException) -> str:
+    """What makes two unexpected failures the same: the exception's type and the line that raised it
+    (its message may carry ids or addresses that change every time)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}{where}"
+
+
 def _action_of(plan: Any, address: Any) -> str:
     for change in plan.changes:
         if change.address == address:
@@ -451,6 +484,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         data.update(getattr(record, "fields", {}) or {})
+        if record.exc_info:  # the traceback stays in the one line, as a field
+            data["traceback"] = self.formatException(record.exc_info)
         return json.dumps(data, sort_keys=True, default=str)
 
 

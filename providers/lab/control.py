@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import ssl
 import time
 import urllib.error
@@ -26,7 +27,7 @@ from typing import Any
 from providers.lab import dns
 from providers.lab.homelab import SITES, LabNetwork, LabSite, site_named
 from providers.lab.runner import PVE_TOKEN_NAME, PVE_USER, Paths
-from providers.lab.seeds import lease_until
+from providers.lab.seeds import LEASE_TIME, lab_now, lease_active, lease_until
 
 LXC_TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
 LEASE_WAIT = 10.0  # seconds to wait for the router to pick up a changed lease file
@@ -182,7 +183,8 @@ def guest_add(workdir: Path, name: str, *, site: str = "", node: str | None = No
     if tags:
         params["tags"] = ";".join(tags)
     if gtype == "qemu":
-        params.update(name=name, agent=1, ostype="l26", scsi0=f"local-lvm:vm-{vmid}-disk-0,size=16G")
+        # new volumes as Proxmox creates them: STORAGE:SIZE (GiB) and STORAGE:cloudinit
+        params.update(name=name, agent=1, ostype="l26", scsi0="local-lvm:16")
         if cidr or "netsot-static" in tags:  # a cloud-init drive: Proxmox allocates vm-<vmid>-cloudinit
             params.update(ide2="local-lvm:cloudinit",
                           ipconfig0=f"ip={cidr},gw={net.gateway}" if cidr else "ip=dhcp")
@@ -215,11 +217,15 @@ def guest_rm(workdir: Path, which: str, *, site: str = "") -> str:
     pve = _proxmox(paths, current)
     guest = pve.find(which)
     where = f"/nodes/{guest['node']}/{guest['type']}/{guest['vmid']}"
+    config = pve.call("GET", f"{where}/config") or {}
+    macs = [m for nic in sorted(config) if re.fullmatch(r"net\d+", nic)
+            if (m := _nic_mac(config, nic, guest["type"]))]
     if guest.get("status") == "running":
         pve.call("POST", f"{where}/status/stop")
     upid = pve.call("DELETE", where, {"purge": 1})
-    return (f"Removed {guest['type']} guest {guest.get('name')} (VMID {guest['vmid']}) from {guest['node']} "
-            f"({upid})")
+    lines = [f"Removed {guest['type']} guest {guest.get('name')} (VMID {guest['vmid']}) from {guest['node']} "
+             f"({upid})"]
+    return "\n".join(lines + lease_release(workdir, macs, site=site))
 
 
 def guest_restart(workdir: Path, which: str, *, site: str = "") -> str:
@@ -348,24 +354,47 @@ def ssh(workdir: Path, *, site: str = "") -> int:
 
 
 def lease_add(workdir: Path, mac: str, *, site: str = "", hostname: str | None = None, ip: str | None = None,
-              network: str | None = None) -> str:
-    """A device joins the network: a dynamic lease on the site's router (the first free address of the
-    network's DHCP range unless ``ip`` is given), replacing an older lease of the same MAC."""
+              network: str | None = None, lease_time: float = LEASE_TIME) -> str:
+    """A device joins the network: a dynamic lease on the site's router for ``lease_time`` seconds (the
+    first free address of the network's DHCP range unless ``ip`` is given), replacing an older lease of
+    the same MAC. Expired leases are dropped first: their addresses are free again, as on a router."""
     paths, spec, current = _lab(workdir, site)
     address = _mac(mac)
     assert address is not None
+    if not lease_time > 0:
+        raise _error(f"--lease-time {lease_time:g} is not a number of seconds above 0 (EdgeOS's default: "
+                     f"{LEASE_TIME})")
     net = _network(spec, network, ip)
-    leases = [x for x in _read_leases(paths) if str(x.get("mac", "")).lower() != address]
+    now = lab_now()
+    leases = [x for x in _read_leases(paths)
+              if str(x.get("mac", "")).lower() != address and lease_active(x, now)]
     taken = {x["ip"] for x in leases}
     chosen = ip.split("/")[0] if ip else _free(net, taken)
     if chosen in taken:
         raise _error(f"{chosen} is already leased to {next(x['mac'] for x in leases if x['ip'] == chosen)}")
-    leases.append({"ip": chosen, "mac": address, "expires": lease_until(), "pool": net.shared_network,
-                   "hostname": hostname})
+    leases.append({"ip": chosen, "mac": address, "expires": lease_until(seconds=lease_time),
+                   "pool": net.shared_network, "hostname": hostname})
     dns.write_atomic(paths.leases_file, json.dumps(leases, indent=1))
     _wait_for_router(paths, current)
     return f"Leased {chosen} to {address}" + (f" ({hostname})" if hostname else "") + \
         f" on the router's {net.shared_network} pool (router-leases.json)"
+
+
+def lease_release(workdir: Path, macs: Sequence[str], *, site: str = "") -> list[str]:
+    """The leases of ``macs`` released (a guest that is destroyed gives its addresses back, as a DHCP
+    client's release does; expired leases go too); one line per released lease."""
+    paths, _spec, current = _lab(workdir, site)
+    wanted = {m.lower() for m in macs}
+    now = lab_now()
+    rows = _read_leases(paths)
+    released = [x for x in rows if str(x.get("mac", "")).lower() in wanted]
+    if not released:
+        return []
+    kept = [x for x in rows if x not in released and lease_active(x, now)]
+    dns.write_atomic(paths.leases_file, json.dumps(kept, indent=1))
+    _wait_for_router(paths, current)
+    return [f"Released the lease of {x['ip']} ({x['mac']}) on the router's {x.get('pool')} pool"
+            for x in released]
 
 
 def _read_leases(paths: Paths) -> list[dict[str, Any]]:
@@ -406,4 +435,5 @@ def _wait_for_router(paths: Paths, current: dict[str, Any]) -> None:
                  f"(see {paths.logs})")
 
 
-__all__ = ["guest_add", "guest_restart", "guest_rm", "guest_set", "lease_add", "ssh", "ssh_command"]
+__all__ = ["guest_add", "guest_restart", "guest_rm", "guest_set", "lease_add", "lease_release", "ssh",
+           "ssh_command"]

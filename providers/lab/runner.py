@@ -294,11 +294,15 @@ class RouterHook:
 
 
 class LeaseWatcher:
-    """Re-reads the router's ``router-leases.json`` when it changes (what `lab lease add` writes)."""
+    """Re-reads the router's ``router-leases.json`` when it changes (what `lab lease add` writes), and
+    expires its leases at their end as the router's DHCP server does (the lab's clock): an expired
+    lease leaves `show dhcp leases`, and `lab lease add` may give its address to another device."""
 
     def __init__(self, handle: Any, path: Path, period: float = 0.2) -> None:
         self.handle, self.path, self.period = handle, path, period
         self._seen: tuple[int, int] | None = None
+        self._rows: list[dict[str, Any]] = []
+        self._active: list[dict[str, Any]] | None = None
         self.check()  # what the router starts with counts as applied
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lab-router-leases", daemon=True)
@@ -315,16 +319,22 @@ class LeaseWatcher:
         from providers.edgemax.simulator import leases_from_json
 
         stamp = self._stamp()
-        if stamp is None or stamp == self._seen:
-            return
-        try:
-            text = self.path.read_text()
-            leases = leases_from_json(json.loads(text))
-        except (OSError, ValueError, KeyError, TypeError):
-            return  # half-written or broken: the next change is read
-        self._seen = stamp
-        self.handle.set_leases(leases)
-        dns.write_atomic(self.path.with_suffix(".applied"), text)  # `lab lease add` waits for this
+        text = None
+        if stamp is not None and stamp != self._seen:
+            try:
+                text = self.path.read_text()
+                rows = [dict(row) for row in json.loads(text)]
+                leases_from_json(rows)
+            except (OSError, ValueError, KeyError, TypeError):
+                return  # half-written or broken: the next change is read
+            self._seen, self._rows = stamp, rows
+        now = seeds.lab_now()
+        active = [row for row in self._rows if seeds.lease_active(row, now)]
+        if text is not None or active != self._active:
+            self.handle.set_leases(leases_from_json(active))
+            self._active = active
+        if text is not None:
+            dns.write_atomic(self.path.with_suffix(".applied"), text)  # `lab lease add` waits for this
 
     def _pins(self, g: dict[str, Any], static: dict[str, str], leases: dict[str, str]) -> dict[str, str]:
         """A cloud-init VM's DHCP client keeps the address it got after booting until it restarts (its

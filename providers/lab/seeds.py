@@ -215,9 +215,30 @@ def _net_description(net: LabNetwork) -> str:
 # ----------------------------------------------------------------------------- router
 
 
-def lease_until(days: float = 1) -> str:
-    """A lease's end ``days`` from now, as EdgeOS prints it (``2026/12/03 16:00:46``, UTC)."""
-    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y/%m/%d %H:%M:%S")
+LEASE_TIME = 86400  # seconds a dynamic lease runs: EdgeOS's default `lease` of a DHCP subnet
+
+
+def lab_now() -> datetime:
+    """The lab's clock (UTC): what its router's leases start and end by."""
+    return datetime.now(UTC)
+
+
+def lease_until(days: float = 1, *, seconds: float | None = None) -> str:
+    """A lease's end ``days`` (or ``seconds``) from now, as EdgeOS prints it (``2026/12/03 16:00:46``,
+    UTC)."""
+    span = timedelta(seconds=seconds) if seconds is not None else timedelta(days=days)
+    return (lab_now() + span).strftime("%Y/%m/%d %H:%M:%S")
+
+
+def lease_active(lease: Mapping[str, Any], now: datetime | None = None) -> bool:
+    """Whether a lease (a row of the router's lease file) still runs: until its end, as a router
+    expires it; a lease without an end (``never``) runs for ever."""
+    from providers.edgemax.leases import iso_expiry
+
+    end = iso_expiry(str(lease.get("expires") or ""))
+    if end is None:
+        return True
+    return datetime.strptime(end, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) > (now or lab_now())
 
 
 def router_leases(lab: Homelab) -> list[dict[str, Any]]:

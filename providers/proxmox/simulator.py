@@ -49,9 +49,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from providers.proxmox import mapping
+from providers.proxmox import mapping, simschema
 
-DEFAULT_VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
+DEFAULT_VERSION = {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a8503f96d"}
+LEGACY_VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}  # before 8.4
 TOKEN_ID_RE = re.compile(r"^([^\s:/]+@[A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)$")
 BOOLEAN_KEYS = frozenset(
     {
@@ -290,7 +291,16 @@ class Api:
     def handle(self, method: str, path: str, query: dict[str, str], body: dict[str, str]) -> Any:
         parts = [unquote(p) for p in path.strip("/").split("/") if p]
         with self.c.lock:
-            return self._route(method, path, parts, query, body)
+            # as strict as PVE: every request is checked against the API schema before a handler runs,
+            # and the answer carries the schema's JSON types (``simschema``)
+            endpoint = simschema.endpoint(method, parts)
+            if endpoint is not None:
+                version = str(self.c.version.get("version"))
+                errors = simschema.check_request(endpoint, {**body, **query}, version)
+                if errors:
+                    raise ApiError(400, "Parameter verification failed.", errors)
+            data = self._route(method, path, parts, query, body)
+            return data if endpoint is None else simschema.wire_types(endpoint, data)
 
     def _route(self, method: str, path: str, p: list[str], q: dict[str, str], body: dict[str, str]) -> Any:
         n = len(p)
@@ -341,6 +351,7 @@ class Api:
                         "status": g["status"],
                         "name": self._resource_entry(g).get("name"),
                         "uptime": _uptime(g),
+                        "ha": {"managed": 0},
                     }
                 if gtype == "qemu" and rest == ["cloudinit"] and method == "GET":
                     return self._cloudinit_pending(self._guest(node, gtype, vmid))
@@ -355,7 +366,7 @@ class Api:
                     and not self.knobs.lxc_interfaces_501
                 ):
                     g = self._guest(node, gtype, vmid)
-                    return copy.deepcopy(g.get("interfaces")) if g["status"] == "running" else None
+                    return self._interfaces(g) if g["status"] == "running" else None
         raise ApiError(501, f"Method '{method} /{'/'.join(p)}' not implemented")
 
     def _node_entry(self, node: dict[str, Any]) -> dict[str, Any]:
@@ -497,6 +508,7 @@ class Api:
         if existing is not None:
             what = "VM" if existing["type"] == "qemu" else "CT"
             raise ApiError(500, f"{what} {vmid} already exists on node '{existing['node']}'")
+        config = _allocate(vmid, config)
         if gtype == "qemu":
             config.setdefault("name", f"VM{vmid}")
             self._allocate_cloudinit(vmid, {}, config)
@@ -751,6 +763,34 @@ k: NOT_IN_SCHEMA for k in params})
                 net[b] = str(mapping.parse_bool(f"{key}.{b}", net[b]))
         return mapping.print_qemu_net(net) if gtype == "qemu" else mapping.print_lxc_net(net)
 
+    def _interfaces(self, g: dict[str, Any]) -> list[dict[str, Any]]:
+        """``ip a`` of a running container: PVE 8.1-8.3 give ``name``, ``hwaddr`` and the first
+        ``inet``/``inet6``; pve-container >= 5.2.6 (PVE 8.4, 9) adds ``hardware-address`` and every
+        address in ``ip-addresses`` (the legacy keys stay). A seed may hold either shape."""
+        version = tuple(int(x) for x in re.findall(r"\d+", str(self.c.version.get("version")))[:2])
+        current = version >= (8, 4)
+        out: list[dict[str, Any]] = []
+        for item in g.get("interfaces") or ():
+            mac = item.get("hwaddr") or item.get("hardware-address")
+            addresses = list(item.get("ip-addresses") or ())
+            if not addresses:
+                for family in ("inet", "inet6"):
+                    if item.get(family):
+                        address, _, prefix = str(item[family]).partition("/")
+                        addresses.append({"ip-address": address, "ip-address-type": family,
+                                          "prefix": int(prefix or (32 if family == "inet" else 128))})
+            entry: dict[str, Any] = {"name": item.get("name"), "hwaddr": mac}
+            for family in ("inet", "inet6"):
+                first = item.get(family) or next((f"{a['ip-address']}/{a['prefix']}" for a in addresses
+                                                  if a.get("ip-address-type") == family), None)
+                if first:
+                    entry[family] = first
+            if current:
+                entry["hardware-address"] = mac
+                entry["ip-addresses"] = copy.deepcopy(addresses)
+            out.append(entry)
+        return out
+
     # ---- agent
     def _agent(self, g: dict[str, Any]) -> Any:
         vmid, cfg = g["vmid"], g["config"]
@@ -781,6 +821,30 @@ k: NOT_IN_SCHEMA for k in params})
     @property
     def _pve9(self) -> bool:
         return str(self.c.version.get("version", "")).startswith("9")
+
+
+_DISK_KEY = re.compile(r"^(?:(?:ide|sata|scsi|virtio|mp)\d+|efidisk0|tpmstate0|rootfs)$")
+
+
+def _allocate(vmid: int, config: dict[str, str]) -> dict[str, str]:
+    """What a create stores for new volumes (reference §10.2): ``STORAGE:SIZE`` allocates
+    ``STORAGE:vm-<vmid>-disk-<n>,size=<SIZE>G``, ``STORAGE:cloudinit`` the cloud-init drive
+    ``STORAGE:vm-<vmid>-cloudinit,media=cdrom``; any other value names an existing volume."""
+    out, disks = dict(config), 0
+    for key in sorted(config, key=lambda k: (k != "rootfs", k)):
+        if not _DISK_KEY.match(key):
+            continue
+        volume, _, options = config[key].partition(",")
+        storage, colon, what = volume.partition(":")
+        extra = [o for o in options.split(",") if o]
+        if colon and what == "cloudinit":
+            extra = [o for o in extra if not o.startswith("media=")] + ["media=cdrom"]
+            out[key] = ",".join([f"{storage}:vm-{vmid}-cloudinit", *sorted(extra)])
+        elif colon and re.fullmatch(r"\d+(\.\d+)?", what):
+            extra = [o for o in extra if not o.startswith("size=")] + [f"size={what}G"]
+            out[key] = ",".join([f"{storage}:vm-{vmid}-disk-{disks}", *sorted(extra)])
+            disks += 1
+    return out
 
 
 # ---------------------------------------------------------------------------- HTTP plumbing
@@ -1159,7 +1223,7 @@ def seed_from_fixtures(fixtures_dir: Path | None = None) -> dict[str, Any]:
     lxc_ifaces = _fixture(base, "gp8_lxc_interfaces_legacy.json")
     lxc_cfg = _fixture(base, "ansible_lxc_100_config.json")
     return {
-        "version": dict(DEFAULT_VERSION),
+        "version": dict(LEGACY_VERSION),  # the samples' era: LXC /interfaces in the legacy shape
         "cluster": "testcluster",
         "nodes": [{"name": "testnode", "online": True, "ip": "10.1.1.2"}],
         "guests": [

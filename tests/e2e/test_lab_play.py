@@ -176,6 +176,36 @@ def test_bad_input_is_one_sentence(play: PlayLab) -> None:
     assert taken.code == 1 and "--node 'pve9' is not a node of this site (pve1, pve2, pve3)" in taken.stderr
 
 
+def test_a_removed_guest_releases_its_lease_and_leases_expire(play: PlayLab) -> None:
+    """The lab's router gives addresses back as a real one does: a destroyed guest's lease is released,
+    a lease ends at its expiry (the lab's clock), and its address goes to the next device."""
+    import time
+
+    added = play.ok("lab", "guest", "add", "tmp01", "--mac", "bc:24:11:00:00:71")
+    leased = added.stdout.split("Leased ")[1].split()[0]
+    assert "bc:24:11:00:00:71" in play.ok("inventory", "edgemax").stdout
+    removed = play.ok("lab", "guest", "rm", "tmp01")
+    assert f"Released the lease of {leased} (bc:24:11:00:00:71) on the router's LAN pool" in removed.stdout
+    assert "bc:24:11:00:00:71" not in play.ok("inventory", "edgemax").stdout
+    play.clean()
+
+    short = play.ok("lab", "lease", "add", "f0:18:98:aa:99:71", "--hostname", "tv", "--lease-time", "10")
+    first = short.stdout.split()[1]
+    assert first == leased  # the released address was free again
+    assert f"{first}  f0:18:98:aa:99:71" in play.ok("inventory", "edgemax").stdout
+    deadline = time.monotonic() + 40
+    while "f0:18:98:aa:99:71" in play.ok("inventory", "edgemax").stdout:
+        assert time.monotonic() < deadline, "the 10-second lease never expired"
+        time.sleep(1)
+    again = play.ok("lab", "lease", "add", "f0:18:98:aa:99:72", "--lease-time", "1")
+    assert again.stdout.split()[1] == first  # the expired lease's address goes to the next device
+    leases = json.loads((play.dir / "router-leases.json").read_text())
+    assert "f0:18:98:aa:99:71" not in {x["mac"] for x in leases}  # the expired lease is gone from the file
+    bad = play.netsot("lab", "lease", "add", "f0:18:98:aa:99:73", "--lease-time", "0")
+    assert bad.code == 1 and "--lease-time 0 is not a number of seconds above 0" in bad.stderr
+    play.clean()
+
+
 def test_everything_persists_across_lab_down_and_up(play: PlayLab) -> None:
     play.ok("lab", "down")
     up = play.ok("lab", "up", "--sites", "2")

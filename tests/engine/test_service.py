@@ -224,3 +224,97 @@ def test_json_log_lines(setup):
     data = json.loads(line)
     assert data["msg"] == "run finished" and data["applied"] == 2 and data["level"] == "info"
     assert PASSWORD not in line
+
+
+def wait_until(what: str, probe, timeout: float = 20.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_an_unexpected_error_fails_one_cycle_and_the_service_keeps_serving(setup, monkeypatch, caplog):
+    """A bug or a library's surprise in one cycle (here a KeyError, then a MemoryError, out of the
+    planner) is a failed run: counted on /metrics, reported by /healthz, logged at ERROR with its
+    traceback once per cause, backed off; the loop goes on and the next cycle applies."""
+    import logging
+    import threading
+
+    from engine import workflow
+
+    config, system, _backend = setup
+    real = workflow.plan_run
+    surprises = [KeyError("vmid"), KeyError("vmid"), MemoryError()]
+
+    def plan_run(*args, **kwargs):
+        if surprises:
+            raise surprises.pop(0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "plan_run", plan_run)
+    service = Service(config, ServiceOptions(interval=0.05, jitter=0.0, backoff_max=0.2,
+                                             listen="127.0.0.1:0"))
+    caplog.set_level(logging.INFO, logger="netsot")
+    thread = threading.Thread(target=service.serve, name="serve-under-test", daemon=True)
+    thread.start()
+    try:
+        http = wait_until("the HTTP side", lambda: service._http)
+        base = f"http://127.0.0.1:{http.address[1]}"
+        wait_until("the third cycle to fail", lambda: service.metrics.runs.get("error", 0) >= 3)
+        code, body = get(base + "/healthz")
+        assert code == 503 and json.loads(body)["status"] == "failing"
+        assert "unexpected error: MemoryError" in json.loads(body)["last_error"]
+        wait_until("a cycle to succeed", lambda: service.metrics.runs.get("ok", 0) >= 1)
+        assert thread.is_alive()
+        assert sorted(system.objects) == ["nipap_address.lan.nas", "nipap_address.lan.printer"]
+        found = samples(get(base + "/metrics")[1])
+        assert found[("netsot_runs_total", (("result", "error"),))] == 3
+        assert found[("netsot_errors_total", (("system", "internal"),))] == 3
+        code, body = get(base + "/healthz")
+        assert code == 200 and json.loads(body)["status"] == "ok"
+    finally:
+        service.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+    failed = [r for r in caplog.records if r.getMessage().startswith("run failed with an unexpected error")]
+    assert [r.levelno for r in failed] == [logging.ERROR] * 3
+    assert [r.exc_info is not None for r in failed] == [True, False, True]  # one traceback per cause
+    assert "KeyError: 'vmid'" in failed[0].getMessage() and "same cause" in failed[1].getMessage()
+    line = json.loads(JsonFormatter().format(failed[0]))
+    assert "Traceback (most recent call last)" in line["traceback"] and line["system"] == "internal"
+
+
+def test_an_unexpected_error_backs_off_like_any_failure(setup, monkeypatch):
+    from engine import runtime
+
+    config, _system, _backend = setup
+
+    def broken(*args, **kwargs):
+        raise ValueError("a surprise while opening the state")
+
+    monkeypatch.setattr(runtime, "open_backend", broken)
+    service = Service(config, ServiceOptions(once=True, interval=10, jitter=0.0, backoff_max=35))
+    for expected in (10, 20, 35):
+        assert service.run_once() is False
+        assert service.next_delay(random.Random(1)) == pytest.approx(expected)
+    assert service.metrics.errors == {"internal": 3}
+    assert Service(config, ServiceOptions(once=True)).serve() == 1  # --once: exit 1, no traceback exit
+
+
+def test_metrics_carry_the_process_series(setup):
+    """What a leak is watched by, as prometheus_client's process collector exposes it."""
+    import os
+    import time
+
+    config, _system, _backend = setup
+    service = Service(config, ServiceOptions(once=True))
+    found = samples(service.metrics.render())
+    assert found[("process_resident_memory_bytes", ())] > 1_000_000
+    assert found[("process_open_fds", ())] == pytest.approx(len(os.listdir("/proc/self/fd")), abs=3)
+    assert found[("process_cpu_seconds_total", ())] > 0
+    assert time.time() - 86400 < found[("process_start_time_seconds", ())] <= time.time()

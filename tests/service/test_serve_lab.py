@@ -113,7 +113,13 @@ def test_health_is_503_until_the_first_run_then_200(lab: Lab, services: list[Ser
     assert service.get("/plan")[0] == 503
     code, body = wait_for("a healthy service", lambda: (h := service.health())[0] == 200 and h, timeout=20)
     assert body["status"] == "ok"
-    assert service.metrics()['netsot_runs_total{result="ok"}'] >= 1
+    metrics = service.metrics()
+    assert metrics['netsot_runs_total{result="ok"}'] >= 1
+    # the process series a leak is watched by: this very process's memory, fds, CPU and start
+    assert metrics["process_resident_memory_bytes"] > 1_000_000
+    assert 3 <= metrics["process_open_fds"] < metrics["process_max_fds"]
+    assert metrics["process_cpu_seconds_total"] > 0
+    assert abs(metrics["process_start_time_seconds"] - service.started) < 30
 
 
 def test_new_guest_is_applied_within_one_interval(lab: Lab) -> None:

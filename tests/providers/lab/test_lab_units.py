@@ -82,3 +82,15 @@ def test_config_is_valid_and_references_secrets(tmp_path: Path) -> None:
     assert (paths.secrets / "nipap_password").stat().st_mode & 0o777 == 0o600
     no_dns = config_text(paths, {"proxmox": 1, "nipap": 2, "router": 3}, None)
     assert "dns_server" not in (yaml.safe_load(no_dns)["providers"]["edgemax"])
+
+
+def test_a_lease_runs_until_its_end_by_the_lab_clock() -> None:
+    from datetime import UTC, datetime
+
+    from providers.lab.seeds import lease_active
+
+    now = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
+    assert lease_active({"expires": "2026/12/07 12:00:01"}, now)
+    assert not lease_active({"expires": "2026/12/07 12:00:00"}, now)
+    assert not lease_active({"expires": "2021/03/14 16:36:13"}, now)
+    assert lease_active({"expires": "never"}, now) and lease_active({"expires": None}, now)

@@ -30,7 +30,7 @@ def client(h: SimHandle, **kw: Any) -> ProxmoxClient:
 
 def test_reads(sim: SimHandle) -> None:
     c = client(sim)
-    assert c.version()["release"] == "8.2"
+    assert c.version()["release"] == "8.4"
     assert {n["node"] for n in c.nodes()} == {"pve1", "pve2", "pve3"}
     vms = c.cluster_resources_vms()
     assert {e["vmid"] for e in vms} >= {101, 201, 9000}

@@ -33,7 +33,7 @@ def call(h: SimHandle, method: str, path: str, auth: str | None = "ok", **kw: An
 def test_token_auth_forms_and_401s(sim: SimHandle) -> None:
     user, name, value = sim.token
     assert call(sim, "GET", "/version").json() == {
-        "data": {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}
+        "data": {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a8503f96d"}
     }
     assert call(sim, "GET", "/version", auth=f"PVEAPIToken {user}!{name}={value}").status_code == 200
     r = call(sim, "GET", "/version", auth=None)
@@ -140,7 +140,7 @@ def test_put_qemu_validation_and_canonical_print(sim: SimHandle) -> None:
 
 
 def test_put_lxc_mismatch_text_and_reprint(sim: SimHandle) -> None:
-    r = call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={"name": "x", "digest": "0" * 40})
+    r = call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={"hostname": "x", "digest": "0" * 40})
     assert r.reason == "detected modified configuration - file changed by other user? Try again."
     assert call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={}).reason == "no options specified"
     r = call(sim, "PUT", "/nodes/pve2/lxc/202/config", data={"net1": "bridge=vmbr0,name=eth1,ip=10.0.0.3/24"})
