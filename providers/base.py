@@ -102,7 +102,9 @@ class Hooks:
       to them;
     * ``verify(config, key, observation, state_resources) -> list[Check]`` — system-specific
       checks of ``netsot verify`` (the engine already reads every owned object back);
-    * ``lab`` — the embedded lab's module for this system (seed, start, config block).
+    * ``lab`` — the embedded lab's module for this system (seed, start, config block);
+    * ``doctor(config, key) -> list[DoctorCheck]`` — ``netsot doctor``: reachable, TLS / host key as
+      pinned, authenticated, and each privilege netsot needs to read and to write; changes nothing.
     """
 
     inventory: str | None = None
@@ -112,6 +114,19 @@ class Hooks:
     adopt: str | None = None
     verify: str | None = None
     lab: str | None = None
+    doctor: str | None = None
+
+
+@dataclass(frozen=True)
+class DoctorCheck:
+    """One line of ``netsot doctor``: what was checked, whether it passed, and for a failure the exact
+    fix (a command to run, a setting to change). ``needed=False``: advice, not a failure."""
+
+    what: str
+    ok: bool
+    detail: str = ""
+    fix: str = ""
+    needed: bool = True
 
 
 def _no_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:

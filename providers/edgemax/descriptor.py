@@ -83,6 +83,7 @@ KIND = SystemKind(
     location="on the router",
     hooks=Hooks(
         inventory="providers.edgemax.inventory:run",
+        doctor="providers.edgemax.doctor:run",
         importer="providers.edgemax.importer:adopt",
         import_read="providers.edgemax.importer:read_observation",
         import_one="providers.edgemax.importer:import_one",

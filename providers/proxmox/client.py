@@ -197,6 +197,12 @@ class ProxmoxClient:
     def nodes(self) -> list[dict[str, Any]]:
         return self._call("GET", ["nodes"])
 
+    def permissions(self, path: str) -> dict[str, Any]:
+        """The token's own effective privileges on ``path`` (``GET /access/permissions``): priv →
+        propagate."""
+        answer = self._call("GET", ["access", "permissions"], params={"path": path})
+        return dict((answer or {}).get(path) or {})
+
     def cluster_resources_vms(self) -> list[dict[str, Any]]:
         data = self._call("GET", ["cluster", "resources"], params={"type": "vm"})
         if not isinstance(data, list):
