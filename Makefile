@@ -15,14 +15,16 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # System packages the tests and the lab use: OpenSSH client (scrapli's bin transport),
-# dnsmasq (the simulated router's DNS), PostgreSQL (the postgres state backend) and Chromium (the
-# status page's browser tests drive /usr/bin/chromium through Playwright; never `playwright install`).
+# dnsmasq (the simulated router's DNS), PostgreSQL (the postgres state backend), Chromium (the
+# status page's browser tests drive /usr/bin/chromium through Playwright; never `playwright install`)
+# and systemd (the tests check examples/systemd/ with systemd-analyze verify).
 $(SYSSTAMP):
 	@missing=""; \
 	command -v ssh >/dev/null 2>&1 || missing="$$missing openssh-client"; \
 	command -v dnsmasq >/dev/null 2>&1 || missing="$$missing dnsmasq-base"; \
 	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
