@@ -62,6 +62,8 @@ def tls_peer(host: str, port: int, cafile: str | None, timeout: float = 5.0) -> 
     pem = ssl.DER_cert_to_PEM_cert(der)
     try:
         ctx = ssl.create_default_context(cafile=cafile)
+        if cafile:  # a pinned server certificate is a trust anchor too (as the clients treat it)
+            ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
         with socket.create_connection((host, port), timeout=timeout) as raw, \
                 ctx.wrap_socket(raw, server_hostname=host):
             pass

@@ -13,13 +13,14 @@ import click
 
 from core.config import split_key
 from core.errors import NetsotError
-from engine.cliapp import EXIT_ERROR, EXIT_OK, App, pass_app
+from engine.cliapp import EXIT_ERROR, EXIT_OK, App, NetsotCommand, pass_app
 
 
 def _register() -> None:
     from engine.cliapp import cli
 
     cli.add_command(doctor)
+    cli.add_command(init)
 
 
 @click.command()
@@ -51,6 +52,51 @@ def doctor(app: App, systems: tuple[str, ...], as_json: bool) -> None:
     else:
         click.echo(doc.render_text(reports, app.color), nl=False)
     click.get_current_context().exit(EXIT_OK if doc.passed(reports) else EXIT_ERROR)
+
+
+class InitCommand(NetsotCommand):
+    """``init`` whose options include each system's own (its ``init`` hook's), loaded when needed."""
+
+    _loaded = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._loaded:
+            from engine.init import hooks
+
+            self._loaded = True
+            for _kind, hook in hooks():
+                self.params[:0] = list(hook.options())
+        return super().get_params(ctx)
+
+
+@click.command(cls=InitCommand)
+@click.option("--force", is_flag=True, help="Replace an existing config file.")
+@click.option("--yes", "assume_yes", is_flag=True,
+              help="Ask nothing (for scripts): every answer from the options; certificates and host keys are "
+                   "trusted only when their fingerprints are given.")
+@click.pass_context
+def init(ctx: click.Context, force: bool, assume_yes: bool, **answers: object) -> None:
+    """Write a commented netsot.yaml from your own Proxmox VE, EdgeRouter and NIPAP.
+
+    Asks for each system's address and credentials (or takes them from the options), shows the
+    TLS certificate's and the SSH host key's fingerprints before trusting them, stores secrets
+    under secrets/ (mode 0600), reads the router's DHCP networks, NIPAP's prefixes and the Proxmox
+    guests' bridges and VLANs, and matches them into networks. It never writes to a system. The
+    file goes where --config says (default ./netsot.yaml).
+    """
+    from pathlib import Path
+
+    from engine.cli import _stdin_is_interactive
+    from engine.init import Wizard, run
+
+    app = ctx.ensure_object(App)
+    path = Path(app.config_option or "netsot.yaml").resolve()
+    if path.exists() and not force:
+        raise NetsotError(f"{path} exists; give --force to replace it (or --config ANOTHER.yaml)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wizard = Wizard(path.parent, interactive=_stdin_is_interactive(), assume_yes=assume_yes,
+                    echo=lambda text: click.echo(text, err=True), prompt=click.prompt, confirm=click.confirm)
+    click.echo(run(path, answers, wizard), nl=False)
 
 
 _register()

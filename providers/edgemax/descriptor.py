@@ -84,6 +84,7 @@ KIND = SystemKind(
     hooks=Hooks(
         inventory="providers.edgemax.inventory:run",
         doctor="providers.edgemax.doctor:run",
+        init="providers.edgemax.setup:HOOK",
         importer="providers.edgemax.importer:adopt",
         import_read="providers.edgemax.importer:read_observation",
         import_one="providers.edgemax.importer:import_one",

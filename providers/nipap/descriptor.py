@@ -52,5 +52,5 @@ KIND = SystemKind(
     location="in NIPAP",
     hooks=Hooks(inventory="providers.nipap.inventory:run", adopt="providers.nipap.adopt:adopt",
                 import_one="providers.nipap.importone:import_one",
-                doctor="providers.nipap.doctor:run"),
+                doctor="providers.nipap.doctor:run", init="providers.nipap.setup:HOOK"),
 )

@@ -47,5 +47,5 @@ KIND = SystemKind(
     location="on Proxmox",
     hooks=Hooks(inventory="providers.proxmox.inventory:run",
                 import_one="providers.proxmox.importone:import_one",
-                doctor="providers.proxmox.doctor:run"),
+                doctor="providers.proxmox.doctor:run", init="providers.proxmox.setup:HOOK"),
 )
