@@ -504,6 +504,7 @@ def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...
         "",
         f"Config: {config}  (and {paths.readonly_config.name}: read-only identities, for `netsot doctor`)",
         "Try:",
+        f"  netsot --config {rel} doctor      (netsot-readonly.yaml shows what a read-only identity lacks)",
         f"  netsot --config {rel} plan",
         *(f"  netsot --config {rel} import {key}" for key in imports),
         f"  netsot --config {rel} apply",

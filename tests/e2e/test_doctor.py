@@ -5,10 +5,12 @@ router key and a wrong token — and never a change on any system."""
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import pytest
 import trustme
 
@@ -90,8 +92,13 @@ def test_doctor_shows_an_untrusted_certificate_an_unpinned_key_and_a_bad_token(l
     empty.write_text("")
     bad_token = tmp_path / "token"
     bad_token.write_text("00000000-0000-0000-0000-000000000000\n")
-    paths = lab2.paths
+    stranger = tmp_path / "id_stranger"
+    asyncssh.generate_private_key("ssh-ed25519").write_private_key(str(stranger))
+    os.chmod(stranger, 0o600)
+    paths, cabin = lab2.paths, lab2.cabin.paths
     config = _variant(lab2, tmp_path, **{
+        f"private_key: {paths.private_key}\n    known_hosts: {cabin.known_hosts}\n":
+            f"private_key: {stranger}\n    known_hosts: {cabin.known_hosts}\n",
         f"verify_tls: {paths.ca}\n": f"verify_tls: {other_ca}\n",
         f"known_hosts: {paths.known_hosts}\n": f"known_hosts: {empty}\n",
         "${file:secrets/pve_token-cabin}": f"${{file:{bad_token}}}",
@@ -106,4 +113,6 @@ def test_doctor_shows_an_untrusted_certificate_an_unpinned_key_and_a_bad_token(l
     assert "ssh-keyscan" in key["fix"]
     token = _failed(doc, "proxmox.cabin")["token netsot@pve!netsot authenticates"]
     assert "Authentication failed!" in token["detail"] and "pveum user token add" in token["fix"]
-    assert _failed(doc, "edgemax.cabin") == {} and _failed(doc, "nipap") == {}
+    login = _failed(doc, "edgemax.cabin")["user ubnt logs in (key)"]
+    assert "authentication as ubnt" in login["detail"] and "loadkey ubnt" in login["fix"]
+    assert _failed(doc, "nipap") == {}
