@@ -78,7 +78,8 @@ def _changes(doc: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def test_init_validate_import_plan_is_what_the_labs_config_plans(lab2: Lab, tmp_path: Path) -> None:
-    before = lab2.nipap.prefixes()
+    before = (lab2.nipap.prefixes(), lab2.router.active_tree(), lab2.router.saved_text())
+    lab2.pve.handle.clear_log()
     config = tmp_path / "home" / "netsot.yaml"
     made = _netsot("--config", str(config), "init", "--yes", *_flags(lab2), cwd=tmp_path)
     assert made.returncode == 0, made.stdout + made.stderr
@@ -92,7 +93,9 @@ def test_init_validate_import_plan_is_what_the_labs_config_plans(lab2: Lab, tmp_
     for secret in ("proxmox-token", "nipap-password"):
         assert (config.parent / "secrets" / secret).stat().st_mode & 0o777 == 0o600
         assert (config.parent / "secrets" / secret).read_text().strip() not in text
-    assert lab2.nipap.prefixes() == before  # init never writes
+    # init never writes to a system: NIPAP and the router are as they were, Proxmox only answered GETs
+    assert (lab2.nipap.prefixes(), lab2.router.active_tree(), lab2.router.saved_text()) == before
+    assert {e.method for e in lab2.pve.handle.log} == {"GET"}
 
     assert _netsot("--config", str(config), "validate", cwd=tmp_path).returncode == 0
     assert _netsot("--config", str(config), "doctor", cwd=tmp_path).returncode == 0
