@@ -102,3 +102,21 @@ def test_the_wizard_undoes_its_files(tmp_path: Path) -> None:
     wizard.write("known_hosts", "x\n")
     wizard.undo()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_commands_and_each_systems_init_options_are_registered() -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import cli
+
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"]).output
+    assert "  doctor " in top and "  init " in top
+    helptext = runner.invoke(cli, ["init", "--help"]).output
+    for flag in ("--pve-url", "--pve-fingerprint", "--ca-bundle", "--router-host-key", "--known-hosts",
+                 "--nipap-url", "--nipap-vrf", "--yes", "--force"):
+        assert flag in helptext, flag
+    with runner.isolated_filesystem():
+        refused = runner.invoke(cli, ["init", "--yes"])
+        assert refused.exit_code == 1 and "no system was given" in refused.output
+        assert not Path("netsot.yaml").exists()
