@@ -104,7 +104,7 @@ def test_the_wizard_undoes_its_files(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_commands_and_each_systems_init_options_are_registered() -> None:
+def test_the_commands_and_each_systems_init_options_are_registered(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from engine.cli import cli
@@ -116,7 +116,6 @@ def test_the_commands_and_each_systems_init_options_are_registered() -> None:
     for flag in ("--pve-url", "--pve-fingerprint", "--ca-bundle", "--router-host-key", "--known-hosts",
                  "--nipap-url", "--nipap-vrf", "--yes", "--force"):
         assert flag in helptext, flag
-    with runner.isolated_filesystem():
-        refused = runner.invoke(cli, ["init", "--yes"])
-        assert refused.exit_code == 1 and "no system was given" in refused.output
-        assert not Path("netsot.yaml").exists()
+    refused = runner.invoke(cli, ["--config", str(tmp_path / "netsot.yaml"), "init", "--yes"])
+    assert refused.exit_code == 1 and "no system was given" in refused.output
+    assert list(tmp_path.iterdir()) == []
