@@ -70,7 +70,8 @@ class InitCommand(NetsotCommand):
 
 
 @click.command(cls=InitCommand)
-@click.option("--force", is_flag=True, help="Replace an existing config file.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing config file (and its secrets, CA, known_hosts).")
 @click.option("--yes", "assume_yes", is_flag=True,
               help="Ask nothing (for scripts): every answer from the options; certificates and host keys are "
                    "trusted only when their fingerprints are given.")
@@ -95,7 +96,8 @@ def init(ctx: click.Context, force: bool, assume_yes: bool, **answers: object) -
         raise NetsotError(f"{path} exists; give --force to replace it (or --config ANOTHER.yaml)")
     path.parent.mkdir(parents=True, exist_ok=True)
     wizard = Wizard(path.parent, interactive=_stdin_is_interactive(), assume_yes=assume_yes,
-                    echo=lambda text: click.echo(text, err=True), prompt=click.prompt, confirm=click.confirm)
+                    echo=lambda text: click.echo(text, err=True), prompt=click.prompt, confirm=click.confirm,
+                    force=force)
     click.echo(run(path, answers, wizard), nl=False)
 
 

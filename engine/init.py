@@ -51,10 +51,13 @@ class Wizard:
         echo: Callable[[str], None],
         prompt: Callable[..., Any],
         confirm: Callable[..., bool],
+        force: bool = False,
     ) -> None:
         self._outdir, self.interactive, self.assume_yes = outdir, interactive, assume_yes
         self._echo, self._prompt, self._confirm = echo, prompt, confirm
+        self.force = force
         self.created: list[Path] = []
+        self._replaced: dict[Path, bytes] = {}  # what --force replaced, put back by ``undo``
 
     @property
     def outdir(self) -> Path:
@@ -95,24 +98,35 @@ class Wizard:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
+    def _put(self, path: Path, text: str, mode: int) -> None:
+        """Write ``path``; a different file already there is replaced only with --force (and kept
+        aside until the run succeeds)."""
+        if path.exists():
+            old = path.read_bytes()
+            if old != text.encode() and not self.force:
+                raise InitRefused(f"{path} exists with other content; give --force to replace it")
+            self._replaced.setdefault(path, old)
+        else:
+            self.created.append(path)
+        write_atomic(path, text, mode=mode)
+
     def secret(self, name: str, value: str) -> str:
         folder = self._outdir / "secrets"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = folder / name
-        write_atomic(path, value.strip() + "\n", mode=0o600)
-        self.created.append(path)
+        self._put(folder / name, value.strip() + "\n", 0o600)
         return f"${{file:secrets/{name}}}"
 
     def write(self, name: str, text: str, mode: int = 0o644) -> str:
-        path = self._path(name)
-        write_atomic(path, text, mode=mode)
-        self.created.append(path)
+        self._put(self._path(name), text, mode)
         return name
 
     def undo(self) -> None:
-        """Remove what this run wrote (a failed init leaves no half-made setup behind)."""
+        """Remove what this run wrote and put back what it replaced (a failed init leaves the folder as
+        it found it)."""
         for path in reversed(self.created):
             path.unlink(missing_ok=True)
+        for path, old in self._replaced.items():
+            path.write_bytes(old)
         secrets = self._outdir / "secrets"
         if secrets.is_dir() and not any(secrets.iterdir()):
             secrets.rmdir()

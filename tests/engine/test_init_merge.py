@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError
+from core.errors import ConfigError, NetsotError
 from engine.configload import load_config
 from engine.init import Wizard, merge, render, write_config
 from providers.base import InitPlacement, InitSubnet, InitSystem
@@ -113,9 +113,46 @@ def test_the_commands_and_each_systems_init_options_are_registered(tmp_path: Pat
     top = runner.invoke(cli, ["--help"]).output
     assert "  doctor " in top and "  init " in top
     helptext = runner.invoke(cli, ["init", "--help"]).output
-    for flag in ("--pve-url", "--pve-fingerprint", "--ca-bundle", "--router-host-key", "--known-hosts",
-                 "--nipap-url", "--nipap-vrf", "--yes", "--force"):
+    for flag in (
+        "--pve-url",
+        "--pve-fingerprint",
+        "--ca-bundle",
+        "--router-host-key",
+        "--known-hosts",
+        "--nipap-url",
+        "--nipap-vrf",
+        "--yes",
+        "--force",
+    ):
         assert flag in helptext, flag
     refused = runner.invoke(cli, ["--config", str(tmp_path / "netsot.yaml"), "init", "--yes"])
     assert refused.exit_code == 1 and "no system was given" in refused.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_wizard_replaces_a_different_file_only_with_force_and_puts_it_back(tmp_path: Path) -> None:
+    (tmp_path / "known_hosts").write_text("mine\n")
+    wizard = Wizard(
+        tmp_path,
+        interactive=False,
+        assume_yes=True,
+        echo=lambda _t: None,
+        prompt=lambda *_a, **_k: "",
+        confirm=lambda *_a, **_k: False,
+    )
+    with pytest.raises(NetsotError, match="give --force"):
+        wizard.write("known_hosts", "theirs\n")
+    assert wizard.write("known_hosts", "mine\n") == "known_hosts"  # the same content is fine
+    forced = Wizard(
+        tmp_path,
+        interactive=False,
+        assume_yes=True,
+        echo=lambda _t: None,
+        prompt=lambda *_a, **_k: "",
+        confirm=lambda *_a, **_k: False,
+        force=True,
+    )
+    forced.write("known_hosts", "theirs\n")
+    assert (tmp_path / "known_hosts").read_text() == "theirs\n"
+    forced.undo()
+    assert (tmp_path / "known_hosts").read_text() == "mine\n"
