@@ -73,8 +73,9 @@ class InitCommand(NetsotCommand):
 @click.option("--force", is_flag=True,
               help="Replace an existing config file (and its secrets, CA, known_hosts).")
 @click.option("--yes", "assume_yes", is_flag=True,
-              help="Ask nothing (for scripts): every answer from the options; certificates and host keys are "
-                   "trusted only when their fingerprints are given.")
+              help="Ask nothing (for scripts): every answer from the options (a system without its address "
+                   "option is left out); certificates and host keys are trusted only when their fingerprints "
+                   "are given.")
 @click.pass_context
 def init(ctx: click.Context, force: bool, assume_yes: bool, **answers: object) -> None:
     """Write a commented netsot.yaml from your own Proxmox VE, EdgeRouter and NIPAP.
