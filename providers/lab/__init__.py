@@ -4,7 +4,9 @@ Owns: preparing a lab folder (seeds, secrets, SSH key) for one or two sites, sta
 simulated NIPAP and, per site, a Proxmox cluster and an EdgeRouter (+ a real dnsmasq for that
 router's DNS) as separate background processes — resuming what they saved when the lab last
 stopped, unless ``--fresh`` — recording their PIDs in ``lab.json``, writing a ready ``netsot.yaml``
-(site 2's systems as the instances ``proxmox.cabin`` / ``edgemax.cabin``), stopping them by PID,
+(site 2's systems as the instances ``proxmox.cabin`` / ``edgemax.cabin``) and ``netsot-readonly.yaml``
+(the same with a Proxmox token lacking the write privileges and NIPAP's read-only user, for
+``netsot doctor``'s ✗ side), stopping them by PID,
 and the guided demo. Playing with a running lab (guests, leases) is ``control``.
 Must not: be imported by the engine except through the CLI's dispatch.
 """
