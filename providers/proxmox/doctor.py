@@ -98,9 +98,10 @@ def run(config: Config, key: str) -> list[DoctorCheck]:
     try:
         version = str(client.version().get("version", ""))
     except ProviderAuthError as exc:
-        return [*checks, DoctorCheck(f"token {token} authenticates", False, str(exc).split(": ", 1)[-1],
-                                     f"create it: pveum user token add {settings.user} {settings.token_name} "
-                                     "--privsep 1; put its secret where token_value points")]
+        fix = ("check token_name and the secret token_value points to "
+               f"(`pveum user token list {settings.user}`), or make a new one: "
+               f"pveum user token add {settings.user} {settings.token_name} --privsep 1")
+        return [*checks, DoctorCheck(f"token {token} authenticates", False, str(exc).split(": ", 1)[-1], fix)]
     except NetsotError as exc:
         return [*checks, DoctorCheck(f"token {token} authenticates", False, str(exc))]
     finally:
