@@ -39,8 +39,14 @@ def installed() -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="netsot-install-"))
     os.chmod(root, 0o755)
     try:
+        # from a copy of the checkout's sources, so no build folder of an earlier run (or of the checkout)
+        # can slip stale modules into the wheel, and the checkout is left as it is
+        source = root / "src"
+        shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache",
+            ".hypothesis", ".netsot-lab"))
         built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                                str(root / "dist"), str(REPO)], capture_output=True, text=True, timeout=300,
+                                str(root / "dist"), str(source)], capture_output=True, text=True, timeout=300,
                                check=False)
         assert built.returncode == 0, built.stderr
         wheel = next((root / "dist").glob("netsot-*.whl"))
@@ -78,6 +84,7 @@ def _listening_port(proc: subprocess.Popen[str], seconds: float = 60) -> int:
 def test_the_wheel_works_from_a_fresh_venv_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
     site = next((installed / "lib").glob("python3*/site-packages"))
     assert not (site / "netsot.egg-link").exists() and (site / "engine" / "static" / "netsot.css").exists()
+    assert (site / "providers" / "lab" / "runner.py").exists()
     version = _run(installed, "version", cwd=tmp_path)
     assert version.returncode == 0 and version.stdout.startswith("netsot "), version.stderr
     schema = _run(installed, "schema", "config", cwd=tmp_path)
