@@ -43,6 +43,13 @@ def test_doctor_passes_for_the_labs_config(lab2: Lab) -> None:
     assert "✓ may add hosts" in result.stdout and "✓ may remove hosts" in result.stdout
     assert _world(lab2) == before
 
+    one = lab2.cli("doctor", "proxmox.cabin", "--json")
+    assert one.code == 0 and [s["system"] for s in one.json()["systems"]] == ["proxmox.cabin"]
+    kind = lab2.cli("doctor", "edgemax", "--json")
+    assert [s["system"] for s in kind.json()["systems"]] == ["edgemax", "edgemax.cabin"]
+    unknown = lab2.cli("doctor", "nosuch")
+    assert unknown.code == 1 and "'nosuch' is not a configured system" in unknown.stderr
+
 
 def test_doctor_names_each_missing_privilege_of_the_readonly_identities(lab2: Lab) -> None:
     readonly = lab2.paths.readonly_config
