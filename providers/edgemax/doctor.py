@@ -21,6 +21,14 @@ ADMIN_FIX = ("give the user the admin level (operators can neither show the conf
              "on the router:\nconfigure\nset system login user {user} level admin\ncommit ; save ; exit")
 
 
+def refused_read(text: str) -> str | None:
+    """Why ``show configuration commands`` did not show a configuration (an operator-level user gets
+    "Must be an admin user to run this command." instead, edgeos.md §1.1), or None when it did."""
+    if any(line.startswith("set ") for line in text.splitlines()):
+        return None
+    return next((line.strip() for line in text.splitlines() if line.strip()), "no configuration shown")
+
+
 def _pinned(settings: EdgemaxSettings, config: Config) -> DoctorCheck:
     """Whether known_hosts holds an entry for the router (the mismatch case shows when connecting)."""
     path = config.resolve_path(settings.known_hosts)
@@ -69,7 +77,11 @@ def run(config: Config, key: str) -> list[DoctorCheck]:
             return [*checks, DoctorCheck(login, False, str(exc))]
         checks.append(DoctorCheck(login, True))
         try:
-            session.show_commands()
+            refused = refused_read(session.show_commands())
+            if refused:
+                checks.append(DoctorCheck("read: show configuration commands", False, refused,
+                                          ADMIN_FIX.format(user=settings.username)))
+                return checks
             checks.append(DoctorCheck("read: show configuration commands", True))
         except NetsotError as exc:
             checks.append(DoctorCheck("read: show configuration commands", False, str(exc).split(": ", 1)[-1],

@@ -10,7 +10,7 @@ import pytest
 from core.config import Config
 from core.errors import NetsotError
 from engine.init import Wizard
-from providers.edgemax.doctor import run
+from providers.edgemax.doctor import refused_read, run
 from providers.edgemax.setup import connect, key_fingerprint, scan
 from providers.edgemax.simulator import SimHandle
 from tests.providers.edgemax import sim_fixtures as fx
@@ -85,3 +85,10 @@ def test_doctor_enters_configure_and_leaves_nothing(sim: SimHandle) -> None:
     assert all(c.ok for c in checks.values()), checks
     assert checks["write: configure and compare"].detail == "no pending changes"
     assert (sim.active_tree(), sim.saved_text()) == before
+
+
+def test_an_operators_refused_read_is_recognised() -> None:
+    assert refused_read("Must be an admin user to run this command.\n") == (
+        "Must be an admin user to run this command.")
+    assert refused_read("") == "no configuration shown"
+    assert refused_read("set system host-name edge\nset service ssh port 22\n") is None
