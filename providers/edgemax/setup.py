@@ -145,6 +145,12 @@ def read_subnets(raw: Mapping[str, Any], ui: InitUI) -> tuple[InitSubnet, ...]:
     settings = EdgemaxSettings.model_validate(dict(raw))
     with EdgeSession(settings, config) as session:
         text = session.show_commands()
+    from providers.edgemax.doctor import refused_read
+
+    refused = refused_read(text)
+    if refused:
+        raise NetsotError(f"the router shows {raw['username']} no configuration ({refused}); netsot needs an "
+                          "admin-level user (README: Connect your homelab)")
     cfg = extract(parse_commands(text))
     found = []
     for sn in cfg.shared_networks:
