@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # System packages the tests and the lab use: OpenSSH client (scrapli's bin transport),
-# dnsmasq (the simulated router's DNS), PostgreSQL (the postgres state backend) and Chromium (the
-# status page's browser tests drive /usr/bin/chromium through Playwright; never `playwright install`).
+# dnsmasq (the simulated router's DNS), PostgreSQL (the postgres state backend), Chromium (the
+# status page's browser tests drive /usr/bin/chromium through Playwright; never `playwright install`)
+# and systemd (the tests check examples/systemd/ with systemd-analyze verify).
 # The live NIPAP tests start the real nipapd (../shared/tools/nipapd): PostgreSQL 15 with ip4r, and
 # libpq-dev, gcc and python3-dev to build its Python dependencies (psycopg2) into a venv.
 $(SYSSTAMP):
@@ -28,6 +29,7 @@ $(SYSSTAMP):
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

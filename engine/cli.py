@@ -24,6 +24,7 @@ from core.model import Address, Plan
 # Importing cli_ext registers the dispatched commands on ``cli``; ``_extension`` is re-exported
 # because tests reach it as ``engine.cli._extension``.
 from engine.cli_ext import _extension as _extension
+from engine.cli_setup import doctor as doctor
 from engine.cli_state import state as state
 from engine.cli_tools import graph as graph
 from engine.cliapp import (

@@ -106,7 +106,13 @@ class Hooks:
       to them;
     * ``verify(config, key, observation, state_resources) -> list[Check]`` — system-specific
       checks of ``netsot verify`` (the engine already reads every owned object back);
-    * ``lab`` — the embedded lab's module for this system (seed, start, config block).
+    * ``lab`` — the embedded lab's module for this system (seed, start, config block);
+    * ``doctor(config, key) -> list[DoctorCheck]`` — ``netsot doctor``: reachable, TLS / host key as
+      pinned, authenticated, and each privilege netsot needs to read and to write; changes nothing;
+    * ``init`` — an ``InitHook`` for ``netsot init``: the system's command-line options, and
+      ``connect(answers, ui)``, which asks for what is missing, trusts TLS / host keys only through
+      ``ui.trust``, stores secrets through ``ui.secret``, reads the system (never writes) and returns
+      an ``InitSystem`` (its settings and what it knows of the networks), or None to leave it out.
     """
 
     inventory: str | None = None
@@ -116,6 +122,83 @@ class Hooks:
     adopt: str | None = None
     verify: str | None = None
     lab: str | None = None
+    doctor: str | None = None
+    init: str | None = None
+
+
+@dataclass(frozen=True)
+class InitSubnet:
+    """A network as one system knows it, for ``netsot init``; ``settings`` are its ``networks[].<kind>``."""
+
+    prefix: str
+    name: str = ""  # a network name this system suggests ("" = none)
+    gateway: str = ""
+    domain: str = ""
+    dhcp_range: tuple[str, str] | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""  # what the system calls it (a description), for a comment
+
+
+@dataclass(frozen=True)
+class InitPlacement:
+    """Where a system puts addresses without knowing their network (a hypervisor's bridge and VLAN):
+    ``netsot init`` gives ``settings`` to the network holding most of ``addresses`` ("a.b.c.d" or
+    "a.b.c.d/len"; one with a length makes its network known even when no other system has it)."""
+
+    settings: Mapping[str, Any]
+    addresses: tuple[str, ...]
+    label: str = ""  # e.g. "vmbr0 VLAN 20", for comments
+
+
+@dataclass(frozen=True)
+class InitSystem:
+    """What ``netsot init`` learned from one system: its ``providers.<key>`` settings (YAML-ready values;
+    secrets as ``${file:…}`` references) with a comment per setting, and what it knows of the networks."""
+
+    key: str
+    settings: Mapping[str, Any]
+    comments: Mapping[str, str] = field(default_factory=dict)
+    subnets: tuple[InitSubnet, ...] = ()
+    placements: tuple[InitPlacement, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class InitUI(Protocol):
+    """How a system's ``netsot init`` step talks to the person (or to ``--yes`` and the flags)."""
+
+    @property
+    def outdir(self) -> Any: ...  # the folder of the config being written (a Path)
+
+    def ask(self, question: str, flag: str, *, default: str | None = None, secret: bool = False) -> str: ...
+
+    def trust(self, what: str, fingerprint: str, pinned: str | None, flag: str) -> None: ...
+
+    def secret(self, name: str, value: str) -> str: ...
+
+    def write(self, name: str, text: str, mode: int = 0o644) -> str: ...
+
+    def say(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class InitHook:
+    """A system's part of ``netsot init`` (see ``Hooks``)."""
+
+    options: Callable[[], Sequence[Any]]  # click options, named after the system (--pve-url…)
+    connect: Callable[[Mapping[str, Any], InitUI], InitSystem | None]
+
+
+@dataclass(frozen=True)
+class DoctorCheck:
+    """One line of ``netsot doctor``: what was checked, whether it passed, and for a failure the exact
+    fix (a command to run, a setting to change). ``needed=False``: advice, not a failure."""
+
+    what: str
+    ok: bool
+    detail: str = ""
+    fix: str = ""
+    needed: bool = True
 
 
 def _no_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:

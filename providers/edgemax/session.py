@@ -309,6 +309,21 @@ class EdgeSession:
         self._leave_config()
         return SavedCheck(saved_diff(out))
 
+    def compare_working(self) -> str:
+        """`configure` → `compare` → leave (`exit discard`): proves the user may enter configuration mode
+        and diff (``netsot doctor``); returns what `compare` printed. Changes nothing on the router."""
+        try:
+            out = self._config("compare")
+        except _RouterRefused as refused:
+            self._abort()
+            message = router_message(refused.output)
+            raise ProviderRejected(SYSTEM, f'the router refused \'compare\': "{message}"') from None
+        except ProviderError:
+            self._abort()
+            raise
+        self._leave_config()
+        return out
+
     def configure(
         self, lines: Sequence[str], comment: str | None = None, *, save: bool = False
     ) -> ConfigureResult:

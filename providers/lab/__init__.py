@@ -4,7 +4,9 @@ Owns: preparing a lab folder (seeds, secrets, SSH key) for one or two sites, sta
 simulated NIPAP and, per site, a Proxmox cluster and an EdgeRouter (+ a real dnsmasq for that
 router's DNS) as separate background processes — resuming what they saved when the lab last
 stopped, unless ``--fresh`` — recording their PIDs in ``lab.json``, writing a ready ``netsot.yaml``
-(site 2's systems as the instances ``proxmox.cabin`` / ``edgemax.cabin``), stopping them by PID,
+(site 2's systems as the instances ``proxmox.cabin`` / ``edgemax.cabin``) and ``netsot-readonly.yaml``
+(the same with a Proxmox token lacking the write privileges and NIPAP's read-only user, for
+``netsot doctor``'s ✗ side), stopping them by PID,
 and the guided demo. Playing with a running lab (guests, leases) is ``control``.
 Must not: be imported by the engine except through the CLI's dispatch.
 """
@@ -27,7 +29,15 @@ from typing import Any
 from core.errors import NetsotError
 from providers.lab import dns, seeds
 from providers.lab.homelab import HOME, SITES, Homelab, LabSite, site_homelab
-from providers.lab.runner import NIPAP_USER, PVE_TOKEN_NAME, PVE_USER, ROUTER_USER, Paths
+from providers.lab.runner import (
+    NIPAP_READONLY_USER,
+    NIPAP_USER,
+    PVE_READONLY_TOKEN,
+    PVE_TOKEN_NAME,
+    PVE_USER,
+    ROUTER_USER,
+    Paths,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 45.0
@@ -65,7 +75,9 @@ def prepare(workdir: Path, guests: int = 15, sites: int = 1) -> Paths:
     for lab in labs:
         _write_site(paths.for_site(lab.site.name), lab)
     dns.write_atomic(paths.seeds / "nipap.json", json.dumps(seeds.nipap_seed(*labs), indent=1))
-    for name in ("nipap_password", *(paths.for_site(lab.site.name).pve_token for lab in labs)):
+    tokens = [name for lab in labs for name in (paths.for_site(lab.site.name).pve_token,
+                                                paths.for_site(lab.site.name).pve_token_readonly)]
+    for name in ("nipap_password", "nipap_password_readonly", *tokens):
         if not (paths.secrets / name).exists():
             dns.write_atomic(paths.secrets / name, secrets.token_urlsafe(24) + "\n", mode=0o600)
     if not paths.private_key.exists():
@@ -187,7 +199,32 @@ def _nas_mac() -> str:
 
 def write_config(paths: Paths, ports: Mapping[str, int], dns_port: int | None, sites: int = 1) -> Path:
     dns.write_atomic(paths.config, config_text(paths, ports, dns_port, sites))
+    write_readonly_config(paths)
     return paths.config
+
+
+def readonly_text(text: str) -> str:
+    """The lab's config as a read-only identity: every Proxmox instance with its site's token that lacks
+    the write privileges, NIPAP's read-only user, a state of its own. ``netsot doctor`` on it fails,
+    naming each missing privilege."""
+    head, _, rest = text.partition("\n")
+    text = (f"{head}\n# netsot-readonly.yaml: the lab's config below, but as identities that may read and "
+            f"not write (Proxmox\n# token {PVE_USER}!{PVE_READONLY_TOKEN}, NIPAP's read-only user "
+            f"{NIPAP_READONLY_USER}): `netsot doctor` shows what they lack.\n" + rest)
+    text = re.sub(r"(?m)^(    token_name: )" + re.escape(PVE_TOKEN_NAME) + "$", rf"\g<1>{PVE_READONLY_TOKEN}",
+                  text)
+    text = re.sub(r"\$\{file:secrets/pve_token(-[a-z0-9_-]+)?\}", r"${file:secrets/pve_token_readonly\1}",
+                  text)
+    text = re.sub(r"(?m)^(    username: )" + re.escape(NIPAP_USER)
+                  + r"(\n    password: \$\{file:secrets/)nipap_password\}",
+                  rf"\g<1>{NIPAP_READONLY_USER}\g<2>nipap_password_readonly}}", text)
+    return re.sub(r"(?m)^(  path: )netsot\.state\.json$", r"\1netsot-readonly.state.json", text)
+
+
+def write_readonly_config(paths: Paths) -> Path:
+    """``netsot-readonly.yaml`` next to the lab's config, derived from it (so its ports are the same)."""
+    dns.write_atomic(paths.readonly_config, readonly_text(paths.config.read_text()))
+    return paths.readonly_config
 
 
 # ----------------------------------------------------------------------------- processes
@@ -430,6 +467,7 @@ def _write_lab_config(paths: Paths, ports: Mapping[str, int], sites: int) -> tup
                     f"(--sites {sites}), so {os.path.relpath(paths.config)} was written anew.")
         write_config(paths, ports, ports.get("dnsmasq"), sites)
     written = paths.config.read_text()
+    write_readonly_config(paths)
     dns.write_atomic(record, json.dumps({"sha256": hashlib.sha256(written.encode()).hexdigest(),
                                          "ports": dict(ports)}))
     return paths.config, note
@@ -466,8 +504,9 @@ def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...
     imports = ["edgemax", *(f"edgemax.{site.name}" for site in chosen[1:])]
     lines += [
         "",
-        f"Config: {config}",
+        f"Config: {config}  (and {paths.readonly_config.name}: read-only identities, for `netsot doctor`)",
         "Try:",
+        f"  netsot --config {rel} doctor      (netsot-readonly.yaml shows what a read-only identity lacks)",
         f"  netsot --config {rel} plan",
         *(f"  netsot --config {rel} import {key}" for key in imports),
         f"  netsot --config {rel} apply",

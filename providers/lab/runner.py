@@ -37,6 +37,8 @@ from providers.lab.homelab import SITES, site_named
 SYSTEMS = ("proxmox", "nipap", "router")
 PVE_USER, PVE_TOKEN_NAME = "netsot@pve", "netsot"
 NIPAP_USER, ROUTER_USER = "netsot", "ubnt"
+# netsot-readonly.yaml's identities: a token without the write privileges, NIPAP's read-only user
+PVE_READONLY_TOKEN, NIPAP_READONLY_USER = "readonly", "netsot-ro"
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,18 @@ class Paths:
         return self._own("pve_token")
 
     @property
+    def pve_token_readonly(self) -> str:
+        """The name of the secret holding this site's read-only Proxmox API token."""
+        return self._own("pve_token_readonly")
+
+    @property
     def config(self) -> Path:
         return self.root / "netsot.yaml"
+
+    @property
+    def readonly_config(self) -> Path:
+        """The lab's config with identities that may read but not write (`netsot doctor` shows ✗)."""
+        return self.root / "netsot-readonly.yaml"
 
     @property
     def lab_json(self) -> Path:
@@ -229,6 +241,7 @@ class ProxmoxLab:
 
 
 def start_proxmox(paths: Paths) -> ProxmoxLab:
+    from providers.proxmox.simperms import READ_PRIVILEGES, SimToken
     from providers.proxmox.simulator import start_simulator
 
     seed = json.loads((paths.site_seeds / "proxmox.json").read_text())
@@ -236,7 +249,10 @@ def start_proxmox(paths: Paths) -> ProxmoxLab:
     token = (PVE_USER, PVE_TOKEN_NAME, paths.secret(paths.pve_token))
     # persist: every change (a write-back, a guest made or destroyed) lands in run/proxmox*/, and the
     # next start resumes from it instead of the seed
-    handle = start_simulator(seed, paths.state_dir(paths.process("proxmox")), token, persist=True)
+    readonly = SimToken(PVE_USER, PVE_READONLY_TOKEN, paths.secret(paths.pve_token_readonly),
+                        {"/vms": READ_PRIVILEGES})
+    handle = start_simulator(seed, paths.state_dir(paths.process("proxmox")), token, persist=True,
+                             more_tokens=(readonly,))
     dns.write_atomic(paths.ca, handle.ca_path.read_text())
     return ProxmoxLab(handle, GuestNetworks(handle, paths, leases).start())
 
@@ -266,7 +282,8 @@ def start_nipap(paths: Paths) -> NipapLab:
     from providers.nipap.simulator import start_simulator
 
     saved = paths.state_dir("nipap") / "database.json"
-    users = {NIPAP_USER: (paths.secret("nipap_password"), "rw")}
+    users = {NIPAP_USER: (paths.secret("nipap_password"), "rw"),
+             NIPAP_READONLY_USER: (paths.secret("nipap_password_readonly"), "ro")}
     if saved.exists():
         handle = start_simulator(None, users)
         handle.store.restore(json.loads(saved.read_text()))

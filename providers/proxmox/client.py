@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -116,6 +117,8 @@ class ProxmoxClient:
                 timeout=s.agent_timeout if agent else s.timeout,
             )
             _skip_unused_environment(api, s.verify_tls is True)
+            if isinstance(s.verify_tls, str):
+                _trust_pinned_certificates(api)
             sibling = getattr(self._local, "api" if agent else "agent_api", None)
             if sibling is not None:
                 _share_connections(api, sibling)
@@ -199,6 +202,12 @@ class ProxmoxClient:
 
     def nodes(self) -> list[dict[str, Any]]:
         return self._call("GET", ["nodes"])
+
+    def permissions(self, path: str) -> dict[str, Any]:
+        """The token's own effective privileges on ``path`` (``GET /access/permissions``): priv →
+        propagate."""
+        answer = self._call("GET", ["access", "permissions"], params={"path": path})
+        return dict((answer or {}).get(path) or {})
 
     def cluster_resources_vms(self) -> list[dict[str, Any]]:
         data = self._call("GET", ["cluster", "resources"], params={"type": "vm"})
@@ -337,6 +346,24 @@ def _skip_unused_environment(api: ProxmoxAPI, system_cas: bool) -> None:
     session = api._store.get("session")  # proxmoxer keeps its requests.Session here
     if isinstance(session, requests.Session):
         session.trust_env = False
+
+
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """TLS against the CA bundle ``verify_tls`` names only (never the system CAs besides), where a
+    certificate in it is a trust anchor even when it is not a CA: the server's own certificate that
+    ``netsot init`` pinned after its fingerprint was confirmed (OpenSSL's partial-chain flag)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # hostname check and CERT_REQUIRED; no default CAs
+        ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        kwargs["ssl_context"] = ctx
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _trust_pinned_certificates(api: ProxmoxAPI) -> None:
+    session = api._store.get("session")  # proxmoxer keeps its requests.Session here
+    if isinstance(session, requests.Session):
+        session.mount("https://", _PinnedAdapter())
 
 
 def _share_connections(api: ProxmoxAPI, sibling: ProxmoxAPI) -> None:

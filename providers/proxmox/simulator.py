@@ -1,7 +1,8 @@
 """A faithful loopback double of the Proxmox VE API (``/api2/json``) over real HTTPS.
 
 Owns: a threaded HTTPS server (trustme CA) emulating a multi-node PVE 8/9 cluster seeded
-from a JSON-able dict — token auth, envelopes, errors in the reason phrase (+ ``message``),
+from a JSON-able dict — token auth (several tokens, each with its privileges and
+``/access/permissions``: ``simperms``), envelopes, errors in the reason phrase (+ ``message``),
 config GET/PUT with digests and validation, agent and LXC interface answers, offline nodes,
 creating and destroying guests (``POST /nodes/{node}/qemu|lxc``, ``DELETE …/{vmid}``, ``POST
 …/status/start|stop|shutdown|reboot``: worker tasks answered with a UPID, ``GET
@@ -49,7 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from providers.proxmox import mapping, simschema
+from providers.proxmox import mapping, simperms, simschema
 
 DEFAULT_VERSION = {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a8503f96d"}
 LEGACY_VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}  # before 8.4
@@ -1019,7 +1020,8 @@ class SimHandle:
 
 class Simulator:
     def __init__(
-        self, seed: dict[str, Any], state_dir: Path, token: tuple[str, str, str] | None, persist: bool = False
+        self, seed: dict[str, Any], state_dir: Path, token: tuple[str, str, str] | None,
+        persist: bool = False, more_tokens: tuple[simperms.SimToken, ...] = (),
     ) -> None:
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -1027,6 +1029,7 @@ class Simulator:
         if self.persist_path is not None and self.persist_path.exists():
             seed = json.loads(self.persist_path.read_text())
         self.token = token or ("netsot@pve", "netsot", str(uuid.uuid4()))
+        self.tokens = {t.tokenid: t for t in (simperms.SimToken(*self.token), *more_tokens)}
         self.cluster = Cluster(seed)
         self.knobs = Knobs(
             message_field=bool(seed.get("message_field", True)),
@@ -1070,7 +1073,7 @@ class Simulator:
         tmp.write_text(json.dumps(self.cluster.to_seed(), indent=1, sort_keys=True))
         os.replace(tmp, self.persist_path)
 
-    def _auth(self, header: str | None) -> None:
+    def _auth(self, header: str | None) -> simperms.SimToken:
         if not header:
             raise ApiError(401, "No ticket", empty_body=True)
         match = re.match(r"^PVEAPIToken[= ](.*)$", header.strip())
@@ -1078,11 +1081,12 @@ class Simulator:
             raise ApiError(401, "No ticket", empty_body=True)
         tid, eq, secret = match.group(1).rpartition("=")
         ids = TOKEN_ID_RE.match(tid) if eq else None
-        user, name, value = self.token
-        if not ids or ids.group(1) != user or ids.group(2) != name or secret != value:
+        known = self.tokens.get(tid) if ids else None
+        if known is None or secret != known.value:
             if self.knobs.auth_fail_delay:
                 self.stopping.wait(self.knobs.auth_fail_delay)
             raise ApiError(401, "Authentication failed!", empty_body=True)
+        return known
 
     def _hang_for(self, path: str) -> bool:
         m = re.match(r"^/nodes/([^/]+)", path)
@@ -1129,7 +1133,7 @@ class Simulator:
             if not rawpath.startswith("/api2/json/"):
                 raise ApiError(501, f"Method '{method} {rawpath}' not implemented")
             path = rawpath[len("/api2/json") :]
-            self._auth(h.headers.get("Authorization"))
+            token = self._auth(h.headers.get("Authorization"))
             if self.knobs.delay:
                 self.stopping.wait(self.knobs.delay)
             if self._hang_for(path):
@@ -1142,6 +1146,13 @@ class Simulator:
                         fail, self.knobs.fail_nth, self.knobs._fail_counter = True, None, 0
             if fail:
                 raise ApiError(500, "internal error (injected by the simulator)")
+            try:
+                if method == "GET" and path.rstrip("/") == "/access/permissions":
+                    data = simperms.permissions(token, query, self.api._pve9)
+                    return 200, "OK", json.dumps({"data": data}).encode()
+                simperms.authorize(token, method, path, {**body, **query}, self.api._pve9)
+            except simperms.Denied as denied:
+                raise ApiError(denied.status, denied.message, denied.errors) from None
             data = self.api.handle(method, path, query, body)
             return 200, "OK", json.dumps({"data": data}).encode()
         except ApiError as exc:
@@ -1171,10 +1182,12 @@ class Simulator:
 
 
 def start_simulator(
-    seed: dict[str, Any], state_dir: Path, token: tuple[str, str, str] | None = None, persist: bool = False
+    seed: dict[str, Any], state_dir: Path, token: tuple[str, str, str] | None = None, persist: bool = False,
+    more_tokens: tuple[simperms.SimToken, ...] = (),
 ) -> SimHandle:
-    """Start a simulator on 127.0.0.1:<free port>; token defaults to ``netsot@pve!netsot=<uuid4>``."""
-    return SimHandle(Simulator(seed, Path(state_dir), token, persist))
+    """Start a simulator on 127.0.0.1:<free port>; token defaults to ``netsot@pve!netsot=<uuid4>`` (every
+    privilege); ``more_tokens`` may have fewer (``simperms``)."""
+    return SimHandle(Simulator(seed, Path(state_dir), token, persist, more_tokens))
 
 
 # ---------------------------------------------------------------------------- seeds

@@ -54,6 +54,14 @@ def test_lab_up_status_down(tmp_path: Path) -> None:
         plan = _netsot("--config", str(workdir / "netsot.yaml"), "plan")
         assert plan.returncode == 0 and "to add" in plan.stdout, plan.stdout + plan.stderr
 
+        # ...and netsot-readonly.yaml, with identities that may read but not write: doctor fails on it
+        for secret in ("pve_token_readonly", "nipap_password_readonly"):
+            assert (workdir / "secrets" / secret).stat().st_mode & 0o777 == 0o600
+        assert _netsot("--config", str(workdir / "netsot.yaml"), "doctor").returncode == 0
+        readonly = _netsot("--config", str(workdir / "netsot-readonly.yaml"), "doctor")
+        assert readonly.returncode == 1 and "✗ SDN.Use on /sdn/zones/localnetwork" in readonly.stdout
+        assert "✗ may add hosts" in readonly.stdout, readonly.stdout
+
         again = _netsot("lab", "up", "--dir", str(workdir))
         assert again.returncode == 1 and "already running" in again.stderr
     finally:
