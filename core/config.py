@@ -201,6 +201,30 @@ class Policy(Frozen):
     protected: tuple[str, ...] = ()  # address globs never deleted
 
 
+class WebSettings(Frozen):
+    """The HTTP surface of ``serve --listen`` and ``ui`` (``web:``): which names it answers to and the
+    limits that keep an unauthenticated client from exhausting it."""
+
+    # Host names (or IPs) the page answers to besides the listening address's own names
+    allowed_hosts: tuple[str, ...] = ()
+    max_body_bytes: int = Field(65536, ge=1024)  # a larger request body gets 413
+    max_header_bytes: int = Field(16384, ge=1024)  # larger request headers get 431
+    header_timeout: Seconds = 10.0  # a client must send its request headers within this
+    max_connections: int = Field(64, ge=1)  # connections beyond this are closed at once
+    login_attempts: int = Field(5, ge=1)  # failed logins per client and minute before 429
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for host in v:
+            name = host.strip().strip("[]").lower()
+            if not name or any(c.isspace() or c in "/@?#\\" for c in name):
+                raise ValueError(f"{host!r} is not a host name or IP address")
+            out.append(name)
+        return tuple(out)
+
+
 class Config(Frozen):
     version: Literal[1] = 1
     state: StateSettings = StateSettings()
@@ -210,6 +234,7 @@ class Config(Frozen):
     hosts: tuple[Host, ...] = ()
     precedence: Precedence = Precedence()
     policy: Policy = Policy()
+    web: WebSettings = WebSettings()
     source_path: str | None = Field(None, exclude=True)  # the file it came from
 
     @field_validator("providers", mode="before")

@@ -367,8 +367,8 @@ class Service:
                 return self.metrics.plan_document
 
         endpoints = web.Endpoints(view=self.view, health=self.health, plan=plan, metrics=self.metrics.render,
-                                  token=self.options.token)
-        self._http = web.Server(web.make_app(endpoints), listen)
+                                  token=self.options.token, web=self.config.web)
+        self._http = web.Server(web.make_app(endpoints), listen, self.config.web)
         host, port = self._http.start()
         log.info("listening on http://%s:%s", host, port)
         return host, port
@@ -474,6 +474,9 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     threading.excepthook = thread_crashed
 
 
+MIN_TOKEN_LENGTH = 16  # a shorter bearer token is refused at start-up
+
+
 def read_token(path: str) -> str:
     """The bearer token in ``path``: a private (0600-like), non-empty file; anything else is refused."""
     try:
@@ -493,6 +496,9 @@ def read_token(path: str) -> str:
         raise NetsotError(f"--token-file {path} is empty; put the bearer token in it")
     if any(c.isspace() for c in token):
         raise NetsotError(f"--token-file {path} holds more than one word; a bearer token has no spaces")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise NetsotError(f"--token-file {path} holds a token of {len(token)} characters; use at least "
+                          f"{MIN_TOKEN_LENGTH} (e.g. `openssl rand -hex 24 > {path}`)")
     return token
 
 
