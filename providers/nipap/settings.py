@@ -24,6 +24,7 @@ class NipapSettings(SystemSettings):
     manage_prefixes: bool = False
     max_workers: int = Field(4, ge=1, le=32)
     retries: int = Field(8, ge=0, le=50)
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)  # a larger answer is refused
     # which hosts made in NIPAP (not by netsot) are bindings: "tagged" (the host or its prefix
     # carries binding_tag), "all" (every host with a node name and a MAC), "none"
     bindings: Literal["tagged", "all", "none"] = "tagged"
