@@ -122,9 +122,12 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
                          refresh_only=refresh_only, adopt=_parse_addresses("--adopt", adopt),
                          replace=_parse_addresses("--replace", replace_))
     if out:
+        from engine import plansign
+        from engine.render import sealed
         from engine.saved import save_plan
 
-        save_plan(out, doc)
+        key = plansign.load_key(plansign.key_path(backend, config), create=True)
+        save_plan(out, sealed(plansign.signed(doc, key)))
     warn_targeting(targets)
     click.echo(render_document(doc, fmt, app.color, show_unmanaged, show_discovered, width=output_width()),
                nl=False)
@@ -284,6 +287,10 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, targets:
         raise NetsotError("refusing to apply without approval: stdin is not a terminal; "
                           "pass --auto-approve, or apply a saved plan (netsot plan --out FILE)")
     backend = app.backend(config)
+    if doc is not None:
+        from engine import plansign
+
+        plansign.verify(doc, plansign.load_key(plansign.key_path(backend, config), create=False), planfile)
     parsed_targets = _parse_targets(targets)
     with app.lock(backend, "apply"), open_providers(config) as providers:
         state = backend.load()
