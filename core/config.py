@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
-from core.names import normalize_mac, validate_hostname
+from core.names import hostname_problem, normalize_mac, validate_hostname
 from core.secrets import SecretField
 
 INSTANCE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -134,6 +134,18 @@ class Network(Frozen):
     def _name(cls, v: str) -> str:
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", v):
             raise ValueError(f"{v!r} is not a valid network name (letters, digits, '-', '_')")
+        return v
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        """A DNS name (one trailing '.' allowed); a newline or a bad label would make every host of the
+        network a conflict at plan time."""
+        if v is None:
+            return v
+        problem = hostname_problem(v.lower().removesuffix(".") if v.endswith(".") and v != "." else v.lower())
+        if problem:
+            raise ValueError(f"{v!r} is not a valid DNS domain: it {problem}")
         return v
 
     @model_validator(mode="after")
