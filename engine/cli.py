@@ -148,10 +148,19 @@ def note_running_apply(backend: Any) -> None:
         holder = backend.lock_info()
     except StateError:
         return
-    if holder is not None:
-        click.echo(f"Note: {holder.user}@{holder.host} (pid {holder.pid}) is running {holder.operation!r} "
-                   f"on this state right now (since {holder.created}); this plan may be out of date.",
-                   err=True)
+    if holder is None:
+        return
+    from state.lock import pid_alive
+
+    if holder.on_this_host() and not pid_alive(holder.pid):
+        click.echo(f"Note: the state lock is stale: it was taken by pid {holder.pid} ({holder.user}@"
+                   f"{holder.host}, {holder.operation!r} since {holder.created}), which is no longer running "
+                   "(killed, or the machine restarted). The next apply breaks it and finishes or records the "
+                   f"interrupted work; to clear it now, run: netsot force-unlock {holder.id}", err=True)
+        return
+    click.echo(f"Note: {holder.user}@{holder.host} (pid {holder.pid}) is running {holder.operation!r} "
+               f"on this state right now (since {holder.created}); this plan may be out of date.",
+               err=True)
 
 
 TARGETING_WARNING = (

@@ -230,6 +230,7 @@ class Service:
 
     def _publish(self, backend: Any, result: Any, report: Any, observations: Any) -> None:
         """The status page's view of this run (built once here, served until the next run)."""
+        self._lock_warned = False  # this cycle held the lock: a later skipped cycle warns again
         from engine import history, status, web
 
         now = self._clock()
@@ -299,7 +300,20 @@ class Service:
             m.last_duration = self._clock() - started
         if count_failure:
             self.failures[system] = self.failures.get(system, 0) + 1
+        if isinstance(exc, StateLocked):
+            self._skipped_locked(exc)
+            return
         log.error("run failed: %s", exc, extra={"fields": {"system": system}})
+
+    def _skipped_locked(self, exc: StateLocked) -> None:
+        """Another process holding the state lock is not an error of this one: one warning while it lasts
+        (then a debug line per skipped cycle); a cycle that gets the lock again ends the episode."""
+        if getattr(self, "_lock_warned", False):
+            log.debug("cycle skipped: %s", exc, extra={"fields": {"system": "lock"}})
+            return
+        self._lock_warned = True
+        log.warning("another process holds the state lock (%s); skipping cycles until it is released — is a "
+                    "second `netsot serve` running on this state?", exc, extra={"fields": {"system": "lock"}})
 
     @staticmethod
     def _summary(result: Any, report: Any) -> dict[str, Any]:

@@ -271,11 +271,16 @@ class FileLock:
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.lock_path.name}.", suffix=".tmp", dir=directory)
         except OSError as err:
-            raise StateError(f"cannot create the state lock in {directory}: {err.strerror}") from None
+            raise StateError(f"cannot create the state lock {self.lock_path} (a temporary file in "
+                             f"{directory}): {err.strerror}") from None
         try:
-            os.fchmod(fd, FILE_MODE)
-            os.write(fd, (json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n").encode())
-            os.fsync(fd)
+            try:
+                os.fchmod(fd, FILE_MODE)
+                os.write(fd, (json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n").encode())
+                os.fsync(fd)
+            except OSError as err:  # a full disk, a quota, a file size limit
+                raise StateError(f"cannot write the state lock {self.lock_path} (its temporary file {tmp}): "
+                                 f"{err.strerror}; free some space in {directory} and try again") from None
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh inode: always granted
             try:
                 self._link(tmp)
