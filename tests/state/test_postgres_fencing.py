@@ -76,3 +76,25 @@ def test_saves_under_a_held_lock_keep_working(pg_dsn: str, pg_key: str) -> None:
         replaced, _ = backend.replace(State(lineage="another"))
     assert replaced.lineage == "another" and backend.load().lineage == "another"
     assert _row(pg_dsn, pg_key)[0] == replaced.serial
+
+
+def test_an_apply_that_lost_its_lock_touches_no_system(pg_cluster: PgCluster, pg_key: str) -> None:
+    from engine.apply import apply_plan
+    from tests.engine.conftest import MemProvider
+    from tests.engine.test_apply import mixed_plan, old_state
+
+    dsn = pg_cluster.dsn
+    ours, theirs = PostgresBackend(dsn, pg_key), PostgresBackend(dsn, pg_key)
+    ours.save(old_state())
+    calls: list[tuple[str, tuple[str, ...]]] = []
+    systems = {name: MemProvider(name, calls=calls) for name in ("nipap", "proxmox", "edgemax")}
+    with ours.lock("apply"):
+        state = ours.load()  # planned; now the database restarts and another apply runs
+        pg_cluster.stop()
+        assert pg_cluster.start().returncode == 0
+        with theirs.lock("apply"):
+            theirs.save(_with(theirs.load(), "a.theirs"))
+        with pytest.raises(StateLockLost, match="stopped before writing the state or touching a system"):
+            apply_plan(mixed_plan(), systems, ours, state=state)
+    assert calls == []  # not one system was sent a change
+    assert "a.theirs" in _row(dsn, pg_key)[1]
