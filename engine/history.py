@@ -110,10 +110,14 @@ def _changed(change: Change) -> dict[str, dict[str, Any]]:
     }
 
 
-def interrupted_entries(journal: Iterable[Any], when: str) -> list[Entry]:
+def interrupted_entries(journal: Iterable[Any], when: str, past: Sequence[Entry] = ()) -> list[Entry]:
     """The history of a run that ended mid-apply (killed, or failed), from the journal it left: every
-    change it had sent, or only intended, and never confirmed. Its run id is the journal's first time."""
-    entries = list(journal)
+    change it had sent, or only intended, and never confirmed. Its run id is the journal's first time.
+    A change the history already has as ``failed`` since (its journal entry stays because a failed
+    change may still have landed) is not repeated."""
+    failed = {(e.address, e.time[:19]) for e in past if e.status == "failed"}
+    entries = [e for e in journal
+               if not any(address == e.address and at >= str(e.time)[:19] for address, at in failed)]
     if not entries:
         return []
     run = min((str(e.time) for e in entries if e.time), default=when)

@@ -84,7 +84,8 @@ def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state
     """
     started = history.now_iso()
     path = history.path_of(backend, history.HISTORY)
-    history.record(path, history.interrupted_entries(state.journal, started))  # an earlier run's leftovers
+    if state.journal:  # an earlier run's leftovers
+        history.record(path, history.interrupted_entries(state.journal, started, history.read(path)))
     recorder = history.Recorder(path, plan, started, observer or NullObserver())
     report = apply_plan(plan, providers, backend, recorder, state=state)
     recorder.flush()  # what finished after the last save (skipped changes)

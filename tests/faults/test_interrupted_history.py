@@ -38,3 +38,20 @@ def test_a_killed_apply_is_in_the_history_after_the_next_run(lab: FaultLab) -> N
         assert entry["changed"], entry  # what was sent
     assert len({e["run"] for e in entries}) >= 3  # the killed run, its leftovers, and the recovering run
     assert lab.state()["journal"] == []
+
+
+def test_a_failed_change_already_in_the_history_is_not_repeated_as_interrupted() -> None:
+    from engine.history import Entry, interrupted_entries
+    from state.model import JournalEntry
+
+    journal = [JournalEntry("1", "nipap_address.lan.a", "create", "sent", "nipap", {"ip": "10.0.0.5"},
+                            "2026-12-07T06:40:00+00:00"),
+               JournalEntry("2", "nipap_address.lan.b", "create", "intended", "nipap", {"ip": "10.0.0.6"},
+                            "2026-12-07T06:40:00+00:00")]
+    past = [Entry("2026-12-07T06:40:02Z", "r1", "create", "nipap_address.lan.a", "nipap", "failed",
+                  error="timeout")]
+    entries = interrupted_entries(journal, "2026-12-07T07:00:00Z", past)
+    assert [(e.address, e.status) for e in entries] == [("nipap_address.lan.b", "interrupted")]
+    assert "was intended, but the run ended before sending it" in entries[0].reason
+    assert entries[0].changed == {"ip": {"before": None, "after": "10.0.0.6"}}
+    assert len(interrupted_entries(journal, "2026-12-07T07:00:00Z")) == 2
