@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
-from core.names import normalize_mac, validate_hostname
+from core.names import hostname_problem, normalize_mac, validate_hostname
 from core.secrets import SecretField
 
 INSTANCE_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -136,6 +136,18 @@ class Network(Frozen):
             raise ValueError(f"{v!r} is not a valid network name (letters, digits, '-', '_')")
         return v
 
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        """A DNS name (one trailing '.' allowed); a newline or a bad label would make every host of the
+        network a conflict at plan time."""
+        if v is None:
+            return v
+        problem = hostname_problem(v.lower().removesuffix(".") if v.endswith(".") and v != "." else v.lower())
+        if problem:
+            raise ValueError(f"{v!r} is not a valid DNS domain: it {problem}")
+        return v
+
     @model_validator(mode="after")
     def _inside(self) -> Network:
         if self.gateway is not None and self.gateway not in self.prefix:
@@ -201,6 +213,30 @@ class Policy(Frozen):
     protected: tuple[str, ...] = ()  # address globs never deleted
 
 
+class WebSettings(Frozen):
+    """The HTTP surface of ``serve --listen`` and ``ui`` (``web:``): which names it answers to and the
+    limits that keep an unauthenticated client from exhausting it."""
+
+    # Host names (or IPs) the page answers to besides the listening address's own names
+    allowed_hosts: tuple[str, ...] = ()
+    max_body_bytes: int = Field(65536, ge=1024)  # a larger request body gets 413
+    max_header_bytes: int = Field(16384, ge=1024)  # larger request headers get 431
+    header_timeout: Seconds = 10.0  # a client must send its request headers within this
+    max_connections: int = Field(64, ge=1)  # connections beyond this are closed at once
+    login_attempts: int = Field(5, ge=1)  # failed logins per client and minute before 429
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for host in v:
+            name = host.strip().strip("[]").lower()
+            if not name or any(c.isspace() or c in "/@?#\\" for c in name):
+                raise ValueError(f"{host!r} is not a host name or IP address")
+            out.append(name)
+        return tuple(out)
+
+
 class Config(Frozen):
     version: Literal[1] = 1
     state: StateSettings = StateSettings()
@@ -210,6 +246,7 @@ class Config(Frozen):
     hosts: tuple[Host, ...] = ()
     precedence: Precedence = Precedence()
     policy: Policy = Policy()
+    web: WebSettings = WebSettings()
     source_path: str | None = Field(None, exclude=True)  # the file it came from
 
     @field_validator("providers", mode="before")

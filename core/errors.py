@@ -86,6 +86,11 @@ class StateLocked(StateError):
         super().__init__(message or f"the state is locked by {holder}")
 
 
+class StateLockLost(StateError):
+    """This run's state lock was lost (its session died, or it was broken): the run must stop before it
+    writes the state or touches a system again, because another run may hold the lock now."""
+
+
 class StateCorrupt(StateError):
     """The state file exists but cannot be read; the backup is offered, never used silently."""
 

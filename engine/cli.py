@@ -123,9 +123,12 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
                          refresh_only=refresh_only, adopt=_parse_addresses("--adopt", adopt),
                          replace=_parse_addresses("--replace", replace_))
     if out:
+        from engine import plansign
+        from engine.render import sealed
         from engine.saved import save_plan
 
-        save_plan(out, doc)
+        key = plansign.load_key(plansign.key_path(backend, config), create=True)
+        save_plan(out, sealed(plansign.signed(doc, key)))
     warn_targeting(targets)
     click.echo(render_document(doc, fmt, app.color, show_unmanaged, show_discovered, width=output_width()),
                nl=False)
@@ -146,10 +149,19 @@ def note_running_apply(backend: Any) -> None:
         holder = backend.lock_info()
     except StateError:
         return
-    if holder is not None:
-        click.echo(f"Note: {holder.user}@{holder.host} (pid {holder.pid}) is running {holder.operation!r} "
-                   f"on this state right now (since {holder.created}); this plan may be out of date.",
-                   err=True)
+    if holder is None:
+        return
+    from state.lock import pid_alive
+
+    if holder.on_this_host() and not pid_alive(holder.pid):
+        click.echo(f"Note: the state lock is stale: it was taken by pid {holder.pid} ({holder.user}@"
+                   f"{holder.host}, {holder.operation!r} since {holder.created}), which is no longer running "
+                   "(killed, or the machine restarted). The next apply breaks it and finishes or records the "
+                   f"interrupted work; to clear it now, run: netsot force-unlock {holder.id}", err=True)
+        return
+    click.echo(f"Note: {holder.user}@{holder.host} (pid {holder.pid}) is running {holder.operation!r} "
+               f"on this state right now (since {holder.created}); this plan may be out of date.",
+               err=True)
 
 
 TARGETING_WARNING = (
@@ -285,6 +297,10 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, targets:
         raise NetsotError("refusing to apply without approval: stdin is not a terminal; "
                           "pass --auto-approve, or apply a saved plan (netsot plan --out FILE)")
     backend = app.backend(config)
+    if doc is not None:
+        from engine import plansign
+
+        plansign.verify(doc, plansign.load_key(plansign.key_path(backend, config), create=False), planfile)
     parsed_targets = _parse_targets(targets)
     with app.lock(backend, "apply"), open_providers(config) as providers:
         state = backend.load()

@@ -1,11 +1,14 @@
 """The run history and the last verify: two small files next to the state, for `explain` and the page.
 
 Owns: ``<state>.history.jsonl`` — one JSON line per change an apply carried out or failed (time,
-run, action, address, system, reason, before/after of the changed keys, error), capped to the
-last ``MAX_RUNS`` runs, mode 0600 — and ``<state>.verify.json``, the last ``netsot verify``'s checks
-and when they ran. Both are written atomically; both hold only what plans and the state hold
-(attributes of system objects), never a secret. A backend without side files (PostgreSQL) keeps
-neither: ``explain`` and the page then say there is no history.
+run, action, address, system, reason, before/after of the changed keys, error), written after every
+state save of the apply (``Recorder``) so a run killed midway keeps what it confirmed, plus the
+``interrupted`` entries the next run's recovery records from the journal such a run left (what was
+sent, or only intended, and never confirmed); capped to the last ``MAX_RUNS`` runs, mode 0600 —
+and ``<state>.verify.json``, the last ``netsot verify``'s checks and when they ran. Both are written
+atomically; both hold only what plans and the state hold (attributes of system objects), never a secret.
+A backend without side files (PostgreSQL) keeps neither: ``explain`` and the page then say there is no
+history.
 Must not: decide anything, or fail a run: a history that cannot be written is logged, not raised.
 """
 
@@ -105,6 +108,58 @@ def _changed(change: Change) -> dict[str, dict[str, Any]]:
         k: {"before": to_jsonable(before.get(k)), "after": to_jsonable(after.get(k))}
         for k in change.changed_attributes()
     }
+
+
+def interrupted_entries(journal: Iterable[Any], when: str, past: Sequence[Entry] = ()) -> list[Entry]:
+    """The history of a run that ended mid-apply (killed, or failed), from the journal it left: every
+    change it had sent, or only intended, and never confirmed. Its run id is the journal's first time.
+    A change the history already has as ``failed`` since (its journal entry stays because a failed
+    change may still have landed) is not repeated."""
+    failed = {(e.address, e.time[:19]) for e in past if e.status == "failed"}
+    entries = [e for e in journal
+               if not any(address == e.address and at >= str(e.time)[:19] for address, at in failed)]
+    if not entries:
+        return []
+    run = min((str(e.time) for e in entries if e.time), default=when)
+    out = []
+    for e in entries:
+        what = ("was sent, but the run ended before the system's answer was recorded" if e.phase == "sent"
+                else "was intended, but the run ended before sending it" if e.phase == "intended"
+                else f"was {e.phase}, but the run ended before it was recorded")
+        data = to_jsonable(dict(e.data))
+        out.append(Entry(str(e.time) or when, run, e.action, e.address, e.system, "interrupted",
+                         f"the run was interrupted: this change {what}; the next run (at {when}) found it "
+                         "and finished or reverted it",
+                         {k: {"before": None, "after": v} for k, v in sorted(data.items())}))
+    return out
+
+
+class Recorder:
+    """An apply ``Observer`` that writes each finished change to the history after the state save that
+    recorded it (so a run killed midway keeps the history of what it confirmed)."""
+
+    def __init__(self, path: Path | None, plan: Plan, run: str, inner: Any) -> None:
+        self.path, self.plan, self.run, self.inner = path, plan, run, inner
+        self._pending: list[ChangeOutcome] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)  # read_* and message go to the wrapped observer
+
+    def batch_started(self, system: str, changes: Sequence[Change]) -> None:
+        self.inner.batch_started(system, changes)
+
+    def change_finished(self, outcome: ChangeOutcome) -> None:
+        self._pending.append(outcome)
+        self.inner.change_finished(outcome)
+
+    def state_saved(self, serial: int) -> None:
+        self.flush()
+        self.inner.state_saved(serial)
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            record(self.path, entries_of(self.plan, pending, self.run, now_iso()))
 
 
 def record(path: Path | None, entries: Sequence[Entry]) -> None:

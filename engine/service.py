@@ -239,6 +239,7 @@ class Service:
 
     def _publish(self, backend: Any, result: Any, report: Any, observations: Any) -> None:
         """The status page's view of this run (built once here, served until the next run)."""
+        self._lock_warned = False  # this cycle held the lock: a later skipped cycle warns again
         from engine import history, status, web
 
         now = self._clock()
@@ -311,6 +312,9 @@ class Service:
             m.last_duration = self._clock() - started
         if count_failure:
             self.failures[system] = self.failures.get(system, 0) + 1
+        if isinstance(exc, StateLocked):
+            self._skipped_locked(exc)
+            return
         if not logged:
             log.error("run failed: %s", exc, extra={"fields": {"system": system}})
 
@@ -329,6 +333,16 @@ class Service:
         else:
             log.error("run failed with an unexpected error: %s (the same cause as before; its traceback "
                       "was logged once)", text, extra={"fields": fields})
+
+    def _skipped_locked(self, exc: StateLocked) -> None:
+        """Another process holding the state lock is not an error of this one: one warning while it lasts
+        (then a debug line per skipped cycle); a cycle that gets the lock again ends the episode."""
+        if getattr(self, "_lock_warned", False):
+            log.debug("cycle skipped: %s", exc, extra={"fields": {"system": "lock"}})
+            return
+        self._lock_warned = True
+        log.warning("another process holds the state lock (%s); skipping cycles until it is released — is a "
+                    "second `netsot serve` running on this state?", exc, extra={"fields": {"system": "lock"}})
 
     @staticmethod
     def _summary(result: Any, report: Any) -> dict[str, Any]:
@@ -397,8 +411,8 @@ class Service:
                 return self.metrics.plan_document
 
         endpoints = web.Endpoints(view=self.view, health=self.health, plan=plan, metrics=self.metrics.render,
-                                  token=self.options.token)
-        self._http = web.Server(web.make_app(endpoints), listen)
+                                  token=self.options.token, web=self.config.web)
+        self._http = web.Server(web.make_app(endpoints), listen, self.config.web)
         host, port = self._http.start()
         log.info("listening on http://%s:%s", host, port)
         return host, port
@@ -516,6 +530,9 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     threading.excepthook = thread_crashed
 
 
+MIN_TOKEN_LENGTH = 16  # a shorter bearer token is refused at start-up
+
+
 def read_token(path: str) -> str:
     """The bearer token in ``path``: a private (0600-like), non-empty file; anything else is refused."""
     try:
@@ -535,6 +552,9 @@ def read_token(path: str) -> str:
         raise NetsotError(f"--token-file {path} is empty; put the bearer token in it")
     if any(c.isspace() for c in token):
         raise NetsotError(f"--token-file {path} holds more than one word; a bearer token has no spaces")
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise NetsotError(f"--token-file {path} holds a token of {len(token)} characters; use at least "
+                          f"{MIN_TOKEN_LENGTH} (e.g. `openssl rand -hex 24 > {path}`)")
     return token
 
 

@@ -94,9 +94,10 @@ def run(config: Config, options: UiOptions) -> int:
     look = Look(config, options)
     look.refresh()
     endpoints = web.Endpoints(
-        view=look.view, health=look.health, plan=look.plan, refresh=look.refresh, token=options.token
+        view=look.view, health=look.health, plan=look.plan, refresh=look.refresh, token=options.token,
+        web=config.web,
     )
-    server = web.Server(web.make_app(endpoints), options.listen)
+    server = web.Server(web.make_app(endpoints), options.listen, config.web)
     host, port = server.start()
     shown = f"[{host}]" if ":" in host else host
     log.info("listening on http://%s:%s", shown, port)

@@ -34,23 +34,22 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from core.config import WebSettings
 from engine.safetext import visible
 from engine.status import Matrix, ReadHealth, RunInfo, Snapshot
+from engine.webguard import (
+    SECURITY_HEADERS,
+    BodyLimit,
+    LoginAttempts,
+    SameSite,
+    protocol_class,
+    session_value,
+)
 
 log = logging.getLogger("netsot.service")
 
 COOKIE = "netsot_token"
 OPEN_PATHS = ("/healthz", "/login", "/static/")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
-
-
 @dataclass(frozen=True)
 class View:
     """What the page shows now: the latest snapshot and its matrix (None before the first good run),
@@ -75,6 +74,7 @@ class Endpoints:
     metrics: Callable[[], str] | None = None
     refresh: Callable[[], None] | None = None  # ``ui``: re-read every system now
     token: str | None = field(default=None, repr=False)
+    web: WebSettings = field(default_factory=WebSettings)  # the ``web:`` limits and allowed host names
 
 
 def is_loopback(listen: str) -> bool:
@@ -182,6 +182,7 @@ class _Guard(BaseHTTPMiddleware):
     def __init__(self, app: Any, token: str | None) -> None:
         super().__init__(app)
         self.token = token
+        self.session = session_value(token) if token is not None else None
 
     async def dispatch(self, request: Request, call_next: Any) -> Response:
         path = request.url.path
@@ -195,12 +196,13 @@ class _Guard(BaseHTTPMiddleware):
 
 
 def authorized(request: Request, token: str) -> bool:
-    """A matching ``Authorization: Bearer`` header, or the login cookie (compared in constant time)."""
+    """A matching ``Authorization: Bearer`` header, or the login cookie holding the session value derived
+    from the token (both compared in constant time)."""
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
         return True
     cookie = request.cookies.get(COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), token.encode())
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), session_value(token).encode())
 
 
 def _unauthorized(request: Request) -> Response:
@@ -268,8 +270,10 @@ def make_app(endpoints: Endpoints) -> Starlette:
         await asyncio.to_thread(endpoints.refresh)
         return RedirectResponse("/", status_code=303)
 
+    attempts = LoginAttempts(endpoints.web.login_attempts)
+
     async def login(request: Request) -> Response:
-        return await _login(request, endpoints.token)
+        return await _login(request, endpoints.token, attempts)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": "not found"}, status_code=404)
@@ -286,13 +290,18 @@ def make_app(endpoints: Endpoints) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(_Guard, token=endpoints.token)],
+        middleware=[
+            Middleware(BodyLimit, max_bytes=endpoints.web.max_body_bytes),
+            Middleware(SameSite, settings=endpoints.web, attempts=attempts),
+            Middleware(_Guard, token=endpoints.token),
+        ],
         exception_handlers={404: not_found},
     )
 
 
-async def _login(request: Request, token: str | None) -> Response:
-    """A form that takes the token once and keeps it in an HttpOnly, SameSite=Strict cookie."""
+async def _login(request: Request, token: str | None, attempts: LoginAttempts) -> Response:
+    """A form that takes the token once and keeps a session value derived from it in an HttpOnly,
+    SameSite=Strict cookie; failed logins count against the client (``SameSite`` answers 429)."""
     if request.method == "GET" or token is None:
         return HTMLResponse(_env().get_template("login.html").render(failed=False, needed=token is not None))
     form = (await request.body()).decode("utf-8", "replace")
@@ -300,11 +309,12 @@ async def _login(request: Request, token: str | None) -> Response:
 
     given = (parse_qs(form).get("token") or [""])[0].strip()
     if not hmac.compare_digest(given.encode(), token.encode()):
+        attempts.failed(request.client.host if request.client else "?")
         return HTMLResponse(
             _env().get_template("login.html").render(failed=True, needed=True), status_code=401
         )
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+    response.set_cookie(COOKIE, session_value(token), httponly=True, samesite="strict", path="/")
     return response
 
 
@@ -315,7 +325,7 @@ class Server:
     """uvicorn serving one app from a thread, on a socket bound before the thread starts (so a busy
     port is an error here, and port 0 tells its real port at once)."""
 
-    def __init__(self, app: Starlette, listen: str) -> None:
+    def __init__(self, app: Starlette, listen: str, settings: WebSettings | None = None) -> None:
         import uvicorn
 
         host, _, port = listen.rpartition(":")
@@ -330,8 +340,11 @@ class Server:
             raise
         self.sock.listen(128)
         self.address = self.sock.getsockname()[:2]
+        settings = settings or WebSettings()
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2,
+            http=protocol_class(settings), limit_concurrency=settings.max_connections,
+            h11_max_incomplete_event_size=2 * settings.max_header_bytes, timeout_keep_alive=5,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name="netsot-http", daemon=True)

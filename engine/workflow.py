@@ -79,13 +79,16 @@ def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state
               observer: Observer | None = None) -> ApplyReport:
     """Apply ``plan`` (the caller holds the state lock); never raises for a failed change.
 
-    Every attempted change is recorded in the run history next to the state (``engine.history``).
+    Every attempted change is recorded in the run history next to the state (``engine.history``), after
+    the state save that recorded it; a journal left by an interrupted run is recorded there first.
     """
     started = history.now_iso()
-    report = apply_plan(plan, providers, backend, observer, state=state)
-    entries = history.entries_of(plan, report.outcomes or report.applied + report.failed, started,
-                                 history.now_iso())
-    history.record(history.path_of(backend, history.HISTORY), entries)
+    path = history.path_of(backend, history.HISTORY)
+    if state.journal:  # an earlier run's leftovers
+        history.record(path, history.interrupted_entries(state.journal, started, history.read(path)))
+    recorder = history.Recorder(path, plan, started, observer or NullObserver())
+    report = apply_plan(plan, providers, backend, recorder, state=state)
+    recorder.flush()  # what finished after the last save (skipped changes)
     return report
 
 

@@ -151,6 +151,7 @@ class FileBackend:
         return stored if stored is not None else State()
 
     def save(self, state: State) -> State:
+        self._lock.check_held()  # fencing: a run that lost its lock writes nothing
         stored = self._stored()
         stored_version = self._cache[2] if self._cache is not None else STATE_VERSION
         new = next_state(stored, state, str(self.path), stored_version)
@@ -169,6 +170,7 @@ class FileBackend:
         """Another lineage: the old backup and the current file are kept aside as
         ``<state>.backup.<serial>`` (a ``.backup`` of another lineage would make every later run
         refuse the file), then ``state`` is written with its own serial."""
+        self._lock.check_held()
         stored = self._stored()
         if stored is None or stored.lineage == state.lineage:
             return self.save(state), []

@@ -37,7 +37,17 @@ def loads_versioned(text: str, source: str) -> tuple[State, int]:
         else:
             detail = f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
         raise StateCorrupt(f"the state in {source} is corrupt: {detail}") from None
-    return decode_versioned(data, source)
+    except RecursionError:
+        raise StateCorrupt(_too_deep(source)) from None
+    try:
+        return decode_versioned(data, source)
+    except RecursionError:
+        raise StateCorrupt(_too_deep(source)) from None
+
+
+def _too_deep(source: str) -> str:
+    return (f"the state in {source} is corrupt: its JSON is nested too deeply to be read (a netsot state "
+            "is a few levels deep)")
 
 
 def decode(data: Any, source: str) -> State:

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from core.errors import StateError, StateLocked
+from core.errors import StateError, StateLocked, StateLockLost
 from core.files import fsync_dir
 
 FILE_MODE = 0o600
@@ -160,16 +160,38 @@ class FileLock:
     def __init__(self, lock_path: Path, what: str) -> None:
         self.lock_path = Path(lock_path)
         self.what = what  # the state file this lock guards (LockInfo.path)
+        self._held: tuple[LockInfo, int] | None = None  # while ``hold`` holds it: the holder and its fd
 
     @contextlib.contextmanager
     def hold(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
         """Take the lock for ``operation`` (waiting up to ``timeout`` seconds for another holder) or
         raise ``StateLocked``; release it on exit."""
         info, fd = acquire_within(lambda: self._acquire(operation), timeout)
+        self._held = (info, fd)
         try:
             yield info
         finally:
+            self._held = None
             self._release(fd)
+
+    def check_held(self) -> None:
+        """While this lock is held: prove the lock file is still ours (an operator's force-unlock, or a
+        hand, may have removed it and another run may hold it now), else raise ``StateLockLost``."""
+        if self._held is None:
+            return
+        info, fd = self._held
+        try:
+            mine, current = os.fstat(fd), os.stat(self.lock_path)
+            ours = (mine.st_dev, mine.st_ino) == (current.st_dev, current.st_ino)
+        except OSError:
+            ours = False
+        if not ours:
+            raise StateLockLost(
+                f"this run lost its lock on the state {self.what} ({info.id}, taken for {info.operation!r}): "
+                f"the lock file {self.lock_path} was removed or replaced; another run may hold the lock and "
+                "may have changed the systems, so this run stopped before writing the state or touching a "
+                "system again. Run plan again"
+            )
 
     def holder(self) -> LockInfo | None:
         """The current holder, or None when the state is not locked."""
@@ -249,11 +271,16 @@ class FileLock:
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.lock_path.name}.", suffix=".tmp", dir=directory)
         except OSError as err:
-            raise StateError(f"cannot create the state lock in {directory}: {err.strerror}") from None
+            raise StateError(f"cannot create the state lock {self.lock_path} (a temporary file in "
+                             f"{directory}): {err.strerror}") from None
         try:
-            os.fchmod(fd, FILE_MODE)
-            os.write(fd, (json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n").encode())
-            os.fsync(fd)
+            try:
+                os.fchmod(fd, FILE_MODE)
+                os.write(fd, (json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n").encode())
+                os.fsync(fd)
+            except OSError as err:  # a full disk, a quota, a file size limit
+                raise StateError(f"cannot write the state lock {self.lock_path} (its temporary file {tmp}): "
+                                 f"{err.strerror}; free some space in {directory} and try again") from None
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh inode: always granted
             try:
                 self._link(tmp)

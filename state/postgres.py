@@ -4,6 +4,12 @@ Owns: the ``netsot_state`` and ``netsot_lock`` tables, transactional saves (same
 rules as the file backend), the advisory lock held on a dedicated connection, and force-unlock.
 Must not: put the DSN's password in any message, or keep a lock after its holder's session ends
 (the advisory lock dies with the connection, so a crashed run releases it).
+
+Fencing: while this backend holds the lock, every save runs on the lock's own session, in one
+transaction that first proves the advisory lock is still held by that session and then writes as a
+compare-and-swap on (lineage, serial): the row must be exactly what it was when the lock was taken
+or last written by us. A lost session (a database restart, a force-unlock) or a row another run
+wrote raises ``StateLockLost``; the run stops before it touches a system again.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
-from core.errors import StateError, StateLocked, StateRegressed
+from core.errors import StateError, StateLocked, StateLockLost, StateRegressed
 from state import codec
 from state.backend import next_state
 from state.lock import LockInfo, acquire_within
@@ -53,6 +59,22 @@ SELECT l.pid FROM pg_locks l
 """
 
 
+_HELD_BY_ME = f"""
+SELECT 1 FROM pg_locks l
+ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid = pg_backend_pid()
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND ((l.classid::bigint << 32) | l.objid::bigint) = {_LOCK_KEY}
+"""
+
+
+class _Held:
+    """The lock this backend holds: its session, its holder and the row's (lineage, serial) as this run
+    last saw it under the lock (None: no row)."""
+
+    def __init__(self, conn: psycopg.Connection[Any], info: LockInfo, seen: tuple[str, int] | None) -> None:
+        self.conn, self.info, self.seen = conn, info, seen
+
+
 class PostgresBackend:
     """State stored in PostgreSQL under ``key`` (several states can share one database)."""
 
@@ -70,6 +92,7 @@ class PostgresBackend:
         self._ready = False
         # (lineage, serial) of the row we last read or wrote → its State and stored version.
         self._cache: tuple[str, int, State, int] | None = None
+        self._held: _Held | None = None  # while ``lock()`` holds the lock: every write is fenced
 
     @property
     def backup_path(self) -> None:
@@ -95,6 +118,8 @@ class PostgresBackend:
         return state
 
     def save(self, state: State) -> State:
+        if self._held is not None:
+            return self._save_fenced(self._held, state)
         with self._connection() as conn, self._errors("save the state"), conn.transaction():
             conn.execute(f"SELECT pg_advisory_xact_lock({_SAVE_KEY})", (self.key,))
             row = conn.execute(
@@ -119,8 +144,74 @@ class PostgresBackend:
         self._cache = (new.lineage, new.serial, new, STATE_VERSION)
         return new
 
+    def _save_fenced(self, held: _Held, state: State) -> State:
+        """``save`` under the lock: on the lock's session, proving the lock and the row first."""
+        with self._fence(held) as conn:
+            row = conn.execute(
+                "SELECT lineage, serial FROM netsot_state WHERE key = %s FOR UPDATE", (self.key,)
+            ).fetchone()
+            self._check_row(held, row)
+            stored, version = None, STATE_VERSION
+            if row is not None:
+                self._check_not_older(row[0], row[1])
+                stored, version = self._stored(conn, row[0], row[1])
+            new = next_state(stored, state, self.describe(), version)
+            if new is None:
+                assert stored is not None
+                return stored
+            body = Jsonb(codec.encode(new, previous=stored))
+            if row is None:
+                written = conn.execute(
+                    """INSERT INTO netsot_state (key, lineage, serial, body, updated_at)
+                       VALUES (%s, %s, %s, %s, now()) ON CONFLICT (key) DO NOTHING""",
+                    (self.key, new.lineage, new.serial, body),
+                ).rowcount
+            else:
+                written = conn.execute(
+                    """UPDATE netsot_state SET lineage = %s, serial = %s, body = %s, updated_at = now()
+                       WHERE key = %s AND lineage = %s AND serial = %s""",
+                    (new.lineage, new.serial, body, self.key, row[0], row[1]),
+                ).rowcount
+            if written != 1:
+                raise self._lost(held, "another run wrote the state at the same moment")
+        held.seen = (new.lineage, new.serial)
+        self._cache = (new.lineage, new.serial, new, STATE_VERSION)
+        return new
+
+    @contextlib.contextmanager
+    def _fence(self, held: _Held) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction on the lock's own session that has proved the session still holds the lock."""
+        conn = held.conn
+        try:
+            with conn.transaction():
+                if conn.execute(_HELD_BY_ME, (self.key,)).fetchone() is None:
+                    raise self._lost(held, "its session no longer holds the advisory lock")
+                conn.execute(f"SELECT pg_advisory_xact_lock({_SAVE_KEY})", (self.key,))
+                yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as err:
+            raise self._lost(held, f"the session holding it ended ({self._detail(err)})") from None
+        except psycopg.Error as err:
+            raise self._failure("save the state", err) from None
+
+    def _check_row(self, held: _Held, row: Any) -> None:
+        now = (row[0], row[1]) if row is not None else None
+        if now != held.seen:
+            was = f"serial {held.seen[1]}" if held.seen is not None else "no state"
+            found = f"serial {now[1]}" if now is not None else "no state"
+            raise self._lost(held, f"another run wrote the state meanwhile ({was} when the lock was taken, "
+                                   f"{found} now)")
+
+    def _lost(self, held: _Held, why: str) -> StateLockLost:
+        return StateLockLost(
+            f"this run lost its lock on the state {self.describe()} ({held.info.id}, taken for "
+            f"{held.info.operation!r}): {why}; another run may hold the lock and may have changed the "
+            "systems, so this run stopped before writing the state or touching a system again. Run plan again"
+        )
+
     def replace(self, state: State) -> tuple[State, list[str]]:
         """Another lineage replaces the row as it is (this backend keeps no copy of the old one)."""
+        if self._held is not None:
+            return self._replace_fenced(self._held, state)
         with self._connection() as conn:
             row = self._query(conn, "SELECT lineage FROM netsot_state WHERE key = %s", (self.key,)).fetchone()
         if row is None or row[0] == state.lineage:
@@ -134,6 +225,27 @@ class PostgresBackend:
                 "WHERE key = %s",
                 (new.lineage, new.serial, Jsonb(body), self.key),
             )
+        self._cache = (new.lineage, new.serial, new, STATE_VERSION)
+        return new, []
+
+    def _replace_fenced(self, held: _Held, state: State) -> tuple[State, list[str]]:
+        with self._fence(held) as conn:
+            row = conn.execute(
+                "SELECT lineage, serial FROM netsot_state WHERE key = %s FOR UPDATE", (self.key,)
+            ).fetchone()
+            self._check_row(held, row)
+        if row is None or row[0] == state.lineage:
+            return self._save_fenced(held, state), []
+        new = replace(state, version=STATE_VERSION)
+        with self._fence(held) as conn:
+            written = conn.execute(
+                "UPDATE netsot_state SET lineage = %s, serial = %s, body = %s, updated_at = now() "
+                "WHERE key = %s AND lineage = %s AND serial = %s",
+                (new.lineage, new.serial, Jsonb(codec.encode(new)), self.key, row[0], row[1]),
+            ).rowcount
+            if written != 1:
+                raise self._lost(held, "another run wrote the state at the same moment")
+        held.seen = (new.lineage, new.serial)
         self._cache = (new.lineage, new.serial, new, STATE_VERSION)
         return new, []
 
@@ -179,9 +291,14 @@ class PostgresBackend:
                    ON CONFLICT (key) DO UPDATE SET info = EXCLUDED.info""",
                 (self.key, Jsonb(info.to_dict())),
             )
+            row = self._query(
+                conn, "SELECT lineage, serial FROM netsot_state WHERE key = %s", (self.key,)
+            ).fetchone()
+            self._held = _Held(conn, info, (row[0], row[1]) if row is not None else None)
             try:
                 yield info
             finally:
+                self._held = None
                 # The connection may be gone (force-unlock terminated it): closing it frees the lock.
                 with contextlib.suppress(psycopg.Error):
                     conn.execute(
@@ -294,11 +411,15 @@ class PostgresBackend:
             raise self._failure(doing, err) from None
 
     def _failure(self, doing: str, err: psycopg.Error) -> StateError:
+        return StateError(f"the state backend {self.describe()} failed: cannot {doing}: {self._detail(err)}")
+
+    def _detail(self, err: psycopg.Error) -> str:
+        """The error in one line, without the password."""
         lines = [" ".join(line.split()) for line in str(err).splitlines()]
         detail = "; ".join(line for line in lines if line) or type(err).__name__
         if self._password:  # libpq does not echo it today; make sure it never will through us
             detail = detail.replace(self._password, "***")
-        return StateError(f"the state backend {self.describe()} failed: cannot {doing}: {detail}")
+        return detail
 
 
 def _describe_target(params: dict[str, Any]) -> str:

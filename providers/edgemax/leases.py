@@ -2,8 +2,10 @@
 
 Owns: the frozen :class:`Lease`, the fixed-width table format (edgeos.md §3.5) including the
 `Warning: leased IP address [N] not in any of the pools` lines, and the ISC lease file.
-Must not: decide what a lease means for bindings, or do I/O. Bad input raises
-``ProviderDataError("edgemax", "<source>:<line>: …")``.
+Must not: decide what a lease means for bindings, or do I/O. A bad row of `show dhcp leases` makes
+that one lease unusable (``LeaseTable.unusable`` says which and why; a client name holding a line
+break or a control character is one), never the whole table; ``parse_show_leases`` and the ISC
+parser raise ``ProviderDataError("edgemax", "<source>:<line>: …")`` instead.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Lease:
 class LeaseTable:
     leases: tuple[Lease, ...] = ()
     warnings: tuple[str, ...] = ()  # IPs the router says are leased outside every pool
+    unusable: tuple[str, ...] = ()  # "<source>:<line>: …" for every row left out, with the reason
 
 
 _EXPIRY = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
@@ -71,9 +74,12 @@ def _ip(text: str, source: str, lineno: int) -> str:
 
 
 def read_show_leases(text: str, source: str = "show dhcp leases") -> LeaseTable:
-    """The leases and the "not in any of the pools" warnings of `show dhcp leases`."""
+    """The leases and the "not in any of the pools" warnings of `show dhcp leases`; a row that cannot
+    be read is left out and listed in ``unusable`` with the reason."""
     leases: list[Lease] = []
     warnings: list[str] = []
+    unusable: list[str] = []
+    broken: int | None = None  # the line of a row whose client name went on past a line break
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not line or _PROMPT.match(line) or line.startswith(("IP address", "----------")):
@@ -82,26 +88,63 @@ def read_show_leases(text: str, source: str = "show dhcp leases") -> LeaseTable:
         if match:
             number = int(match.group(1))
             if number > 0xFFFFFFFF:
-                raise _fail(source, lineno, f"lease warning with an impossible address {number}")
-            warnings.append(str(ipaddress.IPv4Address(number)))
+                unusable.append(f"{source}:{lineno}: lease warning with an impossible address {number}")
+            else:
+                warnings.append(str(ipaddress.IPv4Address(number)))
             continue
-        tokens = line.split()
-        if len(tokens) < 5:
-            raise _fail(source, lineno, f"not a lease row: {line[:60]!r}")
-        ip = _ip(tokens[0], source, lineno)
-        mac = normalize_mac_lenient(tokens[1])
-        if _DATE.match(tokens[2]) and _TIME.match(tokens[3]):
-            expires, pool, name_tokens = f"{tokens[2]} {tokens[3]}", tokens[4], tokens[5:]
-        else:  # hand-edited or unknown date format: the last two columns are pool and name
-            expires, pool, name_tokens = " ".join(tokens[2:-2]), tokens[-2], tokens[-1:]
-        name = " ".join(name_tokens)
-        leases.append(Lease(ip, mac, expires or None, pool, None if name in ("", "?") else name))
-    return LeaseTable(tuple(leases), tuple(warnings))
+        try:
+            lease = _row(line, source, lineno)
+        except ProviderDataError as err:
+            if leases and broken is None and _not_a_row_start(line):
+                last = leases.pop()  # the previous row's client name holds a line break
+                broken = lineno - 1
+                unusable.append(f"{source}:{broken}: the lease of {last.ip} ({last.mac or 'no MAC'}) is left "
+                                f"out: its client name holds a line break (it goes on with {line[:40]!r})")
+            elif broken is None or not _not_a_row_start(line):
+                unusable.append(str(err).removeprefix("edgemax: "))
+            continue
+        broken = None
+        if _CONTROL.search(raw.rstrip("\r")):
+            unusable.append(f"{source}:{lineno}: the lease of {lease.ip} ({lease.mac or 'no MAC'}) is left "
+                            "out: its client name holds a control character")
+            continue
+        leases.append(lease)
+    return LeaseTable(tuple(leases), tuple(warnings), tuple(unusable))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _not_a_row_start(line: str) -> bool:
+    """Whether a line cannot begin a lease row (its first word is no IP address)."""
+    try:
+        ipaddress.ip_address(line.split()[0])
+    except ValueError:
+        return True
+    return False
+
+
+def _row(line: str, source: str, lineno: int) -> Lease:
+    tokens = line.split()
+    if len(tokens) < 5:
+        raise _fail(source, lineno, f"not a lease row: {line[:60]!r}")
+    ip = _ip(tokens[0], source, lineno)
+    mac = normalize_mac_lenient(tokens[1])
+    if _DATE.match(tokens[2]) and _TIME.match(tokens[3]):
+        expires, pool, name_tokens = f"{tokens[2]} {tokens[3]}", tokens[4], tokens[5:]
+    else:  # hand-edited or unknown date format: the last two columns are pool and name
+        expires, pool, name_tokens = " ".join(tokens[2:-2]), tokens[-2], tokens[-1:]
+    name = " ".join(name_tokens)
+    return Lease(ip, mac, expires or None, pool, None if name in ("", "?") else name)
 
 
 def parse_show_leases(text: str, source: str = "show dhcp leases") -> list[Lease]:
-    """The lease rows of `show dhcp leases` (use :func:`read_show_leases` for the warnings)."""
-    return list(read_show_leases(text, source).leases)
+    """The lease rows of `show dhcp leases`, strictly: a row that cannot be read raises (use
+    :func:`read_show_leases` for the warnings and for leaving bad rows out)."""
+    table = read_show_leases(text, source)
+    if table.unusable:
+        raise ProviderDataError("edgemax", table.unusable[0])
+    return list(table.leases)
 
 
 def render_show_leases(leases: Iterable[Lease], warnings: Sequence[str] = ()) -> str:

@@ -54,9 +54,11 @@ class EdgemaxProvider:
         saved = self.session.compare_saved()
         tree = parse.parse_any(commands_text, "show configuration commands")
         cfg = extract.extract(tree)
-        observed_leases = leases.parse_show_leases(leases_text)
+        table = leases.read_show_leases(leases_text)
+        observed_leases = list(table.leases)
         self._observed_cfg = cfg
         warnings = (f"{planner.label(self.key)}: {saved.warning}",) if saved.refused else ()
+        warnings += tuple(f"{planner.label(self.key)}: {problem}" for problem in table.unusable)
         return planner.observation_from_config(cfg, self.config, observed_leases, saved.diff, self.key,
                                                warnings)
 

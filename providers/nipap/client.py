@@ -86,10 +86,61 @@ TRANSIENT_HTTP = (502, 503)
 
 
 # ---------------------------------------------------------------------- transports
-class _TimeoutTransport(xmlrpc.client.Transport):
-    def __init__(self, timeout: float) -> None:
+DEFAULT_MAX_RESPONSE = 64 * 1024 * 1024  # bytes of one XML-RPC answer (providers.nipap.max_response_bytes)
+
+
+class ResponseTooLarge(Exception):
+    """An answer passed the size cap; nothing of it is used."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the answer is larger than {limit} bytes")
+
+
+class _Counted:
+    """A response stream that stops being read past ``limit`` bytes."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self._stream, self._limit, self._seen = stream, limit, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = bytes(self._stream.read(self._limit + 1 - self._seen if size < 0 else size))
+        self._seen += len(data)
+        if self._seen > self._limit:
+            raise ResponseTooLarge(self._limit)
+        return data
+
+    def getheader(self, name: str, default: Any = None) -> Any:
+        return self._stream.getheader(name, default)
+
+
+class _Capped:
+    """``parse_response`` that refuses an answer (raw, or unzipped) larger than ``_limit`` bytes."""
+
+    _limit = DEFAULT_MAX_RESPONSE
+
+    def parse_response(self, response: Any) -> Any:
+        length = response.getheader("Content-Length", "") if hasattr(response, "getheader") else ""
+        if length.strip().isdigit() and int(length) > self._limit:
+            raise ResponseTooLarge(self._limit)
+        raw = _Counted(response, self._limit)
+        gzipped = hasattr(response, "getheader") and response.getheader("Content-Encoding", "") == "gzip"
+        stream = _Counted(xmlrpc.client.GzipDecodedResponse(raw), self._limit) if gzipped else raw
+        parser, unmarshaller = self.getparser()  # type: ignore[attr-defined]
+        while True:
+            data = stream.read(65536)
+            if not data:
+                break
+            parser.feed(data)
+        parser.close()
+        return unmarshaller.close()
+
+
+class _TimeoutTransport(_Capped, xmlrpc.client.Transport):
+    def __init__(self, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> None:
         super().__init__(use_datetime=True)
         self._timeout = timeout
+        self._limit = limit
 
     def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
         # one attempt: the stdlib silently resends a POST after a reset, so a write could land
@@ -102,10 +153,11 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         return conn
 
 
-class _TimeoutSafeTransport(xmlrpc.client.SafeTransport):
-    def __init__(self, timeout: float) -> None:
+class _TimeoutSafeTransport(_Capped, xmlrpc.client.SafeTransport):
+    def __init__(self, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> None:
         super().__init__(use_datetime=True)
         self._timeout = timeout
+        self._limit = limit
 
     def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
         return self.single_request(host, handler, request_body, verbose)  # see _TimeoutTransport
@@ -116,9 +168,10 @@ class _TimeoutSafeTransport(xmlrpc.client.SafeTransport):
         return conn
 
 
-def _proxy(uri: str, timeout: float) -> xmlrpc.client.ServerProxy:
+def _proxy(uri: str, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> xmlrpc.client.ServerProxy:
     scheme = urllib.parse.urlsplit(uri).scheme
-    transport = _TimeoutSafeTransport(timeout) if scheme == "https" else _TimeoutTransport(timeout)
+    transport = (_TimeoutSafeTransport(timeout, limit) if scheme == "https"
+                 else _TimeoutTransport(timeout, limit))
     return xmlrpc.client.ServerProxy(uri, transport=transport, allow_none=True, use_datetime=True)
 
 
@@ -128,6 +181,7 @@ class _Identity:
     uri: str  # contains the password: never formatted into a message
     source: str
     timeout: float
+    max_response: int = DEFAULT_MAX_RESPONSE
 
     def __repr__(self) -> str:
         return f"_Identity(source={self.source!r}, timeout={self.timeout})"
@@ -180,7 +234,8 @@ class _BoundedConnection(_pn.XMLRPCConnection):
         super().__init__()  # validates xmlrpc_uri and refreshes pynipap's CACHE flag
         identity = _GATE.active
         timeout = identity.timeout if identity else 10.0
-        self.connection = _proxy(pynipap.xmlrpc_uri, timeout)
+        limit = identity.max_response if identity else DEFAULT_MAX_RESPONSE
+        self.connection = _proxy(pynipap.xmlrpc_uri, timeout, limit)
 
 
 _pn.XMLRPCConnection = _BoundedConnection  # pynipap looks the class up by module global per call
@@ -275,6 +330,11 @@ class NipapClient:
         except xmlrpc.client.Fault as exc:
             self._answered()
             raise self._fault(exc.faultCode, exc.faultString, action) from None
+        except ResponseTooLarge as exc:
+            raise ProviderDataError(
+                SYSTEM, f"the answer from {self.url} ({action}) is larger than {exc.limit} bytes; refused "
+                "without reading the rest (providers.nipap.max_response_bytes raises the limit)"
+            ) from None
         except _pn.NipapError as exc:
             self._answered()
             code = next((c for cls, c in _PN_CLASSES.items() if isinstance(exc, cls)), 1000)
@@ -339,12 +399,12 @@ class NipapClient:
         return ProviderError(SYSTEM, f"{action} failed (fault {code}): {text}")
 
     def _pynipap(self, action: str, fn: Callable[[], T]) -> T:
-        identity = _Identity(self._uri(), self.source, self.timeout)
+        identity = _Identity(self._uri(), self.source, self.timeout, self.settings.max_response_bytes)
         with _GATE.use(identity, wait=self.timeout * 3):
             return self._guard(action, fn)
 
     def _raw(self, method: str, action: str, **args: Any) -> Any:
-        proxy = _proxy(self._uri(), self.timeout)
+        proxy = _proxy(self._uri(), self.timeout, self.settings.max_response_bytes)
         struct = {"auth": {"authoritative_source": self.source}, **args}
         return self._guard(action, lambda: getattr(proxy, method)(struct))
 

@@ -27,6 +27,7 @@ class NipapSettings(SystemSettings):
     # after this many calls in a row got no answer within `timeout`, the rest of the apply's NIPAP
     # changes are abandoned (reported as skipped; other systems go on)
     give_up_after_timeouts: int = Field(3, ge=1, le=1000)
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)  # a larger answer is refused
     # which hosts made in NIPAP (not by netsot) are bindings: "tagged" (the host or its prefix
     # carries binding_tag), "all" (every host with a node name and a MAC), "none"
     bindings: Literal["tagged", "all", "none"] = "tagged"

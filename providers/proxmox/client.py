@@ -8,6 +8,7 @@ Must not: interpret guest data (see ``mapping``) or ever put the token value in 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import ssl
@@ -59,6 +60,39 @@ class NodeTimeout(ProviderTimeout):
     def __init__(self, node: str, message: str) -> None:
         self.node = node
         super().__init__(SYSTEM, message)
+
+
+class ResponseTooLarge(requests.exceptions.RequestException):
+    """An answer passed ``max_response_bytes``; nothing of it is used."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the answer is larger than {limit} bytes")
+
+
+class CappedAdapter(requests.adapters.HTTPAdapter):
+    """Reads every answer as a stream and stops past ``limit`` bytes (by Content-Length, before reading
+    a byte, or while reading), so a huge answer costs neither the memory nor the time to read it all."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def send(self, request: Any, stream: bool = False, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        response = super().send(request, stream=True, **kwargs)
+        length = response.headers.get("Content-Length", "")
+        if length.strip().isdigit() and int(length) > self.limit:
+            response.close()
+            raise ResponseTooLarge(self.limit)
+        body = bytearray()
+        for chunk in response.iter_content(65536):
+            body += chunk
+            if len(body) > self.limit:
+                response.close()
+                raise ResponseTooLarge(self.limit)
+        response._content = bytes(body)
+        response._content_consumed = True
+        return response
 
 
 def to_api_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,6 +153,7 @@ class ProxmoxClient:
             _skip_unused_environment(api, s.verify_tls is True)
             if isinstance(s.verify_tls, str):
                 _trust_pinned_certificates(api)
+            _cap_responses(api, s.max_response_bytes)
             sibling = getattr(self._local, "api" if agent else "agent_api", None)
             if sibling is not None:
                 _share_connections(api, sibling)
@@ -140,10 +175,15 @@ class ProxmoxClient:
         kwargs = to_api_params(params or {})
         try:
             if method == "GET":
-                return resource.get(**kwargs)
+                return _json_or_fail(resource.get(**kwargs), method, path)
             if method == "POST":
-                return resource.post(**kwargs)
-            return resource.put(**kwargs)
+                return _json_or_fail(resource.post(**kwargs), method, path)
+            return _json_or_fail(resource.put(**kwargs), method, path)
+        except ResponseTooLarge as exc:
+            raise ProviderDataError(
+                SYSTEM, f"{method} {path}: the answer from {self.endpoint} is larger than {exc.limit} bytes; "
+                "refused without reading the rest (providers.proxmox.max_response_bytes raises the limit)"
+            ) from None
         except ResourceException as exc:
             if handle is not None:
                 return handle(exc)
@@ -328,6 +368,32 @@ class ProxmoxClient:
 
 
 _ENV_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _json_or_fail(data: Any, method: str, path: str) -> Any:
+    """proxmoxer hands back ``{"errors": <raw body>}`` for an answer that is not JSON: say so, and where."""
+    if isinstance(data, dict) and set(data) == {"errors"} and isinstance(data["errors"], bytes | bytearray):
+        raw = bytes(data["errors"])
+        try:
+            json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise ProviderDataError(SYSTEM, f"{method} {path}: the answer is not valid JSON: not UTF-8 text "
+                                            f"(byte {err.start})") from None
+        except ValueError as err:
+            where = (f"line {err.lineno} column {err.colno} (char {err.pos})"
+                     if isinstance(err, json.JSONDecodeError) else "")
+            reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+            raise ProviderDataError(SYSTEM, f"{method} {path}: the answer is not valid JSON: {reason} at "
+                                            f"{where}") from None
+        raise ProviderDataError(SYSTEM, f"{method} {path}: the answer is JSON without a 'data' member")
+    return data
+
+
+def _cap_responses(api: ProxmoxAPI, limit: int) -> None:
+    """Every answer of this API's session is read through a ``CappedAdapter``."""
+    session = api._store.get("session")  # proxmoxer keeps its requests.Session here
+    if isinstance(session, requests.Session):
+        session.mount("https://", CappedAdapter(limit))
 
 
 def _skip_unused_environment(api: ProxmoxAPI, system_cas: bool) -> None:

@@ -41,6 +41,7 @@ class ProxmoxSettings(SystemSettings):
     timeout: Seconds = 10
     agent_timeout: Seconds = 5
     max_workers: int = Field(8, ge=1, le=64)
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)  # a larger answer is refused
     writeback_tag: str = "netsot-static"
     writeback: ProxmoxWriteback = ProxmoxWriteback()
 

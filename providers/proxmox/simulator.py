@@ -130,6 +130,7 @@ class Knobs:
     message_field: bool = True  # PVE >= 8.3.x: JSON error bodies carry "message"
     auth_fail_delay: float = 0.0  # real pveproxy delays 401s ~3 s
     lxc_interfaces_501: bool = False  # PVE 7: no /interfaces endpoint
+    garbled_paths: set[str] = field(default_factory=set)  # path prefixes answered 200 with cut-off JSON
     _fail_counter: int = 0
 
 
@@ -1154,7 +1155,10 @@ class Simulator:
             except simperms.Denied as denied:
                 raise ApiError(denied.status, denied.message, denied.errors) from None
             data = self.api.handle(method, path, query, body)
-            return 200, "OK", json.dumps({"data": data}).encode()
+            answer = json.dumps({"data": data}).encode()
+            if any(path.startswith(p) for p in self.knobs.garbled_paths):
+                answer = answer[: len(answer) // 2]  # a proxy or a broken pveproxy cut the answer short
+            return 200, "OK", answer
         except ApiError as exc:
             if exc.empty_body:
                 return exc.status, exc.message, None

@@ -74,6 +74,12 @@ BAD = {
     "bad_mac": (
         "networks:\n  - {name: lan, prefix: 10.0.0.0/24}\nhosts:\n  - name: nas\n    network: lan\n"
         "    mac: 00:11:22:33:44\n", 6, 10, "hosts[0].mac", "is not a MAC address"),
+    "domain_with_newline": (
+        'networks:\n  - name: lan\n    prefix: 10.0.0.0/24\n    domain: "home.arpa\\n"\n', 4, 13,
+        "networks[0].domain", "'home.arpa\\n' is not a valid DNS domain: it has '\\n' in label 'arpa\\n'"),
+    "domain_not_a_dns_name": (
+        "networks:\n  - name: lan\n    prefix: 10.0.0.0/24\n    domain: home..lan\n", 4, 13,
+        "networks[0].domain", "'home..lan' is not a valid DNS domain: it has an empty label"),
     "bad_hostname": (
         "networks:\n  - {name: lan, prefix: 10.0.0.0/24}\nhosts:\n  - name: My_NAS\n    network: lan\n",
         4, 11, "hosts[0].name", "'My_NAS' is not a valid host name"),

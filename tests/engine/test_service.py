@@ -119,12 +119,15 @@ def test_token_file_must_be_private_and_non_empty(tmp_path):
     path.chmod(0o600)
     with pytest.raises(NetsotError, match="is empty"):
         read_token(str(path))
-    path.write_text("t0ken\n")
+    path.write_text("t0ken-0123456789\n")
     path.chmod(0o640)
     with pytest.raises(NetsotError, match=r"readable by group or others \(mode 0640\); .*chmod 600"):
         read_token(str(path))
     path.chmod(0o600)
-    assert read_token(str(path)) == "t0ken"
+    assert read_token(str(path)) == "t0ken-0123456789"
+    path.write_text("t0ken\n")  # 5 characters: too short to be a secret
+    with pytest.raises(NetsotError, match="holds a token of 5 characters; use at least 16"):
+        read_token(str(path))
 
 
 def test_http_endpoints(setup):

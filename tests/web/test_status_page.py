@@ -196,20 +196,20 @@ def test_hostile_names_render_as_text(lab: Lab, applied: dict[str, Any], page: A
 def test_the_token_guards_the_page_and_login_sets_a_cookie(lab: Lab, applied: dict[str, Any], page: Any,
                                                             servers: list[PageServer]) -> None:
     token_file = lab.paths.root / "page.token"
-    token_file.write_text("p4ge-t0ken\n")
+    token_file.write_text("p4ge-t0ken-long-enough\n")
     token_file.chmod(0o600)
     server = ui(lab, "ui-token", "--token-file", str(token_file))
     servers.append(server)
     assert get(server.url + "/")[0] == 401
     assert get(server.url + "/host/lan/web01")[0] == 401
     assert get(server.url + "/plan")[0] == 401
-    assert get(server.url + "/plan", "p4ge-t0ken")[0] == 200
+    assert get(server.url + "/plan", "p4ge-t0ken-long-enough")[0] == 200
     assert get(server.url + "/healthz")[0] == 200
     page.goto(server.url + "/login")
     page.fill("input[name=token]", "wrong")
     page.click("button[type=submit]")
     assert "not the token" in page.locator("main").inner_text()
-    page.fill("input[name=token]", "p4ge-t0ken")
+    page.fill("input[name=token]", "p4ge-t0ken-long-enough")
     page.click("button[type=submit]")
     page.wait_for_selector("#matrix")
     server.stop()
