@@ -433,6 +433,8 @@ class Change:
     ``ObservedResource.kept``): the change leaves it on the system, or writes it to the object's new
     place. ``loses`` lists, one line each, what else the change removes from the system (a delete
     of an object that holds more than netsot manages); the safety policy holds such changes.
+    ``adopted`` says who made an object netsot adopted rather than made (``made in NIPAP by
+    nipap-www``): netsot never deletes such an object on its own (the policy's ``adopted`` gate).
     """
 
     action: Action
@@ -451,6 +453,7 @@ class Change:
     replaces: Address | None = None
     kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     loses: tuple[str, ...] = ()
+    adopted: str = ""
 
     @property
     def system(self) -> str:
@@ -481,6 +484,8 @@ class Change:
             out["kept"] = to_jsonable(self.kept)
         if self.loses:
             out["loses"] = list(self.loses)
+        if self.adopted:
+            out["adopted"] = self.adopted
         return out
 
     @classmethod
@@ -502,6 +507,7 @@ class Change:
             origin=data.get("origin", ""),
             kept=frozen_map(data.get("kept") or {}),
             loses=tuple(str(x) for x in data.get("loses") or ()),
+            adopted=str(data.get("adopted") or ""),
         )
 
 
@@ -541,16 +547,22 @@ class Held:
     """A change the safety policy holds back, and the gate that holds it."""
 
     change: Change
-    # "threshold", "protected", "orphan_grace", "delete_budget", "delete_policy", "loses_unmodelled"
+    # "threshold", "protected", "orphan_grace", "delete_budget", "delete_policy", "loses_unmodelled",
+    # "adopted"
     gate: str
     reason: str
+    unit: str = ""  # the binding held whole (``lan/camera``), when its changes are held as one
 
     def to_dict(self) -> dict[str, Any]:
-        return {"change": self.change.to_dict(), "gate": self.gate, "reason": self.reason}
+        out = {"change": self.change.to_dict(), "gate": self.gate, "reason": self.reason}
+        if self.unit:
+            out["unit"] = self.unit
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Held:
-        return cls(Change.from_dict(data["change"]), data["gate"], data["reason"])
+        return cls(Change.from_dict(data["change"]), data["gate"], data["reason"],
+                   str(data.get("unit") or ""))
 
 
 @dataclass(frozen=True)
