@@ -192,6 +192,8 @@ class ObservedResource:
     unmanaged_reason: str = ""
     adopt_hint: str = ""
     kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    # the object's id as `netsot import ADDR ID` takes it, when ``provider_id`` is not that (Proxmox)
+    import_id: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -572,6 +574,11 @@ class Unmanaged:
     address: Address
     reason: str  # "not imported", "MAC … is used by 2 static mappings in LAN", "forgotten by state rm …"
     adopt: str = ""  # what would make netsot manage it (a command, or what to change where)
+    # how a person finds it: its IP and MAC, and its id in its system (a NIPAP prefix id, a router
+    # config path, a Proxmox node/vmid/netN: what `netsot import ADDR ID` takes)
+    ip: str | None = None
+    mac: str | None = None
+    ident: str = ""
 
     @property
     def system(self) -> str:
@@ -579,11 +586,12 @@ class Unmanaged:
 
     def to_dict(self) -> dict[str, Any]:
         return {"address": str(self.address), "system": self.system, "reason": self.reason,
-                "adopt": self.adopt}
+                "adopt": self.adopt, "ip": self.ip, "mac": self.mac, "id": self.ident}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Unmanaged:
-        return cls(Address.parse(data["address"]), data["reason"], data.get("adopt", ""))
+        return cls(Address.parse(data["address"]), data["reason"], data.get("adopt", ""), data.get("ip"),
+                   data.get("mac"), str(data.get("id") or ""))
 
 
 @dataclass(frozen=True)

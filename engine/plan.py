@@ -36,6 +36,7 @@ from core.model import (
     frozen_map,
     to_jsonable,
 )
+from engine import lost as lost_module
 from engine import reconcile as reconcile_module
 from engine import replacing as replacing_module
 from engine import systems as systems_module
@@ -242,6 +243,7 @@ def _plan(
     changes, dropped = unmanaged_module.drop_marked_deletes(changes, owned)
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
     changes = _with_recorded_dependencies(changes, state)
+    changes = lost_module.reword(changes, owned, observations)
     if targets:
         changes = filter_targets(changes, targets)
     drift = find_drift(state, owned, observations, changes, desired, dropped)

@@ -70,7 +70,7 @@ def units_of(config: Config, plan: Plan, changes: Iterable[Change] | None = None
             for dep in c.depends_on:
                 if not _is_network(dep):
                     sets.union(c.address, dep)
-            mac = _mac_in(c.before)
+            mac = mac_in(c.before)
             if mac is not None and mac in by_mac:
                 sets.union(c.address, by_mac[mac])
     names: dict[Address, str] = {}
@@ -97,7 +97,7 @@ def _is_network(address: Address) -> bool:
     return rtype is not None and rtype.role == ROLE_NETWORK
 
 
-def _mac_in(attrs: Mapping[str, Any] | None) -> str | None:
+def mac_in(attrs: Mapping[str, Any] | None) -> str | None:
     """The MAC among an object's attributes (whatever the system calls it), if any."""
     for key, value in (attrs or {}).items():
         if "mac" in key and isinstance(value, str) and value:

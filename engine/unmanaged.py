@@ -12,6 +12,7 @@ Must not: name a system (import hooks and descriptors say what is system-specifi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from core.config import Config, split_key
@@ -54,6 +55,7 @@ def find_unmanaged(
     for key in registry.ordered(observations):
         obs = observations[key]
         candidates: dict[Address, Any] = {}
+        found: dict[Address, Any] = {}
         for fact in obs.facts:
             address = fact.address
             if address is None or fact.discovery or fact.origin or address in touched:
@@ -64,6 +66,7 @@ def find_unmanaged(
             if resource is None or (address in owned and address not in dropped):
                 continue
             candidates[address] = resource
+            found.setdefault(address, fact)
         for address in dropped:  # netsot's marker, nothing wants it: listed whatever facts exist
             if address in obs.resources:
                 candidates[address] = obs.resources[address]
@@ -71,9 +74,16 @@ def find_unmanaged(
             continue
         verdicts = _import_verdicts(config, key, obs, owned, observations, candidates)
         for address in sorted(candidates, key=str):
-            out.append(_item(address, candidates[address], key, forgotten.get(str(address)),
-                             verdicts.get(str(address)), address in dropped))
+            item = _item(address, candidates[address], key, forgotten.get(str(address)),
+                         verdicts.get(str(address)), address in dropped)
+            out.append(_located(item, candidates[address], found.get(address)))
     return tuple(out)
+
+
+def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
+    """The item with what lets a person find the object: its IP, MAC and id in its system."""
+    return replace(item, ip=fact.ip if fact is not None else None, mac=fact.mac if fact is not None else None,
+                   ident=resource.import_id or resource.provider_id or "")
 
 
 def _domain_managed(config: Config, domain: str) -> bool:
