@@ -14,7 +14,7 @@ import pytest
 
 from providers.lab.seeds import VRF_NAME
 from tests.e2e.conftest import Lab
-from tests.service.conftest import ServiceProcess, set_policy
+from tests.service.conftest import ServiceProcess, set_policy, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -87,12 +87,23 @@ def test_a_gate_on_one_object_holds_the_whole_binding_with_one_reason(lab: Lab) 
 def test_the_service_holds_dns_with_dhcp(lab: Lab, services: list[ServiceProcess]) -> None:
     _move(lab, "cam2", "192.168.10.79")
     before = _router(lab)
-    once = ServiceProcess(lab, "unit", "--once")
-    services.append(once)
-    assert once.proc.wait(timeout=60) == 0, once.raw()
+    service = ServiceProcess(lab, "unit", interval=60)
+    services.append(service)
+    run = wait_for("the service's first run", lambda: service.messages("run finished"), timeout=60)[-1]
     assert _router(lab) == before  # DNS did not move ahead of DHCP (delete: plan holds the old ones)
-    run = once.messages("run finished")[-1]
-    assert run["held"] >= 4, once.raw()
+    assert run["held"] >= 4, service.raw()
+    doc = service.plan()
+    assert doc is not None
+    held = [h for h in doc["held"] if h.get("unit") == "lan/cam2"]
+    assert {h["change"]["address"] for h in held} >= {
+        "edgemax_dhcp_mapping.LAN.cam2", "edgemax_dhcp_mapping.LAN.cam1",
+        "edgemax_host.cam2.lab.example", "edgemax_host.cam1.lab.example"}
+    assert len({h["reason"] for h in held}) == 1
+    code, page = service.get("/host/lan/cam2")  # the status page's view of the binding
+    assert code == 200 and "binding lan/cam2 moves as one" in page
+    code, matrix = service.get("/")
+    assert code == 200 and "held" in matrix
+    assert service.terminate()[0] == 0
     lab.apply()
     assert _router(lab) == ({"LAN.cam2": {"ip": "192.168.10.79", "mac": MAC}},
                             {"cam2.lab.example": ("192.168.10.79",)})
