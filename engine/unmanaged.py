@@ -16,9 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 from core.config import Config, split_key
+from core.ipv4 import ip_int
 from core.model import Action, Address, Change, ManagedResource, Observation, Unmanaged
 from engine import systems as systems_module
 from engine.grouping import config_facts
+from engine.units import mac_in
 from providers import registry
 from providers.base import ROLE_ADDRESS
 from state.model import State
@@ -81,9 +83,13 @@ def find_unmanaged(
 
 
 def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
-    """The item with what lets a person find the object: its IP, MAC and id in its system."""
-    return replace(item, ip=fact.ip if fact is not None else None, mac=fact.mac if fact is not None else None,
-                   ident=resource.import_id or resource.provider_id or "")
+    """The item with what lets a person find the object: its IP, MAC and id in its system (from its
+    fact, else from its attributes: an object only netsot's marker claims may have no fact)."""
+    attrs = resource.attributes or {}
+    texts = [v.split("/")[0] for k, v in attrs.items() if isinstance(v, str) and ("ip" in k or "inet" in k)]
+    ip = fact.ip if fact is not None else next((t for t in texts if ip_int(t) is not None), None)
+    mac = fact.mac if fact is not None else mac_in(attrs)
+    return replace(item, ip=ip, mac=mac, ident=resource.import_id or resource.provider_id or "")
 
 
 def _domain_managed(config: Config, domain: str) -> bool:
