@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.nipapworld import NipapWorld, world_fixture
+from tests.service.conftest import ServiceProcess, set_policy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -123,5 +124,28 @@ def test_an_adopted_nipap_host_is_never_deleted_on_its_own(world: NipapWorld) ->
         result = world.lab.cli("apply", "--auto-approve", "--force")
         assert result.code == 0, result.out
         assert world.hosts()["192.168.10.20"]["node"] == "nas"
+    finally:
+        config.write_text(text)
+
+
+def test_the_unattended_service_with_delete_auto_deletes_nothing_either(world: NipapWorld) -> None:
+    config = world.lab.config
+    text = config.read_text()
+    world.add_host("192.168.10.77", "camera", MAC, description="garden camera", tags=["netsot"])
+    world.lab.apply()
+    person = _person_made(world)
+    set_policy(world.lab, "  delete: auto\n  orphan_grace: 0s\n  max_change_percent: 100\n")
+    try:
+        _lose_state(world)
+        assert world.lab.cli("import", "edgemax").code == 0
+        for name in ("serve-1", "serve-2"):
+            once = ServiceProcess(world.lab, name, "--once")
+            try:
+                assert once.proc.wait(timeout=90) == 0, once.raw()
+            finally:
+                once.kill()
+        assert _person_made(world)["192.168.10.77"] == person["192.168.10.77"]
+        assert world.lab.mappings()["LAN.camera"] == {"ip": "192.168.10.77", "mac": MAC}
+        assert "camera.lab.example" in world.lab.host_entries()
     finally:
         config.write_text(text)
