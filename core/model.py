@@ -192,6 +192,8 @@ class ObservedResource:
     unmanaged_reason: str = ""
     adopt_hint: str = ""
     kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    # the object's id as `netsot import ADDR ID` takes it, when ``provider_id`` is not that (Proxmox)
+    import_id: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -450,6 +452,8 @@ class Change:
     ``ObservedResource.kept``): the change leaves it on the system, or writes it to the object's new
     place. ``loses`` lists, one line each, what else the change removes from the system (a delete
     of an object that holds more than netsot manages); the safety policy holds such changes.
+    ``adopted`` says who made an object netsot adopted rather than made (``made in NIPAP by
+    nipap-www``): netsot never deletes such an object on its own (the policy's ``adopted`` gate).
     """
 
     action: Action
@@ -468,6 +472,7 @@ class Change:
     replaces: Address | None = None
     kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     loses: tuple[str, ...] = ()
+    adopted: str = ""
 
     @property
     def system(self) -> str:
@@ -498,6 +503,8 @@ class Change:
             out["kept"] = to_jsonable(self.kept)
         if self.loses:
             out["loses"] = list(self.loses)
+        if self.adopted:
+            out["adopted"] = self.adopted
         return out
 
     @classmethod
@@ -519,6 +526,7 @@ class Change:
             origin=data.get("origin", ""),
             kept=frozen_map(data.get("kept") or {}),
             loses=tuple(str(x) for x in data.get("loses") or ()),
+            adopted=str(data.get("adopted") or ""),
         )
 
 
@@ -558,16 +566,22 @@ class Held:
     """A change the safety policy holds back, and the gate that holds it."""
 
     change: Change
-    # "threshold", "protected", "orphan_grace", "delete_budget", "delete_policy", "loses_unmodelled"
+    # "threshold", "protected", "orphan_grace", "delete_budget", "delete_policy", "loses_unmodelled",
+    # "adopted"
     gate: str
     reason: str
+    unit: str = ""  # the binding held whole (``lan/camera``), when its changes are held as one
 
     def to_dict(self) -> dict[str, Any]:
-        return {"change": self.change.to_dict(), "gate": self.gate, "reason": self.reason}
+        out = {"change": self.change.to_dict(), "gate": self.gate, "reason": self.reason}
+        if self.unit:
+            out["unit"] = self.unit
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Held:
-        return cls(Change.from_dict(data["change"]), data["gate"], data["reason"])
+        return cls(Change.from_dict(data["change"]), data["gate"], data["reason"],
+                   str(data.get("unit") or ""))
 
 
 @dataclass(frozen=True)
@@ -577,6 +591,11 @@ class Unmanaged:
     address: Address
     reason: str  # "not imported", "MAC … is used by 2 static mappings in LAN", "forgotten by state rm …"
     adopt: str = ""  # what would make netsot manage it (a command, or what to change where)
+    # how a person finds it: its IP and MAC, and its id in its system (a NIPAP prefix id, a router
+    # config path, a Proxmox node/vmid/netN: what `netsot import ADDR ID` takes)
+    ip: str | None = None
+    mac: str | None = None
+    ident: str = ""
 
     @property
     def system(self) -> str:
@@ -584,11 +603,12 @@ class Unmanaged:
 
     def to_dict(self) -> dict[str, Any]:
         return {"address": str(self.address), "system": self.system, "reason": self.reason,
-                "adopt": self.adopt}
+                "adopt": self.adopt, "ip": self.ip, "mac": self.mac, "id": self.ident}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Unmanaged:
-        return cls(Address.parse(data["address"]), data["reason"], data.get("adopt", ""))
+        return cls(Address.parse(data["address"]), data["reason"], data.get("adopt", ""), data.get("ip"),
+                   data.get("mac"), str(data.get("id") or ""))
 
 
 @dataclass(frozen=True)

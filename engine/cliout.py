@@ -179,7 +179,7 @@ def _import_table(plan: Any, empty: str) -> str:
     d = plan.to_dict()["summary"]
     lines.append(
         f"\n{d['adopt']} to adopt, {d['conflict']} refused (conflict), {d['managed']} already managed, "
-        f"{d['ignored']} outside the configured networks."
+        f"{d['ignored']} ignored (outside the configured networks, or a binding's source)."
     )
     return "\n".join(lines) + "\n"
 

@@ -16,6 +16,7 @@ from core.model import Address, Conflict, ConflictKind
 from core.names import HOSTNAME_RULE, hostname_problem, is_multicast_mac
 from engine import fixes
 from engine.grouping import FactView, Group, derived
+from providers.base import ROLE_ADDRESS
 
 
 def _blocked_addresses(g: Group) -> set[Address]:
@@ -83,6 +84,22 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     fix=fixes.mac_twice([g]),
                 )
             )
+        else:
+            shadow = _ipam_host_elsewhere(g)
+            if shadow is not None:
+                made, other = shadow
+                out.append(
+                    _conflict(
+                        ConflictKind.MAC_IN_TWO_BINDINGS,
+                        f"MAC {g.mac_key} of {made.fact.ref} ({made.hostname}, {made.ip}), a host made in "
+                        f"{fixes.ipam_title(g).split(' (')[0]}, is also on {other.fact.ref} "
+                        f"({other.hostname}, {other.ip}) "
+                        f"in {g.network.name}: one device cannot hold two addresses",
+                        [g],
+                        network=g.network.name,
+                        fix=fixes.ipam_host_elsewhere(g, made, other),
+                    )
+                )
         if g.hostname is None:
             out.append(
                 _conflict(
@@ -186,6 +203,22 @@ def _name_problem(g: Group) -> str | None:
     if problem:
         return f"is not a valid host name: it {problem} ({HOSTNAME_RULE})"
     return None
+
+
+def _ipam_host_elsewhere(g: Group) -> tuple[FactView, FactView] | None:
+    """A host made in the IPAM (a binding's origin) whose MAC another host of the binding holds at
+    another address — e.g. netsot's own host of a guest: the two are never merged silently."""
+    types = {t.name for s in g.systems.serving(g.network.name)
+             if (t := s.kind.role_type(ROLE_ADDRESS)) is not None}
+    hosts = [f for f in g.facts() if f.fact.address is not None and f.fact.address.type in types and f.ip]
+    made = next((f for f in hosts if f in g.origins), None)
+    if made is None:
+        return None
+    other = next((f for f in hosts if f is not made and f.ip != made.ip), None)
+    if other is None:
+        other = next((o for o in g.origins if o is not made and o.ip and o.ip != made.ip
+                      and o.fact.static_ip), None)
+    return (made, other) if other is not None else None
 
 
 def _origins_disagree(g: Group) -> bool:

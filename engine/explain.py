@@ -91,7 +91,7 @@ def explain(snapshot: Snapshot, matrix: Matrix, row: Row) -> dict[str, Any]:
         "held": [
             {"address": str(h.change.address), "gate": h.gate, "reason": h.reason}
             for h in plan.held
-            if str(h.change.address) in addresses
+            if str(h.change.address) in addresses or h.unit == f"{row.network}/{row.name}"
         ],
         "drift": [
             {"address": str(d.address), "resolution": d.resolution, "reason": d.reason}

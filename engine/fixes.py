@@ -76,6 +76,11 @@ def mac_twice(groups: Sequence[Group]) -> str:
             "or remove the one that is stale")
 
 
+def ipam_host_elsewhere(g: Group, made: FactView, other: FactView) -> str:
+    return (f"if {made.fact.ref} is the same device, give it {other.ip} (or delete it) in "
+            f"{ipam_title(g)}; if it is another device, give it its own MAC there")
+
+
 def no_name(g: Group) -> str:
     return f"give {_origin_refs(g)} a host name ({HOSTNAME_RULE})"
 

@@ -37,6 +37,7 @@ from core.model import (
     to_jsonable,
 )
 from engine import foresight as foresight_module
+from engine import lost as lost_module
 from engine import reconcile as reconcile_module
 from engine import replacing as replacing_module
 from engine import systems as systems_module
@@ -244,6 +245,7 @@ def _plan(
     changes, dropped = unmanaged_module.drop_marked_deletes(changes, owned)
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
     changes = _with_recorded_dependencies(changes, state)
+    changes = lost_module.reword(changes, owned, observations)
     if targets:
         changes = filter_targets(changes, targets)
     # what a system would refuse at commit is held as a conflict; the rest of the run goes ahead

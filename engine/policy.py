@@ -3,7 +3,8 @@
 Owns: octoDNS-style change thresholds per system, protected objects, two-phase
 deletes (orphan mark, then removal after a grace period or with approval), the
 per-run delete budget, changes that would also remove what netsot does not manage
-(``Change.loses``, allowed only by ``policy.delete_unmodelled``), and holding everything
+(``Change.loses``, allowed only by ``policy.delete_unmodelled``), deletes of objects netsot adopted
+but did not make (``Change.adopted``: never, whatever ``--force`` says), and holding everything
 that depends on a held change.
 Must not: do I/O or change the plan's decisions about *what* the systems should be;
 it only decides *when* a change may run. The caller persists orphan marks.
@@ -53,6 +54,7 @@ def apply_policy(
     now: datetime | None = None,
     force: bool = False,
     service: bool = False,
+    units: Mapping[Address, str] | None = None,
 ) -> PolicyResult:
     """Split ``plan.changes`` into what may run now and what is held (``plan.held``).
 
@@ -60,7 +62,10 @@ def apply_policy(
     == "auto"`` and an elapsed grace period. An interactive ``apply`` (the user typed
     ``yes`` after seeing the deletes) counts as approval and skips the grace period.
     ``force`` lifts the change thresholds only — never protection or the delete policy.
+    ``units`` names each change's binding (``engine.units``): a binding's changes across its objects
+    are applied together or held together, all with one reason.
     """
+    units = units or {}
     now = now or datetime.now(UTC)
     held: dict[Address, Held] = {}
     marks: list[Address] = []
@@ -76,6 +81,9 @@ def apply_policy(
             continue
         if change.loses and not policy.delete_unmodelled:
             hold(change, "loses_unmodelled", _loses_reason(change))
+            continue
+        if deleting and change.adopted:
+            hold(change, "adopted", _adopted_reason(change))
             continue
         if not deleting:
             continue
@@ -97,10 +105,12 @@ def apply_policy(
             left = grace - (now - since)
             hold(change, "orphan_grace", f"orphaned since {_fmt(since)}; deleted after {_human(left)} more")
 
-    _apply_budget(plan.changes, held, policy.delete_budget, hold)
+    _apply_budget(plan.changes, held, policy.delete_budget, hold, units)
     if not force:
         _apply_thresholds(plan.changes, held, policy, owned, hold)
     _hold_dependents(plan.changes, held)
+    while _hold_units(plan.changes, held, units):
+        _hold_dependents(plan.changes, held)
 
     runnable = tuple(c for c in plan.changes if c.address not in held)
     ordered_held = tuple(held[c.address] for c in plan.changes if c.address in held)
@@ -114,23 +124,60 @@ def apply_policy(
     )
 
 
+def _adopted_reason(change: Change) -> str:
+    return (f"netsot adopted it ({change.adopted}) and never deletes what it did not make: delete it there "
+            f"yourself, or `netsot state rm {change.address}` to stop managing it")
+
+
 def _loses_reason(change: Change) -> str:
     what = ", ".join(change.loses)
     return (f"it would also remove what netsot does not manage: {what}; "
             "remove those by hand, or set policy.delete_unmodelled: true to allow it")
 
 
-def _apply_budget(changes: Iterable[Change], held: dict[Address, Held], budget: int | None, hold) -> None:
+def _apply_budget(changes: Iterable[Change], held: dict[Address, Held], budget: int | None, hold,
+                  units: Mapping[Address, str]) -> None:
+    """At most ``budget`` deletes run; a binding's deletes count together (all of them run, or none)."""
     if budget is None:
         return
-    allowed = 0
+    per_unit: dict[str, list[Change]] = {}
     for change in changes:
-        if change.action is not Action.DELETE or change.address in held:
+        if change.action is Action.DELETE and change.address not in held:
+            per_unit.setdefault(units.get(change.address, str(change.address)), []).append(change)
+    allowed = 0
+    for deletes in per_unit.values():
+        if allowed + len(deletes) <= budget:
+            allowed += len(deletes)
             continue
-        if allowed < budget:
-            allowed += 1
-        else:
+        for change in deletes:
             hold(change, "delete_budget", f"more than {budget} deletes in one run (policy.delete_budget)")
+
+
+def _hold_units(changes: tuple[Change, ...], held: dict[Address, Held], units: Mapping[Address, str]) -> bool:
+    """A binding whose changes are held in part is held whole, every change with the first one's reason.
+
+    Returns whether anything more was held.
+    """
+    members: dict[str, list[Change]] = {}
+    for change in changes:
+        unit = units.get(change.address)
+        if unit is not None:
+            members.setdefault(unit, []).append(change)
+    grew = False
+    for unit, group in members.items():
+        stopped = [held[c.address] for c in group if c.address in held]
+        if not stopped or len(group) == 1:
+            continue
+        first = next((h for h in stopped if not h.reason.startswith("waits for ")), stopped[0])
+        reason = (f"binding {unit} moves as one ({len(group)} changes): held because {first.change.address} "
+                  f"is: {first.reason}")
+        for change in group:
+            current = held.get(change.address)
+            if current is None:
+                grew = True
+            if current is None or current.reason != reason:
+                held[change.address] = Held(change, first.gate, reason, unit)
+    return grew
 
 
 def _apply_thresholds(changes, held, policy: Policy, owned, hold) -> None:

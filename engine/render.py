@@ -405,10 +405,20 @@ def _text_unmanaged(items: Sequence[Mapping[str, Any]], paint: _Paint, expanded:
         out.append(f"  {system} ({len(group)}):")
         for item in group:
             out.append(f"    {item['address']}  {item['reason']}")
+            where = _where(item)
+            if where:
+                out.append(f"        {where}")
             if item.get("adopt"):
                 out.append(f"        to adopt: {item['adopt']}")
         out.append("")
     return out
+
+
+def _where(item: Mapping[str, Any]) -> str:
+    """``ip 192.168.10.81, MAC 0c:8b:95:00:00:81, id 77``: how a person finds an unmanaged object."""
+    parts = [f"{label} {item[key]}" for key, label in (("ip", "ip"), ("mac", "MAC"), ("id", "id"))
+             if item.get(key)]
+    return ", ".join(parts)
 
 
 def _text_discovered(items: Sequence[Mapping[str, Any]], paint: _Paint, expanded: bool) -> list[str]:

@@ -12,12 +12,15 @@ Must not: name a system (import hooks and descriptors say what is system-specifi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from core.config import Config, split_key
+from core.ipv4 import ip_int
 from core.model import Action, Address, Change, ManagedResource, Observation, Unmanaged
 from engine import systems as systems_module
 from engine.grouping import config_facts
+from engine.units import mac_in
 from providers import registry
 from providers.base import ROLE_ADDRESS
 from state.model import State
@@ -54,6 +57,7 @@ def find_unmanaged(
     for key in registry.ordered(observations):
         obs = observations[key]
         candidates: dict[Address, Any] = {}
+        found: dict[Address, Any] = {}
         for fact in obs.facts:
             address = fact.address
             if address is None or fact.discovery or fact.origin or address in touched:
@@ -64,6 +68,7 @@ def find_unmanaged(
             if resource is None or (address in owned and address not in dropped):
                 continue
             candidates[address] = resource
+            found.setdefault(address, fact)
         for address in dropped:  # netsot's marker, nothing wants it: listed whatever facts exist
             if address in obs.resources:
                 candidates[address] = obs.resources[address]
@@ -71,9 +76,20 @@ def find_unmanaged(
             continue
         verdicts = _import_verdicts(config, key, obs, owned, observations, candidates)
         for address in sorted(candidates, key=str):
-            out.append(_item(address, candidates[address], key, forgotten.get(str(address)),
-                             verdicts.get(str(address)), address in dropped))
+            item = _item(address, candidates[address], key, forgotten.get(str(address)),
+                         verdicts.get(str(address)), address in dropped)
+            out.append(_located(item, candidates[address], found.get(address)))
     return tuple(out)
+
+
+def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
+    """The item with what lets a person find the object: its IP, MAC and id in its system (from its
+    fact, else from its attributes: an object only netsot's marker claims may have no fact)."""
+    attrs = resource.attributes or {}
+    texts = [v.split("/")[0] for k, v in attrs.items() if isinstance(v, str) and ("ip" in k or "inet" in k)]
+    ip = fact.ip if fact is not None else next((t for t in texts if ip_int(t) is not None), None)
+    mac = fact.mac if fact is not None else mac_in(attrs)
+    return replace(item, ip=ip, mac=mac, ident=resource.import_id or resource.provider_id or "")
 
 
 def _domain_managed(config: Config, domain: str) -> bool:

@@ -26,6 +26,7 @@ from engine.plan import make_plan, owned_from_state, read_all, recalled
 from engine.plan import refresh_only as refresh_plan
 from engine.policy import PolicyResult, apply_policy, record_orphans
 from engine.status import ReadHealth, RunInfo, Snapshot
+from engine.units import units_of
 from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
 from providers.importing import ImportItem, ImportPlan
@@ -63,7 +64,7 @@ def plan_run(
         return PolicyResult(plan=refresh_plan(plan))
     first, rest = replacing.split(plan)
     result = apply_policy(dc_replace(plan, changes=rest), config.policy, owned_from_state(state), force=force,
-                          service=service)
+                          service=service, units=units_of(config, plan, rest))
     if not first:
         return result
     return dc_replace(result, plan=dc_replace(result.plan, changes=first + result.plan.changes))

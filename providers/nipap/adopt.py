@@ -2,7 +2,8 @@
 
 Owns: the pure decision — for each adopted binding (network, host name, IP), the NIPAP host of
 that network holding the IP joins it when its node name is the binding's name (or empty);
-another name is a conflict; an object netsot already owns is left as it is.
+another name is a conflict; an object netsot already owns is left as it is; a host that is a binding's
+source (made in NIPAP, tagged) is never adopted: NIPAP is its truth, netsot only follows it.
 Must not: change NIPAP or the state (the engine records what this returns).
 """
 
@@ -32,7 +33,10 @@ def adopt(
             continue
         address = str(fact.address)
         seen.add(address)
-        if fact.address in owned:
+        if fact.origin:  # NIPAP is this binding's source: netsot follows the host, never manages it
+            items.append(ImportItem(address, "ignored", f"the binding's source in NIPAP ({fact.ref}): netsot "
+                                                        "follows it and never adopts it"))
+        elif fact.address in owned:
             items.append(ImportItem(address, "managed", "already managed by netsot"))
         elif fact.hostname not in (None, claim.hostname):
             why = f"NIPAP holds {claim.ip} for node {fact.hostname!r}, not {claim.hostname!r}"

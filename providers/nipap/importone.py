@@ -39,6 +39,9 @@ def import_one(config: Config, key: str, observation: Observation, address: Addr
                           f"`netsot import {host.address} {ident}`")
     if address in owned:
         return ImportItem(str(address), "managed", "already managed by netsot")
+    if any(f.origin and f.address == address for f in observation.facts):
+        return ImportItem(str(address), "conflict", f"{what} is a binding's source (made in NIPAP and "
+                                                    "tagged): netsot follows it and never adopts it")
     node = attrs.get("hostname")
     if not isinstance(node, str) or not HOSTNAME_RE.match(node.lower()):
         return ImportItem(str(address), "conflict", f"{what} has no node name netsot can use as a host name; "

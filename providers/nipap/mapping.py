@@ -39,6 +39,9 @@ VMID_KEY = "proxmox-vmid"  # written from a guest origin's annotations; read bac
 ANNOTATION_KEYS = (VMID_KEY,)  # avps that are origin annotations (reported as Fact.annotations)
 # avps netsot writes: its own, plus what a binding's origins annotate (e.g. "proxmox-vmid")
 OUR_AVPS = (OWNER_KEY, MAC_KEY, VMID_KEY, BINDING_KEY)
+# the ``authoritative_source`` netsot's client sends (client.NipapClient's default): nipapd stamps it on
+# every prefix netsot ADDS and never changes it on an edit, so it says who made a host
+NETSOT_SOURCE = "netsot"
 
 
 def _mac(value: Any) -> str | None:
@@ -60,10 +63,11 @@ def _host_ip(row: Mapping[str, Any]) -> str:
 
 def host_attributes(row: Mapping[str, Any], mac_avp: str = MAC_KEY) -> dict[str, Any]:
     avps = {str(k): str(v) for k, v in (row.get("avps") or {}).items()}
+    # the configured avp first: ``mac`` is also netsot's own avp, and a person's host may hold both
     return {
         "ip": _host_ip(row),
         "hostname": row.get("node"),
-        "mac": _mac(avps.get(MAC_KEY) or avps.get(mac_avp)),
+        "mac": _mac(avps.get(mac_avp) or avps.get(MAC_KEY)),
         "description": row.get("description"),
         "avps": avps,
     }
@@ -71,6 +75,18 @@ def host_attributes(row: Mapping[str, Any], mac_avp: str = MAC_KEY) -> dict[str,
 
 def is_owned_row(row: Mapping[str, Any]) -> bool:
     return (row.get("avps") or {}).get(OWNER_KEY) == OWNER
+
+
+def maker(row: Mapping[str, Any]) -> str | None:
+    """Who made the host, as nipapd stamped it (``authoritative_source``); None when unknown."""
+    source = row.get("authoritative_source")
+    return str(source) if source else None
+
+
+def made_by_someone_else(row: Mapping[str, Any]) -> bool:
+    """The host was made in NIPAP by another source than netsot (a person, another tool)."""
+    source = maker(row)
+    return source is not None and source != NETSOT_SOURCE
 
 
 def _name_for(row: Mapping[str, Any], taken: set[str]) -> str:
@@ -144,12 +160,22 @@ def observe(
         names.add(name)
         addr = host_address(net.name, name, key)
         attrs = host_attributes(row, rules.mac_avp)
-        owned = is_owned_row(row)
         ref = f"{label} {attrs['ip']} (id {row['id']})"
-        why_not = "" if owned else _not_a_binding(row, attrs, rules, key)
+        # A host someone else made that qualifies as a binding is the SOURCE, whatever netsot's marker
+        # on it says (an older netsot wrote it after an import): never owned, never a target.
+        foreign = made_by_someone_else(row)
+        marked = is_owned_row(row)
+        why_not = "" if marked and not foreign else _not_a_binding(row, attrs, rules, key)
+        origin = not why_not and (foreign or not marked)
+        owned = marked and not origin
+        if origin and marked:
+            warnings.append(f"{label}: host {attrs['ip']} (id {row['id']}, node {row.get('node')}) was made "
+                            f"in NIPAP by {maker(row)} and is a binding's source, yet carries netsot's "
+                            f"marker (avps {OWNER_KEY}, {BINDING_KEY}); netsot never changes it: remove "
+                            "those avps in NIPAP when convenient")
         resources[addr] = ObservedResource(addr, frozen_map(attrs), str(row["id"]), owned,
-                                           unmanaged_reason=why_not, adopt_hint=_hint(why_not, rules, key))
-        origin = not owned and not why_not
+                                           unmanaged_reason="" if owned else why_not,
+                                           adopt_hint=_hint(why_not, rules, key))
         facts.append(
             Fact(
                 source=SYSTEM,
@@ -164,7 +190,8 @@ def observe(
                 if origin else None,
                 description=str(row.get("description") or ref) if origin else "",
                 extra=frozen_map(
-                    {"prefix_id": int(row["id"]), "owned": owned, "vmid": attrs["avps"].get(VMID_KEY)}
+                    {"prefix_id": int(row["id"]), "owned": owned, "vmid": attrs["avps"].get(VMID_KEY),
+                     "made_by": maker(row)}
                 ),
                 owned=owned,
                 annotations=frozen_map({k: attrs["avps"][k] for k in ANNOTATION_KEYS if k in attrs["avps"]}),
@@ -283,23 +310,28 @@ def plan_changes(
         if addr not in blocked:
             creating_prefix.add(name)
             changes.append(_prefix_create(net, key))
+    # a host that originates a binding is its source, never a target — whatever the state says
+    sources = {f.address for f in observed.facts if f.origin and f.address is not None}
+    makers = {f.address: f.extra.get("made_by") for f in observed.facts if f.address is not None}
     hosts = {a: r for a, r in observed.resources.items() if a.type == ADDRESS_TYPE}
-    owned_by_mac = _owned_by_mac(hosts, ctx)
+    owned_by_mac = _owned_by_mac(hosts, ctx, sources)
     consumed: set[Address] = set()
     for b in sorted(bindings, key=lambda b: b.key):
         addr = host_address(b.network, b.hostname, key)
         if addr in blocked:
             consumed.add(addr)
             continue
-        change = _plan_binding(b, addr, hosts, consumed, ctx, blocked, owned_by_mac)
+        change = _plan_binding(b, addr, hosts, consumed, ctx, blocked, owned_by_mac, sources)
         if change is None:
             continue
         if change.action is Action.CREATE and b.network in creating_prefix:
             change = _with_dep(change, prefix_address(b.network, key))
         changes.append(change)
     for addr, res in sorted(hosts.items(), key=_by_address):
-        if addr in consumed or addr in blocked or not _owned(addr, res, ctx):
+        if addr in consumed or addr in blocked or addr in sources or not _owned(addr, res, ctx):
             continue
+        made_by = makers.get(addr)
+        adopted = made_by if made_by and made_by != NETSOT_SOURCE else ""
         changes.append(
             Change(
                 Action.DELETE,
@@ -308,6 +340,7 @@ def plan_changes(
                 None,
                 reason="owned by netsot and no longer bound to any host",
                 provider_id=res.provider_id,
+                adopted=f"made in NIPAP by {adopted}" if adopted else "",
             )
         )
     return sorted(changes, key=lambda c: (str(c.address), c.action.value))
@@ -319,13 +352,16 @@ def _by_address(item: tuple[Address, ObservedResource]) -> tuple[str, str]:
 
 
 def _owned_by_mac(
-    hosts: Mapping[Address, ObservedResource], ctx: PlanContext
+    hosts: Mapping[Address, ObservedResource], ctx: PlanContext, sources: set[Address]
 ) -> dict[str, list[tuple[Address, ObservedResource]]]:
-    """Owned hosts by their MAC, each list in address order: what ``_find_moved`` searches."""
+    """Owned hosts by their MAC, each list in address order: what ``_find_moved`` searches.
+
+    A binding's source host is never among them, whatever the state says: netsot never moves it.
+    """
     out: dict[str, list[tuple[Address, ObservedResource]]] = {}
     for addr, res in sorted(hosts.items(), key=_by_address):
         mac = res.attributes.get("mac")
-        if mac and _owned(addr, res, ctx):
+        if mac and addr not in sources and _owned(addr, res, ctx):
             out.setdefault(mac, []).append((addr, res))
     return out
 
@@ -383,6 +419,7 @@ def _plan_binding(
     ctx: PlanContext,
     blocked: frozenset[Address],
     owned_by_mac: Mapping[str, list[tuple[Address, ObservedResource]]],
+    sources: set[Address],
 ) -> Change | None:
     res = hosts.get(addr)
     moved_from: Address | None = None
@@ -402,14 +439,16 @@ def _plan_binding(
             origin=b.origin,
         )
     consumed.add(moved_from or addr)
-    if not _owned(moved_from or addr, res, ctx):
-        return None  # someone else's host: read for conflicts, never changed
+    if (moved_from or addr) in sources or not _owned(moved_from or addr, res, ctx):
+        return None  # someone else's host, or a binding's source: read, never changed
     before = _plain(res.attributes)
     after = desired_host(b, before.get("avps"))
     if before == after and moved_from is None:
         return None
     if moved_from:
         reason = f"renamed from {moved_from.name.split('.', 1)[1]}"
+    elif (before.get("avps") or {}).get(OWNER_KEY) != OWNER:
+        reason = f"adopts it: writes netsot's marker ({OWNER_KEY}: {OWNER}) into the host"
     elif before.get("mac") != after.get("mac") and "mac" in b.provenance and before.get("mac"):
         reason = f"MAC changed on {b.provenance['mac'].ref}"
     else:

@@ -179,6 +179,7 @@ class ProxmoxProvider:
                         attributes=frozen_map(_resource_attrs(guest, nic)),
                         provider_id=guest.digest,
                         owned_marker=True,  # the opt-in tag is the guest's own "netsot may write"
+                        import_id=f"{guest.node}/{guest.vmid}/{nic.id}",
                     )
                 network = self._network_for(nic)
                 ref = f"{self.label} {guest.node}/{guest.vmid} {nic.id}"
