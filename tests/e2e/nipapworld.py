@@ -8,7 +8,6 @@ and the lab's config points netsot there; the router, Proxmox and dnsmasq stay t
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import urllib.parse
 import xmlrpc.client
@@ -16,11 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from providers.lab.seeds import VRF_NAME
 from tests.e2e.conftest import Lab, start_lab
-from tests.providers.nipap.conftest import LIVE_ENV, LIVE_SKIP
 
 
 class NipapWorld:
@@ -75,11 +71,11 @@ def _live_world(lab: Lab, url: str) -> Iterator[NipapWorld]:
         world.call("remove_vrf", source="netsot-test", vrf={"id": world.vrf_id})
 
 
-def world_fixture(kind: str, tmp: Path) -> Iterator[NipapWorld]:
-    if kind == "live":
-        url = os.environ.get(LIVE_ENV)
-        if not url:
-            pytest.skip(LIVE_SKIP)
+def world_fixture(kind: str, tmp: Path, url: str | None = None) -> Iterator[NipapWorld]:
+    """The lab with the simulator's NIPAP (``sim``) or a throwaway VRF on the real nipapd at ``url``
+    (``live``: the session's ``live_nipap_url``)."""
+    if kind == "live" and not url:
+        raise ValueError("the live world needs the real nipapd's URL (the live_nipap_url fixture)")
     for lab in start_lab(tmp):
         if kind == "live":
             yield from _live_world(lab, str(url))

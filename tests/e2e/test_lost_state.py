@@ -25,7 +25,8 @@ _seen: dict[str, Any] = {}
 
 @pytest.fixture(scope="module", params=["sim", pytest.param("live", marks=pytest.mark.live)])
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NipapWorld]:
-    yield from world_fixture(request.param, tmp_path_factory.mktemp(f"lost-{request.param}"))
+    url = request.getfixturevalue("live_nipap_url") if request.param == "live" else None
+    yield from world_fixture(request.param, tmp_path_factory.mktemp(f"lost-{request.param}"), url)
 
 
 def _person_made(world: NipapWorld) -> dict[str, dict[str, Any]]:
