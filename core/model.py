@@ -277,6 +277,10 @@ class Fact:
     # lower-cased form), and when the lease ends (ISO 8601 UTC, ``2026-05-01T12:00:00Z``; None: never)
     hostname_hint: str | None = None
     lease_expires: str | None = None
+    # every name the object gives the host besides or including ``hostname`` (a config host's
+    # ``aliases``, an IPAM avp, the router's names on one address); None: the object says nothing
+    # about extra names (it has no opinion), () : it says there are none
+    aliases: tuple[str, ...] | None = None
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What a saved plan compares to tell that this fact changed."""
@@ -284,6 +288,8 @@ class Fact:
                                 "ip": self.ip, **self.extra}
         if self.in_use:
             data["in_use"] = self.in_use
+        if self.aliases is not None:
+            data["aliases"] = self.aliases
         return data
 
 
@@ -338,6 +344,14 @@ class Binding:
     origin_refs: tuple[OriginRef, ...] = ()  # every system object the binding originates from
     sources: tuple[str, ...] = ()  # every source that reported this binding
     description: str = ""
+    # the binding's extra names besides ``hostname`` (its canonical name), in the winning source's
+    # order; their provenance is ``provenance["aliases"]``
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name of the binding: the canonical one first, then its extra names."""
+        return (self.hostname, *self.aliases)
 
     @property
     def key(self) -> str:
