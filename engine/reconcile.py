@@ -148,10 +148,11 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
 def _resolve_aliases(g: Group, name: str, facts: list[FactView], first_origin: FactView,
                      ranks: tuple[dict[str, int], str]) -> None:
     """The binding's extra names: those of the best-ranked source (the host name's precedence) that
-    says anything about them and knows the binding by its name (an object of an old name, say a
-    renamed guest's old DNS entry, does not name the new binding's aliases)."""
+    says anything about them and knows the binding by its name or its MAC (an object of an old name
+    without the MAC, say a renamed guest's old DNS entry, does not name the new binding's aliases)."""
     offered = [(f.fact.source, f.aliases, f.fact.ref) for f in facts
-               if f.aliases is not None and (f.hostname == name or name in f.aliases)]
+               if f.aliases is not None and (f.hostname == name or name in f.aliases
+                                             or (f.mac is not None and f.mac == g.mac_key))]
     if not offered:
         return
     value, provenance = pick(offered, ranks[0], ranks[1].replace("hostname:", "aliases:", 1))
