@@ -11,12 +11,15 @@ extra name removes it from the router and NIPAP.
 from __future__ import annotations
 
 import json
+import re
+import urllib.request
 from typing import Any
 
 import pytest
 
 from schemas import validator
 from tests.e2e.conftest import Lab
+from tests.web.conftest import ui
 
 pytestmark = pytest.mark.e2e
 
@@ -75,6 +78,8 @@ def test_a_host_with_aliases_gets_them_on_the_router_and_in_nipap(lab: Lab) -> N
     assert host["after"]["aliases"] == ["wiki", "docs.lab.example", "kb.lab.example"]
     assert host["provenance"]["aliases"]["source"] == "config"
     assert by["nipap_address.lan.wiki"]["after"]["avps"]["aliases"] == "docs,kb"
+    wiki = next(b for b in doc["bindings"] if b["hostname"] == "wiki")
+    assert wiki["aliases"] == ["docs", "kb"] and wiki["provenance"]["aliases"]["source"] == "config"
     text = lab.cli("plan").out
     assert 'aliases   = ["wiki", "docs.lab.example", "kb.lab.example"]' in text
     lab.apply()
@@ -119,6 +124,23 @@ def test_explain_finds_a_host_by_an_extra_name_and_shows_them(lab: Lab) -> None:
     assert "also named: docs, kb" in text
     printer = json.loads(lab.cli("explain", "scanner", "--json").out)
     assert printer["host"]["name"] == "printer" and "scanner" in printer["host"]["aliases"]
+
+
+def test_the_status_page_shows_every_name_and_finds_a_host_by_one(lab: Lab) -> None:
+    server = ui(lab, "ui-aliases")
+    try:
+        with urllib.request.urlopen(server.url + "/", timeout=30) as resp:
+            page = resp.read().decode()
+        row = page[page.index('data-key="lan/wiki"'):]
+        row = row[:row.index("</tr>")]
+        assert "+ docs, kb" in row
+        with urllib.request.urlopen(server.url + "/?q=kb", timeout=30) as resp:  # the server filters
+            found = re.findall(r'data-key="([^"]+)"', resp.read().decode())
+        assert found == ["lan/wiki"], found
+        with urllib.request.urlopen(server.url + "/host/lan/wiki", timeout=30) as resp:
+            assert "also named docs, kb" in resp.read().decode()
+    finally:
+        server.stop()
 
 
 def test_an_extra_name_that_is_another_hosts_name_is_a_conflict(lab: Lab) -> None:
