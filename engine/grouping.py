@@ -151,12 +151,13 @@ def collect(
 
 def _aliases(fact: Fact, nets: Mapping[str, Network]) -> tuple[str, ...]:
     """A fact's extra names as binding names (lower case; an FQDN in the domain is its first label)."""
+    net = nets.get(fact.network) if fact.network is not None else None
+    domain = net.domain if net is not None and net.domain else fact.domain
     out: dict[str, None] = {}
     for alias in fact.aliases or ():
-        name, _ = _hostname(Fact(fact.source, fact.ref, fact.network, alias, None, None, domain=fact.domain),
-                            nets)
+        name = alias.lower()
         if name:
-            out[name] = None
+            out[short_name(name, domain) if "." in name else name] = None
     return tuple(out)
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+import xmlrpc.client
 from typing import Any
 
 import pytest
 
+from providers.lab.seeds import VRF_NAME
 from schemas import validator
 from tests.e2e.conftest import Lab
 from tests.web.conftest import ui
@@ -175,3 +177,42 @@ def test_removing_an_extra_name_removes_it_everywhere(lab: Lab) -> None:
     assert lab.resolve_eventually("kb.lab.example", None) is None
     assert lab.resolve_eventually("docs.lab.example", ip) == ip
     assert lab.cli("plan", "--detailed-exitcode").code == 0
+
+
+def _nipap_ui(lab: Lab) -> Any:
+    """NIPAP's API as its web UI uses it (XML-RPC, another authoritative source than netsot)."""
+    password = lab.paths.secret("nipap_password")
+    proxy = xmlrpc.client.ServerProxy(f"http://netsot:{password}@127.0.0.1:{lab.nipap.port}/XMLRPC",
+                                      allow_none=True)
+
+    def call(method: str, **args: Any) -> Any:
+        return getattr(proxy, method)({"auth": {"authoritative_source": "nipap-www"}, **args})
+
+    return call
+
+
+def test_the_aliases_avp_of_a_host_made_in_nipap_names_it_on_the_router(lab: Lab) -> None:
+    call = _nipap_ui(lab)
+    vrf = call("list_vrf", vrf={"name": VRF_NAME})[0]
+    row = call("add_prefix", attr={"prefix": "192.168.10.78/32", "type": "host", "node": "camera",
+                                   "vrf_id": vrf["id"], "tags": ["netsot"],
+                                   "avps": {"mac": "0c:8b:95:00:11:44", "aliases": "front-door, yard"}})
+    doc = lab.plan_json()
+    by = {c["address"]: c for c in doc["changes"] if "camera" in c["address"]}
+    assert set(by) == {"edgemax_dhcp_mapping.LAN.camera", "edgemax_host.camera.lab.example"}, set(by)
+    host = by["edgemax_host.camera.lab.example"]
+    assert host["after"]["aliases"] == ["camera", "front-door.lab.example", "yard.lab.example"]
+    assert host["provenance"]["aliases"]["ref"] == f"nipap 192.168.10.78 (id {row['id']})"
+    lab.apply()
+    assert lab.resolve_eventually("front-door.lab.example", "192.168.10.78") == "192.168.10.78"
+    assert lab.cli("verify").code == 0
+    # NIPAP is the truth: an extra name removed there leaves the router; NIPAP's host stays the user's
+    call("edit_prefix", prefix={"id": row["id"]},
+         attr={"vrf_id": vrf["id"], "avps": {"mac": "0c:8b:95:00:11:44", "aliases": "yard"}})
+    doc = lab.plan_json()
+    assert [(c["address"], c["action"]) for c in doc["changes"]] == [
+        ("edgemax_host.camera.lab.example", "update")]
+    assert doc["changes"][0]["after"]["aliases"] == ["camera", "yard.lab.example"]
+    lab.apply()
+    assert lab.resolve_eventually("front-door.lab.example", None) is None
+    assert lab.nipap_by_node("camera")["avps"] == {"mac": "0c:8b:95:00:11:44", "aliases": "yard"}  # type: ignore[index]
