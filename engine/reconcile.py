@@ -150,6 +150,8 @@ def _resolve_aliases(g: Group, name: str, facts: list[FactView], first_origin: F
     """The binding's extra names: those of the best-ranked source (the host name's precedence) that
     says anything about them and knows the binding by its name or its MAC (an object of an old name
     without the MAC, say a renamed guest's old DNS entry, does not name the new binding's aliases)."""
+    if not any(f.aliases is not None for f in facts):
+        return
     offered = [(f.fact.source, f.aliases, f.fact.ref) for f in facts
                if f.aliases is not None and (f.hostname == name or name in f.aliases
                                              or (f.mac is not None and f.mac == g.mac_key))]

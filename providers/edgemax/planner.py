@@ -282,8 +282,9 @@ def _add_host(obs: _Observed, h: HostMapping, names_at: Mapping[tuple[str, str],
     names = names_at.get(placed.at, []) if placed.at is not None else []
     if len(names) > 1:
         hostname, alias_names = names[0], tuple(names)
-    else:
-        hostname, alias_names = name, tuple(placed.names())
+    else:  # no other name: it says nothing about extra names (None), like a guest
+        own = tuple(dict.fromkeys(placed.names()))
+        hostname, alias_names = name, (own if len(own) > 1 else None)
     obs.facts.append(
         Fact(
             source=SYSTEM,
