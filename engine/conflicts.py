@@ -134,10 +134,13 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
         foreign = [f for f in g.clashes if not f.owned] if g.clashes else None
         if foreign and g.hostname is not None:
             others = ", ".join(f"{f.mac} ({f.fact.ref})" for f in foreign)
+            clashing = sorted({f.hostname for f in foreign if f.hostname} - {g.hostname})
+            what = (f"host name {g.hostname}" if not clashing else
+                    f"extra name {', '.join(clashing)} of {g.hostname}")
             out.append(
                 _conflict(
                     ConflictKind.HOSTNAME_ON_TWO_MACS,
-                    f"host name {g.hostname} in {g.network.name} is on {g.mac} ({_origin_ref(g)}) "
+                    f"{what} in {g.network.name} is on {g.mac} ({_origin_ref(g)}) "
                     f"and on {others}, which netsot does not own",
                     [g],
                     foreign,

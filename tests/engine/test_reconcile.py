@@ -890,3 +890,12 @@ def replace_origin(fact: Fact) -> Fact:
     from dataclasses import replace
 
     return replace(fact, origin=True)
+
+
+def test_an_extra_name_another_mac_has_in_the_ipam_is_a_name_clash_naming_it() -> None:
+    cfg = config(hosts=[{"name": "wiki", "network": "lan", "mac": M3, "aliases": ["docs"]}])
+    desired = run([nipap("docs", M4, "192.168.1.41", owned=False)], cfg)
+    (conflict,) = desired.conflicts
+    assert conflict.kind is ConflictKind.HOSTNAME_ON_TWO_MACS
+    assert conflict.reason.startswith(
+        f"extra name docs of wiki in lan is on {M3} (config host wiki) and on {M4}")
