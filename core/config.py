@@ -169,11 +169,31 @@ class Host(Frozen):
     mac: str | None = None
     ip: ipaddress.IPv4Address | None = None
     description: str = ""
+    # the host's extra names (service names, CNAME-like names); None: not given (other sources may
+    # name them), (): it has none
+    aliases: tuple[str, ...] | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         return validate_hostname(v)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is None:
+            return v
+        for alias in v:
+            validate_hostname(alias)
+        if len(set(v)) != len(v):
+            raise ValueError("an alias is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _not_its_name(self) -> Host:
+        if self.aliases and self.name in self.aliases:
+            raise ValueError(f"alias {self.name!r} is the host's own name")
+        return self
 
     @field_validator("mac")
     @classmethod

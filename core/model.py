@@ -284,6 +284,10 @@ class Fact:
     answers_at: str | None = None
     # why it still answers there, in the system's words (``pending restart``); empty: nothing is waiting
     waiting: str = ""
+    # every name the object gives the host besides or including ``hostname`` (a config host's
+    # ``aliases``, an IPAM avp, the router's names on one address); None: the object says nothing
+    # about extra names (it has no opinion), () : it says there are none
+    aliases: tuple[str, ...] | None = None
 
     def fingerprint_data(self) -> dict[str, Any]:
         """What a saved plan compares to tell that this fact changed."""
@@ -291,6 +295,8 @@ class Fact:
                                 "ip": self.ip, **self.extra}
         if self.in_use:
             data["in_use"] = self.in_use
+        if self.aliases is not None:
+            data["aliases"] = self.aliases
         return data
 
 
@@ -349,11 +355,19 @@ class Binding:
     # its origin; None when it answers at ``ip``): the DNS name follows it until the host reports ``ip``
     answers_at: str | None = None
     waiting: str = ""  # ``pending restart``: the origin's words for what the change waits for
+    # the binding's extra names besides ``hostname`` (its canonical name), in the winning source's
+    # order; their provenance is ``provenance["aliases"]``
+    aliases: tuple[str, ...] = ()
 
     @property
     def dns_ip(self) -> str:
         """The address a DNS name of this host points at: where it answers now."""
         return self.answers_at or self.ip
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name of the binding: the canonical one first, then its extra names."""
+        return (self.hostname, *self.aliases)
 
     @property
     def key(self) -> str:

@@ -467,6 +467,36 @@ def _duplicate_hosts(doc: Document, hosts: list[Any]) -> list[ConfigProblem]:
                                        f"(first on line {line})"))
             else:
                 seen[key] = j
+    out += _alias_names(doc, hosts)
+    return out
+
+
+def _alias_names(doc: Document, hosts: list[Any]) -> list[ConfigProblem]:
+    """An extra name (``hosts[].aliases``) must not be another host's name or extra name in its network."""
+    out = []
+    names: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for j, host in enumerate(hosts):
+        if not isinstance(host, dict) or not isinstance(host.get("network"), str):
+            continue
+        if isinstance(host.get("name"), str):
+            names[(host["network"], host["name"].strip().lower())] = ("hosts", j, "name")
+    for j, host in enumerate(hosts):
+        aliases = host.get("aliases") if isinstance(host, dict) else None
+        if not isinstance(aliases, list) or not isinstance(host.get("network"), str):
+            continue
+        for k, alias in enumerate(aliases):
+            if not isinstance(alias, str):
+                continue
+            key = (host["network"], alias.strip().lower())
+            first = names.get(key)
+            if first is not None and first[1] != j:
+                line = (doc.where(first) or ("?",))[0]
+                what = "the name" if first[2] == "name" else "an alias"
+                out.append(doc.problem(("hosts", j, "aliases", k),
+                                       f"alias {alias} is {what} of another host on network "
+                                       f"{host['network']} (line {line})"))
+            elif first is None:
+                names[key] = ("hosts", j, "aliases", k)
     return out
 
 

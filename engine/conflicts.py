@@ -123,6 +123,19 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                         fix=fixes.bad_name(g),
                     )
                 )
+        bad = [(a, p) for a in g.aliases if (p := _alias_problem(g, a))] if g.aliases else ()
+        if bad and g.hostname is not None:
+            source = g.provenance["aliases"].ref if "aliases" in g.provenance else _origin_ref(g)
+            alias, problem = bad[0]
+            out.append(
+                _conflict(
+                    ConflictKind.INVALID_NAME,
+                    f"extra name {alias!r} of {g.key} (from {source}) {problem}",
+                    [g],
+                    network=g.network.name,
+                    fix=fixes.bad_alias(g, alias),
+                )
+            )
         if g.mac is not None and is_multicast_mac(g.mac):
             source = g.provenance["mac"].ref if "mac" in g.provenance else _origin_ref(g)
             out.append(
@@ -138,10 +151,13 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
         foreign = [f for f in g.clashes if not f.owned] if g.clashes else None
         if foreign and g.hostname is not None:
             others = ", ".join(f"{f.mac} ({f.fact.ref})" for f in foreign)
+            clashing = sorted({f.hostname for f in foreign if f.hostname} - {g.hostname})
+            what = (f"host name {g.hostname}" if not clashing else
+                    f"extra name {', '.join(clashing)} of {g.hostname}")
             out.append(
                 _conflict(
                     ConflictKind.HOSTNAME_ON_TWO_MACS,
-                    f"host name {g.hostname} in {g.network.name} is on {g.mac} ({_origin_ref(g)}) "
+                    f"{what} in {g.network.name} is on {g.mac} ({_origin_ref(g)}) "
                     f"and on {others}, which netsot does not own",
                     [g],
                     foreign,
@@ -160,14 +176,19 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
             scope = scopes[net.name] = f"domain {net.domain}" if net.domain else net.name
         if g.hostname is not None:
             by_scope.setdefault((scope, g.hostname), []).append(g)
+            for alias in g.aliases:
+                by_scope.setdefault((scope, alias), []).append(g)
         if g.mac is not None:
             by_mac.setdefault((net.name, g.mac), []).append(g)
     # only shared keys make conflicts: sort those, in the order of the whole key set
     for (scope, name), members in sorted(kv for kv in by_scope.items() if len(kv[1]) > 1):
         if len(members) > 1:
             members.sort(key=Group.sort_key)
-            parts = ", ".join(f"{m.mac or 'no MAC'} ({m.network.name}: {_origin_ref(m)})" for m in members)
             nets = {m.network.name for m in members}
+            if any(name in m.aliases for m in members):
+                out.append(_alias_taken(name, scope, members, nets))
+                continue
+            parts = ", ".join(f"{m.mac or 'no MAC'} ({m.network.name}: {_origin_ref(m)})" for m in members)
             out.append(
                 _conflict(
                     ConflictKind.HOSTNAME_ON_TWO_MACS,
@@ -191,6 +212,20 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
     return out
+
+
+def _alias_taken(name: str, scope: str, members: list[Group], nets: set[str]) -> Conflict:
+    """One name that is an extra name of one binding and the name (or an extra name) of another."""
+    parts = ", ".join(
+        f"{'an extra name' if name in m.aliases else 'the host name'} of {m.key} "
+        f"({m.mac or 'no MAC'}, {m.network.name}: {_origin_ref(m)})" for m in members)
+    return _conflict(
+        ConflictKind.HOSTNAME_ON_TWO_MACS,
+        f"name {name} in {scope} is {parts}",
+        members,
+        network=min(nets) if len(nets) == 1 else None,
+        fix=fixes.alias_taken(name, members),
+    )
 
 
 def _name_problem(g: Group) -> str | None:
@@ -221,12 +256,20 @@ def _ipam_host_elsewhere(g: Group) -> tuple[FactView, FactView] | None:
     return (made, other) if other is not None else None
 
 
+def _alias_problem(g: Group, alias: str) -> str | None:
+    problem = hostname_problem(alias)
+    return f"is not a valid host name: it {problem} ({HOSTNAME_RULE})" if problem else None
+
+
 def _origins_disagree(g: Group) -> bool:
-    """Origins of one kind must describe one object; different kinds (config, guest, import) merge."""
+    """Origins of one kind must describe one object; different kinds (config, guest, import) merge.
+    An origin that gives the binding's name as one of its names (the router's host names on one
+    address) describes the binding under that name."""
     seen: dict[str, set[tuple[object, ...]]] = defaultdict(set)
     for o in g.origins:
         ref = o.fact.origin_ref
-        seen[o.kind or ""].add((o.hostname, ref.system, ref.object) if ref is not None else (o.hostname,))
+        name = g.hostname if o.aliases and g.hostname in o.names() else o.hostname
+        seen[o.kind or ""].add((name, ref.system, ref.object) if ref is not None else (name,))
     return any(len(v) > 1 for v in seen.values())
 
 

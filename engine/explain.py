@@ -23,7 +23,7 @@ from engine.safetext import visible
 from engine.status import Matrix, Row, Snapshot
 
 FORMAT_VERSION = "1"
-ATTRIBUTES = ("hostname", "ip", "mac")
+ATTRIBUTES = ("hostname", "aliases", "ip", "mac")
 HISTORY_LIMIT = 10
 
 
@@ -32,7 +32,8 @@ def find(matrix: Matrix, query: str) -> list[Row]:
     text = query.strip()
     if "/" in text:
         network, _, name = text.partition("/")
-        return [r for r in matrix.rows if r.network == network and name.lower() in (r.name, r.mac)]
+        return [r for r in matrix.rows
+                if r.network == network and (name.lower() in (r.name, r.mac) or name.lower() in r.aliases)]
     if _is_address(text):
         return [r for r in matrix.rows if text in r.addresses()]
     mac = _mac(text)
@@ -40,7 +41,8 @@ def find(matrix: Matrix, query: str) -> list[Row]:
         return [r for r in matrix.rows if (r.mac or "").lower() == mac]
     if ip_int(text) is not None:
         return [r for r in matrix.rows if r.ip == text]
-    return [r for r in matrix.rows if r.name == text.lower()]
+    name = text.lower()
+    return [r for r in matrix.rows if r.name == name or name in r.aliases]
 
 
 def _is_address(text: str) -> bool:
@@ -73,6 +75,7 @@ def explain(snapshot: Snapshot, matrix: Matrix, row: Row) -> dict[str, Any]:
             "kind": row.kind,
             "network": row.network,
             "name": row.name,
+            "aliases": list(row.aliases),
             "mac": row.mac,
             "ip": row.ip,
             "origin": row.origin,
@@ -80,7 +83,8 @@ def explain(snapshot: Snapshot, matrix: Matrix, row: Row) -> dict[str, Any]:
             "vendor": row.vendor,
             "expires": row.expires,
         },
-        "attributes": [_attribute(a, binding, facts, snapshot, row) for a in ATTRIBUTES],
+        "attributes": [a for a in (_attribute(a, binding, facts, snapshot, row) for a in ATTRIBUTES)
+                       if a["attribute"] != "aliases" or a["winner"] or any(v["value"] for v in a["values"])],
         "objects": [_object(c, matrix, snapshot) for c in row.cells if c.state != "na"],
         "changes": [_change(c) for c in plan.changes if str(c.address) in addresses],
         "conflicts": [
@@ -128,14 +132,21 @@ def _facts_of(snapshot: Snapshot, row: Row, addresses: set[str]) -> list[tuple[s
 def _attribute(
     name: str, binding: Any, facts: Sequence[tuple[str, Fact]], snapshot: Snapshot, row: Row
 ) -> dict[str, Any]:
+    def said(f: Fact) -> Any:
+        value = getattr(f, name)
+        if name == "aliases" and value is not None:  # the names besides the host's own
+            value = [a for a in dict.fromkeys(value) if a not in (row.name, f.hostname)]
+        return _text(value)
+
     values = [
-        {"source": f.source, "system": key, "ref": f.ref, "value": getattr(f, name), "lease": f.discovery}
+        {"source": f.source, "system": key, "ref": f.ref, "value": said(f), "lease": f.discovery}
         for key, f in facts
         if getattr(f, name) is not None
     ]
     for host in snapshot.config.hosts:
         if host.network == row.network and host.name == row.name:
-            value = {"hostname": host.name, "ip": str(host.ip) if host.ip else None, "mac": host.mac}[name]
+            value = {"hostname": host.name, "ip": str(host.ip) if host.ip else None, "mac": host.mac,
+                     "aliases": _text(host.aliases)}[name]
             if value is not None:
                 values.insert(
                     0,
@@ -147,7 +158,7 @@ def _attribute(
                         "lease": False,
                     },
                 )
-    winner = getattr(binding, name) if binding is not None else None
+    winner = _text(getattr(binding, name)) if binding is not None else None
     prov = binding.provenance.get(name) if binding is not None else None
     return {
         "attribute": name,
@@ -155,6 +166,13 @@ def _attribute(
         "provenance": prov.to_dict() if prov else None,
         "values": sorted(values, key=lambda v: (v["system"], v["ref"])),
     }
+
+
+def _text(value: Any) -> Any:
+    """A list of names (the extra names) as one value, ``www, api`` (``""``: none); others as they are."""
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value)
+    return value
 
 
 def _object(cell: Any, matrix: Matrix, snapshot: Snapshot) -> dict[str, Any]:
@@ -209,6 +227,8 @@ def render_text(doc: Mapping[str, Any]) -> str:
         f"{_v(host['network'])}/{_v(host['name'] or '(no name)')}  {_v(host['mac'] or '-')}  "
         f"{_v(host['ip'] or '-')}  [{host['kind']}, {host['state']}]"
     ]
+    if host.get("aliases"):
+        out.append(f"  also named: {_v(', '.join(host['aliases']))}")
     if host["kind"] == "discovered":
         out.append(
             f"  a dynamic lease only: {_v(host['vendor'] or 'vendor unknown')}, "

@@ -105,6 +105,17 @@ def shared_name(name: str, members: Sequence[Group]) -> str:
     return f"keep {name} on one MAC and rename the others ({refs})"
 
 
+def alias_taken(name: str, members: Sequence[Group]) -> str:
+    """An extra name that another binding has too: remove it where the extra name is declared."""
+    holders = [m for m in members if name in m.aliases]
+    places = "; ".join(f"{m.key} at {value_at(m, 'aliases')}" for m in holders)
+    return f"give {name} to one host only: remove it from the extra names of {places}"
+
+
+def bad_alias(g: Group, alias: str) -> str:
+    return f"remove or rename the extra name {alias} at {value_at(g, 'aliases')} ({HOSTNAME_RULE})"
+
+
 def outside(g: Group, why: str) -> str:
     prefix = network_key(g.systems.config, g.network.name, "prefix")
     return f"change the IP at {value_at(g, 'ip')} to {why} (or, if the network moved, {prefix})"

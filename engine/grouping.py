@@ -34,6 +34,16 @@ class FactView:
     ip: str | None  # canonical text when parseable
     adopted: bool = False  # --adopt: this object's values win
     hostname_from: str = ""  # how ``hostname`` was derived from the object's own name, if it was
+    # the fact's names besides or including ``hostname``, made binding names as ``hostname`` is;
+    # None: the object says nothing about extra names
+    aliases: tuple[str, ...] | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """Every name this fact gives its host: ``hostname`` first, then its other names."""
+        if not self.aliases:
+            return (self.hostname,) if self.hostname else ()
+        first = (self.hostname,) if self.hostname else ()
+        return first + tuple(a for a in self.aliases if a != self.hostname)
 
 
 @dataclass(eq=False, slots=True)
@@ -48,6 +58,7 @@ class Group:
     clashes: list[FactView] = field(default_factory=list)  # same name, another MAC: not support
     related: set[Address] = field(default_factory=set)  # owned objects depending on ours
     hostname: str | None = None
+    aliases: tuple[str, ...] = ()  # the binding's extra names (resolved with the hostname's precedence)
     mac: str | None = None
     ip: str | None = None
     provenance: dict[str, Provenance] = field(default_factory=dict)
@@ -88,6 +99,7 @@ def config_facts(config: Config) -> list[Fact]:
             ip=str(host.ip) if host.ip is not None else None,
             origin=True,
             description=host.description,
+            aliases=host.aliases,
         )
         for host in config.hosts
     ]
@@ -131,9 +143,22 @@ def collect(
                 canon_ip(fact.ip),
                 adopted=bool(adopt) and fact.address in adopt,
                 hostname_from=derived,
+                aliases=_aliases(fact, nets) if fact.aliases is not None else None,
             )
         )
     return out
+
+
+def _aliases(fact: Fact, nets: Mapping[str, Network]) -> tuple[str, ...]:
+    """A fact's extra names as binding names (lower case; an FQDN in the domain is its first label)."""
+    net = nets.get(fact.network) if fact.network is not None else None
+    domain = net.domain if net is not None and net.domain else fact.domain
+    out: dict[str, None] = {}
+    for alias in fact.aliases or ():
+        name = alias.lower()
+        if name:
+            out[short_name(name, domain) if "." in name else name] = None
+    return tuple(out)
 
 
 def _hostname(fact: Fact, nets: Mapping[str, Network]) -> tuple[str | None, str]:
@@ -192,8 +217,14 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: S
             nameless.setdefault((net, f.hostname), []).append(f)
     groups = list(by_mac.values())
     by_name = _name_index(groups)
+    if any(f.aliases for fs in nameless.values() for f in fs):
+        nameless = _merge_by_names(nameless)
     for (net, name), origins in nameless.items():
         targets = by_name.get((net, name), [])
+        if not targets:  # one of its other names may be a binding's (an extra host name on its address)
+            names = dict.fromkeys(n for o in origins for n in o.names())
+            found = [g for n in names for g in by_name.get((net, n), ())]
+            targets = list(dict.fromkeys(found))
         if len(targets) == 1:
             targets[0].origins.extend(origins)  # e.g. a config host without MAC naming a guest
         else:
@@ -201,17 +232,40 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: S
     return groups
 
 
+def _merge_by_names(nameless: dict[tuple[str, str], list[FactView]]) -> dict[tuple[str, str], list[FactView]]:
+    """MAC-less origins that share a name (one entry's extra name is another's host name) are one
+    candidate: the names one address has on the router. Keyed by the first name of each set."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(k: tuple[str, str]) -> tuple[str, str]:
+        while parent.setdefault(k, k) != k:
+            k = parent[k]
+        return k
+
+    for (net, name), origins in nameless.items():
+        for o in origins:
+            for other in o.names():
+                a, b = find((net, name)), find((net, other))
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    out: dict[tuple[str, str], list[FactView]] = {}
+    for key, origins in nameless.items():
+        out.setdefault(find(key), []).extend(origins)
+    return out
+
+
 def _name_index(groups: Iterable[Group]) -> dict[tuple[str, str], list[Group]]:
-    # each list keeps the order of ``groups``; a group appears once under each of its names
+    # each list keeps the order of ``groups``; a group appears once under each of its names (its
+    # origins' host names and the extra names they give it)
     index: dict[tuple[str, str], list[Group]] = {}
     for g in groups:
         net = g.network.name
-        if len(g.origins) == 1:
+        if len(g.origins) == 1 and not g.origins[0].aliases:
             name = g.origins[0].hostname
             if name:
                 index.setdefault((net, name), []).append(g)
             continue
-        for name in {o.hostname for o in g.origins if o.hostname}:
+        for name in dict.fromkeys(n for o in g.origins for n in o.names()):
             index.setdefault((net, name), []).append(g)
     return index
 
@@ -259,7 +313,7 @@ def attach_support(
     for f in by_name_only:
         named = False
         for target_net in _name_scope(f, f.fact.network, nets, nets_of_domain):
-            for g in by_name.get((target_net, f.hostname or ""), ()):
+            for g in _named(by_name, target_net, f):
                 named = True
                 if tied and f.fact.address in tied and tied[f.fact.address] is not g:
                     continue
@@ -274,6 +328,15 @@ def attach_support(
             found = by_annotation.get((f.fact.network or "", *sorted(f.fact.annotations.items())), [])
             if len(found) == 1:
                 found[0].support.append(f)
+
+
+def _named(by_name: Mapping[tuple[str, str], list[Group]], net: str, f: FactView) -> list[Group]:
+    """The groups a fact names: by its host name, else by one of its other names (an extra host
+    name on a binding's address names the binding through the names it shares)."""
+    found = by_name.get((net, f.hostname or ""), [])
+    if found or not f.aliases:
+        return found
+    return list(dict.fromkeys(g for n in f.aliases for g in by_name.get((net, n), ())))
 
 
 def _annotation_index(groups: Iterable[Group]) -> dict[tuple[Any, ...], list[Group]]:

@@ -120,6 +120,8 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     g.hostname = value
     if provenance:
         g.provenance["hostname"] = provenance
+    if value is not None:
+        _resolve_aliases(g, value, facts, first_origin, rankings[0])
 
     # a MAC-keyed binding's MAC is its identity: only its origins may say otherwise, never an object
     # that merely supports it under another MAC (its router entry, on the MAC the device had before)
@@ -141,6 +143,30 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     if g.adopted:
         _adopt(g)
     _overridden_names(g)
+
+
+def _resolve_aliases(g: Group, name: str, facts: list[FactView], first_origin: FactView,
+                     ranks: tuple[dict[str, int], str]) -> None:
+    """The binding's extra names: those of the best-ranked source (the host name's precedence) that
+    says anything about them and knows the binding by its name or its MAC (an object of an old name
+    without the MAC, say a renamed guest's old DNS entry, does not name the new binding's aliases)."""
+    if not any(f.aliases is not None for f in facts):
+        return
+    offered = [(f.fact.source, f.aliases, f.fact.ref) for f in facts
+               if f.aliases is not None and (f.hostname == name or name in f.aliases
+                                             or (f.mac is not None and f.mac == g.mac_key))]
+    if not offered:
+        return
+    value, provenance = pick(offered, ranks[0], ranks[1].replace("hostname:", "aliases:", 1))
+    if provenance is None and first_origin.aliases is not None:
+        value = first_origin.aliases
+        provenance = Provenance(first_origin.fact.source, "aliases: the origin of the binding",
+                                first_origin.fact.ref)
+    if provenance is None:
+        return
+    g.aliases = tuple(a for a in dict.fromkeys(value) if a != name)
+    if g.aliases:
+        g.provenance["aliases"] = provenance
 
 
 def _adopt(g: Group) -> None:
@@ -211,7 +237,7 @@ def _binding(g: Group, order: _Order) -> Binding:
     sources = {f.fact.source for f in g.origins}
     sources.update(f.fact.source for f in g.support)
     ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)
-    provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac") if k in g.provenance}
+    provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac", "aliases") if k in g.provenance}
     answers_at, waiting = None, ""
     for o in g.origins:  # an origin that does not answer at the binding's address yet (pending restart)
         if o.fact.answers_at and o.fact.answers_at != g.ip:
@@ -231,4 +257,5 @@ def _binding(g: Group, order: _Order) -> Binding:
         description=description,
         answers_at=answers_at,
         waiting=waiting,
+        aliases=g.aliases,
     )

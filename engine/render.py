@@ -110,6 +110,7 @@ def _binding_dict(binding: Binding) -> dict[str, Any]:
         "ip": binding.ip,
         "origin": binding.origin,
         "provenance": {k: p.to_dict() for k, p in sorted(binding.provenance.items())},
+        **({"aliases": list(binding.aliases)} if binding.aliases else {}),
     }
 
 
@@ -139,6 +140,7 @@ def plan_from_document(doc: Mapping[str, Any]) -> Plan:
                     {k: Provenance.from_dict(p) for k, p in (b.get("provenance") or {}).items()}
                 ),
                 origin=b.get("origin", ""),
+                aliases=tuple(b.get("aliases") or ()),
             )
             for b in doc.get("bindings", ())
         ),

@@ -109,6 +109,7 @@ class Row:
     vendor: str = ""
     expires: str | None = None
     system: str = ""  # discovered: the DHCP server
+    aliases: tuple[str, ...] = ()  # the binding's extra names
 
     @property
     def key(self) -> str:
@@ -122,9 +123,8 @@ class Row:
 
     @property
     def search_text(self) -> str:
-        return " ".join(
-            x for x in (self.name, self.mac or "", self.ip or "", self.network, self.vendor) if x
-        ).lower()
+        words = (self.name, *self.aliases, self.mac or "", self.ip or "", self.network, self.vendor)
+        return " ".join(x for x in words if x).lower()
 
     def addresses(self) -> tuple[str, ...]:
         return tuple(c.address for c in self.cells if c.address)
@@ -265,6 +265,7 @@ def _with_cells(row: Row, cells: tuple[Cell, ...]) -> Row:
         row.vendor,
         row.expires,
         row.system,
+        row.aliases,
     )
 
 
@@ -320,7 +321,8 @@ def _binding_row(
             cells.append(Cell(column.key, NA, "", f"{column.system} does not serve {b.network}"))
     if b.waiting:
         cells = _waiting_cells(b, cells)
-    return Row("binding", b.network, b.hostname, b.mac, b.ip, b.origin, _worst(cells), tuple(cells))
+    return Row("binding", b.network, b.hostname, b.mac, b.ip, b.origin, _worst(cells), tuple(cells),
+               aliases=b.aliases)
 
 
 def _waiting_cells(b: Binding, cells: list[Cell]) -> list[Cell]:

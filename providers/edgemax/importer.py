@@ -3,8 +3,11 @@
 Owns: the pure decision of what to adopt and why (matched by MAC / name / IP against what the
 other sources and the config say) and what to refuse as a conflict — a mapping without
 ip-address or mac-address, duplicate MAC or IP in one shared network, an IP outside its subnet or
-network, two host names on one address, a host name without exactly one IPv4 inet, a name netsot
-cannot derive a DNS name from — each with the rule it breaks. Every entry keeps its router name
+network, one name on two addresses, a host name without exactly one IPv4 inet, a name netsot
+cannot derive a DNS name from — each with the rule it breaks. Every name of an address is adopted:
+several host names on one address (and their aliases, and the reservation's name) are one binding's
+names, the reservation's name (else the first host name) its canonical one and the rest its extra
+names. Every entry keeps its router name
 exactly; the binding it joins is named by the DNS name derived from it (``ROOM_1_SWITCH`` →
 ``room-1-switch``; a host name is its first label inside its network's domain, else the FQDN —
 the domain's own name, the apex, is the binding of that name). The network of an entry is the one
@@ -201,8 +204,7 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
 
 
 def _host_problem(r: ObservedResource, net: Network, name: str,
-                  names_at: Mapping[tuple[str, str], Mapping[str, str]],
-                  hosts_at: Mapping[tuple[str, str], list[str]]) -> str | None:
+                  ambiguous: Mapping[tuple[str, str], list[str]]) -> str | None:
     host_name, inet = str(r.attributes.get("host_name")), r.attributes.get("inet")
     v4 = [v for v in (inet, *r.kept.get("inet", ())) if v and is_ipv4(v)]
     if not v4:
@@ -215,16 +217,34 @@ def _host_problem(r: ObservedResource, net: Network, name: str,
         return f"its DNS name {name!r} {problem}"
     if not _in(inet, str(net.prefix)):
         return f"inet {inet} is outside network {net.name} ({net.prefix})"
-    mapped = names_at.get((net.name, str(inet)), {})
-    if mapped and name not in mapped:
-        names = ", ".join(sorted(mapped.values()))
-        return (f"{inet} is the address of static mapping {names}; {host_name} would be a second name "
-                "for it (netsot manages one name per address: make it an alias, or remove it)")
-    sharing = hosts_at.get((net.name, str(inet)), [])
-    if not mapped and len(sharing) > 1:
-        return (f"{inet} is the address of {len(sharing)} host names ({', '.join(sorted(sharing))}); "
-                "netsot manages one name per address (make the others aliases, or remove them)")
+    for own in _own_names(r, net):
+        addresses = ambiguous.get((net.name, own))
+        if addresses:
+            return (f"the name {own} is on {len(addresses)} addresses ({', '.join(addresses)}); netsot "
+                    "cannot tell which host it names (keep it on one address, or remove it)")
     return None
+
+
+def _own_names(r: ObservedResource, net: Network) -> list[str]:
+    """The names a host name gives its address: its own (first label in the domain) and its aliases."""
+    words = [str(r.attributes.get("host_name")), *(str(a) for a in r.attributes.get("aliases") or ())]
+    return list(dict.fromkeys(short_name(w.lower(), net.domain) for w in words))
+
+
+def _ambiguous(placed: Sequence[tuple[ObservedResource, Network, str]],
+               names_at: Mapping[tuple[str, str], Mapping[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """Names that more than one address has (a host name or alias on two addresses, or on another
+    address than the reservation of that name): (network, name) → the addresses, sorted."""
+    where: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (network, ip), bindings in names_at.items():
+        for binding in bindings:
+            where[(network, binding)].add(ip)
+    for r, net, _ in placed:
+        inet = r.attributes.get("inet")
+        if inet:
+            for own in _own_names(r, net):
+                where[(net.name, own)].add(str(inet))
+    return {k: sorted(v, key=lambda ip: ip_int(ip) or 0) for k, v in where.items() if len(v) > 1}
 
 
 def _unplaced(run: _Adopt, r: ObservedResource, host_name: str, domain: str | None) -> None:
@@ -245,7 +265,6 @@ def _unplaced(run: _Adopt, r: ObservedResource, host_name: str, domain: str | No
 def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
     hosts = run.resources(HOST_TYPE)
     placed: list[tuple[ObservedResource, Network, str]] = []
-    hosts_at: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in hosts:
         host_name = str(r.attributes.get("host_name"))
         fact = run.facts.get(r.address)
@@ -255,21 +274,31 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
                 _unplaced(run, r, host_name, fact.domain if fact is not None else None)
             continue
         placed.append((r, net, fact.hostname))
-        if r.attributes.get("inet"):
-            hosts_at[(net.name, str(r.attributes["inet"]))].append(host_name)
+    ambiguous = _ambiguous(placed, names_at)
     for r, net, name in placed:
         if not run.judged(r):
             continue
         if r.address in run.owned:
             run.items.append(ImportItem(str(r.address), "managed", "already managed by netsot"))
             continue
-        problem = _host_problem(r, net, name, names_at, hosts_at)
+        problem = _host_problem(r, net, name, ambiguous)
         if problem:
             run.refuse(r, problem)
             continue
         apex = net.domain is not None and name == net.domain.lower()
         note = f"; the domain's own name (apex): binding {name}" if apex else ""
+        note += _names_note(run.facts[r.address], name, _own_names(r, net)[0])
         run.adopt(r, net, name, r.attributes.get("inet"), None, note)
+
+
+def _names_note(fact: Fact, name: str, own: str) -> str:
+    """What an adopted host name says about the binding's names (its extra names, or whose it is)."""
+    extra = [a for a in dict.fromkeys(short for short in fact.aliases or ()) if a != name]
+    if not extra:
+        return ""
+    if own != name:
+        return f"; an extra name ({own}) of binding {name}, the first name of {fact.ip}"
+    return f"; binding {name} with its extra names {', '.join(extra)}"
 
 
 def adopt(

@@ -1,9 +1,10 @@
 """What a static mapping or host name holds besides what netsot manages, and the router's names.
 
-Owns: the owned/kept split of a host name (the one IPv4 ``inet`` and the ``alias`` netsot owns;
-every other value and child is kept), kept data as `set`-line word paths (to copy it exactly when
-a node moves) and as one line per leaf for people (``inet '2001:db8::5'``), and the DNS label netsot
-derives from a router name (``ROOM_1_SWITCH`` → ``room-1-switch``).
+Owns: the owned/kept split of a host name (the one IPv4 ``inet`` and the aliases that are DNS names
+— the host's names, which netsot manages — are owned; every other value and child is kept), kept
+data as `set`-line word paths (to copy it exactly when a node moves) and as one line per leaf for
+people (``inet '2001:db8::5'``), and the DNS label netsot derives from a router name
+(``ROOM_1_SWITCH`` → ``room-1-switch``).
 Must not: validate values for the router (``commands`` does, before any line is sent) or decide
 what to change (``planner``).
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.model import frozen_map
+from core.names import hostname_problem
 from providers.edgemax.render import quote_command_word
 
 
@@ -36,6 +38,11 @@ def is_ipv4(value: str) -> bool:
     return True
 
 
+def is_dns_name(value: str) -> bool:
+    """Whether a router alias is a DNS name (any case): a name of the host, which netsot manages."""
+    return hostname_problem(value.lower()) is None
+
+
 def split_host(
     inet: Iterable[str], aliases: Iterable[str], other: Mapping[str, Any], label: str | None,
     prefer: Iterable[str] = (),
@@ -43,14 +50,15 @@ def split_host(
     """(owned IPv4 inet, owned aliases, kept) of a host name.
 
     The owned inet is the first of ``prefer`` the host holds (what netsot wants or last wrote),
-    else its first IPv4 value; the owned alias is the one equal to ``label`` (any case), the
-    binding's single-label name. Everything else is kept: other ``inet`` values (IPv6 too),
-    other aliases, other children.
+    else its first IPv4 value; the owned aliases are those that are DNS names (the binding's
+    single-label name ``label`` and its extra names), as the router has them. Everything else is
+    kept: other ``inet`` values (IPv6 too), aliases that are no DNS name (EdgeOS's alias is free
+    text), other children.
     """
     values, names = list(inet), list(aliases)
     v4 = [v for v in values if is_ipv4(v)]
     owned_inet = next((p for p in prefer if p in v4), v4[0] if v4 else None)
-    owned_aliases = [a for a in names if label is not None and a.lower() == label.lower()][:1]
+    owned_aliases = [a for a in names if is_dns_name(a) or (label is not None and a.lower() == label.lower())]
     kept: dict[str, Any] = {}
     rest_inet = [v for v in values if v != owned_inet]
     rest_alias = [a for a in names if a not in owned_aliases]

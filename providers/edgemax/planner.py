@@ -216,11 +216,61 @@ def host_label(host_name: str, net: Network | None, domain: str | None) -> str:
     return short_name(host_name.lower(), own)
 
 
-def _add_host(obs: _Observed, h: HostMapping) -> None:
-    address = host_address(h.host_name, obs.key)
+@dataclass(frozen=True)
+class _Placed:
+    """A host name placed: its network and domain, its binding name and its IPv4 address."""
+
+    host: HostMapping
+    net: Network | None
+    domain: str | None
+    name: str
+    v4: str | None
+
+    @property
+    def at(self) -> tuple[str, str] | None:
+        """Where its address is: (network or domain, IPv4), None without either."""
+        scope = self.net.name if self.net is not None else self.domain
+        return (scope, self.v4) if scope and self.v4 else None
+
+    def names(self) -> list[str]:
+        """Its binding name and every alias that is a DNS name, as binding names."""
+        out = [self.name]
+        out += [host_label(a, self.net, self.domain) for a in self.host.aliases if kept_module.is_dns_name(a)]
+        return out
+
+
+def _place_host(config: Config, key: str, h: HostMapping) -> _Placed:
     v4 = next((v for v in h.inet if kept_module.is_ipv4(v)), None)
-    net, domain = host_network(obs.config, obs.key, h.host_name, v4)
-    name = host_label(h.host_name, net, domain)
+    net, domain = host_network(config, key, h.host_name, v4)
+    return _Placed(h, net, domain, host_label(h.host_name, net, domain), v4)
+
+
+def names_at_addresses(config: Config, key: str, cfg: EdgeConfig) -> dict[tuple[str, str], list[str]]:
+    """Every name each address has on the router, the canonical one first: per (network or domain,
+    IPv4), the binding name of the static mapping holding it (the reservation's name), else the
+    first host name's; then every host name and DNS-name alias on that address, in router order."""
+    mapped: dict[tuple[str, str], str] = {}
+    by_shared = _networks_of_shared(config, key)
+    for sn, _, m in cfg.mappings():
+        net = _by_address(by_shared.get(sn.name, []), m.ip)
+        if net is not None and m.ip:
+            mapped.setdefault((net.name, m.ip), short_name(kept_module.derive_label(m.name), net.domain))
+    out: dict[tuple[str, str], list[str]] = {}
+    for h in cfg.host_mappings:
+        placed = _place_host(config, key, h)
+        at = placed.at
+        if at is not None:
+            out.setdefault(at, []).extend(placed.names())
+    for at, names in out.items():
+        first = mapped.get(at)
+        out[at] = list(dict.fromkeys([first, *names] if first in names else names))
+    return out
+
+
+def _add_host(obs: _Observed, h: HostMapping, names_at: Mapping[tuple[str, str], list[str]]) -> None:
+    address = host_address(h.host_name, obs.key)
+    placed = _place_host(obs.config, obs.key, h)
+    net, domain, name = placed.net, placed.domain, placed.name
     inet, aliases, kept = kept_module.split_host(h.inet, h.aliases, h.other, None if "." in name else name)
     obs.resources[address] = ObservedResource(
         address,
@@ -228,17 +278,28 @@ def _add_host(obs: _Observed, h: HostMapping) -> None:
         provider_id=" ".join((*HOST_BASE, h.host_name)),
         kept=kept,
     )
+    # the names its address has: an address with several names is one binding, named by its
+    # reservation (else its first host name), whichever host name or alias holds each name
+    names = names_at.get(placed.at, []) if placed.at is not None else []
+    if len(names) > 1:
+        hostname, alias_names = names[0], tuple(names)
+    else:  # no other name: it says nothing about extra names (None), like a guest
+        own = tuple(dict.fromkeys(placed.names()))
+        hostname, alias_names = name, (own if len(own) > 1 else None)
     obs.facts.append(
         Fact(
             source=SYSTEM,
             ref=f"{obs.name} static-host-mapping {h.host_name}",
             network=net.name if net is not None else None,
-            hostname=name,
+            hostname=hostname,
             mac=None,
             ip=inet,
             address=address,
             extra=frozen_map({"kind": "host", "host_name": h.host_name, "aliases": list(h.aliases)}),
             domain=domain,
+            aliases=alias_names,
+            hostname_from="" if hostname == name else (
+                f"{hostname}: the first name of {placed.v4}, which {h.host_name} shares"),
         )
     )
 
@@ -280,8 +341,9 @@ def observation_from_config(
     by_shared = _networks_of_shared(config, key)
     for sn, subnet, m in cfg.mappings():
         _add_mapping(obs, by_shared.get(sn.name, []), sn, subnet, m)
+    names_at = names_at_addresses(config, key, cfg)
     for h in cfg.host_mappings:
-        _add_host(obs, h)
+        _add_host(obs, h, names_at)
     for lease in leases:
         _add_lease(obs, by_shared, lease)
     named = [sn for sn, nets in by_shared.items() if any(n.domain for n in nets)]
@@ -484,14 +546,49 @@ def _desired(
                            _Want(attrs, b, p, " ".join(mapping_path(sn, subnet, name)), derived))
         fqdn = host_name_for(b.hostname, net.domain)
         if fqdn is not None:
-            found = index.host(fqdn, owned, key)
-            host_name = str(index.resources[found].attributes["host_name"]) if found is not None else fqdn
-            # the name points where the host answers now (a guest pending restart keeps its old address)
-            attrs = host_attrs(host_name, b.dns_ip, binding_aliases(b.hostname))
-            p = {k: prov[src] for k, src in HOST_PROVENANCE
-                 if src in prov and not (k == "inet" and b.answers_at)}  # inet is not the binding's ip then
-            derived = host_address(fqdn, key)
-            out.setdefault(found or derived, _Want(attrs, b, p, " ".join((*HOST_BASE, host_name)), derived))
+            for address, attrs, derived in _host_wants(b, net, fqdn, index, owned, key):
+                # the names point where the host answers now (a guest pending restart keeps its old
+                # address): inet is not the binding's ip then
+                p = {k: prov[src] for k, src in HOST_PROVENANCE
+                     if src in prov and not (k == "inet" and b.answers_at)}
+                if "aliases" in prov:
+                    p["aliases"] = prov["aliases"]
+                path = " ".join((*HOST_BASE, attrs["host_name"]))
+                out.setdefault(address, _Want(attrs, b, p, path, derived))
+    return out
+
+
+def _host_wants(b: Binding, net: Network, fqdn: str, index: _Index, owned: Mapping[Address, ManagedResource],
+                key: str) -> list[tuple[Address, dict[str, Any], Address]]:
+    """(address, attributes, derived address) of every host name a binding wants on the router.
+
+    Its canonical name is one host name, holding its single-label name as an alias (as before) and
+    each extra name as an alias. An extra name the router already has as a host name of its own is
+    that host name (its address follows the binding's); an alias the router already has keeps its
+    form (``www`` or ``www.lab.example``); a new extra name is written as an alias ``NAME.DOMAIN``.
+    """
+    def name_of(word: str) -> str:
+        return short_name(word.lower(), net.domain)
+
+    names = set(b.names)
+    separate: dict[str, Address] = {}
+    for alias in b.aliases:
+        alias_fqdn = host_name_for(alias, net.domain)
+        found_alias = index.host(alias_fqdn, owned, key) if alias_fqdn is not None else None
+        if found_alias is not None:
+            separate[alias] = found_alias
+    found = index.host(fqdn, owned, key)
+    seen = index.resources[found].attributes if found is not None else {}
+    words = [str(w) for w in seen.get("aliases") or () if name_of(str(w)) in names]
+    have = {name_of(w) for w in words}
+    words += [a for a in binding_aliases(b.hostname) if a not in have]
+    words += [host_name_for(a, net.domain) or a for a in b.aliases if a not in separate and a not in have]
+    host_name = str(seen["host_name"]) if found is not None else fqdn
+    out = [(found or host_address(fqdn, key), host_attrs(host_name, b.dns_ip, words), host_address(fqdn, key))]
+    for address in separate.values():
+        other = index.resources[address].attributes
+        kept_words = [str(w) for w in other.get("aliases") or () if name_of(str(w)) in names]
+        out.append((address, host_attrs(str(other["host_name"]), b.dns_ip, kept_words), address))
     return out
 
 

@@ -37,11 +37,22 @@ OWNER_KEY, OWNER = "managed-by", "netsot"
 MAC_KEY, BINDING_KEY = "mac", "netsot-binding"
 VMID_KEY = "proxmox-vmid"  # written from a guest origin's annotations; read back for the fact
 ANNOTATION_KEYS = (VMID_KEY,)  # avps that are origin annotations (reported as Fact.annotations)
+# the host's extra names besides its node name, comma-separated (``www,api``): read from every host,
+# written on netsot's own hosts from the binding's extra names (left out when it has none)
+ALIASES_KEY = "aliases"
 # avps netsot writes: its own, plus what a binding's origins annotate (e.g. "proxmox-vmid")
-OUR_AVPS = (OWNER_KEY, MAC_KEY, VMID_KEY, BINDING_KEY)
+OUR_AVPS = (OWNER_KEY, MAC_KEY, VMID_KEY, BINDING_KEY, ALIASES_KEY)
 # the ``authoritative_source`` netsot's client sends (client.NipapClient's default): nipapd stamps it on
 # every prefix netsot ADDS and never changes it on an edit, so it says who made a host
 NETSOT_SOURCE = "netsot"
+
+
+def aliases_of(avps: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The extra names a host's ``aliases`` avp lists (None: no such avp, so it says nothing)."""
+    if ALIASES_KEY not in avps:
+        return None
+    words = (w.strip().lower() for w in str(avps[ALIASES_KEY]).replace(" ", ",").split(","))
+    return tuple(dict.fromkeys(w for w in words if w))
 
 
 def _mac(value: Any) -> str | None:
@@ -195,6 +206,7 @@ def observe(
                 ),
                 owned=owned,
                 annotations=frozen_map({k: attrs["avps"][k] for k in ANNOTATION_KEYS if k in attrs["avps"]}),
+                aliases=aliases_of(attrs["avps"]),
             )
         )
     data = {
@@ -246,6 +258,8 @@ def desired_host(binding: Binding, current_avps: Mapping[str, str] | None = None
     ours = {OWNER_KEY: OWNER, BINDING_KEY: binding.key}
     if binding.mac:
         ours[MAC_KEY] = binding.mac
+    if binding.aliases:
+        ours[ALIASES_KEY] = ",".join(binding.aliases)
     for ref in binding.origin_refs:  # what the origins want recorded with the binding
         for k, v in ref.annotations.items():
             ours.setdefault(k, v)

@@ -69,7 +69,8 @@ def test_import_adopts_real_names_and_keeps_what_it_does_not_model(lab: Lab) -> 
     assert "binding room-1-switch (derived from the name ROOM_1_SWITCH)" in by_line[
         "edgemax_dhcp_mapping.LAN.ROOM_1_SWITCH"]
     assert "keeps what netsot does not manage: disable" in by_line["edgemax_dhcp_mapping.LAN.TiVo"]
-    assert "alias storage, inet '2001:db8:10::20'" in by_line["edgemax_host.nas.lab.example"]
+    assert ("binding nas with its extra names storage; keeps what netsot does not manage: "
+            "inet '2001:db8:10::20'") in by_line["edgemax_host.nas.lab.example"]
     lab.apply()
     second = lab.cli("plan", "--detailed-exitcode")
     assert second.code == 0, second.out
@@ -82,8 +83,14 @@ def test_import_adopts_real_names_and_keeps_what_it_does_not_model(lab: Lab) -> 
 
 def test_what_a_person_adds_to_netsots_entries_is_not_drift(lab: Lab) -> None:
     lab.router_configure(*LATER)
+    doc = lab.plan_json()
+    # kept data is the person's: no change on the router; the alias is a new name of web01, which
+    # NIPAP records with its host (the aliases avp)
+    assert [(c["address"], c["action"]) for c in doc["changes"]] == [("nipap_address.lan.web01", "update")]
+    assert doc["changes"][0]["after"]["avps"]["aliases"] == "www"
+    lab.apply()
     plan = lab.cli("plan", "--detailed-exitcode")
-    assert plan.code == 0, plan.out  # kept data is the person's: no drift, no change
+    assert plan.code == 0, plan.out
 
 
 def test_rename_move_readdress_change_only_what_netsot_owns(lab: Lab) -> None:

@@ -346,3 +346,19 @@ def test_several_named_instances_without_a_default_need_instance_on_every_networ
 def test_unknown_systems_and_bad_instance_names_are_refused(tmp_path, key, message):
     _path, found = problems(tmp_path, SITES.replace("  edgemax.cabin:\n", f"  {key}:\n"))
     assert any(message in p.message for p in found), found
+
+
+def test_host_aliases_are_names_each_unique_in_the_network(tmp_path):
+    config = load_config(write(tmp_path, GOOD + "    aliases: [files, backup.lab.example]\n"))
+    assert config.hosts[0].aliases == ("files", "backup.lab.example")
+    assert load_config(write(tmp_path, GOOD)).hosts[0].aliases is None  # not given: no opinion
+    _, found = problems(tmp_path, GOOD + "    aliases: [Files_1]\n")
+    assert [(p.key, p.line) for p in found] == [("hosts[0].aliases[0]", 10)], [str(p) for p in found]
+    taken = GOOD + ("  - {name: web, network: lan, aliases: [nas]}\n"
+                    "  - {name: db, network: lan, aliases: [web]}\n")
+    _, found = problems(tmp_path, taken)
+    messages = {p.key: p.message for p in found}
+    assert messages["hosts[1].aliases[0]"] == "alias nas is the name of another host on network lan (line 7)"
+    assert messages["hosts[2].aliases[0]"] == "alias web is the name of another host on network lan (line 10)"
+    _, found = problems(tmp_path, GOOD + "    aliases: [nas]\n")
+    assert any("is the host's own name" in p.message for p in found), [str(p) for p in found]

@@ -811,3 +811,91 @@ def test_ten_thousand_bindings() -> None:
     # allocation is dense from the start of the prefix, skipping the gateway
     assert allocated[0].hostname == "h00000" and allocated[0].ip == "10.0.0.2"
     assert allocated[1].ip == "10.0.0.3"
+
+
+# ------------------------------------------------------------------ extra names (aliases)
+
+
+def _with_aliases(fact: Fact, *aliases: str) -> Fact:
+    from dataclasses import replace
+
+    return replace(fact, aliases=aliases)
+
+
+def test_extra_names_follow_the_hostname_precedence_and_a_source_without_an_opinion_keeps_them() -> None:
+    guest = pve("web01", M1)
+    avp = _with_aliases(nipap("web01", M1, "192.168.1.10"), "www", "api")
+    router = _with_aliases(dns_host("web01", "192.168.1.10"), "web01", "old")
+    b = only(run([guest, avp, router]))  # proxmox says nothing about extra names: NIPAP's avp wins
+    assert b.aliases == ("www", "api")
+    assert b.provenance["aliases"].source == "nipap" and b.provenance["aliases"].rule.startswith("aliases: ")
+    cfg = config(hosts=[{"name": "web01", "network": "lan", "mac": M1, "aliases": ["docs"]}])
+    assert only(run([guest, avp, router], cfg)).aliases == ("docs",)  # the config says, and wins
+    none = config(hosts=[{"name": "web01", "network": "lan", "mac": M1, "aliases": []}])
+    b = only(run([guest, avp, router], none))
+    assert b.aliases == () and "aliases" not in b.provenance  # `aliases: []`: none at all
+    assert only(run([guest, router])).aliases == ("old",)  # only the router says: its names stay
+
+
+def test_the_old_dns_entry_of_a_renamed_host_does_not_name_its_extra_names() -> None:
+    old = _with_aliases(dns_host("web01", "192.168.1.10"), "web01", "www")
+    ipam, entry = A.nipap_address("lan", "web01"), A.edgemax_host("web01.lab.example")
+    own = owned(ipam, entry, deps={entry: (ipam,)})
+    desired = run([pve("web02", M1), nipap("web01", M1, "192.168.1.10"), old], own=own)
+    assert desired.conflicts == ()
+    assert by_key(desired)["lan.web02"].aliases == ()
+    # its IPAM record (found by the MAC) still names them: they follow the rename
+    avp = _with_aliases(nipap("web01", M1, "192.168.1.10"), "www")
+    assert by_key(run([pve("web02", M1), avp, old], own=own))["lan.web02"].aliases == ("www",)
+
+
+def test_host_names_sharing_an_address_are_one_binding_with_extra_names() -> None:
+    names = ("printer", "ipp", "scan")
+    facts = [_with_aliases(dns_host(n, "192.168.1.21"), *names) for n in ("ipp", "printer", "scan")]
+    facts = [replace_hostname(f, "printer") for f in facts]  # the router names the address by its first name
+    own = owned(*((A.edgemax_host(f"{n}.lab.example"), "import") for n in ("ipp", "printer", "scan")))
+    desired = run([mapping("printer", M2, "192.168.1.21"), *facts], own=own)
+    assert desired.conflicts == ()
+    assert [(b.hostname, b.aliases) for b in desired.bindings] == [("printer", ("ipp", "scan"))]
+
+
+def replace_hostname(fact: Fact, name: str) -> Fact:
+    from dataclasses import replace
+
+    return replace(fact, hostname=name)
+
+
+def test_an_extra_name_that_is_another_bindings_name_is_a_conflict_blocking_both() -> None:
+    cfg = config(hosts=[{"name": "wiki", "network": "lan", "mac": M3, "aliases": ["web01"]}])
+    desired = run([pve("web01", M1, "192.168.1.10")], cfg)
+    assert desired.bindings == ()
+    (conflict,) = desired.conflicts
+    assert conflict.kind is ConflictKind.HOSTNAME_ON_TWO_MACS
+    assert conflict.reason.startswith("name web01 in domain lab.example is ")
+    assert "the host name of lan.web01" in conflict.reason and "an extra name of lan.wiki" in conflict.reason
+    assert conflict.fix == ("give web01 to one host only: remove it from the extra names of lan.wiki at "
+                            "hosts[0].aliases in the config")
+    assert set(conflict.blocked_keys) == {"lan.web01", "lan.wiki"}
+
+
+def test_an_extra_name_that_is_no_dns_name_is_an_invalid_name() -> None:
+    avp = _with_aliases(nipap("cam", M4, "192.168.1.40", owned=False), "bad_name")
+    desired = run([replace_origin(avp)])
+    (conflict,) = desired.conflicts
+    assert conflict.kind is ConflictKind.INVALID_NAME
+    assert conflict.reason.startswith("extra name 'bad_name' of lan.cam (from nipap 192.168.1.40/24 cam) ")
+
+
+def replace_origin(fact: Fact) -> Fact:
+    from dataclasses import replace
+
+    return replace(fact, origin=True)
+
+
+def test_an_extra_name_another_mac_has_in_the_ipam_is_a_name_clash_naming_it() -> None:
+    cfg = config(hosts=[{"name": "wiki", "network": "lan", "mac": M3, "aliases": ["docs"]}])
+    desired = run([nipap("docs", M4, "192.168.1.41", owned=False)], cfg)
+    (conflict,) = desired.conflicts
+    assert conflict.kind is ConflictKind.HOSTNAME_ON_TWO_MACS
+    assert conflict.reason.startswith(
+        f"extra name docs of wiki in lan is on {M3} (config host wiki) and on {M4}")

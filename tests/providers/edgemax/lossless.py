@@ -27,6 +27,7 @@ from core.model import (
     Plan,
     frozen_map,
 )
+from core.names import short_name
 from engine.plan import context_for
 from engine.policy import apply_policy
 from providers.edgemax import importer
@@ -83,10 +84,18 @@ def adopt_all(router: Router) -> tuple[dict[Address, ManagedResource], list[Bind
                                                           frozen_map(r["attributes"]), origin="import")
              for r in plan.records()}
     bindings: dict[tuple[str, str], Binding] = {}
+    facts = {str(f.address): f for f in router.observation.facts if f.address is not None}
+    domains = {n.name: n.domain for n in router.config.networks}
     for c in plan.claims:
         prev = bindings.get((c.network, c.hostname))
         mac = c.mac or (prev.mac if prev else None)
-        bindings[(c.network, c.hostname)] = Binding(c.network, c.hostname, mac, str(c.ip), origin="import")
+        # every name of the address the router gives it, as reconcile resolves them
+        names = facts[c.address].aliases or () if c.address in facts else ()
+        shorts = (short_name(n.lower(), domains.get(c.network)) for n in names)
+        aliases = tuple(dict.fromkeys(a for a in shorts if a != c.hostname))
+        aliases = aliases or (prev.aliases if prev else ())
+        bindings[(c.network, c.hostname)] = Binding(c.network, c.hostname, mac, str(c.ip), origin="import",
+                                                    aliases=aliases)
     return owned, list(bindings.values()), plan
 
 

@@ -62,8 +62,15 @@ def test_real_names_are_adopted_as_they_are_with_derived_binding_names(tmp_path:
     assert dotted["status"] == "adopt" and "not a lower-case" not in dotted["reason"]
     nas = items["edgemax_host.nas.lab.example"]
     assert nas["status"] == "adopt"
-    assert nas["reason"].endswith("keeps what netsot does not manage: alias storage, inet '2001:db8:1::10'")
+    # three names on one address (the reservation nas, the host name nas.lab.example with its alias
+    # storage, and the host name files.lab.example): all adopted, as one binding's names
+    assert nas["reason"].endswith("binding nas with its extra names files, storage; "
+                                  "keeps what netsot does not manage: inet '2001:db8:1::10'")
     assert state.resources["edgemax_host.nas.lab.example"].attributes["inet"] == "192.168.1.10"
+    assert state.resources["edgemax_host.nas.lab.example"].attributes["aliases"] == ["nas", "storage"]
+    files = items["edgemax_host.files.lab.example"]
+    assert files["status"] == "adopt"
+    assert files["reason"].endswith("an extra name (files) of binding nas, the first name of 192.168.1.10")
 
 
 def test_each_refusal_names_its_own_reason(tmp_path: Path) -> None:
@@ -72,9 +79,6 @@ def test_each_refusal_names_its_own_reason(tmp_path: Path) -> None:
     assert refused == {
         "edgemax_dhcp_mapping.IOT.no-address": "static mapping no-address has no ip-address",
         "edgemax_dhcp_mapping.LAN.no-mac": "static mapping no-mac has no mac-address",
-        "edgemax_host.files.lab.example": (
-            "192.168.1.10 is the address of static mapping nas; files.lab.example would be a second name "
-            "for it (netsot manages one name per address: make it an alias, or remove it)"),
     }
 
 
@@ -89,9 +93,14 @@ def test_network_by_address_when_two_networks_share_a_domain_and_the_apex(tmp_pa
     assert reason.endswith("; the domain's own name (apex): binding lab.example")
 
 
-def test_two_host_names_on_one_address_without_a_mapping_are_both_refused(tmp_path: Path) -> None:
+def test_host_names_sharing_an_address_are_one_binding_and_a_name_on_two_addresses_is_refused(
+        tmp_path: Path) -> None:
     text = ("set system static-host-mapping host-name a.lab.example inet 192.168.1.50\n"
             "set system static-host-mapping host-name b.lab.example inet 192.168.1.50\n"
+            "set system static-host-mapping host-name d.lab.example alias shared\n"
+            "set system static-host-mapping host-name d.lab.example inet 192.168.1.60\n"
+            "set system static-host-mapping host-name e.lab.example alias shared.lab.example\n"
+            "set system static-host-mapping host-name e.lab.example inet 192.168.1.61\n"
             "set system static-host-mapping host-name c.lab.example inet 192.168.1.51\n"
             "set system static-host-mapping host-name c.lab.example inet 192.168.1.52\n"
             "set system static-host-mapping host-name v6.lab.example inet '2001:db8::6'\n"
@@ -100,10 +109,16 @@ def test_two_host_names_on_one_address_without_a_mapping_are_both_refused(tmp_pa
     dump.write_text(text)
     outcome = import_run(config_for(tmp_path), "edgemax", str(dump), True)
     by = {i.address: i for i in outcome.plan.items}
-    for name in ("a", "b"):
+    claims = {c.address: c for c in outcome.plan.claims}
+    assert by["edgemax_host.a.lab.example"].status == by["edgemax_host.b.lab.example"].status == "adopt"
+    a_claim, b_claim = claims["edgemax_host.a.lab.example"], claims["edgemax_host.b.lab.example"]
+    assert a_claim.hostname == b_claim.hostname == "a"
+    assert by["edgemax_host.a.lab.example"].reason.endswith("; binding a with its extra names b")
+    for name in ("d", "e"):  # one name (an alias here) on two addresses: truly ambiguous
+        assert by[f"edgemax_host.{name}.lab.example"].status == "conflict"
         assert by[f"edgemax_host.{name}.lab.example"].reason == (
-            "192.168.1.50 is the address of 2 host names (a.lab.example, b.lab.example); netsot manages "
-            "one name per address (make the others aliases, or remove them)")
+            "the name shared is on 2 addresses (192.168.1.60, 192.168.1.61); netsot cannot tell which "
+            "host it names (keep it on one address, or remove it)")
     assert by["edgemax_host.c.lab.example"].reason == (
         "host name c.lab.example has 2 IPv4 inet values (192.168.1.51, 192.168.1.52); "
         "netsot manages exactly one")
@@ -122,14 +137,15 @@ def test_a_set_commands_dump_is_never_an_empty_router(tmp_path: Path) -> None:
 
 def test_judging_only_some_objects_gives_the_verdicts_of_a_whole_import(tmp_path: Path) -> None:
     # the plan's Unmanaged section asks for its candidates only; a host name at the address of a
-    # mapping outside them must still be refused as a second name, as `netsot import` refuses it
+    # mapping outside them is still judged as `netsot import` judges it: an extra name of that binding
     config = config_for(tmp_path)
     observation = read_observation(config, "edgemax", str(OWN / "real-names.config.boot"))
     whole = {i.address: (i.status, i.reason) for i in adopt(config, "edgemax", observation, {}).items}
     only = {Address.parse("edgemax_host.files.lab.example"), Address.parse("edgemax_dhcp_mapping.IOT.TiVo")}
     some = adopt(config, "edgemax", observation, {}, only=only).items
     assert {i.address: (i.status, i.reason) for i in some} == {str(a): whole[str(a)] for a in only}
-    assert whole["edgemax_host.files.lab.example"][0] == "conflict"
+    assert whole["edgemax_host.files.lab.example"][0] == "adopt"
+    assert "an extra name (files) of binding nas" in whole["edgemax_host.files.lab.example"][1]
 
 
 def test_import_one_takes_a_real_name_by_its_config_path_with_the_bulk_verdict(tmp_path: Path) -> None:
@@ -142,4 +158,4 @@ def test_import_one_takes_a_real_name_by_its_config_path_with_the_bulk_verdict(t
     assert "binding room-1-switch (derived from the name ROOM_1_SWITCH)" in switch.reason
     files = import_one(config, "edgemax", observation, Address.parse("edgemax_host.files.lab.example"),
                        "system static-host-mapping host-name files.lab.example", {})
-    assert files.status == "conflict" and "would be a second name" in files.reason
+    assert files.status == "adopt" and files.claim is not None and files.claim.hostname == "nas"
