@@ -584,7 +584,8 @@ def _host_wants(b: Binding, net: Network, fqdn: str, index: _Index, owned: Mappi
     words += [a for a in binding_aliases(b.hostname) if a not in have]
     words += [host_name_for(a, net.domain) or a for a in b.aliases if a not in separate and a not in have]
     host_name = str(seen["host_name"]) if found is not None else fqdn
-    out = [(found or host_address(fqdn, key), host_attrs(host_name, b.dns_ip, words), host_address(fqdn, key))]
+    derived = host_address(fqdn, key)
+    out = [(found or derived, host_attrs(host_name, b.dns_ip, words), derived)]
     for address in separate.values():
         other = index.resources[address].attributes
         kept_words = [str(w) for w in other.get("aliases") or () if name_of(str(w)) in names]
