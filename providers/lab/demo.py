@@ -114,10 +114,12 @@ def _prepare_folder(workdir: Path, echo: Callable[..., Any], fresh: bool) -> boo
         echo(f"    Removed the earlier lab in {os.path.relpath(workdir)}/ (--fresh): the demo starts afresh.")
         return False
     rel = os.path.relpath(workdir)
-    echo(f"    {rel}/ holds a lab from an earlier run: the demo keeps it (its systems, netsot's state and "
-         f"your edits of {rel}/netsot.yaml) and continues from where it stopped, so some steps have "
-         "little to do. To start from scratch: make demo FRESH=1 (netsot demo --fresh), which deletes "
-         f"{rel}/.")
+    text = (f"{rel}/ holds a lab from an earlier run: the demo keeps it (its systems, netsot's state and "
+            f"your edits of {rel}/netsot.yaml) and continues from where it stopped, so some steps have "
+            "little to do. To start from scratch: make demo FRESH=1 (netsot demo --fresh), which deletes "
+            f"{rel}/.")
+    for line in textwrap.wrap(text, 92):
+        echo(f"    {line}")
     return True
 
 
