@@ -133,3 +133,4 @@ def test_the_makefile_runs_it_for_each_target():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "python3 tools/sysdeps.py demo" in makefile and "python3 tools/sysdeps.py test" in makefile
     assert "demo: setup-demo" in makefile and "-m tests.livenipapd prepare" in makefile
+    assert "\t@$(PY) -m pytest\n" in makefile  # not -q: one line per test file with its share of the run
