@@ -3,10 +3,13 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.netsot-installed
 SYSSTAMP := $(VENV)/.netsot-system
+SYSSTAMP_DEMO := $(VENV)/.netsot-system-demo
 
-.PHONY: setup system-deps test demo bench lint screenshots clean
+.PHONY: setup setup-demo system-deps test demo bench lint screenshots clean
 
-setup: $(STAMP) $(SYSSTAMP)
+setup: $(SYSSTAMP) $(STAMP)
+
+setup-demo: $(SYSSTAMP_DEMO) $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -14,43 +17,36 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-# System packages the tests and the lab use: OpenSSH client (scrapli's bin transport),
-# dnsmasq (the simulated router's DNS), PostgreSQL (the postgres state backend), Chromium (the
-# status page's browser tests drive /usr/bin/chromium through Playwright; never `playwright install`)
-# and systemd (the tests check examples/systemd/ with systemd-analyze verify).
-# The live NIPAP tests start the real nipapd (../shared/tools/nipapd): PostgreSQL 15 with ip4r, and
-# libpq-dev, gcc and python3-dev to build its Python dependencies (psycopg2) into a venv.
-$(SYSSTAMP):
-	@missing=""; \
-	command -v ssh >/dev/null 2>&1 || missing="$$missing openssh-client"; \
-	command -v dnsmasq >/dev/null 2>&1 || missing="$$missing dnsmasq-base"; \
-	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || missing="$$missing postgresql"; \
-	for p in postgresql-15 postgresql-15-ip4r libpq-dev gcc python3-dev python3-venv; do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
-	done; \
-	test -x /usr/bin/chromium || missing="$$missing chromium"; \
-	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
-	if [ -n "$$missing" ]; then \
-	  echo "==> installing system packages:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+# System packages, installed by tools/sysdeps.py (only what is missing, apt's output shown, a dpkg
+# lock held by another process waited for): `make demo` gets what the demo uses — python3-venv, the
+# OpenSSH client (scrapli's bin transport), dnsmasq (the simulated router's DNS); `make test` adds
+# what the tests use — PostgreSQL (the postgres state backend; PostgreSQL 15 with ip4r, libpq-dev,
+# gcc and python3-dev for the real nipapd of the live NIPAP tests, ../shared/tools/nipapd) and
+# Chromium (the status page's browser tests drive /usr/bin/chromium; never `playwright install`) and
+# systemd (the tests check examples/systemd/ with systemd-analyze verify).
+$(SYSSTAMP_DEMO):
+	@python3 tools/sysdeps.py demo
 	@mkdir -p $(VENV) && touch $@
 
+$(SYSSTAMP):
+	@python3 tools/sysdeps.py test
+	@mkdir -p $(VENV) && touch $@ $(SYSSTAMP_DEMO)
+
+# pytest prints one line per test file with its share of the run ([ 42%]); the suite takes 8-21 min.
 # the live NIPAP tests' real nipapd: its venv is built here, without pytest's per-test time limit
 test: setup
 	-@$(PY) -m tests.livenipapd prepare
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest
 
-demo: setup
-	@$(PY) -m engine demo
+# FRESH=1 deletes a lab an earlier `make demo` left in .netsot-lab/ and starts from scratch
+demo: setup-demo
+	@$(PY) -m engine demo $(if $(FRESH),--fresh)
 
 bench: setup
 	@$(PY) -m bench
 
 lint: setup
-	@$(VENV)/bin/ruff check core engine providers state schemas bench tests
+	@$(VENV)/bin/ruff check core engine providers state schemas bench tests tools
 
 # refresh the README's pictures of the status page (the browser tests take them)
 screenshots: setup

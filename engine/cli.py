@@ -26,6 +26,7 @@ from core.model import Address, Plan
 from engine.cli_ext import _extension as _extension
 from engine.cli_setup import doctor as doctor
 from engine.cli_state import state as state
+from engine.cli_terraform import providers_command as providers_command
 from engine.cli_tools import graph as graph
 from engine.cliapp import (
     EXIT_CHANGES,
@@ -78,8 +79,14 @@ def validate(app: App) -> None:
 
 
 @cli.command()
-def version() -> None:
+@click.option("--json", "as_json", is_flag=True, help="JSON output (as `terraform version -json`).")
+def version(as_json: bool) -> None:
     """Print the netsot version."""
+    if as_json:
+        from engine.cli_terraform import version_document
+
+        click.echo(json.dumps(version_document(), indent=2, sort_keys=True))
+        return
     click.echo(f"netsot {NETSOT_VERSION} (python {sys.version.split()[0]})")
 
 
@@ -106,12 +113,16 @@ def version() -> None:
               help="Change nothing; record what the systems hold now as the expected state.")
 @click.option("--adopt", "adopt", metavar="ADDR", multiple=True,
               help="Keep this object's hand-edited IP / host name: the other systems follow it.")
+@click.option("--conflicts-exitcode", type=click.Choice(["2", "3"]), default="3", show_default=True,
+              help="With --detailed-exitcode: the exit code when conflicts block some objects "
+                   "(2 for wrappers that expect Terraform's 0/1/2; also NETSOT_CONFLICTS_EXITCODE).",
+              envvar="NETSOT_CONFLICTS_EXITCODE")
 @parallelism_option
 @click.pass_context
 def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_exitcode: bool,
          targets: tuple[str, ...], replace_: tuple[str, ...], force: bool, show_unmanaged: bool,
          show_discovered: bool,
-         refresh_only: bool, adopt: tuple[str, ...]) -> None:
+         refresh_only: bool, adopt: tuple[str, ...], conflicts_exitcode: str = "3") -> None:
     """Show what apply would change (and save it with --out)."""
     app = app_of(ctx)
     fmt = "json" if as_json else fmt
@@ -136,7 +147,8 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
         click.echo(f"\nSaved the plan to {out}. To apply exactly this plan, run: netsot apply {out}",
                    err=fmt != "text")
     if detailed_exitcode:
-        ctx.exit(_plan_exit_code(doc))
+        code = _plan_exit_code(doc)
+        ctx.exit(int(conflicts_exitcode) if code == EXIT_CONFLICTS else code)
 
 
 def note_running_apply(backend: Any) -> None:
@@ -273,11 +285,15 @@ def _parse_targets(texts: Sequence[str]) -> tuple[str, ...]:
               help="Change nothing; record what the systems hold now as the expected state.")
 @click.option("--adopt", "adopt", metavar="ADDR", multiple=True,
               help="Keep this object's hand-edited IP / host name: the other systems follow it.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable: one JSON line per change started and finished, and a summary "
+                   "(needs --auto-approve or a saved plan).")
 @lock_timeout_option
 @parallelism_option
 @click.pass_context
 def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, targets: tuple[str, ...],
-          replace_: tuple[str, ...], force: bool, refresh_only: bool, adopt: tuple[str, ...]) -> None:
+          replace_: tuple[str, ...], force: bool, refresh_only: bool, adopt: tuple[str, ...],
+          as_json: bool = False) -> None:
     """Apply a saved plan, or plan and apply after confirmation.
 
     A saved plan counts as approval; it is refused if anything it read changed since.
@@ -293,9 +309,15 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, targets:
         from engine.saved import load_plan
 
         doc = load_plan(planfile)
-    elif not auto_approve and not _stdin_is_interactive():
-        raise NetsotError("refusing to apply without approval: stdin is not a terminal; "
+    elif not auto_approve and as_json:
+        raise NetsotError("apply --json asks nothing: pass --auto-approve, or apply a saved plan "
+                          "(netsot plan --out FILE)")
+    elif not auto_approve and not app.input:
+        raise NetsotError("refusing to apply without approval: -input=false means netsot asks nothing; "
                           "pass --auto-approve, or apply a saved plan (netsot plan --out FILE)")
+    elif not auto_approve and not _stdin_is_interactive():
+        raise NetsotError("refusing to apply without approval: stdin is not a terminal, so netsot does not "
+                          "ask; pass --auto-approve, or apply a saved plan (netsot plan --out FILE)")
     backend = app.backend(config)
     if doc is not None:
         from engine import plansign
@@ -310,11 +332,29 @@ def apply(ctx: click.Context, planfile: str | None, auto_approve: bool, targets:
             plan_, state = _plan_and_confirm(
                 ctx, config, backend, providers, state, auto_approve=auto_approve, force=force,
                 refresh_only=refresh_only, adopt=_parse_addresses("--adopt", adopt), targets=parsed_targets,
-                replace=_parse_addresses("--replace", replace_))
-        report = _apply(app, plan_, providers, backend, state)
+                replace=_parse_addresses("--replace", replace_), as_json=as_json)
+        if as_json:
+            code = _apply_json(plan_, providers, backend, state)
+        else:
+            report = _apply(app, plan_, providers, backend, state)
     if targets:
         click.echo(INCOMPLETE_WARNING, err=True)
-    ctx.exit(apply_report(plan_, report))
+    ctx.exit(code if as_json else apply_report(plan_, report))
+
+
+def _apply_json(plan_: Plan, providers: Mapping[str, Any], backend: Any, state: Any) -> int:
+    """``apply --json``: the planned changes, a line per change started and finished, the summary."""
+    from engine.cli_terraform import JsonLinesObserver, apply_summary, planned_lines, version_line
+    from engine.workflow import apply_run
+
+    click.echo(version_line())
+    for line in planned_lines(plan_):
+        click.echo(line)
+    observer = JsonLinesObserver(plan_actions(plan_))
+    report = apply_run(plan_, providers, backend, state, observer)
+    line, code = apply_summary(observer, report)
+    click.echo(line)
+    return code
 
 
 def _fresh_saved_plan(app: App, doc: Mapping[str, Any], config: Config, providers: Mapping[str, Any],
@@ -328,7 +368,7 @@ def _fresh_saved_plan(app: App, doc: Mapping[str, Any], config: Config, provider
 def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, providers: Mapping[str, Any],
                       state: Any, *, auto_approve: bool, force: bool, refresh_only: bool = False,
                       adopt: tuple[Address, ...] = (), targets: tuple[str, ...] = (),
-                      replace: tuple[Address, ...] = ()) -> tuple[Plan, Any]:
+                      replace: tuple[Address, ...] = (), as_json: bool = False) -> tuple[Plan, Any]:
     """Plan, show it, ask; on ``yes`` record the policy's orphan marks. Anything else exits 1."""
     from engine.workflow import record_approval
 
@@ -337,7 +377,8 @@ def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, provider
                       adopt=adopt, replace=replace)
     doc = plan_document(result.plan, netsot_version=NETSOT_VERSION)
     warn_targeting(targets)
-    click.echo(render_text(doc, color=app.color, width=output_width()))
+    if not as_json:
+        click.echo(render_text(doc, color=app.color, width=output_width()))
     if doc["applyable"] and not auto_approve and not _confirmed(CONFIRM_PROMPT):
         click.echo("Apply cancelled.")
         ctx.exit(EXIT_ERROR)
@@ -401,6 +442,9 @@ def force_unlock(ctx: click.Context, lock_id: str, force: bool) -> None:
     click.echo(f"Current {holder}")
     backend.check_unlockable(lock_id)  # a wrong id or a live holder is refused before asking
     if not force:
+        if not app.input:
+            raise NetsotError("refusing to force-unlock without confirmation: -input=false means netsot "
+                              "asks nothing; pass --force")
         if not _stdin_is_interactive():
             raise NetsotError("refusing to force-unlock without confirmation: stdin is not a terminal; "
                               "pass --force")

@@ -303,12 +303,13 @@ def _lab_command(name: str, help_text: str) -> None:
               help="Where the lab keeps its config, state and logs.")
 @click.option("--guests", type=click.IntRange(1, 500), default=15, show_default=True,
               help="How many Proxmox guests the seeded homelab has (site 1).")
-@click.option("--sites", type=click.IntRange(1, 2), default=1, show_default=True,
+@click.option("--sites", type=click.IntRange(1, 2), default=None,
               help="Sites: 2 adds a second site, the cabin, with its own cluster, router and DNS "
-                   "(the config's KIND.cabin instances) against the same IPAM.")
+                   "(the config's KIND.cabin instances) against the same IPAM. Default: as many as the "
+                   "lab in --dir ran last time (after `make demo`: 2), else 1.")
 @click.option("--fresh", is_flag=True,
               help="Start the systems from the seeds, not from what they saved when the lab last stopped.")
-def lab_up(workdir: str, guests: int, sites: int, fresh: bool) -> None:
+def lab_up(workdir: str, guests: int, sites: int | None, fresh: bool) -> None:
     _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests, sites=sites,
                                                       fresh=fresh))
 
@@ -415,6 +416,10 @@ _lab_command("status", "Show whether the simulators are running and where.")
 @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True)
 @click.option("--sites", type=click.IntRange(1, 2), default=2, show_default=True,
               help="How many sites the demo's lab has (see `lab up --sites`).")
-def demo(workdir: str, sites: int) -> None:
+@click.option("--fresh", is_flag=True,
+              help="Delete a lab an earlier run left in --dir (its state and config edits too) and start "
+                   "from scratch; without it the demo continues that lab.")
+def demo(workdir: str, sites: int, fresh: bool) -> None:
     """Start the lab and walk through import, plan, apply and verify (what `make demo` runs)."""
-    _emit(_extension("providers.lab", "demo", "demo")(Path(workdir), echo=click.echo, sites=sites))
+    _emit(_extension("providers.lab", "demo", "demo")(Path(workdir), echo=click.echo, sites=sites,
+                                                      fresh=fresh))

@@ -21,7 +21,7 @@ import click
 
 from core.config import Config
 from core.errors import ConfigError, NetsotError
-from engine.cliargs import rewrite
+from engine.cliargs import TerraformFlagError, rewrite, terraform_globals
 from engine.runtime import NETSOT_VERSION, with_parallelism
 from engine.safetext import VisibleFormatter, visible
 
@@ -45,6 +45,7 @@ class App:
     force_state: bool = False
     lock_timeout: float = 0.0  # --lock-timeout: seconds to wait for the state lock
     parallelism: int | None = None  # --parallelism: a cap on every system's concurrency
+    input: bool = True  # False with Terraform's -input=false: netsot asks nothing, even on a terminal
     _config: Config | None = field(default=None, repr=False)
 
     def config(self, *, secrets: bool = True) -> Config:
@@ -114,13 +115,23 @@ class NetsotGroup(click.Group):
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
+        found: dict[str, bool | str] = {}
         if parent is None:
+            try:
+                args, found = terraform_globals(args, value_options(self))
+            except TerraformFlagError as exc:
+                raise _usage(str(exc)) from None
+            if "chdir" in found:
+                _chdir(str(found["chdir"]))
             args = rewrite(args, value_options(self))
         try:
-            return super().make_context(info_name, args, parent, **extra)
+            ctx = super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
             exc.exit_code = EXIT_ERROR
             raise
+        if parent is None:
+            ctx.meta[TERRAFORM_META] = found
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -150,6 +161,29 @@ class NetsotGroup(click.Group):
         app = ctx.find_object(App)
         if app is not None and app.debug:
             click.echo(traceback.format_exc(), err=True)
+
+
+TERRAFORM_META = "netsot.terraform"  # ctx.meta: what -input, -lock and -chdir asked for
+
+LOCK_IGNORED = ("Warning: -lock=false is ignored: netsot always takes the state lock for what writes the "
+                "state (apply, import, state rm/mv/push, serve), so two runs can never corrupt it; plan "
+                "takes none. --lock-timeout D waits for another run's lock; `netsot force-unlock ID` breaks "
+                "the lock of a run that died.")
+
+
+def _usage(text: str) -> click.UsageError:
+    exc = click.UsageError(text)
+    exc.exit_code = EXIT_ERROR
+    return exc
+
+
+def _chdir(folder: str) -> None:
+    """Terraform's ``-chdir=DIR``: run as if started in DIR (the config, state and plan files are found
+    there)."""
+    try:
+        os.chdir(os.path.expanduser(folder))
+    except OSError as exc:
+        raise _usage(f"-chdir={folder}: {exc.strerror or exc}") from None
 
 
 def quiet_stdout() -> None:
@@ -280,10 +314,16 @@ def cli(ctx: click.Context, config_option: str | None, debug: bool, no_color: bo
     \b
     Usual flow:  netsot validate  →  netsot plan --out tfplan  →  netsot apply tfplan
     Exit codes:  0 ok, 1 error (usage errors too), 130 interrupted; plan --detailed-exitcode adds
-                 2 (changes) and 3 (conflicts block some changes).
+                 2 (changes) and 3 (conflicts block some changes; --conflicts-exitcode 2 makes it 2).
+    Terraform's -input=false, -lock=false and -chdir=DIR are accepted anywhere on the line.
+    Completion:  eval "$(_NETSOT_COMPLETE=bash_source netsot)" (zsh_source, fish_source; README).
     """
     color = not no_color and "NO_COLOR" not in os.environ
-    ctx.obj = App(config_option=config_option, debug=debug, color=color, force_state=force_state)
+    terraform = ctx.meta.get(TERRAFORM_META, {})
+    ctx.obj = App(config_option=config_option, debug=debug, color=color, force_state=force_state,
+                  input=bool(terraform.get("input", True)))
+    if terraform.get("lock") is False:
+        click.echo(LOCK_IGNORED, err=True)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(VisibleFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True)

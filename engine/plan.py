@@ -46,6 +46,7 @@ from engine.configload import config_digest
 from engine.discovery import find_discovered
 from engine.graph import Graph
 from engine.observe import NullObserver, Observer
+from engine.unconfigured import unconfigured_notes
 from providers import registry
 from providers.base import PlanContext, Provider
 from state.model import State
@@ -263,6 +264,7 @@ def _plan(
         warnings += observations[name].warnings
     warnings += postponed
     warnings += desired.notes
+    warnings += unconfigured_notes(owned, providers)
     return Plan(
         changes=tuple(replacing_module.ordered(pairs, order_changes(changes))),
         conflicts=desired.conflicts,

@@ -402,13 +402,17 @@ def _forget_systems(paths: Paths) -> None:
         path.with_suffix(".applied").unlink(missing_ok=True)
 
 
-def up(workdir: Path, guests: int = 15, sites: int = 1, fresh: bool = False) -> str:
+def up(workdir: Path, guests: int = 15, sites: int | None = None, fresh: bool = False) -> str:
     """Start the lab (``sites`` sites) in the background and write ``<workdir>/netsot.yaml``.
 
     The systems resume what they saved when the lab last stopped (guests added with ``lab guest``,
     leases, netsot's changes); ``fresh`` starts them from the seeds (``--guests`` only counts then).
+    Without ``sites`` the lab runs as many sites as it last did (after ``make demo``: two), else one.
     """
     paths = Paths(Path(workdir).resolve())
+    resumed_sites = last_sites(paths) if sites is None else None
+    if sites is None:
+        sites = resumed_sites or 1
     current = _load(paths)
     if current and any(_alive(p.get("pid")) for p in current.get("processes", {}).values()):
         raise LabError(f"the lab in {paths.root} is already running; `netsot lab status --dir {workdir}` "
@@ -433,7 +437,18 @@ def up(workdir: Path, guests: int = 15, sites: int = 1, fresh: bool = False) -> 
                                                  "started": time.time(), "processes": processes},
                                                 indent=1, sort_keys=True), mode=0o600)
     config, kept = _write_lab_config(paths, ports, sites)
-    return _up_text(paths, config, guests, chosen, ports) + _resume_text(paths, resumed, fresh) + kept
+    same = (f"\nRuns {sites} sites, as this lab did last time (`--sites 1` leaves the cabin out)."
+            if resumed_sites and resumed_sites > 1 else "")
+    return _up_text(paths, config, guests, chosen, ports) + _resume_text(paths, resumed, fresh) + kept + same
+
+
+def last_sites(paths: Paths) -> int | None:
+    """How many sites the lab in ``paths`` ran the last time it was started (None: never started)."""
+    try:
+        sites = json.loads((paths.root / WRITTEN).read_text()).get("sites")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return sites if isinstance(sites, int) and 1 <= sites <= MAX_SITES else None
 
 
 WRITTEN = ".netsot-yaml-written.json"  # what `lab up` last wrote: the config's digest and the ports in it
@@ -469,7 +484,7 @@ def _write_lab_config(paths: Paths, ports: Mapping[str, int], sites: int) -> tup
     written = paths.config.read_text()
     write_readonly_config(paths)
     dns.write_atomic(record, json.dumps({"sha256": hashlib.sha256(written.encode()).hexdigest(),
-                                         "ports": dict(ports)}))
+                                         "ports": dict(ports), "sites": sites}))
     return paths.config, note
 
 
@@ -579,10 +594,10 @@ def status(workdir: Path) -> str:
     return "\n".join(lines)
 
 
-def demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = MAX_SITES) -> int:
+def demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = MAX_SITES, fresh: bool = False) -> int:
     from providers.lab.demo import run_demo
 
-    return run_demo(Path(workdir), echo, sites)
+    return run_demo(Path(workdir), echo, sites, fresh=fresh)
 
 
 def guest(action: str, workdir: Path, *args: Any, **options: Any) -> str:

@@ -93,18 +93,34 @@ def _wrap(text: str) -> str:
     return "\n".join(textwrap.fill(p, 96) for p in text.split("\n\n"))
 
 
-def _fresh(workdir: Path, echo: Callable[..., Any]) -> None:
-    """Stop a lab left in ``workdir`` and empty it — only when it is a lab folder."""
+def _prepare_folder(workdir: Path, echo: Callable[..., Any], fresh: bool) -> bool:
+    """Stop a lab left running in ``workdir``; with ``fresh`` empty the folder (only a lab folder).
+
+    Without ``fresh`` an earlier lab is kept — its systems, netsot's state and your edits of its
+    ``netsot.yaml`` — and the demo continues from it. Returns whether an earlier lab was kept.
+    """
     from providers.lab import LabError, down
 
-    if not workdir.exists():
-        return
+    if not workdir.exists() or not any(workdir.iterdir()):
+        return False
     looks_like_lab = (workdir / "seeds").is_dir() or (workdir / "lab.json").exists()
-    if any(workdir.iterdir()) and not looks_like_lab:
+    if not looks_like_lab:
         raise LabError(f"{workdir} exists and is not a lab folder; choose another --dir")
     if (workdir / "lab.json").exists():
-        echo(down(workdir))
-    shutil.rmtree(workdir)
+        for line in down(workdir).splitlines():
+            echo(f"    {line}")
+    if fresh:
+        shutil.rmtree(workdir)
+        echo(f"    Removed the earlier lab in {os.path.relpath(workdir)}/ (--fresh): the demo starts afresh.")
+        return False
+    rel = os.path.relpath(workdir)
+    text = (f"{rel}/ holds a lab from an earlier run: the demo keeps it (its systems, netsot's state and "
+            f"your edits of {rel}/netsot.yaml) and continues from where it stopped, so some steps have "
+            "little to do. To start from scratch: make demo FRESH=1 (netsot demo --fresh), which deletes "
+            f"{rel}/.")
+    for line in textwrap.wrap(text, 92):
+        echo(f"    {line}")
+    return True
 
 
 def _shorten(lines: list[str], log: Path) -> list[str]:
@@ -140,7 +156,7 @@ def steps(sites: int) -> tuple[Step, ...]:
     return tuple(step for step in STEPS if step.sites <= sites)
 
 
-def run_demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = 2) -> int:
+def run_demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = 2, fresh: bool = False) -> int:
     """The demo; returns the exit code (0 when every step did what it should)."""
     from providers.lab import down, up
 
@@ -153,7 +169,7 @@ def run_demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = 2) ->
     if sites > 1:
         echo(_wrap(SITE2))
     echo("")
-    _fresh(workdir, echo)
+    kept = _prepare_folder(workdir, echo, fresh)
     failed: str | None = None
     try:
         for line in up(workdir, sites=sites).splitlines():
@@ -180,6 +196,9 @@ def run_demo(workdir: Path, echo: Callable[..., Any] = print, sites: int = 2) ->
     echo("")
     if failed:
         echo(f"The demo did not finish as expected: {failed}.")
+        if kept:
+            echo("It continued a lab from an earlier run; `make demo FRESH=1` (netsot demo --fresh) starts "
+                 "from scratch.")
         return 1
     routers = "each router's DHCP and DNS agree with its Proxmox cluster" if sites > 1 else \
         "the router's DHCP and its DNS agree with Proxmox"
@@ -196,7 +215,7 @@ def how_to_run(sites: int) -> list[str]:
     here = os.path.relpath(bin_dir) if bin_dir.is_relative_to(Path.cwd()) else str(bin_dir)
     if not netsot.exists():
         return ["Try it yourself: python -m engine lab up, then the commands above."]
-    more = " --sites 2" if sites > 1 else ""
+    more = f"{'':<33}(it resumes where the demo stopped: {sites} sites)" if sites > 1 else ""
     return [
         "",
         f"Try it yourself. netsot is installed in {here}/: run it as {here}/netsot, or first",

@@ -112,6 +112,14 @@ def test_lab_up_two_sites_starts_and_stops_every_process(tmp_path: Path) -> None
     while time.monotonic() < deadline and any(_alive(p) for p in pids.values()):
         time.sleep(0.05)
     assert pids and not any(_alive(p) for p in pids.values())
+    # `lab up` without --sites continues the lab as it last ran: both sites (the tour after the demo)
+    again = _netsot("lab", "up", "--dir", str(workdir))
+    try:
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert json.loads((workdir / "lab.json").read_text())["sites"] == 2
+        assert "Runs 2 sites, as this lab did last time" in again.stdout
+    finally:
+        assert _netsot("lab", "down", "--dir", str(workdir)).returncode == 0
 
 
 def test_demo_runs_every_step_for_two_sites_and_cleans_up(tmp_path: Path) -> None:
