@@ -18,8 +18,8 @@ from core.errors import ConfigError, ProviderDataError
 from core.vendors import vendor_of
 from providers.edgemax.extract import EdgeConfig, extract
 from providers.edgemax.leases import Lease
-from providers.edgemax.lenient import parse_file
-from providers.edgemax.parse import parse_any
+from providers.vyatta.lenient import parse_file
+from providers.vyatta.parse import parse_any
 from schemas import validator
 
 
