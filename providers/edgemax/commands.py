@@ -21,8 +21,8 @@ from core.errors import ProviderRejected
 from core.model import EMPTY, Action, Change
 from core.names import hostname_problem
 from providers.edgemax.descriptor import name_rule
-from providers.edgemax.kept import kept_paths
-from providers.edgemax.render import render_command_line
+from providers.vyatta.kept import kept_paths
+from providers.vyatta.render import render_command_line
 
 DHCP_BASE = ("service", "dhcp-server", "shared-network-name")
 HOST_BASE = ("system", "static-host-mapping", "host-name")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.model import EMPTY, frozen_map
-from providers.edgemax.tree import Kind, Node, Tree
+from providers.vyatta.tree import Kind, Node, Tree
 
 _MAC = re.compile(r"[0-9a-f]{1,2}(:[0-9a-f]{1,2}){5}")
 

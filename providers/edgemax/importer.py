@@ -33,8 +33,8 @@ from core.model import Address, Fact, ManagedResource, Observation, ObservedReso
 from core.names import hostname_problem, short_name
 from providers.edgemax.commands import MAPPING_NAME_RE
 from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
-from providers.edgemax.kept import derive_label, is_ipv4, kept_lines
 from providers.importing import BindingClaim, ImportItem, ImportPlan
+from providers.vyatta.kept import derive_label, is_ipv4, kept_lines
 
 MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
@@ -331,8 +331,8 @@ def read_observation(config: Config, key: str, from_file: str | None) -> Observa
     """The router as an Observation: from a backup file (any format ``parse.detect`` knows), or
     read live over SSH."""
     from providers.edgemax.extract import extract
-    from providers.edgemax.lenient import parse_file
     from providers.edgemax.planner import observation_from_config
+    from providers.vyatta.lenient import parse_file
 
     if from_file:
         path = Path(from_file)

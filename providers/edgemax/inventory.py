@@ -18,8 +18,9 @@ from core.errors import ConfigError, ProviderDataError
 from core.vendors import vendor_of
 from providers.edgemax.extract import EdgeConfig, extract
 from providers.edgemax.leases import Lease
-from providers.edgemax.lenient import parse_file
-from providers.edgemax.parse import parse_any
+from providers.vyatta.inventory import render_text
+from providers.vyatta.lenient import parse_file
+from providers.vyatta.parse import parse_any
 from schemas import validator
 
 
@@ -83,27 +84,6 @@ def _read(config: Config | None, from_file: str | None, key: str) -> dict[str, A
     finally:
         provider.close()
     return document(cfg, leases)
-
-
-def render_text(doc: dict[str, Any]) -> str:
-    lines = [f"DHCP static mappings ({len(doc['dhcp_static_mappings'])}):"]
-    for m in doc["dhcp_static_mappings"]:
-        ip, mac = m["ip_address"] or "-", m["mac_address"] or "-"
-        lines.append(f"  {m['shared_network']:<12} {m['subnet']:<18} {m['name']:<20} {ip:<15} {mac}")
-    lines.append(f"Static host mappings ({len(doc['static_host_mappings'])}):")
-    for h in doc["static_host_mappings"]:
-        aliases = f"  (aliases: {', '.join(h['aliases'])})" if h["aliases"] else ""
-        lines.append(f"  {h['host_name']:<32} {', '.join(h['inet']) or '-'}{aliases}")
-    lines.append(f"Leases ({len(doc['leases'])}):")
-    for le in doc["leases"]:
-        vendor = vendor_of(le["mac"]) or "vendor unknown"
-        lines.append(
-            f"  {le['ip']:<15} {le['mac'] or '-':<17} {le['pool'] or '-':<12} {le['hostname'] or '?':<20} "
-            f"{vendor}"
-        )
-    lines.append(f"dnsmasq: {'enabled' if doc['dnsmasq'] else 'disabled'}")
-    lines += [f"Warning: {w}" for w in doc.get("warnings", ())]
-    return "\n".join(lines) + "\n"
 
 
 def run(config: Config | None, from_file: str | None, as_json: bool, key: str = "edgemax") -> str:

@@ -41,7 +41,6 @@ from core.model import (
 from core.names import short_name
 from providers.base import ROLE_ADDRESS, PlanContext
 from providers.edgemax import commitrules
-from providers.edgemax import kept as kept_module
 from providers.edgemax.commands import HOST_BASE, mapping_path
 from providers.edgemax.descriptor import (
     CONFIG_TYPE,
@@ -54,6 +53,7 @@ from providers.edgemax.descriptor import (
 )
 from providers.edgemax.extract import EdgeConfig, HostMapping, SharedNetwork, StaticMapping, Subnet
 from providers.edgemax.leases import Lease, iso_expiry
+from providers.vyatta import kept as kept_module
 
 SYSTEM = "edgemax"
 MAPPING = MAPPING_TYPE

@@ -14,11 +14,12 @@ from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
 from core.model import ApplyResult, Change, ChangeOutcome, Conflict, Desired, Observation
 from providers.base import PlanContext
-from providers.edgemax import commands, commitrules, extract, leases, parse, planner
+from providers.edgemax import commands, commitrules, extract, leases, planner
 from providers.edgemax.extract import EdgeConfig
 from providers.edgemax.session import EdgeSession
 from providers.edgemax.settings import EdgemaxSettings
-from providers.edgemax.tree import Tree
+from providers.vyatta import parse
+from providers.vyatta.tree import Tree
 
 
 class EdgemaxProvider:

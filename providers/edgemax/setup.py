@@ -137,9 +137,9 @@ def connect(answers: Mapping[str, Any], ui: InitUI) -> InitSystem | None:
 
 def read_subnets(raw: Mapping[str, Any], ui: InitUI) -> tuple[InitSubnet, ...]:
     from providers.edgemax.extract import extract
-    from providers.edgemax.parse import parse_commands
     from providers.edgemax.session import EdgeSession
     from providers.edgemax.settings import EdgemaxSettings
+    from providers.vyatta.parse import parse_commands
 
     config = Config(source_path=str(Path(ui.outdir) / "netsot.yaml"))  # paths relative to the new config
     settings = EdgemaxSettings.model_validate(dict(raw))

@@ -13,16 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from providers.edgemax import render as _render
-from providers.edgemax import tree as _tree
 from providers.edgemax.simrules import Rejected
+from providers.vyatta import render as _render
+from providers.vyatta import tree as _tree
 
 if TYPE_CHECKING:
     from providers.edgemax.simshell import Shell
 
 
 def parse_boot(text: str) -> _tree.Tree:
-    from providers.edgemax.parse import parse_boot as _parse_boot
+    from providers.vyatta.parse import parse_boot as _parse_boot
 
     return _parse_boot(text)
 

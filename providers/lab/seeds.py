@@ -251,7 +251,7 @@ def router_leases(lab: Homelab) -> list[dict[str, Any]]:
 
 def static_mappings_by_mac(config_boot: str) -> dict[str, str]:
     """mac → ip of every active DHCP static mapping in a config.boot text."""
-    from providers.edgemax.parse import parse_boot
+    from providers.vyatta.parse import parse_boot
 
     return static_from_tree(parse_boot(config_boot))
 

@@ -3,8 +3,10 @@
 * Imports point one way (DESIGN.md): ``core`` and ``schemas`` are leaves; ``state`` imports only
   them; the provider boundary (``providers/base.py``, ``registry.py``, ``importing.py``) only
   ``core`` and itself (the registry names the built-in descriptors); a system package only the
-  leaves, the boundary and its own package (the embedded lab drives them all); the engine the
-  leaves, ``state`` and the boundary — never a system.
+  leaves, the boundary, the libraries and its own package (the embedded lab drives them all); a
+  library (``providers/vyatta/``: what a family of systems shares, not a kind) only the leaves and
+  other libraries — never a kind or the boundary; the engine the leaves, ``state`` and the
+  boundary — never a system.
 * The engine names no system in code: no identifier or string constant (docstrings aside) of
   ``engine/`` contains a registered kind's name. Everything system-specific comes through the
   registry and the descriptors.
@@ -24,6 +26,9 @@ from providers import registry
 ROOT = Path(__file__).resolve().parents[2]
 BOUNDARY = ("providers.base", "providers.registry", "providers.importing")
 OURS = ("core", "engine", "state", "schemas", "providers", "bench", "tests")
+# Library packages under ``providers/``: shared by the kinds of one family, not kinds themselves.
+LIBRARIES = ("vyatta",)
+LIBRARY_MODULES = tuple(f"providers.{name}" for name in LIBRARIES)
 
 
 def _modules(package: str) -> list[Path]:
@@ -72,7 +77,9 @@ def _allowed(module: str) -> tuple[str, ...]:
         own = f"providers.{parts[1]}"
         if parts[1] == "lab":  # the embedded lab drives every simulator
             return ("core", "schemas", *BOUNDARY, "providers")
-        return ("core", "schemas", *BOUNDARY, own)
+        if parts[1] in LIBRARIES:  # a library: the leaves and other libraries, never a kind
+            return ("core", "schemas", *LIBRARY_MODULES)
+        return ("core", "schemas", *BOUNDARY, *LIBRARY_MODULES, own)
     if parts[0] == "engine":
         return ("core", "state", "schemas", "engine", *BOUNDARY)
     return OURS
@@ -141,3 +148,16 @@ def test_the_checks_see_a_violation() -> None:
     assert any(kind in w for _, w in _words(tree))
     assert not _ok("providers.x", _allowed("engine.plan"))
     assert not _ok("engine.plan", _allowed("state.backend"))
+    kind = f"providers.{registry.names()[1]}.planner"
+    assert not _ok(kind, _allowed("providers.vyatta.tree")), "a library imports a kind"
+    assert not _ok("providers.registry", _allowed("providers.vyatta.tree"))
+    assert not _ok("providers.vyatta.tree", _allowed("engine.plan")), "the engine imports a library"
+    assert _ok("providers.vyatta.tree", _allowed(kind))
+
+
+def test_a_library_is_no_kind() -> None:
+    """A library package registers nothing and has no descriptor: it is not a system."""
+    for name in LIBRARIES:
+        assert (ROOT / "providers" / name / "__init__.py").is_file()
+        assert name not in registry.names()
+        assert not (ROOT / "providers" / name / "descriptor.py").exists()

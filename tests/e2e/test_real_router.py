@@ -18,9 +18,9 @@ import pytest
 
 from core.model import Change
 from engine.configload import load_config
-from providers.edgemax.parse import parse_any
 from providers.edgemax.session import EdgeSession
 from providers.lab.homelab import mac_for
+from providers.vyatta.parse import parse_any
 from tests.e2e.conftest import Lab
 from tests.providers.edgemax.lossless import Router, assert_nothing_unowned_changed
 

@@ -27,13 +27,13 @@ from typing import Any
 import yaml
 
 from providers.edgemax.extract import extract
-from providers.edgemax.parse import parse_boot
-from providers.edgemax.render import render_commands
 from providers.lab import dns as labdns
 from providers.lab import prepare, write_config
 from providers.lab.homelab import BASE_GUESTS, NETWORKS, Homelab, LabLease, _g, router_config_boot
 from providers.lab.runner import Paths, start_nipap, start_proxmox, start_router
 from providers.lab.seeds import VRF_NAME, nipap_seed, proxmox_seed, router_leases
+from providers.vyatta.parse import parse_boot
+from providers.vyatta.render import render_commands
 
 REPO = Path(__file__).resolve().parents[2]
 STATE_FILE = "netsot.state.json"

@@ -31,7 +31,6 @@ from engine.render import plan_document, render_json, render_markdown, render_te
 from engine.saved import load_plan, save_plan
 from providers.edgemax import planner
 from providers.edgemax.extract import extract
-from providers.edgemax.parse import parse_boot
 from providers.edgemax.provider import EdgemaxProvider
 from providers.lab.homelab import NETWORKS, LabGuest, LabNic, mac_for, router_config_boot
 from providers.lab.seeds import guest_config
@@ -39,6 +38,7 @@ from providers.nipap import mapping as nipap_mapping
 from providers.nipap.provider import NipapProvider
 from providers.proxmox import mapping as pve_mapping
 from providers.proxmox.provider import Discovery, ProxmoxProvider
+from providers.vyatta.parse import parse_boot
 from schemas import validator
 from state.backend import FileBackend
 from tests.faults.harness import FaultLab

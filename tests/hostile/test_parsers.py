@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import ConfigError, NetsotError
-from providers.edgemax import leases, parse
+from providers.edgemax import leases
 from providers.proxmox import mapping
+from providers.vyatta import parse
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from core.errors import ProviderRejected
 from core.model import Action, Address, Change, frozen_map
 from providers.edgemax.commands import apply_script, host_lines, mapping_lines, normalize_mac
-from providers.edgemax.parse import parse_commands
+from providers.vyatta.parse import parse_commands
 from tests import addresses as A
 
 LAN = "set service dhcp-server shared-network-name LAN subnet 192.168.1.0/24 static-mapping web01"

@@ -19,11 +19,11 @@ from engine.plan import context_for
 from providers.edgemax import commitrules
 from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import extract
-from providers.edgemax.parse import parse_commands
 from providers.edgemax.planner import host_attrs, mapping_attrs, observation_from_config, plan_edgemax
 from providers.edgemax.settings import EdgemaxNetwork
 from providers.edgemax.simrules import commit_errors
-from providers.edgemax.tree import Tree
+from providers.vyatta.parse import parse_commands
+from providers.vyatta.tree import Tree
 from tests import addresses as A
 from tests.providers.edgemax.lossless import run_lines
 

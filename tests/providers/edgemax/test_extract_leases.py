@@ -15,8 +15,8 @@ from providers.edgemax.leases import (
     read_show_leases,
     render_show_leases,
 )
-from providers.edgemax.parse import parse_boot, parse_commands
-from providers.edgemax.render import render_boot, render_commands
+from providers.vyatta.parse import parse_boot, parse_commands
+from providers.vyatta.render import render_boot, render_commands
 from tests.providers.edgemax.conftest import CONFIG_FILES, read_fixture
 
 # Counted by hand with grep on the files (not derived from the parser):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ProviderDataError
-from providers.edgemax.parse import Format, detect, parse_any, parse_boot, parse_commands
+from providers.vyatta.parse import Format, detect, parse_any, parse_boot, parse_commands
 from tests.providers.edgemax.conftest import FIXTURES, OWN, REFUSED_FILES, read_own
 
 FORMS = {"real-names.config.boot": Format.TREE, "real-names.commands.txt": Format.COMMANDS,

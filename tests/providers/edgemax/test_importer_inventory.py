@@ -14,9 +14,9 @@ from engine.grouping import config_facts
 from engine.workflow import import_run
 from providers.edgemax import importer, inventory
 from providers.edgemax.extract import extract
-from providers.edgemax.parse import parse_boot, parse_commands
 from providers.edgemax.planner import observation_from_config
 from providers.edgemax.settings import EdgemaxNetwork
+from providers.vyatta.parse import parse_boot, parse_commands
 from schemas import load_schema
 from state.backend import FileBackend
 from tests import addresses as A

@@ -17,9 +17,9 @@ from engine.plan import context_for
 from engine.reconcile import reconcile
 from engine.render import change_lines, plan_document, render_text
 from providers.edgemax.commands import apply_script
-from providers.edgemax.parse import parse_any
 from providers.edgemax.planner import plan_edgemax
 from providers.edgemax.settings import EdgemaxNetwork
+from providers.vyatta.parse import parse_any
 from tests.providers.edgemax.conftest import read_own
 from tests.providers.edgemax.lossless import (
     Router,

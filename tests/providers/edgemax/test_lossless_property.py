@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from core.config import Config, Network
 from core.model import Binding
-from providers.edgemax.parse import parse_any
 from providers.edgemax.settings import EdgemaxNetwork
-from providers.edgemax.tree import Tree
+from providers.vyatta.parse import parse_any
+from providers.vyatta.tree import Tree
 from tests.providers.edgemax.conftest import CONFIG_FILES
 from tests.providers.edgemax.lossless import (
     Router,

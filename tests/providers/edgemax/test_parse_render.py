@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import ProviderDataError
-from providers.edgemax.parse import parse_boot, parse_commands
-from providers.edgemax.render import (
+from providers.vyatta.parse import parse_boot, parse_commands
+from providers.vyatta.render import (
     MASK,
     quote_boot_value,
     quote_command_word,
@@ -17,7 +17,7 @@ from providers.edgemax.render import (
     render_commands,
     render_show,
 )
-from providers.edgemax.tree import Kind, Node, Tree, make_node
+from providers.vyatta.tree import Kind, Node, Tree, make_node
 from tests.providers.edgemax.conftest import CONFIG_FILES, read_fixture
 
 SN = ["service", "dhcp-server", "shared-network-name", "LAN", "subnet", "192.168.1.0/24"]

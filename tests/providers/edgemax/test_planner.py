@@ -20,10 +20,10 @@ from engine.plan import context_for
 from providers.base import PlanContext
 from providers.edgemax.extract import extract
 from providers.edgemax.leases import Lease
-from providers.edgemax.parse import parse_commands
 from providers.edgemax.planner import mapping_attrs, observation_from_config, plan_edgemax
 from providers.edgemax.settings import EdgemaxNetwork
 from providers.nipap.settings import NipapSettings
+from providers.vyatta.parse import parse_commands
 from tests import addresses as A
 
 LAN = Network(name="lan", prefix="192.168.1.0/24", domain="lab.example",

@@ -18,13 +18,13 @@ from core.model import Action, Binding, Change, Desired, frozen_map
 from providers.base import PlanContext
 from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import extract
-from providers.edgemax.parse import parse_commands, split_command_words
 from providers.edgemax.planner import SAVED, observation_from_config, plan_edgemax
-from providers.edgemax.render import render_commands
 from providers.edgemax.settings import EdgemaxNetwork
 from providers.edgemax.simrules import validate_path
 from providers.edgemax.simstore import delete_path, diff, set_path
-from providers.edgemax.tree import Kind, Tree, deb_version_key, make_node
+from providers.vyatta.parse import parse_commands, split_command_words
+from providers.vyatta.render import render_commands
+from providers.vyatta.tree import Kind, Tree, deb_version_key, make_node
 from tests import addresses as A
 
 N = 20_000

@@ -20,8 +20,8 @@ from core.errors import ProviderDataError
 from engine.cliout import import_output
 from engine.workflow import import_run
 from providers.edgemax import inventory
-from providers.edgemax.lenient import parse_file
 from providers.edgemax.settings import EdgemaxNetwork
+from providers.vyatta.lenient import parse_file
 
 REPO = Path(__file__).resolve().parents[3]
 SN = "set service dhcp-server shared-network-name 'LAN' subnet '10.1.0.0/16'"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.edgemax.tree import (
+from providers.vyatta.tree import (
     InvalidPath,
     Kind,
     NodeExists,

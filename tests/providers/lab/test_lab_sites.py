@@ -11,12 +11,12 @@ from pathlib import Path
 import yaml
 
 from engine.configload import load_config
-from providers.edgemax.parse import parse_boot
 from providers.lab import config_text, prepare
 from providers.lab.dns import render_hosts
 from providers.lab.homelab import AP_MAC, CABIN, HOME, cabin, homelab, mac_for
 from providers.lab.runner import Paths, start_proxmox
 from providers.lab.seeds import nipap_seed, proxmox_seed, static_mappings_by_mac
+from providers.vyatta.parse import parse_boot
 from tests.e2e.conftest import REPO
 
 TODAY = {"seeds/proxmox.json", "seeds/nipap.json", "seeds/config.boot", "seeds/leases.json",

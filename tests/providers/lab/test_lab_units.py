@@ -7,12 +7,12 @@ from pathlib import Path
 import yaml
 
 from engine.configload import load_config
-from providers.edgemax.parse import parse_boot
 from providers.lab import config_text, prepare
 from providers.lab.dns import dnsmasq_command, render_hosts
 from providers.lab.homelab import NAS_MAC, STALE_WEB02_MAC, homelab, router_config_boot
 from providers.lab.runner import Paths
 from providers.lab.seeds import guest_answers, nipap_seed, proxmox_seed, static_mappings_by_mac
+from providers.vyatta.parse import parse_boot
 
 
 def test_proxmox_seed_is_deterministic_and_covers_the_homelab() -> None:

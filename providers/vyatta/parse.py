@@ -2,7 +2,7 @@
 
 Owns: telling the formats apart (:func:`detect`: a config.boot / `show configuration` tree, or
 `set` lines — a `show configuration commands` dump with or without prompts, `#` comments or a
-vbash script frame), turning either into a :class:`~providers.edgemax.tree.Tree`
+vbash script frame), turning either into a :class:`~providers.vyatta.tree.Tree`
 (:func:`parse_any`), and reporting anything unparseable as
 ``ProviderDataError("edgemax", "<source>:<line>: <what>")``.
 Must not: raise anything else (no tracebacks on bad input), do I/O, or interpret the config
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.errors import ProviderDataError
-from providers.edgemax.tree import Kind, Node, Raw, Tree, TreeError, make_node
+from providers.vyatta.tree import Kind, Node, Raw, Tree, TreeError, make_node
 
 MAX_DEPTH = 64  # far deeper than any real config; keeps recursion bounded on garbage input
 MAX_WORDS = 128

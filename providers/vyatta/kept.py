@@ -17,7 +17,7 @@ from typing import Any
 
 from core.model import frozen_map
 from core.names import hostname_problem
-from providers.edgemax.render import quote_command_word
+from providers.vyatta.render import quote_command_word
 
 
 def derive_label(name: str) -> str:

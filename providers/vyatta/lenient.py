@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 
 from core.errors import ProviderDataError
-from providers.edgemax import parse
-from providers.edgemax.tree import Tree
+from providers.vyatta import parse
+from providers.vyatta.tree import Tree
 
 # the subtrees netsot reads (extract.py): a line netsot cannot parse there is an error
 MODELLED: tuple[tuple[str, ...], ...] = (

@@ -7,7 +7,7 @@ Must not: parse text or decide node kinds (``tree.py``); no I/O.
 
 from __future__ import annotations
 
-from providers.edgemax.tree import Kind, Node, Tree
+from providers.vyatta.tree import Kind, Node, Tree
 
 _WHITESPACE = frozenset(" \t\n\v\f\r")
 # cnode-algorithm.cpp `_print_cmds_list`: words with any of these are single-quoted.
