@@ -20,7 +20,9 @@ from providers.vyatta.parse import parse_boot
 from tests.e2e.conftest import REPO
 
 TODAY = {"seeds/proxmox.json", "seeds/nipap.json", "seeds/config.boot", "seeds/leases.json",
-         "secrets/pve_token", "secrets/nipap_password", "id_ed25519", "id_ed25519.pub"}
+         "secrets/pve_token", "secrets/nipap_password", "id_ed25519", "id_ed25519.pub",
+         # netsot-readonly.yaml's identities (netsot doctor's ✗ cases)
+         "secrets/pve_token_readonly", "secrets/nipap_password_readonly"}
 PORTS = {"proxmox": 1001, "nipap": 1002, "router": 1003, "proxmox.cabin": 2001, "router.cabin": 2003,
          "dnsmasq.cabin": 2004}
 
@@ -91,7 +93,8 @@ def test_prepare_one_site_writes_exactly_the_one_site_files(tmp_path: Path) -> N
 def test_prepare_two_sites_adds_the_cabins_seeds_and_token(tmp_path: Path) -> None:
     paths = prepare(tmp_path, guests=3, sites=2)
     assert _files(tmp_path) == TODAY | {"seeds/cabin/proxmox.json", "seeds/cabin/config.boot",
-                                        "seeds/cabin/leases.json", "secrets/pve_token-cabin"}
+                                        "seeds/cabin/leases.json", "secrets/pve_token-cabin",
+                                        "secrets/pve_token_readonly-cabin"}
     prefixes = {p["prefix"] for p in json.loads((paths.seeds / "nipap.json").read_text())["prefixes"]}
     assert "192.168.30.0/24" in prefixes
     assert (paths.secrets / "pve_token-cabin").stat().st_mode & 0o777 == 0o600
