@@ -74,8 +74,10 @@ def status_context(view: Any, *, query: str, network: str, sort: str, now: float
     sort = sort if sort in SORTS else "network"
     rows = select(matrix.rows, query, network, sort)
     run = view.run
+    details = _details(view)
     return {
         "matrix": matrix,
+        "details": {r.key: details.of(r) for r in rows} if details is not None else {},
         "groups": _groups(matrix),
         "rows": rows,
         "shown": len(rows),
@@ -100,6 +102,30 @@ def status_context(view: Any, *, query: str, network: str, sort: str, now: float
     }
 
 
+def _details(view: Any) -> Any:
+    from engine.pagedetail import Details
+
+    return Details(view.snapshot, view.matrix) if view.snapshot is not None else None
+
+
+def network_context(view: Any, network: str, now: float) -> dict[str, Any] | None:
+    """The address map of one network (None: no such network, or no run yet)."""
+    from engine.addressmap import LABELS, address_map
+
+    if view.matrix is None or view.snapshot is None:
+        return None
+    try:
+        net = view.snapshot.config.network(network)
+    except KeyError:
+        return None
+    return {
+        "map": address_map(view.snapshot, view.matrix, net),
+        "labels": LABELS,
+        "health": health_rows(view, now),
+        "mode": view.mode,
+    }
+
+
 def _adopt(row: Row) -> str:
     from engine.adopt import command_for
 
@@ -116,11 +142,14 @@ def host_context(view: Any, network: str, name: str, now: float) -> dict[str, An
     if row is None:
         return None
     doc = explain(view.snapshot, matrix, row)
+    details = _details(view)
     return {
         "row": row,
+        "detail": details.of(row),
         "doc": doc,
         "health": health_rows(view, now),
         "run": view.run,
         "run_age": now - view.run.at if view.run else None,
         "mode": view.mode,
+        "now": now,
     }

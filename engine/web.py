@@ -166,6 +166,16 @@ def render_host(view: View, network: str, name: str, now: float | None = None) -
     return _env().get_template("host.html").render(**ctx)
 
 
+def render_network(view: View, network: str, now: float | None = None) -> str | None:
+    """A network's address map (None: no such network, or no run yet)."""
+    from engine.page import network_context
+
+    ctx = network_context(view, network, now or time.time())
+    if ctx is None:
+        return None
+    return _env().get_template("network.html").render(**ctx)
+
+
 def render_message(title: str, text: str, view: View | None = None, now: float | None = None) -> str:
     from engine.page import health_rows
 
@@ -247,6 +257,13 @@ def make_app(endpoints: Endpoints) -> Starlette:
             )
         return HTMLResponse(html)
 
+    async def network(request: Request) -> Response:
+        name = request.path_params["name"]
+        html = render_network(endpoints.view(), name)
+        if html is None:
+            return HTMLResponse(render_message("Not found", f"No network {name} in the last run."), status_code=404)
+        return HTMLResponse(html)
+
     async def plan(request: Request) -> Response:
         doc = endpoints.plan()
         if doc is None:
@@ -277,6 +294,7 @@ def make_app(endpoints: Endpoints) -> Starlette:
     routes = [
         Route("/", index),
         Route("/host/{network}/{name}", host),
+        Route("/network/{name}", network),
         Route("/plan", plan),
         Route("/metrics", metrics),
         Route("/healthz", healthz),
