@@ -24,7 +24,7 @@ from engine.status import Matrix, Snapshot
 from providers import registry
 from providers.base import ROLE_NETWORK
 
-KINDS = ("conflict", "binding", "reservation", "lease", "gateway", "dynamic", "free", "reserved")
+KINDS = ("conflict", "binding", "gateway", "reservation", "lease", "dynamic", "free", "reserved")
 LABELS = MappingProxyType({
     "conflict": "conflict", "binding": "managed binding", "reservation": "reservation only",
     "lease": "dynamic lease", "gateway": "gateway", "dynamic": "DHCP range (free)", "free": "free",
@@ -85,8 +85,8 @@ def address_map(snapshot: Snapshot, matrix: Matrix, network: Network) -> Address
         busy = len(held)
         starts = [span.first + b * BLOCK for b in held[:MAX_BLOCKS]]
         size = 32 - network.prefix.prefixlen
-        note = (f"a /{network.prefix.prefixlen} has {total:,} /24 blocks ({2 ** size:,} addresses): shown are the "
-                f"{len(starts)} that hold something")
+        note = (f"a /{network.prefix.prefixlen} has {total:,} /24 blocks ({2 ** size:,} addresses): "
+                f"shown are the {len(starts)} that hold something")
         if busy > MAX_BLOCKS:
             note += f" (the first {MAX_BLOCKS} of {busy})"
         note += "; the others are free or DHCP range only"
@@ -134,8 +134,6 @@ def _holders(snapshot: Snapshot, matrix: Matrix, network: Network, span: Span) -
         if value not in out or rank[holder.kind] < rank[out[value].kind]:
             out[value] = holder
 
-    if span.gateway is not None:
-        put(ip_text(span.gateway), _Holder("gateway", "the network's gateway"))
     bound: set[str] = set()
     for row in matrix.rows:
         if row.network != network.name or not row.ip:
@@ -153,7 +151,13 @@ def _holders(snapshot: Snapshot, matrix: Matrix, network: Network, span: Span) -
             if f.network != network.name or not f.ip or f.ip in bound:
                 continue
             who = " · ".join(x for x in (f.hostname, f.mac) if x)
-            put(f.ip, _Holder("lease" if f.discovery else "reservation", f"{who} ({f.ref})" if who else f.ref))
+            text = f"{who} ({f.ref})" if who else f.ref
+            put(f.ip, _Holder("lease" if f.discovery else "reservation", text))
+    if span.gateway is not None:  # the gateway: over what only names it (the router's own DNS entry)
+        there = out.get(span.gateway)
+        if there is None or there.kind in ("reservation", "lease"):
+            text = "the network's gateway" + (f"; also {there.text}" if there is not None else "")
+            out[span.gateway] = _Holder("gateway", text)
     return out
 
 
@@ -170,7 +174,8 @@ def _links(snapshot: Snapshot, network: Network) -> tuple[Link, ...]:
             continue
         for address, resource in obs.resources.items():
             if address.type == rtype.name and address.name == network.name:
-                url = web_link(snapshot.config, system, rtype.name, _details(address.name, resource.provider_id))
+                details = _details(address.name, resource.provider_id)
+                url = web_link(snapshot.config, system, rtype.name, details)
                 if url:
                     out.append(Link(system, url))
     return tuple(out)

@@ -185,7 +185,8 @@ class Details:
             if other is None or (other.network, other.name) == (row.network, row.name):
                 continue
             name = other.mac if other.kind == "discovered" else other.name
-            peers.setdefault(f"{other.network}/{name}", Peer(other.network, name or "", other.name or name or ""))
+            peer = Peer(other.network, name or "", other.name or name or "")
+            peers.setdefault(peer.key, peer)
         return ConflictNote(c.kind.value, c.reason, c.fix, tuple(c.effects), tuple(peers.values()))
 
     def _links(self, binding: Binding | None, addresses: Sequence[str]) -> tuple[Link, ...]:

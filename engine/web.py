@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -92,8 +93,9 @@ def is_loopback(listen: str) -> bool:
 
 
 def _finalize(value: Any) -> Any:
-    """Every string shown on a page has its control characters escaped (autoescape does the HTML)."""
-    return visible(value) if isinstance(value, str) else value
+    """Every string shown on a page has its control characters escaped (autoescape does the HTML); a
+    macro's output (Markup) was made of values finalized one by one, and is kept as it is."""
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def _age(seconds: float | None) -> str:
@@ -261,7 +263,8 @@ def make_app(endpoints: Endpoints) -> Starlette:
         name = request.path_params["name"]
         html = render_network(endpoints.view(), name)
         if html is None:
-            return HTMLResponse(render_message("Not found", f"No network {name} in the last run."), status_code=404)
+            text = f"No network {name} in the last run."
+            return HTMLResponse(render_message("Not found", text), status_code=404)
         return HTMLResponse(html)
 
     async def plan(request: Request) -> Response:
