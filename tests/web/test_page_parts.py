@@ -47,7 +47,8 @@ def test_a_16_shows_only_the_blocks_that_hold_something_and_says_so() -> None:
     first = amap.blocks[0]
     assert first.first == "10.1.0.0"
     kinds = {c.ip: c.kind for c in first.cells}
-    assert kinds["10.1.0.0"] == "reserved" and kinds["10.1.0.1"] == "gateway" and kinds["10.1.0.7"] == "binding"
+    assert kinds["10.1.0.0"] == "reserved" and kinds["10.1.0.1"] == "gateway"
+    assert kinds["10.1.0.7"] == "binding"
     assert kinds["10.1.0.8"] == "free"
     assert amap.counts["binding"] == 40
     html = web.render_network(web.View(snapshot, matrix), "big")
@@ -60,7 +61,8 @@ def test_each_address_says_what_it_is_and_hostile_names_stay_text() -> None:
         Fact("edgemax", "lease 192.168.10.150", "lan", HOSTILE, "aa:bb:cc:00:00:02", "192.168.10.150",
              discovery=True),
     )
-    snapshot = _snapshot(Plan(bindings=(Binding("lan", "web01", "aa:bb:cc:00:00:03", "192.168.10.7"),)), facts)
+    web01 = Binding("lan", "web01", "aa:bb:cc:00:00:03", "192.168.10.7")
+    snapshot = _snapshot(Plan(bindings=(web01,)), facts)
     matrix = status.build(snapshot)
     amap = address_map(snapshot, matrix, snapshot.config.network("lan"))
     cells = {c.ip: c for b in amap.blocks for c in b.cells}
@@ -104,9 +106,11 @@ def test_links_out_never_carry_a_credential() -> None:
     nipap = SimpleNamespace(url="https://netsot:s3cret@[2001:db8::5]:1337/XMLRPC")
     assert nipap_link(nipap, "nipap_prefix", {"provider_id": "12"}) == "https://[2001:db8::5]/prefix/edit/12"
     assert nipap_link(nipap, "nipap_prefix", {"provider_id": "1 or 1=1"}) is None
-    assert nipap_link(SimpleNamespace(url="javascript:alert(1)"), "nipap_prefix", {"provider_id": "1"}) is None
+    script = SimpleNamespace(url="javascript:alert(1)")
+    assert nipap_link(script, "nipap_prefix", {"provider_id": "1"}) is None
     pve = SimpleNamespace(host="pve1.lab", port=8006)
-    assert proxmox_link(pve, "guest", {"type": "qemu", "vmid": 101}) == "https://pve1.lab:8006/#v1:0:=qemu%2F101:4:::::::"
+    assert proxmox_link(pve, "guest", {"type": "qemu", "vmid": 101}) == \
+        "https://pve1.lab:8006/#v1:0:=qemu%2F101:4:::::::"
     assert proxmox_link(pve, "guest", {"type": "lxc", "vmid": "x"}) is None
     assert re.match(r"https://\[::1\]:8006/", proxmox_link(SimpleNamespace(host="::1", port=8006), "guest",
                                                           {"type": "lxc", "vmid": 7}) or "")
