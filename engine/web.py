@@ -1,7 +1,8 @@
 """The HTTP side of ``netsot serve --listen`` and ``netsot ui``: the status page, the host pages and the
 JSON/Prometheus endpoints, on Starlette, served by uvicorn in a thread.
 
-Owns: the routes (``/`` the binding matrix, ``/host/{network}/{name}``, ``/plan``, ``/metrics``,
+Owns: the routes (``/`` the binding matrix, ``/host/{network}/{name}``, ``/network/{name}`` the
+address map, ``/plan``, ``/metrics``,
 ``/healthz``, ``/static/…``, and for ``ui`` ``POST /refresh``, which only re-reads), the bearer
 token on every route but ``/healthz`` (a header, or the cookie ``/login`` sets from the same token),
 server-rendered Jinja2 templates with autoescaping (every value is also shown with its control
