@@ -79,6 +79,11 @@ class RowDetail:
     def has_more(self) -> bool:
         return bool(self.conflicts or self.notes or self.links)
 
+    def other_reasons(self, reasons: Sequence[str]) -> list[str]:
+        """The row's reasons that its conflicts do not already say (a conflict's cells give its text)."""
+        said = [f"{c.kind}: {c.reason}" for c in self.conflicts]
+        return [r for r in reasons if not any(text in r for text in said)]
+
 
 def where(system: str) -> str:
     """Where a system's objects live, for sentences: "on the router", "in NIPAP (IPAM)"."""

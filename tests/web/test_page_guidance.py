@@ -101,6 +101,7 @@ def test_a_conflict_shows_what_to_do_on_its_row_and_links_both_hosts(applied: La
     text = details.inner_text()
     assert "ip_claimed_twice" in text and "to fix:" in text and "effect:" in text, text
     assert details.locator(".fix").inner_text().strip() and details.locator(".effect").count() >= 1
+    page.locator(".scroll").evaluate("s => { s.scrollLeft = s.scrollWidth; }")  # the row's details in view
     page.screenshot(path=str(DOCS / "status-conflict.png"), full_page=True)
     peer = details.locator("a.peer")
     assert peer.inner_text() == "lan/pihole"
