@@ -23,6 +23,7 @@ def _config() -> object:
     return config_from_data({
         "version": 1,
         "state": {"path": "/nonexistent/netsot.state.json"},
+        "providers": {"nipap": {"url": "http://nipap.lab:1337/XMLRPC", "username": "netsot", "password": "pw"}},
         "networks": [
             {"name": "big", "prefix": "10.1.0.0/16", "gateway": "10.1.0.1",
              "dhcp_range": {"start": "10.1.200.0", "stop": "10.1.250.255"}},
@@ -114,3 +115,29 @@ def test_links_out_never_carry_a_credential() -> None:
     assert proxmox_link(pve, "guest", {"type": "lxc", "vmid": "x"}) is None
     assert re.match(r"https://\[::1\]:8006/", proxmox_link(SimpleNamespace(host="::1", port=8006), "guest",
                                                           {"type": "lxc", "vmid": 7}) or "")
+
+
+def test_the_badge_says_held_pending_or_in_sync_and_a_waiting_write_back_says_why() -> None:
+    from core.model import Action, Change, Held
+
+    nipap = Address.parse("nipap_address.lan.web01")
+    create = Change(Action.CREATE, nipap, None, {"ip": "192.168.10.7", "hostname": "web01"})
+    bindings = (Binding("lan", "web01", None, "192.168.10.7"),)
+    badges = {}
+    for label, plan in (("held", Plan(bindings=bindings, held=(Held(create, "threshold", "too many"),))),
+                        ("pending", Plan(bindings=bindings, changes=(create,))),
+                        ("none", Plan(bindings=bindings))):
+        snapshot = _snapshot(plan)
+        matrix = status.build(snapshot)
+        row = matrix.row("lan", "web01")
+        assert row is not None
+        badges[label] = Details(snapshot, matrix).of(row).badge
+    assert badges == {"held": "held", "pending": "pending", "none": "none"}
+    waiting = Binding("lan", "web01", None, "192.168.10.7", waiting="pending restart",
+                      answers_at="192.168.10.9")
+    snapshot = _snapshot(Plan(bindings=(waiting,)))
+    matrix = status.build(snapshot)
+    row = matrix.row("lan", "web01")
+    assert row is not None
+    detail = Details(snapshot, matrix).of(row)
+    assert detail.badge == "pending" and detail.notes[0].text.startswith("pending restart:")
