@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from core.config import Network
+from core.errors import ConfigError
 from core.ipv4 import Span, ip_int, ip_text
 from engine.pagedetail import web_link
 from engine.status import Matrix, Snapshot
@@ -168,7 +169,7 @@ def _links(snapshot: Snapshot, network: Network) -> tuple[Link, ...]:
         system = obs.system or key
         try:
             rtype = registry.kind_of(system).role_type(ROLE_NETWORK)
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, ConfigError):
             continue
         if rtype is None:
             continue

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import ConfigError
 from core.model import Address, Binding, Conflict, Drift, ObservedResource
 from engine.status import Matrix, ReadHealth, Row, Snapshot
 from providers import registry
@@ -89,7 +90,7 @@ def where(system: str) -> str:
     """Where a system's objects live, for sentences: "on the router", "in NIPAP (IPAM)"."""
     try:
         kind = registry.kind_of(system)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, ConfigError):
         return f"in {system}"
     return kind.location or f"in {kind.title}"
 
@@ -227,7 +228,7 @@ def web_link(config: Any, system: str, what: str, details: Mapping[str, Any]) ->
     try:
         kind = registry.kind_of(system)
         settings = config.providers[system]
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, ConfigError):
         return None
     if kind.web_link is None:
         return None
@@ -238,6 +239,6 @@ def web_link(config: Any, system: str, what: str, details: Mapping[str, Any]) ->
 def _label(system: str, rtype: str) -> str:
     try:
         found = registry.kind_of(system).resource_type(rtype)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, ConfigError):
         found = None
     return (found.label or found.name) if found is not None else rtype
