@@ -2,8 +2,9 @@
 health with its age, the networks' address use, and one host's explanation.
 
 Owns: ``status_context`` (the query: search text over name / MAC / IP / vendor, a network filter,
-the sort key), ``host_context`` and ``health_rows`` (a system's data is *stale* when its last good
-read is older than the view's ``stale_after``, or its last read failed).
+the sort key; each shown row's details from ``engine.pagedetail``), ``host_context``,
+``network_context`` (the address map, ``engine.addressmap``) and ``health_rows`` (a system's data
+is *stale* when its last good read is older than the view's ``stale_after``, or its last read failed).
 Must not: do I/O, produce HTML (the templates do, with autoescaping), or name a system.
 """
 

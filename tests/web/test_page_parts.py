@@ -23,7 +23,8 @@ def _config() -> object:
     return config_from_data({
         "version": 1,
         "state": {"path": "/nonexistent/netsot.state.json"},
-        "providers": {"nipap": {"url": "http://nipap.lab:1337/XMLRPC", "username": "netsot", "password": "pw"}},
+        "providers": {"nipap": {"url": "http://nipap.lab:1337/XMLRPC", "username": "netsot",
+                                "password": "pw"}},
         "networks": [
             {"name": "big", "prefix": "10.1.0.0/16", "gateway": "10.1.0.1",
              "dhcp_range": {"start": "10.1.200.0", "stop": "10.1.250.255"}},
