@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from providers.edgemax.leases import Lease
 from tests.e2e.conftest import Lab
 from tests.web.conftest import DOCS, PageServer, ui
 
@@ -81,6 +80,10 @@ def test_a_hand_edit_says_the_apply_reverts_it_and_how_to_keep_it(applied: Lab, 
         page.set_viewport_size({"width": 360, "height": 800})
         assert set(one_line(page, "code.cmd")) == {1}
         page.set_viewport_size({"width": 1400, "height": 900})
+        # the host page says the same, with the same command
+        page.goto(server.url + "/host/lan/web01")
+        assert page.locator("#host-title .badge").inner_text() == "drift"
+        assert page.locator("main > .note code.cmd").inner_text() == command
     finally:
         page.close()
         server.stop()
@@ -120,8 +123,6 @@ def test_a_conflict_shows_what_to_do_on_its_row_and_links_both_hosts(applied: La
 def test_the_address_map_colours_each_address_and_links_its_host(applied: Lab, page: Any,
                                                                  servers: list[PageServer]) -> None:
     lab = applied
-    lab.router.set_leases([Lease("192.168.10.161", "52:54:00:aa:bb:cc", "2030/01/01 00:00:00", "LAN",
-                                 "<b>laptop</b>")])
     lab.add_guest(297, HOSTILE, network="lan", type_="lxc", ip="192.168.10.66/24")
     server = ui(lab, "ui-guidance-map")
     servers.append(server)
@@ -138,9 +139,10 @@ def test_the_address_map_colours_each_address_and_links_its_host(applied: Lab, p
     assert page.locator('.grid [data-ip="192.168.10.53"]').get_attribute("data-kind") == "conflict"
     assert page.locator('.grid [data-ip="192.168.10.1"]').get_attribute("data-kind") == "gateway"
     assert page.locator('.grid [data-ip="192.168.10.0"]').get_attribute("data-kind") == "reserved"
-    lease = page.locator('.grid [data-ip="192.168.10.161"]')
+    lease = page.locator('.grid [data-ip="192.168.10.150"]')  # the lab's phone, a dynamic lease only
     assert lease.get_attribute("data-kind") == "lease"
-    assert "<b>laptop</b>" in (lease.get_attribute("title") or "")  # text, not markup
+    assert "phone-anna" in (lease.get_attribute("title") or "")
+    assert lease.get_attribute("href") == "/host/lan/f0%3A18%3A98%3Aaa%3A01%3A02"
     kinds = set(cells.evaluate_all("cs => cs.map(c => c.getAttribute('data-kind'))"))
     assert {"dynamic", "free"} <= kinds
     hostile = page.locator('.grid [data-ip="192.168.10.66"]')
