@@ -50,7 +50,7 @@ lint: setup
 
 # refresh the README's pictures of the status page (the browser tests take them)
 screenshots: setup
-	@NETSOT_SCREENSHOTS=$(CURDIR)/docs $(PY) -m pytest -q tests/web/test_status_page.py
+	@NETSOT_SCREENSHOTS=$(CURDIR)/docs $(PY) -m pytest -q tests/web/test_status_page.py tests/web/test_page_guidance.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -2,8 +2,9 @@
 health with its age, the networks' address use, and one host's explanation.
 
 Owns: ``status_context`` (the query: search text over name / MAC / IP / vendor, a network filter,
-the sort key), ``host_context`` and ``health_rows`` (a system's data is *stale* when its last good
-read is older than the view's ``stale_after``, or its last read failed).
+the sort key; each shown row's details from ``engine.pagedetail``), ``host_context``,
+``network_context`` (the address map, ``engine.addressmap``) and ``health_rows`` (a system's data
+is *stale* when its last good read is older than the view's ``stale_after``, or its last read failed).
 Must not: do I/O, produce HTML (the templates do, with autoescaping), or name a system.
 """
 
@@ -74,8 +75,10 @@ def status_context(view: Any, *, query: str, network: str, sort: str, now: float
     sort = sort if sort in SORTS else "network"
     rows = select(matrix.rows, query, network, sort)
     run = view.run
+    details = _details(view)
     return {
         "matrix": matrix,
+        "details": {r.key: details.of(r) for r in rows} if details is not None else {},
         "groups": _groups(matrix),
         "rows": rows,
         "shown": len(rows),
@@ -100,6 +103,30 @@ def status_context(view: Any, *, query: str, network: str, sort: str, now: float
     }
 
 
+def _details(view: Any) -> Any:
+    from engine.pagedetail import Details
+
+    return Details(view.snapshot, view.matrix) if view.snapshot is not None else None
+
+
+def network_context(view: Any, network: str, now: float) -> dict[str, Any] | None:
+    """The address map of one network (None: no such network, or no run yet)."""
+    from engine.addressmap import LABELS, address_map
+
+    if view.matrix is None or view.snapshot is None:
+        return None
+    try:
+        net = view.snapshot.config.network(network)
+    except KeyError:
+        return None
+    return {
+        "map": address_map(view.snapshot, view.matrix, net),
+        "labels": LABELS,
+        "health": health_rows(view, now),
+        "mode": view.mode,
+    }
+
+
 def _adopt(row: Row) -> str:
     from engine.adopt import command_for
 
@@ -116,11 +143,14 @@ def host_context(view: Any, network: str, name: str, now: float) -> dict[str, An
     if row is None:
         return None
     doc = explain(view.snapshot, matrix, row)
+    details = _details(view)
     return {
         "row": row,
+        "detail": details.of(row),
         "doc": doc,
         "health": health_rows(view, now),
         "run": view.run,
         "run_age": now - view.run.at if view.run else None,
         "mode": view.mode,
+        "now": now,
     }

@@ -1,7 +1,8 @@
 """The HTTP side of ``netsot serve --listen`` and ``netsot ui``: the status page, the host pages and the
 JSON/Prometheus endpoints, on Starlette, served by uvicorn in a thread.
 
-Owns: the routes (``/`` the binding matrix, ``/host/{network}/{name}``, ``/plan``, ``/metrics``,
+Owns: the routes (``/`` the binding matrix, ``/host/{network}/{name}``, ``/network/{name}`` the
+address map, ``/plan``, ``/metrics``,
 ``/healthz``, ``/static/…``, and for ``ui`` ``POST /refresh``, which only re-reads), the bearer
 token on every route but ``/healthz`` (a header, or the cookie ``/login`` sets from the same token),
 server-rendered Jinja2 templates with autoescaping (every value is also shown with its control
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -92,8 +94,9 @@ def is_loopback(listen: str) -> bool:
 
 
 def _finalize(value: Any) -> Any:
-    """Every string shown on a page has its control characters escaped (autoescape does the HTML)."""
-    return visible(value) if isinstance(value, str) else value
+    """Every string shown on a page has its control characters escaped (autoescape does the HTML); a
+    macro's output (Markup) was made of values finalized one by one, and is kept as it is."""
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def _age(seconds: float | None) -> str:
@@ -164,6 +167,16 @@ def render_host(view: View, network: str, name: str, now: float | None = None) -
     if ctx is None:
         return None
     return _env().get_template("host.html").render(**ctx)
+
+
+def render_network(view: View, network: str, now: float | None = None) -> str | None:
+    """A network's address map (None: no such network, or no run yet)."""
+    from engine.page import network_context
+
+    ctx = network_context(view, network, now or time.time())
+    if ctx is None:
+        return None
+    return _env().get_template("network.html").render(**ctx)
 
 
 def render_message(title: str, text: str, view: View | None = None, now: float | None = None) -> str:
@@ -249,6 +262,14 @@ def make_app(endpoints: Endpoints) -> Starlette:
             )
         return HTMLResponse(html)
 
+    async def network(request: Request) -> Response:
+        name = request.path_params["name"]
+        html = render_network(endpoints.view(), name)
+        if html is None:
+            text = f"No network {name} in the last run."
+            return HTMLResponse(render_message("Not found", text), status_code=404)
+        return HTMLResponse(html)
+
     async def plan(request: Request) -> Response:
         doc = endpoints.plan()
         if doc is None:
@@ -281,6 +302,7 @@ def make_app(endpoints: Endpoints) -> Starlette:
     routes = [
         Route("/", index),
         Route("/host/{network}/{name}", host),
+        Route("/network/{name}", network),
         Route("/plan", plan),
         Route("/metrics", metrics),
         Route("/healthz", healthz),

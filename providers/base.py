@@ -81,6 +81,10 @@ BindingAddresses = Callable[[Network, str, str], Mapping[str, Address]]
 NameRule = Callable[[str], "str | None"]
 # (instance key, its settings) -> what in them weakens security, one sentence each (warned on every run)
 InsecureCheck = Callable[[str, Any], "list[str]"]
+# (the instance's settings, what the object is — an origin's ``noun`` ("guest") or a resource type
+# name — and its details: an origin's ``data``, or a resource's ``name`` and ``provider_id``) -> the
+# URL of that object in the system's own web UI, or None where it has no page of its own
+WebLink = Callable[[Any, str, Mapping[str, Any]], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,7 @@ class SystemKind:
     # empty: no column of its own (its origins are one of its resource types, e.g. an IPAM host)
     origin_label: str = ""
     hooks: Hooks = Hooks()
+    web_link: WebLink | None = None  # the status page's links out (None: the system has no web UI)
 
     def resource_type(self, name: str) -> ResourceType | None:
         for rtype in self.resource_types:
@@ -296,4 +301,5 @@ __all__ = [
     "Provider",
     "ResourceType",
     "SystemKind",
+    "WebLink",
 ]

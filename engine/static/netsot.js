@@ -2,6 +2,32 @@
 // on the server; nothing here changes anything anywhere.
 (function () {
   "use strict";
+  // one-click copy of a command (the buttons show only with JavaScript; without it, a click selects the command)
+  document.documentElement.classList.add("js");
+  function copied(button) {
+    button.classList.add("done");
+    button.textContent = "copied";
+    window.setTimeout(function () { button.classList.remove("done"); button.textContent = "copy"; }, 1500);
+  }
+  function fallback(button, text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "offscreen";
+    document.body.appendChild(area);
+    area.select();
+    try { if (document.execCommand("copy")) { copied(button); } } finally { document.body.removeChild(area); }
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.copy") : null;
+    if (!button) { return; }
+    var text = button.getAttribute("data-copy") || "";
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { copied(button); }, function () { fallback(button, text); });
+    } else {
+      fallback(button, text);
+    }
+  });
   var table = document.getElementById("matrix");
   if (!table) { return; }
   var body = table.tBodies[0];

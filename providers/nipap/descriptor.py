@@ -14,6 +14,7 @@ from core.config import Network
 from core.model import Address
 from providers.base import ROLE_ADDRESS, ROLE_NETWORK, Hooks, ResourceType, SystemKind
 from providers.nipap.settings import NipapNetwork, NipapSettings
+from providers.nipap.weblinks import web_link
 
 PREFIX_TYPE = "nipap_prefix"
 ADDRESS_TYPE = "nipap_address"
@@ -50,6 +51,7 @@ KIND = SystemKind(
     binding_addresses=binding_addresses,
     check_label="nipap",
     location="in NIPAP",
+    web_link=web_link,
     hooks=Hooks(inventory="providers.nipap.inventory:run", adopt="providers.nipap.adopt:adopt",
                 import_one="providers.nipap.importone:import_one",
                 doctor="providers.nipap.doctor:run", init="providers.nipap.setup:HOOK"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from core.model import Address
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
 from providers.proxmox.settings import ProxmoxNetwork, ProxmoxSettings
+from providers.proxmox.weblinks import web_link
 
 IPCONFIG_TYPE = "proxmox_ipconfig"
 
@@ -45,6 +46,7 @@ KIND = SystemKind(
     insecure=insecure,
     check_label="proxmox",
     location="on Proxmox",
+    web_link=web_link,
     hooks=Hooks(inventory="providers.proxmox.inventory:run",
                 import_one="providers.proxmox.importone:import_one",
                 doctor="providers.proxmox.doctor:run", init="providers.proxmox.setup:HOOK"),
