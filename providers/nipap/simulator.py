@@ -232,6 +232,7 @@ def _summary(params: tuple[Any, ...]) -> str:
 
 class _Handler(SimpleXMLRPCRequestHandler):
     rpc_paths = ("/XMLRPC", "/RPC2")
+    protocol_version = "HTTP/1.1"  # nipapd runs on Tornado's HTTPServer, which keeps connections alive
 
     def do_POST(self) -> None:
         _tls.authorization = self.headers.get("Authorization")
@@ -256,6 +257,11 @@ class _Handler(SimpleXMLRPCRequestHandler):
 
     def do_GET(self) -> None:
         self.send_error(405, "Method Not Allowed")
+
+    def report_404(self) -> None:
+        # read the unread request body first, as Tornado does, so the kept-alive connection stays usable
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        super().report_404()
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .log instead
         return
