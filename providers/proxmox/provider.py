@@ -67,6 +67,10 @@ class ProxmoxProvider:
         self.client = client or ProxmoxClient(settings)
         self._configs: dict[tuple[str, int], dict[str, Any]] = {}
         self._lock = threading.Lock()
+        # agent / LXC interface answers kept between reads (`serve` cycles), per guest: valid while
+        # the config digest is the same and the guest has not restarted (uptime only grows)
+        self._answers: dict[tuple[str, int], tuple[str, int, Any, Any]] = {}
+        self.interface_calls = 0  # agent / LXC interface calls made (for tests and the bench)
 
     # ------------------------------------------------------------------ read
 
@@ -94,12 +98,8 @@ class ProxmoxProvider:
                 if _truthy(cfg.get("template")):
                     return None
                 agent = lxc = None
-                running = entry.get("status") == "running"
                 try:
-                    if gtype == "qemu" and running and mapping.agent_enabled(cfg.get("agent")):
-                        agent = self.client.agent_interfaces(node, int(vmid))  # type: ignore[arg-type]
-                    elif gtype == "lxc" and running:
-                        lxc = self.client.lxc_interfaces(node, int(vmid))  # type: ignore[arg-type]
+                    agent, lxc = self._interfaces(entry, gtype, node, int(vmid), cfg)  # type: ignore[arg-type]
                 except NodeUnavailable:
                     raise  # the node is gone, not just this guest's agent
                 except ProviderError as exc:
@@ -142,6 +142,35 @@ class ProxmoxProvider:
         with self._lock:
             self._configs.update(found.configs)
         return found
+
+    def _interfaces(self, entry: Mapping[str, Any], gtype: str, node: str, vmid: int,
+                    cfg: Mapping[str, Any]) -> tuple[Any, Any]:
+        """(agent answer, LXC interfaces) of a guest, asked only where they answer something: a
+        running guest whose config does not already give every NIC's address, and whose answer is
+        not kept from an earlier read of the same config (digest) and the same boot (uptime)."""
+        running = entry.get("status") == "running"
+        wanted = running and (gtype == "lxc" or mapping.agent_enabled(cfg.get("agent")))
+        if not wanted or mapping.config_gives_addresses(gtype, cfg):
+            if not running:
+                with self._lock:
+                    self._answers.pop((node, vmid), None)  # it will boot anew: ask again then
+            return None, None
+        digest = str(cfg.get("digest") or "")
+        uptime = int(entry.get("uptime") or 0) if str(entry.get("uptime") or "0").isdigit() else 0
+        with self._lock:
+            kept = self._answers.get((node, vmid))
+        if kept is not None and digest and kept[0] == digest and uptime >= kept[1]:
+            return kept[2], kept[3]
+        with self._lock:
+            self.interface_calls += 1
+        if gtype == "qemu":
+            agent, lxc = self.client.agent_interfaces(node, vmid), None
+        else:
+            agent, lxc = None, self.client.lxc_interfaces(node, vmid)
+        if digest and (agent is not None or lxc is not None):
+            with self._lock:
+                self._answers[(node, vmid)] = (digest, uptime, agent, lxc)
+        return agent, lxc
 
     def read(self) -> Observation:
         return self.observation(self.discover())
