@@ -16,12 +16,13 @@ the session is discarded.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from providers.edgemax.parse import split_command_words
-from providers.edgemax.tree import Kind, NodeExists, NothingToDelete, Tree, TreeError
+from providers.edgemax.tree import Kind, Node, NodeExists, NothingToDelete, Tree, TreeError
 
 # `[edit…]` + newline + `user@host# ` (edgeos.md §1.3); not anchored at a line start, because an
 # echo of the next typed-ahead line may follow the prompt on the same line.
@@ -51,18 +52,68 @@ def replies(text: str, count: int) -> list[str]:
     return out
 
 
-def reply_text(reply: str, sent: Sequence[str]) -> str:
-    """One reply without CRs, blank lines and echoes of lines of the batch."""
+@dataclass(frozen=True)
+class Echoes:
+    """The lines of a batch, indexed to find their echoes (whole, or cut where a read ended)."""
+
+    known: frozenset[str]
+    sizes: tuple[int, ...]  # distinct lengths, longest first
+    ordered: tuple[str, ...]  # sorted: a prefix of a line is found by bisection
+    reversed_: tuple[str, ...]  # the lines reversed, sorted: the same for a suffix
+
+    @classmethod
+    def of(cls, sent: Sequence[str]) -> Echoes:
+        known = frozenset(sent)
+        return cls(known, tuple(sorted({len(x) for x in known}, reverse=True)), tuple(sorted(known)),
+                   tuple(sorted(x[::-1] for x in known)))
+
+    def is_prefix(self, text: str) -> bool:
+        i = bisect.bisect_left(self.ordered, text)
+        return i < len(self.ordered) and self.ordered[i].startswith(text)
+
+    def is_suffix(self, text: str) -> bool:
+        rev = text[::-1]
+        i = bisect.bisect_left(self.reversed_, rev)
+        return i < len(self.reversed_) and self.reversed_[i].startswith(rev)
+
+
+def reply_text(reply: str, sent: Sequence[str] | Echoes) -> str:
+    """One reply without CRs, blank lines and echoes of lines of the batch: whole echoes, and the
+    pieces of one cut where a read ended (a prefix at a line's end, a suffix at its start)."""
+    echoes = sent if isinstance(sent, Echoes) else Echoes.of(sent)
     body = reply.replace("\r\n", "\n").replace("\r", "\n")
     kept: list[str] = []
     for raw in body.split("\n"):
-        line = raw
-        for echo in sent:
-            if echo and echo in line:
-                line = line.replace(echo, "")
+        line = _without_echoes(raw, echoes)
+        head = _first_verb(line, 0)
+        if head > 0 and echoes.is_suffix(line[:head]):
+            line = line[head:]
+        elif head < 0 and line and echoes.is_suffix(line):
+            line = ""
+        tail = max(line.rfind("set "), line.rfind("delete "))
+        if tail >= 0 and echoes.is_prefix(line[tail:]):
+            line = line[:tail]
         if line.strip():
             kept.append(line.strip())
     return "\n".join(kept)
+
+
+def _first_verb(line: str, start: int) -> int:
+    found = [p for p in (line.find("set ", start), line.find("delete ", start)) if p >= 0]
+    return min(found) if found else -1
+
+
+def _without_echoes(line: str, echoes: Echoes) -> str:
+    out, i = [], 0
+    while i < len(line):
+        p = _first_verb(line, i)
+        if p < 0:
+            break
+        size = next((n for n in echoes.sizes if line[p : p + n] in echoes.known), 0)
+        out.append(line[i : p + (0 if size else 1)])
+        i = p + (size or 1)
+    out.append(line[i:])
+    return "".join(out)
 
 
 def first_refused(texts: Sequence[str], markers: Sequence[str]) -> int | None:
@@ -104,20 +155,66 @@ def intended(before: Tree, lines: Sequence[str]) -> tuple[Change, Tree] | str:
             continue  # "already exists" / "Nothing to delete": no change, as on the router
         except TreeError:
             return f"line {line!r} does not apply to the configuration as read"
-    old, new = set(before.commands()), set(after.commands())
+    old, new = _Walk(), _Walk()
+    _changed_commands((), before.root, after.root, old, new)
+    added, removed = new.paths - old.paths, old.paths - new.paths
     # a node that only became (or stopped being) childless did not appear or vanish
-    added = {p for p in new - old if not before.exists(p)}
-    removed = {p for p in old - new if not after.exists(p)}
+    added -= {p for p in new.empty & added if before.exists(p)}
+    removed -= {p for p in old.empty & removed if after.exists(p)}
     replaced = set()
     for path in list(added):
         leaf = path[:-1]
-        was, now = before.node(leaf), after.node(leaf)
-        if (was is not None and now is not None and was.kind is Kind.LEAF and now.kind is Kind.LEAF
-                and not was.multi and not now.multi):
+        was, now = old.leaves.get(leaf), new.leaves.get(leaf)
+        if was is not None and now is not None and not was.multi and not now.multi:
             replaced.add(path)
             added.discard(path)
             removed -= {(*leaf, v) for v in was.values}
     return Change(frozenset(added), frozenset(removed), frozenset(replaced)), after
+
+
+@dataclass
+class _Walk:
+    """Command paths of one side of a diff, the childless nodes among them, and the leaves seen."""
+
+    paths: set[tuple[str, ...]] = field(default_factory=set)
+    empty: set[tuple[str, ...]] = field(default_factory=set)
+    leaves: dict[tuple[str, ...], Node] = field(default_factory=dict)
+
+
+def _commands(path: tuple[str, ...], node: Node | None, out: _Walk) -> None:
+    """``Tree.commands()`` of the subtree ``node`` at ``path`` (``node`` itself included)."""
+    if node is None:
+        return
+    if node.kind is Kind.LEAF:
+        out.paths.update((*path, v) for v in node.values)
+        out.leaves[path] = node
+    elif not node.children:
+        out.paths.add(path)
+        out.empty.add(path)
+    else:
+        for child in node.children:
+            _commands((*path, child.name), child, out)
+
+
+def _changed_commands(path: tuple[str, ...], old: Node, new: Node, old_out: _Walk, new_out: _Walk) -> None:
+    """The command paths of the parts of two trees that differ. Trees are immutable and `set` /
+    `delete` copy only the path they change, so an untouched subtree is the same object in both:
+    skipping those keeps this proportional to the change, not to the configuration."""
+    if old is new:
+        return
+    if old.kind is Kind.LEAF or new.kind is Kind.LEAF or not old.children or not new.children:
+        _commands(path, old, old_out)
+        _commands(path, new, new_out)
+        return
+    new_kids = {c.name: c for c in new.children}
+    for child in old.children:
+        other = new_kids.pop(child.name, None)
+        if other is None:
+            _commands((*path, child.name), child, old_out)
+        else:
+            _changed_commands((*path, child.name), child, other, old_out, new_out)
+    for name, child in new_kids.items():
+        _commands((*path, name), child, new_out)
 
 
 def _unquote(word: str) -> str:

@@ -42,6 +42,14 @@ def test_replies_are_cut_at_each_prompt_and_echoes_are_dropped() -> None:
     assert batch.first_refused(texts, ERROR_MARKERS) == 1
 
 
+def test_an_echo_cut_where_a_read_ended_is_dropped_too() -> None:
+    sent = ["set service dhcp-server x 1", "set service dhcp-server y 2"]
+    text = ("set service dhcp-server x 1set service dh\r\n" + PROMPT + "cp-server y 2\r\n"
+            "The specified configuration node already exists\r\n" + PROMPT)
+    texts = [batch.reply_text(r, sent) for r in batch.replies(text, 2)]
+    assert texts == ["", "The specified configuration node already exists"]
+
+
 def test_a_line_whose_echo_could_fake_an_error_or_a_prompt_is_not_batched() -> None:
     assert batch.batchable(f"set {LAN} static-mapping web ip-address 192.168.1.20", ERROR_MARKERS)
     assert not batch.batchable("set system login banner 'Set failed'", ERROR_MARKERS)
