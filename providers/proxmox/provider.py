@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -69,7 +70,7 @@ class ProxmoxProvider:
         self._lock = threading.Lock()
         # agent / LXC interface answers kept between reads (`serve` cycles), per guest: valid while
         # the config digest is the same and the guest has not restarted (uptime only grows)
-        self._answers: dict[tuple[str, int], tuple[str, int, Any, Any]] = {}
+        self._answers = _kept_answers(config, self.key)
         self.interface_calls = 0  # agent / LXC interface calls made (for tests and the bench)
 
     # ------------------------------------------------------------------ read
@@ -383,6 +384,30 @@ class _Nic:
     vmid: int
     type: str  # "qemu" or "lxc"
     nic: str  # "net0"
+
+
+# `serve` opens the providers anew every cycle with the same Config object: the kept answers live
+# as long as that object (a new config, e.g. another test's or a reload, starts empty)
+# (keyed by the object's id; the entry goes when the object does, before its id can be reused)
+_KEPT: dict[int, dict[str, dict[tuple[str, int], tuple[str, int, Any, Any]]]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept_answers(config: Config, key: str) -> dict[tuple[str, int], tuple[str, int, Any, Any]]:
+    with _KEPT_LOCK:
+        per_config = _KEPT.get(id(config))
+        if per_config is None:
+            try:
+                weakref.finalize(config, _forget, id(config))
+            except TypeError:  # a config that cannot be weakly referenced: this provider only
+                return {}
+            per_config = _KEPT[id(config)] = {}
+        return per_config.setdefault(key, {})
+
+
+def _forget(config_id: int) -> None:
+    with _KEPT_LOCK:
+        _KEPT.pop(config_id, None)
 
 
 def _truthy(value: Any) -> bool:

@@ -419,10 +419,11 @@ def test_interfaces_are_asked_only_where_the_config_does_not_give_the_address(si
 
 
 def test_interface_answers_are_kept_by_config_digest_between_reads(sim: SimHandle) -> None:
-    prov = provider(sim)
-    first = prov.read()
+    config = make_config(sim)
+    first = ProxmoxProvider(config, config.providers.get("proxmox")).read()
+    # `serve` opens its providers anew every cycle, with the same config
+    prov = ProxmoxProvider(config, config.providers.get("proxmox"))
     calls = prov.interface_calls
-    assert calls > 0
     mark = len(sim.log)
     again = prov.read()  # a second `serve` cycle: nothing changed, no interface call is made …
     # … except for 105, whose agent is not running: there is no answer to keep, it is asked again
