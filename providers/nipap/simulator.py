@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import io
 import ipaddress
 import json
@@ -280,6 +281,7 @@ class _Server(ThreadingMixIn, SimpleXMLRPCServer):
         self.log: list[CallRecord] = []
         self.counts: Counter[str] = Counter()
         self.accepted = 0  # TCP connections: shows whether clients keep alive
+        self.open_sockets: set[Any] = set()
         self.stopping = threading.Event()
         self._log_lock = threading.Lock()
         self.register_introspection_functions()
@@ -290,7 +292,23 @@ class _Server(ThreadingMixIn, SimpleXMLRPCServer):
         request = super().get_request()
         with self._log_lock:
             self.accepted += 1
+            self.open_sockets.add(request[0])
         return request
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._log_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """A stopped nipapd drops its kept-alive connections too (its process is gone)."""
+        with self._log_lock:
+            sockets, self.open_sockets = list(self.open_sockets), set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def _dispatch(self, method: str, params: tuple[Any, ...]) -> Any:
         if method.startswith("system."):
@@ -528,6 +546,7 @@ class SimHandle:
         self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         self._thread.join(timeout=5)
 
 
