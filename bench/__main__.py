@@ -24,6 +24,7 @@ CHILD_TIMEOUT = 900  # seconds for one scenario process
 # each, plus the simulator's per-`set` cost that grows with the config (Node.with_child re-sorts
 # every sibling), the apply alone exceeds the 10-minute budget; large scenarios stop after the plan.
 LARGE = 1000
+CLI_GUESTS = 1000  # the scenario that also runs `netsot plan` as a process (its start-up included)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -71,7 +72,7 @@ def child(spec: dict[str, Any]) -> list[Row]:
     opts = Options(latency=spec["latency"], commit=spec["commit"], router_latency=spec.get("router_latency"),
                    separate=not spec.get("in_process", False))
     if spec["kind"] == "scenario":
-        return run_scenario(spec["guests"], opts, apply=spec.get("apply", True))
+        return run_scenario(spec["guests"], opts, apply=spec.get("apply", True), cli=spec.get("cli", False))
     if spec["kind"] == "engine":
         from bench.engine_only import run_engine
 
@@ -120,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         spec: dict[str, Any] = {"kind": "scenario", "guests": n, **base}
         if n > opts.large and not opts.full:
             spec["apply"] = False
+        if n == CLI_GUESTS:
+            spec["cli"] = True
         specs.append(spec)
     if opts.engine_bindings:
         specs.append({"kind": "engine", "guests": opts.engine_bindings, **base})

@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMULAS = """\
-Lower bounds (L = per-request latency, W = max_workers, C = router commit time,
-              Lr = per-command router latency, = L unless the row's notes say otherwise):
-  read   proxmox = L x (1 + ceil((configs + interface calls) / W_proxmox))   [1 = /cluster/resources]
+Lower bounds: the unavoidable work only (L = per-request latency, W = max_workers, C = router commit
+              time, Lr = router round-trip latency, = L unless the row's notes say otherwise):
+  read   proxmox = L x (1 + ceil((configs + needed interface calls) / W_proxmox))
+                   [1 = /cluster/resources; one config per guest; an agent / LXC interface call
+                    only for a running guest whose config does not give every NIC's address]
          nipap   = L x calls                                  (sequential reads count fully)
          router  = Lr x commands                              (one session, commands in sequence)
          read    = max(proxmox, nipap, router)                (the systems are read in parallel)
   plan   0 when no request is made (pure engine work)
-  apply  nipap   = L x ceil(calls / W_nipap)
-         proxmox = L x ceil(PUTs / W_proxmox)
-         router  = Lr x commands + C x commits
+  cli    the read's bound: `netsot plan` as a process adds only start-up, config and rendering
+  apply  nipap   = L x ceil(hosts / W_nipap)                  (one call per new host: no batch API)
+         proxmox = L x ceil(PUTs / W_proxmox)                 (write-back, next to the router)
+         router  = Lr + C                                     (one batch of lines + one commit)
          apply   = nipap + max(proxmox, router)               (addresses first, then DHCP/DNS/write-back)
   ratio  = wall / lower bound; SSH open/handshake and CPU are NOT in the bound."""
 
@@ -117,10 +120,13 @@ def read_bound(d: Counts, latency: float, pve_workers: int, per_command: float |
 
 
 def apply_bound(d: Counts, latency: float, commit: float, pve_workers: int, nipap_workers: int,
-                per_command: float | None = None) -> float:
-    nipap = latency * math.ceil(d.nipap_calls / nipap_workers)
+                per_command: float | None = None, nipap_hosts: int | None = None) -> float:
+    """The unavoidable apply: NIPAP's one call per new host (``nipap_hosts``, else every call made),
+    the Proxmox write-backs, and ONE router batch + ONE commit when the router changes at all."""
+    hosts = d.nipap_calls if nipap_hosts is None else nipap_hosts
+    nipap = latency * math.ceil(hosts / nipap_workers)
     pve = latency * math.ceil(d.pve_puts / pve_workers)
-    router = (latency if per_command is None else per_command) * d.router_commands + commit * d.commits
+    router = ((latency if per_command is None else per_command) + commit) if d.commits else 0.0
     return nipap + max(pve, router)
 
 

@@ -144,6 +144,10 @@ def _processes(tmp: Path, specs: list[scenarios.GuestSpec], opts: Options,
 
 
 def sim_config(sims: Sims, tmp: Path, pve_workers: int = DEFAULT_PVE_WORKERS) -> Config:
+    return scenarios.make_config(**sim_config_parts(sims, tmp, pve_workers))
+
+
+def sim_config_parts(sims: Sims, tmp: Path, pve_workers: int = DEFAULT_PVE_WORKERS) -> dict[str, Any]:
     proxmox = nipap = edgemax = None
     if sims.pve is not None:
         user, name, value = sims.pve.token
@@ -156,8 +160,8 @@ def sim_config(sims: Sims, tmp: Path, pve_workers: int = DEFAULT_PVE_WORKERS) ->
     if sims.edge is not None:
         edgemax = {"host": "127.0.0.1", "port": sims.edge.port, "username": "ubnt", "password": "password",
                    "known_hosts": str(sims.edge.known_hosts), "timeout": 120}
-    return scenarios.make_config(state_path=str(tmp / "netsot.state.json"),
-                                 proxmox=proxmox, nipap=nipap, edgemax=edgemax)
+    return {"state_path": str(tmp / "netsot.state.json"), "proxmox": proxmox, "nipap": nipap,
+            "edgemax": edgemax}
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -166,9 +170,10 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def run_scenario(guests: int, opts: Options, name: str | None = None, apply: bool = True) -> list[Row]:
+def run_scenario(guests: int, opts: Options, name: str | None = None, apply: bool = True,
+                 cli: bool = False) -> list[Row]:
     """read → plan → apply (first apply of everything) for ``guests`` guests; one row per phase
-    (``apply=False`` stops after the plan)."""
+    (``apply=False`` stops after the plan; ``cli`` adds `netsot plan` run as a process)."""
     name = name or f"lab-{guests}"
     specs = scenarios.guests(guests, opts.shape)
     rows: list[Row] = []
@@ -207,13 +212,17 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
                                 d.sessions, d.commits, peak_rss_mb(),
                                 f"{len(plan.bindings)} bindings; changes {counts} by system {by_system}; "
                                 f"{len(plan.conflicts)} conflicts"))
+                if cli:
+                    rows.append(run_cli_plan(name, guests, sims, tmp, opts))
+                    c2 = sims.counts()
                 if not apply:
                     return rows
                 report, wall = _timed(lambda: apply_plan(plan, providers, backend, timing, state=state))
                 c3 = sims.counts()
                 d = c3 - c2
                 total = c3 - c0
-                bound = apply_bound(d, opts.latency, opts.commit, pve_w, nipap_w, opts.per_command)
+                bound = apply_bound(d, opts.latency, opts.commit, pve_w, nipap_w, opts.per_command,
+                                    nipap_hosts=by_system.get("nipap", 0))
                 rows.append(Row(name, guests, "apply", wall, bound,
                                 requests_of(d), d.sessions, d.commits, peak_rss_mb(),
                                 f"applied={len(report.applied)} failed={len(report.failed)} "
@@ -227,6 +236,32 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
             finally:
                 close_providers(providers)
     return rows
+
+
+def run_cli_plan(name: str, guests: int, sims: Sims, tmp: Path, opts: Options) -> Row:
+    """`netsot plan` end to end as its own process: start-up, config, read, plan and rendering.
+
+    Its bound is the read's (the plan makes no request); the config is written as JSON, which is YAML.
+    """
+    import subprocess
+    import sys
+
+    config_file = tmp / "netsot.yaml"
+    config_file.write_text(json.dumps(scenarios.config_data(**sim_config_parts(sims, tmp))))
+    script = Path(sys.executable).with_name("netsot")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "engine"]
+    c0 = sims.counts()
+    start = time.perf_counter()
+    proc = subprocess.run([*command, "--config", str(config_file), "plan", "--no-color"],
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    d = sims.counts() - c0
+    pve_w = DEFAULT_PVE_WORKERS
+    last = (proc.stdout.strip().splitlines() or [""])[-1][:120]
+    return Row(f"{name}-cli", guests, "cli-plan", wall, read_bound(d, opts.latency, pve_w, opts.per_command),
+               requests_of(d), d.sessions, d.commits, 0.0,
+               f"`netsot plan` as a process (exit {proc.returncode}): {last}"
+               + ("" if proc.returncode in (0, 2) else f"; stderr: {proc.stderr.strip()[-200:]}"))
 
 
 def run_pve_workers(guests: int, opts: Options, workers: int) -> Row:

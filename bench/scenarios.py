@@ -239,8 +239,14 @@ def networks_config() -> list[dict[str, Any]]:
 def make_config(*, state_path: str, proxmox: dict[str, Any] | None = None,
                 nipap: dict[str, Any] | None = None, edgemax: dict[str, Any] | None = None) -> Config:
     """The netsot config for the simulators (each ``None`` system is left unconfigured)."""
+    return config_from_data(config_data(state_path=state_path, proxmox=proxmox, nipap=nipap, edgemax=edgemax))
+
+
+def config_data(*, state_path: str, proxmox: dict[str, Any] | None = None,
+                nipap: dict[str, Any] | None = None, edgemax: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``make_config``'s data (written as a file for the `netsot plan` process row)."""
     providers = {k: v for k, v in (("proxmox", proxmox), ("nipap", nipap), ("edgemax", edgemax)) if v}
-    return config_from_data({
+    return ({
         "version": 1,
         "state": {"backend": "file", "path": state_path},
         "providers": providers,

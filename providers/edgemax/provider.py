@@ -36,6 +36,7 @@ class EdgemaxProvider:
         self.settings = settings
         self._session: EdgeSession | None = None
         self._observed_cfg: EdgeConfig | None = None
+        self._observed_tree: Tree | None = None  # the router's configuration as last read / applied
 
     @property
     def session(self) -> EdgeSession:
@@ -55,6 +56,7 @@ class EdgemaxProvider:
         saved = self.session.compare_saved()
         tree = parse.parse_any(commands_text, "show configuration commands")
         cfg = extract.extract(tree)
+        self._observed_tree = tree
         table = leases.read_show_leases(leases_text)
         observed_leases = list(table.leases)
         self._observed_cfg = cfg
@@ -93,13 +95,17 @@ class EdgemaxProvider:
         try:
             # the `saved` pseudo-resource has no line: it asks the session to save regardless
             saved = planner.saved_address(self.key)
-            result = self.session.configure(lines, save=any(c.address == saved for c in changes))
+            result = self.session.configure(lines, save=any(c.address == saved for c in changes),
+                                            before=self._observed_tree)
         except ProviderRejected as err:
+            self._observed_tree = None  # unknown now (e.g. changed behind netsot's back): read it anew
             return self._failed(changes, str(err), (str(err),))
         except ProviderError as err:
             # the connection died mid-apply: nothing was saved, the router dropped the session;
             # the next run re-reads and converges
+            self._observed_tree = None
             return self._failed(changes, str(err), (str(err),))
+        self._observed_tree = result.after
         log = tuple(x for x in (result.compare, *result.notes, result.commit_output) if x)
         outcomes = tuple(
             ChangeOutcome(

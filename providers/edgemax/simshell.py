@@ -10,6 +10,7 @@ Must not: own the SSH server (``simssh``), terminal handling (``simterm``) or va
 from __future__ import annotations
 
 import asyncio
+import collections
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ class Shell(Terminal):
         self.working: Any = None  # the config-mode working tree, None in op mode
         self.committed_unsaved = False
         self.events: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self.arrivals: collections.deque[float] = collections.deque()
         self.raw = False
         self.nl = "\r\n" if self.pty else "\n"
 
@@ -78,13 +80,18 @@ class Shell(Terminal):
                     return 0
                 if kind != "line":
                     continue
+                arrived = self.arrivals.popleft() if self.arrivals else asyncio.get_running_loop().time()
                 if self.pty:
                     self.process.stdout.write("\r\n")
                 if line.strip():
                     self.sim.log.add("command", line)
                     self.sim.before_command()
                     if self.sim.faults.command_delay:
-                        await asyncio.sleep(self.sim.faults.command_delay)
+                        # the link's latency, counted from the line's arrival: lines sent in one
+                        # go wait for it once, not once each (a round trip, not a processing cost)
+                        due = arrived + self.sim.faults.command_delay - asyncio.get_running_loop().time()
+                        if due > 0:
+                            await asyncio.sleep(due)
                     if await self.execute(line.strip()) == "exit":
                         return 0
                 self.write(self.prompt)

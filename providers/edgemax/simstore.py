@@ -145,7 +145,7 @@ class Faults:
     drop_after_commands: int | None = None  # answer N more commands, then drop the connection
     fail_next_commit: bool = False  # the next commit fails with ``commit_failure`` (one-shot)
     commit_failure: str = "[ service dhcp-server ]\nFailed to start DHCP server daemon (simulated fault)"
-    command_delay: float = 0.0  # seconds before answering each command
+    command_delay: float = 0.0  # the link's latency: a command is answered this long after it arrived
     commit_delay: float = 0.0  # seconds spent inside each commit
     # `compare saved` prints this instead of the diff (a router that refuses the check: an older
     # firmware, a restricted user). A test switch: the wording is whatever the test needs to see

@@ -8,6 +8,7 @@ Must not: interpret commands (``simshell.Shell`` does, and owns the state used h
 from __future__ import annotations
 
 import asyncio
+import collections
 from typing import Any
 
 import asyncssh
@@ -23,6 +24,7 @@ class Terminal:
     raw: bool
     nl: str
     events: asyncio.Queue[tuple[str, str]]
+    arrivals: collections.deque[float]  # loop time each queued line arrived (the link latency counts from it)
     working: Any
 
     def write(self, text: str) -> None:
@@ -53,6 +55,7 @@ class Terminal:
                     last_cr = ch == "\r"
                     if ch in "\r\n":
                         self._echo(echo)
+                        self.arrivals.append(asyncio.get_running_loop().time())
                         await self.events.put(("line", buf))
                         buf = ""
                     elif ch in "\x7f\x08":
@@ -63,6 +66,7 @@ class Terminal:
                         buf = ""
                         echo.append("^C")
                         self._echo(echo)
+                        self.arrivals.append(asyncio.get_running_loop().time())
                         await self.events.put(("line", ""))
                     elif ch == "\x04" and not buf and self.working is None:
                         await self.events.put(("eof", ""))

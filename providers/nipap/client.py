@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
+import time
 import urllib.parse
 import xml.parsers.expat
 import xmlrpc.client
@@ -136,43 +137,75 @@ class _Capped:
         return unmarshaller.close()
 
 
-class _TimeoutTransport(_Capped, xmlrpc.client.Transport):
-    def __init__(self, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> None:
-        super().__init__(use_datetime=True)
-        self._timeout = timeout
-        self._limit = limit
+# A kept-alive connection idle longer than this is closed and a new one opened: a server or proxy
+# may have dropped it meanwhile, and a request on a dropped connection cannot safely be resent (a
+# write could land twice). Calls of one run follow each other within milliseconds.
+KEEPALIVE_IDLE = 5.0
+
+
+class _KeepAlive:
+    """Timeout, one attempt per request, and reuse of the connection while it is fresh."""
+
+    _timeout: float
+    _last_used: float = 0.0
 
     def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
         # one attempt: the stdlib silently resends a POST after a reset, so a write could land
         # twice unseen; a reset surfaces as TransientFault and the provider decides (and counts)
-        return self.single_request(host, handler, request_body, verbose)
+        if time.monotonic() - self._last_used > KEEPALIVE_IDLE:
+            self.close()  # type: ignore[attr-defined]
+        try:
+            return self.single_request(host, handler, request_body, verbose)  # type: ignore[attr-defined]
+        except xmlrpc.client.ProtocolError:
+            self.close()  # type: ignore[attr-defined]  # an HTTP error: never reuse what follows it
+            raise
+        finally:
+            self._last_used = time.monotonic()
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        conn = super().make_connection(host)
+        conn = super().make_connection(host)  # type: ignore[misc]
         conn.timeout = self._timeout  # used by connect(); applies to every later recv too
         return conn
 
 
-class _TimeoutSafeTransport(_Capped, xmlrpc.client.SafeTransport):
+class _TimeoutTransport(_Capped, _KeepAlive, xmlrpc.client.Transport):
     def __init__(self, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> None:
         super().__init__(use_datetime=True)
         self._timeout = timeout
         self._limit = limit
 
-    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
-        return self.single_request(host, handler, request_body, verbose)  # see _TimeoutTransport
 
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout
-        return conn
+class _TimeoutSafeTransport(_Capped, _KeepAlive, xmlrpc.client.SafeTransport):
+    def __init__(self, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> None:
+        super().__init__(use_datetime=True)
+        self._timeout = timeout
+        self._limit = limit
 
 
-def _proxy(uri: str, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> xmlrpc.client.ServerProxy:
+def _new_proxy(uri: str, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> xmlrpc.client.ServerProxy:
     scheme = urllib.parse.urlsplit(uri).scheme
     transport = (_TimeoutSafeTransport(timeout, limit) if scheme == "https"
                  else _TimeoutTransport(timeout, limit))
     return xmlrpc.client.ServerProxy(uri, transport=transport, allow_none=True, use_datetime=True)
+
+
+_PROXIES = threading.local()  # one kept-alive connection per worker thread and (URI, timeout, cap)
+
+
+def _proxy(uri: str, timeout: float, limit: int = DEFAULT_MAX_RESPONSE) -> xmlrpc.client.ServerProxy:
+    """This thread's proxy for ``uri``: its connection is kept alive between calls (not shared
+    between threads: an HTTP connection carries one request at a time)."""
+    cache: dict[tuple[str, float, int], xmlrpc.client.ServerProxy] | None = getattr(_PROXIES, "cache", None)
+    if cache is None:
+        cache = _PROXIES.cache = {}
+    proxy = cache.get((uri, timeout, limit))
+    if proxy is None:
+        if len(cache) > 8:  # another identity's old connections: drop them
+            for old in cache.values():
+                old("close")()
+            cache.clear()
+        proxy = cache[(uri, timeout, limit)] = _new_proxy(uri, timeout, limit)
+    return proxy
 
 
 # ---------------------------------------------------------------------- pynipap's global identity

@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import io
 import ipaddress
 import json
@@ -232,6 +233,7 @@ def _summary(params: tuple[Any, ...]) -> str:
 
 class _Handler(SimpleXMLRPCRequestHandler):
     rpc_paths = ("/XMLRPC", "/RPC2")
+    protocol_version = "HTTP/1.1"  # nipapd runs on Tornado's HTTPServer, which keeps connections alive
 
     def do_POST(self) -> None:
         _tls.authorization = self.headers.get("Authorization")
@@ -257,6 +259,11 @@ class _Handler(SimpleXMLRPCRequestHandler):
     def do_GET(self) -> None:
         self.send_error(405, "Method Not Allowed")
 
+    def report_404(self) -> None:
+        # read the unread request body first, as Tornado does, so the kept-alive connection stays usable
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        super().report_404()
+
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read .log instead
         return
 
@@ -274,6 +281,7 @@ class _Server(ThreadingMixIn, SimpleXMLRPCServer):
         self.log: list[CallRecord] = []
         self.counts: Counter[str] = Counter()
         self.accepted = 0  # TCP connections: shows whether clients keep alive
+        self.open_sockets: set[Any] = set()
         self.stopping = threading.Event()
         self._log_lock = threading.Lock()
         self.register_introspection_functions()
@@ -284,7 +292,23 @@ class _Server(ThreadingMixIn, SimpleXMLRPCServer):
         request = super().get_request()
         with self._log_lock:
             self.accepted += 1
+            self.open_sockets.add(request[0])
         return request
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._log_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """A stopped nipapd drops its kept-alive connections too (its process is gone)."""
+        with self._log_lock:
+            sockets, self.open_sockets = list(self.open_sockets), set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def _dispatch(self, method: str, params: tuple[Any, ...]) -> Any:
         if method.startswith("system."):
@@ -522,6 +546,7 @@ class SimHandle:
         self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         self._thread.join(timeout=5)
 
 

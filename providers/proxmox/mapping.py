@@ -511,6 +511,28 @@ def _nic(key: str, mac: str | None, net: Mapping[str, Any], ip: str | None, gate
     )
 
 
+def config_gives_addresses(gtype: str, config: Mapping[str, Any]) -> bool:
+    """Whether the config already states a static IPv4 address for every NIC, so the agent /
+    interfaces call could only repeat it (issue: optional calls only where they answer something).
+    A config that cannot be read here says no: the call is then made as before."""
+    keys = [k for k in config if NIC_KEY_RE.match(k)]
+    if not keys:
+        return False
+    try:
+        for key in keys:
+            if gtype == "lxc":
+                ip = parse_lxc_net(str(config[key]), key).get("ip")
+            else:
+                ipkey = f"ipconfig{_nic_index(key)}"
+                raw = config.get(ipkey)
+                ip = parse_ipconfig(str(raw), ipkey).get("ip") if raw not in (None, "") else None
+            if ip in (None, "", "dhcp", "manual"):
+                return False
+    except (PropertyError, ValueError):
+        return False
+    return True
+
+
 def guest_nics(
     resource: Mapping[str, Any],
     config: Mapping[str, Any],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +75,10 @@ class ProxmoxProvider:
         self._answers: dict[Address, str | None] = {}  # ipconfig address -> where the NIC answered when read
         self._lock = threading.Lock()
         self._restart_key = f"providers.{self.key}.writeback.restart"
+        # agent / LXC interface answers kept between reads (`serve` cycles), per guest: valid while
+        # the config digest is the same and the guest has not restarted (uptime only grows)
+        self._kept = _kept_answers(config, self.key)
+        self.interface_calls = 0  # agent / LXC interface calls made (for tests and the bench)
 
     # ------------------------------------------------------------------ read
 
@@ -101,12 +106,8 @@ class ProxmoxProvider:
                 if _truthy(cfg.get("template")):
                     return None
                 agent = lxc = None
-                running = entry.get("status") == "running"
                 try:
-                    if gtype == "qemu" and running and mapping.agent_enabled(cfg.get("agent")):
-                        agent = self.client.agent_interfaces(node, int(vmid))  # type: ignore[arg-type]
-                    elif gtype == "lxc" and running:
-                        lxc = self.client.lxc_interfaces(node, int(vmid))  # type: ignore[arg-type]
+                    agent, lxc = self._interfaces(entry, gtype, node, int(vmid), cfg)  # type: ignore[arg-type]
                 except NodeUnavailable:
                     raise  # the node is gone, not just this guest's agent
                 except ProviderError as exc:
@@ -154,6 +155,45 @@ class ProxmoxProvider:
         with self._lock:
             self._configs.update(found.configs)
         return found
+
+    def _interfaces(self, entry: Mapping[str, Any], gtype: str, node: str, vmid: int,
+                    cfg: Mapping[str, Any]) -> tuple[Any, Any]:
+        """(agent answer, LXC interfaces) of a guest, asked only where they answer something: a
+        running guest whose config does not already give every NIC's address, and whose answer is
+        not kept from an earlier read of the same config (digest) and the same boot (uptime)."""
+        running = entry.get("status") == "running"
+        wanted = running and (gtype == "lxc" or mapping.agent_enabled(cfg.get("agent")))
+        # a VM netsot writes back to may not run with its config's address yet (pending restart):
+        # only its agent says where it answers, so it is always asked
+        writes_back = gtype == "qemu" and self._tagged(cfg)
+        if not wanted or (mapping.config_gives_addresses(gtype, cfg) and not writes_back):
+            if not running:
+                with self._lock:
+                    self._kept.pop((node, vmid), None)  # it will boot anew: ask again then
+            return None, None
+        digest = str(cfg.get("digest") or "")
+        uptime = int(entry.get("uptime") or 0) if str(entry.get("uptime") or "0").isdigit() else 0
+        with self._lock:
+            kept = self._kept.get((node, vmid))
+        if kept is not None and digest and kept[0] == digest and uptime >= kept[1]:
+            return kept[2], kept[3]
+        with self._lock:
+            self.interface_calls += 1
+        if gtype == "qemu":
+            agent, lxc = self.client.agent_interfaces(node, vmid), None
+        else:
+            agent, lxc = None, self.client.lxc_interfaces(node, vmid)
+        if digest and (agent is not None or lxc is not None):
+            with self._lock:
+                self._kept[(node, vmid)] = (digest, uptime, agent, lxc)
+        return agent, lxc
+
+    def _tagged(self, cfg: Mapping[str, Any]) -> bool:
+        """Whether a guest's config carries the write-back tag (an unreadable tag list: assume so)."""
+        try:
+            return self.settings.writeback_tag.lower() in mapping.parse_tags(cfg.get("tags"))
+        except mapping.PropertyError:
+            return True
 
     def read(self) -> Observation:
         return self.observation(self.discover())
@@ -474,6 +514,30 @@ class _Nic:
     vmid: int
     type: str  # "qemu" or "lxc"
     nic: str  # "net0"
+
+
+# `serve` opens the providers anew every cycle with the same Config object: the kept answers live
+# as long as that object (a new config, e.g. another test's or a reload, starts empty)
+# (keyed by the object's id; the entry goes when the object does, before its id can be reused)
+_KEPT: dict[int, dict[str, dict[tuple[str, int], tuple[str, int, Any, Any]]]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept_answers(config: Config, key: str) -> dict[tuple[str, int], tuple[str, int, Any, Any]]:
+    with _KEPT_LOCK:
+        per_config = _KEPT.get(id(config))
+        if per_config is None:
+            try:
+                weakref.finalize(config, _forget, id(config))
+            except TypeError:  # a config that cannot be weakly referenced: this provider only
+                return {}
+            per_config = _KEPT[id(config)] = {}
+        return per_config.setdefault(key, {})
+
+
+def _forget(config_id: int) -> None:
+    with _KEPT_LOCK:
+        _KEPT.pop(config_id, None)
 
 
 def _truthy(value: Any) -> bool:

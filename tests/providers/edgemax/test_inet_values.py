@@ -87,12 +87,17 @@ def test_a_router_showing_two_values_is_known_multi(make_sim: Any) -> None:
     assert desired.conflicts == () and HOST in {c.address for c in going}
 
 
-def test_what_the_hold_prevents_a_single_valued_router_replaces_silently(make_sim: Any) -> None:
+def test_what_the_hold_prevents_a_single_valued_router_would_replace_but_compare_stops_it(
+        make_sim: Any) -> None:
     router = make_sim(V6_ONLY, inet_multi=False)
     prov, going, _ = plan(router, inet_values="multi")  # a wrong setting: the router is single-valued
     try:
         result = prov.apply([c for c in going if c.address == HOST])
     finally:
         prov.close()
-    assert [o.status for o in result.outcomes] == ["applied"]  # no error at all …
-    assert inet_lines(router) == [f"set {INET} 192.168.1.10"]  # … and the IPv6 value is gone
+    # the router accepted every line and would have replaced the IPv6 value silently; the check of
+    # `compare` against the intended change (which keeps it) refuses to commit and discards
+    assert [o.status for o in result.outcomes] == ["failed"]
+    assert "not the intended one" in (result.outcomes[0].error or "")
+    assert "2001:db8::10" in (result.outcomes[0].error or "")
+    assert inet_lines(router) == [f"set {INET} '2001:db8::10'"] and router.log.commits == 0

@@ -226,12 +226,16 @@ def test_single_valued_inet_replaces_silently(make_sim: Any) -> None:
     single = make_sim(inet_multi=False)
     multi = make_sim()
     line = "set system static-host-mapping host-name nas.lab.example inet 2001:db8::10"
-    for router in (single, multi):
-        with session_for(router) as s:
-            s.configure([line])
+    # the single-valued router takes the line without a word and replaces the value; the session's
+    # check of `compare` against the intended change (a value added) sees it and commits nothing
+    with session_for(single) as s, pytest.raises(ProviderRejected) as err:
+        s.configure([line])
+    assert "unexpectedly removed: system static-host-mapping host-name nas.lab.example inet 192.168.1.10" \
+        in str(err.value)
+    with session_for(multi) as s:
+        s.configure([line])
     host = "system static-host-mapping host-name nas.lab.example inet"
-    assert [ln for ln in single.active_commands().splitlines() if host in ln] == [
-        f"set {host} '2001:db8::10'"]
+    assert [ln for ln in single.active_commands().splitlines() if host in ln] == [f"set {host} 192.168.1.10"]
     assert [ln for ln in multi.active_commands().splitlines() if host in ln] == [
         f"set {host} 192.168.1.10", f"set {host} '2001:db8::10'"]
 

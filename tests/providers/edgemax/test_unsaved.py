@@ -49,8 +49,9 @@ def commit_without_save(sim: SimHandle, *changes: Change) -> None:
     prov = provider_for(sim)
     try:
         prov.session.open()
+        # `show configuration commands` (no read before: the intended change needs the config),
         # `configure`, two set lines per mapping, `compare`, `commit …`: then `save` is never answered
-        sim.faults.drop_after_commands = 1 + 2 * len(changes) + 2
+        sim.faults.drop_after_commands = 1 + 1 + 2 * len(changes) + 2
         result = prov.apply(list(changes))
     finally:
         prov.close()

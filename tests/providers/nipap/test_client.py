@@ -147,3 +147,34 @@ def test_standalone_simulator_runs_until_sigterm(tmp_path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+def test_calls_of_one_thread_share_one_kept_alive_connection(sim: SimHandle) -> None:
+    import threading
+
+    c = client(sim)
+    vrf = c.find_vrf("65000:1")
+    before = sim.connections
+    for i in range(6):  # both paths: raw XML-RPC and pynipap's ORM (writes)
+        c.find_vrf("65000:1")
+        c.add_prefix(vrf["id"], f"192.168.1.{200 + i}/32", "host", node=f"k{i}")
+    assert sim.connections - before <= 1  # the thread's connection of find_vrf above, kept alive
+    # another worker thread has a connection of its own (one request at a time per connection)
+    threading.Thread(target=lambda: c.find_vrf("65000:1")).start()
+    deadline = time.monotonic() + 5
+    while sim.connections == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sim.connections - before == 1 or sim.connections - before == 2
+
+
+def test_a_connection_idle_too_long_is_not_reused(sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    from providers.nipap import client as client_module
+
+    monkeypatch.setattr(client_module, "KEEPALIVE_IDLE", 0.0)
+    c = client(sim)
+    c.find_vrf("65000:1")
+    before = sim.connections
+    for _ in range(3):
+        time.sleep(0.01)
+        c.find_vrf("65000:1")
+    assert sim.connections - before == 3

@@ -167,3 +167,32 @@ def test_node_names_are_checked(sim: SimHandle) -> None:
 
     with pytest.raises(ProviderDataError, match="invalid node name"):
         client(sim).qemu_config("../access", 1)
+
+
+def test_one_kept_alive_connection_per_thread_through_the_lean_session(sim: SimHandle) -> None:
+    import threading
+
+    from providers.proxmox.http import LeanSession
+
+    c = client(sim)
+    before = sim.connections
+    for _ in range(20):  # configs (normal timeout) and agent calls (agent timeout) alike
+        c.qemu_config("pve1", 101)
+        c.agent_interfaces("pve1", 101)
+    assert sim.connections - before == 1
+    assert isinstance(c._api(False)._store["session"], LeanSession)
+    threading.Thread(target=c.version).start()  # another worker: a connection of its own
+    for _ in range(200):
+        if sim.connections - before == 2:
+            break
+        threading.Event().wait(0.01)
+    assert sim.connections - before == 2
+
+
+def test_a_proxy_in_the_environment_keeps_requests(sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    c = client(sim)
+    assert c.version()["release"] == "8.2"
+    assert isinstance(c._api(False)._store["session"], requests.Session)

@@ -90,7 +90,7 @@ def test_read_three_node_cluster(sim: SimHandle) -> None:
         "ip_mode": "static",
         "configured_ip": "192.168.1.10/24",
         "gateway": "192.168.1.1",
-        "agent_ips": ("192.168.1.10",),
+        "agent_ips": (),  # its config gives the address: the agent is not asked
         "writeback": True,
         "digest": sim.config(101)["digest"],
     }
@@ -115,7 +115,7 @@ def test_read_three_node_cluster(sim: SimHandle) -> None:
         "lxc",
         "192.168.1.20",
         "192.168.1.1",
-        ("192.168.1.20", "192.168.1.21"),
+        (),  # its config gives the address: its interfaces are not asked
     )
     assert (
         f["proxmox pve2/202 net0"].network == "iot" and f["proxmox pve2/202 net0"].extra["ip_mode"] == "dhcp"
@@ -151,10 +151,11 @@ def test_read_request_count_is_1_plus_configs_plus_interfaces(sim: SimHandle) ->
     sim.set_node_online("pve3", True)
     obs = provider(sim).read()
     assert obs.warnings == ()
-    # 11 non-template guests → 11 configs; agent for running QEMU with agent enabled: 101, 102, 105, 203;
-    # LXC interfaces for the running CT 201; nothing for stopped guests, 104 (no agent), 204 (status unknown)
-    assert kinds(sim) == Counter({"resources": 1, "config": 11, "agent": 4, "lxc": 1})
-    assert len(sim.log) == 17
+    # 11 non-template guests → 11 configs; agent for running QEMU with agent enabled whose config does
+    # not give every address: 102, 105, 203 (101's and CT 201's configs are static: not asked);
+    # nothing for stopped guests, 104 (no agent), 204 (status unknown)
+    assert kinds(sim) == Counter({"resources": 1, "config": 11, "agent": 3})
+    assert len(sim.log) == 15
     failed = [(e.path, e.status) for e in sim.log if e.status != 200]
     assert failed == [("/nodes/pve1/qemu/105/agent/network-get-interfaces", 500)]  # agent not running
 
@@ -164,7 +165,7 @@ def test_offline_node_request_count(sim: SimHandle) -> None:
     k = kinds(sim)
     pve3 = [e for e in sim.log if e.path.startswith("/nodes/pve3/")]
     assert all(e.status == 595 for e in pve3) and 1 <= len(pve3) <= 2  # later pve3 guests are skipped
-    assert (k["resources"], k["config"] - len(pve3), k["agent"], k["lxc"]) == (1, 9, 4, 1)
+    assert (k["resources"], k["config"] - len(pve3), k["agent"], k["lxc"]) == (1, 9, 3, 0)
 
 
 def test_hung_node_is_a_warning_and_other_nodes_are_read(sim: SimHandle) -> None:
@@ -180,11 +181,11 @@ def test_hung_node_is_a_warning_and_other_nodes_are_read(sim: SimHandle) -> None
 
 
 def test_slow_agent_is_a_warning_the_guest_is_still_read(sim: SimHandle) -> None:
-    sim.set_guest(101, agent_delay=1.0)
+    sim.set_guest(102, agent_delay=1.0)  # a DHCP guest: only its agent knows the address
     obs = provider(sim, agent_timeout=0.2).read()
-    web = facts_by_ref(obs)["proxmox pve1/101 net0"]
-    assert web.ip == "192.168.1.10" and web.extra["agent_ips"] == ()
-    assert any("pve1/101" in w and "within 0.2 s" in w for w in obs.warnings)
+    db = facts_by_ref(obs)["proxmox pve1/102 net0"]
+    assert db.hostname == "db01" and db.extra["agent_ips"] == ()
+    assert any("pve1/102" in w and "within 0.2 s" in w for w in obs.warnings)
 
 
 def test_failing_cluster_resources_is_fatal(sim: SimHandle) -> None:
@@ -409,5 +410,54 @@ def test_read_of_the_served_fixtures(start_sim: Any) -> None:
     assert by_vmid[104]["nics"][0]["agent_ips"] == []  # 200 with result.error
     assert [n["bridge"] for n in by_vmid[103]["nics"]] == ["vmbr0", "vmbr1"]
     assert obs.warnings == ()
-    # 1 resources + 6 configs + agent of the 4 running agent-enabled VMs (111 has no agent key) + 1 LXC
-    assert kinds(h) == Counter({"resources": 1, "config": 6, "agent": 4, "lxc": 1})
+    # 1 resources + 6 configs + agent of the 4 running agent-enabled VMs (111 has no agent key); the
+    # LXC's config gives its address, so its interfaces are not asked
+    assert kinds(h) == Counter({"resources": 1, "config": 6, "agent": 4})
+
+
+def _agent_paths(h: SimHandle, since: int) -> list[str]:
+    ends = ("/network-get-interfaces", "/interfaces")
+    return sorted(e.path for e in h.log[since:] if e.path.endswith(ends))
+
+
+def test_interfaces_are_asked_only_where_the_config_does_not_give_the_address(sim: SimHandle) -> None:
+    sim.set_node_online("pve3", True)
+    provider(sim).read()
+    asked = _agent_paths(sim, 0)
+    assert "/nodes/pve1/qemu/102/agent/network-get-interfaces" in asked  # ipconfig0 ip=dhcp
+    assert "/nodes/pve1/qemu/101/agent/network-get-interfaces" not in asked  # ip=192.168.1.10/24
+    assert "/nodes/pve2/lxc/201/interfaces" not in asked  # net0 ip=192.168.1.20/24
+    # the same guest with its static address removed is asked again
+    sim.set_guest(101, config={**sim.config(101), "ipconfig0": "ip=dhcp"})
+    mark = len(sim.log)
+    provider(sim).read()
+    assert "/nodes/pve1/qemu/101/agent/network-get-interfaces" in _agent_paths(sim, mark)
+
+
+def test_interface_answers_are_kept_by_config_digest_between_reads(sim: SimHandle) -> None:
+    config = make_config(sim)
+    first = ProxmoxProvider(config, config.providers.get("proxmox")).read()
+    # `serve` opens its providers anew every cycle, with the same config
+    prov = ProxmoxProvider(config, config.providers.get("proxmox"))
+    calls = prov.interface_calls
+    mark = len(sim.log)
+    again = prov.read()  # a second `serve` cycle: nothing changed, no interface call is made …
+    # … except for 105, whose agent is not running: there is no answer to keep, it is asked again
+    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/105/agent/network-get-interfaces"]
+    assert prov.interface_calls == calls + 1
+    assert facts_by_ref(again)["proxmox pve1/102 net0"].extra["agent_ips"] == \
+        facts_by_ref(first)["proxmox pve1/102 net0"].extra["agent_ips"] == ("192.168.1.57",)
+    # a changed config (new digest) invalidates the kept answer of that guest only
+    prov.client.set_qemu_config("pve1", 102, None, description="moved")
+    mark = len(sim.log)
+    prov.read()
+    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/102/agent/network-get-interfaces",
+                                       "/nodes/pve1/qemu/105/agent/network-get-interfaces"]
+    # a guest that stopped is asked afresh once it runs again (a new boot, maybe a new address)
+    sim.set_guest(102, status="stopped")
+    prov.read()
+    sim.set_guest(102, status="running")
+    mark = len(sim.log)
+    prov.read()
+    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/102/agent/network-get-interfaces",
+                                       "/nodes/pve1/qemu/105/agent/network-get-interfaces"]
