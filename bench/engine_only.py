@@ -95,7 +95,8 @@ def _nipap_rows(specs: list[scenarios.GuestSpec], ips: Mapping[int, str]) -> lis
 
 def _router_observation(config: Config, specs: list[scenarios.GuestSpec], ips: Mapping[int, str]) -> Any:
     """The router knows the ``lan`` guests (mapping + host name); the ``servers`` ones are new to it."""
-    from providers.edgemax import extract, parse, planner
+    from providers.edgemax import extract, planner
+    from providers.vyatta import parse
 
     lan = [g for g in specs if g.net.name == "lan"]
     mappings = "".join(

@@ -21,8 +21,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from providers.edgemax.parse import split_command_words
-from providers.edgemax.tree import Kind, Node, NodeExists, NothingToDelete, Tree, TreeError
+from providers.vyatta.parse import split_command_words
+from providers.vyatta.tree import Kind, Node, NodeExists, NothingToDelete, Tree, TreeError
 
 # `[edit…]` + newline + `user@host# ` (edgeos.md §1.3); not anchored at a line start, because an
 # echo of the next typed-ahead line may follow the prompt on the same line.

@@ -29,9 +29,10 @@ from core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from providers.edgemax import batch, parse
+from providers.edgemax import batch
 from providers.edgemax.settings import COMMENT_RULE, SAFE_COMMENT, EdgemaxSettings
-from providers.edgemax.tree import Tree
+from providers.vyatta import parse
+from providers.vyatta.tree import Tree
 
 SYSTEM = "edgemax"
 DEFINITION = Path(__file__).with_name("edgeos.yaml")
