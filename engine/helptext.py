@@ -8,7 +8,9 @@ HELP = (
     '\n'
     '  Usual flow:  netsot validate  →  netsot plan --out tfplan  →  netsot apply tfplan\n'
     '  Exit codes:  0 ok, 1 error (usage errors too), 130 interrupted; plan --detailed-exitcode adds\n'
-    '               2 (changes) and 3 (conflicts block some changes).\n'
+    '               2 (changes) and 3 (conflicts block some changes; --conflicts-exitcode 2 makes it 2).\n'
+    "  Terraform's -input=false, -lock=false and -chdir=DIR are accepted anywhere on the line.\n"
+    '  Completion:  eval "$(_NETSOT_COMPLETE=bash_source netsot)" (zsh_source, fish_source; README).\n'
     '\n'
     'Options:\n'
     '  --config FILE  Config file (default: $NETSOT_CONFIG, ./netsot.yaml).\n'
@@ -23,13 +25,16 @@ HELP = (
     '  adopt         Turn something netsot only sees into something it manages...\n'
     '  apply         Apply a saved plan, or plan and apply after confirmation.\n'
     '  demo          Start the lab and walk through import, plan, apply and...\n'
+    '  doctor        Check each system: reachable, TLS / host key as pinned,...\n'
     '  explain       Why one host is as it is: every attribute per system, the...\n'
     '  force-unlock  Break the state lock ID left by a run that died.\n'
     "  graph         Print the plan's dependency graph in Graphviz DOT...\n"
     '  import        Adopt existing objects so netsot manages them.\n'
+    '  init          Write a commented netsot.yaml from your own Proxmox VE,...\n'
     '  inventory     List what a system holds (every configured system without...\n'
     '  lab           The embedded lab: simulated Proxmox, NIPAP and EdgeRouter...\n'
     '  plan          Show what apply would change (and save it with --out).\n'
+    '  providers     List the system kinds netsot knows and the instances the...\n'
     "  schema        JSON Schemas of netsot's files (for editors and CI).\n"
     '  serve         Run the reconcile loop: plan and apply what the safety...\n'
     '  show          Show a saved plan, or the current state when no PLANFILE...\n'

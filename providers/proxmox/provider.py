@@ -164,7 +164,7 @@ class ProxmoxProvider:
         running = entry.get("status") == "running"
         wanted = running and (gtype == "lxc" or mapping.agent_enabled(cfg.get("agent")))
         # a VM netsot writes back to may not run with its config's address yet (pending restart):
-        # only its agent says where it answers, so it is always asked
+        # only its agent says where it answers, so it is always asked, and its answer never kept
         writes_back = gtype == "qemu" and self._tagged(cfg)
         if not wanted or (mapping.config_gives_addresses(gtype, cfg) and not writes_back):
             if not running:
@@ -175,7 +175,7 @@ class ProxmoxProvider:
         uptime = int(entry.get("uptime") or 0) if str(entry.get("uptime") or "0").isdigit() else 0
         with self._lock:
             kept = self._kept.get((node, vmid))
-        if kept is not None and digest and kept[0] == digest and uptime >= kept[1]:
+        if kept is not None and digest and kept[0] == digest and uptime >= kept[1] and not writes_back:
             return kept[2], kept[3]
         with self._lock:
             self.interface_calls += 1

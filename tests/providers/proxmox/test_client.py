@@ -194,5 +194,5 @@ def test_a_proxy_in_the_environment_keeps_requests(sim: SimHandle, monkeypatch: 
 
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     c = client(sim)
-    assert c.version()["release"] == "8.2"
+    assert c.version()["release"] == "8.4"
     assert isinstance(c._api(False)._store["session"], requests.Session)

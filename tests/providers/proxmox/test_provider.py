@@ -90,7 +90,7 @@ def test_read_three_node_cluster(sim: SimHandle) -> None:
         "ip_mode": "static",
         "configured_ip": "192.168.1.10/24",
         "gateway": "192.168.1.1",
-        "agent_ips": (),  # its config gives the address: the agent is not asked
+        "agent_ips": ("192.168.1.10",),  # tagged for write-back: its agent is always asked
         "writeback": True,
         "digest": sim.config(101)["digest"],
     }
@@ -152,10 +152,11 @@ def test_read_request_count_is_1_plus_configs_plus_interfaces(sim: SimHandle) ->
     obs = provider(sim).read()
     assert obs.warnings == ()
     # 11 non-template guests → 11 configs; agent for running QEMU with agent enabled whose config does
-    # not give every address: 102, 105, 203 (101's and CT 201's configs are static: not asked);
-    # nothing for stopped guests, 104 (no agent), 204 (status unknown)
-    assert kinds(sim) == Counter({"resources": 1, "config": 11, "agent": 3})
-    assert len(sim.log) == 15
+    # not give every address: 102, 105, 203, and 101, tagged for write-back (only its agent says whether
+    # it runs with its config's address); CT 201's config is static: not asked; nothing for stopped
+    # guests, 104 (no agent), 204 (status unknown)
+    assert kinds(sim) == Counter({"resources": 1, "config": 11, "agent": 4})
+    assert len(sim.log) == 16
     failed = [(e.path, e.status) for e in sim.log if e.status != 200]
     assert failed == [("/nodes/pve1/qemu/105/agent/network-get-interfaces", 500)]  # agent not running
 
@@ -165,7 +166,7 @@ def test_offline_node_request_count(sim: SimHandle) -> None:
     k = kinds(sim)
     pve3 = [e for e in sim.log if e.path.startswith("/nodes/pve3/")]
     assert all(e.status == 595 for e in pve3) and 1 <= len(pve3) <= 2  # later pve3 guests are skipped
-    assert (k["resources"], k["config"] - len(pve3), k["agent"], k["lxc"]) == (1, 9, 3, 0)
+    assert (k["resources"], k["config"] - len(pve3), k["agent"], k["lxc"]) == (1, 9, 4, 0)
 
 
 def test_hung_node_is_a_warning_and_other_nodes_are_read(sim: SimHandle) -> None:
@@ -333,7 +334,7 @@ def test_apply_writeback_qemu_and_lxc(sim: SimHandle) -> None:
     assert "note: pve2/201 (ct01): the running container took 192.168.1.60/24 at once (Proxmox changed it " \
         "live)" in result.log
     ct = next(f for f in p.read().facts if f.ref.endswith("pve2/201 net0"))
-    assert "192.168.1.60" in ct.in_use and not ct.waiting
+    assert ct.ip == "192.168.1.60" and not ct.waiting
     # a second read + plan shows nothing left to do
     again = Desired(bindings=(binding(web_ref(), "192.168.1.50"),))
     assert p.plan(again, p.read(), context_for(p.config)) == []
@@ -423,7 +424,12 @@ def _agent_paths(h: SimHandle, since: int) -> list[str]:
 def test_interfaces_are_asked_only_where_the_config_does_not_give_the_address(sim: SimHandle) -> None:
     sim.set_node_online("pve3", True)
     provider(sim).read()
-    asked = _agent_paths(sim, 0)
+    # 101 is tagged for write-back: only its agent says whether it runs with its config's address
+    assert "/nodes/pve1/qemu/101/agent/network-get-interfaces" in _agent_paths(sim, 0)
+    sim.set_guest(101, config={k: v for k, v in sim.config(101).items() if k != "tags"})
+    mark = len(sim.log)
+    provider(sim).read()
+    asked = _agent_paths(sim, mark)
     assert "/nodes/pve1/qemu/102/agent/network-get-interfaces" in asked  # ipconfig0 ip=dhcp
     assert "/nodes/pve1/qemu/101/agent/network-get-interfaces" not in asked  # ip=192.168.1.10/24
     assert "/nodes/pve2/lxc/201/interfaces" not in asked  # net0 ip=192.168.1.20/24
@@ -442,16 +448,19 @@ def test_interface_answers_are_kept_by_config_digest_between_reads(sim: SimHandl
     calls = prov.interface_calls
     mark = len(sim.log)
     again = prov.read()  # a second `serve` cycle: nothing changed, no interface call is made …
-    # … except for 105, whose agent is not running: there is no answer to keep, it is asked again
-    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/105/agent/network-get-interfaces"]
-    assert prov.interface_calls == calls + 1
+    # … except for 105, whose agent is not running: there is no answer to keep, it is asked again, and
+    # 101, tagged for write-back, whose agent is always asked (it says whether the VM took its address)
+    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/101/agent/network-get-interfaces",
+                                       "/nodes/pve1/qemu/105/agent/network-get-interfaces"]
+    assert prov.interface_calls == calls + 2
     assert facts_by_ref(again)["proxmox pve1/102 net0"].extra["agent_ips"] == \
         facts_by_ref(first)["proxmox pve1/102 net0"].extra["agent_ips"] == ("192.168.1.57",)
     # a changed config (new digest) invalidates the kept answer of that guest only
     prov.client.set_qemu_config("pve1", 102, None, description="moved")
     mark = len(sim.log)
     prov.read()
-    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/102/agent/network-get-interfaces",
+    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/101/agent/network-get-interfaces",
+                                       "/nodes/pve1/qemu/102/agent/network-get-interfaces",
                                        "/nodes/pve1/qemu/105/agent/network-get-interfaces"]
     # a guest that stopped is asked afresh once it runs again (a new boot, maybe a new address)
     sim.set_guest(102, status="stopped")
@@ -459,5 +468,6 @@ def test_interface_answers_are_kept_by_config_digest_between_reads(sim: SimHandl
     sim.set_guest(102, status="running")
     mark = len(sim.log)
     prov.read()
-    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/102/agent/network-get-interfaces",
+    assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/101/agent/network-get-interfaces",
+                                       "/nodes/pve1/qemu/102/agent/network-get-interfaces",
                                        "/nodes/pve1/qemu/105/agent/network-get-interfaces"]
