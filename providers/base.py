@@ -102,12 +102,19 @@ class Hooks:
       to them;
     * ``verify(config, key, observation, state_resources) -> list[Check]`` — system-specific
       checks of ``netsot verify`` (the engine already reads every owned object back);
-    * ``lab`` — the embedded lab's module for this system (seed, start, config block).
+    * ``lab`` — the embedded lab's module for this system (seed, start, config block);
+    * ``watch(provider) -> watcher`` — ``serve``'s cheap change detection between full reads: an object
+      with ``poll() -> list[str]`` (what changed since the last poll, one line each; cheap requests
+      only), ``full_read(provider, observation)`` (a full read happened: the new baseline),
+      ``refresh(cached) -> Observation | None`` (the cached observation with only what the polls
+      named re-read; None when nothing is pending), ``applied(changes)`` (netsot changed these
+      objects: re-read them next time) and ``close()`` (see ``engine.events``).
     """
 
     inventory: str | None = None
     importer: str | None = None
     import_read: str | None = None
+    watch: str | None = None
     import_one: str | None = None
     adopt: str | None = None
     verify: str | None = None

@@ -51,5 +51,5 @@ KIND = SystemKind(
     check_label="nipap",
     location="in NIPAP",
     hooks=Hooks(inventory="providers.nipap.inventory:run", adopt="providers.nipap.adopt:adopt",
-                import_one="providers.nipap.importone:import_one"),
+                import_one="providers.nipap.importone:import_one", watch="providers.nipap.watch:watch"),
 )

@@ -46,5 +46,5 @@ KIND = SystemKind(
     check_label="proxmox",
     location="on Proxmox",
     hooks=Hooks(inventory="providers.proxmox.inventory:run",
-                import_one="providers.proxmox.importone:import_one"),
+                import_one="providers.proxmox.importone:import_one", watch="providers.proxmox.watch:watch"),
 )
