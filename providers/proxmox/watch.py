@@ -138,6 +138,7 @@ class ProxmoxWatch:
         merged = merge(base, fresh, vmids)
         with self._lock:
             self._discovery = merged
+            self._pending |= {int(u["vmid"]) for u in fresh.unread if str(u.get("vmid")).isdigit()}  # again
         return self.provider.observation(merged)
 
     def close(self) -> None:

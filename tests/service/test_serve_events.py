@@ -126,7 +126,8 @@ def test_a_created_guest_reaches_dhcp_and_dns_without_a_full_read(lab: Lab) -> N
     mark = len(lab.pve.handle.log)
     vmid = _create(lab, NAME, MAC)
     _run["vmid"] = vmid
-    got = wait_for("the new guest in NIPAP, on the router and in DNS", lambda: _present(lab, NAME), timeout=WAIT)
+    got = wait_for("the new guest in NIPAP, on the router and in DNS", lambda: _present(lab, NAME),
+                   timeout=WAIT)
     assert got["mac"] == MAC
     assert lab.resolve_eventually(f"{NAME}.lab.example", got["ip"], seconds=WAIT) == got["ip"]
 
@@ -156,7 +157,7 @@ def test_a_changed_guest_is_read_again_and_an_unchanged_one_is_not(lab: Lab) -> 
                                                   + (f",tag={vlan}" if vlan else "")})
     wait_for("the router's reservation to follow the new MAC",
              lambda: (lab.mappings().get(f"LAN.{NAME}") or {}).get("mac") == MAC2, timeout=WAIT)
-    runs = _event_runs(service, events, f"qmconfig of guest {vmid}")
+    _event_runs(service, events, f"qmconfig of guest {vmid}")
     reads = _config_reads(lab, mark)
     assert reads and set(reads) == {vmid}, reads  # re-read: the changed guest, and only it
     assert _present(lab, NAME)
@@ -167,7 +168,8 @@ def test_a_removed_guest_leaves_dhcp_and_dns(lab: Lab) -> None:
     before = {k: v for k, v in lab.mappings().items() if k != f"LAN.{NAME}"}
     full_runs = len(service.messages("run finished"))
     _remove(lab, _run["vmid"])
-    wait_for("the guest's address, reservation and DNS name to go", lambda: _none_left(lab, NAME), timeout=WAIT)
+    wait_for("the guest's address, reservation and DNS name to go", lambda: _none_left(lab, NAME),
+             timeout=WAIT)
     assert lab.resolve_eventually(f"{NAME}.lab.example", None, seconds=WAIT) is None
     assert lab.mappings() == before  # only the removed guest's objects went
     assert len(service.messages("run finished")) == full_runs
