@@ -36,6 +36,11 @@ def stamp(value: Any) -> datetime | None:
     return None
 
 
+def fingerprint(row: dict[str, Any]) -> str:
+    """A row's content (what a search shows; ``match``/``display`` are hints about the query)."""
+    return repr(sorted((k, str(v)) for k, v in row.items() if k not in ("match", "display")))
+
+
 def changed_since(vrf_id: int, prefixes: Sequence[str], since: datetime) -> dict[str, Any]:
     """The query: rows in ``vrf_id`` within any of ``prefixes`` modified after ``since`` (UTC)."""
     inside: dict[str, Any] | None = None
@@ -56,7 +61,7 @@ class NipapWatch:
         self.key = provider.key
         self._lock = threading.Lock()
         self._mark: datetime | None = None  # the newest last_modified read
-        self._seen: set[tuple[Any, datetime]] = set()  # (id, last_modified) of rows already known
+        self._seen: set[tuple[Any, datetime, str]] = set()  # (id, last_modified, content) of rows known
         self._counts: tuple[str, str] | None = None
         self._dirty = False
 
@@ -68,23 +73,25 @@ class NipapWatch:
                                                     "look for changed prefixes")
         counts = next(((str(v.get("num_prefixes_v4")), str(v.get("num_prefixes_v6")))
                        for v in self.provider.client.list_vrfs() if v.get("id") == vrf["id"]), ("", ""))
-        stamped = [(r.get("id"), stamp(r.get("last_modified")), r.get("prefix")) for r in rows]
+        # a row is known by its id, stamp and content: two edits within one second share a stamp
+        stamped = [(r.get("id"), stamp(r.get("last_modified")), fingerprint(r), r.get("prefix"))
+                   for r in rows]
         with self._lock:
             first = self._mark is None
-            new = [(i, t, p) for i, t, p in stamped if t is not None and (i, t) not in self._seen]
-            for i, t, _ in new:
-                self._seen.add((i, t))  # type: ignore[arg-type]
+            new = [(i, t, f, p) for i, t, f, p in stamped if t is not None and (i, t, f) not in self._seen]
+            for i, t, f, _ in new:
+                self._seen.add((i, t, f))  # type: ignore[arg-type]
                 if self._mark is None or t > self._mark:  # type: ignore[operator]
                     self._mark = t
             if self._mark is None:
                 self._mark = EPOCH + MARGIN  # an empty VRF: from the start
             floor = self._mark - MARGIN
-            self._seen = {(i, t) for i, t in self._seen if t >= floor}
+            self._seen = {(i, t, f) for i, t, f in self._seen if t >= floor}
             gone = self._counts is not None and counts != self._counts
             self._counts = counts
             if first:
                 return []
-            notes = [f"{self.key}: {p} changed" for _, _, p in new[:5]]
+            notes = [f"{self.key}: {p} changed" for _, _, _, p in new[:5]]
             if len(new) > 5:
                 notes.append(f"{self.key}: {len(new) - 5} more prefixes changed")
             if gone and not new:
