@@ -22,7 +22,7 @@ from core.config import Config
 from core.errors import NetsotError
 from core.model import Change, Observation, Plan
 from engine import runtime
-from engine.plan import read_all
+from engine.plan import read_all, safe_text
 from providers import registry
 
 log = logging.getLogger("netsot.service")
@@ -77,11 +77,12 @@ class Events:
         for key, watcher in self.watchers.items():
             try:
                 notes.extend(watcher.poll())
-            except NetsotError as exc:
-                if self._poll_error.get(key) != str(exc):
+            except Exception as exc:  # a watch that fails never stops the service: the full read remains
+                text = str(exc) if isinstance(exc, NetsotError) else safe_text(exc)
+                if self._poll_error.get(key) != text:
                     log.warning("watching %s failed: %s (the full read every --interval still runs)", key,
-                                exc, extra={"fields": {"system": key}})
-                self._poll_error[key] = str(exc)
+                                text, extra={"fields": {"system": key}})
+                self._poll_error[key] = text
                 continue
             if self._poll_error.pop(key, None) is not None:
                 log.info("watching %s works again", key, extra={"fields": {"system": key}})
