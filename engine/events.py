@@ -42,6 +42,8 @@ class Events:
         self._taken: dict[str, Observation] | None = None
         self._readers: dict[str, Any] = {}  # system -> the provider that read its cached observation
         self._poll_error: dict[str, str] = {}
+        self._again: tuple[str, ...] = ()  # notes of a run that could not start (the lock was held)
+        self._began = False  # the running partial run got as far as its reads
 
     # ---- lifetime
     def start(self) -> None:
@@ -95,7 +97,7 @@ class Events:
             left = deadline - self.clock()
             if left <= 0 or service.stop_event.wait(min(self.interval, left)):
                 return
-            notes = self.poll()
+            notes = self.poll() or list(self._again)
             if not notes:
                 continue
             if self.cache is None:
@@ -104,10 +106,14 @@ class Events:
                 continue
             self.trigger = tuple(notes)
             log.info("change seen: %s", "; ".join(notes), extra={"fields": {"trigger": notes}})
+            self._began = False
             try:
-                service.run_once(events=self)
+                ok = service.run_once(events=self)
             finally:
                 self.trigger = ()
+            # a run that never reached its reads (a CLI apply held the state lock) is tried again at
+            # the next poll; one that ran and failed waits for the next change or the full read
+            self._again = () if ok or self._began else tuple(notes)
 
     # ---- the cache
     def full_read(self, providers: Mapping[str, Any], observations: Mapping[str, Observation]) -> None:
@@ -127,6 +133,7 @@ class Events:
         the instance that read each cached observation (closed since; each reopens on use). The cache
         is taken: until ``applied`` gives it back (the run went through), no other partial run may use
         it."""
+        self._began = True
         cache, self.cache = self.cache, None
         if cache is None:
             raise NetsotError("no complete read to plan from yet")

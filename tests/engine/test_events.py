@@ -126,3 +126,22 @@ def test_a_failing_watch_is_logged_once_and_the_service_goes_on(setup: Any,
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["watching nipap failed: RuntimeError: boom "
                         "(the full read every --interval still runs)"]
+
+
+def test_a_partial_run_that_found_the_lock_held_is_tried_again(setup: Any) -> None:
+    service, events, _system = setup
+    watch = FakeWatch(["nipap: 192.168.1.9/32 changed"])
+    events.watchers = {"nipap": watch}
+    assert service.run_once() is True
+    attempts: list[bool] = []
+    real = service.run_once
+
+    def locked_once(events: Any = None) -> bool:
+        attempts.append(events is not None)
+        return False if len(attempts) == 1 else real(events=events)  # the first finds the lock held
+
+    service.run_once = locked_once
+    events.wait(service, 0.3)
+    assert attempts[:2] == [True, True]  # the same change again at the next poll, without a new note
+    assert watch.refreshed == 1  # the second got as far as its reads
+    assert len(attempts) == 2  # and went through: nothing more to try
