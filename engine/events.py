@@ -44,6 +44,7 @@ class Events:
         self._poll_error: dict[str, str] = {}
         self._again: tuple[str, ...] = ()  # notes of a run that could not start (the lock was held)
         self._began = False  # the running partial run got as far as its reads
+        self._wake: float | None = None  # when deletes held by orphan_grace may go (a run then)
 
     # ---- lifetime
     def start(self) -> None:
@@ -98,6 +99,8 @@ class Events:
             if left <= 0 or service.stop_event.wait(min(self.interval, left)):
                 return
             notes = self.poll() or list(self._again)
+            if not notes and self._wake is not None and self.clock() >= self._wake:
+                notes = ["the orphan_grace of held deletes has passed"]
             if not notes:
                 continue
             if self.cache is None:
@@ -160,6 +163,11 @@ class Events:
     def applied(self, plan: Plan, report: Any) -> None:
         """After a run: the cache is valid again, minus what netsot changed (read again next time)."""
         self.cache, self._taken = self._taken, None
+        self._wake = None
+        if any(h.gate == "orphan_grace" for h in plan.held):  # each ends within one grace from now
+            from engine.policy import parse_duration
+
+            self._wake = self.clock() + parse_duration(self.config.policy.orphan_grace).total_seconds() + 0.5
         if report is None:
             return
         touched: dict[str, list[Change]] = {}

@@ -110,7 +110,7 @@ def _start(lab: Lab, services: list[ServiceProcess], name: str) -> ServiceProces
 
 
 def test_the_service_watches_after_its_full_read(lab: Lab, services: list[ServiceProcess]) -> None:
-    set_policy(lab, "  delete: auto\n  orphan_grace: 0s\n")
+    set_policy(lab, "  delete: auto\n  orphan_grace: 2s\n")
     lab.apply()
     service = _start(lab, services, "events")
     _run["service"] = service
@@ -163,11 +163,14 @@ def test_a_changed_guest_is_read_again_and_an_unchanged_one_is_not(lab: Lab) -> 
     assert _present(lab, NAME)
 
 
-def test_a_removed_guest_leaves_dhcp_and_dns(lab: Lab) -> None:
+def test_a_removed_guest_leaves_dhcp_and_dns_after_the_grace(lab: Lab) -> None:
     service = _run["service"]
     before = {k: v for k, v in lab.mappings().items() if k != f"LAN.{NAME}"}
-    full_runs = len(service.messages("run finished"))
+    full_runs, events = len(service.messages("run finished")), len(service.messages("event run finished"))
     _remove(lab, _run["vmid"])
+    runs = _event_runs(service, events, f"guest {_run['vmid']}")
+    assert runs[0]["held"] >= 3 and runs[0]["applied"] == 0, runs  # orphaned: held for the grace
+    _event_runs(service, events, "orphan_grace of held deletes has passed")  # its own run, no full read
     wait_for("the guest's address, reservation and DNS name to go", lambda: _none_left(lab, NAME),
              timeout=WAIT)
     assert lab.resolve_eventually(f"{NAME}.lab.example", None, seconds=WAIT) is None
