@@ -70,3 +70,28 @@ def test_last_modified_compares_with_a_timestamp_string(simtarget: Target) -> No
     assert later == []
     bad = {"operator": "greater", "val1": "last_modified", "val2": "yesterday-ish"}
     assert fault_of(lambda: simtarget.rpc("search_prefix", query=bad)) == (1000, "Unhandled data error.")
+
+
+def test_adding_or_removing_a_host_stamps_its_parent_and_siblings(simtarget: Target) -> None:
+    """nipap.md §9.4: the trigger cascade updates the parent and every host beside the new one."""
+    from datetime import datetime
+
+    assert simtarget.sim is not None
+    store = simtarget.sim.store
+    since = {"operator": "greater", "val1": "last_modified", "val2": "2001-01-01 00:00:00+00"}
+
+    def touched() -> set[str]:
+        return {r["prefix"] for r in simtarget.rpc("search_prefix", query=since)["result"]}
+
+    for rec in store.prefixes.values():
+        rec["last_modified"] = datetime(2000, 1, 1)
+    host = simtarget.add_host(_ip(simtarget, 88), "x")
+    assert touched() == {"192.168.1.0/24", "192.168.1.5/32", "192.168.1.88/32"}  # not 10.1.0.0/24's
+    for rec in store.prefixes.values():
+        rec["last_modified"] = datetime(2000, 1, 1)
+    simtarget.rpc("remove_prefix", prefix={"id": host})
+    assert touched() == {"192.168.1.0/24", "192.168.1.5/32"}
+    for rec in store.prefixes.values():
+        rec["last_modified"] = datetime(2000, 1, 1)
+    simtarget.rpc("edit_prefix", prefix={"prefix": "192.168.1.5/32"}, attr={"description": "printer"})
+    assert touched() == {"192.168.1.5/32"}  # an edit stamps only its own row
