@@ -97,6 +97,7 @@ class Events:
         while not service.stop_event.is_set():
             left = deadline - self.clock()
             if left <= 0 or service.stop_event.wait(min(self.interval, left)):
+                self.cache = None  # the full run is next: until it succeeds, no partial run
                 return
             notes = self.poll() or list(self._again)
             if not notes and self._wake is not None and self.clock() >= self._wake:

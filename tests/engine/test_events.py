@@ -145,3 +145,12 @@ def test_a_partial_run_that_found_the_lock_held_is_tried_again(setup: Any) -> No
     assert attempts[:2] == [True, True]  # the same change again at the next poll, without a new note
     assert watch.refreshed == 1  # the second got as far as its reads
     assert len(attempts) == 2  # and went through: nothing more to try
+
+
+def test_a_failed_full_read_leaves_no_cache_either(setup: Any) -> None:
+    service, events, system = setup
+    assert service.run_once() is True
+    events.wait(service, 0.05)  # nothing seen; the full run is due
+    system.fail_read = ProviderError("nipap", "connection refused")
+    assert service.run_once() is False
+    assert events.cache is None  # the partial runs wait for a full read that succeeds
