@@ -1,7 +1,8 @@
 """The event → DNS benchmark: how long after a guest is created its name resolves at the router's DNS.
 
-Owns: a lab of ``guests`` guests (the lab's simulators in this process with the bench's latency
-knobs, and its real dnsmasq), a real ``netsot serve`` subprocess (full read every hour, the watch at
+Owns: the bench's homelab of ``guests`` guests (``bench.scenarios``: two /16 networks, so 1,000 fit;
+the simulators in this process with the bench's latency knobs, the router's commits feeding a real
+dnsmasq as EdgeOS's own does), a real ``netsot serve`` subprocess (full read every hour, the watch at
 its default), then ``events`` guests created one after another through Proxmox's API (running, on
 DHCP, as the web UI makes them); for each, the time until dnsmasq answers its name, and the requests
 each system saw in that window (the watch's polls included). The row's wall time is the p95.
@@ -58,43 +59,82 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
+def _config(tmp: Path, sims: Any) -> Path:
+    """The netsot config (JSON is YAML) for the running simulators, as ``bench.run.sim_config`` has it."""
+    from bench import scenarios
+
+    user, name, value = sims.pve.token
+    data = {
+        "version": 1,
+        "state": {"backend": "file", "path": str(tmp / "netsot.state.json")},
+        "providers": {
+            "proxmox": {"host": "127.0.0.1", "port": sims.pve.port, "user": user, "token_name": name,
+                        "token_value": value, "verify_tls": str(sims.pve.ca_path), "timeout": 30,
+                        "writeback_tag": scenarios.WRITEBACK_TAG},
+            "nipap": {"url": sims.nipap.url(), "username": "netsot", "password": "pw", "timeout": 30},
+            "edgemax": {"host": "127.0.0.1", "port": sims.edge.port, "username": "ubnt",
+                        "password": "password", "known_hosts": str(sims.edge.known_hosts), "timeout": 120},
+        },
+        "networks": scenarios.networks_config(),
+        "policy": {"max_change_percent": 100, "min_existing": 1_000_000},
+    }
+    path = tmp / "netsot.yaml"
+    path.write_text(json.dumps(data, indent=1))
+    path.chmod(0o600)
+    return path
+
+
+class _Pve:
+    """Proxmox's API as the web UI or Terraform uses it (HTTPS, the token, the simulator's CA)."""
+
+    def __init__(self, handle: Any) -> None:
+        import requests
+
+        user, name, value = handle.token
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"PVEAPIToken={user}!{name}={value}"
+        self.ca = str(handle.ca_path)
+        self.base = handle.url
+
+    def call(self, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
+        answer = self.session.request(method, self.base + path, data=data, timeout=30, verify=self.ca)
+        answer.raise_for_status()
+        return answer.json()["data"]
+
+
 def run_events(guests: int, latency: float, commit: float, events: int = 20) -> Row:
+    import dns.exception
     import dns.resolver
 
+    from bench import scenarios
+    from bench.run import Options, simulators
     from providers.lab import dns as labdns
-    from providers.lab import prepare, write_config
-    from providers.lab.control import Proxmox
-    from providers.lab.homelab import SITES
-    from providers.lab.runner import start_nipap, start_proxmox, start_router
 
     name = f"event-dns-{guests}"
     binary = labdns.find_dnsmasq()
     if not binary:
         return Row(name, guests, "event", 0.0, None, notes="no dnsmasq: the router's DNS cannot answer")
-    with tempfile.TemporaryDirectory(prefix="netsot-bench-events-") as tmp:
-        paths = prepare(Path(tmp), guests, 1)
-        spec = SITES[0]
-        site = paths.for_site(spec.name)
-        parts: list[Any] = []
+    specs = scenarios.guests(guests)
+    lan = scenarios.NETWORKS[0]
+    world = Options(latency=latency, commit=commit, separate=False)  # handles here: their request logs
+    with tempfile.TemporaryDirectory(prefix="netsot-bench-events-") as tmp_name, \
+            simulators(Path(tmp_name), specs, world) as sims:
+        tmp = Path(tmp_name)
+        hosts = tmp / "router-hosts"
+        dnsmasq = labdns.Dnsmasq(binary, hosts, {n.domain for n in scenarios.NETWORKS}, tmp / "dnsmasq.log")
         service: subprocess.Popen[bytes] | None = None
+
+        def on_commit(tree: Any) -> None:  # what EdgeOS does after a commit: its hosts, then dnsmasq
+            labdns.write_atomic(hosts, labdns.render_hosts(tree))
+            dnsmasq.reload()
+
         try:
-            dnsmasq = labdns.Dnsmasq(binary, site.hosts_file, spec.domains, site.logs / "dnsmasq.log")
+            on_commit(sims.edge.active_tree())
             dnsmasq.start()
-            parts.append(dnsmasq)
-            pve = start_proxmox(site)
-            parts.append(pve)
-            router = start_router(site, dnsmasq.reload)
-            parts.append(router)
-            nipap = start_nipap(paths)
-            parts.append(nipap)
-            pve.handle.knobs.delay = latency
-            nipap.knobs.latency = latency
-            router.faults.command_delay = latency
-            router.faults.commit_delay = commit
-            ports = {"nipap": nipap.port, site.process("proxmox"): pve.port,
-                     site.process("router"): router.port, site.process("dnsmasq"): dnsmasq.port}
-            config = write_config(paths, ports, dnsmasq.port, 1)
-            log_path = paths.logs / "bench-serve.stderr"
+            sims.edge.set_on_commit(on_commit)
+            pve, nipap, router = sims.pve, sims.nipap, sims.edge
+            config = _config(tmp, sims)
+            log_path = tmp / "serve.stderr"
             with open(log_path, "wb") as err:
                 service = subprocess.Popen(
                     [sys.executable, "-m", "engine", "--config", str(config), "serve", "--interval", "3600",
@@ -115,25 +155,23 @@ def run_events(guests: int, latency: float, commit: float, events: int = 20) -> 
                 except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.exception.Timeout):
                     return False
 
-            api = Proxmox(site, pve.port)
-            net = spec.networks[0]
-            tag = f",tag={net.vlan}" if net.vlan else ""
-            domain = net.domain
+            api = _Pve(pve)
+            domain = lan.domain
             took: list[float] = []
             per: dict[str, list[int]] = {"proxmox": [], "proxmox_polls": [], "nipap": [], "edgemax": [],
                                          "sessions": [], "commits": []}
             for i in range(events):
                 host = f"evb{i:02d}"
-                marks = (len(pve.handle.log), len(nipap.log), len(router.log.commands()), router.log.sessions,
+                marks = (len(pve.log), len(nipap.log), len(router.log.commands()), router.log.sessions,
                          router.log.commits)
                 start = time.monotonic()
                 vmid = int(api.call("GET", "/cluster/nextid"))
-                api.call("POST", f"/nodes/{spec.nodes[0]}/qemu", {"vmid": vmid, "name": host, "start": 1,
-                                                                  "cores": 1, "memory": 1024,
-                                                                  "net0": f"virtio,bridge={net.bridge}{tag}"})
+                api.call("POST", f"/nodes/{scenarios.NODES[0]}/qemu", {
+                    "vmid": vmid, "name": host, "start": 1, "cores": 1, "memory": 1024,
+                    "net0": "virtio,bridge=vmbr0" + (f",tag={lan.vlan}" if lan.vlan else "")})
                 _wait(f"{host}.{domain} to resolve", lambda h=f"{host}.{domain}": answers(h), EVENT_TIMEOUT)
                 took.append(time.monotonic() - start)
-                pve_log = pve.handle.log[marks[0]:]
+                pve_log = pve.log[marks[0]:]
                 per["proxmox"].append(len(pve_log) - 2)  # minus the bench's own nextid and create
                 per["proxmox_polls"].append(sum(e.path in PVE_POLLS for e in pve_log))
                 per["nipap"].append(len(nipap.log) - marks[1])
@@ -149,9 +187,8 @@ def run_events(guests: int, latency: float, commit: float, events: int = 20) -> 
                 except subprocess.TimeoutExpired:
                     service.kill()
                     service.wait(timeout=10)
-            for part in reversed(parts):
-                with contextlib.suppress(Exception):  # one part failing must not keep the others running
-                    part.stop()
+            with contextlib.suppress(Exception):
+                dnsmasq.stop()
     mean = {k: round(statistics.mean(v)) for k, v in per.items()}
     p50, p95 = _quantile(took, 0.5), _quantile(took, 0.95)
     return Row(name, guests, "event", p95, None,
