@@ -105,6 +105,7 @@ class Events:
             if not notes:
                 continue
             if self.cache is None:
+                self._wake, self._again = None, ()
                 log.info("change seen; waiting for the next full read (the last run did not finish)",
                          extra={"fields": {"trigger": notes}})
                 continue
