@@ -102,7 +102,7 @@ class _Pve:
         return answer.json()["data"]
 
 
-def run_events(guests: int, latency: float, commit: float, events: int = 20) -> Row:
+def run_events(guests: int, latency: float, commit: float, events: int = 20, keep_log: Path | None = None) -> Row:
     import dns.exception
     import dns.resolver
 
@@ -180,6 +180,8 @@ def run_events(guests: int, latency: float, commit: float, events: int = 20) -> 
                 per["commits"].append(router.log.commits - marks[4])
                 time.sleep(SETTLE)
         finally:
+            if keep_log is not None and (tmp / "serve.stderr").exists():
+                keep_log.write_bytes((tmp / "serve.stderr").read_bytes())  # the service's JSON log
             if service is not None and service.poll() is None:
                 service.terminate()
                 try:

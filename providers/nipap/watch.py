@@ -4,8 +4,9 @@ Owns: one ``search_prefix`` for the rows of the managed prefixes whose ``last_mo
 the newest one seen (minus a margin: the value is the transaction's start, so a late commit can carry
 an older stamp), and one ``list_vrf`` for the VRF's prefix counts, because a removed row leaves no
 stamp behind (nipap.md §9.4). The server's clock only: the mark is the largest ``last_modified``
-read, never the local time. Any change makes the next partial run read NIPAP again (it is a cheap
-read: one search).
+read, never the local time. A row is news when what a person can change in it differs from what was
+seen (a host added beside it only moves its stamp), and not when it is netsot's own write. Any news
+makes the next partial run read NIPAP again (a cheap read: one search).
 Must not: change anything in NIPAP.
 """
 
@@ -36,9 +37,19 @@ def stamp(value: Any) -> datetime | None:
     return None
 
 
+CONTENT = ("prefix", "type", "status", "node", "description", "comment", "tags", "avps", "external_key",
+           "vlan", "vrf_id", "pool_id", "expires", "alarm_priority", "monitor", "country", "order_id",
+           "customer_id")
+
+
 def fingerprint(row: dict[str, Any]) -> str:
-    """A row's content (what a search shows; ``match``/``display`` are hints about the query)."""
-    return repr(sorted((k, str(v)) for k, v in row.items() if k not in ("match", "display")))
+    """What a person can change in a prefix (not its stamp, nor what nipapd computes: a host added
+    beside it moves its ``last_modified`` and its parent's counts, and changes nothing netsot reads)."""
+    return repr([(k, str(row.get(k))) for k in CONTENT])
+
+
+def _host_ip(row: dict[str, Any]) -> str:
+    return str(row.get("prefix") or "").split("/")[0]
 
 
 def changed_since(vrf_id: int, prefixes: Sequence[str], since: datetime) -> dict[str, Any]:
@@ -61,7 +72,9 @@ class NipapWatch:
         self.key = provider.key
         self._lock = threading.Lock()
         self._mark: datetime | None = None  # the newest last_modified read
-        self._seen: set[tuple[Any, datetime, str]] = set()  # (id, last_modified, content) of rows known
+        self._content: dict[Any, str] = {}  # prefix id -> what netsot cares about in it (``fingerprint``)
+        self._expected: set[str] = set()  # addresses netsot itself just wrote: not news when they show
+        self._expect_count = False  # netsot itself added or removed prefixes: the VRF's count moves
         self._counts: tuple[str, str] | None = None
         self._dirty = False
 
@@ -73,28 +86,35 @@ class NipapWatch:
                                                     "look for changed prefixes")
         counts = next(((str(v.get("num_prefixes_v4")), str(v.get("num_prefixes_v6")))
                        for v in self.provider.client.list_vrfs() if v.get("id") == vrf["id"]), ("", ""))
-        # a row is known by its id, stamp and content: two edits within one second share a stamp
-        stamped = [(r.get("id"), stamp(r.get("last_modified")), fingerprint(r), r.get("prefix"))
-                   for r in rows]
         with self._lock:
             first = self._mark is None
-            new = [(i, t, f, p) for i, t, f, p in stamped if t is not None and (i, t, f) not in self._seen]
-            for i, t, f, _ in new:
-                self._seen.add((i, t, f))  # type: ignore[arg-type]
-                if self._mark is None or t > self._mark:  # type: ignore[operator]
-                    self._mark = t
+            changed: list[str] = []
+            ours = 0
+            for row in rows:
+                when = stamp(row.get("last_modified"))
+                if when is not None and (self._mark is None or when > self._mark):
+                    self._mark = when
+                ident, content = row.get("id"), fingerprint(row)
+                if self._content.get(ident) == content:
+                    continue  # only its stamp moved (a host was added or removed beside it)
+                self._content[ident] = content
+                if _host_ip(row) in self._expected:  # netsot's own write: NIPAP is read again anyway
+                    self._expected.discard(_host_ip(row))
+                    ours += 1
+                    continue
+                changed.append(str(row.get("prefix")))
             if self._mark is None:
                 self._mark = EPOCH + MARGIN  # an empty VRF: from the start
-            floor = self._mark - MARGIN
-            self._seen = {(i, t, f) for i, t, f in self._seen if t >= floor}
             gone = self._counts is not None and counts != self._counts
+            if gone and self._expect_count:
+                gone, self._expect_count = False, False  # the count moved by netsot's own writes
             self._counts = counts
             if first:
                 return []
-            notes = [f"{self.key}: {p} changed" for _, _, _, p in new[:5]]
-            if len(new) > 5:
-                notes.append(f"{self.key}: {len(new) - 5} more prefixes changed")
-            if gone and not new:
+            notes = [f"{self.key}: {p} changed" for p in changed[:5]]
+            if len(changed) > 5:
+                notes.append(f"{self.key}: {len(changed) - 5} more prefixes changed")
+            if gone and not changed:
                 notes.append(f"{self.key}: the VRF's prefix count changed")
             if notes:
                 self._dirty = True
@@ -105,8 +125,16 @@ class NipapWatch:
             self._dirty = False
 
     def applied(self, changes: Sequence[Change]) -> None:
+        """netsot wrote these: read NIPAP again at the next partial run, and do not take its own rows
+        (or its removals in the VRF's count) for news at the next polls."""
         with self._lock:
             self._dirty = True
+            for change in changes:
+                for side in (change.after, change.before):
+                    if side and side.get("ip"):
+                        self._expected.add(str(side["ip"]).split("/")[0])
+                if change.before is None or change.after is None:
+                    self._expect_count = True  # a create or a removal moves the VRF's count
 
     def refresh(self, cached: Observation) -> Observation | None:
         """NIPAP read again when it changed (one search), else None (the cache stands)."""

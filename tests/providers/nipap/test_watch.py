@@ -29,7 +29,7 @@ def test_added_edited_and_removed_hosts_are_seen_once_each(target: Target) -> No
     assert watch.refresh(None) is None  # type: ignore[arg-type]  # nothing changed: the cache stands
     host = target.add_host(_ip(target, 77), "camera")
     notes = watch.poll()
-    assert f"nipap: {_ip(target, 77)}/32 changed" in notes, notes
+    assert notes == [f"nipap: {_ip(target, 77)}/32 changed"], notes  # not the hosts whose stamp moved
     fresh = watch.refresh(None)  # type: ignore[arg-type]
     assert fresh is not None and any(f.hostname == "camera" for f in fresh.facts)
     assert watch.poll() == [] and watch.refresh(fresh) is None  # seen: no second event
@@ -95,3 +95,21 @@ def test_adding_or_removing_a_host_stamps_its_parent_and_siblings(simtarget: Tar
         rec["last_modified"] = datetime(2000, 1, 1)
     simtarget.rpc("edit_prefix", prefix={"prefix": "192.168.1.5/32"}, attr={"description": "printer"})
     assert touched() == {"192.168.1.5/32"}  # an edit stamps only its own row
+
+
+def test_netsots_own_writes_are_not_news(simtarget: Target) -> None:
+    from core.model import Action, Address, Change, frozen_map
+
+    watch = _watch(simtarget)
+    watch.poll()
+    ip = _ip(simtarget, 90)
+    address = Address.parse("nipap_address.lan.mine")
+    watch.applied([Change(Action.CREATE, address, None, frozen_map({"ip": ip, "hostname": "mine"}))])
+    host = simtarget.add_host(ip, "mine")  # what netsot's apply did
+    assert watch.poll() == []  # no run for its own write ...
+    assert watch.refresh(None) is not None  # type: ignore[arg-type]  # ... but read again next time
+    watch.applied([Change(Action.DELETE, address, frozen_map({"ip": ip, "hostname": "mine"}), None)])
+    simtarget.rpc("remove_prefix", prefix={"id": host})
+    assert watch.poll() == []
+    simtarget.add_host(_ip(simtarget, 91), "theirs")  # someone else's write still is
+    assert watch.poll() == [f"nipap: {_ip(simtarget, 91)}/32 changed"]
