@@ -102,7 +102,9 @@ class _Pve:
         return answer.json()["data"]
 
 
-def run_events(guests: int, latency: float, commit: float, events: int = 20, keep_log: Path | None = None) -> Row:
+def run_events(guests: int, latency: float, commit: float, events: int = 20,
+               keep_log: Path | None = None) -> Row:
+    """The row; ``keep_log``: where to copy the service's JSON log (its runs' durations and triggers)."""
     import dns.exception
     import dns.resolver
 
