@@ -44,6 +44,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                     help="guests for the Proxmox read with max_workers=1 vs the default (0 skips it)")
     ap.add_argument("--page-bindings", type=int, default=1000,
                     help="bindings for the status page render benchmark (0 skips it)")
+    ap.add_argument("--event-guests", default="15,1000",
+                    help="lab sizes for the event -> DNS latency rows, comma-separated ('' skips them)")
     ap.add_argument("--quick", action="store_true",
                     help="development run: scenarios 10,100, engine 1,000, concurrency 100")
     ap.add_argument("--in-process", action="store_true",
@@ -81,6 +83,10 @@ def child(spec: dict[str, Any]) -> list[Row]:
         from bench.page import run_page
 
         return [run_page(spec["guests"])]
+    if spec["kind"] == "event":
+        from bench.events import run_events
+
+        return [run_events(spec["guests"], spec["latency"], spec["commit"])]
     if spec["kind"] == "pve-workers":
         return [run_pve_workers(spec["guests"], opts, w) for w in (1, DEFAULT_PVE_WORKERS)]
     raise ValueError(f"unknown child kind {spec['kind']!r}")
@@ -130,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         specs.append({"kind": "page", "guests": opts.page_bindings, **base})
     if opts.concurrency_guests:
         specs.append({"kind": "pve-workers", "guests": opts.concurrency_guests, **base})
+    specs += [{"kind": "event", "guests": int(n), **base} for n in opts.event_guests.split(",") if n.strip()]
     print(f"netsot bench: latency {opts.latency_ms:g} ms per request, router commit {opts.commit_ms:g} ms")
     start = time.monotonic()
     rows: list[Row] = []

@@ -180,11 +180,16 @@ def verify(app: App, as_json: bool) -> None:
 @click.option("--allow-remote", is_flag=True,
               help="Allow --listen on an address other than loopback (the page shows every name, IP and "
                    "MAC).")
+@click.option("--watch-interval", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              metavar="SECONDS",
+              help="Between full reads, look for changes this often (Proxmox's task log and guest list, "
+                   "NIPAP's last_modified) and run on only what changed; 0 turns the watch off.")
 @lock_timeout_option
 @parallelism_option
 @pass_app
 def serve(app: App, once: bool, interval: float, jitter: float, listen: str | None, force: bool,
-          stale_after: float | None, log_format: str, token_file: str | None, allow_remote: bool) -> None:
+          stale_after: float | None, log_format: str, token_file: str | None, allow_remote: bool,
+          watch_interval: float) -> None:
     """Run the reconcile loop: plan and apply what the safety policy allows.
 
     With --listen it serves the status page (/), host pages, /plan, /metrics and /healthz. Without
@@ -199,7 +204,7 @@ def serve(app: App, once: bool, interval: float, jitter: float, listen: str | No
         _check_listen(listen, allow_remote, token)
     options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
                           stale_after=stale_after, force_state=app.force_state, token=token,
-                          lock_timeout=app.lock_timeout)
+                          lock_timeout=app.lock_timeout, watch_interval=watch_interval)
     _emit(run(config, options, log_format))
 
 

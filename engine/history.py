@@ -167,14 +167,32 @@ def record(path: Path | None, entries: Sequence[Entry]) -> None:
     if path is None or not entries:
         return
     try:
-        kept = [e.to_dict() for e in read(path)] + [e.to_dict() for e in entries]
-        runs = list(dict.fromkeys(e["run"] for e in kept))[-MAX_RUNS:]
-        keep = set(runs)
-        kept = [e for e in kept if e["run"] in keep][-MAX_LINES:]
-        text = "".join(json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in kept)
-        write_atomic(path, text, 0o600)
+        # the lines already there are kept as written (re-encoding thousands of them made every
+        # run of a big lab's service seconds slower); a line that does not parse is dropped, as before
+        kept = _runs_of_lines(path) + [(e.run, json.dumps(e.to_dict(), sort_keys=True, ensure_ascii=False))
+                                       for e in entries]
+        keep = set(list(dict.fromkeys(run for run, _ in kept))[-MAX_RUNS:])
+        lines = [line for run, line in kept if run in keep][-MAX_LINES:]
+        write_atomic(path, "".join(line + "\n" for line in lines), 0o600)
     except OSError as exc:
         log.warning("could not write the run history %s: %s", path, exc.strerror or exc)
+
+
+def _runs_of_lines(path: Path) -> list[tuple[str, str]]:
+    """(run, line) of every entry line of the file that parses as one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        try:
+            data = json.loads(line)
+            Entry.from_dict(data)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+        out.append((str(data["run"]), line))
+    return out
 
 
 def read(path: Path | None) -> list[Entry]:

@@ -173,6 +173,7 @@ class ServiceOptions:
     force_state: bool = False  # --force-state: accept a state file older than its backup
     lock_timeout: float = 0.0  # --lock-timeout: how long a run waits for a state lock another run holds
     token: str | None = field(default=None, repr=False)  # --token-file: the bearer token HTTP requires
+    watch_interval: float = 1.0  # --watch-interval: seconds between the watch's polls (0: no watch)
 
     def stale_limit(self) -> float:
         """Seconds without a successful run before /healthz reports "stale" (default 3 intervals, >= 60s)."""
@@ -196,10 +197,14 @@ class Service:
         self._health: dict[str, Any] = {}  # system -> status.ReadHealth
         self.next_at: float | None = None
         self._causes: set[str] = set()  # the unexpected failures whose traceback was logged
+        self._events: Any = None  # engine.events.Events while serve() watches (--watch-interval)
 
     # -- one cycle -----------------------------------------------------------------
-    def run_once(self) -> bool:
-        """Read, plan, apply what the policy allows. Returns True on success."""
+    def run_once(self, events: Any = None) -> bool:
+        """Read, plan, apply what the policy allows. Returns True on success.
+
+        With ``events`` (``engine.events.Events``) it is a partial run: the observations are the cache
+        of the last read with only what changed read again; everything else is the same."""
         from engine import runtime, workflow  # lazy: keeps `netsot --help` fast
         from engine.plan import read_all
 
@@ -211,7 +216,12 @@ class Service:
                     runtime.open_providers(self.config) as providers:
                 state = backend.load()
                 try:
-                    observations = read_all(providers, _Both(ReadObserver(self.metrics), health))
+                    if events is not None:
+                        observations = events.observations(providers)
+                    else:
+                        observations = read_all(providers, _Both(ReadObserver(self.metrics), health))
+                        if self._events is not None:
+                            self._events.full_read(providers, observations)
                 finally:
                     self._health = health.health
                 result = workflow.plan_run(self.config, providers, state, force=self.options.force,
@@ -221,11 +231,16 @@ class Service:
                 adopt = any(d.resolution == "adopt" for d in result.plan.drift)
                 if (result.plan.changes or adopt) and not self.stop_event.is_set():
                     report = workflow.apply_run(result.plan, providers, backend, state)
+                if self._events is not None:
+                    self._events.applied(result.plan, report)
                 self._record(result, report, started)
                 self._publish(backend, result, report, observations)
                 fields = {**self._summary(result, report),
                           "duration_seconds": round(self._clock() - started, 3)}
-                log.info("run finished", extra={"fields": fields, "detail": run_detail(fields)})
+                if events is not None:
+                    fields["trigger"] = list(events.trigger)
+                log.info("event run finished" if events is not None else "run finished",
+                         extra={"fields": fields, "detail": run_detail(fields)})
                 return report is None or not report.failed
         except StateLocked as exc:
             self._fail("lock", exc, started, count_failure=False)
@@ -373,6 +388,11 @@ class Service:
         self._install_signals()
         if self.options.listen:
             self.start_http(self.options.listen)
+        if not self.options.once and self.options.watch_interval > 0:
+            from engine.events import Events
+
+            self._events = Events(self.config, self.options.watch_interval)
+            self._events.start()
         try:
             while not self.stop_event.is_set():
                 ok = self.run_once()
@@ -380,9 +400,14 @@ class Service:
                     return 0 if ok else 1
                 delay = self.next_delay()
                 self.next_at = self._clock() + delay
-                self.stop_event.wait(delay)
+                if self._events is not None:
+                    self._events.wait(self, delay)  # polls, and runs on what changed, until the next full run
+                else:
+                    self.stop_event.wait(delay)
             return 0
         finally:
+            if self._events is not None:
+                self._events.close()
             self.stop_http()
             log.info("stopped")
 

@@ -117,11 +117,18 @@ class Hooks:
       ``connect(answers, ui)``, which asks for what is missing, trusts TLS / host keys only through
       ``ui.trust``, stores secrets through ``ui.secret``, reads the system (never writes) and returns
       an ``InitSystem`` (its settings and what it knows of the networks), or None to leave it out.
+    * ``watch(provider) -> watcher`` — ``serve``'s cheap change detection between full reads: an object
+      with ``poll() -> list[str]`` (what changed since the last poll, one line each; cheap requests
+      only), ``full_read(provider, observation)`` (a full read happened: the new baseline),
+      ``refresh(cached) -> Observation | None`` (the cached observation with only what the polls
+      named re-read; None when nothing is pending), ``applied(changes)`` (netsot changed these
+      objects: re-read them next time) and ``close()`` (see ``engine.events``).
     """
 
     inventory: str | None = None
     importer: str | None = None
     import_read: str | None = None
+    watch: str | None = None
     import_one: str | None = None
     adopt: str | None = None
     verify: str | None = None

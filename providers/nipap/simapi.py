@@ -353,7 +353,23 @@ def add_prefix(store: Store, s: Session, arg: dict[str, Any], dup_hook: DupHook 
     pid = store.next_id("prefix")
     rec["id"] = pid
     store.put_prefix(pid, rec, net)
+    if rec["type"] == "host":
+        _touch_family(store, rec["vrf_id"], net, rec["last_modified"])
     return store.prefix_out(pid)
+
+
+def _touch_family(store: Store, vrf_id: int, net: Net, stamp: Any) -> None:
+    """Adding or removing a host is an UPDATE of its parent, and the trigger cascade updates every host
+    beside it: their ``last_modified`` moves too (nipap.md §9.4)."""
+    parent = store.parent_of(vrf_id, net)
+    if parent is None:
+        return
+    top = store.nets[parent]
+    store.prefixes[parent]["last_modified"] = stamp
+    for other, pid in store.index(vrf_id).items():
+        if other.version == top.version and other != top and other.subnet_of(top) \
+                and store.prefixes[pid]["type"] == "host":
+            store.prefixes[pid]["last_modified"] = stamp
 
 
 def _new_record(attr: dict[str, Any]) -> dict[str, Any]:
@@ -467,8 +483,14 @@ def remove_prefix(store: Store, s: Session, arg: dict[str, Any]) -> Any:
             ):
                 raise fault(1200, f"Prohibited delete, prefix ({net}) contains hosts.")
         doomed = matched
+    gone = [(store.prefixes[pid]["vrf_id"], store.nets[pid]) for pid in doomed
+            if store.prefixes[pid]["type"] == "host"]
     for pid in doomed:
         store.drop_prefix(pid)
+    stamp = now()
+    for vrf_id, net in gone:
+        if store.parent_of(vrf_id, net) is not None:
+            _touch_family(store, vrf_id, net, stamp)
     return None
 
 

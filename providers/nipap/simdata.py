@@ -539,6 +539,8 @@ def _compare(op: str, a: Any, b: Any, key: str) -> bool:
         if a.version != b.version:
             return False
         a, b = (int(a.network_address), a.prefixlen), (int(b.network_address), b.prefixlen)
+    elif isinstance(a, datetime) and isinstance(b, str):
+        b = _timestamp(b)  # PostgreSQL casts the string to timestamptz (nipap.md §9.4)
     else:
         b = _coerce(b, a)
     if op == "=":
@@ -551,6 +553,18 @@ def _compare(op: str, a: Any, b: Any, key: str) -> bool:
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
     except TypeError:
         raise fault(1000, "Unhandled data error.") from None
+
+
+def _timestamp(text: str) -> datetime:
+    """A string as PostgreSQL reads a ``timestamptz`` literal, as naive UTC (the session timezone); a
+    string that is no timestamp is the data error nipapd reports as 1000 ``Unhandled data error.``"""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise fault(1000, "Unhandled data error.") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 _PG_SYMBOL = {"like": "~~", "any": "=", "is": "=", "is_not": "<>"}

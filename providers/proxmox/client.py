@@ -250,6 +250,13 @@ class ProxmoxClient:
             raise ProviderDataError(SYSTEM, "/cluster/resources did not return a list")
         return data
 
+    def cluster_tasks(self) -> list[dict[str, Any]]:
+        """``GET /cluster/tasks``: the recent worker tasks of every node (proxmox.md §3.12)."""
+        data = self._call("GET", ["cluster", "tasks"])
+        if not isinstance(data, list):
+            raise ProviderDataError(SYSTEM, "/cluster/tasks did not return a list")
+        return data
+
     def qemu_config(self, node: str, vmid: int) -> dict[str, Any]:
         return self._config("qemu", node, vmid)
 

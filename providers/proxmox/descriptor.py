@@ -48,6 +48,6 @@ KIND = SystemKind(
     location="on Proxmox",
     web_link=web_link,
     hooks=Hooks(inventory="providers.proxmox.inventory:run",
-                import_one="providers.proxmox.importone:import_one",
+                import_one="providers.proxmox.importone:import_one", watch="providers.proxmox.watch:watch",
                 doctor="providers.proxmox.doctor:run", init="providers.proxmox.setup:HOOK"),
 )

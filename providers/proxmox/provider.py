@@ -54,6 +54,7 @@ class Discovery:
     unread: list[dict[str, Any]] = field(default_factory=list)  # {node, vmid, reason}
     unread_nodes: set[str] = field(default_factory=set)
     configs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    resources: list[Mapping[str, Any]] = field(default_factory=list)  # the guest entries it read from
 
 
 class ProxmoxProvider:
@@ -79,18 +80,25 @@ class ProxmoxProvider:
         # the config digest is the same and the guest has not restarted (uptime only grows)
         self._kept = _kept_answers(config, self.key)
         self.interface_calls = 0  # agent / LXC interface calls made (for tests and the bench)
+        self.discovery: Discovery | None = None  # the last full read (the watch's cache starts from it)
 
     # ------------------------------------------------------------------ read
 
-    def discover(self) -> Discovery:
-        """Read every non-template guest; failures of single nodes/guests become warnings."""
-        resources = self.client.cluster_resources_vms()  # fatal on failure, by design
+    def discover(self, resources: Sequence[Mapping[str, Any]] | None = None) -> Discovery:
+        """Read every non-template guest; failures of single nodes/guests become warnings.
+
+        ``resources``: read only these ``/cluster/resources`` entries (the watch's re-read of the guests
+        an event names) instead of asking for the list. ``self.discovery`` keeps the last full one.
+        """
+        full = resources is None
+        if resources is None:
+            resources = self.client.cluster_resources_vms()  # fatal on failure, by design
         entries = [
             e
             for e in resources
             if isinstance(e, Mapping) and e.get("type") in ("qemu", "lxc") and not _truthy(e.get("template"))
         ]
-        found = Discovery()
+        found = Discovery(resources=list(entries))
         bad_nodes: dict[str, str] = {}  # node -> first failure text
         skipped: dict[str, list[int]] = defaultdict(list)
         lock = threading.Lock()
@@ -154,6 +162,8 @@ class ProxmoxProvider:
             )
         with self._lock:
             self._configs.update(found.configs)
+            if full:
+                self.discovery = found
         return found
 
     def _interfaces(self, entry: Mapping[str, Any], gtype: str, node: str, vmid: int,

@@ -5,13 +5,13 @@ from a JSON-able dict — token auth (several tokens, each with its privileges a
 ``/access/permissions``: ``simperms``), envelopes, errors in the reason phrase (+ ``message``),
 config GET/PUT with digests and validation, agent and LXC interface answers, offline nodes,
 creating and destroying guests (``POST /nodes/{node}/qemu|lxc``, ``DELETE …/{vmid}``, ``POST
-…/status/start|stop|shutdown|reboot``: worker tasks answered with a UPID, ``GET
-/nodes/{node}/tasks/{upid}/status``), cloud-init drives (``ide2=<storage>:cloudinit`` allocates
-``vm-<vmid>-cloudinit``; the drive's content, ``ci_drive``, is rebuilt on start and ``PUT …/cloudinit``;
-what the guest applied at its last boot, ``ci_active``, changes only on a start: ``GET …/cloudinit``
-lists both, with PVE's gap of not listing a modified ``ipconfigN``), running containers taking a new
-``netN ip=`` at once, and test knobs (delay, fail-Nth, hangs) plus a request log. Used by tests and
-``netsot lab``.
+…/status/start|stop|shutdown|reboot``, the async QEMU ``POST …/config``: worker tasks answered with a UPID,
+``GET /nodes/{node}/tasks/{upid}/status``, all of them in ``GET /cluster/tasks``), cloud-init drives
+(``ide2=<storage>:cloudinit`` allocates ``vm-<vmid>-cloudinit``; the drive's content, ``ci_drive``, is
+rebuilt on start and ``PUT …/cloudinit``; what the guest applied at its last boot, ``ci_active``, changes
+only on a start: ``GET …/cloudinit`` lists both, with PVE's gap of not listing a modified ``ipconfigN``),
+running containers taking a new ``netN ip=`` at once, and test knobs (delay, fail-Nth, hangs) plus a
+request log. Used by tests and ``netsot lab``.
 Must not: import netsot's client or provider; it speaks only HTTP.
 
 Seed format::
@@ -316,6 +316,8 @@ class Api:
             return self._cluster_resources(q.get("type"))
         if method == "GET" and p == ["cluster", "nextid"]:
             return self._nextid(q.get("vmid"))
+        if method == "GET" and p == ["cluster", "tasks"]:
+            return self._cluster_tasks(q)
         if n >= 2 and p[0] == "nodes":
             node = p[1]
             if method == "POST" and n == 3 and p[2] in ("qemu", "lxc"):
@@ -346,6 +348,8 @@ class Api:
                     return self._get_config(self._guest(node, gtype, vmid))
                 if rest == ["config"] and method == "PUT":
                     return self._put_config(self._guest(node, gtype, vmid), {**body, **q})
+                if rest == ["config"] and method == "POST" and gtype == "qemu":
+                    return self._post_config(self._guest(node, gtype, vmid), {**body, **q})
                 if rest == ["status", "current"] and method == "GET":
                     g = self._guest(node, gtype, vmid)
                     return {
@@ -474,10 +478,28 @@ class Api:
         upid = f"UPID:{node}:{pid:08X}:{pstart:08X}:{started:08X}:{kind}:{vmid}:{self.user}:"
         self.tasks[upid] = {"upid": upid, "node": node, "pid": pid, "pstart": pstart, "starttime": started,
                             "type": kind, "id": str(vmid), "user": self.user.split("!")[0],
-                            "status": "stopped", "exitstatus": "OK"}
+                            "status": "stopped", "exitstatus": "OK", "endtime": started}
         if "!" in self.user:
             self.tasks[upid]["tokenid"] = self.user.split("!", 1)[1]
         return upid
+
+    def _cluster_tasks(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``GET /cluster/tasks``: every node's recent workers, newest first (no parameters at all).
+
+        A finished item carries ``endtime`` and ``status`` (the exit status: ``OK`` or the error text),
+        plus ``tokenid`` when a token started it (proxmox.md §3.12).
+        """
+        if query:
+            raise ApiError(400, "Parameter verification failed.", {
+                k: "property is not defined in schema and the schema does not allow additional properties"
+                for k in sorted(query)})
+        out: list[dict[str, Any]] = []
+        for task in self.tasks.values():
+            item = {k: v for k, v in task.items() if k not in ("exitstatus", "status")}
+            if task["status"] == "stopped":
+                item["status"] = task["exitstatus"]
+            out.append(item)
+        return sorted(out, key=lambda t: t["starttime"], reverse=True)
 
     def _task_status(self, node: str, upid: str) -> dict[str, Any]:
         self._node(node)
@@ -719,6 +741,21 @@ k: NOT_IN_SCHEMA for k in params})
                     addrs.insert(0, {"ip-address": addr, "ip-address-type": "inet", "prefix": int(plen)})
                 if "ip-addresses" in item:
                     item["ip-addresses"] = addrs
+
+    def _post_config(self, g: dict[str, Any], params: dict[str, str]) -> str | None:
+        """``POST /nodes/{node}/qemu/{vmid}/config``: the same update as PUT, run as a ``qmconfig`` worker
+        (a UPID); with ``background_delay`` the call waits for it and answers ``null`` when it finished
+        OK (the simulator's workers finish at once). LXC has no POST (501)."""
+        params = dict(params)
+        delay = params.pop("background_delay", None)
+        if delay is not None and (not delay.isdigit() or not 1 <= int(delay) <= 30):
+            limit = "minimum value of 1" if delay.isdigit() and int(delay) < 1 else "maximum value of 30"
+            raise ApiError(400, "Parameter verification failed.", {"background_delay": (
+                f"type check ('integer') failed - got '{delay}'" if not delay.isdigit()
+                else f"value must have a {limit}")})
+        self._put_config(g, params)
+        upid = self._task(g["node"], "qmconfig", g["vmid"])
+        return None if delay is not None else upid
 
     def _validate(self, gtype: str, key: str, value: str) -> str:
         if key in BOOLEAN_KEYS:

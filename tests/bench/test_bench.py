@@ -33,7 +33,7 @@ def test_smallest_scenario_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--scenarios", "10", "--engine-bindings", "0",
-         "--concurrency-guests", "0", "--page-bindings", "0", "--out", str(out)],
+         "--concurrency-guests", "0", "--page-bindings", "0", "--event-guests", "", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -84,3 +84,15 @@ def test_report_judges_targets_from_rows() -> None:
     assert verdicts["memory grows linearly"] == "n/a"
     text = table(rows)
     assert "lab-1000" in text and "engine-10000" in text
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_the_event_row_measures_a_real_service() -> None:
+    """The event -> DNS row (#24): a real `serve` against a 15-guest lab, two guests created."""
+    from bench.events import run_events
+
+    row = run_events(15, 0.0, 0.0, events=2).to_dict()
+    assert set(row) == ROW_KEYS and row["phase"] == "event" and row["scenario"] == "event-dns-15"
+    assert row["wall_s"] > 0 and row["requests"]["proxmox"] >= 1 and row["commits"] >= 1, row
+    assert "p50" in row["notes"] and "p95" in row["notes"] and "over 2 created guests" in row["notes"]

@@ -313,3 +313,39 @@ def test_destroy_needs_a_stopped_guest(sim: SimHandle) -> None:
     again = call(sim, "GET", "/nodes/pve1/lxc/152/config")
     assert (again.status_code, again.reason) == (500, "Configuration file 'nodes/pve1/lxc/152.conf' does not "
                                                       "exist")
+
+
+def test_cluster_tasks_lists_every_worker_newest_first(sim: SimHandle) -> None:
+    assert call(sim, "GET", "/cluster/tasks").json()["data"] == []
+    made = call(sim, "POST", "/nodes/pve1/qemu", data={"vmid": "153", "name": "t1", "start": "1",
+                                                       "net0": "virtio,bridge=vmbr0"}).json()["data"]
+    stopped = call(sim, "POST", "/nodes/pve1/qemu/153/status/stop").json()["data"]
+    tasks = call(sim, "GET", "/cluster/tasks").json()["data"]
+    assert {t["upid"] for t in tasks} == {made, stopped}
+    task = next(t for t in tasks if t["upid"] == made)
+    assert (task["type"], task["id"], task["node"], task["status"]) == ("qmcreate", "153", "pve1", "OK")
+    assert task["user"] == "netsot@pve" and task["tokenid"] == "netsot"
+    assert isinstance(task["endtime"], int) and task["endtime"] >= task["starttime"]
+    assert "exitstatus" not in task
+    assert [t["starttime"] for t in tasks] == sorted((t["starttime"] for t in tasks), reverse=True)
+    # the endpoint takes no parameters at all (additionalProperties 0)
+    bad = call(sim, "GET", "/cluster/tasks", params={"since": "1"})
+    assert (bad.status_code, bad.reason) == (400, "Parameter verification failed.")
+    assert bad.json()["errors"] == {
+        "since": "property is not defined in schema and the schema does not allow additional properties"}
+
+
+def test_async_qemu_config_update_is_a_qmconfig_task(sim: SimHandle) -> None:
+    digest = call(sim, "GET", "/nodes/pve1/qemu/101/config").json()["data"]["digest"]
+    r = call(sim, "POST", "/nodes/pve1/qemu/101/config", data={"digest": digest, "tags": "prod;b"})
+    assert r.status_code == 200 and ":qmconfig:101:" in r.json()["data"]
+    assert sim.config(101)["tags"] == "b;prod"
+    stale = call(sim, "POST", "/nodes/pve1/qemu/101/config", data={"digest": digest, "tags": "x"})
+    assert (stale.status_code, stale.reason) == (500, "checksum mismatch (file change by other user?)")
+    waited = call(sim, "POST", "/nodes/pve1/qemu/101/config", data={"tags": "c", "background_delay": "5"})
+    assert waited.status_code == 200 and waited.json()["data"] is None
+    assert sum(t["type"] == "qmconfig" for t in call(sim, "GET", "/cluster/tasks").json()["data"]) == 2
+    too_long = call(sim, "POST", "/nodes/pve1/qemu/101/config", data={"tags": "c", "background_delay": "31"})
+    assert too_long.json()["errors"] == {"background_delay": "value must have a maximum value of 30"}
+    lxc = call(sim, "POST", "/nodes/pve1/lxc/201/config", data={"hostname": "x"})
+    assert (lxc.status_code, lxc.reason) == (501, "Method 'POST /nodes/pve1/lxc/201/config' not implemented")
