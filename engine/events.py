@@ -51,7 +51,7 @@ class Events:
         """A watcher per system that has one; their first poll is the baseline (no event)."""
         try:
             providers = runtime.build_providers(self.config)
-        except NetsotError as exc:
+        except Exception as exc:  # a watch that cannot start never stops the service: full reads go on
             log.warning("watching disabled: %s", exc)
             return
         for key, provider in providers.items():
@@ -59,7 +59,11 @@ class Events:
             if hook is None:
                 runtime.close_providers({key: provider})
                 continue
-            self.watchers[key] = hook(provider)
+            try:
+                self.watchers[key] = hook(provider)
+            except Exception as exc:
+                log.warning("watching %s disabled: %s", key, exc, extra={"fields": {"system": key}})
+                runtime.close_providers({key: provider})
         if self.watchers:
             log.info("watching %s every %gs", ", ".join(self.watchers), self.interval,
                      extra={"fields": {"watch": sorted(self.watchers), "watch_interval": self.interval}})
