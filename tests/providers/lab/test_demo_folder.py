@@ -26,7 +26,7 @@ def test_an_earlier_lab_and_its_edited_config_are_kept_and_the_way_to_start_afre
     said: list[str] = []
     assert _prepare_folder(tmp_path / "lab", said.append, fresh=False) is True
     assert "name: mine" in config.read_text() and (tmp_path / "lab" / "netsot.state.json").exists()
-    text = " ".join(said)
+    text = " ".join(" ".join(said).split())  # the lines are wrapped to the terminal (a long path moves them)
     assert "the demo keeps it" in text and "make demo FRESH=1 (netsot demo --fresh)" in text
 
 
