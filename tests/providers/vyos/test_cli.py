@@ -1,0 +1,67 @@
+"""`netsot inventory vyos` through the CLI: from a file (no router, no config) and from the router."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from engine.cli import cli
+from providers.edgemax.inventory import run as edgemax_inventory
+from providers.vyos.sim.api import Lease
+from providers.vyos.sim.server import start
+from tests.providers.vyos.fixtures import LAB
+from tests.providers.vyos.test_client_read import TEMPLATED
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_inventory_vyos_from_a_templated_file_in_edgemax_json_shape(tmp_path: Path) -> None:
+    path = tmp_path / "router.sh"
+    path.write_text(TEMPLATED)
+    out = subprocess.run([sys.executable, "-m", "engine", "--no-color", "inventory", "vyos", "--from-file",
+                          str(path), "--json"], capture_output=True, text=True, cwd=REPO, check=False)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["dhcp_static_mappings"] == [
+        {"shared_network": "LAN", "subnet": "10.1.0.0/24", "name": "printer", "ip_address": "10.1.0.9",
+         "mac_address": "00:11:22:33:44:55"}]
+    assert "router.sh:4" in doc["warnings"][0]
+    # the same keys as `inventory edgemax --json` of the same (1.4-style) file
+    v14 = tmp_path / "edge.sh"
+    v14.write_text(TEMPLATED.replace(" mac '", " mac-address '")
+                   .replace(" option default-router", " default-router"))
+    edge = json.loads(edgemax_inventory(None, str(v14), True))
+    assert set(edge) == set(doc)
+    assert set(edge["dhcp_static_mappings"][0]) == set(doc["dhcp_static_mappings"][0])
+    table = subprocess.run([sys.executable, "-m", "engine", "--no-color", "inventory", "vyos", "--from-file",
+                            str(path)], capture_output=True, text=True, cwd=REPO, check=False)
+    assert table.returncode == 0 and "printer" in table.stdout and "10.1.0.9" in table.stdout
+
+
+def test_inventory_vyos_from_the_router(tmp_path: Path, monkeypatch: object) -> None:
+    sim = start(LAB["1.4"] + "set system static-host-mapping host-name nas.lab.example inet '192.168.1.10'\n",
+                dialect="1.4", state_dir=tmp_path, leases=[Lease("192.168.1.101", "52:54:00:aa:00:09")])
+    try:
+        config = tmp_path / "netsot.yaml"
+        config.write_text(f"""\
+version: 1
+state: {{path: state.json}}
+providers:
+  vyos: {{url: "{sim.url}", api_key: "${{env:VYOS_KEY}}", ca_bundle: "{sim.ca_path}"}}
+networks:
+  - {{name: lan, prefix: 192.168.1.0/24, domain: lab.example, vyos: {{shared_network: LAN}}}}
+""")
+        result = CliRunner(env={"VYOS_KEY": sim.key}).invoke(
+            cli, ["--no-color", "--config", str(config), "inventory", "vyos", "--json"])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.output)
+        assert doc["static_host_mappings"] == [{"host_name": "nas.lab.example", "inet": ["192.168.1.10"],
+                                                "aliases": []}]
+        assert doc["leases"][0]["ip"] == "192.168.1.101"
+        assert sim.calls("/configure") == [] and sim.calls("/config-file") == []
+    finally:
+        sim.stop()
