@@ -65,3 +65,42 @@ networks:
         assert sim.calls("/configure") == [] and sim.calls("/config-file") == []
     finally:
         sim.stop()
+
+
+def _config(tmp_path: Path, url: str, ca: Path, extra: str = "") -> Path:
+    path = tmp_path / "netsot.yaml"
+    path.write_text(f"""\
+version: 1
+state: {{path: state.json}}
+providers:
+  vyos: {{url: "{url}", api_key: "${{env:VYOS_KEY}}", ca_bundle: "{ca}"{extra}}}
+networks:
+  - {{name: lan, prefix: 192.168.1.0/24, domain: lab.example, vyos: {{shared_network: LAN}}}}
+hosts:
+  - {{name: web01, network: lan, ip: 192.168.1.20, mac: "bc:24:11:00:00:01"}}
+""")
+    return path
+
+
+def test_plan_apply_converge_through_the_cli_in_both_dialects(tmp_path: Path) -> None:
+    for d in ("1.4", "1.5"):
+        where = tmp_path / d
+        where.mkdir()
+        sim = start(LAB[d], dialect=d, state_dir=where)
+        try:
+            config = _config(where, sim.url, sim.ca_path)
+            runner = CliRunner(env={"VYOS_KEY": sim.key})
+            base = ["--no-color", "--config", str(config)]
+            plan = runner.invoke(cli, [*base, "plan", "--json"])
+            assert plan.exit_code == 0, plan.output
+            assert {c["address"] for c in json.loads(plan.output)["changes"]} == {
+                "vyos_dhcp_mapping.LAN.web01", "vyos_host.web01.lab.example"}
+            applied = runner.invoke(cli, [*base, "apply", "--auto-approve"])
+            assert applied.exit_code == 0 and "2 added" in applied.output, applied.output
+            assert len(sim.calls("/configure")) == 1 and len(sim.calls("/config-file")) == 1
+            again = runner.invoke(cli, [*base, "plan", "--detailed-exitcode"])
+            assert again.exit_code == 0, again.output
+            state = json.loads((where / "state.json").read_text())
+            assert sim.key not in json.dumps(state)
+        finally:
+            sim.stop()

@@ -159,3 +159,17 @@ def test_the_dialect_can_be_overridden(sim: SimHandle) -> None:
         result = p.apply(changes)
         assert result.outcomes[0].status == "failed"
         assert len(sim.calls("/configure")) == 1 and sim.calls("/config-file") == []
+
+
+def test_commit_confirm_confirms_only_after_the_changes_are_read_back(sim: SimHandle) -> None:
+    p = _provider(sim, commit_confirm=5)
+    changes = p.plan(Desired(bindings=(WEB,)), p.read(), context_for(p.config))
+    result = p.apply(changes)
+    assert {o.status for o in result.outcomes} == {"applied"}, result.outcomes
+    calls = sim.calls("/configure")
+    if sim.router.dialect == "1.5":  # commit-confirm exists in 1.5 only: confirm_time, then confirm
+        assert calls[0]["confirm_time"] == 5 and calls[1].get("op") == "confirm" and len(calls) == 2
+        assert sim.router.pending_confirm is None
+    else:  # 1.4 has no commit-confirm: a plain commit
+        assert len(calls) == 1 and "confirm_time" not in calls[0]
+    assert len(sim.calls("/config-file")) == 1
