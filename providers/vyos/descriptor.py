@@ -79,5 +79,10 @@ KIND = SystemKind(
     name_rule=name_rule,
     check_label="router",
     location="on the router",
-    hooks=Hooks(inventory="providers.vyos.inventory:run"),
+    hooks=Hooks(
+        inventory="providers.vyos.inventory:run",
+        importer="providers.vyos.importer:adopt",
+        import_read="providers.vyos.importer:read_observation",
+        import_one="providers.vyos.importer:import_one",
+    ),
 )
