@@ -84,5 +84,6 @@ KIND = SystemKind(
         importer="providers.vyos.importer:adopt",
         import_read="providers.vyos.importer:read_observation",
         import_one="providers.vyos.importer:import_one",
+        verify="providers.vyos.verify:checks",
     ),
 )

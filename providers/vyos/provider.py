@@ -5,13 +5,16 @@ for read, ``planner`` for plan, ``changeops`` for the operations — and one app
 ``/configure`` call holding every operation and ONE ``/config-file`` save (``transact``). A failed
 commit is not all-or-nothing on VyOS: after any failure the router is read again and each change is
 reported applied or failed from what really landed. With ``commit_confirm`` (VyOS 1.5) the commit is
-confirmed only after the changes are read back on the router.
+confirmed only after what ``verify`` checks passes — the changes read back on the router and, with
+``dns_server``, the changed names resolving there; otherwise it is left for the router to revert.
 Must not: build requests or parse replies itself (``client`` does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
@@ -20,6 +23,7 @@ from providers.base import PlanContext
 from providers.vyatta.tree import Tree
 from providers.vyos import changeops, observe, planner, transact
 from providers.vyos.client import Op, VyosClient
+from providers.vyos.descriptor import HOST_TYPE
 from providers.vyos.inventory import LEASES, client_for, read_router
 from providers.vyos.leases import parse_leases
 from providers.vyos.read import DHCP, VyosConfig, dialect, read
@@ -36,6 +40,14 @@ def subnets_of(tree: Tree) -> dict[str, list[str]]:
         sub = net.child("subnet")
         out[net.name] = [s.name for s in (sub.children if sub is not None else ()) if not s.inactive]
     return out
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A host name as this apply writes it, in the shape ``verify.checks`` reads (a state record)."""
+
+    address: str
+    attributes: Mapping[str, Any]
 
 
 class VyosProvider:
@@ -92,7 +104,7 @@ class VyosProvider:
         confirm = self.settings.commit_confirm if self.dialect == "1.5" else None
         try:
             outcome = transact.push(self.client, ops, confirm_minutes=confirm,
-                                    verify=(lambda: self._landed(ops)) if confirm else None)
+                                    verify=(lambda: self._verified(ops, changes)) if confirm else None)
         except ProviderError as err:  # unreachable / refused key / the read-back failed: state unknown
             return self._failed(changes, str(err))
         done = changeops.landed(ops_of, outcome.landed)
@@ -104,9 +116,19 @@ class VyosProvider:
             else ChangeOutcome(c.address, "failed", error=error, provider_id=c.provider_id)
             for i, c in enumerate(changes)), log=log)
 
-    def _landed(self, ops: Sequence[Op]) -> bool:
+    def _verified(self, ops: Sequence[Op], changes: Sequence[Change]) -> bool:
+        """What ``verify`` checks of this apply, before a commit-confirm is confirmed: every operation
+        is on the router, and (with ``dns_server``) every name of the changed host names resolves."""
         tree = read_router(self.client)
-        return all(transact.has_landed(tree, o) for o in ops)
+        if not all(transact.has_landed(tree, o) for o in ops):
+            return False
+        if not self.settings.dns_server:
+            return True
+        from providers.vyos.verify import checks
+
+        hosts = [_Written(str(c.address), c.after) for c in changes
+                 if c.address.type == HOST_TYPE and c.after is not None]
+        return all(check.ok for check in checks(self.config, self.key, None, hosts))
 
     @staticmethod
     def _failed(changes: Sequence[Change], error: str) -> ApplyResult:
