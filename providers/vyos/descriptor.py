@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.config import Network
+from core.config import Config, Network
 from core.model import Address
 from core.names import hostname_problem
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
@@ -41,11 +41,19 @@ def host_name_for(name: str, domain: str | None) -> str | None:
     return f"{name}.{domain}" if domain else None
 
 
+def served(config: Config, key: str) -> tuple[Network, ...]:
+    """The networks router ``key`` serves: those that name it (``networks[].vyos``). A network without
+    ``vyos:`` is not served by a VyOS router, not even its DNS names — so an EdgeRouter site and a
+    VyOS site in one config each publish only their own networks."""
+    return tuple(n for n in config.networks_of(key) if n.settings_for("vyos") is not None)
+
+
 def binding_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:
     out: dict[str, Address] = {}
     own = network.settings_for("vyos")
-    if own is not None:
-        out[MAPPING_TYPE] = mapping_address(own.shared_network, name, key)
+    if own is None:
+        return out
+    out[MAPPING_TYPE] = mapping_address(own.shared_network, name, key)
     fqdn = host_name_for(name, network.domain)
     if fqdn is not None:
         out[HOST_TYPE] = host_address(fqdn, key)

@@ -36,7 +36,7 @@ from core.model import Address, Fact, ManagedResource, Observation, ObservedReso
 from core.names import hostname_problem, short_name
 from providers.importing import BindingClaim, ImportItem, ImportPlan
 from providers.vyatta.kept import derive_label, is_ipv4, kept_lines
-from providers.vyos.descriptor import HOST_TYPE, MAPPING_TYPE
+from providers.vyos.descriptor import HOST_TYPE, MAPPING_TYPE, served
 
 MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 # a name either dialect holds (1.4: [-_a-zA-Z0-9.]+; 1.5's hostnames are a subset of it)
@@ -110,7 +110,7 @@ class _Adopt:
     def __init__(self, config: Config, key: str, observation: Observation,
                  owned: Mapping[Address, ManagedResource], others: Sequence[Fact], address_of: Any,
                  only: Collection[Address] | None = None) -> None:
-        self.nets = {n.name: n for n in config.networks_of(key)}
+        self.nets = {n.name: n for n in served(config, key)}
         self.shared = {own.shared_network for n in self.nets.values()
                        if (own := n.settings_for("vyos")) is not None}
         self.facts = {f.address: f for f in observation.facts if f.address is not None}

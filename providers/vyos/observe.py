@@ -23,7 +23,7 @@ from core.model import Address, Fact, Observation, ObservedResource, frozen_map
 from core.names import short_name
 from providers.vyatta import kept as kept_module
 from providers.vyos.commands import host_path, mapping_path
-from providers.vyos.descriptor import CONFIG_TYPE, host_address, mapping_address
+from providers.vyos.descriptor import CONFIG_TYPE, host_address, mapping_address, served
 from providers.vyos.leases import Lease
 from providers.vyos.read import Host, StaticMapping, VyosConfig
 
@@ -76,7 +76,7 @@ def iso_expiry(text: str | None) -> str | None:
 
 def networks_of_shared(config: Config, key: str) -> dict[str, list[Network]]:
     out: dict[str, list[Network]] = {}
-    for n in config.networks_of(key):
+    for n in served(config, key):
         own = n.settings_for(SYSTEM)
         if own is not None:
             out.setdefault(own.shared_network, []).append(n)
@@ -101,12 +101,12 @@ def _domain_of(name: str, domains: Iterable[str]) -> str | None:
 def _place(config: Config, key: str, h: Host) -> tuple[Network | None, str | None, str, str | None]:
     """(network, domain, binding name, IPv4) of a host name: the network holding its address, else
     its domain's (the one ``dns_owner`` network when several share it)."""
-    served = config.networks_of(key)
+    nets_served = served(config, key)
     v4 = next((v for v in h.inet if kept_module.is_ipv4(v)), None)
-    domain = _domain_of(h.host_name, {n.domain.lower() for n in served if n.domain})
-    net = _in(served, v4) if v4 else None
+    domain = _domain_of(h.host_name, {n.domain.lower() for n in nets_served if n.domain})
+    net = _in(nets_served, v4) if v4 else None
     if net is None:
-        nets = [n for n in served if n.domain and n.domain.lower() == domain]
+        nets = [n for n in nets_served if n.domain and n.domain.lower() == domain]
         net = nets[0] if len(nets) == 1 else next((n for n in nets if n.dns_owner), None)
     own = net.domain if net is not None and net.domain else domain
     return net, domain, short_name(h.host_name.lower(), own), v4
@@ -181,7 +181,7 @@ def observation(cfg: VyosConfig, config: Config, key: str = SYSTEM, leases: Sequ
             hostname_from="" if hostname == bname else f"{hostname}: the first name of {v4}, which "
                                                          f"{h.host_name} shares"))
     for lease in leases:
-        net = _in(by_shared.get(lease.pool or "", []), lease.ip) or _in(config.networks_of(key), lease.ip)
+        net = _in(by_shared.get(lease.pool or "", []), lease.ip) or _in(served(config, key), lease.ip)
         facts.append(Fact(
             source=SYSTEM, ref=f"lease {lease.ip}" if name == SYSTEM else f"{name} lease {lease.ip}",
             network=net.name if net is not None else None,

@@ -34,7 +34,14 @@ from core.names import short_name
 from providers.base import ROLE_ADDRESS, PlanContext
 from providers.vyatta import kept as kept_module
 from providers.vyos.commands import host_path, mapping_path
-from providers.vyos.descriptor import HOST_TYPE, MAPPING_TYPE, host_address, host_name_for, mapping_address
+from providers.vyos.descriptor import (
+    HOST_TYPE,
+    MAPPING_TYPE,
+    host_address,
+    host_name_for,
+    mapping_address,
+    served,
+)
 
 MAPPING_PROVENANCE = (("ip_address", "ip"), ("mac_address", "mac"), ("name", "hostname"))
 HOST_PROVENANCE = (("inet", "ip"), ("host_name", "hostname"), ("aliases", "hostname"))
@@ -135,7 +142,7 @@ class _Index:
 def _wants(config: Config, desired: Desired, subnets: Mapping[str, Sequence[str]], index: _Index,
            owned: Mapping[Address, ManagedResource], key: str) -> dict[Address, _Want]:
     out: dict[Address, _Want] = {}
-    nets = {n.name: n for n in config.networks_of(key)}
+    nets = {n.name: n for n in served(config, key)}
     for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
         net = nets.get(b.network)
         if net is None:
