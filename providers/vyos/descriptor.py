@@ -89,6 +89,7 @@ KIND = SystemKind(
     location="on the router",
     hooks=Hooks(
         inventory="providers.vyos.inventory:run",
+        doctor="providers.vyos.doctor:run",
         importer="providers.vyos.importer:adopt",
         import_read="providers.vyos.importer:read_observation",
         import_one="providers.vyos.importer:import_one",
