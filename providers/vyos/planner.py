@@ -20,6 +20,7 @@ from typing import Any
 
 from core.config import Config, Network
 from core.model import (
+    EMPTY,
     Action,
     Address,
     Binding,
@@ -27,6 +28,7 @@ from core.model import (
     Desired,
     ManagedResource,
     Observation,
+    ObservedResource,
     Provenance,
     frozen_map,
 )
@@ -40,6 +42,7 @@ from providers.vyos.descriptor import (
     host_address,
     host_name_for,
     mapping_address,
+    name_rule,
     served,
 )
 
@@ -123,7 +126,10 @@ class _Index:
                    if str(self.resources[a].attributes["name"]).lower() == b.hostname.lower()]
         by_label = [a for a in same_sn
                     if kept_module.derive_label(str(self.resources[a].attributes["name"])) == b.hostname]
+        # an owned mapping whose router name netsot would not create (``ROOM_1_SWITCH``) is found by its
+        # MAC; one with a name netsot would create is renamed instead (create + delete, one commit)
         by_mac = [a for a in same_sn if a in owned and b.mac
+                  and name_rule(str(self.resources[a].attributes["name"])) is not None
                   and str(self.resources[a].attributes.get("mac_address") or "").lower() == b.mac.lower()]
         for found in (by_case, by_label, by_mac):
             pick = self._one(found, owned)
@@ -192,6 +198,9 @@ def plan_vyos(config: Config, desired: Desired, subnets: Mapping[str, Sequence[s
     owned = ctx.owned
     index = _Index(observation, key)
     wanted = _wants(config, desired, subnets, index, owned, key)
+    leaving = _leaving(owned, wanted, observation, blocked, key)
+    renamed = _renamed(wanted, observation.resources, leaving)
+    carried: dict[Address, Address] = {}  # old object -> the new one that takes its place
     out: list[Change] = []
 
     def common(b: Binding, prov: Mapping[str, Provenance]) -> dict[str, Any]:
@@ -209,8 +218,15 @@ def plan_vyos(config: Config, desired: Desired, subnets: Mapping[str, Sequence[s
             drift = managed is not None
             reason = (f"router entry deleted by hand; recreating for {_source_text(b)}" if drift
                       else f"new {_source_text(b)}")
+            old = None if drift else renamed.get(address)
+            kept = leaving[old].kept if old is not None else EMPTY
+            if old is not None:
+                carried[old] = address
+                reason += f"; takes the place of {old.name}" + (
+                    ", with what it holds besides netsot's attributes" if kept else "")
             out.append(Change(Action.CREATE, address, None, frozen_map(want.attrs), reason,
-                              provider_id=want.path, drift=drift, **common(b, want.provenance)))
+                              provider_id=want.path, drift=drift, replaces=old, kept=kept,
+                              **common(b, want.provenance)))
             continue
         if managed is None and not seen.owned_marker:
             continue  # someone else's object: reconcile reports the conflict, netsot never touches it
@@ -223,16 +239,56 @@ def plan_vyos(config: Config, desired: Desired, subnets: Mapping[str, Sequence[s
         out.append(Change(Action.UPDATE, address, seen.attributes, frozen_map(want.attrs), reason,
                           provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
                           **common(b, want.provenance)))
+    for address, seen in leaving.items():
+        managed = owned[address]
+        new = carried.get(address)
+        if new is not None:  # a rename: the new object takes its place and what else it holds
+            reason, loses = f"renamed: {new} takes its place", ()
+        else:
+            why = LOST.get(managed.origin, "no source reports it any more")
+            reason = f"lost its source: {why}"
+            loses = kept_module.kept_lines(seen.kept) if seen.kept else ()
+        out.append(Change(Action.DELETE, address, seen.attributes, None, reason,
+                          provider_id=seen.provider_id or managed.provider_id, origin=managed.origin,
+                          loses=loses))
+    return out
+
+
+def _leaving(owned: Mapping[Address, ManagedResource], wanted: Mapping[Address, _Want],
+             observation: Observation, blocked: frozenset[Address],
+             key: str) -> dict[Address, ObservedResource]:
+    """Owned router objects no binding wants any more (deleted unless blocked)."""
+    out = {}
     for address in sorted(owned, key=str):
         if address.type not in (MAPPING_TYPE, HOST_TYPE) or address.system != key or address in wanted:
             continue
         seen = observation.resources.get(address)
-        if seen is None or address in blocked:
+        if seen is not None and address not in blocked:
+            out[address] = seen
+    return out
+
+
+def _renamed(wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],
+             leaving: Mapping[Address, ObservedResource]) -> dict[Address, Address]:
+    """New object → the leaving owned one it renames: the same MAC in the same shared network (a
+    reservation), the same address (a host name). They go in one commit, so the router never holds both."""
+    old_mapping: dict[tuple[Any, Any], Address] = {}
+    old_host: dict[Any, Address] = {}
+    for address, seen in leaving.items():
+        a = seen.attributes
+        if address.type == MAPPING_TYPE and a.get("mac_address"):
+            old_mapping[(a.get("shared_network"), str(a["mac_address"]).lower())] = address
+        elif address.type == HOST_TYPE and a.get("inet"):
+            old_host[a["inet"]] = address
+    out: dict[Address, Address] = {}
+    for address, want in wanted.items():
+        if address in resources:
             continue
-        managed = owned[address]
-        why = LOST.get(managed.origin, "no source reports it any more")
-        loses = kept_module.kept_lines(seen.kept) if seen.kept else ()
-        out.append(Change(Action.DELETE, address, seen.attributes, None, f"lost its source: {why}",
-                          provider_id=seen.provider_id or managed.provider_id, origin=managed.origin,
-                          loses=loses))
+        a = want.attrs
+        if address.type == MAPPING_TYPE:
+            old = old_mapping.pop((a.get("shared_network"), str(a.get("mac_address") or "").lower()), None)
+        else:
+            old = old_host.pop(a.get("inet"), None)
+        if old is not None:
+            out[address] = old
     return out

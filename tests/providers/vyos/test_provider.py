@@ -173,3 +173,25 @@ def test_commit_confirm_confirms_only_after_the_changes_are_read_back(sim: SimHa
     else:  # 1.4 has no commit-confirm: a plain commit
         assert len(calls) == 1 and "confirm_time" not in calls[0]
     assert len(sim.calls("/config-file")) == 1
+
+
+def test_a_rename_moves_the_reservation_with_what_it_holds_in_one_commit(sim: SimHandle) -> None:
+    d = sim.router.dialect
+    p = _provider(sim)
+    changes = p.plan(Desired(bindings=(WEB,)), p.read(), context_for(p.config))
+    owned = _owned(changes, p.apply(changes))
+    base = mapping_path("LAN", NET, "web01")
+    sim.router.running = sim.router.running.set([*base, "description", "rack 2"])  # a hand-added note
+    renamed = Binding("lan", "web02", "bc:24:11:00:00:01", "192.168.1.20", origin="config")
+    again = _provider(sim)
+    plan = again.plan(Desired(bindings=(renamed,)), again.read(), context_for(again.config, owned))
+    new = next(c for c in plan if str(c.address) == "vyos_dhcp_mapping.LAN.web02")
+    old = next(c for c in plan if str(c.address) == "vyos_dhcp_mapping.LAN.web01")
+    assert new.replaces == old.address and dict(new.kept) == {"description": ("rack 2",)} and not old.loses
+    before = len(sim.calls("/configure"))
+    assert {o.status for o in again.apply(plan).outcomes} == {"applied"}
+    assert len(sim.calls("/configure")) == before + 1
+    running = sim.router.running
+    moved = mapping_path("LAN", NET, "web02")
+    assert running.exists([*moved, "description", "rack 2"]) and running.exists([*moved, MAC_LEAF[d], WEB.mac])
+    assert not running.exists(list(base))
