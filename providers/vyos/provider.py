@@ -18,12 +18,12 @@ from typing import Any
 
 from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
-from core.model import ApplyResult, Change, ChangeOutcome, Desired, Observation
+from core.model import ApplyResult, Change, ChangeOutcome, Conflict, Desired, Observation
 from providers.base import PlanContext
 from providers.vyatta.tree import Tree
-from providers.vyos import changeops, observe, planner, transact
+from providers.vyos import changeops, foresight, observe, planner, transact
 from providers.vyos.client import Op, VyosClient
-from providers.vyos.descriptor import HOST_TYPE
+from providers.vyos.descriptor import HOST_TYPE, served
 from providers.vyos.inventory import LEASES, client_for, read_router
 from providers.vyos.leases import parse_leases
 from providers.vyos.read import DHCP, VyosConfig, dialect, read
@@ -65,6 +65,7 @@ class VyosProvider:
         self._client: VyosClient | None = None
         self._cfg: VyosConfig | None = None
         self._subnets: dict[str, list[str]] = {}
+        self._observed: Observation | None = None
         self.api_calls = 0  # /configure and /config-file calls of the last apply (one each)
 
     @property
@@ -83,10 +84,19 @@ class VyosProvider:
         leases = parse_leases(self.client.show(list(LEASES)))
         self._cfg = read(tree)
         self._subnets = subnets_of(tree)
-        return observe.observation(self._cfg, self.config, self.key, leases)
+        self._observed = observe.observation(self._cfg, self.config, self.key, leases)
+        return self._observed
 
     def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
         return planner.plan_vyos(self.config, desired, self._subnets, observed, ctx, self.key)
+
+    def foresee(self, changes: Sequence[Change]) -> list[Conflict]:
+        """The changes VyOS would refuse at commit (``foresight``), as ``commit_rule`` conflicts: the
+        engine holds them, so a batch never half-lands on a rule netsot could see coming."""
+        if self._observed is None or self._cfg is None:
+            return []
+        networks = {n.settings_for("vyos").shared_network: n.name for n in served(self.config, self.key)}
+        return foresight.foresee(self._observed, changes, self.dialect, self._cfg.subnet_ids, networks)
 
     def apply(self, changes: Sequence[Change]) -> ApplyResult:
         """Every change in ONE ``/configure`` call, then one save; after a failure, what landed."""

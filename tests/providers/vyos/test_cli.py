@@ -104,3 +104,33 @@ def test_plan_apply_converge_through_the_cli_in_both_dialects(tmp_path: Path) ->
             assert sim.key not in json.dumps(state)
         finally:
             sim.stop()
+
+
+def test_a_foreseen_commit_rule_holds_only_its_change(tmp_path: Path) -> None:
+    """A 1.5 router without the network's subnet: it has no subnet-id, which netsot never invents, so
+    the reservation is held (commit_rule, with the command that fixes it) and the host name goes ahead."""
+    sim = start(LAB["1.5"], dialect="1.5", state_dir=tmp_path)
+    try:
+        config = tmp_path / "netsot.yaml"
+        config.write_text(f"""\
+version: 1
+state: {{path: state.json}}
+providers:
+  vyos: {{url: "{sim.url}", api_key: "${{env:VYOS_KEY}}", ca_bundle: "{sim.ca_path}"}}
+networks:
+  - {{name: lab2, prefix: 192.168.2.0/24, domain: lab.example, vyos: {{shared_network: LAN}}}}
+hosts:
+  - {{name: web01, network: lab2, ip: 192.168.2.20, mac: "bc:24:11:00:00:01"}}
+""")
+        runner = CliRunner(env={"VYOS_KEY": sim.key})
+        base = ["--no-color", "--config", str(config)]
+        plan = json.loads(runner.invoke(cli, [*base, "plan", "--json"]).output)
+        (conflict,) = plan["conflicts"]
+        assert conflict["kind"] == "commit_rule" and conflict["blocked"] == ["vyos_dhcp_mapping.LAN.web01"]
+        assert "subnet ID" in conflict["reason"] and "subnet-id" in conflict["fix"]
+        applied = runner.invoke(cli, [*base, "apply", "--auto-approve"])
+        assert "vyos_host.web01.lab.example" in applied.output, applied.output
+        (call,) = sim.calls("/configure")
+        assert call["commands"] and all("static-mapping" not in op["path"] for op in call["commands"])
+    finally:
+        sim.stop()

@@ -195,3 +195,18 @@ def test_a_rename_moves_the_reservation_with_what_it_holds_in_one_commit(sim: Si
     moved = mapping_path("LAN", NET, "web02")
     assert running.exists([*moved, "description", "rack 2"]) and running.exists([*moved, MAC_LEAF[d], WEB.mac])
     assert not running.exists(list(base))
+
+
+def test_a_change_the_commit_would_refuse_is_foreseen(sim: SimHandle) -> None:
+    """A reservation on an IP another active mapping holds: held as a commit_rule conflict (only it)."""
+    p = _provider(sim)
+    dup = Binding("lan", "web01", "bc:24:11:00:00:01", "192.168.1.40", origin="config")
+    changes = p.plan(Desired(bindings=(dup,)), p.read(), context_for(p.config))
+    (conflict,) = p.foresee(changes)
+    assert conflict.kind.value == "commit_rule" and conflict.network == "lan"
+    assert [str(a) for a in conflict.blocked] == ["vyos_dhcp_mapping.LAN.web01"]
+    assert "already exists on another static mapping" in conflict.reason
+    assert "vyos_dhcp_mapping.LAN.printer" in conflict.objects
+    # the disabled switch's IP (.30) is free to take: VyOS skips disabled mappings
+    free = Binding("lan", "web01", "bc:24:11:00:00:01", "192.168.1.30", origin="config")
+    assert p.foresee(p.plan(Desired(bindings=(free,)), p.read(), context_for(p.config))) == []
