@@ -210,3 +210,34 @@ def test_a_change_the_commit_would_refuse_is_foreseen(sim: SimHandle) -> None:
     # the disabled switch's IP (.30) is free to take: VyOS skips disabled mappings
     free = Binding("lan", "web01", "bc:24:11:00:00:01", "192.168.1.30", origin="config")
     assert p.foresee(p.plan(Desired(bindings=(free,)), p.read(), context_for(p.config))) == []
+
+
+def test_an_update_keeps_the_dialects_own_children_and_shows_them(tmp_path: Path) -> None:
+    """1.5's per-mapping ``option`` and 1.4's ``static-mapping-parameters`` stay through an update; a delete
+    lists them as what it would lose."""
+    for d, extra in (("1.5", "option domain-name 'printers.lab.example'"),
+                     ("1.4", "static-mapping-parameters 'option domain-name \"printers.lab.example\";'")):
+        where = tmp_path / d
+        where.mkdir()
+        sim = start(LAB[d] + f"{SN} static-mapping printer ip-address '192.168.1.40'\n"
+                    f"{SN} static-mapping printer {MAC_LEAF[d]} '02:00:00:00:00:40'\n"
+                    f"{SN} static-mapping printer {extra}\n", dialect=d, state_dir=where)
+        try:
+            p = _provider(sim)
+            obs = p.read()
+            addr = mapping_address("LAN", "printer")
+            seen = obs.resources[addr]
+            assert seen.kept, seen
+            owned = {addr: ManagedResource(addr, None, seen.attributes)}
+            moved = Binding("lan", "printer", "02:00:00:00:00:40", "192.168.1.41", origin="config")
+            (change,) = [c for c in p.plan(Desired(bindings=(moved,)), obs, context_for(p.config, owned))
+                         if c.address == addr]
+            assert change.kept == seen.kept
+            assert {o.status for o in p.apply([change]).outcomes} == {"applied"}
+            again = _provider(sim).read().resources[addr]
+            assert again.attributes["ip_address"] == "192.168.1.41" and again.kept == seen.kept
+            fresh = _provider(sim)
+            (delete,) = fresh.plan(Desired(), fresh.read(), context_for(p.config, owned))
+            assert delete.action is Action.DELETE and delete.loses and "domain-name" in " ".join(delete.loses)
+        finally:
+            sim.stop()
