@@ -188,13 +188,16 @@ def test_a_rename_moves_the_reservation_with_what_it_holds_in_one_commit(sim: Si
     new = next(c for c in plan if str(c.address) == "vyos_dhcp_mapping.LAN.web02")
     old = next(c for c in plan if str(c.address) == "vyos_dhcp_mapping.LAN.web01")
     assert new.replaces == old.address and dict(new.kept) == {"description": ("rack 2",)} and not old.loses
+    new_host = next(c for c in plan if str(c.address) == "vyos_host.web02.lab.example")
+    assert str(new_host.replaces) == "vyos_host.web01.lab.example"
     before = len(sim.calls("/configure"))
     assert {o.status for o in again.apply(plan).outcomes} == {"applied"}
     assert len(sim.calls("/configure")) == before + 1
     running = sim.router.running
     moved = mapping_path("LAN", NET, "web02")
     assert running.exists([*moved, "description", "rack 2"]) and running.exists([*moved, MAC_LEAF[d], WEB.mac])
-    assert not running.exists(list(base))
+    assert not running.exists(list(base)) and not running.exists(list(host_path("web01.lab.example")))
+    assert running.exists([*host_path("web02.lab.example"), "inet", "192.168.1.20"])
 
 
 def test_a_change_the_commit_would_refuse_is_foreseen(sim: SimHandle) -> None:
