@@ -24,6 +24,7 @@ from providers.base import ResourceType, SystemKind
 BUILTIN = (
     "providers.nipap.descriptor:KIND",
     "providers.edgemax.descriptor:KIND",
+    "providers.vyos.descriptor:KIND",
     "providers.proxmox.descriptor:KIND",
 )
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.errors import ProviderDataError
+from core.config import Config
+from core.errors import ConfigError, ProviderDataError
 from core.vendors import vendor_of
 from providers.vyatta.inventory import render_text
 from providers.vyatta.lenient import parse_file
@@ -24,6 +25,7 @@ from providers.vyos.client import VyosClient
 from providers.vyos.configjson import graft, json_tree, normalize
 from providers.vyos.leases import Lease, parse_leases
 from providers.vyos.read import DHCP, HOSTS, VyosConfig, read
+from providers.vyos.settings import VyosSettings
 from schemas import validator
 
 READ_PATHS = (DHCP, HOSTS)
@@ -87,3 +89,23 @@ def from_router(client: VyosClient) -> dict[str, Any]:
 
 def as_output(doc: dict[str, Any], as_json: bool) -> str:
     return json.dumps(doc, indent=2) + "\n" if as_json else render_text(doc, dnsmasq_line=False)
+
+
+def client_for(config: Config, settings: VyosSettings) -> VyosClient:
+    """The API client of one configured router (the key resolved from its secret reference)."""
+    ca = str(config.resolve_path(settings.ca_bundle)) if settings.ca_bundle else None
+    return VyosClient(settings.url, settings.api_key.resolve(), ca_bundle=ca,
+                      fingerprint=settings.fingerprint, timeout=settings.timeout)
+
+
+def run(config: Config | None, path: str | None, as_json: bool, key: str = "vyos") -> str:
+    """``netsot inventory vyos [--from-file PATH]``: the inventory as JSON (``as_json``) or a table."""
+    if path:
+        return as_output(from_file(path), as_json)
+    if config is None or key not in config.providers:
+        raise ConfigError(f"providers.{key} is not configured (or use --from-file)")
+    client = client_for(config, config.settings(key))
+    try:
+        return as_output(from_router(client), as_json)
+    finally:
+        client.close()

@@ -37,9 +37,9 @@ PROVIDERS = {
     "proxmox": ProxmoxSettings(host="127.0.0.1", user="u@pve", token_name="t", token_value="v"),
 }
 
-IP_RULE = "ip: config > nipap > proxmox > edgemax"
-HOST_RULE = "hostname: config > proxmox > nipap > edgemax"
-MAC_RULE = "mac: config > proxmox > edgemax"
+IP_RULE = "ip: config > nipap > proxmox > edgemax > vyos"
+HOST_RULE = "hostname: config > proxmox > nipap > edgemax > vyos"
+MAC_RULE = "mac: config > proxmox > edgemax > vyos"
 M1, M2, M3, M4 = "bc:24:11:00:00:01", "bc:24:11:00:00:02", "bc:24:11:00:00:03", "bc:24:11:00:00:04"
 
 # ------------------------------------------------------------------ builders
