@@ -96,8 +96,13 @@ class Systems:
         return ("config", *(k.name for k in registry.kinds() if k.origins), "import")
 
     def precedence(self, attribute: str) -> tuple[str, ...]:
+        """The configured list, else the default built from the kinds this config names (a registered
+        kind nobody configured never shows in a rule)."""
         configured = getattr(self.config.precedence, attribute)
-        return tuple(configured) if configured else registry.default_precedence(attribute)
+        if configured:
+            return tuple(configured)
+        kinds = {registry.kind_of(key).name for key in self.config.providers}
+        return tuple(s for s in registry.default_precedence(attribute) if s == "config" or s in kinds)
 
 
 def of(config: Config) -> Systems:

@@ -27,7 +27,7 @@ from core.model import (
 from providers.base import PlanContext
 from tests import addresses as A
 
-IP_RULE = "precedence ip: config > nipap > proxmox > edgemax > vyos"
+IP_RULE = "precedence ip: config > nipap > proxmox > edgemax"
 
 
 @dataclass

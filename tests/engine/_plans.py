@@ -17,9 +17,9 @@ from core.model import (
 )
 from tests import addresses as A
 
-IP_RULE = "precedence ip: config > nipap > proxmox > edgemax > vyos"
-NAME_RULE = "precedence hostname: config > proxmox > nipap > edgemax > vyos"
-MAC_RULE = "precedence mac: config > proxmox > edgemax > vyos"
+IP_RULE = "precedence ip: config > nipap > proxmox > edgemax"
+NAME_RULE = "precedence hostname: config > proxmox > nipap > edgemax"
+MAC_RULE = "precedence mac: config > proxmox > edgemax"
 CREATED_AT = "2026-01-02T03:04:05Z"
 
 

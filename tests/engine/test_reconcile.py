@@ -37,9 +37,9 @@ PROVIDERS = {
     "proxmox": ProxmoxSettings(host="127.0.0.1", user="u@pve", token_name="t", token_value="v"),
 }
 
-IP_RULE = "ip: config > nipap > proxmox > edgemax > vyos"
-HOST_RULE = "hostname: config > proxmox > nipap > edgemax > vyos"
-MAC_RULE = "mac: config > proxmox > edgemax > vyos"
+IP_RULE = "ip: config > nipap > proxmox > edgemax"
+HOST_RULE = "hostname: config > proxmox > nipap > edgemax"
+MAC_RULE = "mac: config > proxmox > edgemax"
 M1, M2, M3, M4 = "bc:24:11:00:00:01", "bc:24:11:00:00:02", "bc:24:11:00:00:03", "bc:24:11:00:00:04"
 
 # ------------------------------------------------------------------ builders
@@ -899,3 +899,17 @@ def test_an_extra_name_another_mac_has_in_the_ipam_is_a_name_clash_naming_it() -
     assert conflict.kind is ConflictKind.HOSTNAME_ON_TWO_MACS
     assert conflict.reason.startswith(
         f"extra name docs of wiki in lan is on {M3} (config host wiki) and on {M4}")
+
+
+def test_the_default_precedence_names_only_configured_kinds() -> None:
+    """A registered kind nobody configured (vyos here) never enters a default rule; a configured
+    list is taken as it is."""
+    from engine import systems
+
+    full = config()
+    assert systems.of(full).precedence("ip") == ("config", "nipap", "proxmox", "edgemax")
+    two = Config(providers={k: PROVIDERS[k] for k in ("nipap", "proxmox")}, networks=(network(),))
+    assert systems.of(two).precedence("ip") == ("config", "nipap", "proxmox")
+    assert systems.of(two).precedence("mac") == ("config", "proxmox")
+    mine = config(precedence={"ip": ["config", "edgemax", "nipap"]})
+    assert systems.of(mine).precedence("ip") == ("config", "edgemax", "nipap")

@@ -161,7 +161,7 @@ def test_search_filters_rows_and_the_host_page_shows_provenance(lab: Lab, applie
     page.wait_for_selector("#attributes")
     assert page.locator("#host-title").inner_text().startswith("lan/web01")
     attributes = page.locator("#attributes").inner_text()
-    assert "ip: config > nipap > proxmox > edgemax > vyos" in attributes, attributes
+    assert "ip: config > nipap > proxmox > edgemax" in attributes, attributes
     assert "from nipap 192.168.10.7" in attributes and "from proxmox pve1/101 net0" in attributes
     assert "192.168.10.99" in attributes  # what the hand-edited reservation says
     assert "192.168.10.99" in page.locator(".change").inner_text()  # the planned revert and why
