@@ -41,7 +41,7 @@ from engine.observe import NullObserver, Observer
 from engine.plan import change_edges, safe_text, system_rank
 from providers import registry
 from providers.base import Provider
-from state.model import JournalEntry, ResourceState, State
+from state.model import ADOPTED, MADE, JournalEntry, ResourceState, State
 
 FAULT_ENV = "NETSOT_FAULT_AT"
 FAULT_EXIT = 137
@@ -164,7 +164,8 @@ class _Run:
             return
         plain = to_jsonable(actual)
         if current is None:
-            adopted = ResourceState(key, address.system, None, MappingProxyType(plain))  # instance key
+            adopted = ResourceState(key, address.system, None, MappingProxyType(plain),  # instance key
+                                    ownership=ADOPTED)
             self.state = self.state.with_resource(adopted)
             return
         attrs = {**current.attributes, **{k: plain[k] for k in current.attributes if k in plain}}
@@ -280,6 +281,7 @@ class _Run:
     def _write(self, change: Change, outcome: ChangeOutcome) -> None:
         if registry.is_pseudo(change.address.type):
             return  # a system condition (e.g. the router saved its config), not an owned object
+        ownership = self._ownership(change)
         if change.moved_from is not None:
             self.state = self.state.without(str(change.moved_from))
         if change.action is Action.DELETE:
@@ -293,7 +295,16 @@ class _Run:
             attributes=MappingProxyType(to_jsonable(attributes or {})),
             dependencies=tuple(str(d) for d in change.depends_on),
             origin=change.origin,
+            ownership=ownership,
         ))
+
+    def _ownership(self, change: Change) -> str:
+        """Made for what this apply created; an object it took over (an update of an object the state did
+        not hold) is adopted; everything else keeps what the state says (a move keeps its old record's)."""
+        if change.action is Action.CREATE:
+            return MADE
+        record = self.state.resources.get(str(change.moved_from or change.address))
+        return record.ownership if record is not None else ADOPTED
 
     def skip(self, address: Address, reason: str) -> None:
         """Mark ``address`` skipped before the loop (its changes, and what depends on them, never run)."""

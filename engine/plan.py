@@ -38,6 +38,7 @@ from core.model import (
 )
 from engine import foresight as foresight_module
 from engine import lost as lost_module
+from engine import ownership as ownership_module
 from engine import reconcile as reconcile_module
 from engine import replacing as replacing_module
 from engine import systems as systems_module
@@ -155,6 +156,7 @@ def owned_from_state(state: State | None) -> dict[Address, ManagedResource]:
             origin=res.origin,
             status=res.status,
             orphaned_since=res.orphaned_since,
+            ownership=res.ownership,
         )
     for entry in state.journal:
         if entry.phase not in ("intended", "sent"):
@@ -247,6 +249,7 @@ def _plan(
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
     changes = _with_recorded_dependencies(changes, state)
     changes = lost_module.reword(changes, owned, observations)
+    changes = ownership_module.hold_adopted(changes, owned, observations)
     if targets:
         changes = filter_targets(changes, targets)
     # what a system would refuse at commit is held as a conflict; the rest of the run goes ahead
