@@ -164,8 +164,10 @@ class _Run:
             return
         plain = to_jsonable(actual)
         if current is None:
+            # an object an interrupted apply of netsot created is netsot's own; anything else it took over
+            made = any(e.address == key and e.action == "create" for e in self.state.journal)
             adopted = ResourceState(key, address.system, None, MappingProxyType(plain),  # instance key
-                                    ownership=ADOPTED)
+                                    ownership=MADE if made else ADOPTED)
             self.state = self.state.with_resource(adopted)
             return
         attrs = {**current.attributes, **{k: plain[k] for k in current.attributes if k in plain}}

@@ -109,7 +109,7 @@ def test_router_entries_netsot_adopted_are_held_when_their_source_goes_and_state
     assert not [c for c in doc["changes"] if "camera" in c["address"]]
     held = {h["change"]["address"]: h for h in doc["held"] if "camera" in h["change"]["address"]}
     assert set(held) == set(entries)
-    for address, h in held.items():
+    for h in held.values():
         assert h["change"]["action"] == "delete" and h["gate"] == "adopted", h
         assert h["change"]["adopted"] == "taken over by an import or an apply, not created by netsot"
         assert "never deletes what it did not make" in h["reason"], h

@@ -176,3 +176,19 @@ def test_previous_state_skips_only_unchanged_resources() -> None:
     bad = good.with_resource(ResourceState("x.y", "nipap", None, {}, status="gone"))
     with pytest.raises(StateError, match="status"):
         codec.dumps(bad, previous=good)  # the new resource is still checked
+
+
+def test_v2_upgrades_to_v3_with_who_made_each_object_or_unknown() -> None:
+    """#20.1: v2 did not record ownership; only an object the journal shows netsot creating is made."""
+    doc = json.loads((DATA / "v0-simple.v3.json").read_text())
+    doc["version"] = 2
+    for resource in doc["resources"]:
+        del resource["ownership"]
+    made = doc["resources"][0]["address"]
+    doc["journal"] = [{"op_id": "1", "address": made, "action": "create", "phase": "sent", "system": "nipap",
+                       "data": {}, "time": ""}]
+    assert not list(schemas.validator("state.v2").iter_errors(doc))
+    state = codec.loads(json.dumps(doc), "v2.json")
+    assert {a: r.ownership for a, r in state.resources.items()} == {
+        a: "made" if a == made else "unknown" for a in state.resources}
+    assert json.loads(codec.dumps(state))["version"] == 3
