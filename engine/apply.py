@@ -38,7 +38,7 @@ from core.model import (
 from engine import replacing
 from engine.graph import Graph
 from engine.observe import NullObserver, Observer
-from engine.plan import change_edges, safe_text, system_rank
+from engine.plan import FOUND_BY_MARKER, change_edges, safe_text, system_rank
 from providers import registry
 from providers.base import Provider
 from state.model import ADOPTED, MADE, JournalEntry, ResourceState, State
@@ -149,13 +149,13 @@ class _Run:
         changing = {c.address for c in self.plan.changes}
         for drift in self.plan.drift:
             if drift.resolution == "adopt" and drift.address not in blocked | changing:
-                self._adopt(drift.address, drift.actual)
+                self._adopt(drift.address, drift.actual, drift.reason.startswith(FOUND_BY_MARKER))
         if self.state.journal:
             self.state = self.state.with_journal(())
         if self.state.content() != before:
             self._save()
 
-    def _adopt(self, address: Address, actual: Mapping[str, Any] | None) -> None:
+    def _adopt(self, address: Address, actual: Mapping[str, Any] | None, marked: bool = False) -> None:
         key = str(address)
         current = self.state.resources.get(key)
         if actual is None:
@@ -164,8 +164,9 @@ class _Run:
             return
         plain = to_jsonable(actual)
         if current is None:
-            # an object an interrupted apply of netsot created is netsot's own; anything else it took over
-            made = any(e.address == key and e.action == "create" for e in self.state.journal)
+            # an object carrying netsot's marker, or one an interrupted apply of netsot created, is netsot's
+            # own; anything else it took over
+            made = marked or any(e.address == key and e.action == "create" for e in self.state.journal)
             adopted = ResourceState(key, address.system, None, MappingProxyType(plain),  # instance key
                                     ownership=MADE if made else ADOPTED)
             self.state = self.state.with_resource(adopted)

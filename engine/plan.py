@@ -520,10 +520,13 @@ def _drift(address: Address, expected: dict[str, Any], actual: dict[str, Any] | 
     return Drift(address, frozen_map(expected), _maybe(actual), "adopt", f"{what}; {tail}")
 
 
+FOUND_BY_MARKER = "found netsot's marker on it"  # a drift reason: netsot made the object (engine.apply)
+
+
 def _recovered(resource: ManagedResource, seen: Any) -> Drift:
     """An object of an interrupted apply (or one carrying netsot's marker that the state does not
     hold) that needs no change: record (or forget) it."""
-    how = ("found netsot's marker on it" if resource.status == "marked"
+    how = (FOUND_BY_MARKER if resource.status == "marked"
            else "an interrupted apply wrote it")
     if seen is not None:
         return Drift(resource.address, resource.attributes, frozen_map(dict(seen.attributes)), "adopt",

@@ -304,3 +304,13 @@ def test_a_plan_with_a_cycle_is_refused_before_anything_runs(systems, calls):
         apply_plan(plan, systems, backend)
     assert info.value.cycles == (("edgemax_host.a.lab", "nipap_address.lan.a"),)
     assert calls == [] and backend.saved == []
+
+
+def test_an_object_found_by_netsots_marker_is_recorded_as_made_and_one_taken_over_as_adopted(systems):
+    marked = Drift(A("nipap_address.lan.m"), frozen_map({"ip": "10.0.0.8"}), frozen_map({"ip": "10.0.0.8"}),
+                   "adopt", "found netsot's marker on it; it matches what is wanted, so it is recorded")
+    other = Drift(A("edgemax_host.o.lab"), frozen_map({"ip": "10.0.0.9"}), frozen_map({"ip": "10.0.0.9"}),
+                  "adopt", "changed outside netsot; this matches what is wanted now, so it is adopted")
+    state = apply_plan(Plan(drift=(marked, other)), systems, RecordingBackend(State(lineage="L"))).state
+    assert state.resources["nipap_address.lan.m"].ownership == "made"
+    assert state.resources["edgemax_host.o.lab"].ownership == "adopted"
