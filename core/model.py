@@ -335,6 +335,9 @@ class ManagedResource:
     origin: str = ""  # the source kind that created the binding, "config" or "import"
     status: str = "managed"  # "managed" or "orphaned" (lost its source, waiting for deletion)
     orphaned_since: str | None = None
+    # who made it: "made" (netsot created it), "adopted" (import, or an apply took it over), or "unknown"
+    # (a state from before netsot recorded it); netsot never deletes an adopted object on its own
+    ownership: str = "made"
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,10 @@ from core.model import (
 from engine import replacing
 from engine.graph import Graph
 from engine.observe import NullObserver, Observer
-from engine.plan import change_edges, safe_text, system_rank
+from engine.plan import FOUND_BY_MARKER, change_edges, safe_text, system_rank
 from providers import registry
 from providers.base import Provider
-from state.model import JournalEntry, ResourceState, State
+from state.model import ADOPTED, MADE, JournalEntry, ResourceState, State
 
 FAULT_ENV = "NETSOT_FAULT_AT"
 FAULT_EXIT = 137
@@ -149,13 +149,13 @@ class _Run:
         changing = {c.address for c in self.plan.changes}
         for drift in self.plan.drift:
             if drift.resolution == "adopt" and drift.address not in blocked | changing:
-                self._adopt(drift.address, drift.actual)
+                self._adopt(drift.address, drift.actual, drift.reason.startswith(FOUND_BY_MARKER))
         if self.state.journal:
             self.state = self.state.with_journal(())
         if self.state.content() != before:
             self._save()
 
-    def _adopt(self, address: Address, actual: Mapping[str, Any] | None) -> None:
+    def _adopt(self, address: Address, actual: Mapping[str, Any] | None, marked: bool = False) -> None:
         key = str(address)
         current = self.state.resources.get(key)
         if actual is None:
@@ -164,7 +164,11 @@ class _Run:
             return
         plain = to_jsonable(actual)
         if current is None:
-            adopted = ResourceState(key, address.system, None, MappingProxyType(plain))  # instance key
+            # an object carrying netsot's marker, or one an interrupted apply of netsot created, is netsot's
+            # own; anything else it took over
+            made = marked or any(e.address == key and e.action == "create" for e in self.state.journal)
+            adopted = ResourceState(key, address.system, None, MappingProxyType(plain),  # instance key
+                                    ownership=MADE if made else ADOPTED)
             self.state = self.state.with_resource(adopted)
             return
         attrs = {**current.attributes, **{k: plain[k] for k in current.attributes if k in plain}}
@@ -280,6 +284,7 @@ class _Run:
     def _write(self, change: Change, outcome: ChangeOutcome) -> None:
         if registry.is_pseudo(change.address.type):
             return  # a system condition (e.g. the router saved its config), not an owned object
+        ownership = self._ownership(change)
         if change.moved_from is not None:
             self.state = self.state.without(str(change.moved_from))
         if change.action is Action.DELETE:
@@ -293,7 +298,16 @@ class _Run:
             attributes=MappingProxyType(to_jsonable(attributes or {})),
             dependencies=tuple(str(d) for d in change.depends_on),
             origin=change.origin,
+            ownership=ownership,
         ))
+
+    def _ownership(self, change: Change) -> str:
+        """Made for what this apply created; an object it took over (an update of an object the state did
+        not hold) is adopted; everything else keeps what the state says (a move keeps its old record's)."""
+        if change.action is Action.CREATE:
+            return MADE
+        record = self.state.resources.get(str(change.moved_from or change.address))
+        return record.ownership if record is not None else ADOPTED
 
     def skip(self, address: Address, reason: str) -> None:
         """Mark ``address`` skipped before the loop (its changes, and what depends on them, never run)."""

@@ -22,7 +22,7 @@ from core.errors import NetsotError, StateError
 from core.model import Address
 from engine.cliapp import App, cli, lock_timeout_option, pass_app
 from engine.cliout import resource_text
-from state.model import State
+from state.model import ADOPTED, UNKNOWN, State
 
 
 @cli.group()
@@ -33,9 +33,19 @@ def state() -> None:
 @state.command("list")
 @pass_app
 def state_list(app: App) -> None:
-    """List the addresses netsot owns."""
-    for address in sorted(app.backend(app.config(secrets=False)).load().resources):
-        click.echo(address)
+    """List the addresses netsot owns; an object netsot adopted (or cannot tell) says so after it."""
+    resources = app.backend(app.config(secrets=False)).load().resources
+    for address in sorted(resources):
+        click.echo(ownership_line(address, resources[address].ownership))
+
+
+def ownership_line(address: str, ownership: str) -> str:
+    """``ADDR`` for an object netsot made; ``ADDR  (adopted)`` / ``ADDR  (unknown: …)`` otherwise."""
+    if ownership == ADOPTED:
+        return f"{address}  (adopted)"
+    if ownership == UNKNOWN:
+        return f"{address}  (unknown: made or adopted, read as adopted)"
+    return address
 
 
 @state.command("show")

@@ -184,10 +184,17 @@ def _import_table(plan: Any, empty: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_OWNERSHIP = {
+    "made": "made (netsot created it; it deletes it when its source goes)",
+    "adopted": "adopted (netsot never deletes it on its own: `apply --replace` or `state rm`)",
+    "unknown": "unknown (an older state cannot tell; read as adopted unless netsot's marker is on it)",
+}
+
+
 def resource_text(resource: Any) -> str:
     lines = [f"# {visible(resource.address)}"]
     meta = {"provider": resource.provider, "provider_id": resource.provider_id, "origin": resource.origin,
-            "status": resource.status}
+            "ownership": _OWNERSHIP.get(resource.ownership, resource.ownership), "status": resource.status}
     if resource.orphaned_since:
         meta["orphaned_since"] = resource.orphaned_since
     if resource.dependencies:

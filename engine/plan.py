@@ -38,6 +38,7 @@ from core.model import (
 )
 from engine import foresight as foresight_module
 from engine import lost as lost_module
+from engine import ownership as ownership_module
 from engine import reconcile as reconcile_module
 from engine import replacing as replacing_module
 from engine import systems as systems_module
@@ -155,6 +156,7 @@ def owned_from_state(state: State | None) -> dict[Address, ManagedResource]:
             origin=res.origin,
             status=res.status,
             orphaned_since=res.orphaned_since,
+            ownership=res.ownership,
         )
     for entry in state.journal:
         if entry.phase not in ("intended", "sent"):
@@ -247,6 +249,7 @@ def _plan(
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
     changes = _with_recorded_dependencies(changes, state)
     changes = lost_module.reword(changes, owned, observations)
+    changes = ownership_module.hold_adopted(changes, owned, observations)
     if targets:
         changes = filter_targets(changes, targets)
     # what a system would refuse at commit is held as a conflict; the rest of the run goes ahead
@@ -517,10 +520,13 @@ def _drift(address: Address, expected: dict[str, Any], actual: dict[str, Any] | 
     return Drift(address, frozen_map(expected), _maybe(actual), "adopt", f"{what}; {tail}")
 
 
+FOUND_BY_MARKER = "found netsot's marker on it"  # a drift reason: netsot made the object (engine.apply)
+
+
 def _recovered(resource: ManagedResource, seen: Any) -> Drift:
     """An object of an interrupted apply (or one carrying netsot's marker that the state does not
     hold) that needs no change: record (or forget) it."""
-    how = ("found netsot's marker on it" if resource.status == "marked"
+    how = (FOUND_BY_MARKER if resource.status == "marked"
            else "an interrupted apply wrote it")
     if seen is not None:
         return Drift(resource.address, resource.attributes, frozen_map(dict(seen.attributes)), "adopt",

@@ -30,7 +30,7 @@ from engine.units import units_of
 from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
 from providers.importing import ImportItem, ImportPlan
-from state.model import ResourceState, State
+from state.model import ADOPTED, ResourceState, State
 
 
 def plan_run(
@@ -149,7 +149,7 @@ def import_run(config: Config, target: str, from_file: str | None, dry_run: bool
             state = backend.load()
             plan = decide(state)
             for record in plan.records():
-                state = state.with_resource(ResourceState.from_dict(record))
+                state = state.with_resource(_adopted(record))
                 written += 1
             if written:
                 backend.save(state)
@@ -194,8 +194,13 @@ def import_one_run(config: Config, address: Address, ident: str, dry_run: bool =
     with backend.lock("import", timeout=lock_timeout):
         state = backend.load()
         item = decide(state)
-        backend.save(state.with_resource(ResourceState.from_dict(dict(to_jsonable(item.record)))))
+        backend.save(state.with_resource(_adopted(dict(to_jsonable(item.record)))))
     return ImportOutcome(ImportPlan((item,)), 1, tuple(notes), key)
+
+
+def _adopted(record: Mapping[str, Any]) -> ResourceState:
+    """An imported object's state record: netsot adopted it, it did not make it (never deleted on its own)."""
+    return ResourceState.from_dict({**record, "ownership": ADOPTED})
 
 
 def _import_key(config: Config, target: str) -> str:

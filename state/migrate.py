@@ -64,7 +64,23 @@ def v1_to_v2(doc: Document) -> Document:
     return {**doc, "version": 2, "forgotten": []}
 
 
-MIGRATIONS: dict[int, Callable[[Document], Document]] = {0: v0_to_v1, 1: v1_to_v2}
+def v2_to_v3(doc: Document) -> Document:
+    """v2 → v3: each resource says who made it (``ownership``). v2 did not record it: an object the
+    journal shows netsot creating is ``made``; every other one is ``unknown`` (the plan reads it as
+    adopted unless the object carries netsot's marker: never deleted on a guess)."""
+    journal = doc.get("journal") or []
+    created = {e.get("address") for e in journal if isinstance(e, dict) and e.get("action") == "create"}
+    resources = doc.get("resources")
+    if not isinstance(resources, list):
+        return {**doc, "version": 3}  # the schema check after the upgrade names what is wrong
+    upgraded = [
+        {**r, "ownership": "made" if r.get("address") in created else "unknown"} if isinstance(r, dict) else r
+        for r in resources
+    ]
+    return {**doc, "version": 3, "resources": upgraded}
+
+
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {0: v0_to_v1, 1: v1_to_v2, 2: v2_to_v3}
 
 
 def upgrade(doc: Document, version: int, target: int = STATE_VERSION) -> Document:

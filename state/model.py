@@ -13,14 +13,20 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-STATE_VERSION = 2
+STATE_VERSION = 3
+
+# who made an owned object (``ResourceState.ownership``)
+MADE = "made"  # netsot created it in an apply: it may delete it
+ADOPTED = "adopted"  # netsot took over an existing object: deleted only on the user's explicit request
+UNKNOWN = "unknown"  # a pre-v3 state cannot tell: read as adopted unless the object says otherwise
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
 class ResourceState:
-    """One owned object. ``attributes`` are what netsot last wrote or adopted."""
+    """One owned object. ``attributes`` are what netsot last wrote or adopted; ``ownership`` says whether
+    netsot made it (created it in an apply) or adopted it (import, or an apply that took it over)."""
 
     address: str
     provider: str  # "nipap", "edgemax", "proxmox"
@@ -30,6 +36,7 @@ class ResourceState:
     origin: str = ""  # "proxmox", "config", "import"
     status: str = "managed"  # "managed" or "orphaned"
     orphaned_since: str | None = None  # ISO-8601 UTC
+    ownership: str = MADE  # MADE, ADOPTED or UNKNOWN (see above)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +46,7 @@ class ResourceState:
             "attributes": _plain(self.attributes),
             "dependencies": list(self.dependencies),
             "origin": self.origin,
+            "ownership": self.ownership,
             "status": self.status,
             "orphaned_since": self.orphaned_since,
         }
@@ -54,6 +62,7 @@ class ResourceState:
             origin=data.get("origin", ""),
             status=data.get("status", "managed"),
             orphaned_since=data.get("orphaned_since"),
+            ownership=data.get("ownership", MADE),
         )
 
 

@@ -19,9 +19,14 @@ PRINTER_PATH = "service dhcp-server shared-network-name LAN subnet 192.168.10.0/
 
 
 def _state(lab: Lab) -> list[str]:
+    """The addresses `state list` prints (an adopted object's line says `(adopted)` after it)."""
+    return [line.split()[0] for line in _state_lines(lab)]
+
+
+def _state_lines(lab: Lab) -> list[str]:
     result = lab.cli("state", "list")
     assert result.code == 0, result.out
-    return result.stdout.split()
+    return result.stdout.splitlines()
 
 
 def _nipap_host(lab: Lab, ip: str, node: str, mac: str) -> int:
@@ -41,6 +46,7 @@ def test_a_router_entry_by_its_config_path(lab: Lab) -> None:
     assert "edgemax_dhcp_mapping.LAN.printer  adopt" in result.stdout
     assert "Recorded 1 object(s) in the state" in result.stdout
     assert _state(lab) == ["edgemax_dhcp_mapping.LAN.printer"]  # one object: the host name stays unmanaged
+    assert _state_lines(lab) == ["edgemax_dhcp_mapping.LAN.printer  (adopted)"]  # netsot did not make it
     host = lab.cli("import", "edgemax_host.printer.lab.example",
                    "system static-host-mapping host-name printer.lab.example")
     assert host.code == 0, host.out
@@ -107,3 +113,16 @@ def test_bulk_import_still_works_beside_single_ones(lab: Lab) -> None:
     assert "edgemax_dhcp_mapping.LAN.printer  managed" in bulk.stdout
     assert "edgemax_dhcp_mapping.LAN.nas" in _state(lab)
     assert lab.cli("import", "nipap_address.lan").code == 1  # an address without an ID is not a system
+
+
+def test_replace_is_the_users_explicit_way_to_have_netsot_make_an_adopted_entry(lab: Lab) -> None:
+    """#20.1: `apply --replace ADDR` of an adopted entry is allowed (the user names it): netsot deletes and
+    creates it, and from then on records it as made (so it deletes it when its source goes)."""
+    printer = "edgemax_dhcp_mapping.LAN.printer"
+    assert f"{printer}  (adopted)" in _state_lines(lab)
+    before = lab.mappings()["LAN.printer"]
+    result = lab.cli("apply", "--auto-approve", "--force", "--replace", printer)
+    assert result.code == 0, result.out
+    assert lab.mappings()["LAN.printer"] == before
+    assert printer in _state_lines(lab)  # no suffix: made
+    assert "ownership" in (shown := lab.cli("state", "show", printer).stdout) and "= made" in shown

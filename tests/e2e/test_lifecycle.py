@@ -85,10 +85,14 @@ def test_renamed_guest_dns_follows(lab: Lab) -> None:
 
 def test_removed_guest_entries_deleted_by_apply_not_before(lab: Lab) -> None:
     ip = lab.nipap_by_node(RENAMED)["ip"]  # type: ignore[index]
+    listed = lab.cli("state", "list").stdout.splitlines()
+    assert f"edgemax_dhcp_mapping.LAN.{RENAMED}" in listed  # netsot made it: no "(adopted)" after it
     lab.remove_guest(NEW_VMID)
     plan = lab.plan_json()
     gone = _changes(plan, RENAMED)
     assert gone and {c["action"] for c in gone} == {"delete"}, gone
+    assert not [c for c in gone if c.get("adopted")]  # what netsot made, it deletes when its source goes
+    assert not [h for h in plan["held"] if RENAMED in h["change"]["address"]]
     # planning alone touches nothing
     assert lab.nipap_by_node(RENAMED) is not None and f"LAN.{RENAMED}" in lab.mappings()
     assert lab.resolve(f"{RENAMED}.lab.example") == ip

@@ -1,8 +1,9 @@
 """#20.1: a lost state never costs a person's NIPAP hosts. README's recovery steps for a lost state
 (plan, `netsot import edgemax`, apply), in several orders and each apply with `--force`, never delete or
 rewrite what a person made: a host made by hand in NIPAP that originates a binding stays exactly as it
-was (no netsot marker written into it), and only its removal in NIPAP — the person's act — removes
-netsot's router entries. An adopted NIPAP host netsot did not make is never deleted on its own.
+was (no netsot marker written into it). The router entries `netsot import edgemax` adopted after the loss
+are netsot's to manage but not to delete: when the NIPAP host is removed their deletes are held (gate
+`adopted`) and `state rm` lets them go. An adopted NIPAP host netsot did not make is never deleted on its own.
 Runs on the simulator and on a real nipapd (``NETSOT_TEST_NIPAP_URL``); the tests share one lab."""
 
 from __future__ import annotations
@@ -93,17 +94,39 @@ def test_the_recovery_steps_in_any_order_delete_nothing(world: NipapWorld, order
     assert world.lab.cli("plan", "--detailed-exitcode").code in (0, 3)
 
 
-def test_the_hosts_removal_is_the_persons_act_and_netsot_follows(world: NipapWorld) -> None:
+def test_router_entries_netsot_adopted_are_held_when_their_source_goes_and_state_rm_lets_go(
+        world: NipapWorld) -> None:
+    """#20.1: an entry adopted by `import edgemax` is never deleted on its own, not even with --force, once
+    the NIPAP host its binding came from is removed; `state rm` is the way out and leaves it on the router."""
     assert world.lab.cli("import", "edgemax").code == 0  # the last order left the router entries unadopted
+    entries = ("edgemax_dhcp_mapping.LAN.camera", "edgemax_host.camera.lab.example")
+    listed = world.lab.cli("state", "list").stdout.splitlines()
+    assert all(f"{a}  (adopted)" in listed for a in entries), listed
+    assert "ownership      = adopted" in world.lab.cli("state", "show", entries[0]).stdout
     host = world.hosts()["192.168.10.77"]
     world.call("remove_prefix", prefix={"id": host["id"]})
     doc = world.lab.plan_json()
-    changes = {c["address"]: c for c in doc["changes"] if "camera" in c["address"]}
-    assert {a: c["action"] for a, c in changes.items()} == {
-        "edgemax_dhcp_mapping.LAN.camera": "delete", "edgemax_host.camera.lab.example": "delete"}
-    assert "host removed from NIPAP" in changes["edgemax_dhcp_mapping.LAN.camera"]["reason"]
-    world.lab.apply()
-    assert "LAN.camera" not in world.lab.mappings()
+    assert not [c for c in doc["changes"] if "camera" in c["address"]]
+    held = {h["change"]["address"]: h for h in doc["held"] if "camera" in h["change"]["address"]}
+    assert set(held) == set(entries)
+    for h in held.values():
+        assert h["change"]["action"] == "delete" and h["gate"] == "adopted", h
+        assert h["change"]["adopted"] == "taken over by an import or an apply, not created by netsot"
+        assert "never deletes what it did not make" in h["reason"], h
+        assert "host removed from NIPAP" in h["change"]["reason"]
+    assert "`netsot state rm edgemax_dhcp_mapping.LAN.camera`" in held[entries[0]]["reason"]
+    assert world.lab.cli("plan", "--detailed-exitcode").code == 2  # held changes count as changes
+    router = (world.lab.mappings(), world.lab.host_entries())
+    result = world.lab.cli("apply", "--auto-approve", "--force")
+    assert result.code == 0, result.out
+    assert (world.lab.mappings(), world.lab.host_entries()) == router  # --force lifts thresholds only
+    assert world.lab.mappings()["LAN.camera"] == {"ip": "192.168.10.77", "mac": MAC}
+    removed = world.lab.cli("state", "rm", *entries)
+    assert removed.code == 0, removed.out
+    doc = world.lab.plan_json()
+    assert not [c for c in (*doc["changes"], *(h["change"] for h in doc["held"])) if "camera" in c["address"]]
+    assert world.lab.cli("apply", "--auto-approve", "--force").code == 0
+    assert (world.lab.mappings(), world.lab.host_entries()) == router  # left on the router, untouched
     rest = {ip: r for ip, r in _seen["person"].items() if ip != "192.168.10.77"}
     assert _without_marker(_person_made(world)) == _without_marker(rest)
 
@@ -121,7 +144,9 @@ def test_an_adopted_nipap_host_is_never_deleted_on_its_own(world: NipapWorld) ->
         assert nas["gate"] == "adopted", nas
         assert nas["change"]["adopted"] == "made in NIPAP by admin"
         assert "never deletes what it did not make" in nas["reason"]
-        assert "`netsot state rm nipap_address.lan.nas`" in nas["reason"]
+        # the router entries `import edgemax` adopted are held by the same gate; the binding moves as one
+        assert held["edgemax_dhcp_mapping.LAN.nas"]["gate"] == "adopted"
+        assert "`netsot state rm edgemax_dhcp_mapping.LAN.nas`" in nas["reason"]
         result = world.lab.cli("apply", "--auto-approve", "--force")
         assert result.code == 0, result.out
         assert world.hosts()["192.168.10.20"]["node"] == "nas"

@@ -158,6 +158,26 @@ def test_state_records_dependencies_origin_and_moves(systems):
     assert sorted(report.state.resources) == ["edgemax_host.new-name.lab", "nipap_address.lan.new-name"]
     host = report.state.resources["edgemax_host.new-name.lab"]
     assert host.dependencies == ("nipap_address.lan.new-name",) and host.origin == "proxmox"
+    assert host.ownership == "made"  # created by this apply
+
+
+def test_state_records_who_made_each_object(systems):
+    """#20.1: a create is made; a move keeps its record's ownership; an update of an object the state did
+    not hold (an apply taking it over) is adopted; an update of a recorded object keeps what it was."""
+    start = State(lineage="L").with_resource(
+        ResourceState("nipap_address.lan.old-name", "nipap", "9", {}, ownership="adopted")
+    ).with_resource(ResourceState("edgemax_host.kept.lab", "edgemax", None, {}, ownership="unknown"))
+    plan = Plan(changes=tuple(order_changes([
+        change("update", "nipap_address.lan.new-name", after={"hostname": "new-name"}, provider_id="9",
+               moved_from=A("nipap_address.lan.old-name")),
+        change("create", "edgemax_host.made.lab"),
+        change("update", "edgemax_host.taken.lab"),
+        change("update", "edgemax_host.kept.lab"),
+    ])))
+    state = apply_plan(plan, systems, RecordingBackend(start)).state
+    assert {a: r.ownership for a, r in state.resources.items()} == {
+        "nipap_address.lan.new-name": "adopted", "edgemax_host.made.lab": "made",
+        "edgemax_host.taken.lab": "adopted", "edgemax_host.kept.lab": "unknown"}
 
 
 def test_adopted_drift_and_a_stale_journal_are_recorded_before_the_batches(systems):
@@ -184,6 +204,7 @@ def test_adopted_drift_and_a_stale_journal_are_recorded_before_the_batches(syste
     assert dict(state.resources["edgemax_host.a.lab"].attributes) == {"ip": "10.0.0.50", "aliases": []}
     assert "edgemax_host.gone.lab" in state.resources  # blocked by a conflict: left alone
     assert dict(state.resources["nipap_address.lan.z"].attributes) == {"ip": "10.0.0.7"}
+    assert state.resources["nipap_address.lan.z"].ownership == "made"  # the journal shows netsot created it
     assert state.journal == ()
 
 
@@ -283,3 +304,13 @@ def test_a_plan_with_a_cycle_is_refused_before_anything_runs(systems, calls):
         apply_plan(plan, systems, backend)
     assert info.value.cycles == (("edgemax_host.a.lab", "nipap_address.lan.a"),)
     assert calls == [] and backend.saved == []
+
+
+def test_an_object_found_by_netsots_marker_is_recorded_as_made_and_one_taken_over_as_adopted(systems):
+    marked = Drift(A("nipap_address.lan.m"), frozen_map({"ip": "10.0.0.8"}), frozen_map({"ip": "10.0.0.8"}),
+                   "adopt", "found netsot's marker on it; it matches what is wanted, so it is recorded")
+    other = Drift(A("edgemax_host.o.lab"), frozen_map({"ip": "10.0.0.9"}), frozen_map({"ip": "10.0.0.9"}),
+                  "adopt", "changed outside netsot; this matches what is wanted now, so it is adopted")
+    state = apply_plan(Plan(drift=(marked, other)), systems, RecordingBackend(State(lineage="L"))).state
+    assert state.resources["nipap_address.lan.m"].ownership == "made"
+    assert state.resources["edgemax_host.o.lab"].ownership == "adopted"

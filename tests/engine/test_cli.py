@@ -419,6 +419,19 @@ def test_garbage_plan_file_is_a_clear_error(env):
 # ----------------------------------------------------------------------------- state / show / unlock
 
 
+def test_state_list_and_show_say_who_made_each_object(env):
+    """#20.1: made (created by an apply) is the bare address; adopted and an old state's unknown say so."""
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    assert "ownership   = made" in env.run("state", "show", NAS).output
+    state = env.backend.load()
+    state = state.with_resource(replace(state.resources[PRINTER], ownership="adopted"))
+    env.backend.save(state.with_resource(ResourceState(OTHER, "nipap", None, {}, ownership="unknown")))
+    assert env.run("state", "list").output.splitlines() == [
+        NAS, OTHER + "  (unknown: made or adopted, read as adopted)", PRINTER + "  (adopted)"]
+    shown = env.run("state", "show", PRINTER).output
+    assert "ownership   = adopted (netsot never deletes it on its own" in shown
+
+
 def test_state_list_show_rm(env):
     assert env.run("apply", "--auto-approve").exit_code == 0
     assert env.run("state", "list").output.splitlines() == [NAS, PRINTER]

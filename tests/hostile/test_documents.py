@@ -147,7 +147,7 @@ def check_documents(root: Path, guest_names: Sequence[str], host_names: Sequence
     report = apply_plan(result.plan, systems, backend, state=state)  # type: ignore[arg-type]
     assert not report.failed
     if backend.path.exists():
-        assert _errors("state.v2", json.loads(backend.path.read_text(encoding="utf-8"))) == []
+        assert _errors("state.v3", json.loads(backend.path.read_text(encoding="utf-8"))) == []
 
 
 def _write(path: Path, text: str) -> Path:
@@ -184,7 +184,7 @@ def test_hostile_lab_documents(lab: FaultLab) -> None:
     for args in (("show", str(plan_file)), ("show", "--json", str(plan_file)), ("apply", str(plan_file))):
         result = lab.cli(*args)
         assert result.code == 0, str(result)
-    assert _errors("state.v2", lab.state()) == []
+    assert _errors("state.v3", lab.state()) == []
     for system in ("proxmox", "edgemax"):
         inventory = lab.cli("inventory", system, "--json")
         assert inventory.code == 0, str(inventory)

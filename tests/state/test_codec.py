@@ -60,7 +60,7 @@ def test_dumps_always_writes_the_latest_version() -> None:
 
 def test_golden_v0_upgrades_to_the_latest_version() -> None:
     state = codec.loads((DATA / "v0-simple.json").read_text(), "v0-simple.json")
-    assert codec.dumps(state) == (DATA / "v0-simple.v2.json").read_text()
+    assert codec.dumps(state) == (DATA / "v0-simple.v3.json").read_text()
     assert state.serial == 7  # an upgrade is not a change of content
     assert state.resources["nipap_prefix.lan"].provider_id == "12"  # numeric v0 ids become strings
     assert state.resources["edgemax_dhcp_mapping.LAN.web01"].dependencies == ("nipap_address.lan.web01",)
@@ -72,7 +72,7 @@ def test_golden_v1_upgrades_to_v2_with_an_empty_forgotten_list() -> None:
     assert not list(schemas.validator("state.v1").iter_errors(json.loads(text)))
     state = codec.loads(text, "v1-simple.json")
     assert state.forgotten == () and state.serial == 7
-    assert codec.dumps(state) == (DATA / "v0-simple.v2.json").read_text()
+    assert codec.dumps(state) == (DATA / "v0-simple.v3.json").read_text()
 
 
 def test_forgotten_objects_round_trip_and_leave_when_managed_again() -> None:
@@ -176,3 +176,19 @@ def test_previous_state_skips_only_unchanged_resources() -> None:
     bad = good.with_resource(ResourceState("x.y", "nipap", None, {}, status="gone"))
     with pytest.raises(StateError, match="status"):
         codec.dumps(bad, previous=good)  # the new resource is still checked
+
+
+def test_v2_upgrades_to_v3_with_who_made_each_object_or_unknown() -> None:
+    """#20.1: v2 did not record ownership; only an object the journal shows netsot creating is made."""
+    doc = json.loads((DATA / "v0-simple.v3.json").read_text())
+    doc["version"] = 2
+    for resource in doc["resources"]:
+        del resource["ownership"]
+    made = doc["resources"][0]["address"]
+    doc["journal"] = [{"op_id": "1", "address": made, "action": "create", "phase": "sent", "system": "nipap",
+                       "data": {}, "time": ""}]
+    assert not list(schemas.validator("state.v2").iter_errors(doc))
+    state = codec.loads(json.dumps(doc), "v2.json")
+    assert {a: r.ownership for a, r in state.resources.items()} == {
+        a: "made" if a == made else "unknown" for a in state.resources}
+    assert json.loads(codec.dumps(state))["version"] == 3
