@@ -353,23 +353,6 @@ class LeaseWatcher:
         if text is not None:
             dns.write_atomic(self.path.with_suffix(".applied"), text)  # `lab lease add` waits for this
 
-    def _pins(self, g: dict[str, Any], static: dict[str, str], leases: dict[str, str]) -> dict[str, str]:
-        """A cloud-init VM's DHCP client keeps the address it got after booting until it restarts (its
-        network is what cloud-init set up at boot): mac → ip, per boot of the guest."""
-        from providers.proxmox import mapping
-
-        cfg = g.get("config") or {}
-        if g.get("type") != "qemu" or g.get("status") != "running" or not mapping.cloudinit_drive(cfg):
-            return {}
-        boot = (g["vmid"], g.get("boot"))
-        pins = self._pinned.setdefault(boot, {})
-        for value in cfg.values():
-            found = re.search(r"=([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})", str(value))
-            mac = found.group(1).lower() if found else None
-            if mac and mac not in pins and (static.get(mac) or leases.get(mac)):
-                pins[mac] = static.get(mac) or leases[mac]
-        return pins
-
     def _loop(self) -> None:
         while not self._stop.wait(self.period):
             self.check()
