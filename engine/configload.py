@@ -83,6 +83,7 @@ def load_config(path: str | Path) -> Config:
     problems += _secret_syntax(doc)
     problems += _cross_checks(doc)
     problems += _instance_checks(doc)
+    problems += _source_checks(doc)
     config, model_problems = _build(doc, Path(path).resolve().parent, str(path))
     problems += _unrelated(model_problems, problems, doc)
     if problems or config is None:
@@ -95,6 +96,7 @@ def config_from_data(data: Mapping[str, Any], source: str = "<data>") -> Config:
     without line numbers; file references resolve against the current folder."""
     doc = Document(source, dict(data))
     problems = _schema_problems(doc) + _secret_syntax(doc) + _cross_checks(doc) + _instance_checks(doc)
+    problems += _source_checks(doc)
     config, model_problems = _build(doc, Path.cwd(), None)
     problems += _unrelated(model_problems, problems, doc)
     if problems or config is None:
@@ -321,6 +323,23 @@ def _instance_checks(doc: Document) -> list[ConfigProblem]:
                                        f"several {kind} instances are configured ({', '.join(of_kind)}) and "
                                        f"none is the default ({kind}): say which one serves this network "
                                        "with instance: NAME"))
+    return out
+
+
+def _source_checks(doc: Document) -> list[ConfigProblem]:
+    """A precedence list names only ``config`` and configured systems: the schema allows every
+    registered kind, but a kind with no instance under ``providers`` is no source here."""
+    providers, precedence = doc.data.get("providers"), doc.data.get("precedence")
+    if not isinstance(precedence, dict):
+        return []
+    allowed = registry.configured_sources(providers if isinstance(providers, dict) else ())
+    out: list[ConfigProblem] = []
+    for attribute, order in precedence.items():
+        for i, source in enumerate(order if isinstance(order, list) else []):
+            if source in registry.names() and source not in allowed:
+                out.append(doc.problem(("precedence", attribute, i),
+                                       f"{source} is registered but not configured under providers, so it "
+                                       f"is no source here (sources: {', '.join(allowed)})"))
     return out
 
 

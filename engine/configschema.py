@@ -3,7 +3,8 @@
 Owns: building ``schemas/config.schema.json`` — ``schemas/config.base.json`` plus, for every
 registered kind, its settings under ``providers.<kind>`` and ``providers.<kind>.<instance>`` and
 its per-network settings under ``networks[].<kind>`` (each with the generic ``instance`` key),
-and the precedence source names — a cached validator of it, and the shipped file's check.
+and the precedence source names (every registered kind: the outer bound; ``engine.configload``
+refuses a kind with no configured instance) — a cached validator of it, and the shipped file's check.
 Must not: name a system (the fragments come from the registry).
 
 ``python -m engine.configschema`` rewrites the shipped file; ``--check`` exits 1 when it is stale

@@ -101,8 +101,7 @@ class Systems:
         configured = getattr(self.config.precedence, attribute)
         if configured:
             return tuple(configured)
-        kinds = {registry.kind_of(key).name for key in self.config.providers}
-        return tuple(s for s in registry.default_precedence(attribute) if s == "config" or s in kinds)
+        return registry.default_precedence(attribute, self.config.providers)
 
 
 def of(config: Config) -> Systems:

@@ -11,7 +11,7 @@ provider classes and hooks are imported on first use).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -119,16 +119,26 @@ def is_pseudo(type_name: str) -> bool:
     return rtype is not None and rtype.pseudo
 
 
-def default_precedence(attribute: str) -> tuple[str, ...]:
-    """``config`` first, then every kind that ranks ``attribute``, best first."""
+def default_precedence(attribute: str, configured: Iterable[str] | None = None) -> tuple[str, ...]:
+    """``config`` first, then every kind that ranks ``attribute``, best first; given the configured
+    instance keys, only the kinds they name (see :func:`configured_sources`)."""
+    allowed = set(sources() if configured is None else configured_sources(configured))
     ranked = sorted((k.precedence[attribute], i, k.name) for i, k in enumerate(_ensure().values())
-                    if attribute in k.precedence)
+                    if attribute in k.precedence and k.name in allowed)
     return ("config", *(name for _, _, name in ranked))
 
 
 def sources() -> tuple[str, ...]:
-    """Every name a precedence list may use."""
+    """Every name a precedence list may use for some configuration (the schema's outer bound)."""
     return ("config", *_ensure())
+
+
+def configured_sources(keys: Iterable[str]) -> tuple[str, ...]:
+    """The names a precedence list may use in a configuration whose ``providers`` has ``keys``:
+    ``config``, then every registered kind with a configured instance, in registry order (a kind
+    registered but not configured is no source)."""
+    named = {split_key(str(key))[0] for key in keys}
+    return ("config", *(name for name in _ensure() if name in named))
 
 
 # ------------------------------------------------------------------------ provider classes

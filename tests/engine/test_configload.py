@@ -362,3 +362,44 @@ def test_host_aliases_are_names_each_unique_in_the_network(tmp_path):
     assert messages["hosts[2].aliases[0]"] == "alias web is the name of another host on network lan (line 10)"
     _, found = problems(tmp_path, GOOD + "    aliases: [nas]\n")
     assert any("is the host's own name" in p.message for p in found), [str(p) for p in found]
+
+
+EDGEOS_ONLY = f"""\
+version: 1
+providers:
+  edgemax:
+{ROUTER.format(host="10.0.0.1")}networks:
+  - name: lan
+    prefix: 192.168.1.0/24
+    edgemax: {{shared_network: LAN}}
+precedence:
+  ip: [config, edgemax]
+  mac: [config, vyos, edgemax]
+"""
+
+
+def test_a_precedence_source_must_be_a_configured_system(tmp_path):
+    """vyos is registered (the schema allows it) but this EdgeOS-only homelab has no vyos instance:
+    naming it as a source is refused, located at the list item."""
+    _path, found = problems(tmp_path, EDGEOS_ONLY)
+    assert [(p.line, p.column, p.key) for p in found] == [(13, 17, "precedence.mac[1]")], found
+    assert found[0].message == ("vyos is registered but not configured under providers, so it is no source "
+                                "here (sources: config, edgemax)")
+    config = load_config(write(tmp_path, EDGEOS_ONLY.replace("vyos, ", "")))
+    assert config.precedence.mac == ("config", "edgemax")
+
+
+def test_a_named_instance_makes_its_kind_a_source(tmp_path):
+    text = SITES + "precedence:\n  ip: [config, edgemax]\n"
+    assert load_config(write(tmp_path, text.replace("  edgemax:\n", "  edgemax.home:\n", 1)
+                             .replace("edgemax: {shared_network: LAN}",
+                                      "edgemax: {instance: home, shared_network: LAN}")))
+
+
+def test_the_accepted_sources_and_the_default_rules_come_from_the_configured_kinds():
+    from providers import registry
+
+    assert registry.configured_sources(["edgemax", "edgemax.cabin"]) == ("config", "edgemax")
+    assert registry.configured_sources(["proxmox", "nipap"]) == ("config", "nipap", "proxmox")
+    assert registry.default_precedence("mac", ["edgemax"]) == ("config", "edgemax")
+    assert "vyos" in registry.sources() and "vyos" in registry.default_precedence("mac")
