@@ -1,6 +1,7 @@
 """Name and MAC rules every part of netsot shares.
 
-Owns: MAC normalisation (one canonical form, ``aa:bb:cc:dd:ee:ff``), the rule of the host names
+Owns: MAC normalisation (one canonical form, ``aa:bb:cc:dd:ee:ff``; the only one — providers
+read MACs through it and render their system's form from it), the rule of the host names
 netsot itself creates — a DNS name: labels of ``a-z``, ``0-9`` and inner ``-`` (at most 63 each),
 joined by ``.`` (a single label is the usual case; a guest or router entry whose name is an FQDN
 outside its network's domain keeps that FQDN) — with a message naming the exact rule a name
@@ -23,7 +24,12 @@ _BAD_CHAR = re.compile(r"[^a-z0-9-]")
 
 
 def normalize_mac(value: str) -> str:
-    """``00-11-32-AA-BB-CC`` / ``0011.32aa.bbcc`` / ``0:11:32:aa:bb:cc`` → ``00:11:32:aa:bb:cc``."""
+    """``00-11-32-AA-BB-CC`` / ``0011.32aa.bbcc`` / ``0:11:32:aa:bb:cc`` → ``00:11:32:aa:bb:cc``.
+
+    The one MAC normalisation of netsot: every MAC a system or the user gives (a Proxmox NIC's
+    ``BC:24:11:…``, a router's ``0:11:…`` as typed, a NIPAP avp, a ``hosts:`` entry) passes here on
+    its way in; a kind whose system wants another form renders it from this one.
+    """
     text = str(value).strip().lower()
     if not MAC_RE.match(text):
         raise ValueError(f"{value!r} is not a MAC address")
@@ -32,6 +38,21 @@ def normalize_mac(value: str) -> str:
         return ":".join(p.zfill(2) for p in parts)
     digits = text.replace(".", "")
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def mac_or_text(value: object) -> str | None:
+    """A MAC as a system stores it, read leniently: :func:`normalize_mac`'s form when it is one, else
+    the text as written (stripped, lower-cased) so a person's free text is kept and shown but never
+    equals a MAC; nothing (None, blank) is None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return normalize_mac(text)
+    except ValueError:
+        return text.lower()
 
 
 def hostname_problem(value: str) -> str | None:

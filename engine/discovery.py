@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from core.config import Config
 from core.model import Binding, Discovered, Fact, Observation
-from core.names import normalize_mac
+from core.names import mac_or_text
 from core.vendors import vendor_of
 from providers import registry
 
@@ -53,12 +53,7 @@ def find_discovered(
 
 
 def _mac(text: str | None) -> str:
-    if not text:
-        return ""
-    try:
-        return normalize_mac(text)
-    except ValueError:
-        return text.lower()
+    return mac_or_text(text) or ""
 
 
 def _order(item: Discovered) -> tuple[str, tuple[int, ...], str]:

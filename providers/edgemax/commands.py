@@ -19,7 +19,7 @@ from typing import Any
 
 from core.errors import ProviderRejected
 from core.model import EMPTY, Action, Change
-from core.names import hostname_problem
+from core.names import hostname_problem, mac_or_text, normalize_mac
 from providers.edgemax.descriptor import name_rule
 from providers.vyatta.kept import kept_paths
 from providers.vyatta.render import render_command_line
@@ -119,10 +119,11 @@ def valid_subnet(value: object) -> str:
     return value
 
 
-def normalize_mac(value: object) -> str:
-    """``0:11:22:AA:bb:c`` / ``00-11-…`` → ``00:11:22:aa:bb:0c``; anything else is rejected."""
+def router_mac(value: object) -> str:
+    """The ``mac-address`` value EdgeOS gets: ``0:11:22:AA:bb:c`` / ``00-11-…`` → ``00:11:22:aa:bb:0c``
+    (core's one normalisation; its form is EdgeOS's); anything but six hex groups is rejected."""
     if isinstance(value, str) and MAC_RE.fullmatch(value.lower()):
-        return ":".join(part.zfill(2) for part in re.split(r"[:-]", value.lower()))
+        return normalize_mac(value)
     raise _reject("MAC address", value, "expected six hex groups such as 52:54:00:12:34:56")
 
 
@@ -164,7 +165,7 @@ def mapping_lines(
     if act is Action.DELETE:
         return [render_command_line(path, "delete")]
     ip_text = valid_ipv4(ip)
-    mac_text = normalize_mac(mac)
+    mac_text = router_mac(mac)
     if ipaddress.IPv4Address(ip_text) not in ipaddress.IPv4Network(subnet):
         raise ProviderRejected(
             "edgemax", f"IP address {ip_text} is outside subnet {subnet} of {shared_network}"
@@ -221,7 +222,7 @@ def mapping_update_lines(before: Mapping[str, Any], after: Mapping[str, Any],
     sets = []
     if before.get("ip_address") != after.get("ip_address"):
         sets.append(ip_line)
-    if str(before.get("mac_address") or "").lower() != normalize_mac(after.get("mac_address")):
+    if mac_or_text(before.get("mac_address")) != router_mac(after.get("mac_address")):
         sets.append(mac_line)
     return [], sets
 

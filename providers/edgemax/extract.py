@@ -11,25 +11,13 @@ Deactivated (``!``) nodes are ignored: the router does not use them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.model import EMPTY, frozen_map
+from core.names import mac_or_text
 from providers.vyatta.tree import Kind, Node, Tree
-
-_MAC = re.compile(r"[0-9a-f]{1,2}(:[0-9a-f]{1,2}){5}")
-
-
-def normalize_mac_lenient(value: str | None) -> str | None:
-    """Lower-case, zero-padded MAC; an unparseable value is kept (lower-cased) as written."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if _MAC.fullmatch(text):
-        return ":".join(p.zfill(2) for p in text.split(":"))
-    return text
 
 
 @dataclass(frozen=True)
@@ -147,7 +135,7 @@ def _subnet(node: Node) -> Subnet:
         StaticMapping(
             name=m.name,
             ip=_leaf(m, "ip-address"),
-            mac=normalize_mac_lenient(_leaf(m, "mac-address")),
+            mac=mac_or_text(_leaf(m, "mac-address")),
             disabled=_flag(m, "disable"),
             other=other_children(m, _MAPPING_OWNED),
         )

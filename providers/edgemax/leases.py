@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.errors import ProviderDataError
-from providers.edgemax.extract import normalize_mac_lenient
+from core.names import mac_or_text
 
 HEADER = (
     "IP address      Hardware Address   Lease expiration     Pool       Client Name\n"
@@ -129,7 +129,7 @@ def _row(line: str, source: str, lineno: int) -> Lease:
     if len(tokens) < 5:
         raise _fail(source, lineno, f"not a lease row: {line[:60]!r}")
     ip = _ip(tokens[0], source, lineno)
-    mac = normalize_mac_lenient(tokens[1])
+    mac = mac_or_text(tokens[1])
     if _DATE.match(tokens[2]) and _TIME.match(tokens[3]):
         expires, pool, name_tokens = f"{tokens[2]} {tokens[3]}", tokens[4], tokens[5:]
     else:  # hand-edited or unknown date format: the last two columns are pool and name
@@ -209,7 +209,7 @@ def parse_dhcpd_leases(text: str, source: str = "dhcpd.leases", *, active_only: 
             continue
         statement = line.rstrip(";").strip()
         if statement.startswith("hardware ethernet "):
-            current["mac"] = normalize_mac_lenient(statement.split()[-1])
+            current["mac"] = mac_or_text(statement.split()[-1])
         elif statement.startswith("client-hostname "):
             current["hostname"] = statement[len("client-hostname ") :].strip().strip('"') or None
         elif statement.startswith("ends "):

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.names import normalize_mac
 from providers.lab import dns
 from providers.lab.homelab import SITES, LabNetwork, LabSite, site_named
 from providers.lab.runner import PVE_TOKEN_NAME, PVE_USER, Paths
@@ -145,10 +146,10 @@ def _cidr(ip: str, net: LabNetwork) -> str:
 def _mac(mac: str | None) -> str | None:
     if mac is None:
         return None
-    parts = mac.replace("-", ":").lower().split(":")
-    if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdef" for c in p) for p in parts):
-        raise _error(f"--mac {mac!r} is not a MAC address (e.g. bc:24:11:00:00:01)")
-    return ":".join(parts)
+    try:
+        return normalize_mac(mac)
+    except ValueError:
+        raise _error(f"--mac {mac!r} is not a MAC address (e.g. bc:24:11:00:00:01)") from None
 
 
 def _nic(gtype: str, mac: str | None, bridge: str, vlan: int | None, ip: str | None,

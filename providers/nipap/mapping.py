@@ -27,7 +27,7 @@ from core.model import (
     OriginRef,
     frozen_map,
 )
-from core.names import normalize_mac, validate_hostname
+from core.names import mac_or_text, validate_hostname
 from providers.base import PlanContext
 from providers.nipap.descriptor import ADDRESS_TYPE, host_address, prefix_address
 from providers.nipap.settings import NipapSettings
@@ -55,15 +55,6 @@ def aliases_of(avps: Mapping[str, str]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(w for w in words if w))
 
 
-def _mac(value: Any) -> str | None:
-    if not value:
-        return None
-    try:
-        return normalize_mac(str(value))
-    except ValueError:
-        return str(value).lower()
-
-
 def _host_ip(row: Mapping[str, Any]) -> str:
     text = str(row["prefix"])
     head, _, length = text.partition("/")
@@ -78,7 +69,7 @@ def host_attributes(row: Mapping[str, Any], mac_avp: str = MAC_KEY) -> dict[str,
     return {
         "ip": _host_ip(row),
         "hostname": row.get("node"),
-        "mac": _mac(avps.get(mac_avp) or avps.get(MAC_KEY)),
+        "mac": mac_or_text(avps.get(mac_avp) or avps.get(MAC_KEY)),
         "description": row.get("description"),
         "avps": avps,
     }

@@ -19,6 +19,7 @@ from typing import Any
 from core.config import Config, Network
 from core.errors import ProviderDataError
 from core.model import OriginRef
+from core.names import normalize_mac
 
 SYSTEM = "proxmox"
 
@@ -166,10 +167,10 @@ def is_valid_mac(mac: str) -> bool:
 
 
 def normalize_read_mac(key: str, mac: str) -> str:
-    """A MAC as read from Proxmox → lower-case; syntax checked, multicast tolerated."""
+    """A MAC as read from Proxmox (``BC:24:11:…``) → core's form; syntax checked, multicast tolerated."""
     if not MAC_SYNTAX_RE.match(mac or ""):
         raise PropertyError(key, f"invalid MAC address {mac!r}")
-    return mac.lower()
+    return normalize_mac(mac)
 
 
 def _check_vlan(key: str, value: str) -> int:
@@ -470,7 +471,7 @@ def _addresses_by_mac(agent: Any, lxc: Any) -> dict[str, list[str]]:
             for fam in ("inet", "inet6"):
                 if isinstance(item.get(fam), str):
                     ips.append(item[fam].split("/", 1)[0])
-        bucket = out.setdefault(mac.lower(), [])
+        bucket = out.setdefault(normalize_mac(mac), [])
         for ip in ips:
             kept = _keep_agent_ip(ip)
             if kept and kept not in bucket:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import ProviderDataError
+from core.names import mac_or_text
 
 HEADER = ("IP Address", "MAC address", "State", "Lease start", "Lease expiration", "Remaining", "Pool",
           "Hostname", "Origin")  # fmt: skip
@@ -60,7 +61,7 @@ def parse_leases(text: str, source: str = "show dhcp server leases") -> tuple[Le
         row = dict(zip(header, cells, strict=True))
         if not row.get("IP Address"):
             raise ProviderDataError("vyos", f"{source}:{n}: a lease row without an IP address")
-        out.append(Lease(row["IP Address"], (row.get("MAC address") or "").lower() or None,
+        out.append(Lease(row["IP Address"], mac_or_text(row.get("MAC address")),
                          row.get("Lease expiration") or None, row.get("Pool") or None,
                          row.get("Hostname") or None, row.get("State") or "active"))
     return tuple(out)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.model import EMPTY, frozen_map
+from core.names import mac_or_text
 from providers.vyatta.tree import Kind, Node, Tree
 from providers.vyos.configjson import node_json
 
@@ -98,7 +99,7 @@ def read(tree: Tree) -> VyosConfig:
                 mac = _leaf(m, "mac") or _leaf(m, "mac-address")
                 kept = {c.name: node_json(c) for c in m.children if c.name not in _MAPPING_OWNED}
                 mappings.append(StaticMapping(net.name, sub.name, m.name, _leaf(m, "ip-address"),
-                                              mac.lower() if mac else None, _leaf(m, "duid"), sid,
+                                              mac_or_text(mac), _leaf(m, "duid"), sid,
                                               frozen_map(kept)))
     hosts: list[Host] = []
     for h in _values(_sub(tree.node(list(HOSTS)), "host-name") or _EMPTY):

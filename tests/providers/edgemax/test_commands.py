@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from core.errors import ProviderRejected
 from core.model import Action, Address, Change, frozen_map
-from providers.edgemax.commands import apply_script, host_lines, mapping_lines, normalize_mac
+from providers.edgemax.commands import apply_script, host_lines, mapping_lines, router_mac
 from providers.vyatta.parse import parse_commands
 from tests import addresses as A
 
@@ -107,7 +107,7 @@ def test_bad_ips_are_rejected(ip: object) -> None:
 )  # fmt: skip
 def test_bad_macs_are_rejected(mac: str) -> None:
     with pytest.raises(ProviderRejected):
-        normalize_mac(mac)
+        router_mac(mac)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_any_input_is_rejected_or_round_trips_exactly(name: str, ip: str, mac: s
         "static-mapping",
         name,
     )
-    assert set(tree.commands()) == {(*path, "ip-address", ip), (*path, "mac-address", normalize_mac(mac))}
+    assert set(tree.commands()) == {(*path, "ip-address", ip), (*path, "mac-address", router_mac(mac))}
 
 
 @pytest.mark.slow
