@@ -22,6 +22,7 @@ from core.errors import NetsotError, StateError
 from core.model import Address
 from engine.cliapp import App, cli, lock_timeout_option, pass_app
 from engine.cliout import resource_text
+from state.backend import file_side
 from state.model import ADOPTED, UNKNOWN, State
 
 
@@ -182,7 +183,8 @@ def push_refusal(current: State, pushed: State, stored: bool = True) -> str | No
 
 
 def backup_note(backend: Any) -> str:
-    path = backend.backup_path
+    side = file_side(backend)
+    path = side.backup_path if side is not None else None
     if path is None:
         return f"The state {backend.describe()} keeps no backup of the previous state."
     return f"The previous state is kept in {path}."

@@ -1,14 +1,14 @@
-"""The run history and the last verify: two small files next to the state, for `explain` and the page.
+"""The run history and the last verify: two side records of the state, for `explain` and the page.
 
-Owns: ``<state>.history.jsonl`` — one JSON line per change an apply carried out or failed (time,
+Owns: the ``history.jsonl`` record — one JSON line per change an apply carried out or failed (time,
 run, action, address, system, reason, before/after of the changed keys, error), written after every
 state save of the apply (``Recorder``) so a run killed midway keeps what it confirmed, plus the
 ``interrupted`` entries the next run's recovery records from the journal such a run left (what was
 sent, or only intended, and never confirmed); capped to the last ``MAX_RUNS`` runs, mode 0600 —
-and ``<state>.verify.json``, the last ``netsot verify``'s checks and when they ran. Both are written
-atomically; both hold only what plans and the state hold (attributes of system objects), never a secret.
-A backend without side files (PostgreSQL) keeps neither: ``explain`` and the page then say there is no
-history.
+and the ``verify.json`` record, the last ``netsot verify``'s checks and when they ran. The state backend
+keeps them (``state.records``: ``<state>.history.jsonl`` / ``<state>.verify.json`` next to a state file,
+rows of ``netsot_record`` with PostgreSQL); both are written atomically and hold only what plans and
+the state hold (attributes of system objects), never a secret.
 Must not: decide anything, or fail a run: a history that cannot be written is logged, not raised.
 """
 
@@ -19,11 +19,11 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from core.files import write_atomic
+from core.errors import StateError
 from core.model import Change, ChangeOutcome, Check, Plan, to_jsonable
+from state.records import Record
 
 log = logging.getLogger("netsot.history")
 
@@ -69,10 +69,10 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def path_of(backend: Any, name: str) -> Path | None:
-    """The side file ``name`` of a state backend, or None when it keeps none."""
-    sidecar = getattr(backend, "sidecar", None)
-    return sidecar(name) if callable(sidecar) else None
+def record_of(backend: Any, name: str) -> Record | None:
+    """The side record ``name`` of a state backend, or None when it keeps none."""
+    record = getattr(backend, "record", None)
+    return record(name) if callable(record) else None
 
 
 # ----------------------------------------------------------------------------- history
@@ -138,7 +138,7 @@ class Recorder:
     """An apply ``Observer`` that writes each finished change to the history after the state save that
     recorded it (so a run killed midway keeps the history of what it confirmed)."""
 
-    def __init__(self, path: Path | None, plan: Plan, run: str, inner: Any) -> None:
+    def __init__(self, path: Record | None, plan: Plan, run: str, inner: Any) -> None:
         self.path, self.plan, self.run, self.inner = path, plan, run, inner
         self._pending: list[ChangeOutcome] = []
 
@@ -162,7 +162,7 @@ class Recorder:
             record(self.path, entries_of(self.plan, pending, self.run, now_iso()))
 
 
-def record(path: Path | None, entries: Sequence[Entry]) -> None:
+def record(path: Record | None, entries: Sequence[Entry]) -> None:
     """Append ``entries``, keeping the last ``MAX_RUNS`` runs (and at most ``MAX_LINES`` lines)."""
     if path is None or not entries:
         return
@@ -173,16 +173,16 @@ def record(path: Path | None, entries: Sequence[Entry]) -> None:
                                        for e in entries]
         keep = set(list(dict.fromkeys(run for run, _ in kept))[-MAX_RUNS:])
         lines = [line for run, line in kept if run in keep][-MAX_LINES:]
-        write_atomic(path, "".join(line + "\n" for line in lines), 0o600)
-    except OSError as exc:
-        log.warning("could not write the run history %s: %s", path, exc.strerror or exc)
+        path.write("".join(line + "\n" for line in lines))
+    except StateError as exc:
+        log.warning("could not write the run history: %s", exc)
 
 
-def _runs_of_lines(path: Path) -> list[tuple[str, str]]:
-    """(run, line) of every entry line of the file that parses as one."""
+def _runs_of_lines(path: Record) -> list[tuple[str, str]]:
+    """(run, line) of every entry line of the record that parses as one."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
+        text = path.read() or ""
+    except StateError:
         return []
     out = []
     for line in text.splitlines():
@@ -195,13 +195,13 @@ def _runs_of_lines(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def read(path: Path | None) -> list[Entry]:
+def read(path: Record | None) -> list[Entry]:
     """Every entry, oldest first; a line that does not parse is skipped (a torn write of another tool)."""
     if path is None:
         return []
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
+        text = path.read() or ""
+    except StateError:
         return []
     out = []
     for line in text.splitlines():
@@ -227,21 +227,21 @@ class VerifyRecord:
     checks: tuple[Check, ...]
 
 
-def save_verify(path: Path | None, checks: Sequence[Check], when: str | None = None) -> None:
+def save_verify(path: Record | None, checks: Sequence[Check], when: str | None = None) -> None:
     if path is None:
         return
     doc = {"time": when or now_iso(), "checks": [asdict(c) for c in checks]}
     try:
-        write_atomic(path, json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n", 0o600)
-    except OSError as exc:
-        log.warning("could not record the verify results in %s: %s", path, exc.strerror or exc)
+        path.write(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    except StateError as exc:
+        log.warning("could not record the verify results: %s", exc)
 
 
-def load_verify(path: Path | None) -> VerifyRecord | None:
+def load_verify(path: Record | None) -> VerifyRecord | None:
     if path is None:
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read() or "null")
         checks = tuple(
             Check(
                 str(c["check"]), str(c["object"]), bool(c["ok"]), str(c["detail"]), str(c.get("address", ""))
@@ -249,5 +249,5 @@ def load_verify(path: Path | None) -> VerifyRecord | None:
             for c in doc["checks"]
         )
         return VerifyRecord(str(doc["time"]), checks)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (StateError, ValueError, KeyError, TypeError):
         return None

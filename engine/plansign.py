@@ -23,6 +23,7 @@ from typing import Any
 
 from core.config import Config
 from core.errors import PlanError
+from state.backend import file_side
 
 KEY_NAME = "plan-key"
 PREFIX = "hmac-sha256:"
@@ -30,9 +31,9 @@ PREFIX = "hmac-sha256:"
 
 def key_path(backend: Any, config: Config) -> Path:
     """Where the plan key of this state lives."""
-    side = backend.sidecar(KEY_NAME)
+    side = file_side(backend)
     if side is not None:
-        return Path(side)
+        return Path(side.sidecar(KEY_NAME))
     base = Path(config.source_path).resolve().parent if config.source_path else Path.cwd()
     return base / f".netsot.{KEY_NAME}"
 

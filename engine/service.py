@@ -268,8 +268,8 @@ class Service:
                              len(report.failed) if report else 0)
         health = tuple(self._health[k] for k in sorted(self._health))
         snapshot = status.Snapshot(self.config, result.plan, observations, now, health, run,
-                                   history.load_verify(history.path_of(backend, history.VERIFY)),
-                                   tuple(history.read(history.path_of(backend, history.HISTORY))), applied)
+                                   history.load_verify(history.record_of(backend, history.VERIFY)),
+                                   tuple(history.read(history.record_of(backend, history.HISTORY))), applied)
         self._view = web.View(snapshot, status.build(snapshot), health, run, "", self.options.stale_limit(),
                               "serve")
 

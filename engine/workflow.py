@@ -84,7 +84,7 @@ def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state
     the state save that recorded it; a journal left by an interrupted run is recorded there first.
     """
     started = history.now_iso()
-    path = history.path_of(backend, history.HISTORY)
+    path = history.record_of(backend, history.HISTORY)
     if state.journal:  # an earlier run's leftovers
         history.record(path, history.interrupted_entries(state.journal, started, history.read(path)))
     recorder = history.Recorder(path, plan, started, observer or NullObserver())
@@ -259,7 +259,7 @@ def verify_run(config: Config, *, force_state: bool = False) -> list[Check]:
     the state). The results are kept next to the state for the status page (``engine.history``)."""
     backend = runtime.open_backend(config, force=force_state)
     out = _verify_checks(config, backend)
-    history.save_verify(history.path_of(backend, history.VERIFY), out)
+    history.save_verify(history.record_of(backend, history.VERIFY), out)
     return out
 
 
@@ -336,8 +336,8 @@ def look_run(config: Config, *, force_state: bool = False, previous: Mapping[str
     now = time.time()
     health = _ordered(observer.health)
     snapshot = Snapshot(config, result.plan, observations, now, health, RunInfo(mode, now, "planned"),
-                        history.load_verify(history.path_of(backend, history.VERIFY)),
-                        tuple(history.read(history.path_of(backend, history.HISTORY))))
+                        history.load_verify(history.record_of(backend, history.VERIFY)),
+                        tuple(history.read(history.record_of(backend, history.HISTORY))))
     return Look(snapshot, health)
 
 

@@ -7,10 +7,19 @@ Must not: import the engine beyond ``core.errors``.
 from typing import TYPE_CHECKING
 
 from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked, UnsupportedStateVersion
-from state.backend import FileBackend, MemoryBackend, StateBackend, next_state
+from state.backend import (
+    FileBackend,
+    FileSide,
+    MemoryBackend,
+    StateBackend,
+    StateStorage,
+    file_side,
+    next_state,
+)
 from state.codec import dumps, loads
-from state.lock import LockInfo
+from state.lock import LockInfo, StateLock
 from state.model import STATE_VERSION, JournalEntry, ResourceState, State
+from state.records import Record, SideRecords
 
 if TYPE_CHECKING:
     from state.postgres import PostgresBackend
@@ -18,19 +27,25 @@ if TYPE_CHECKING:
 __all__ = [
     "STATE_VERSION",
     "FileBackend",
+    "FileSide",
     "JournalEntry",
     "LineageMismatch",
     "LockInfo",
     "MemoryBackend",
     "PostgresBackend",
+    "Record",
     "ResourceState",
+    "SideRecords",
     "State",
     "StateBackend",
     "StateCorrupt",
     "StateError",
+    "StateLock",
     "StateLocked",
+    "StateStorage",
     "UnsupportedStateVersion",
     "dumps",
+    "file_side",
     "loads",
     "next_state",
 ]

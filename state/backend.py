@@ -1,4 +1,8 @@
-"""Where the state lives: the ``StateBackend`` protocol, the file backend and an in-memory one.
+"""Where the state lives: the small interfaces a backend is made of, the file backend and an in-memory one.
+
+The interfaces: ``StateStorage`` (load, save, replace), ``state.lock.StateLock`` and
+``state.records.SideRecords`` (the run history, the last verify), together ``StateBackend``; a file
+state also has a ``FileSide`` (its backup, files beside it), which nothing but the file backend has.
 
 Owns: loading, saving with the serial/lineage rules (``next_state``), atomic file writes with a
 backup of the previous file, file modes, and the lock of each backend.
@@ -24,8 +28,9 @@ from typing import Protocol, runtime_checkable
 from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked, StateRegressed
 from core.files import write_atomic
 from state import codec
-from state.lock import FILE_MODE, FileLock, LockInfo, acquire_within
+from state.lock import FILE_MODE, FileLock, LockInfo, StateLock, acquire_within
 from state.model import STATE_VERSION, State
+from state.records import FileRecord, MemoryRecords, Record, SideRecords, check_name
 
 FAULT_ENV = "NETSOT_FAULT_AT"
 FAULT_BEFORE_RENAME = "state-before-rename"
@@ -33,11 +38,8 @@ FAULT_EXIT_CODE = 86
 
 
 @runtime_checkable
-class StateBackend(Protocol):
-    """Persistence of one state (after Terraform's ``statemgr.Full``)."""
-
-    @property
-    def backup_path(self) -> Path | None: ...
+class StateStorage(Protocol):
+    """Persistence of one state document (after Terraform's ``statemgr.Full``)."""
 
     def load(self) -> State:
         """The stored state; a fresh one (new lineage, serial 0) when nothing is stored yet."""
@@ -47,31 +49,36 @@ class StateBackend(Protocol):
         """Store ``state``; ``serial`` moves only on real change. Returns what is stored now."""
         ...
 
-    def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
-        """Hold the lock for ``operation``; when somebody else holds it, wait up to ``timeout``
-        seconds (0: not at all), then raise ``StateLocked`` naming the holder."""
-        ...
-
     def replace(self, state: State) -> tuple[State, list[str]]:
         """Store ``state`` even when it belongs to another lineage (``state push --force``); same
         lineage: ``save``. Returns what is stored now and where the replaced copies were kept."""
         ...
 
-    def lock_info(self) -> LockInfo | None: ...
-
-    def force_unlock(self, lock_id: str) -> None: ...
-
-    def check_unlockable(self, lock_id: str) -> LockInfo:
-        """The holder ``force_unlock(lock_id)`` would break; raise ``StateError`` if it is not
-        locked, the id is another, or the holder is provably alive (so a CLI refuses before asking)."""
-        ...
-
     def describe(self) -> str: ...
 
-    def sidecar(self, name: str) -> Path | None:
-        """A small file kept next to the state (``<state>.<name>``: the run history, the last verify),
-        or None when the backend keeps none (PostgreSQL)."""
+
+@runtime_checkable
+class StateBackend(StateStorage, StateLock, SideRecords, Protocol):
+    """What the engine holds: the storage, the lock (``state.lock.StateLock``) and the side records
+    (``state.records.SideRecords``: the run history, the last verify) of one state. Every backend has
+    all three; what only a file has (a backup, files beside it) is ``FileSide``."""
+
+
+@runtime_checkable
+class FileSide(Protocol):
+    """What only a state kept in a file has: the backup of the previous state and files beside it."""
+
+    @property
+    def backup_path(self) -> Path: ...
+
+    def sidecar(self, name: str) -> Path:
+        """The file ``<state>.<name>`` beside the state (the plan key)."""
         ...
+
+
+def file_side(backend: object) -> FileSide | None:
+    """``backend``'s file side, or None when it keeps no files (PostgreSQL, memory)."""
+    return backend if isinstance(backend, FileSide) else None
 
 
 def next_state(
@@ -145,6 +152,10 @@ class FileBackend:
 
     def sidecar(self, name: str) -> Path:
         return self.path.with_name(f"{self.path.name}.{name}")
+
+    def record(self, name: str) -> Record:
+        """The side record ``<state>.<name>`` (mode 0600, replaced atomically)."""
+        return FileRecord(self.sidecar(check_name(name)))
 
     def load(self) -> State:
         stored = self._stored()
@@ -386,10 +397,7 @@ class MemoryBackend:
         self._name = name
         self._guard = threading.Lock()
         self._holder: LockInfo | None = None
-
-    @property
-    def backup_path(self) -> None:
-        return None
+        self._records = MemoryRecords(name)
 
     @property
     def text(self) -> str | None:
@@ -399,8 +407,8 @@ class MemoryBackend:
     def describe(self) -> str:
         return f"memory {self._name}"
 
-    def sidecar(self, name: str) -> None:
-        return None
+    def record(self, name: str) -> Record:
+        return self._records.record(name)
 
     def load(self) -> State:
         stored = self._stored()

@@ -1,6 +1,7 @@
 """The state lock: who holds it (``LockInfo``) and the file lock next to a state file.
 
-Owns: ``LockInfo``, ``FileLock`` (``<state>.lock``) and ``force_unlock`` by lock id.
+Owns: the ``StateLock`` interface every backend implements, ``LockInfo``, ``FileLock``
+(``<state>.lock``) and ``force_unlock`` by lock id.
 Must not: wait for a lock longer than the caller's ``timeout`` (0 by default: it fails fast,
 naming the holder; ``--lock-timeout`` polls with backoff, ``acquire_within``), or break a lock whose
 holder might
@@ -28,10 +29,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from core.errors import StateError, StateLocked, StateLockLost
 from core.files import fsync_dir
@@ -62,6 +64,25 @@ def acquire_within(acquire: Callable[[], T], timeout: float, *,
             wait = min(wait * 2, MAX_WAIT)
 
 log = logging.getLogger("netsot.state")
+
+
+@runtime_checkable
+class StateLock(Protocol):
+    """The lock of one state, whatever keeps it (a ``<state>.lock`` file, a PostgreSQL advisory lock)."""
+
+    def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
+        """Hold the lock for ``operation``; when somebody else holds it, wait up to ``timeout``
+        seconds (0: not at all), then raise ``StateLocked`` naming the holder."""
+        ...
+
+    def lock_info(self) -> LockInfo | None: ...
+
+    def force_unlock(self, lock_id: str) -> None: ...
+
+    def check_unlockable(self, lock_id: str) -> LockInfo:
+        """The holder ``force_unlock(lock_id)`` would break; raise ``StateError`` if it is not
+        locked, the id is another, or the holder is provably alive (so a CLI refuses before asking)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """The PostgreSQL state backend, for teams: one row per state key, a session advisory lock.
 
-Owns: the ``netsot_state`` and ``netsot_lock`` tables, transactional saves (same serial/lineage
-rules as the file backend), the advisory lock held on a dedicated connection, and force-unlock.
+Owns: the ``netsot_state``, ``netsot_lock`` and ``netsot_record`` (side records: the run history,
+the last verify) tables, made on first use with ``CREATE TABLE IF NOT EXISTS`` (so a database made
+by an older netsot gains the new table and running it twice changes nothing), transactional saves
+(same serial/lineage rules as the file backend), the advisory lock held on a dedicated connection,
+and force-unlock.
 Must not: put the DSN's password in any message, or keep a lock after its holder's session ends
 (the advisory lock dies with the connection, so a crashed run releases it).
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -29,6 +32,7 @@ from state import codec
 from state.backend import next_state
 from state.lock import LockInfo, acquire_within
 from state.model import STATE_VERSION, State
+from state.records import Record, check_name
 
 CONNECT_TIMEOUT = 10  # seconds
 _UNLOCK_WAIT = 5.0  # seconds to wait for a terminated holder's lock to disappear
@@ -44,6 +48,13 @@ CREATE TABLE IF NOT EXISTS netsot_state (
 CREATE TABLE IF NOT EXISTS netsot_lock (
     key  text PRIMARY KEY,
     info jsonb NOT NULL
+);
+CREATE TABLE IF NOT EXISTS netsot_record (
+    key        text NOT NULL,
+    name       text NOT NULL,
+    body       text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (key, name)
 );
 """
 
@@ -94,16 +105,26 @@ class PostgresBackend:
         self._cache: tuple[str, int, State, int] | None = None
         self._held: _Held | None = None  # while ``lock()`` holds the lock: every write is fenced
 
-    @property
-    def backup_path(self) -> None:
-        return None
-
     def describe(self) -> str:
         return f"postgresql {self._where} (key {self.key!r})"
 
-    def sidecar(self, name: str) -> None:
-        """No side files: the run history and the last verify are kept with file states only."""
-        return None
+    def record(self, name: str) -> Record:
+        """The side record ``name`` of this key: a row of ``netsot_record`` (the run history, the last
+        verify), kept beside the state row and never in it."""
+        return _PgRecord(self, check_name(name))
+
+    def _read_record(self, name: str) -> str | None:
+        with self._connection() as conn:
+            row = self._query(conn, "SELECT body FROM netsot_record WHERE key = %s AND name = %s",
+                              (self.key, name)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _write_record(self, name: str, text: str) -> None:
+        with self._connection() as conn:
+            self._query(conn, """INSERT INTO netsot_record (key, name, body, updated_at)
+                                 VALUES (%s, %s, %s, now())
+                                 ON CONFLICT (key, name) DO UPDATE SET body = EXCLUDED.body,
+                                     updated_at = EXCLUDED.updated_at""", (self.key, name, text))
 
     def load(self) -> State:
         with self._connection() as conn:
@@ -420,6 +441,21 @@ class PostgresBackend:
         if self._password:  # libpq does not echo it today; make sure it never will through us
             detail = detail.replace(self._password, "***")
         return detail
+
+
+@dataclass(frozen=True)
+class _PgRecord:
+    backend: PostgresBackend
+    name: str
+
+    def describe(self) -> str:
+        return f"{self.backend.describe()} record {self.name}"
+
+    def read(self) -> str | None:
+        return self.backend._read_record(self.name)
+
+    def write(self, text: str) -> None:
+        self.backend._write_record(self.name, text)
 
 
 def _describe_target(params: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from core.model import Action, Address, Change, ChangeOutcome, Conflict, Conflic
 from core.vendors import LOCAL, vendor_of
 from engine import history
 from engine.adopt import add_host, suggested_name
+from state.records import FileRecord
 
 
 def test_vendor_lookups_work_without_a_network(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,19 +31,20 @@ def test_vendor_lookups_work_without_a_network(monkeypatch: pytest.MonkeyPatch) 
 
 def test_history_keeps_the_last_runs_privately(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "netsot.state.json.history.jsonl"
+    rec = FileRecord(path)
     address = Address.parse("nipap_address.lan.web01")
     change = Change(Action.UPDATE, address, {"ip": "10.0.0.1", "hostname": "web01"},
                     {"ip": "10.0.0.2", "hostname": "web01"}, reason="moved")
     plan = Plan(changes=(change,))
     monkeypatch.setattr(history, "MAX_RUNS", 3)
     for run in range(5):
-        history.record(path, history.entries_of(plan, [ChangeOutcome(address, "applied")], f"run{run}", "t"))
-    entries = history.read(path)
+        history.record(rec, history.entries_of(plan, [ChangeOutcome(address, "applied")], f"run{run}", "t"))
+    entries = history.read(rec)
     assert [e.run for e in entries] == ["run2", "run3", "run4"]
     assert entries[0].changed == {"ip": {"before": "10.0.0.1", "after": "10.0.0.2"}}  # changed keys only
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     path.write_text(path.read_text() + "{torn\n")
-    assert len(history.read(path)) == 3  # a torn line is skipped
+    assert len(history.read(rec)) == 3  # a torn line is skipped
     assert [e.run for e in history.for_addresses(entries, [str(address)], limit=2)] == ["run4", "run3"]
 
 

@@ -13,7 +13,7 @@ from types import MappingProxyType
 import pytest
 
 from core.errors import LineageMismatch, StateError, StateLocked
-from state import FileBackend, MemoryBackend, StateBackend, codec
+from state import FileBackend, MemoryBackend, Record, SideRecords, StateBackend, codec, file_side
 from state.model import JournalEntry, ResourceState, State
 from tests.state.conftest import as_if_held_elsewhere
 
@@ -160,3 +160,33 @@ def test_many_resources_save_quickly(backend: StateBackend) -> None:
     assert time.perf_counter() - start < 2.5  # ~0.3 s idle; room for a busy machine
     assert state.serial == 2
     assert backend.load().resources["nipap_address.lan.h1"].attributes["ip"] == "10.9.9.9"
+
+
+def test_side_records_round_trip_beside_the_state(backend: StateBackend) -> None:
+    """Every backend keeps side records (the run history, the last verify): read back whole, None
+    before the first write, and never part of the state document."""
+    assert isinstance(backend, SideRecords)
+    history = backend.record("history.jsonl")
+    assert isinstance(history, Record)
+    assert history.read() is None
+    history.write('{"run": "r1"}\n')
+    history.write('{"run": "r1"}\n{"run": "r2"}\n')
+    assert backend.record("history.jsonl").read() == '{"run": "r1"}\n{"run": "r2"}\n'
+    assert backend.record("verify.json").read() is None  # each name is its own record
+    one = res("a")
+    stored = backend.save(State(resources={one.address: one}))
+    assert backend.load() == stored and "r2" not in codec.dumps(backend.load())
+    assert backend.record("history.jsonl").read() == '{"run": "r1"}\n{"run": "r2"}\n'
+
+
+@pytest.mark.parametrize("name", ["../state", "History", "a/b", "", "x.y.z"])
+def test_a_side_record_name_is_one_safe_word(backend: StateBackend, name: str) -> None:
+    with pytest.raises(StateError, match="is not a side record name"):
+        backend.record(name)
+
+
+def test_only_a_file_state_has_a_file_side(backend: StateBackend) -> None:
+    side = file_side(backend)
+    assert (side is not None) == isinstance(backend, FileBackend)
+    if side is not None:
+        assert side.sidecar("plan-key").name.endswith(".plan-key")

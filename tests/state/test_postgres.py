@@ -252,3 +252,66 @@ def test_a_forced_push_of_another_lineage_replaces_the_row(pg_dsn: str, pg_key: 
     stored, kept = backend.replace(other)
     assert (stored.lineage, stored.serial, kept) == (other.lineage, 42, [])
     assert PostgresBackend(pg_dsn, pg_key).load().lineage == other.lineage
+
+
+_OLD_DDL = """
+CREATE TABLE netsot_state (key text PRIMARY KEY, lineage text NOT NULL, serial bigint NOT NULL,
+                           body jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE netsot_lock (key text PRIMARY KEY, info jsonb NOT NULL);
+"""
+
+
+def test_a_database_of_an_older_netsot_gains_the_record_table_and_keeps_its_state(
+    pg_dsn: str, pg_key: str
+) -> None:
+    """The tables are made with CREATE TABLE IF NOT EXISTS: a database with only the state and lock
+    tables gains ``netsot_record`` on first use, its state row untouched; doing it again changes nothing."""
+    dbname = f"old_{pg_key.replace('-', '_')}"
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{dbname}"')
+    dsn = pg_dsn.replace("dbname=postgres", f"dbname={dbname}")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(_OLD_DDL)
+        one = ResourceState("nipap_address.lan.a", "nipap", "1", {"ip": "10.0.0.1"})
+        stored = PostgresBackend(dsn, "default").save(State(resources={one.address: one}))
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DROP TABLE netsot_record")  # as an older netsot left it
+        for _ in range(2):
+            backend = PostgresBackend(dsn, "default")
+            assert backend.load() == stored
+            backend.record("verify.json").write('{"time": "t", "checks": []}\n')
+        assert PostgresBackend(dsn, "default").record("verify.json").read() == '{"time": "t", "checks": []}\n'
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def test_side_records_are_per_key_and_hold_what_they_were_given(pg_dsn: str, pg_key: str) -> None:
+    one, two = PostgresBackend(pg_dsn, pg_key), PostgresBackend(pg_dsn, pg_key + "-other")
+    one.record("history.jsonl").write("one\n")
+    assert two.record("history.jsonl").read() is None
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        rows = conn.execute("SELECT name, body FROM netsot_record WHERE key = %s", (pg_key,)).fetchall()
+        state_rows = conn.execute("SELECT count(*) FROM netsot_state WHERE key = %s", (pg_key,)).fetchone()
+    assert rows == [("history.jsonl", "one\n")] and state_rows == (0,)
+
+
+def test_the_run_history_and_the_last_verify_are_kept_with_postgresql(pg_dsn: str, pg_key: str) -> None:
+    """What `explain`, the status page and the apply recorder use works on this backend too."""
+    from core.model import Action, Address, Change, ChangeOutcome, Check, Plan
+    from engine import history
+
+    backend = PostgresBackend(pg_dsn, pg_key)
+    address = Address.parse("nipap_address.lan.web01")
+    plan = Plan(changes=(Change(Action.CREATE, address, None, {"ip": "10.0.0.2"}, reason="new"),))
+    for run in ("run1", "run2"):
+        history.record(history.record_of(backend, history.HISTORY),
+                       history.entries_of(plan, [ChangeOutcome(address, "applied")], run, "t"))
+    entries = history.read(history.record_of(PostgresBackend(pg_dsn, pg_key), history.HISTORY))
+    assert [(e.run, e.address, e.status) for e in entries] == [("run1", str(address), "applied"),
+                                                               ("run2", str(address), "applied")]
+    check = Check("dns", "web01", True, "resolves", str(address))
+    history.save_verify(history.record_of(backend, history.VERIFY), [check], when="2026-12-07T10:00:00Z")
+    last = history.load_verify(history.record_of(PostgresBackend(pg_dsn, pg_key), history.VERIFY))
+    assert last is not None and last.time == "2026-12-07T10:00:00Z" and last.checks == (check,)
