@@ -8,15 +8,13 @@ Batching: among changes whose dependencies are all applied, every system whose *
 remaining set is ready runs (systems in parallel); if none qualifies, only the ready changes
 of the first system in the registry's order run.
 
-Crash-test switch: ``NETSOT_FAULT_AT=<phase>:<n>`` ends the process with ``os._exit(137)`` at
-the n-th occurrence (default 1) of ``after-intended`` (journal saved as intended),
-``after-sent`` (journal saved as sent, before ``provider.apply``) or ``after-batch`` (state
-saved after a batch). Other values of the variable (e.g. the state backend's) are ignored here.
+Crash tests: each round passes the fault points ``after-intended`` (journal saved as intended),
+``after-sent`` (journal saved as sent, before ``provider.apply``) and ``after-batch`` (state saved
+after a batch) of the test-only seam ``core.faults``.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -25,6 +23,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from core import faults
 from core.errors import NetsotError, PlanError
 from core.model import (
     Action,
@@ -42,20 +41,6 @@ from engine.plan import FOUND_BY_MARKER, change_edges, safe_text, system_rank
 from providers import registry
 from providers.base import Provider
 from state.model import ADOPTED, MADE, JournalEntry, ResourceState, State
-
-FAULT_ENV = "NETSOT_FAULT_AT"
-FAULT_EXIT = 137
-FAULT_PHASES = ("after-intended", "after-sent", "after-batch")
-_fault_counts: dict[str, int] = {}
-
-
-def _fault_point(phase: str) -> None:
-    name, _, nth = os.environ.get(FAULT_ENV, "").partition(":")
-    if name != phase:
-        return
-    _fault_counts[phase] = _fault_counts.get(phase, 0) + 1
-    if _fault_counts[phase] == int(nth or 1):
-        os._exit(FAULT_EXIT)
 
 
 @dataclass(frozen=True)
@@ -229,13 +214,13 @@ class _Run:
         ]
         self.state = self.state.with_journal(self.state.journal + tuple(entries))
         self._save()
-        _fault_point("after-intended")
+        faults.point("after-intended")
         sent = {e.op_id for e in entries}
         self.state = self.state.with_journal(
             tuple(replace(e, phase="sent") if e.op_id in sent else e for e in self.state.journal)
         )
         self._save()
-        _fault_point("after-sent")
+        faults.point("after-sent")
         with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="netsot-apply") as pool:
             futures = {}
             for system, changes in batches.items():
@@ -246,7 +231,7 @@ class _Run:
                 system = futures[future]
                 self._record(system, batches[system], future.result())
                 self._save()
-                _fault_point("after-batch")
+                faults.point("after-batch")
 
     def _call(self, system: str, changes: Sequence[Change]) -> ApplyResult:
         provider = self.providers.get(system)

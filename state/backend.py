@@ -8,9 +8,9 @@ Owns: loading, saving with the serial/lineage rules (``next_state``), atomic fil
 backup of the previous file, file modes, and the lock of each backend.
 Must not: interpret resources (the engine does) or overwrite a state it cannot read.
 
-Crash-test hook: when the environment has ``NETSOT_FAULT_AT=state-before-rename``, ``FileBackend``
-ends the process with ``os._exit(FAULT_EXIT_CODE)`` after the new state is written and fsynced to
-its temp file but before the rename — the tests use it to prove the old state survives a crash.
+Crash tests: ``FileBackend`` passes the fault point ``state-before-rename`` of the test-only seam
+``core.faults`` after the new state is written and fsynced to its temp file but before the rename —
+the tests end the process there to prove the old state survives a crash.
 """
 
 from __future__ import annotations
@@ -25,16 +25,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from core import faults
 from core.errors import LineageMismatch, StateCorrupt, StateError, StateLocked, StateRegressed
 from core.files import write_atomic
 from state import codec
 from state.lock import FILE_MODE, FileLock, LockInfo, StateLock, acquire_within
 from state.model import STATE_VERSION, State
 from state.records import FileRecord, MemoryRecords, Record, SideRecords, check_name
-
-FAULT_ENV = "NETSOT_FAULT_AT"
-FAULT_BEFORE_RENAME = "state-before-rename"
-FAULT_EXIT_CODE = 86
 
 
 @runtime_checkable
@@ -359,8 +356,7 @@ class FileBackend:
         """temp file in the same directory → fsync → keep the old file as backup → rename → fsync dir."""
 
         def before_replace() -> None:
-            if os.environ.get(FAULT_ENV) == FAULT_BEFORE_RENAME:
-                os._exit(FAULT_EXIT_CODE)  # crash-test hook, see the module docstring
+            faults.point(faults.BEFORE_RENAME)
             if self.path.exists():
                 self._keep_backup()
 

@@ -13,9 +13,10 @@ from types import MappingProxyType
 
 import pytest
 
+from core import faults
 from core.errors import StateCorrupt, StateRegressed, UnsupportedStateVersion
 from state import codec
-from state.backend import FAULT_BEFORE_RENAME, FAULT_ENV, FAULT_EXIT_CODE, FileBackend
+from state.backend import FileBackend
 from state.model import STATE_VERSION, ResourceState, State
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,10 +158,10 @@ def test_crash_before_rename_leaves_the_old_state_intact(path: Path) -> None:
         "b.save(s.with_resource(ResourceState('nipap_address.lan.z', 'nipap', 'z', {'ip': '10.0.0.9'})))\n"
         "print('saved')\n"
     )
-    env = {**os.environ, FAULT_ENV: FAULT_BEFORE_RENAME}
+    env = {**os.environ, faults.ENV: faults.BEFORE_RENAME}
     proc = subprocess.run([sys.executable, "-c", script, str(path)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == FAULT_EXIT_CODE, proc.stderr
+    assert proc.returncode == faults.BEFORE_RENAME_EXIT, proc.stderr
     assert "saved" not in proc.stdout
     assert path.read_text() == old_text
     assert FileBackend(path).load().to_dict() == old.to_dict()
