@@ -8,9 +8,9 @@ import pytest
 
 from core.errors import ProviderRejected
 from core.model import Address, Conflict, ConflictKind, Drift, Plan, frozen_map
-from engine.apply import apply_plan
+from engine.apply.applier import apply_plan
 from engine.observe import RecordingObserver
-from engine.plan import order_changes, owned_from_state
+from engine.plan.planner import order_changes, owned_from_state
 from state.backend import FileBackend
 from state.model import JournalEntry, ResourceState, State
 from tests.engine.conftest import RecordingBackend, change
@@ -229,7 +229,7 @@ def test_observer_sees_batches_outcomes_and_saves(systems):
 
 CRASH_SCRIPT = textwrap.dedent("""
     import sys
-    from engine.apply import apply_plan
+    from engine.apply.applier import apply_plan
     from core.model import Plan
     from state.backend import FileBackend
     from tests.engine.conftest import MemProvider, change
@@ -273,7 +273,7 @@ def test_fault_switch_after_batch_and_after_intended(tmp_path):
 
 def test_next_plan_finishes_an_interrupted_apply(systems):
     from core.config import Config
-    from engine.plan import make_plan
+    from engine.plan.planner import make_plan
 
     # a crash after "sent": a.lan was written by nipap, b.lan was not
     systems["nipap"].objects = {A("nipap_address.lan.a"): {"ip": "10.0.0.4"}}

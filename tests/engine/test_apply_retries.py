@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from core.model import Address, ApplyResult, Change, ChangeOutcome, Plan
-from engine import cliout
-from engine.apply import ApplyReport
-from engine.configload import load_config
-from engine.service import Service, ServiceOptions
+from engine.apply.applier import ApplyReport
+from engine.cli import output as cliout
+from engine.config.load import load_config
+from engine.web.service import Service, ServiceOptions
 from providers.registry import register, unregister
 from state.model import State
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import engine.cli as cli_module
-import engine.reconcile as reconcile_module
+import engine.cli.main as cli_module
+import engine.reconcile.bindings as reconcile_module
 from core.errors import NetsotError, ProviderUnavailable
 from core.model import Conflict, ConflictKind
-from engine.cli import cli
+from engine.cli.main import cli
 from providers.registry import register, unregister
 from schemas import validator
 from state.backend import FileBackend
@@ -544,7 +544,7 @@ def test_error_text_from_a_system_cannot_forge_lines(env):
 
 def test_apply_lines_cannot_forge_lines(capsys):
     from core.model import Address, ChangeOutcome
-    from engine.cliout import CliObserver
+    from engine.cli.output import CliObserver
 
     observer = CliObserver({"nipap_address.lan.x": "create"})
     forged = "\r\nApply complete! Resources: 9 added, 0 changed, 0 destroyed."

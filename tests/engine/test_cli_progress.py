@@ -38,7 +38,7 @@ def run_on_a_pty(tmp_path: Path, *args: str, env: dict[str, str] | None = None) 
             os.environ.pop("NO_COLOR", None) if "NO_COLOR" not in (env or {}) else None
             os.chdir(tmp_path)
             register("nipap", fake_provider(FakeSystem(delay=0.15)))
-            from engine.cli import main
+            from engine.cli.main import main
 
             main(["--config", str(config), *args])
             code = 0

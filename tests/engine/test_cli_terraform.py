@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-import engine.reconcile as reconcile_module
+import engine.reconcile.bindings as reconcile_module
 from core.model import Address, Conflict, ConflictKind
-from engine.cli import cli
-from engine.cliapp import value_options
-from engine.cliargs import rewrite
+from engine.cli.app import value_options
+from engine.cli.args import rewrite
+from engine.cli.main import cli
 from state.backend import FileBackend
 from state.model import ResourceState, State
 from tests.engine.test_cli import NAS, PRINTER, env, tty  # noqa: F401 - fixtures

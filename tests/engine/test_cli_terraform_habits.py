@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import cli
-from engine.cliapp import value_options
-from engine.cliargs import TerraformFlagError, terraform_globals
+from engine.cli.app import value_options
+from engine.cli.args import TerraformFlagError, terraform_globals
+from engine.cli.main import cli
 from state.model import ResourceState
 from tests.engine.test_cli import NAS, PRINTER, env, tty, with_conflict  # noqa: F401 - fixtures
 

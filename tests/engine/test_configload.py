@@ -6,7 +6,7 @@ import pytest
 from core.config import Config
 from core.errors import ConfigError
 from core.secrets import Secret
-from engine.configload import check_secrets, config_digest, find_config, load_config
+from engine.config.load import check_secrets, config_digest, find_config, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "netsot.yaml"
 

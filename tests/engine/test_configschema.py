@@ -6,15 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import configschema
+from engine.config import schema as configschema
 from providers import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_shipped_schema_is_current() -> None:
-    """``schemas/config.schema.json`` is what the registry assembles (``python -m engine.configschema``)."""
-    assert configschema.is_current(), "stale: run `python -m engine.configschema` and commit the file"
+    """``schemas/config.schema.json`` is what the registry assembles (``python -m engine.config.schema``)."""
+    assert configschema.is_current(), "stale: run `python -m engine.config.schema` and commit the file"
 
 
 def test_check_mode_exits_1_when_stale(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -23,7 +23,7 @@ def test_check_mode_exits_1_when_stale(tmp_path: Path, monkeypatch) -> None:  # 
     monkeypatch.setattr(configschema, "SHIPPED", stale)
     assert configschema.main(["--check"]) == 1
     assert configschema.main([]) == 0 and configschema.main(["--check"]) == 0
-    proc = subprocess.run([sys.executable, "-m", "engine.configschema", "--check"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "engine.config.schema", "--check"], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
 

@@ -7,15 +7,15 @@ import sys
 
 from click.testing import CliRunner
 
-from engine import entry
-from engine.cli import cli
-from engine.helptext import HELP
+from engine.cli import entry
+from engine.cli.helptext import HELP
+from engine.cli.main import cli
 
 
 def test_the_stored_help_is_what_the_command_line_prints() -> None:
     real = CliRunner().invoke(cli, ["--help"], prog_name="netsot", terminal_width=entry.CLICK_MAX_WIDTH - 2)
     assert real.exit_code == 0
-    assert real.output == HELP, "a command's help changed: run `python -m engine.entry --write-help`"
+    assert real.output == HELP, "a command's help changed: run `python -m engine.cli.entry --write-help`"
 
 
 def test_version_texts_match_the_command_line() -> None:
@@ -26,8 +26,8 @@ def test_version_texts_match_the_command_line() -> None:
 
 
 def test_the_fast_path_loads_neither_the_command_line_nor_pydantic() -> None:
-    code = ("import sys\nfrom engine.entry import main\ntry:\n    main(['version'])\nexcept SystemExit:\n"
-            "    pass\nprint(sorted(m for m in ('engine.cli', 'pydantic', 'click', 'core.config') "
+    code = ("import sys\nfrom engine.cli.entry import main\ntry:\n    main(['version'])\nexcept SystemExit:\n"
+            "    pass\nprint(sorted(m for m in ('engine.cli.main', 'pydantic', 'click', 'core.config') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")

@@ -11,9 +11,9 @@ import pytest
 
 from core.errors import NetsotError, ProviderError
 from core.model import Observation
-from engine.configload import load_config
-from engine.events import Events
-from engine.service import Service, ServiceOptions
+from engine.config.load import load_config
+from engine.web.events import Events
+from engine.web.service import Service, ServiceOptions
 from providers.registry import register, unregister
 
 from ._fake import CONFIG, PASSWORD, FakeSystem, fake_provider

@@ -1,7 +1,7 @@
 import pytest
 
 from core.errors import CycleError
-from engine.graph import Graph
+from engine.plan.graph import Graph
 
 
 def test_order_puts_dependencies_first_and_is_sorted_within_a_level():

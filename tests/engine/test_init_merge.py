@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError, NetsotError
-from engine.configload import load_config
-from engine.init import Wizard, merge, render, write_config
+from engine.config.init import Wizard, merge, render, write_config
+from engine.config.load import load_config
 from providers.base import InitPlacement, InitSubnet, InitSystem
 
 SCHEMA = str(Path(__file__).resolve().parents[2] / "schemas" / "config.schema.json")
@@ -107,7 +107,7 @@ def test_the_wizard_undoes_its_files(tmp_path: Path) -> None:
 def test_the_commands_and_each_systems_init_options_are_registered(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from engine.cli import cli
+    from engine.cli.main import cli
 
     runner = CliRunner()
     top = runner.invoke(cli, ["--help"]).output

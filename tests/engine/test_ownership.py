@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.config import Policy
 from core.model import Action, Address, Change, ManagedResource, Observation, ObservedResource, Plan
-from engine.ownership import CANNOT_TELL, TAKEN_OVER, hold_adopted
-from engine.policy import apply_policy
+from engine.plan.ownership import CANNOT_TELL, TAKEN_OVER, hold_adopted
+from engine.plan.policy import apply_policy
 
 MAPPING = Address.parse("edgemax_dhcp_mapping.LAN.camera")
 

@@ -3,13 +3,13 @@ import threading
 
 import pytest
 
-import engine.reconcile
+import engine.reconcile.bindings
 from core.config import Config
 from core.errors import PlanError, ProviderError, ProviderUnavailable
 from core.model import Address, Conflict, ConflictKind, Desired
-from engine.configload import config_digest
+from engine.config.load import config_digest
 from engine.observe import RecordingObserver
-from engine.plan import filter_targets, make_plan, order_changes, owned_from_state, read_all
+from engine.plan.planner import filter_targets, make_plan, order_changes, owned_from_state, read_all
 from state.model import JournalEntry, ResourceState, State
 from tests.engine.conftest import MemProvider, change
 
@@ -154,7 +154,8 @@ def test_make_plan_assembles_the_plan(systems, monkeypatch):
 def test_blocked_changes_are_dropped(systems, monkeypatch):
     conflict = Conflict(ConflictKind.IP_CLAIMED_TWICE, "two hosts on 10.0.0.5", ("a", "b"),
                         blocked=(A("edgemax_host.a.lab"),))
-    monkeypatch.setattr(engine.reconcile, "reconcile", lambda c, o, s, *_: Desired(conflicts=(conflict,)))
+    monkeypatch.setattr(engine.reconcile.bindings, "reconcile",
+                        lambda c, o, s, *_: Desired(conflicts=(conflict,)))
     systems["edgemax"].planned = [
         change("create", "edgemax_host.a.lab"),
         change("create", "edgemax_host.b.lab"),
@@ -172,7 +173,7 @@ def test_reconcile_receives_owned_set_with_recovery(systems, monkeypatch):
         seen["owned"] = owned
         return Desired()
 
-    monkeypatch.setattr(engine.reconcile, "reconcile", fake)
+    monkeypatch.setattr(engine.reconcile.bindings, "reconcile", fake)
     state = State().with_journal((JournalEntry("1", "nipap_address.lan.b", "create", "sent", "nipap", {}),))
     make_plan(CONFIG, systems, state)
     assert [m.status for m in seen["owned"].values()] == ["recovering"]

@@ -9,7 +9,7 @@ import pytest
 from core.config import Policy
 from core.errors import ConfigError
 from core.model import Action, Address, Change, ManagedResource, Plan, frozen_map
-from engine.policy import apply_policy, parse_duration
+from engine.plan.policy import apply_policy, parse_duration
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -181,7 +181,7 @@ def test_recovering_objects_are_cleaned_up_without_orphan_phase():
 
 
 def test_protected_globs_take_brackets_literally_and_a_star_across_dots():
-    from engine.policy import is_protected
+    from engine.plan.policy import is_protected
 
     assert is_protected("edgemax_host[cabin].ap.cabin.example", ["edgemax_host[cabin].*"])
     assert not is_protected("edgemax_host.ap.lab.example", ["edgemax_host[cabin].*"])

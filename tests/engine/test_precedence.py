@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from core.model import Provenance
-from engine.precedence import Candidate, Resolved, resolve, rule
+from engine.reconcile.precedence import Candidate, Resolved, resolve, rule
 
 IP_ORDER = ("config", "nipap", "proxmox", "edgemax")
 

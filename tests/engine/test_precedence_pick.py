@@ -7,7 +7,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.precedence import Candidate, pick, ranking, resolve
+from engine.reconcile.precedence import Candidate, pick, ranking, resolve
 
 SOURCES = st.sampled_from(["config", "proxmox", "nipap", "edgemax", "lease"])
 VALUES = st.one_of(st.none(), st.sampled_from(["a", "b", "10.0.0.1", "10.0.0.2"]), st.integers(0, 3))

@@ -24,7 +24,7 @@ from core.model import (
     Provenance,
     frozen_map,
 )
-from engine.reconcile import reconcile
+from engine.reconcile.bindings import reconcile
 from providers.edgemax.settings import EdgemaxNetwork, EdgemaxSettings
 from providers.nipap.settings import NipapSettings
 from providers.proxmox.settings import ProxmoxNetwork, ProxmoxSettings

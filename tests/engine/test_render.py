@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.model import Plan
-from engine.render import (
+from engine.report.render import (
     GITHUB_COMMENT_LIMIT,
     plan_document,
     plan_from_document,

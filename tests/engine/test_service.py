@@ -10,9 +10,9 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine.configload import load_config
+from engine.config.load import load_config
 from engine.runtime import NETSOT_VERSION
-from engine.service import JsonFormatter, Service, ServiceOptions
+from engine.web.service import JsonFormatter, Service, ServiceOptions
 from providers.registry import register, unregister
 from state.backend import FileBackend
 
@@ -110,7 +110,7 @@ def test_a_token_guards_every_endpoint_but_healthz(setup):
 
 def test_token_file_must_be_private_and_non_empty(tmp_path):
     from core.errors import NetsotError
-    from engine.service import read_token
+    from engine.web.service import read_token
 
     path = tmp_path / "token"
     with pytest.raises(NetsotError, match="cannot read it"):

@@ -11,8 +11,8 @@ import pytest
 
 from core.model import Action, Address, Change, ChangeOutcome, Conflict, ConflictKind, Plan
 from core.vendors import LOCAL, vendor_of
-from engine import history
-from engine.adopt import add_host, suggested_name
+from engine.apply import history
+from engine.config.adopt import add_host, suggested_name
 
 
 def test_vendor_lookups_work_without_a_network(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,8 +84,8 @@ def test_a_hostname_hint_becomes_a_dns_label() -> None:
 
 
 def test_matrix_colours_come_from_changes_conflicts_and_reads(tmp_path, monkeypatch) -> None:
-    from engine import status
-    from engine.configload import load_config
+    from engine.config.load import load_config
+    from engine.report import status
     from tests.engine._fake import CONFIG as FAKE
     from tests.engine._fake import PASSWORD
 
@@ -113,7 +113,7 @@ def test_matrix_colours_come_from_changes_conflicts_and_reads(tmp_path, monkeypa
 
 def test_a_write_back_pending_restart_is_amber_and_says_where_the_host_answers() -> None:
     from core.model import Binding, OriginRef
-    from engine.status import AMBER, OK, Cell, _waiting_cells
+    from engine.report.status import AMBER, OK, Cell, _waiting_cells
 
     written = Address.parse("proxmox_ipconfig.pve1.100.net0")
     ref = OriginRef("proxmox", "", "pve1/100", "proxmox pve1/100 net0", "guest", written)

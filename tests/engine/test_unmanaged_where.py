@@ -4,7 +4,7 @@ object without a fact (one only netsot's marker claims, e.g. a Proxmox NIC: its 
 from __future__ import annotations
 
 from core.model import Address, ObservedResource, Unmanaged, frozen_map
-from engine.unmanaged import _located
+from engine.plan.unmanaged import _located
 
 
 def test_an_entry_without_a_fact_is_located_from_its_attributes_and_import_id() -> None:
