@@ -5,6 +5,7 @@ the attributes its resource type declares, and a guest-side object that reports 
 uses (a guest agent) must hold the binding's planned IP, unless its system says a change waits for it
 (``pending restart``: reported as such, not a failure) — plus each system's own checks (its
 descriptor's ``verify`` hook, e.g. DNS answers through the router), and the table / JSON output.
+The run itself (state, providers, the saved record) is ``workflow.verify_run``.
 Must not: change anything (no lock, no state write), print, or name a system.
 """
 
@@ -24,7 +25,7 @@ from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
 from state.model import ResourceState, State
 
-__all__ = ["Check", "checks", "render_table", "run"]
+__all__ = ["Check", "read_checks", "render_json", "render_table"]
 
 
 def read_checks(providers: Mapping[str, Provider]) -> tuple[dict[str, Observation], list[Check]]:
@@ -159,17 +160,3 @@ def render_table(results: list[Check]) -> str:
 def render_json(results: list[Check]) -> str:
     ok = all(c.ok for c in results)
     return json.dumps({"ok": ok, "checks": [asdict(c) for c in results]}, indent=2) + "\n"
-
-
-def checks(config: Config, *, force_state: bool = False) -> list[Check]:
-    """Every check, in a stable order (the workflow's verify run)."""
-    from engine.workflow import verify_run
-
-    return verify_run(config, force_state=force_state)
-
-
-def run(config: Config, as_json: bool = False, *, force_state: bool = False) -> tuple[str, int]:
-    """The CLI entry: (output, exit code)."""
-    results = checks(config, force_state=force_state)
-    ok = all(c.ok for c in results)
-    return (render_json(results) if as_json else render_table(results)), 0 if ok else 1

@@ -101,6 +101,22 @@ def insecure_settings(config: Config) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------- prompts
+
+
+def _stdin_is_interactive() -> bool:
+    """Whether stdin is a terminal (the seam tests replace: ``engine.cli.app._stdin_is_interactive``)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def interactive() -> bool:
+    """Whether a person can answer a prompt (asks the seam each time, so a test may replace it)."""
+    return _stdin_is_interactive()
+
+
 # --------------------------------------------------------------------------- error handling
 
 

@@ -1,38 +1,20 @@
-"""``netsot`` commands that other packages own: inventory, import, verify, serve, ui, explain, adopt,
-lab, demo.
+"""The commands whose work lives in other rooms: inventory, import, verify, serve, ui, explain, adopt.
 
-Owns: their options and help, and dispatching each one lazily to a ``run``-style function in
-its module (so a module that does not exist yet is a clear message, and ``cli`` stays light).
-Must not: hold the commands' logic, which lives in the module each one dispatches to.
+Owns: their options and help, and calling the function that does the work — imported plainly,
+inside the command, so ``netsot --help`` stays light. Must not: hold the commands' logic.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from core.errors import NetsotError
-from engine.cli.app import EXIT_OK, App, cli, lock_timeout_option, parallelism_option, pass_app
+from engine.cli.app import EXIT_ERROR, EXIT_OK, App, cli, lock_timeout_option, parallelism_option, pass_app
 
 # --------------------------------------------------------------------------- dispatched commands
-
-
-def _extension(module: str, attr: str, feature: str) -> Callable[..., Any]:
-    """``module:attr``, imported now; a module that does not exist yet is a clear error."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            raise NetsotError(f"{feature} is not available") from None
-        raise
-    func = getattr(mod, attr, None)
-    if not callable(func):
-        raise NetsotError(f"{feature} is not available")
-    return func
 
 
 def _emit(result: Any) -> None:
@@ -157,8 +139,12 @@ def _address(value: str) -> Any:
 @pass_app
 def verify(app: App, as_json: bool) -> None:
     """Check the systems agree: DNS answers, router config, NIPAP, guest agents."""
-    run = _extension("engine.apply.verify", "run", "verify")
-    _emit(run(app.config(), as_json, force_state=app.force_state))
+    from engine.apply.verify import render_json, render_table
+    from engine.workflow import verify_run
+
+    results = verify_run(app.config(), force_state=app.force_state)
+    text = render_json(results) if as_json else render_table(results)
+    _emit((text, EXIT_OK if all(c.ok for c in results) else EXIT_ERROR))
 
 
 @cli.command()
@@ -195,14 +181,14 @@ def serve(app: App, once: bool, interval: float, jitter: float, listen: str | No
     With --listen it serves the status page (/), host pages, /plan, /metrics and /healthz. Without
     --token-file, everything but /healthz answers anyone who can reach --listen.
     """
-    run = _extension("engine.web.service", "run", "serve")
-    options_cls = _extension("engine.web.service", "ServiceOptions", "serve")
-    token = _extension("engine.web.service", "read_token", "serve")(token_file) if token_file else None
+    from engine.web.service import ServiceOptions, read_token, run
+
+    token = read_token(token_file) if token_file else None
     config = app.config()
     app.warn_insecure(config)
     if listen:
         _check_listen(listen, allow_remote, token)
-    options = options_cls(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
+    options = ServiceOptions(interval=interval, jitter=jitter, once=once, listen=listen, force=force,
                           stale_after=stale_after, force_state=app.force_state, token=token,
                           lock_timeout=app.lock_timeout, watch_interval=watch_interval)
     _emit(run(config, options, log_format))
@@ -245,13 +231,14 @@ def _is_loopback(listen: str) -> bool:
 def ui(app: App, listen: str, token_file: str | None, allow_remote: bool, stale_after: float) -> None:
     """Serve the status page for a look: one read + plan (nothing applied, no state written, no lock);
     the page's button re-reads. Ctrl-C stops it."""
-    run = _extension("engine.web.ui", "run", "ui")
-    options_cls = _extension("engine.web.ui", "UiOptions", "ui")
-    token = _extension("engine.web.service", "read_token", "ui")(token_file) if token_file else None
+    from engine.web.service import read_token
+    from engine.web.ui import UiOptions, run
+
+    token = read_token(token_file) if token_file else None
     config = app.config()
     app.warn_insecure(config)
     _check_listen(listen, allow_remote, token)
-    _emit(run(config, options_cls(listen=listen, token=token, force_state=app.force_state,
+    _emit(run(config, UiOptions(listen=listen, token=token, force_state=app.force_state,
                                   stale_after=stale_after)))
 
 
@@ -262,7 +249,8 @@ def ui(app: App, listen: str, token_file: str | None, allow_remote: bool, stale_
 def explain(app: App, query: str, as_json: bool) -> None:
     """Why one host is as it is: every attribute per system, the winner and its rule, planned changes,
     conflicts, history. HOST is a name or NETWORK/NAME. Reads and plans; changes nothing."""
-    run = _extension("engine.report.explain", "run", "explain")
+    from engine.report.explain import run
+
     _emit(run(app.config(), query, as_json, force_state=app.force_state))
 
 
@@ -280,151 +268,8 @@ def adopt() -> None:
 def adopt_lease(app: App, mac: str, name: str | None, network: str | None) -> None:
     """Declare a discovered device (a dynamic lease) as a host: adds its hosts: entry to the config file,
     keeping the file's comments and layout. The next plan gives it an address, a reservation and a name."""
+    from engine.config.adopt import run
     from engine.config.load import find_config
 
-    run = _extension("engine.config.adopt", "run", "adopt lease")
     _emit(run(app.config(), find_config(app.config_option), mac, name, network,
               force_state=app.force_state))
-
-
-LAB_DIR = ".netsot-lab"
-
-
-@cli.group()
-def lab() -> None:
-    """The embedded lab: simulated Proxmox, NIPAP and EdgeRouter on loopback."""
-
-
-def _lab_command(name: str, help_text: str) -> None:
-    @lab.command(name, help=help_text)
-    @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
-                  help="Where the lab keeps its config, state and logs.")
-    def command(workdir: str) -> None:
-        _emit(_extension("providers.lab", name, f"lab {name}")(Path(workdir)))
-
-
-@lab.command("up", help="Start the simulators with a seeded homelab and write a ready config.")
-@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
-              help="Where the lab keeps its config, state and logs.")
-@click.option("--guests", type=click.IntRange(1, 500), default=15, show_default=True,
-              help="How many Proxmox guests the seeded homelab has (site 1).")
-@click.option("--sites", type=click.IntRange(1, 2), default=None,
-              help="Sites: 2 adds a second site, the cabin, with its own cluster, router and DNS "
-                   "(the config's KIND.cabin instances) against the same IPAM. Default: as many as the "
-                   "lab in --dir ran last time (after `make demo`: 2), else 1.")
-@click.option("--fresh", is_flag=True,
-              help="Start the systems from the seeds, not from what they saved when the lab last stopped.")
-def lab_up(workdir: str, guests: int, sites: int | None, fresh: bool) -> None:
-    _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests, sites=sites,
-                                                      fresh=fresh))
-
-
-def _lab_dir(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--site", default="", metavar="SITE",
-                        help="Which site: the default is site 1; `cabin` is site 2 (lab up --sites 2).")(func)
-    return click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR,
-                        show_default=True, help="The lab's folder.")(func)
-
-
-@lab.group("guest")
-def lab_guest() -> None:
-    """Add, remove and change guests of the running lab (through the Proxmox API)."""
-
-
-@lab_guest.command("add")
-@click.argument("name")
-@click.option("--node", default=None, help="The node (default: the site's first).")
-@click.option("--mac", default=None, help="The NIC's MAC (default: the cluster picks one, BC:24:11:…).")
-@click.option("--network", default=None, help="The lab network (lan, servers, cabin): its bridge and VLAN.")
-@click.option("--bridge", default=None, help="A bridge without a VLAN (e.g. one no network maps).")
-@click.option("--ip", default=None, metavar="CIDR",
-              help="A static address (default: DHCP, with a dynamic lease).")
-@click.option("--type", "gtype", type=click.Choice(["qemu", "lxc"]), default="qemu", show_default=True)
-@click.option("--tag", "tags", multiple=True, help="A Proxmox tag (repeatable), e.g. netsot-static.")
-@_lab_dir
-def lab_guest_add(name: str, node: str | None, mac: str | None, network: str | None, bridge: str | None,
-                  ip: str | None, gtype: str, tags: tuple[str, ...], workdir: str, site: str) -> None:
-    """A new running guest NAME (POST /nodes/{node}/qemu or /lxc)."""
-    _emit(_extension("providers.lab", "guest", "lab guest")(
-        "add", Path(workdir), name, site=site, node=node, mac=mac, bridge=bridge, network=network, ip=ip,
-        gtype=gtype, tags=tags))
-
-
-@lab_guest.command("rm")
-@click.argument("which", metavar="NAME|VMID")
-@_lab_dir
-def lab_guest_rm(which: str, workdir: str, site: str) -> None:
-    """Stop and destroy a guest (DELETE /nodes/{node}/{type}/{vmid})."""
-    _emit(_extension("providers.lab", "guest", "lab guest")("rm", Path(workdir), which, site=site))
-
-
-@lab_guest.command("set")
-@click.argument("which", metavar="NAME|VMID")
-@click.option("--name", default=None, help="Rename the guest.")
-@click.option("--nic", default="net0", show_default=True, help="Which NIC the options below change.")
-@click.option("--mac", default=None, help="A new MAC for the NIC.")
-@click.option("--network", default=None, help="Move the NIC to this lab network (bridge and VLAN).")
-@click.option("--bridge", default=None, help="Move the NIC to this bridge (no VLAN).")
-@click.option("--ip", default=None, metavar="CIDR", help="Give the NIC a static address.")
-@_lab_dir
-def lab_guest_set(which: str, name: str | None, nic: str, mac: str | None, network: str | None,
-                  bridge: str | None, ip: str | None, workdir: str, site: str) -> None:
-    """Change a guest's name, or a NIC's MAC, bridge or address (PUT …/config)."""
-    _emit(_extension("providers.lab", "guest", "lab guest")(
-        "set", Path(workdir), which, site=site, name=name, mac=mac, bridge=bridge, network=network, ip=ip,
-        nic=nic))
-
-
-@lab_guest.command("restart")
-@click.argument("which", metavar="NAME|VMID")
-@_lab_dir
-def lab_guest_restart(which: str, workdir: str, site: str) -> None:
-    """Restart a guest through Proxmox: a stop and a start (POST …/status/stop, …/status/start). A VM
-    boots from its rebuilt cloud-init drive, so it takes an address netsot wrote back (pending restart)."""
-    _emit(_extension("providers.lab", "guest", "lab guest")("restart", Path(workdir), which, site=site))
-
-
-@lab.command("ssh")
-@_lab_dir
-def lab_ssh(workdir: str, site: str) -> None:
-    """Log in to the lab's router over SSH (commands on stdin work too: a hand edit in a here-document)."""
-    _emit(int(_extension("providers.lab", "ssh", "lab ssh")(Path(workdir), site=site)))
-
-
-@lab.group("lease")
-def lab_lease() -> None:
-    """Devices joining the running lab's network (DHCP leases on its router)."""
-
-
-@lab_lease.command("add")
-@click.argument("mac")
-@click.option("--hostname", default=None, help="The host name the device sends.")
-@click.option("--ip", default=None,
-              help="The leased address (default: the first free one of the DHCP range).")
-@click.option("--network", default=None, help="The lab network (default: the site's first).")
-@click.option("--lease-time", default=86400.0, show_default=True, type=float, metavar="SECONDS",
-              help="How long the lease runs; the router expires it then and its address is free again.")
-@_lab_dir
-def lab_lease_add(mac: str, hostname: str | None, ip: str | None, network: str | None, lease_time: float,
-                  workdir: str, site: str) -> None:
-    """A device with MAC gets a dynamic lease from the router (as a phone joining the Wi-Fi does)."""
-    _emit(_extension("providers.lab", "lease", "lab lease")(Path(workdir), mac, site=site,
-                                                          hostname=hostname, ip=ip, network=network,
-                                                          lease_time=lease_time))
-
-
-_lab_command("down", "Stop the simulators.")
-_lab_command("status", "Show whether the simulators are running and where.")
-
-
-@cli.command()
-@click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True)
-@click.option("--sites", type=click.IntRange(1, 2), default=2, show_default=True,
-              help="How many sites the demo's lab has (see `lab up --sites`).")
-@click.option("--fresh", is_flag=True,
-              help="Delete a lab an earlier run left in --dir (its state and config edits too) and start "
-                   "from scratch; without it the demo continues that lab.")
-def demo(workdir: str, sites: int, fresh: bool) -> None:
-    """Start the lab and walk through import, plan, apply and verify (what `make demo` runs)."""
-    _emit(_extension("providers.lab", "demo", "demo")(Path(workdir), echo=click.echo, sites=sites,
-                                                      fresh=fresh))

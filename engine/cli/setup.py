@@ -13,7 +13,7 @@ import click
 
 from core.config import split_key
 from core.errors import NetsotError
-from engine.cli.app import EXIT_ERROR, EXIT_OK, App, NetsotCommand, pass_app
+from engine.cli.app import EXIT_ERROR, EXIT_OK, App, NetsotCommand, interactive, pass_app
 
 
 def _register() -> None:
@@ -88,7 +88,6 @@ def init(ctx: click.Context, force: bool, assume_yes: bool, **answers: object) -
     """
     from pathlib import Path
 
-    from engine.cli.main import _stdin_is_interactive
     from engine.config.init import Wizard, run
 
     app = ctx.ensure_object(App)
@@ -96,7 +95,7 @@ def init(ctx: click.Context, force: bool, assume_yes: bool, **answers: object) -
     if path.exists() and not force:
         raise NetsotError(f"{path} exists; give --force to replace it (or --config ANOTHER.yaml)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    wizard = Wizard(path.parent, interactive=_stdin_is_interactive(), assume_yes=assume_yes,
+    wizard = Wizard(path.parent, interactive=interactive(), assume_yes=assume_yes,
                     echo=lambda text: click.echo(text, err=True), prompt=click.prompt, confirm=click.confirm,
                     force=force)
     click.echo(run(path, answers, wizard), nl=False)

@@ -26,7 +26,7 @@ from engine.cli.app import App, app_of, cli, parallelism_option
 @click.pass_context
 def graph(ctx: click.Context, graph_type: str, planfile: str | None, targets: tuple[str, ...]) -> None:
     """Print the plan's dependency graph in Graphviz DOT (`netsot graph | dot -Tsvg > plan.svg`)."""
-    from engine.cli.main import _make_document, _parse_targets, note_running_apply
+    from engine.cli.planning import make_document, note_running_apply, parse_targets
     from engine.report.dot import plan_dot
 
     app: App = app_of(ctx)
@@ -38,7 +38,7 @@ def graph(ctx: click.Context, graph_type: str, planfile: str | None, targets: tu
         config = app.config()
         backend = app.backend(config)
         note_running_apply(backend)
-        doc = _make_document(app, config, backend, _parse_targets(targets), force=False)
+        doc = make_document(app, config, backend, parse_targets(targets), force=False)
     click.echo(plan_dot(doc), nl=False)
 
 

@@ -166,9 +166,10 @@ def test_an_existing_config_is_kept_without_force(lab2: Lab, tmp_path: Path) -> 
 def test_interactive_init_asks_before_trusting(
     lab2: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import engine.cli.app
     import engine.cli.main
 
-    monkeypatch.setattr(engine.cli.main, "_stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(engine.cli.app, "_stdin_is_interactive", lambda: True)
     flags = _flags(lab2, fingerprints=False)
     config = tmp_path / "asked" / "netsot.yaml"
     runner = CliRunner()

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import engine.cli.main as cli_module
+import engine.cli.app as cli_app
 import engine.reconcile.bindings as reconcile_module
-from core.errors import NetsotError, ProviderUnavailable
+from core.errors import ProviderUnavailable
 from core.model import Conflict, ConflictKind
 from engine.cli.main import cli
 from providers.registry import register, unregister
@@ -71,7 +71,7 @@ def env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def tty(monkeypatch):
-    monkeypatch.setattr(cli_module, "_stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(cli_app, "_stdin_is_interactive", lambda: True)
 
 
 def with_conflict(monkeypatch):
@@ -563,11 +563,6 @@ def test_apply_lines_cannot_forge_lines(capsys):
 def test_version(env):
     result = env.runner.invoke(cli, ["version"])
     assert result.exit_code == 0 and result.output.startswith("netsot ")
-
-
-def test_dispatch_to_a_missing_module_is_a_clear_error():
-    with pytest.raises(NetsotError, match=r"^inventory for nowhere is not available$"):
-        cli_module._extension("providers.nowhere.inventory", "run", "inventory for nowhere")
 
 
 def test_no_color_strips_ansi(env):
