@@ -98,8 +98,8 @@ def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state
 def saved_plan_run(doc: Mapping[str, Any], config: Config, providers: Mapping[str, Provider], state: State,
                    observer: Observer | None = None) -> Plan:
     """The plan of a saved document, after checking it still matches what the systems hold now."""
+    from engine.plan.document import plan_from_document
     from engine.plan.saved import check_fresh
-    from engine.report.render import plan_from_document
 
     observations = read_all(providers, observer)
     check_fresh(doc, config, observations, state)

@@ -37,7 +37,8 @@ from engine.cli.setup import doctor as doctor
 from engine.cli.state import state as state
 from engine.cli.terraform import providers_command as providers_command
 from engine.cli.tools import graph as graph
-from engine.report.render import plan_document, render_json, render_text
+from engine.plan.document import plan_document, render_json
+from engine.report.render import render_text
 from engine.runtime import NETSOT_VERSION, open_providers
 
 __all__ = ["CliObserver", "cli"]
@@ -120,8 +121,8 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
                          replace=_parse_addresses("--replace", replace_))
     if out:
         from engine.plan import sign as plansign
+        from engine.plan.document import sealed
         from engine.plan.saved import save_plan
-        from engine.report.render import sealed
 
         key = plansign.load_key(plansign.key_path(backend, config), create=True)
         save_plan(out, sealed(plansign.signed(doc, key)))

@@ -15,7 +15,8 @@ import click
 
 from core.model import Change, ChangeOutcome, Plan
 from engine.cli.app import EXIT_ERROR, EXIT_OK
-from engine.report.render import render_json, render_markdown, render_text
+from engine.plan.document import render_json
+from engine.report.render import render_markdown, render_text
 from engine.safetext import visible
 
 NOTE = "note: "  # a provider's apply log line the user is shown after the apply

@@ -20,7 +20,7 @@ from core.errors import NetsotError, StateError
 from core.model import Address
 from engine.cli.app import App
 from engine.cli.output import CliObserver
-from engine.report.render import plan_document
+from engine.plan.document import plan_document
 from engine.runtime import NETSOT_VERSION, open_providers
 
 _TARGET = re.compile(r"^[a-z][a-z0-9]*_[a-z0-9_]+(\[[a-z][a-z0-9_-]{0,31}\])?(\..+)?$", re.S)

@@ -17,7 +17,7 @@ from core.config import Config
 from core.errors import LineageMismatch, PlanError, StalePlan
 from core.files import write_atomic
 from core.model import Observation
-from engine.report.render import FORMAT_VERSION, document_checksum, render_json
+from engine.plan.document import FORMAT_VERSION, document_checksum, render_json
 from schemas import validator
 from state.model import State
 

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.plan import replacing
+from engine.plan.document import plan_from_document
 from engine.plan.planner import change_edges
-from engine.report.render import SYMBOL, plan_from_document
+from engine.report.render import SYMBOL
 from providers import registry
 
 REPLACED_SUFFIX = " (replaced: delete)"

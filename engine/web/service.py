@@ -293,7 +293,7 @@ class Service:
         return web.View(base.snapshot, base.matrix, health, run, error, base.stale_after, "serve")
 
     def _record(self, result: Any, report: Any, started: float) -> None:
-        from engine.report.render import plan_document
+        from engine.plan.document import plan_document
         from engine.runtime import NETSOT_VERSION
 
         m = self.metrics

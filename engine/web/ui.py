@@ -42,7 +42,7 @@ class Look:
         self._doc: dict[str, Any] | None = None
 
     def refresh(self) -> None:
-        from engine.report.render import plan_document
+        from engine.plan.document import plan_document
         from engine.workflow import look_run
 
         with self._lock:

@@ -27,8 +27,9 @@ from core.model import (
     frozen_map,
 )
 from core.names import hostname_problem, short_name, validate_hostname
+from engine.plan.document import plan_document
 from engine.plan.policy import apply_policy
-from engine.report.render import change_header, change_lines, kept_items, plan_document, render_text
+from engine.report.render import change_header, change_lines, kept_items, render_text
 from schemas import validator
 from tests import addresses as A
 from tests.engine.test_reconcile import M1, M2, mapping, only, pve, run

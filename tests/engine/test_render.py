@@ -13,15 +13,8 @@ from pathlib import Path
 import pytest
 
 from core.model import Plan
-from engine.report.render import (
-    GITHUB_COMMENT_LIMIT,
-    plan_document,
-    plan_from_document,
-    render_json,
-    render_markdown,
-    render_text,
-    summary_line,
-)
+from engine.plan.document import plan_document, plan_from_document, render_json
+from engine.report.render import GITHUB_COMMENT_LIMIT, render_markdown, render_text, summary_line
 from schemas import validator
 from tests.engine._plans import CREATED_AT, big_plan, mixed_plan
 

@@ -11,8 +11,8 @@ import pytest
 from core.errors import PlanError, StalePlan
 from core.model import Fact, Observation, ObservedResource, Plan, frozen_map
 from engine.config.load import config_digest, load_config
+from engine.plan.document import plan_document, sealed
 from engine.plan.saved import check_fresh, fresh_fingerprints, load_plan, save_plan
-from engine.report.render import plan_document, sealed
 from state.model import ResourceState, State
 from tests import addresses as A
 from tests.engine._fake import CONFIG

@@ -25,10 +25,11 @@ from core.model import Action, ApplyResult, Change, ChangeOutcome
 from engine.apply.applier import apply_plan
 from engine.cli.main import cli
 from engine.config.load import load_config
+from engine.plan.document import plan_document, render_json
 from engine.plan.planner import make_plan, owned_from_state
 from engine.plan.policy import apply_policy
 from engine.plan.saved import load_plan, save_plan
-from engine.report.render import plan_document, render_json, render_markdown, render_text
+from engine.report.render import render_markdown, render_text
 from providers.edgemax import planner
 from providers.edgemax.extract import extract
 from providers.edgemax.provider import EdgemaxProvider
