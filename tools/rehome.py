@@ -8,11 +8,17 @@ Owns: reading the move map (``tools/engine_moves.txt``: lines ``old.module new.m
 rewriting, in Python files, ``import`` / ``from`` statements (``from engine import plan`` becomes
 ``from engine.plan import planner as plan``; ``from engine.render import plan_document, render_text``
 is split by where each name lives now) and every other dotted mention — ``"engine.cli:main"``,
-``monkeypatch.setattr("engine.cli._stdin_is_interactive", …)``, ``python -m engine.entry``.
-Other files (``.toml``, ``.md``, ``.txt``, ``.cfg``, ``Makefile``…) get the dotted-mention pass only.
+``monkeypatch.setattr("engine.cli._stdin_is_interactive", …)``, ``python -m engine.entry`` — and
+file paths (``engine/configload.py`` → ``engine/config/load.py``).
+Other files (``.toml``, ``.md``, ``Makefile``…) get the text passes: dotted mentions, import lines
+quoted in text, paths. The lead runs it after merging a branch that still uses the old names:
+``python tools/rehome.py $(git ls-files '*.py' '*.md' '*.toml' Makefile)``, then ``ruff check --fix``
+(import order; a rewritten line may outgrow 110 characters).
 
 It is idempotent: a name that already starts with a new module (``engine.plan.policy``) is left as
-it is, and so is a bare package name (``engine.cli``, now a package of the rooms).
+it is, and so is a bare package name in text (``engine.cli``, now a package of the rooms). A name of
+an old module that is also a module of its new package (``from engine.cli import main``) is read as
+the old one: new code writes ``from engine.cli.main import main``.
 Must not: touch anything that is not a netsot engine module name.
 """
 
@@ -28,7 +34,8 @@ from pathlib import Path
 
 MAP_FILE = Path(__file__).with_name("engine_moves.txt")
 LINE_LENGTH = 110
-DOTTED = re.compile(r"(?<![\w.])engine(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
+ROOTS = ("engine", "tests")  # the packages whose modules the map may move
+DOTTED = re.compile(r"(?<![\w.])(?:engine|tests)(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def _from(module: str, names: Sequence[str], indent: str) -> str:
 
 def _rewrite_from(node: ast.ImportFrom, moves: Moves, indent: str) -> list[str] | None:
     module = node.module or ""
-    if node.level or not (module == "engine" or module.startswith("engine.")):
+    if node.level or module.split(".")[0] not in ROOTS:
         return None
     groups: dict[str, list[str]] = {}
     changed = False
@@ -238,11 +245,22 @@ def _text_import(match: re.Match[str], moves: Moves) -> str:
 
 
 TEXT_IMPORT = re.compile(
-    r"(\b(?:from|import)\s+)(engine(?:\.[A-Za-z_]\w*)+)(\s+import\s+|\s+as\s+|\s*$)([\w ,]*)", re.MULTILINE)
+    r"(\b(?:from|import)\s+)((?:engine|tests)(?:\.[A-Za-z_]\w*)+)(\s+import\s+|\s+as\s+|\s*$)([\w ,]*)",
+    re.MULTILINE)
+
+
+PATH = re.compile(r"(?<![\w/.])(?:engine|tests)(?:/[A-Za-z_]\w*)+\.py\b")
+
+
+def _path(match: re.Match[str], moves: Moves) -> str:
+    """``engine/configload.py`` → ``engine/config/load.py`` (a file is a module, never a package)."""
+    dotted = match.group(0).removesuffix(".py").replace("/", ".")
+    return rename(dotted, moves, imported=True).replace(".", "/") + ".py"
 
 
 def rewrite_text(text: str, moves: Moves) -> str:
     text = TEXT_IMPORT.sub(lambda m: _text_import(m, moves), text)
+    text = PATH.sub(lambda m: _path(m, moves), text)
     return DOTTED.sub(lambda m: rename(m.group(0), moves), text)
 
 

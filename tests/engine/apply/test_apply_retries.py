@@ -15,9 +15,9 @@ from engine.config.load import load_config
 from engine.web.service import Service, ServiceOptions
 from providers.registry import register, unregister
 from state.model import State
+from tests.engine.web.test_service import samples
 
-from ._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
-from .test_service import samples
+from .._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
 
 
 def _retrying(system: FakeSystem, per_change: int) -> type:

@@ -27,9 +27,9 @@ from engine.cli.args import rewrite
 from engine.cli.main import cli
 from state.backend import FileBackend
 from state.model import ResourceState, State
-from tests.engine.test_cli import NAS, PRINTER, env, tty  # noqa: F401 - fixtures
+from tests.engine.cli.test_cli import NAS, PRINTER, env, tty  # noqa: F401 - fixtures
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def applied(env) -> None:  # noqa: F811

@@ -105,7 +105,7 @@ def test_help_lists_every_command(env):
 
 
 def test_python_dash_m_engine_works():
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     out = subprocess.run([sys.executable, "-m", "engine", "version"], cwd=root, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0
@@ -129,7 +129,7 @@ def test_usage_errors_exit_1_not_the_changes_code(env, args):
 
 
 def test_usage_error_exits_1_through_the_console_entry(tmp_path):
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     out = subprocess.run([sys.executable, "-m", "engine", "plan", "--detailed-exitcode", "--detailed"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(root)})

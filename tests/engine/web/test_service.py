@@ -16,7 +16,7 @@ from engine.web.service import JsonFormatter, Service, ServiceOptions
 from providers.registry import register, unregister
 from state.backend import FileBackend
 
-from ._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
+from .._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
 
 
 @pytest.fixture()

@@ -22,9 +22,9 @@ from engine.cli.app import value_options
 from engine.cli.args import TerraformFlagError, terraform_globals
 from engine.cli.main import cli
 from state.model import ResourceState
-from tests.engine.test_cli import NAS, PRINTER, env, tty, with_conflict  # noqa: F401 - fixtures
+from tests.engine.cli.test_cli import NAS, PRINTER, env, tty, with_conflict  # noqa: F401 - fixtures
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 # ----------------------------------------------------------------------------- -input, -lock, -chdir

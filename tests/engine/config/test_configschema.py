@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.config import schema as configschema
 from providers import registry
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_shipped_schema_is_current() -> None:

@@ -15,7 +15,7 @@ from state.backend import FileBackend
 from state.model import JournalEntry, ResourceState, State
 from tests.engine.conftest import RecordingBackend, change
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 A = Address.parse
 
 

@@ -1,6 +1,7 @@
 """The plan document (schema, determinism, round trip) and its text / Markdown / JSON views.
 
-Golden files live in tests/engine/golden/; regenerate them with NETSOT_UPDATE_GOLDEN=1 and review the diff.
+Golden files live in tests/engine/report/golden/; regenerate them with NETSOT_UPDATE_GOLDEN=1 and review
+the diff.
 """
 
 from __future__ import annotations

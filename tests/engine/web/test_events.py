@@ -16,7 +16,7 @@ from engine.web.events import Events
 from engine.web.service import Service, ServiceOptions
 from providers.registry import register, unregister
 
-from ._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
+from .._fake import CONFIG, PASSWORD, FakeSystem, fake_provider
 
 
 @pytest.fixture()

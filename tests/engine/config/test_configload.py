@@ -8,7 +8,7 @@ from core.errors import ConfigError
 from core.secrets import Secret
 from engine.config.load import check_secrets, config_digest, find_config, load_config
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "netsot.yaml"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "netsot.yaml"
 
 NIPAP = "providers:\n  nipap:\n    url: http://n\n    username: u\n"
 PVE = "providers:\n  proxmox:\n    host: h\n    user: u\n    token_name: t\n    token_value: v\n"

@@ -12,7 +12,7 @@ from engine.config.init import Wizard, merge, render, write_config
 from engine.config.load import load_config
 from providers.base import InitPlacement, InitSubnet, InitSystem
 
-SCHEMA = str(Path(__file__).resolve().parents[2] / "schemas" / "config.schema.json")
+SCHEMA = str(Path(__file__).resolve().parents[3] / "schemas" / "config.schema.json")
 
 IPAM = InitSystem(
     "nipap",
