@@ -2,7 +2,7 @@
 
 Owns: the exit codes, ``App`` (what the global options select, shared through ``ctx.obj``),
 ``NetsotGroup`` (every error becomes one sentence on stderr and an exit code) and ``cli``.
-Must not: define commands (``cli`` and ``cli_ext`` do) or print anything but that sentence.
+Must not: define commands (``commands``, ``extra`` and the others do) or print anything but that sentence.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class NetsotGroup(click.Group):
     Usage errors (an unknown option or command, a bad value) keep click's message but exit 1,
     not click's 2: ``plan --detailed-exitcode`` uses 2 for "changes present", so a typo in CI
     must not read as "there are changes". The root group also accepts Terraform's single-dash
-    spellings (``-out x``, ``-auto-approve``; see ``cliargs``) by rewriting argv once.
+    spellings (``-out x``, ``-auto-approve``; see ``args``) by rewriting argv once.
     """
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,

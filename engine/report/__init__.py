@@ -1,4 +1,4 @@
-"""What people read about a run: the plan's text, Markdown and JSON views (``render``), the status
+"""What people read about a run: the plan's text and Markdown views (``render``), the status
 matrix (``status``), ``netsot explain``, the dependency graph as DOT.
 
 A pipeline room: never imports ``engine.cli`` or ``engine.web``.
