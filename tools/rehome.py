@@ -13,7 +13,8 @@ file paths (``engine/configload.py`` → ``engine/config/load.py``).
 Other files (``.toml``, ``.md``, ``Makefile``…) get the text passes: dotted mentions, import lines
 quoted in text, paths. The lead runs it after merging a branch that still uses the old names:
 ``python tools/rehome.py $(git ls-files '*.py' '*.md' '*.toml' Makefile)``, then ``ruff check --fix``
-(import order; a rewritten line may outgrow 110 characters).
+(import order; a rewritten line may outgrow 110 characters). A rewritten import statement is written
+anew: a comment inside a parenthesised one is dropped (a trailing one is kept).
 
 It is idempotent: a name that already starts with a new module (``engine.plan.policy``) is left as
 it is, and so is a bare package name in text (``engine.cli``, now a package of the rooms). A name of
