@@ -27,8 +27,8 @@ def test_version_texts_match_the_command_line() -> None:
 
 def test_the_fast_path_loads_neither_the_command_line_nor_pydantic() -> None:
     code = ("import sys\nfrom engine.cli.entry import main\ntry:\n    main(['version'])\nexcept SystemExit:\n"
-            "    pass\nprint(sorted(m for m in ('engine.cli.main', 'pydantic', 'click', 'core.config') "
-            "if m in sys.modules))")
+            "    pass\nprint(sorted(m for m in ('engine.cli.main', 'engine.cli.commands', 'pydantic', "
+            "'click', 'core.config') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
 
