@@ -16,7 +16,7 @@ from typing import Any
 from bench import scenarios
 from bench.measure import Row, peak_rss_mb
 from core.config import Config
-from engine.plan import make_plan
+from engine.plan.planner import make_plan
 from engine.runtime import build_providers
 from state.model import State
 

@@ -2,7 +2,7 @@
 
 Owns: a plan of ``guests`` guests from the socket-free engine benchmark's in-memory observations
 (``bench.engine_only.build``), then timing ``status.build`` (the matrix) and the status page's render
-(``engine.web.render_status``, the Jinja2 templates) — what one page view costs the server.
+(``engine.web.app.render_status``, the Jinja2 templates) — what one page view costs the server.
 Must not: open sockets or write files.
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 
 from bench.measure import Row, peak_rss_mb
-from engine import status, web
-from engine.plan import make_plan
+from engine.plan.planner import make_plan
+from engine.report import status
+from engine.web import app as web
 from state.model import State
 
 

@@ -32,8 +32,8 @@ from bench.measure import (
 )
 from bench.simproc import SimProcess
 from core.config import Config
-from engine.apply import apply_plan
-from engine.plan import make_plan, read_all
+from engine.apply.applier import apply_plan
+from engine.plan.planner import make_plan, read_all
 from engine.runtime import build_providers, close_providers
 from state.backend import FileBackend
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.config import Config
-from engine.configload import config_from_data
+from engine.config.load import config_from_data
 
 NODES = ("pve1", "pve2", "pve3")
 FIRST_VMID = 1000

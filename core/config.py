@@ -4,7 +4,7 @@ Owns: networks, hosts, precedence, policy, the state settings and the two base c
 plugs its own settings into — ``SystemSettings`` (``providers.<kind>[.<instance>]``) and
 ``NetworkSettings`` (``networks[].<kind>``) — plus the rules that say which system instance
 serves which network.
-Must not: know any system (``engine.configload`` validates each system's part with the models its
+Must not: know any system (``engine.config.load`` validates each system's part with the models its
 descriptor declares, then builds these), resolve secrets, or do I/O.
 
 System instances: ``providers:`` maps an instance key to its settings. The key is the system's

@@ -2,7 +2,7 @@
 
 Owns: :func:`point` — the only call product code makes (``faults.point("after-sent")``) — the
 names of the points, the hook a test installs in process (:func:`installed`), and the crash hook
-the crash suites (``tests/faults``, ``tests/engine/test_apply.py``, ``tests/state``) switch on in a
+the crash suites (``tests/faults``, ``tests/engine/apply/test_apply.py``, ``tests/state``) switch on in a
 netsot subprocess with ``NETSOT_FAULT_AT=<point>[:<n>]``: the process ends with ``os._exit`` at the
 n-th time (default 1) it passes that point, with the point's exit code. TEST-ONLY: no user setting
 and no product behaviour depends on it; unset (always, outside those tests) a point is one

@@ -17,16 +17,18 @@ from typing import Any
 from core.config import Config
 from core.errors import NetsotError
 from core.model import Address, Check, Fact, Observation, Plan, to_jsonable
-from engine import history, replacing, runtime
+from engine import runtime
 from engine import systems as systems_module
-from engine.apply import ApplyReport, apply_plan
-from engine.grouping import config_facts
+from engine.apply import history
+from engine.apply.applier import ApplyReport, apply_plan
 from engine.observe import NullObserver, Observer
-from engine.plan import make_plan, owned_from_state, read_all, recalled
-from engine.plan import refresh_only as refresh_plan
-from engine.policy import PolicyResult, apply_policy, record_orphans
-from engine.status import ReadHealth, RunInfo, Snapshot
-from engine.units import units_of
+from engine.plan import replacing
+from engine.plan.planner import make_plan, owned_from_state, read_all, recalled
+from engine.plan.planner import refresh_only as refresh_plan
+from engine.plan.policy import PolicyResult, apply_policy, record_orphans
+from engine.plan.units import units_of
+from engine.reconcile.grouping import config_facts
+from engine.report.status import ReadHealth, RunInfo, Snapshot
 from providers import registry
 from providers.base import ROLE_ADDRESS, Provider
 from providers.importing import ImportItem, ImportPlan
@@ -53,7 +55,7 @@ def plan_run(
     ``force`` lifts the change thresholds only. ``refresh_only`` plans no change at all and records
     every drift as the expected state; ``adopt`` makes those objects' values win (see make_plan);
     ``replace_addresses`` deletes and creates those owned objects again (``--replace``: asked for
-    by name, so only the checks of ``engine.replacing`` apply to them, not the change gates).
+    by name, so only the checks of ``engine.plan.replacing`` apply to them, not the change gates).
     """
     if observations is None:
         observations = read_all(providers, observer)
@@ -80,7 +82,7 @@ def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state
               observer: Observer | None = None) -> ApplyReport:
     """Apply ``plan`` (the caller holds the state lock); never raises for a failed change.
 
-    Every attempted change is recorded in the run history next to the state (``engine.history``), after
+    Every attempted change is recorded in the run history next to the state (``engine.apply.history``), after
     the state save that recorded it; a journal left by an interrupted run is recorded there first.
     """
     started = history.now_iso()
@@ -96,8 +98,8 @@ def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state
 def saved_plan_run(doc: Mapping[str, Any], config: Config, providers: Mapping[str, Provider], state: State,
                    observer: Observer | None = None) -> Plan:
     """The plan of a saved document, after checking it still matches what the systems hold now."""
-    from engine.render import plan_from_document
-    from engine.saved import check_fresh
+    from engine.plan.document import plan_from_document
+    from engine.plan.saved import check_fresh
 
     observations = read_all(providers, observer)
     check_fresh(doc, config, observations, state)
@@ -256,7 +258,7 @@ def _read_others(config: Config, key: str, title: str) -> tuple[dict[str, Observ
 
 def verify_run(config: Config, *, force_state: bool = False) -> list[Check]:
     """Every check of ``netsot verify``, in a stable order (reads only; changes no system and not
-    the state). The results are kept next to the state for the status page (``engine.history``)."""
+    the state). The results are kept next to the state for the status page (``engine.apply.history``)."""
     backend = runtime.open_backend(config, force=force_state)
     out = _verify_checks(config, backend)
     history.save_verify(history.record_of(backend, history.VERIFY), out)
@@ -264,8 +266,8 @@ def verify_run(config: Config, *, force_state: bool = False) -> list[Check]:
 
 
 def _verify_checks(config: Config, backend: Any) -> list[Check]:
-    from engine import verify
-    from engine.reconcile import reconcile
+    from engine.apply import verify
+    from engine.reconcile.bindings import reconcile
 
     state = backend.load()
     owned = owned_from_state(state)
@@ -322,7 +324,7 @@ def look_run(config: Config, *, force_state: bool = False, previous: Mapping[str
     what ``netsot ui`` serves and ``netsot explain`` explains."""
     import time
 
-    from engine.plan import read_all
+    from engine.plan.planner import read_all
 
     backend = runtime.open_backend(config, force=force_state)
     observer = HealthObserver(previous=previous)

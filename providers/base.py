@@ -122,7 +122,7 @@ class Hooks:
       only), ``full_read(provider, observation)`` (a full read happened: the new baseline),
       ``refresh(cached) -> Observation | None`` (the cached observation with only what the polls
       named re-read; None when nothing is pending), ``applied(changes)`` (netsot changed these
-      objects: re-read them next time) and ``close()`` (see ``engine.events``).
+      objects: re-read them next time) and ``close()`` (see ``engine.web.events``).
     """
 
     inventory: str | None = None
@@ -286,7 +286,7 @@ class Provider(Protocol):
     Sequence[Conflict]`` — of the changes of this system the plan would send (after conflicts and
     ``--target``), those the system would refuse at commit under one of its own rules, as
     ``commit_rule`` conflicts whose ``blocked`` names them. The engine holds them and what waits for
-    them (``engine.foresight``), and applies the rest.
+    them (``engine.plan.foresight``), and applies the rest.
     """
 
     name: str

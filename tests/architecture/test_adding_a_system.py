@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import configschema
-from engine.cli import cli
+from engine.cli.main import cli
+from engine.config import schema as configschema
 from providers import registry
 from tests.architecture.dnsbox import provider as dnsbox
 from tests.architecture.dnsbox.descriptor import KIND

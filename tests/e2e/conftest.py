@@ -93,7 +93,7 @@ class Site:
 
     # ---- the world acting on this site's router (a person over SSH)
     def router_configure(self, config_path: Path, *lines: str) -> None:
-        from engine.configload import load_config
+        from engine.config.load import load_config
         from providers.edgemax.session import EdgeSession
 
         config = load_config(config_path)

@@ -166,17 +166,19 @@ def test_an_existing_config_is_kept_without_force(lab2: Lab, tmp_path: Path) -> 
 def test_interactive_init_asks_before_trusting(
     lab2: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.cli
+    import engine.cli.app
+    import engine.cli.main
 
-    monkeypatch.setattr(engine.cli, "_stdin_is_interactive", lambda: True)
+    monkeypatch.setattr(engine.cli.app, "_stdin_is_interactive", lambda: True)
     flags = _flags(lab2, fingerprints=False)
     config = tmp_path / "asked" / "netsot.yaml"
     runner = CliRunner()
-    no = runner.invoke(engine.cli.cli, ["--no-color", "--config", str(config), "init", *flags], input="n\n")
+    no = runner.invoke(engine.cli.main.cli, ["--no-color", "--config", str(config), "init", *flags],
+                       input="n\n")
     assert no.exit_code == 1 and "not trusted" in no.output
     assert not config.exists()
     yes = runner.invoke(
-        engine.cli.cli, ["--no-color", "--config", str(config), "init", *flags], input="y\ny\n"
+        engine.cli.main.cli, ["--no-color", "--config", str(config), "init", *flags], input="y\ny\n"
     )
     assert yes.exit_code == 0, yes.output
     tls, host_key = _fingerprints(lab2)

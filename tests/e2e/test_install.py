@@ -83,7 +83,8 @@ def _listening_port(proc: subprocess.Popen[str], seconds: float = 60) -> int:
 
 def test_the_wheel_works_from_a_fresh_venv_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
     site = next((installed / "lib").glob("python3*/site-packages"))
-    assert not (site / "netsot.egg-link").exists() and (site / "engine" / "static" / "netsot.css").exists()
+    assert not (site / "netsot.egg-link").exists()
+    assert (site / "engine" / "web" / "static" / "netsot.css").exists()
     assert (site / "providers" / "lab" / "runner.py").exists()
     version = _run(installed, "version", cwd=tmp_path)
     assert version.returncode == 0 and version.stdout.startswith("netsot "), version.stderr
@@ -107,7 +108,7 @@ def test_the_wheel_works_from_a_fresh_venv_outside_the_checkout(installed: Path,
             port = _listening_port(serve)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/netsot.css", timeout=10) as answer:
                 assert answer.status == 200 and "text/css" in answer.headers["Content-Type"]
-                assert answer.read() == (REPO / "engine" / "static" / "netsot.css").read_bytes()
+                assert answer.read() == (REPO / "engine" / "web" / "static" / "netsot.css").read_bytes()
         finally:
             serve.send_signal(signal.SIGTERM)
             serve.wait(60)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from core.model import Change
-from engine.configload import load_config
+from engine.config.load import load_config
 from providers.edgemax.session import EdgeSession
 from providers.lab.homelab import mac_for
 from providers.vyatta.parse import parse_any

@@ -27,11 +27,12 @@ from core.model import (
     frozen_map,
 )
 from core.names import hostname_problem, short_name, validate_hostname
-from engine.policy import apply_policy
-from engine.render import change_header, change_lines, kept_items, plan_document, render_text
+from engine.plan.document import plan_document
+from engine.plan.policy import apply_policy
+from engine.report.render import change_header, change_lines, kept_items, render_text
 from schemas import validator
 from tests import addresses as A
-from tests.engine.test_reconcile import M1, M2, mapping, only, pve, run
+from tests.engine.reconcile.test_reconcile import M1, M2, mapping, only, pve, run
 
 MAP = A.edgemax_dhcp_mapping("LAN", "ROOM_1_SWITCH")
 KEPT = {"static-mapping-parameters": ["option domain-name-servers 1.1.1.1;"], "disable": True}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ConfigError
-from engine.configload import load_config
+from engine.config.load import load_config
 from engine.runtime import NETSOT_VERSION, build_providers, open_backend, open_providers
 from providers.registry import register, unregister
 from state.backend import FileBackend

@@ -41,7 +41,7 @@ def test_a_killed_apply_is_in_the_history_after_the_next_run(lab: FaultLab) -> N
 
 
 def test_a_failed_change_already_in_the_history_is_not_repeated_as_interrupted() -> None:
-    from engine.history import Entry, interrupted_entries
+    from engine.apply.history import Entry, interrupted_entries
     from state.model import JournalEntry
 
     journal = [JournalEntry("1", "nipap_address.lan.a", "create", "sent", "nipap", {"ip": "10.0.0.5"},

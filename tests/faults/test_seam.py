@@ -10,7 +10,7 @@ import pytest
 
 from core import faults
 from core.model import Plan
-from engine.apply import apply_plan
+from engine.apply.applier import apply_plan
 from state.backend import FileBackend, MemoryBackend
 from tests.engine.conftest import MemProvider, change
 
@@ -55,7 +55,7 @@ def test_without_a_hook_a_point_does_nothing() -> None:
 
 
 def test_apply_and_the_file_backend_pass_the_points_the_crash_suites_use(tmp_path: Path) -> None:
-    """The same points, in the same order, that tests/faults and tests/engine/test_apply.py crash at."""
+    """The same points, in the same order, that tests/faults and tests/engine/apply/test_apply.py crash at."""
     passed: list[str] = []
     plan = Plan(changes=(change("create", "nipap_address.lan.a"), change("create", "nipap_address.lan.b")))
     with faults.installed(passed.append):

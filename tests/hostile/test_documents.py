@@ -22,13 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.model import Action, ApplyResult, Change, ChangeOutcome
-from engine.apply import apply_plan
-from engine.cli import cli
-from engine.configload import load_config
-from engine.plan import make_plan, owned_from_state
-from engine.policy import apply_policy
-from engine.render import plan_document, render_json, render_markdown, render_text
-from engine.saved import load_plan, save_plan
+from engine.apply.applier import apply_plan
+from engine.cli.main import cli
+from engine.config.load import load_config
+from engine.plan.document import plan_document, render_json
+from engine.plan.planner import make_plan, owned_from_state
+from engine.plan.policy import apply_policy
+from engine.plan.saved import load_plan, save_plan
+from engine.report.render import render_markdown, render_text
 from providers.edgemax import planner
 from providers.edgemax.extract import extract
 from providers.edgemax.provider import EdgemaxProvider

@@ -52,7 +52,7 @@ def _load(tmp_path: Path, text: str) -> None:
 
 
 def mapping_or_config(path: Path) -> object:
-    from engine.configload import load_config
+    from engine.config.load import load_config
 
     return load_config(path)
 

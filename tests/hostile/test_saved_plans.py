@@ -40,7 +40,7 @@ def test_an_edited_planned_ip_is_refused_and_nothing_is_applied(lab: FaultLab) -
 
 
 def test_an_edited_plan_with_a_recomputed_checksum_is_refused_by_its_signature(lab: FaultLab) -> None:
-    from engine.render import sealed
+    from engine.plan.document import sealed
 
     plan_file = lab.paths.root / "tfplan-resealed"
     planned = lab.cli("plan", "--out", str(plan_file))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from core.model import ApplyResult, Change, Desired, ManagedResource, frozen_map
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers import registry
 from tests.providers.contract import Harness
 

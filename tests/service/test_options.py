@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.service import ServiceOptions
+from engine.web.service import ServiceOptions
 
 REPO = Path(__file__).resolve().parents[2]
 

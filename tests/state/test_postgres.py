@@ -300,7 +300,7 @@ def test_side_records_are_per_key_and_hold_what_they_were_given(pg_dsn: str, pg_
 def test_the_run_history_and_the_last_verify_are_kept_with_postgresql(pg_dsn: str, pg_key: str) -> None:
     """What `explain`, the status page and the apply recorder use works on this backend too."""
     from core.model import Action, Address, Change, ChangeOutcome, Check, Plan
-    from engine import history
+    from engine.apply import history
 
     backend = PostgresBackend(pg_dsn, pg_key)
     address = Address.parse("nipap_address.lan.web01")

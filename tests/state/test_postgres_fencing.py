@@ -79,9 +79,9 @@ def test_saves_under_a_held_lock_keep_working(pg_dsn: str, pg_key: str) -> None:
 
 
 def test_an_apply_that_lost_its_lock_touches_no_system(pg_cluster: PgCluster, pg_key: str) -> None:
-    from engine.apply import apply_plan
+    from engine.apply.applier import apply_plan
+    from tests.engine.apply.test_apply import mixed_plan, old_state
     from tests.engine.conftest import MemProvider
-    from tests.engine.test_apply import mixed_plan, old_state
 
     dsn = pg_cluster.dsn
     ours, theirs = PostgresBackend(dsn, pg_key), PostgresBackend(dsn, pg_key)

@@ -9,10 +9,11 @@ import time
 from types import SimpleNamespace
 
 from core.model import Address, Binding, Conflict, ConflictKind, Drift, Fact, Observation, Plan
-from engine import status, web
-from engine.addressmap import MAX_BLOCKS, address_map
-from engine.configload import config_from_data
-from engine.pagedetail import Details, drift_note
+from engine.config.load import config_from_data
+from engine.report import status
+from engine.web import app as web
+from engine.web.addressmap import MAX_BLOCKS, address_map
+from engine.web.pagedetail import Details, drift_note
 from providers.nipap.weblinks import web_link as nipap_link
 from providers.proxmox.weblinks import web_link as proxmox_link
 

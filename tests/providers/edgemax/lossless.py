@@ -28,8 +28,8 @@ from core.model import (
     frozen_map,
 )
 from core.names import short_name
-from engine.plan import context_for
-from engine.policy import apply_policy
+from engine.plan.planner import context_for
+from engine.plan.policy import apply_policy
 from providers.edgemax import importer
 from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import EdgeConfig, extract

@@ -14,8 +14,8 @@ import pytest
 
 from core.config import Config, Network
 from core.model import Action, Address, Binding, Change, ConflictKind, Desired, frozen_map
-from engine.foresight import hold_foreseen
-from engine.plan import context_for
+from engine.plan.foresight import hold_foreseen
+from engine.plan.planner import context_for
 from providers.edgemax import commitrules
 from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import extract

@@ -17,7 +17,7 @@ import pytest
 
 from core.config import Config, Network, StateSettings
 from core.model import Address
-from engine.cliout import import_output
+from engine.cli.output import import_output
 from engine.workflow import import_run
 from providers.edgemax.importer import adopt, import_one, read_observation
 from providers.edgemax.settings import EdgemaxNetwork

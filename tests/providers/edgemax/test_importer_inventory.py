@@ -9,8 +9,8 @@ import pytest
 from core.config import Config, Host, Network, StateSettings
 from core.errors import ProviderDataError
 from core.model import Fact, ManagedResource, frozen_map
-from engine.cliout import import_output
-from engine.grouping import config_facts
+from engine.cli.output import import_output
+from engine.reconcile.grouping import config_facts
 from engine.workflow import import_run
 from providers.edgemax import importer, inventory
 from providers.edgemax.extract import extract

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.model import Binding, Desired, ManagedResource, frozen_map
-from engine.foresight import hold_foreseen
-from engine.plan import context_for
+from engine.plan.foresight import hold_foreseen
+from engine.plan.planner import context_for
 from providers.edgemax.planner import host_attrs, mapping_attrs
 from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.simulator import SimHandle

@@ -13,9 +13,10 @@ import pytest
 
 from core.config import Config, Network, Policy
 from core.model import Action, Address, Binding, Change, Desired, Plan
-from engine.plan import context_for
-from engine.reconcile import reconcile
-from engine.render import change_lines, plan_document, render_text
+from engine.plan.document import plan_document
+from engine.plan.planner import context_for
+from engine.reconcile.bindings import reconcile
+from engine.report.render import change_lines, render_text
 from providers.edgemax.commands import apply_script
 from providers.edgemax.planner import plan_edgemax
 from providers.edgemax.settings import EdgemaxNetwork

@@ -16,7 +16,7 @@ from core.model import (
     Provenance,
     frozen_map,
 )
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.base import PlanContext
 from providers.edgemax.extract import extract
 from providers.edgemax.leases import Lease

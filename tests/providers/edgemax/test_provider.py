@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import ProviderUnavailable
 from core.model import Action, Binding, Change, Desired, ManagedResource, frozen_map
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.edgemax.leases import Lease
 from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.simulator import SimHandle

@@ -9,7 +9,7 @@ import pytest
 
 from core.config import Config
 from core.errors import NetsotError
-from engine.init import Wizard
+from engine.config.init import Wizard
 from providers.edgemax.doctor import refused_read, run
 from providers.edgemax.setup import connect, key_fingerprint, scan
 from providers.edgemax.simulator import SimHandle

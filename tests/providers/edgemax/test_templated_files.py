@@ -17,7 +17,7 @@ import pytest
 
 from core.config import Config, Network, StateSettings
 from core.errors import ProviderDataError
-from engine.cliout import import_output
+from engine.cli.output import import_output
 from engine.workflow import import_run
 from providers.edgemax import inventory
 from providers.edgemax.settings import EdgemaxNetwork

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.model import Action, Change, Desired, ManagedResource, frozen_map
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.edgemax.planner import SAVED, UNSAVED_REASON
 from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.session import EdgeSession, drop_echo, saved_diff

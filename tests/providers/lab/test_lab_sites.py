@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.configload import load_config
+from engine.config.load import load_config
 from providers.lab import config_text, prepare
 from providers.lab.dns import render_hosts
 from providers.lab.homelab import AP_MAC, CABIN, HOME, cabin, homelab, mac_for

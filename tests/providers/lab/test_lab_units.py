@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.configload import load_config
+from engine.config.load import load_config
 from providers.lab import config_text, prepare
 from providers.lab.dns import dnsmasq_command, render_hosts
 from providers.lab.homelab import NAS_MAC, STALE_WEB02_MAC, homelab, router_config_boot

@@ -15,7 +15,7 @@ import pytest
 
 from core.config import Network
 from core.model import Action, Binding, ChangeOutcome, Desired
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.nipap.provider import NipapProvider, lanes
 from providers.nipap.simulator import DEADLOCK
 from tests.providers.nipap.conftest import Target, rpc_for

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.configload import config_from_data
+from engine.config.load import config_from_data
 from providers.nipap.doctor import run
 from providers.nipap.simulator import SimHandle
 from tests.providers.nipap.conftest import LAB_NET, LAB_RT

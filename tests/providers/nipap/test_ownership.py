@@ -8,7 +8,7 @@ from typing import Any
 
 from core.config import Config, Network, Policy
 from core.model import Action, Address, Desired, ManagedResource, Plan, frozen_map
-from engine.policy import apply_policy
+from engine.plan.policy import apply_policy
 from providers.base import PlanContext
 from providers.nipap import mapping
 from providers.nipap.settings import NipapSettings

@@ -12,7 +12,7 @@ import pytest
 from core.config import Network
 from core.errors import PlanError, ProviderAuthError, ProviderError, ProviderTimeout, ProviderUnavailable
 from core.model import Action, Binding, Desired, ManagedResource
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.base import PlanContext, Provider
 from providers.nipap.provider import NipapProvider
 from tests import addresses as A

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.config import Config
-from engine.configload import config_from_data
+from engine.config.load import config_from_data
 from providers.proxmox.simulator import SimHandle, start_simulator
 
 WINDOWS_AGENT = [

@@ -13,7 +13,7 @@ from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
 from core.model import Desired, ManagedResource, Observation, frozen_map
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.proxmox import pending
 from providers.proxmox.provider import ProxmoxProvider
 from providers.proxmox.simulator import SimHandle
@@ -190,7 +190,7 @@ def test_when_stopped_writes_nothing_to_a_running_vm(sim: SimHandle) -> None:
 
 
 def test_a_binding_points_its_name_where_the_guest_answers(sim: SimHandle) -> None:
-    from engine.reconcile import reconcile
+    from engine.reconcile.bindings import reconcile
 
     p = provider(sim)
     _written(p, sim)
@@ -202,8 +202,8 @@ def test_a_binding_points_its_name_where_the_guest_answers(sim: SimHandle) -> No
 
 
 def test_verify_reports_a_vm_pending_restart_as_ok_and_a_wrong_address_as_a_failure(sim: SimHandle) -> None:
-    from engine import verify
-    from engine.reconcile import reconcile
+    from engine.apply import verify
+    from engine.reconcile.bindings import reconcile
     from state.model import ResourceState, State
 
     sim.set_config(101, "agent", None)

@@ -20,7 +20,7 @@ from core.model import (
     OriginRef,
     to_jsonable,
 )
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.proxmox.provider import ProxmoxProvider
 from providers.proxmox.simulator import SimHandle
 from tests import addresses as A

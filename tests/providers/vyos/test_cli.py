@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.cli import cli
+from engine.cli.main import cli
 from providers.edgemax.inventory import run as edgemax_inventory
 from providers.vyos.sim.api import Lease
 from providers.vyos.sim.server import start

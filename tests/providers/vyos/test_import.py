@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import cli
+from engine.cli.main import cli
 from providers.vyos.sim.server import SimHandle, start
 from state.backend import FileBackend
 from tests.providers.vyos.fixtures import LAB

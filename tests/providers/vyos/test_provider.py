@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.model import Action, Binding, Desired, ManagedResource, frozen_map
-from engine.plan import context_for
+from engine.plan.planner import context_for
 from providers.vyos.commands import host_path, mapping_path
 from providers.vyos.descriptor import host_address, mapping_address
 from providers.vyos.provider import VyosProvider

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from core.model import Binding, Desired
-from engine.cli import cli
-from engine.plan import context_for
+from engine.cli.main import cli
+from engine.plan.planner import context_for
 from providers.lab.dns import Dnsmasq, find_dnsmasq, render_hosts
 from providers.vyos.provider import VyosProvider
 from providers.vyos.sim.server import SimHandle, start

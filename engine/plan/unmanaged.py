@@ -1,0 +1,132 @@
+"""The plan's Unmanaged section: what the systems hold in the managed networks that netsot neither
+owns nor will touch, each with the reason and what would adopt it.
+
+Owns: finding those objects (the objects behind the facts of the configured networks that are not
+owned, not a binding's origin and not part of a change), their reason — forgotten by ``state rm``,
+the system's own word (``ObservedResource.unmanaged_reason``), what its import would say, or that
+netsot's marker is on an object nothing wants — and the adopt hint; and keeping deletes of
+objects owned only through netsot's marker out of the plan (a fresh or lost state never deletes).
+Must not: name a system (import hooks and descriptors say what is system-specific) or do I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from core.config import Config, split_key
+from core.ipv4 import ip_int
+from core.model import Action, Address, Change, ManagedResource, Observation, Unmanaged
+from engine import systems as systems_module
+from engine.plan.units import mac_in
+from engine.reconcile.grouping import config_facts
+from providers import registry
+from providers.base import ROLE_ADDRESS
+from state.model import State
+
+MARKED_UNWANTED = ("carries netsot's marker but is not in the state, and nothing wants it now "
+                   "(a lost or fresh state never deletes; delete it by hand if it is stale)")
+
+
+def drop_marked_deletes(changes: Iterable[Change], owned: Mapping[Address, ManagedResource]
+                        ) -> tuple[list[Change], set[Address]]:
+    """Deletes of objects netsot owns only by their marker (not in state) are never planned."""
+    kept, dropped = [], set()
+    for change in changes:
+        record = owned.get(change.address)
+        if change.action is Action.DELETE and record is not None and record.status == "marked":
+            dropped.add(change.address)
+            continue
+        kept.append(change)
+    return kept, dropped
+
+
+def find_unmanaged(
+    config: Config,
+    observations: Mapping[str, Observation],
+    owned: Mapping[Address, ManagedResource],
+    changes: Sequence[Change],
+    state: State | None,
+    dropped: set[Address],
+) -> tuple[Unmanaged, ...]:
+    nets = {n.name for n in config.networks}
+    touched = {c.address for c in changes} | {c.moved_from for c in changes if c.moved_from}
+    forgotten = {f.address: f for f in state.forgotten} if state is not None else {}
+    out: list[Unmanaged] = []
+    for key in registry.ordered(observations):
+        obs = observations[key]
+        candidates: dict[Address, Any] = {}
+        found: dict[Address, Any] = {}
+        for fact in obs.facts:
+            address = fact.address
+            if address is None or fact.discovery or fact.origin or address in touched:
+                continue
+            if fact.network not in nets and not (fact.domain and _domain_managed(config, fact.domain)):
+                continue
+            resource = obs.resources.get(address)
+            if resource is None or (address in owned and address not in dropped):
+                continue
+            candidates[address] = resource
+            found.setdefault(address, fact)
+        for address in dropped:  # netsot's marker, nothing wants it: listed whatever facts exist
+            if address in obs.resources:
+                candidates[address] = obs.resources[address]
+        if not candidates:
+            continue
+        verdicts = _import_verdicts(config, key, obs, owned, observations, candidates)
+        for address in sorted(candidates, key=str):
+            item = _item(address, candidates[address], key, forgotten.get(str(address)),
+                         verdicts.get(str(address)), address in dropped)
+            out.append(_located(item, candidates[address], found.get(address)))
+    return tuple(out)
+
+
+def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
+    """The item with what lets a person find the object: its IP, MAC and id in its system (from its
+    fact, else from its attributes: an object only netsot's marker claims may have no fact)."""
+    attrs = resource.attributes or {}
+    texts = [v.split("/")[0] for k, v in attrs.items() if isinstance(v, str) and ("ip" in k or "inet" in k)]
+    ip = fact.ip if fact is not None else next((t for t in texts if ip_int(t) is not None), None)
+    mac = fact.mac if fact is not None else mac_in(attrs)
+    return replace(item, ip=ip, mac=mac, ident=resource.import_id or resource.provider_id or "")
+
+
+def _domain_managed(config: Config, domain: str) -> bool:
+    return any((n.domain or "").lower() == domain.lower() for n in config.networks)
+
+
+def _item(address: Address, resource: Any, key: str, forgotten: Any, verdict: Any, marked: bool) -> Unmanaged:
+    importable = registry.hook(registry.kind_of(key).name, "importer") is not None
+    command = f"netsot import {key}" if importable else ""
+    if marked:
+        return Unmanaged(address, MARKED_UNWANTED, resource.adopt_hint)
+    if forgotten is not None:
+        when = f" on {forgotten.time}" if forgotten.time else ""
+        return Unmanaged(address, f"forgotten by `netsot state rm`{when}", resource.adopt_hint or command)
+    if resource.unmanaged_reason:
+        return Unmanaged(address, resource.unmanaged_reason, resource.adopt_hint)
+    if verdict is not None and verdict.status == "conflict":
+        return Unmanaged(address, verdict.reason, f"fix it, then `{command}`" if command else "")
+    if verdict is not None and verdict.status == "adopt":
+        return Unmanaged(address, "not imported", command)
+    return Unmanaged(address, "netsot does not own it", resource.adopt_hint or command)
+
+
+def _import_verdicts(config: Config, key: str, obs: Observation, owned: Mapping[Address, ManagedResource],
+                     observations: Mapping[str, Observation], candidates: Mapping[Address, Any]
+                     ) -> dict[str, Any]:
+    """What ``netsot import KEY`` would do with each candidate (adopt, or refuse and why).
+
+    The importer weighs the whole observation (a host name at an owned reservation's address is
+    refused as a second name) but judges the candidates only, so a plan pays for what it lists.
+    """
+    importer = registry.hook(split_key(key)[0], "importer")
+    if importer is None:
+        return {}
+    systems = systems_module.of(config)
+    facts = config_facts(config) + [f for k, o in observations.items() if k != key for f in o.facts]
+    plan = importer(config, key, obs, owned, facts,
+                    lambda network, name: systems.role_address(ROLE_ADDRESS, network, name),
+                    only=frozenset(candidates))
+    return {item.address: item for item in plan.items}

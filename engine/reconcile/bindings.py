@@ -1,0 +1,269 @@
+"""Reconcile: observations + config + ownership → desired bindings and conflicts.
+
+Owns: the public ``reconcile`` pipeline, per-attribute precedence and assembling ``Binding``s.
+The steps live in ``grouping`` (facts → groups), ``allocate`` (first free address) and
+``conflicts`` (what precedence cannot settle, and exactly which objects each one blocks).
+Must not: do I/O, read state files or talk to providers; the output depends only on the inputs
+(never on their iteration order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from types import MappingProxyType
+
+from core.config import Config
+from core.ipv4 import Span
+from core.model import (
+    Address,
+    Binding,
+    Conflict,
+    Desired,
+    ManagedResource,
+    Observation,
+    OriginRef,
+    Provenance,
+)
+from engine import systems as systems_module
+from engine.reconcile.allocate import ALLOCATOR_RULE, allocate
+from engine.reconcile.conflicts import identity_conflicts, ip_conflicts
+from engine.reconcile.grouping import (
+    FactView,
+    Group,
+    attach_support,
+    collect,
+    dependants_of,
+    group_origins,
+    relate,
+)
+from engine.reconcile.precedence import pick, ranking
+from engine.systems import Systems
+
+__all__ = ["ALLOCATOR_RULE", "reconcile"]
+
+
+def reconcile(
+    config: Config,
+    observations: Mapping[str, Observation],
+    owned: Mapping[Address, ManagedResource],
+    adopt: frozenset[Address] = frozenset(),
+) -> Desired:
+    """The bindings to enforce and the conflicts precedence cannot settle.
+
+    1. origin facts (Proxmox NICs, config hosts, facts of imported objects) grouped by
+       (network, MAC), MAC-less ones by (network, host name);
+    2. other facts support a group by MAC, MAC-less ones by name;
+    3. ip / hostname / mac resolved with ``config.precedence``;
+    4. groups without an IP get the first free address (sorted by network, name, MAC);
+    5. conflicts block only the groups and objects involved.
+    Raises ``ConfigError`` if a config host names an undefined network.
+    """
+    nets = {n.name: n for n in config.networks}
+    systems = systems_module.of(config)
+    facts = collect(config, observations, owned, nets, adopt)
+    groups = group_origins(facts, nets, systems)
+    dependants = dependants_of(owned)
+    attach_support(facts, groups, nets, dependants)
+    rankings = _rankings(systems)
+    order = _Order(systems)
+    for g in groups:
+        _resolve(g, rankings, order)
+    relate(groups, dependants, owned)
+
+    conflicts: list[Conflict] = []
+    conflicts += identity_conflicts(groups)
+    spans = {name: Span.of(net) for name, net in nets.items()}
+    allocate(groups, facts, spans)
+    conflicts += ip_conflicts(groups, facts, spans)
+
+    live = [g for g in groups if not g.blocked]
+    bindings = sorted((_binding(g, order) for g in live), key=lambda b: (b.network, b.hostname))
+    conflicts.sort(key=lambda c: (c.network or "", c.kind.value, c.reason))
+    notes = sorted({n for g in live for o in g.origins for n in o.fact.notes}
+                   | {n for g in live for n in g.notes})
+    return Desired(bindings=tuple(bindings), conflicts=tuple(conflicts), notes=tuple(notes))
+
+
+# ---------------------------------------------------------------- precedence
+
+
+Rankings = tuple[tuple[dict[str, int], str], tuple[dict[str, int], str], tuple[dict[str, int], str]]
+
+
+def _rankings(systems: Systems) -> Rankings:
+    return (ranking("hostname", systems.precedence("hostname")), ranking("mac", systems.precedence("mac")),
+            ranking("ip", systems.precedence("ip")))
+
+
+class _Order:
+    """The registry's orders as ranks: which origin names a binding, how sources are listed."""
+
+    def __init__(self, systems: Systems) -> None:
+        self.origin = {kind: i for i, kind in enumerate(systems.origin_order)}
+        self.source = {source: i for i, source in enumerate(systems.source_order)}
+
+    def origin_rank(self, o: FactView) -> int:
+        return self.origin.get(o.kind or "", len(self.origin))
+
+    def source_rank(self, source: str) -> tuple[int, str]:
+        return (self.source.get(source, len(self.source)), source)
+
+
+def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
+    # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
+    # Candidate per fact: facts without a value have no opinion.
+    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.origin_rank)
+    facts = g.facts()
+
+    value, provenance = pick([(f.fact.source, f.hostname, f.fact.ref) for f in facts], *rankings[0])
+    if provenance is None and first_origin.hostname:
+        # The precedence list excludes the origin's own source: the origin still names it.
+        value = first_origin.hostname
+        provenance = Provenance(
+            first_origin.fact.source, "hostname: the origin of the binding", first_origin.fact.ref
+        )
+    if provenance is not None:
+        provenance = _with_derivation(provenance, value, facts)
+    g.hostname = value
+    if provenance:
+        g.provenance["hostname"] = provenance
+    if value is not None:
+        _resolve_aliases(g, value, facts, first_origin, rankings[0])
+
+    # a MAC-keyed binding's MAC is its identity: only its origins may say otherwise, never an object
+    # that merely supports it under another MAC (its router entry, on the MAC the device had before)
+    mac_facts = [f for f in facts if f.kind is not None or f.mac == g.mac_key] if g.mac_key else facts
+    value, provenance = pick([(f.fact.source, f.mac, f.fact.ref) for f in mac_facts], *rankings[1])
+    if provenance is None and g.mac_key:
+        value = g.mac_key
+        provenance = Provenance(
+            first_origin.fact.source, "mac: identity of the binding", first_origin.fact.ref
+        )
+    g.mac = value
+    if provenance:
+        g.provenance["mac"] = provenance
+
+    value, provenance = pick([(f.fact.source, f.ip, f.fact.ref) for f in facts], *rankings[2])
+    g.ip = value
+    if provenance:
+        g.provenance["ip"] = provenance
+    if g.adopted:
+        _adopt(g)
+    _overridden_names(g)
+
+
+def _resolve_aliases(g: Group, name: str, facts: list[FactView], first_origin: FactView,
+                     ranks: tuple[dict[str, int], str]) -> None:
+    """The binding's extra names: those of the best-ranked source (the host name's precedence) that
+    says anything about them and knows the binding by its name or its MAC (an object of an old name
+    without the MAC, say a renamed guest's old DNS entry, does not name the new binding's aliases)."""
+    if not any(f.aliases is not None for f in facts):
+        return
+    offered = [(f.fact.source, f.aliases, f.fact.ref) for f in facts
+               if f.aliases is not None and (f.hostname == name or name in f.aliases
+                                             or (f.mac is not None and f.mac == g.mac_key))]
+    if not offered:
+        return
+    value, provenance = pick(offered, ranks[0], ranks[1].replace("hostname:", "aliases:", 1))
+    if provenance is None and first_origin.aliases is not None:
+        value = first_origin.aliases
+        provenance = Provenance(first_origin.fact.source, "aliases: the origin of the binding",
+                                first_origin.fact.ref)
+    if provenance is None:
+        return
+    g.aliases = tuple(a for a in dict.fromkeys(value) if a != name)
+    if g.aliases:
+        g.provenance["aliases"] = provenance
+
+
+def _adopt(g: Group) -> None:
+    """``--adopt ADDR``: the object's own IP and host name win over every precedence rule."""
+    for f in g.facts():
+        if not f.adopted or f.fact.address is None:
+            continue
+        rule = f"adopted from {f.fact.address} (--adopt)"
+        if f.ip:
+            g.ip = f.ip
+            g.provenance["ip"] = Provenance(f.fact.source, f"ip: {rule}", f.fact.ref)
+        if f.hostname:
+            g.hostname = f.hostname
+            g.provenance["hostname"] = Provenance(f.fact.source, f"hostname: {rule}", f.fact.ref)
+
+
+def _overridden_names(g: Group) -> None:
+    """An origin whose own name loses to another source's says so (a rename the rule keeps out)."""
+    won = g.provenance.get("hostname")
+    if won is None or g.hostname is None:
+        return
+    for o in g.origins:
+        if o.hostname and o.hostname != g.hostname and o.fact.source != won.source:
+            rule = won.rule.split(":", 1)[0] if ":" in won.rule else won.rule
+            g.notes.append(f"{o.fact.source} says {o.hostname} ({o.fact.ref}); kept {g.hostname} from "
+                           f"{won.source} by rule {rule}")
+
+
+def _with_derivation(provenance: Provenance, value: str | None, facts: list[FactView]) -> Provenance:
+    """The hostname provenance, with how the winning fact derived the name (if it did)."""
+    for f in facts:
+        if f.hostname_from and f.fact.ref == provenance.ref and f.hostname == value:
+            return replace(provenance, derived=f.hostname_from)
+    return provenance
+
+
+# ---------------------------------------------------------------- output
+
+
+def _binding(g: Group, order: _Order) -> Binding:
+    assert g.hostname is not None and g.ip is not None  # unblocked groups always have both
+    config: FactView | None = None
+    described: FactView | None = None  # the first origin object that describes itself
+    refs: list[OriginRef] = []
+    origin, origin_rank = "", len(order.origin)
+    for o in g.origins:  # the first config origin and described object; the best-ranked origin kind
+        kind = o.kind
+        ref = o.fact.origin_ref
+        if ref is not None and ref not in refs:
+            refs.append(ref)
+        if kind == "config":
+            if config is None:
+                config = o
+        elif described is None and o.fact.description and kind != "import":
+            described = o
+        rank = order.origin.get(kind or "", origin_rank)
+        if rank < origin_rank:
+            origin, origin_rank = kind or "", rank
+    if config is not None and config.fact.description:
+        description = config.fact.description
+    elif described is not None:
+        description = described.fact.description
+    else:
+        # the object that identifies the binding (its MAC) first: the DNS entries netsot creates for
+        # an imported binding become origins after the apply, and must not rename it
+        first = min(g.origins, key=lambda o: (o.mac is None, o.fact.ref))
+        description = f"{first.fact.ref} (imported)"
+    sources = {f.fact.source for f in g.origins}
+    sources.update(f.fact.source for f in g.support)
+    ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)
+    provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac", "aliases") if k in g.provenance}
+    answers_at, waiting = None, ""
+    for o in g.origins:  # an origin that does not answer at the binding's address yet (pending restart)
+        if o.fact.answers_at and o.fact.answers_at != g.ip:
+            answers_at, waiting = o.fact.answers_at, o.fact.waiting
+            break
+        if o.fact.waiting and not waiting:
+            waiting = o.fact.waiting
+    return Binding(
+        network=g.network.name,
+        hostname=g.hostname,
+        mac=g.mac,
+        ip=g.ip,
+        provenance=MappingProxyType(provenance),
+        origin=origin,
+        origin_refs=tuple(refs),
+        sources=tuple(ordered),
+        description=description,
+        answers_at=answers_at,
+        waiting=waiting,
+        aliases=g.aliases,
+    )
