@@ -151,3 +151,33 @@ def test_a_router_changed_since_the_read_is_not_committed(sim: SimHandle) -> Non
     # the session's own logout (`exit` from op mode, sent when the `with` ends) may or may not be logged yet
     cmds = [c for c in sim.log.commands() if c != "exit"]
     assert cmds[-2:] == ["discard", "exit discard"]
+
+
+def test_lines_the_model_cannot_apply_are_discarded_never_committed(sim: SimHandle) -> None:
+    """The intended change is modelled while the router works through the batch; lines it cannot
+    model (here: a configuration as read where `inet` is a valueless node) are discarded with the
+    whole session, like a refused line, although the router took every one of them."""
+    from providers.vyatta.tree import Kind, Tree, make_node
+
+    def chain(*names: str, last: Kind) -> object:
+        node = make_node(names[-1], last)
+        for name in reversed(names[:-1]):
+            node = make_node(name, Kind.TAG if name == "host-name" else Kind.NODE, [node])
+        return node
+
+    inet = chain("system", "static-host-mapping", "host-name", "nas.lab.example", "inet", last=Kind.FLAG)
+    odd = Tree(make_node("", Kind.NODE, [inet]))  # type: ignore[list-item]
+    before_saved, before_active = sim.saved_text(), sim.active_commands()
+    lines = [f"set {LAN} static-mapping web ip-address 192.168.1.20",
+             "set system static-host-mapping host-name nas.lab.example inet 192.168.1.30"]
+    with session_for(sim) as s:
+        with pytest.raises(ProviderRejected, match="does not apply to the configuration as read") as err:
+            s.configure(lines, before=odd)
+        assert "192.168.1.30" not in s.show_commands()
+    assert "discarded and nothing was saved" in str(err.value)
+    cmds = sim.log.commands()
+    at = cmds.index(lines[-1])  # every line reached the router, then the session was discarded
+    assert cmds[at - 1] == lines[0] and cmds[at + 1 : at + 3] == ["discard", "exit discard"]
+    assert "compare" not in cmds and not any(c.startswith("commit") for c in cmds)
+    assert sim.log.commits == 0 and sim.saved_text() == before_saved
+    assert sim.active_commands() == before_active
