@@ -120,6 +120,7 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
         out.append(("PASS" if ok else "MISS", name, text))
     else:
         out.append(("n/a", name, "needs three lab scenarios"))
+    out.append(ansible_target(rows))
     sp = speedup(rows)
     name = "Proxmox read concurrency speed-up over one worker (shown)"
     if sp:
@@ -127,6 +128,21 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
         out.append(("INFO", name, f"{ratio:.1f}x ({one.scenario} {one.wall_s:.2f}s vs {many.scenario} "
                                   f"{many.wall_s:.2f}s, {many.guests} guests)"))
     return out
+
+
+def ansible_target(rows: Sequence[Row]) -> tuple[str, str, str]:
+    """netsot's push vs Ansible's edgeos_config of the same mappings (``--ansible``)."""
+    ours = next((r for r in rows if r.phase == "netsot" and r.scenario.startswith("ansible-")), None)
+    theirs = next((r for r in rows if r.phase == "ansible" and r.scenario.startswith("ansible-")), None)
+    name = "netsot >= 40x faster than Ansible's edgeos_config for 100 mappings (same simulator)"
+    if theirs is None:
+        return "n/a", name, "not run (`make bench ANSIBLE=1` or `python -m bench --ansible`)"
+    ratio = re.search(r"Ansible / netsot = ([\d.]+)x for the push.*?, ([\d.]+)x as processes", theirs.notes)
+    if ours is None or ratio is None:
+        return "n/a", name, theirs.notes
+    return ("PASS" if float(ratio.group(1)) >= 40 else "MISS", name,
+            f"{ratio.group(1)}x for the push (Ansible's task vs netsot's session), {ratio.group(2)}x as "
+            f"processes (Ansible {theirs.wall_s:.2f}s, netsot {ours.wall_s:.2f}s), {theirs.guests} mappings")
 
 
 def targets_text(rows: Sequence[Row]) -> str:
