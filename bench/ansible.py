@@ -51,7 +51,10 @@ def ensure_ansible(venv: Path | None = None) -> Path | str:
     playbook = venv / "bin" / "ansible-playbook"
     if playbook.is_file() and _module_present(venv):
         return playbook
-    venv.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        venv.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make the bench's cache {venv.parent}: {exc}"
     steps = [[sys.executable, "-m", "venv", str(venv)],
              [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *REQUIREMENTS]]
     for step in steps:

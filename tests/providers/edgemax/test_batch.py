@@ -181,3 +181,14 @@ def test_lines_the_model_cannot_apply_are_discarded_never_committed(sim: SimHand
     assert "compare" not in cmds and not any(c.startswith("commit") for c in cmds)
     assert sim.log.commits == 0 and sim.saved_text() == before_saved
     assert sim.active_commands() == before_active
+
+
+def test_what_ansibles_edgeos_plugins_send_is_taken_as_the_router_takes_it(sim: SimHandle) -> None:
+    """The bench's Ansible row drives this simulator with community.network's edgeos terminal and
+    cliconf plugins (edgeos.md §3.8, §6): paging off by `export VYATTA_PAGER=cat` + `stty rows 10000`,
+    the configuration read with `show configuration commands|cat`, `compare saved` after a commit."""
+    with session_for(sim) as s:
+        assert s.run_op("export VYATTA_PAGER=cat") == ""
+        assert s.run_op("stty rows 10000") == ""
+        assert s.run_op("show configuration commands|cat") == s.show_commands()
+        assert s.compare_saved().diff == ""
