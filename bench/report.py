@@ -84,10 +84,13 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
     name = "apply of 1,000 new hosts within 10 s"
     out.append((("PASS" if apply.wall_s <= 10 else "MISS") if apply else "n/a", name,
                 f"{apply.wall_s:.2f}s (bound {_fmt(apply.lower_bound_s)}s)" if apply else "not run"))
-    router = re.search(r"edgemax (\d+) changes ([\d.]+)s", apply.notes) if apply else None
+    router = re.search(r"edgemax (\d+) changes ([\d.]+)s(?: \(the system's call ([\d.]+)s\))?", apply.notes) \
+        if apply else None
     name = "the router part of applying 1,000 new hosts within 2 s"
     out.append((("PASS" if float(router.group(2)) <= 2 else "MISS") if router else "n/a", name,
                 f"{router.group(2)}s for {router.group(1)} router changes in one batch + one commit"
+                + (f" (the provider's call {router.group(3)}s, the rest the engine recording outcomes)"
+                   if router and router.group(3) else "")
                 if router else "not run"))
     name = "apply of 1,000 new hosts = ONE router session and ONE commit"
     if apply and read and plan:

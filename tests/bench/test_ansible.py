@@ -1,5 +1,6 @@
-"""The Ansible comparison's own parts: the lines it pushes, its verdict, and a failed install said
-plainly (running Ansible itself needs the venv, ~75 s to install: that is the bench's job, not a test's)."""
+"""The batched push's rows (#24 section 1): the Ansible comparison's lines, verdict and a failed
+install said plainly (running Ansible itself needs the venv, ~75 s to install: that is the bench's
+job, not a test's), and the router part's split between the provider's call and the engine."""
 
 from __future__ import annotations
 
@@ -41,3 +42,24 @@ def test_an_install_that_cannot_happen_is_a_reason_not_a_crash(tmp_path: Path) -
     blocker.write_text("")
     reason = ensure_ansible(blocker / "venv")
     assert isinstance(reason, str) and reason
+
+
+def test_the_router_part_shows_the_providers_call_beside_the_whole_span() -> None:
+    """The router figure spans batch start → last outcome recorded; the first outcome comes right
+    after the provider's call returned, so the split shows what the engine's bookkeeping adds."""
+    from types import SimpleNamespace
+
+    from bench.measure import TimingObserver
+    from bench.report import targets
+
+    timing = TimingObserver()
+    timing.batch_started("edgemax", [1, 2])
+    for _ in range(2):
+        timing.change_finished(SimpleNamespace(address=SimpleNamespace(system="edgemax")))
+    text = timing.apply_text()
+    assert text.startswith("batches: edgemax 2 changes ") and "(the system's call " in text
+    apply = Row("lab-1000", 1000, "apply", 9.0, 1.0, {}, 1, 1,
+                notes="batches: nipap 1001 changes 5.00s; "
+                      "edgemax 2000 changes 2.50s (the system's call 1.80s)")
+    verdict, _, evidence = next(t for t in targets([apply]) if t[1].startswith("the router part"))
+    assert verdict == "MISS" and "2.50s for 2000 router changes" in evidence and "call 1.80s" in evidence
