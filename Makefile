@@ -43,7 +43,7 @@ demo: setup-demo
 	@$(PY) -m engine demo $(if $(FRESH),--fresh)
 
 bench: setup
-	@$(PY) -m bench
+	@$(PY) -m bench $(if $(ANSIBLE),--ansible)
 
 lint: setup
 	@$(VENV)/bin/ruff check core engine providers state schemas bench tests tools

@@ -46,6 +46,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                     help="bindings for the status page render benchmark (0 skips it)")
     ap.add_argument("--event-guests", default="15,1000",
                     help="lab sizes for the event -> DNS latency rows, comma-separated ('' skips them)")
+    ap.add_argument("--ansible", action="store_true",
+                    help="also push --ansible-mappings mappings with Ansible's edgeos_config against the "
+                         "same simulator (Ansible is installed into its own venv under the bench's cache on "
+                         "first use: $NETSOT_BENCH_CACHE or ~/.cache/netsot-bench; not a netsot dependency)")
+    ap.add_argument("--ansible-mappings", type=int, default=100,
+                    help="mappings of the Ansible comparison (default %(default)s)")
     ap.add_argument("--quick", action="store_true",
                     help="development run: scenarios 10,100, engine 1,000, concurrency 100")
     ap.add_argument("--in-process", action="store_true",
@@ -87,6 +93,10 @@ def child(spec: dict[str, Any]) -> list[Row]:
         from bench.events import run_events
 
         return [run_events(spec["guests"], spec["latency"], spec["commit"])]
+    if spec["kind"] == "ansible":
+        from bench.ansible import run_ansible
+
+        return run_ansible(spec["guests"], spec["latency"], spec["commit"])
     if spec["kind"] == "pve-workers":
         return [run_pve_workers(spec["guests"], opts, w) for w in (1, DEFAULT_PVE_WORKERS)]
     raise ValueError(f"unknown child kind {spec['kind']!r}")
@@ -137,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     if opts.concurrency_guests:
         specs.append({"kind": "pve-workers", "guests": opts.concurrency_guests, **base})
     specs += [{"kind": "event", "guests": int(n), **base} for n in opts.event_guests.split(",") if n.strip()]
+    if opts.ansible:
+        specs.append({"kind": "ansible", "guests": opts.ansible_mappings, **base})
     print(f"netsot bench: latency {opts.latency_ms:g} ms per request, router commit {opts.commit_ms:g} ms")
     start = time.monotonic()
     rows: list[Row] = []

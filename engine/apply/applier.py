@@ -37,7 +37,7 @@ from core.model import (
 from engine.observe import NullObserver, Observer
 from engine.plan import replacing
 from engine.plan.graph import Graph
-from engine.plan.planner import FOUND_BY_MARKER, change_edges, safe_text, system_rank
+from engine.plan.planner import FOUND_BY_MARKER, change_edges, gc_paused, safe_text, system_rank
 from providers import registry
 from providers.base import Provider
 from state.model import ADOPTED, MADE, JournalEntry, ResourceState, State
@@ -221,7 +221,10 @@ class _Run:
         )
         self._save()
         faults.point("after-sent")
-        with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="netsot-apply") as pool:
+        # no cyclic GC during the batches (as while planning): a router batch models thousands of
+        # lines as new tree nodes, and each full collection walked the whole heap again
+        with gc_paused(), ThreadPoolExecutor(max_workers=len(batches),
+                                             thread_name_prefix="netsot-apply") as pool:
             futures = {}
             for system, changes in batches.items():
                 self.observer.batch_started(system, changes)

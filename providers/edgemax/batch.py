@@ -104,9 +104,17 @@ def _first_verb(line: str, start: int) -> int:
 
 
 def _without_echoes(line: str, echoes: Echoes) -> str:
+    """``line`` without the whole echoes in it. Linear in the line's length: typed-ahead echoes
+    arrive glued into one long line (a read's worth), so each verb is searched for once, onwards
+    from where it was last found, never again from the start."""
     out, i = [], 0
-    while i < len(line):
-        p = _first_verb(line, i)
+    at_set, at_delete = line.find("set "), line.find("delete ")
+    while True:
+        if 0 <= at_set < i:
+            at_set = line.find("set ", i)
+        if 0 <= at_delete < i:
+            at_delete = line.find("delete ", i)
+        p = at_set if at_delete < 0 else at_delete if at_set < 0 else min(at_set, at_delete)
         if p < 0:
             break
         size = next((n for n in echoes.sizes if line[p : p + n] in echoes.known), 0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +92,10 @@ class SavedCheck:
         return (f"cannot tell whether the running config is saved (the router refused 'compare saved': "
                 f"{self.refused}); a commit that was never saved would not be saved by this run"
                 if self.refused else "")
+
+
+class _Unmodelled(Exception):
+    """The lines' change to the configuration as read cannot be modelled: never commit them."""
 
 
 class _RouterRefused(Exception):
@@ -341,7 +345,9 @@ class EdgeSession:
         The lines go to the router in one write (no round trip per line); the router's reply to
         each is read back by its prompt, and the first refused line is named in the error. Then
         `compare` must show exactly the change the lines make to ``before`` (the configuration as
-        read; read here with `show configuration commands` when not given) before `commit`.
+        read; read here with `show configuration commands` when not given) before `commit`. That
+        change is modelled while the router works through the batch (the CPU is idle then); lines
+        it cannot model are discarded with the session like a refused one, never committed.
         ``save=True`` saves even when the lines change nothing (or there are none): the router
         holds committed changes that were never saved. On any refusal, mismatch or failure the
         session is discarded and nothing is saved; raises ``ProviderRejected`` quoting the router,
@@ -354,23 +360,28 @@ class EdgeSession:
             raise ProviderRejected(SYSTEM, f"commit_comment {COMMENT_RULE}")
         if not lines and not save:
             return ConfigureResult(compare="", committed=False)
-        expected: batch.Change | None = None
         after: Tree | None = before
-        if lines:
-            if before is None:
-                before = parse.parse_any(self.show_commands(), "show configuration commands")
-            modelled = batch.intended(before, lines)
-            if isinstance(modelled, str):
-                raise ProviderRejected(SYSTEM, f"{modelled}; nothing was sent to the router")
-            expected, after = modelled
+        if lines and before is None:
+            before = parse.parse_any(self.show_commands(), "show configuration commands")
+        read: Tree = before if before is not None else Tree.empty()
+        modelled: list[tuple[batch.Change, Tree] | str] = []
+
+        def model() -> None:  # runs while the router works through the batch; never raises
+            try:
+                modelled.append(batch.intended(read, lines))
+            except Exception as exc:  # a bug in the model: the lines must not be committed either way
+                modelled.append(f"cannot model the lines' change: {exc!r}")
+
         notes: list[str] = []
         try:
-            notes = self._push(lines)
+            notes = self._push(lines, meanwhile=model)
             compare, commit, committed = "", "", False
             if lines:
+                if isinstance(modelled[0], str):
+                    raise _Unmodelled(modelled[0])
+                expected, after = modelled[0]
                 diff = saved_diff(self._config("compare", raw=True))  # context lines kept
                 compare = "" if clean(diff).startswith(NO_CHANGES) else clean(diff)
-                assert expected is not None
                 problem = batch.compare_problem(diff if compare else "", expected)
                 if problem:
                     raise _RouterRefused(
@@ -396,31 +407,44 @@ class EdgeSession:
                 f'the router refused {refused.command!r}: "{router_message(refused.output)}" — '
                 "the configure session was discarded and nothing was saved",
             ) from None
+        except _Unmodelled as unmodelled:
+            self._abort()
+            raise ProviderRejected(
+                SYSTEM, f"{unmodelled}; the configure session was discarded and nothing was saved"
+            ) from None
         except ProviderError:
             self._abort()
             raise
 
-    def _push(self, lines: Sequence[str]) -> list[str]:
+    def _push(self, lines: Sequence[str], meanwhile: Callable[[], object] | None = None) -> list[str]:
         """Send every line (in config mode) in one batch; the router's notes ("already exists")
         per line. Raises ``_RouterRefused`` naming the first line the router refused.
+
+        ``meanwhile`` runs once, right after the batch was written and before its replies are read
+        (the router is busy then), or at the end when no line was batched.
 
         A line whose echo could be mistaken for a prompt or an error (``batch.batchable``; never
         one netsot writes from validated values) goes alone, with a round trip of its own.
         """
         notes: list[str] = []
         pending: list[str] = []
+        todo = [meanwhile] if meanwhile is not None else []
         for line in lines:
             if batch.batchable(line, ERROR_MARKERS):
                 pending.append(line)
                 continue
-            notes += self._send_batch(pending)
+            notes += self._send_batch(pending, todo)
             pending = []
             out = self._config(line, wait_for_echo=False)
             if out:
                 notes.append(f"{line}: {router_message(out)}")
-        return notes + self._send_batch(pending)
+        notes += self._send_batch(pending, todo)
+        for job in todo:
+            job()
+        return notes
 
-    def _send_batch(self, lines: Sequence[str]) -> list[str]:
+    def _send_batch(self, lines: Sequence[str], meanwhile: list[Callable[[], object]]) -> list[str]:
+        """One batch: write it, run (and take) the ``meanwhile`` jobs, read its replies."""
         if not lines:
             return []
         self.open()
@@ -429,6 +453,8 @@ class EdgeSession:
         try:
             cli.enter_mode("configuration")
             cli.write("".join(f"{line}\n" for line in lines))
+            while meanwhile:
+                meanwhile.pop()()
             text = self._read_prompts(cli, len(lines))
         except ScrapliException as exc:
             self._cli = None

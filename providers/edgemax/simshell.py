@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,22 @@ VERSION_TEXT = (
 CANNOT_EXIT = "Cannot exit: configuration modified.\nUse 'exit discard' to discard the changes and exit."
 
 
+# a word: runs of plain characters and '…' quoted parts (shlex's whitespace is space, tab, CR, LF)
+_WORD = re.compile(r"(?:[^ \t']+|'[^']*')+")
+
+
+def split_words(line: str) -> list[str]:
+    """The line's words as bash splits them (``shlex`` in POSIX mode, no comments).
+
+    A line with no double quote or backslash and balanced single quotes (every line netsot
+    sends) is split by one regular expression, which gives the same words ~10x cheaper: inside
+    single quotes nothing is special, so a word is its pieces with the quotes removed.
+    """
+    if '"' in line or "\\" in line or "\r" in line or "\n" in line or line.count("'") % 2:
+        return shlex.split(line)
+    return [w.replace("'", "") for w in _WORD.findall(line)]
+
+
 class Shell(Terminal):
     """Op mode and config mode of one vbash login session."""
 
@@ -60,6 +77,7 @@ class Shell(Terminal):
         self.arrivals: collections.deque[float] = collections.deque()
         self.raw = False
         self.nl = "\r\n" if self.pty else "\n"
+        self.pending, self.pending_size, self.flush_soon = [], 0, False
 
     # -- terminal ---------------------------------------------------------------------------
     @property
@@ -82,7 +100,7 @@ class Shell(Terminal):
                     continue
                 arrived = self.arrivals.popleft() if self.arrivals else asyncio.get_running_loop().time()
                 if self.pty:
-                    self.process.stdout.write("\r\n")
+                    self.emit("\r\n")
                 if line.strip():
                     self.sim.log.add("command", line)
                     self.sim.before_command()
@@ -96,6 +114,7 @@ class Shell(Terminal):
                         return 0
                 self.write(self.prompt)
         finally:
+            self.flush()
             reader.cancel()
             if self.working is not None:
                 self.sim.log.add("discarded", "session ended inside configure")
@@ -116,7 +135,7 @@ class Shell(Terminal):
             if line.endswith(pipe):
                 line, no_page = line[: -len(pipe)].rstrip(), True
         try:
-            words = shlex.split(line)
+            words = split_words(line)
         except ValueError:
             self.out("-vbash: syntax error: unterminated quoted string")
             return None
@@ -176,7 +195,7 @@ class Shell(Terminal):
 
     async def config_command(self, line: str) -> str | None:
         try:
-            words = shlex.split(line)
+            words = split_words(line)
         except ValueError:
             self.out("-vbash: syntax error: unterminated quoted string")
             return None

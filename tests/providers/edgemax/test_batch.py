@@ -151,3 +151,44 @@ def test_a_router_changed_since_the_read_is_not_committed(sim: SimHandle) -> Non
     # the session's own logout (`exit` from op mode, sent when the `with` ends) may or may not be logged yet
     cmds = [c for c in sim.log.commands() if c != "exit"]
     assert cmds[-2:] == ["discard", "exit discard"]
+
+
+def test_lines_the_model_cannot_apply_are_discarded_never_committed(sim: SimHandle) -> None:
+    """The intended change is modelled while the router works through the batch; lines it cannot
+    model (here: a configuration as read where `inet` is a valueless node) are discarded with the
+    whole session, like a refused line, although the router took every one of them."""
+    from providers.vyatta.tree import Kind, Tree, make_node
+
+    def chain(*names: str, last: Kind) -> object:
+        node = make_node(names[-1], last)
+        for name in reversed(names[:-1]):
+            node = make_node(name, Kind.TAG if name == "host-name" else Kind.NODE, [node])
+        return node
+
+    inet = chain("system", "static-host-mapping", "host-name", "nas.lab.example", "inet", last=Kind.FLAG)
+    odd = Tree(make_node("", Kind.NODE, [inet]))  # type: ignore[list-item]
+    before_saved, before_active = sim.saved_text(), sim.active_commands()
+    lines = [f"set {LAN} static-mapping web ip-address 192.168.1.20",
+             "set system static-host-mapping host-name nas.lab.example inet 192.168.1.30"]
+    with session_for(sim) as s:
+        with pytest.raises(ProviderRejected, match="does not apply to the configuration as read") as err:
+            s.configure(lines, before=odd)
+        assert "192.168.1.30" not in s.show_commands()
+    assert "discarded and nothing was saved" in str(err.value)
+    cmds = sim.log.commands()
+    at = cmds.index(lines[-1])  # every line reached the router, then the session was discarded
+    assert cmds[at - 1] == lines[0] and cmds[at + 1 : at + 3] == ["discard", "exit discard"]
+    assert "compare" not in cmds and not any(c.startswith("commit") for c in cmds)
+    assert sim.log.commits == 0 and sim.saved_text() == before_saved
+    assert sim.active_commands() == before_active
+
+
+def test_what_ansibles_edgeos_plugins_send_is_taken_as_the_router_takes_it(sim: SimHandle) -> None:
+    """The bench's Ansible row drives this simulator with community.network's edgeos terminal and
+    cliconf plugins (edgeos.md §3.8, §6): paging off by `export VYATTA_PAGER=cat` + `stty rows 10000`,
+    the configuration read with `show configuration commands|cat`, `compare saved` after a commit."""
+    with session_for(sim) as s:
+        assert s.run_op("export VYATTA_PAGER=cat") == ""
+        assert s.run_op("stty rows 10000") == ""
+        assert s.run_op("show configuration commands|cat") == s.show_commands()
+        assert s.compare_saved().diff == ""
