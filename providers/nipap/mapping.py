@@ -337,14 +337,19 @@ def wanted(
     for b in sorted(bindings, key=lambda b: b.key):
         addr = host_address(b.network, b.hostname, key)
         binding_of[addr] = b
-        moves = () if addr in hosts or not b.mac else tuple(
+        there = hosts.get(addr)
+        moves = () if there is not None or not b.mac else tuple(
             a for a in by_mac.get(b.mac, ()) if a.name.startswith(f"{b.network}."))
-        wants.append(Want(addr, frozen_map(desired_host(b)), reason="new host binding",
+        # an existing host keeps the avps others wrote (``merge`` does the same for a moved one)
+        after = desired_host(b, there.attributes.get("avps") if there is not None else None)
+        wants.append(Want(addr, after, reason="new host binding",
                           provenance=b.provenance, origin=b.origin, moves_from=moves))
     makers = {f.address: f.extra.get("made_by") for f in observed.facts if f.address is not None}
 
     def merge(want: Want, seen: ObservedResource) -> Mapping[str, Any]:
-        return desired_host(binding_of[want.address], seen.attributes.get("avps"))  # foreign avps kept
+        if not want.moves_from:  # its own host: ``after`` already keeps that host's avps
+            return want.attributes
+        return desired_host(binding_of[want.address], seen.attributes.get("avps"))  # moved: its avps kept
 
     def finish(change: Change, want: Want | None, seen: ObservedResource | None) -> Change:
         if change.action is Action.DELETE:
@@ -381,16 +386,19 @@ def _by_mac(hosts: Mapping[Address, ObservedResource]) -> dict[str, list[Address
     """Hosts by their MAC, each list in address order: a renamed binding's candidates (the diff takes the
     first netsot may change). An index, not a scan: thousands of new bindings stay linear."""
     out: dict[str, list[Address]] = {}
-    for addr, res in sorted(hosts.items(), key=_by_address):
+    for addr, res in hosts.items():
         mac = res.attributes.get("mac")
         if mac:
             out.setdefault(mac, []).append(addr)
+    for addrs in out.values():
+        if len(addrs) > 1:
+            addrs.sort(key=_address_order)
     return out
 
 
-def _by_address(item: tuple[Address, ObservedResource]) -> tuple[str, str]:
-    # the order of ``sorted(hosts.items())`` (addresses are unique), without dataclass comparisons
-    return (item[0].type, item[0].name)
+def _address_order(address: Address) -> tuple[str, str]:
+    # the order of ``sorted(hosts)`` (one type, one instance), without dataclass comparisons
+    return (address.type, address.name)
 
 
 def edit_attr(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
