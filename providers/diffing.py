@@ -28,16 +28,18 @@ populates and applies):
   write-back); never anything at a blocked address.
 * hooks for special cases: ``merge(want, seen)`` — the ``after`` of an update from what the object holds
   (NIPAP keeps foreign avps); ``finish(change, want, seen)`` — the last word on each change (its reason,
-  an ``adopted`` note, an extra dependency, ``loses``; None drops it); ``sort_key`` — the order of the
-  result (default: the wants' order, then deletes by address). EdgeOS moves/renames: name the old
-  object in ``moves_from``; Proxmox write-back: ``creates=False``.
+  an ``adopted`` note, an extra dependency, ``loses``; None drops it, a sequence replaces it by several);
+  ``sort_key`` — the order of the result (default: the wants' order, then deletes by address). A rename:
+  name the old object in ``moves_from`` — the diff plans an update of the new address with ``moved_from``
+  (NIPAP), which ``finish`` may turn into a create (``replaces``) + delete pair (a router entry that
+  cannot be renamed in place); Proxmox write-back: ``creates=False``.
 * ``Change.before`` / ``after`` are checked against the type's declared fields (``core.fields``) when the
   change is made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -80,7 +82,8 @@ class Want(NamedTuple):
 
 
 Merge = Callable[[Want, ObservedResource], Mapping[str, Any]]
-Finish = Callable[[Change, "Want | None", "ObservedResource | None"], "Change | None"]
+# the diff's change -> the change to plan, None to drop it, or several (a rename as create + delete)
+Finish = Callable[[Change, "Want | None", "ObservedResource | None"], "Change | Sequence[Change] | None"]
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,14 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
     out: list[Change] = []
 
     def emit(change: Change, want: Want | None, seen: ObservedResource | None) -> None:
-        done = finish(change, want, seen) if finish is not None else change
-        if done is not None:
+        if finish is None:
+            out.append(change)
+            return
+        done = finish(change, want, seen)
+        if isinstance(done, Change):
             out.append(done)
+        elif done:
+            out.extend(done)
 
     for want in wanted.wants:
         address = want.address
