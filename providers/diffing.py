@@ -39,7 +39,7 @@ populates and applies):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -100,6 +100,8 @@ class Wanted:
 
 
 class WantingProvider(Protocol):
+    """A provider moved onto the shared diff (``plan`` finds it by its ``wants``)."""
+
     def wants(self, desired: Desired, observed: Observation, ctx: PlanContext) -> Wanted: ...
 
 
@@ -207,7 +209,8 @@ def _by_address(item: tuple[Address, ObservedResource]) -> tuple[str, str, str]:
     return (item[0].type, item[0].name, item[0].instance)
 
 
-def plan(provider: Any, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
+def plan(provider: WantingProvider | Any, desired: Desired, observed: Observation,
+         ctx: PlanContext) -> list[Change]:
     """The engine's one call per system: the shared diff of what the provider wants, or — for a provider
     without ``wants`` (not moved onto the diff yet) — its own ``plan``."""
     wants = getattr(provider, "wants", None)
@@ -227,9 +230,4 @@ class Wanting:
         return diff(self.wants(desired, observed, ctx), desired, observed, ctx)
 
 
-def by_address(changes: Iterable[Change]) -> list[Change]:
-    """Changes in address order, then action (a stable order for a plan's reader)."""
-    return sorted(changes, key=lambda c: (str(c.address), c.action.value))
-
-
-__all__ = ["Want", "Wanted", "Wanting", "by_address", "diff", "may_change", "plan", "sources"]
+__all__ = ["Want", "Wanted", "Wanting", "WantingProvider", "diff", "may_change", "plan", "sources"]
