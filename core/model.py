@@ -501,6 +501,12 @@ class Change:
     def system(self) -> str:
         return self.address.system
 
+    def value(self, key: str, *, before: bool = False) -> Any:
+        """``after[key]`` (``before[key]`` with ``before=True``; None when absent). For a typed resource type
+        a key it does not declare is a ``FieldError``: a misspelt key fails where it is read, not silently."""
+        record = self.before if before else self.after
+        return _fields.get(_fields.TYPED.get(self.address.type), record or EMPTY, key)
+
     def changed_attributes(self) -> tuple[str, ...]:
         before, after = self.before or EMPTY, self.after or EMPTY
         keys = sorted(set(before) | set(after))

@@ -60,6 +60,16 @@ def test_a_misspelt_key_in_a_change_fails_at_once(dnsbox: Address) -> None:
                           "after": {**good, "tll": 1}})
 
 
+def test_reading_a_change_by_a_misspelt_key_fails(dnsbox: Address) -> None:
+    record = {"name": "nas.lab.example", "ip": "192.168.1.9", "ttl": 60}
+    change = Change(Action.UPDATE, dnsbox, frozen_map(record), frozen_map({**record, "ip": "192.168.1.10"}))
+    assert (change.value("ip"), change.value("ip", before=True)) == ("192.168.1.10", "192.168.1.9")
+    with pytest.raises(FieldError, match="dnsbox_record has no field 'ip_address'"):
+        change.value("ip_address")
+    untyped = Change(Action.DELETE, Address("edgemax_host", "x.lab"), frozen_map({"inet": "1"}), None)
+    assert (untyped.value("inet", before=True), untyped.value("inet")) == ("1", None)
+
+
 def test_a_reader_gets_a_misspelt_key_caught(dnsbox: Address) -> None:
     declared = fields.declared("dnsbox_record")
     record = frozen_map({"name": "nas.lab.example", "ip": "192.168.1.10", "ttl": 60})
