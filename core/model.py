@@ -22,6 +22,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from core import fields as _fields
+
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -491,9 +493,19 @@ class Change:
     loses: tuple[str, ...] = ()
     adopted: str = ""
 
+    def __post_init__(self) -> None:
+        if self.address.type in _fields.TYPED:  # declared, checked fields (core.fields)
+            _fields.check_change(self.address.type, str(self.address), self.before, self.after)
+
     @property
     def system(self) -> str:
         return self.address.system
+
+    def value(self, key: str, *, before: bool = False) -> Any:
+        """``after[key]`` (``before[key]`` with ``before=True``; None when absent). For a typed resource type
+        a key it does not declare is a ``FieldError``: a misspelt key fails where it is read, not silently."""
+        record = self.before if before else self.after
+        return _fields.get(_fields.TYPED.get(self.address.type), record or EMPTY, key)
 
     def changed_attributes(self) -> tuple[str, ...]:
         before, after = self.before or EMPTY, self.after or EMPTY

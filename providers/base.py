@@ -1,6 +1,6 @@
 """The boundary between the engine and a system: the Provider protocol and the system descriptor.
 
-Owns: the four-method ``Provider`` contract, the ``PlanContext`` the engine hands to ``plan``,
+Owns: the ``Provider`` contract, the ``PlanContext`` the engine hands to ``plan``,
 and ``SystemKind`` — everything a system declares about itself so the engine can loop over
 systems without naming one: its settings models and config schema fragment, secret fields,
 resource types (identity, attributes, roles and the roles they depend on), the addresses a
@@ -16,11 +16,13 @@ Provider contract (each provider package implements it in ``provider.py``):
 * ``read() -> Observation`` — what the system holds now. Must raise ``ProviderError``
   subclasses (never a library exception) and must not change anything. A read that misses
   objects says why in ``Observation.incomplete``.
-* ``plan(desired, observed, ctx) -> list[Change]`` — pure: the changes that make this system
-  match ``desired`` for the networks it serves (``config.networks_of(key)``). Must touch only
-  owned objects (``ctx.owned``, or observed objects whose ``owned_marker`` is set), never an
-  address in ``desired.blocked``; must plan every change (targeting is the engine's), and name
-  what each depends on — another system's objects through ``ctx.role_address``.
+* ``wants(desired, observed, ctx) -> diffing.Wanted`` — pure: what this system should hold for the
+  networks it serves (``config.networks_of(key)``), one ``Want`` per object, naming what each depends on
+  — another system's objects through ``ctx.role_address``. The shared diff (``providers.diffing``, which
+  the engine calls) makes every change, and owns the rule: only owned objects, never an address in
+  ``desired.blocked``. Subclass ``diffing.Wanting`` for ``plan``. (A provider not moved yet writes
+  ``plan(desired, observed, ctx) -> list[Change]`` itself, under the same rule; targeting is the
+  engine's.)
 * ``apply(changes) -> ApplyResult`` — one batch (one graph level of this system). Returns one
   outcome per change; a failure of the whole batch is a failed outcome for each change, not an
   exception, unless the system cannot be reached at all.
@@ -38,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from core.config import Network, NetworkSettings, SystemSettings
+from core.fields import Field, check_declaration
 from core.model import (
     EMPTY,
     Address,
@@ -57,8 +60,12 @@ ROLE_NETWORK = "network"  # the network's own record in the IPAM
 class ResourceType:
     """One kind of object a system manages.
 
-    ``identity`` names the attributes that identify an object (DiffSync's identifiers);
-    ``attributes`` the ones netsot compares, writes and reads back in ``verify``. ``role``
+    ``identity`` names the fields that identify an object (DiffSync's identifiers: they make its
+    address); ``attributes`` the ones netsot compares, writes and reads back in ``verify`` — the two never
+    overlap. ``fields`` types every key a record of it holds (identity, attributes and what else its
+    changes carry, e.g. a host's description): with them the type is *checked* — its declaration when it
+    is made (``core.fields.check_declaration``, a ``DeclarationError``) and every ``Change.before`` /
+    ``after`` of it when the change is made (a misspelt key is a ``FieldError`` at once). ``role``
     is what the resource is to other systems (``ROLE_ADDRESS``); ``requires`` the roles of
     other systems' resources it depends on for the same binding. A ``pseudo`` type describes a
     condition of the whole system (the router's config is saved): planned and applied, never
@@ -73,6 +80,10 @@ class ResourceType:
     pseudo: bool = False
     label: str = ""  # for people: "DHCP reservation"
     column: str = ""  # its column title on the status page, short: "reservation" (default: label)
+    fields: tuple[Field, ...] = ()  # typed keys of its records (empty: an unchecked, legacy declaration)
+
+    def __post_init__(self) -> None:
+        check_declaration(self.name, self.identity, self.attributes, self.fields)
 
 
 # (network, binding host name, instance key) -> resource type name -> address
@@ -303,6 +314,7 @@ class Provider(Protocol):
 __all__ = [
     "ROLE_ADDRESS",
     "ROLE_NETWORK",
+    "Field",
     "Hooks",
     "PlanContext",
     "Provider",
