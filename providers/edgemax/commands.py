@@ -20,7 +20,7 @@ from typing import Any
 from core.errors import ProviderRejected
 from core.model import EMPTY, Action, Change
 from core.names import hostname_problem
-from providers.edgemax.descriptor import name_rule
+from providers.edgemax.descriptor import MAPPING_NAME_RE, name_rule
 from providers.vyatta.kept import kept_paths
 from providers.vyatta.render import render_command_line
 
@@ -28,9 +28,6 @@ DHCP_BASE = ("service", "dhcp-server", "shared-network-name")
 HOST_BASE = ("system", "static-host-mapping", "host-name")
 CONFIG = "edgemax_config"  # pseudo-resource type (descriptor.CONFIG_TYPE): whether the config is saved
 
-# edgeos.md §4.2: static-mapping names ^[-_a-zA-Z0-9.]+$ (a name already on the router may be any of
-# these: it is kept exactly); a mapping netsot creates is named by the descriptor's rule (DNS labels).
-MAPPING_NAME_RE = re.compile(r"[-_a-zA-Z0-9.]{1,255}")
 SHARED_NETWORK_RE = re.compile(r"[-_a-zA-Z0-9.]{1,63}")
 # edgeos.md §4.2: ^[[:alnum:]][-.[:alnum:]]*[[:alnum:]]$ (ASCII only: no homoglyphs)
 HOST_NAME_RE = re.compile(r"[A-Za-z0-9][-.A-Za-z0-9]*[A-Za-z0-9]")

@@ -9,13 +9,15 @@ Must not: import the session or the provider (the registry loads those on first 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
-from core.config import Network
+from core.config import Config, Network
 from core.model import Address
 from core.names import hostname_problem
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
 from providers.edgemax.settings import EdgemaxNetwork, EdgemaxSettings
+from providers.vyatta.family import VyattaKind
 
 MAPPING_TYPE = "edgemax_dhcp_mapping"
 HOST_TYPE = "edgemax_host"
@@ -25,6 +27,9 @@ CONFIG_TYPE = "edgemax_config"  # pseudo-resource: whether the committed config 
 # EdgeOS accepts in both (mapping names ^[-_a-zA-Z0-9.]+$, host names allow '.'; edgeos.md §4.2).
 # Names already on the router may be anything EdgeOS accepts: they are kept as they are.
 NAME_RULE = "DNS labels of a-z, 0-9 and inner '-', at most 63 each, joined by '.'"
+# edgeos.md §4.2: static-mapping names ^[-_a-zA-Z0-9.]+$ (a name already on the router may be any of
+# these: it is kept exactly); a mapping netsot creates is named by the rule above (DNS labels).
+MAPPING_NAME_RE = re.compile(r"[-_a-zA-Z0-9.]{1,255}")
 
 
 def mapping_address(shared_network: str, name: str, key: str = "") -> Address:
@@ -59,6 +64,26 @@ def name_rule(name: str) -> str | None:
     if problem is None:
         return None
     return f"cannot name a new EdgeOS static mapping or host name: it {problem} (rule: {NAME_RULE})"
+
+
+def served(config: Config, key: str) -> tuple[Network, ...]:
+    """The networks router ``key`` serves (its DNS names too, with or without ``edgemax:``)."""
+    return config.networks_of(key)
+
+
+# What the Vyatta library needs to know of this kind (its planner, observation and import are the
+# library's, run with these values).
+VYATTA = VyattaKind(
+    name="edgemax",
+    product="EdgeOS",
+    mapping_type=MAPPING_TYPE,
+    host_type=HOST_TYPE,
+    config_type=CONFIG_TYPE,
+    name_rule=name_rule,
+    served=served,
+    mapping_name_re=MAPPING_NAME_RE,
+    mac_words="mac-address",
+)
 
 
 KIND = SystemKind(

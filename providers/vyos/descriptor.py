@@ -9,12 +9,14 @@ Must not: import the client or the provider (the registry loads those on first u
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from core.config import Config, Network
 from core.model import Address
 from core.names import hostname_problem
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
+from providers.vyatta.family import VyattaKind
 from providers.vyos.settings import VyosNetwork, VyosSettings
 
 MAPPING_TYPE = "vyos_dhcp_mapping"
@@ -65,6 +67,23 @@ def name_rule(name: str) -> str | None:
     if problem is None:
         return None
     return f"cannot name a new VyOS static mapping or host name: it {problem} (rule: {NAME_RULE})"
+
+
+# What the Vyatta library needs to know of this kind (its planner, observation and import are the
+# library's, run with these values). A mapping stays in its subnet: an update writes its leaves in place.
+VYATTA = VyattaKind(
+    name="vyos",
+    product="VyOS",
+    mapping_type=MAPPING_TYPE,
+    host_type=HOST_TYPE,
+    config_type=CONFIG_TYPE,
+    name_rule=name_rule,
+    served=served,
+    # a name either dialect holds (1.4: [-_a-zA-Z0-9.]+; 1.5's hostnames are a subset of it)
+    mapping_name_re=re.compile(r"[-_a-zA-Z0-9.]+"),
+    mac_words="MAC (mac-address in 1.4, mac in 1.5)",
+    moves_subnet=False,
+)
 
 
 KIND = SystemKind(
