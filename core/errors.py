@@ -145,6 +145,16 @@ class StalePlan(PlanError):
         super().__init__(message)
 
 
+class FieldError(PlanError):
+    """A planned change holds a key its resource type does not declare, or a value of another type than
+    the declared one (a misspelt key fails where it is written, not where it is read)."""
+
+
+class DeclarationError(NetsotError):
+    """A system's descriptor declares a resource type wrongly (identity and attributes overlap, a field
+    of an unknown type): found when the type is made or registered, before any plan."""
+
+
 class PolicyError(NetsotError):
     """The safety policy refuses to apply the plan."""
 

@@ -22,6 +22,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from core import fields as _fields
+
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -490,6 +492,10 @@ class Change:
     kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     loses: tuple[str, ...] = ()
     adopted: str = ""
+
+    def __post_init__(self) -> None:
+        if self.address.type in _fields.TYPED:  # declared, checked fields (core.fields)
+            _fields.check_change(self.address.type, str(self.address), self.before, self.after)
 
     @property
     def system(self) -> str:

@@ -48,7 +48,7 @@ from engine.discovery import find_discovered
 from engine.graph import Graph
 from engine.observe import NullObserver, Observer
 from engine.unconfigured import unconfigured_notes
-from providers import registry
+from providers import diffing, registry
 from providers.base import PlanContext, Provider
 from state.model import State
 
@@ -347,7 +347,7 @@ def _provider_changes(
     seen: set[Address] = set()
     for name in sorted(providers, key=system_rank):
         try:
-            planned = list(providers[name].plan(desired, observations[name], ctx))
+            planned = diffing.plan(providers[name], desired, observations[name], ctx)  # the one diff
         except NetsotError:
             raise
         except Exception as exc:

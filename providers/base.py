@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from core.config import Network, NetworkSettings, SystemSettings
+from core.fields import Field, check_declaration
 from core.model import (
     EMPTY,
     Address,
@@ -57,8 +58,12 @@ ROLE_NETWORK = "network"  # the network's own record in the IPAM
 class ResourceType:
     """One kind of object a system manages.
 
-    ``identity`` names the attributes that identify an object (DiffSync's identifiers);
-    ``attributes`` the ones netsot compares, writes and reads back in ``verify``. ``role``
+    ``identity`` names the fields that identify an object (DiffSync's identifiers: they make its
+    address); ``attributes`` the ones netsot compares, writes and reads back in ``verify`` — the two never
+    overlap. ``fields`` types every key a record of it holds (identity, attributes and what else its
+    changes carry, e.g. a host's description): with them the type is *checked* — its declaration when it
+    is made (``core.fields.check_declaration``, a ``DeclarationError``) and every ``Change.before`` /
+    ``after`` of it when the change is made (a misspelt key is a ``FieldError`` at once). ``role``
     is what the resource is to other systems (``ROLE_ADDRESS``); ``requires`` the roles of
     other systems' resources it depends on for the same binding. A ``pseudo`` type describes a
     condition of the whole system (the router's config is saved): planned and applied, never
@@ -73,6 +78,10 @@ class ResourceType:
     pseudo: bool = False
     label: str = ""  # for people: "DHCP reservation"
     column: str = ""  # its column title on the status page, short: "reservation" (default: label)
+    fields: tuple[Field, ...] = ()  # typed keys of its records (empty: an unchecked, legacy declaration)
+
+    def __post_init__(self) -> None:
+        check_declaration(self.name, self.identity, self.attributes, self.fields)
 
 
 # (network, binding host name, instance key) -> resource type name -> address
@@ -303,6 +312,7 @@ class Provider(Protocol):
 __all__ = [
     "ROLE_ADDRESS",
     "ROLE_NETWORK",
+    "Field",
     "Hooks",
     "PlanContext",
     "Provider",

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from core import fields
 from core.config import split_key
 from core.errors import ConfigError
 from providers.base import ResourceType, SystemKind
@@ -42,8 +43,15 @@ def _ensure() -> dict[str, SystemKind]:
     if not _kinds:
         for target in BUILTIN:
             kind = _load(target)
+            _declare(kind)
             _kinds[kind.name] = kind
     return _kinds
+
+
+def _declare(kind: SystemKind) -> None:
+    """Its resource types' declarations checked, and the typed ones checked in every change from now on."""
+    for rtype in kind.resource_types:
+        fields.declare(rtype.name, rtype.identity, rtype.attributes, rtype.fields)
 
 
 def register_kind(kind: SystemKind) -> None:
@@ -54,6 +62,7 @@ def register_kind(kind: SystemKind) -> None:
     for rtype in kind.resource_types:
         if not rtype.name.startswith(kind.name + "_"):
             raise ValueError(f"resource type {rtype.name!r} of {kind.name!r} must start with {kind.name}_")
+    _declare(kind)
     kinds[kind.name] = kind
     _clear()
 
@@ -61,6 +70,7 @@ def register_kind(kind: SystemKind) -> None:
 def unregister_kind(name: str) -> None:
     kinds = _ensure()
     if name in kinds and not any(t.startswith(f"providers.{name}.") for t in BUILTIN):
+        fields.forget(r.name for r in kinds[name].resource_types)
         del kinds[name]
         _clear()
 

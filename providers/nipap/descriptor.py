@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from core.config import Network
 from core.model import Address
-from providers.base import ROLE_ADDRESS, ROLE_NETWORK, Hooks, ResourceType, SystemKind
+from providers.base import ROLE_ADDRESS, ROLE_NETWORK, Field, Hooks, ResourceType, SystemKind
 from providers.nipap.settings import NipapNetwork, NipapSettings
 from providers.nipap.weblinks import web_link
 
@@ -41,10 +41,16 @@ KIND = SystemKind(
     schema="providers.nipap:config.schema.json",
     secrets=("password",),
     resource_types=(
-        ResourceType(PREFIX_TYPE, ("prefix",), ("prefix", "type", "description"), role=ROLE_NETWORK,
-                     label="network prefix"),
-        ResourceType(ADDRESS_TYPE, ("ip",), ("ip", "hostname", "mac"), role=ROLE_ADDRESS,
-                     label="host address", column="host"),
+        ResourceType(PREFIX_TYPE, ("prefix",), ("type", "description"), role=ROLE_NETWORK,
+                     label="network prefix",
+                     fields=(Field("prefix", "str"), Field("type", "str", optional=True),
+                             Field("description", "str", optional=True))),
+        # named by its host name (``nipap_address.<network>.<node>``: a rename is a move)
+        ResourceType(ADDRESS_TYPE, ("hostname",), ("ip", "mac"), role=ROLE_ADDRESS,
+                     label="host address", column="host",
+                     fields=(Field("ip", "str"), Field("hostname", "str", optional=True),
+                             Field("mac", "str", optional=True), Field("description", "str", optional=True),
+                             Field("avps", "map"))),
     ),
     precedence={"ip": 10, "hostname": 20},
     origins=True,  # hosts made in NIPAP (tagged, with a name and a MAC) are bindings

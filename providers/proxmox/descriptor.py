@@ -9,7 +9,7 @@ Must not: import proxmoxer or the provider (the registry loads those on first us
 from __future__ import annotations
 
 from core.model import Address
-from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
+from providers.base import ROLE_ADDRESS, Field, Hooks, ResourceType, SystemKind
 from providers.proxmox.settings import ProxmoxNetwork, ProxmoxSettings
 from providers.proxmox.weblinks import web_link
 
@@ -38,7 +38,10 @@ KIND = SystemKind(
     files={"verify_tls": "CA bundle"},  # when it is a path (true/false are not files)
     resource_types=(
         ResourceType(IPCONFIG_TYPE, ("node", "vmid", "nic"), ("ip",), requires=(ROLE_ADDRESS,),
-                     label="guest address (cloud-init / LXC)", column="write-back"),
+                     label="guest address (cloud-init / LXC)", column="write-back",
+                     fields=(Field("node", "str"), Field("vmid", "int"), Field("type", "str"),
+                             Field("nic", "str"), Field("ip", "str", optional=True),
+                             Field("gateway", "str", optional=True))),
     ),
     precedence={"ip": 20, "hostname": 10, "mac": 10},
     origins=True,

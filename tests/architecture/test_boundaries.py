@@ -1,7 +1,7 @@
 """The package boundaries, checked on the source (AST), so a new violation fails ``make test``.
 
 * Imports point one way (DESIGN.md): ``core`` and ``schemas`` are leaves; ``state`` imports only
-  them; the provider boundary (``providers/base.py``, ``registry.py``, ``importing.py``) only
+  them; the provider boundary (``providers/base.py``, ``registry.py``, ``importing.py``, ``diffing.py``) only
   ``core`` and itself (the registry names the built-in descriptors); a system package only the
   leaves, the boundary, the libraries and its own package (the embedded lab drives them all); a
   library (``providers/vyatta/``: what a family of systems shares, not a kind) only the leaves and
@@ -24,7 +24,7 @@ import pytest
 from providers import registry
 
 ROOT = Path(__file__).resolve().parents[2]
-BOUNDARY = ("providers.base", "providers.registry", "providers.importing")
+BOUNDARY = ("providers.base", "providers.registry", "providers.importing", "providers.diffing")
 OURS = ("core", "engine", "state", "schemas", "providers", "bench", "tests")
 # Library packages under ``providers/``: shared by the kinds of one family, not kinds themselves.
 LIBRARIES = ("vyatta",)

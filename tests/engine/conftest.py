@@ -96,11 +96,15 @@ class RecordingBackend(MemoryBackend):
         return stored
 
 
+# the placeholder record's key: a declared field of each typed resource type (core.fields refuses others)
+PLACEHOLDER_KEY = {"nipap_prefix": "prefix", "nipap_address": "hostname", "proxmox_ipconfig": "nic"}
+
+
 def change(action: str, address: str, *deps: str, after: Mapping[str, Any] | None = None,
            before: Mapping[str, Any] | None = None, **extra: Any) -> Change:
     act = Action(action)
     if after is None and act is not Action.DELETE:
-        after = {"name": address}
+        after = {PLACEHOLDER_KEY.get(Address.parse(address).type, "name"): address}
     return Change(act, Address.parse(address), frozen_map(before) if before else None,
                   frozen_map(after) if after is not None else None,
                   depends_on=tuple(Address.parse(d) for d in deps), **extra)

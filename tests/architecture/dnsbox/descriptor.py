@@ -8,7 +8,7 @@ from typing import ClassVar
 from core.config import Network, NetworkSettings, SystemSettings
 from core.model import Address
 from core.secrets import SecretField
-from providers.base import ROLE_ADDRESS, ResourceType, SystemKind
+from providers.base import ROLE_ADDRESS, Field, ResourceType, SystemKind
 
 RECORD = "dnsbox_record"
 
@@ -38,8 +38,8 @@ KIND = SystemKind(
     network_settings=DnsboxNetwork,
     schema="tests.architecture.dnsbox:config.schema.json",
     secrets=("token",),
-    resource_types=(ResourceType(RECORD, ("name",), ("name", "ip", "ttl"), requires=(ROLE_ADDRESS,),
-                                 label="A record"),),
+    resource_types=(ResourceType(RECORD, ("name",), ("ip", "ttl"), requires=(ROLE_ADDRESS,), label="A record",
+                                 fields=(Field("name", "str"), Field("ip", "str"), Field("ttl", "int"))),),
     precedence={"ip": 40, "hostname": 40},
     binding_addresses=binding_addresses,
 )

@@ -1,4 +1,4 @@
-"""Step 4 of "Adding a system": the provider (read / plan / apply / close) over an in-memory zone."""
+"""Step 4 of "Adding a system": the provider (read / wants / apply / close) over an in-memory zone."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from core.model import (
     frozen_map,
 )
 from providers.base import ROLE_ADDRESS, PlanContext
+from providers.diffing import Want, Wanted, Wanting
 from tests.architecture.dnsbox.descriptor import RECORD, binding_addresses
 
 ZONES: dict[str, dict[str, dict[str, Any]]] = {}  # zone store -> record name -> attributes
 
 
-class DnsboxProvider:
+class DnsboxProvider(Wanting):
     name = "dnsbox"
 
     def __init__(self, config: Config, settings: Any, instance: str = "") -> None:
@@ -46,7 +47,8 @@ class DnsboxProvider:
                               domain=domain))
         return Observation(self.key, frozen_map(resources), tuple(facts))
 
-    def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
+    def wants(self, desired: Desired, observed: Observation, ctx: PlanContext) -> Wanted:
+        """A record per binding of a network it serves; the shared diff (``providers.diffing``) plans."""
         wanted = {}
         for b in desired.bindings:
             net = self.config.network(b.network)
@@ -55,21 +57,10 @@ class DnsboxProvider:
             for address in binding_addresses(net, b.hostname, self.key).values():
                 ttl = net.settings_for("dnsbox").ttl if net.settings_for("dnsbox") else 300
                 dep = ctx.role_address(ROLE_ADDRESS, b.network, b.hostname)
-                wanted[address] = ({"name": address.name, "ip": b.ip, "ttl": ttl}, (dep,) if dep else ())
-        out = []
-        for address, (attrs, deps) in sorted(wanted.items()):
-            seen = observed.resources.get(address)
-            if seen is None:
-                out.append(Change(Action.CREATE, address, None, frozen_map(attrs), "new record",
-                                  depends_on=deps))
-            elif ctx.is_owned(address) and dict(seen.attributes) != attrs:
-                out.append(Change(Action.UPDATE, address, seen.attributes, frozen_map(attrs), "differs",
-                                  depends_on=deps, provider_id=seen.provider_id))
-        for address, seen in sorted(observed.resources.items()):
-            if address not in wanted and ctx.is_owned(address):
-                out.append(Change(Action.DELETE, address, seen.attributes, None, "no longer wanted",
-                                  provider_id=seen.provider_id))
-        return out
+                record = frozen_map({"name": address.name, "ip": b.ip, "ttl": ttl})
+                wanted[address] = Want(address, record, depends_on=(dep,) if dep else (),
+                                       reason="new record", update_reason="differs")
+        return Wanted(tuple(w for _, w in sorted(wanted.items())), prune=frozenset({RECORD}))
 
     def apply(self, changes: Sequence[Change]) -> ApplyResult:
         zone, outcomes = self._zone(), []
