@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from core.config import Config
 from core.model import Address, Change, Desired, Observation
+from providers import diffing
 from providers.base import ROLE_ADDRESS, PlanContext
 from providers.edgemax import commitrules
 from providers.edgemax.descriptor import CONFIG_TYPE, HOST_TYPE, MAPPING_TYPE, VYATTA
@@ -27,7 +28,7 @@ from providers.vyatta.observe import HostEntry, MappingEntry, host_attrs, mappin
 from providers.vyatta.planner import UNSAVED_REASON
 
 __all__ = ["HOST", "MAPPING", "SAVED", "UNSAVED_REASON", "host_attrs", "label", "mapping_attrs",
-           "observation_from_config", "plan_edgemax", "saved_address"]
+           "observation_from_config", "plan_edgemax", "saved_address", "wanted_edgemax"]
 
 SYSTEM = "edgemax"
 MAPPING = MAPPING_TYPE
@@ -62,6 +63,31 @@ def observation_from_config(
         warnings=warnings, notes=commitrules.disabled_warnings(cfg, key, named), data=data)
 
 
+def wanted_edgemax(
+    config: Config,
+    desired: Desired,
+    observed_cfg: EdgeConfig,
+    observation: Observation,
+    ctx: PlanContext,
+    key: str = SYSTEM,
+) -> diffing.Wanted:
+    """What the router's static mappings / host entries should be, for the shared diff: the library's
+    wishes, with EdgeOS's moves and renames, kept data and reasons as its ``finish`` hook."""
+    subnets: dict[str, list[str]] = {}
+    for sn in observed_cfg.shared_networks:  # the first of a name, as ``EdgeConfig.shared_network``
+        subnets.setdefault(sn.name, [s.cidr for s in sn.subnets])
+    wishes = library.wishes(
+        VYATTA, config, desired, observation, key=key, owned=ctx.owned,
+        depends=lambda network, hostname: ctx.role_address(ROLE_ADDRESS, network, hostname),
+        subnets=subnets, unpublished=commitrules.unpublished)
+    return diffing.Wanted(
+        wants=tuple(diffing.Want(w.address, w.attributes, depends_on=w.depends_on, provider_id=w.provider_id,
+                                 provenance=w.provenance, origin=w.origin, creates=w.creates,
+                                 updates=w.updates) for w in wishes.wishes),
+        prune=wishes.prune, extra=wishes.extra, sort_key=wishes.order,
+        finish=lambda change, _want, seen: wishes.finish(change, seen))
+
+
 def plan_edgemax(
     config: Config,
     desired: Desired,
@@ -70,11 +96,6 @@ def plan_edgemax(
     ctx: PlanContext,
     key: str = SYSTEM,
 ) -> list[Change]:
-    """Changes that make the router's static mappings / host entries match ``desired``."""
-    subnets: dict[str, list[str]] = {}
-    for sn in observed_cfg.shared_networks:  # the first of a name, as ``EdgeConfig.shared_network``
-        subnets.setdefault(sn.name, [s.cidr for s in sn.subnets])
-    return library.plan(
-        VYATTA, config, desired, observation, key=key, owned=ctx.owned,
-        depends=lambda network, hostname: ctx.role_address(ROLE_ADDRESS, network, hostname),
-        subnets=subnets, unpublished=commitrules.unpublished)
+    """Changes that make the router's static mappings / host entries match ``desired`` (the shared diff)."""
+    return diffing.diff(wanted_edgemax(config, desired, observed_cfg, observation, ctx, key), desired,
+                        observation, ctx)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import Config, Network
@@ -357,8 +357,7 @@ class _Planner:
         # no DNS name for a binding whose reservation is disabled on the router (it is not served);
         # one that exists already is left as it is (the observation's warning says so)
         self.unpublished = dict(unpublished(self.wanted, observation)) if unpublished is not None else {}
-        for address in self.unpublished:
-            del self.wanted[address]
+        self.held = {address: self.wanted.pop(address) for address in self.unpublished}
         self.leaving = self._leaving()
         # leaving objects holding kept data: what a new object may take over (usually very few)
         self.movable = {a: r for a, r in self.leaving.items() if r.kept}
@@ -479,34 +478,78 @@ class _Planner:
         return Change(Action.DELETE, address, seen.attributes, None, reason,
                       provider_id=seen.provider_id or managed.provider_id, origin=managed.origin, loses=loses)
 
-    def changes(self) -> list[Change]:
-        out: list[Change] = []
-        owned = self.owned
+    def wishes(self) -> tuple[Wish, ...]:
+        """Every object a binding wants, in address order; one whose binding's name is blocked, and a
+        host name netsot does not publish, only holds its place (never created, changed or deleted)."""
+        out: list[Wish] = []
         for address, want in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
-            if self.blocked and (address in self.blocked or want.derived in self.blocked):
-                continue
-            seen = self.observation.resources.get(address)
-            managed = owned.get(address)
-            if seen is None:
-                out.append(self.create(address, want, managed is not None))
-                continue
-            if managed is None and not seen.owned_marker:
-                continue  # someone else's object: reconcile reports the conflict, we never touch it
-            change = self.update(address, want, seen)
-            if change is not None:
-                out.append(change)
+            b = want.binding
+            live = not (self.blocked and want.derived in self.blocked)
+            dep = self.depends(b.network, b.hostname)
+            out.append(Wish(address, frozen_map(want.attrs), (dep,) if dep is not None else (), want.path,
+                            frozen_map(want.provenance), b.origin, creates=live, updates=live))
+        for address, want in self.held.items():
+            out.append(Wish(address, frozen_map(want.attrs), creates=False, updates=False))
+        return tuple(out)
+
+    def extra(self) -> tuple[Change, ...]:
+        """The ``saved`` pseudo resource, when the router holds committed changes it never saved."""
         saved_at = self.kind.saved_address(self.key)
         saved = self.observation.resources.get(saved_at)
-        if saved is not None and saved.attributes.get("saved") is False and self.allowed(saved_at):
-            # no line to send: the configure session of this batch runs `save` (no depends_on, so it
-            # goes with the first batch of the router); after it, `compare saved` is empty and this disappears
-            out.append(Change(Action.UPDATE, saved_at, frozen_map({"saved": False}),
-                              frozen_map({"saved": True}), UNSAVED_REASON))
-        out += [self.delete(address, seen) for address, seen in self.leaving.items()]
-        return out
+        if saved is None or saved.attributes.get("saved") is not False:
+            return ()
+        # no line to send: the configure session of this batch runs `save` (no depends_on, so it
+        # goes with the first batch of the router); after it, `compare saved` is empty and this disappears
+        return (Change(Action.UPDATE, saved_at, frozen_map({"saved": False}), frozen_map({"saved": True}),
+                       UNSAVED_REASON),)
+
+    def finish(self, change: Change, seen: ObservedResource | None) -> Change | None:
+        """The shared diff's change, as this planner says it: a create that recreates what was deleted by
+        hand or takes a renamed object's place and kept data, an update compared without case (None:
+        nothing differs), a delete that says what takes its place or what it loses."""
+        address = change.address
+        if change.action is Action.DELETE:
+            return self.delete(address, seen) if seen is not None and address in self.owned else None
+        want = self.wanted[address]
+        if change.action is Action.CREATE:
+            return self.create(address, want, address in self.owned)
+        return self.update(address, want, seen) if seen is not None else None
+
+    def order(self, change: Change) -> int:
+        """Creates and updates first (the wishes' order), then the ``saved`` pseudo resource, then deletes."""
+        if change.address.type == self.kind.config_type:
+            return 1
+        return 2 if change.action is Action.DELETE else 0
 
 
-def plan(
+@dataclass(frozen=True)
+class Wish:
+    """One object a router should hold, as plain values of the boundary's ``diffing.Want``."""
+
+    address: Address
+    attributes: Mapping[str, Any]
+    depends_on: tuple[Address, ...] = ()
+    provider_id: str | None = None
+    provenance: Mapping[str, Provenance] = field(default_factory=lambda: EMPTY)
+    origin: str = ""
+    creates: bool = True
+    updates: bool = True
+
+
+@dataclass(frozen=True)
+class Wishes:
+    """The planner's answer for the shared diff (``diffing.Wanted`` as plain values): the wishes, the
+    types it answers for completely (an owned object of them no wish holds is deleted), the ``saved``
+    change, the hook that words each change (renames, kept data, drift) and the order of the result."""
+
+    wishes: tuple[Wish, ...]
+    prune: frozenset[str]
+    extra: tuple[Change, ...]
+    finish: Callable[[Change, ObservedResource | None], Change | None]
+    order: Callable[[Change], int]
+
+
+def wishes(
     kind: VyattaKind,
     config: Config,
     desired: Desired,
@@ -517,13 +560,15 @@ def plan(
     depends: Depends,
     subnets: Mapping[str, Sequence[str]],
     unpublished: Unpublished | None = None,
-) -> list[Change]:
-    """Changes that make the router's static mappings / host names match ``desired``.
+) -> Wishes:
+    """What the router's static mappings / host names should be for ``desired``, for the shared diff.
 
     ``owned``: what netsot manages (the state's records); ``depends(network, hostname)``: the address
     resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
     a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
-    return _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished).changes()
+    planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
+    return Wishes(planner.wishes(), frozenset({kind.mapping_type, kind.host_type}), planner.extra(),
+                  planner.finish, planner.order)
 
 
 def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],

@@ -20,6 +20,7 @@ from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
 from core.model import ApplyResult, Change, ChangeOutcome, Conflict, Desired, Observation
 from providers.base import PlanContext
+from providers.diffing import Wanted, diff
 from providers.vyatta.tree import Tree
 from providers.vyos import changeops, foresight, observe, planner, transact
 from providers.vyos.client import Op, VyosClient
@@ -87,8 +88,12 @@ class VyosProvider:
         self._observed = observe.observation(self._cfg, self.config, self.key, leases)
         return self._observed
 
+    def wants(self, desired: Desired, observed: Observation, ctx: PlanContext) -> Wanted:
+        """What the router should hold, for the shared diff (``providers.diffing``)."""
+        return planner.wanted_vyos(self.config, desired, self._subnets, observed, ctx, self.key)
+
     def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
-        return planner.plan_vyos(self.config, desired, self._subnets, observed, ctx, self.key)
+        return diff(self.wants(desired, observed, ctx), desired, observed, ctx)
 
     def foresee(self, changes: Sequence[Change]) -> list[Conflict]:
         """The changes VyOS would refuse at commit (``foresight``), as ``commit_rule`` conflicts: the
