@@ -1,5 +1,5 @@
-"""Pure planning for a Vyatta kind: desired bindings vs the observed router → changes of DHCP static
-mappings and static host mappings, plus the ``saved`` pseudo resource.
+"""Pure planning for a Vyatta kind: what the router's DHCP static mappings and static host mappings
+should be for the desired bindings, as wishes for the boundary's one diff (``providers.diffing``).
 
 Owns: what each binding wants on the router (a static mapping in its network's shared network, in
 the router's subnet holding its address; a host name ``NAME.DOMAIN`` pointing where the host
@@ -7,14 +7,14 @@ answers, holding its single-label name and its extra names as aliases), the iden
 objects (its name exact, then any case, then the name netsot derives from the router's:
 ``ROOM_1_SWITCH`` for ``room-1-switch``; then — for an owned mapping whose router name netsot would
 not create — its MAC; found objects keep the router's name, and netsot never creates a second
-mapping or host name that differs from an existing one only by case), moves and renames (a new
-object takes the place and the kept data of the owned one it replaces: applied or held together),
-and create / update / delete changes with human reasons, provenance, what each change keeps and
-what a delete would lose. Only owned objects change; someone else's object is left to reconcile's
-conflict; nothing in ``desired.blocked`` is planned.
+mapping or host name that differs from an existing one only by case), and the hook that words each
+change the diff makes (``Wishes.finish``): moves and renames (a new object takes the place and the
+kept data of the owned one it replaces: applied or held together), drift, updates compared without
+case, human reasons, provenance, what each change keeps and what a delete would lose; plus the
+``saved`` pseudo resource. The diff decides ownership, blocking and what is deleted.
 The kind passes plain values: its ``VyattaKind``, the owned records, the binding's IPAM address
 (``depends``), the router's subnets per shared network, and optionally the host names it does not
-publish (``unpublished``, EdgeOS's disabled reservations).
+publish (``unpublished``, EdgeOS's disabled reservations); it hands the ``Wishes`` to the diff.
 Must not: do I/O, import a kind or the provider boundary, or touch an object netsot does not own.
 """
 
