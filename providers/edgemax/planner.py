@@ -23,18 +23,18 @@ from providers.edgemax.extract import EdgeConfig
 from providers.edgemax.leases import Lease
 from providers.vyatta import observe
 from providers.vyatta import planner as library
-from providers.vyatta.family import label
-from providers.vyatta.observe import HostEntry, MappingEntry, host_attrs, mapping_attrs
-from providers.vyatta.planner import UNSAVED_REASON
-
-__all__ = ["HOST", "MAPPING", "SAVED", "UNSAVED_REASON", "host_attrs", "label", "mapping_attrs",
-           "observation_from_config", "plan_edgemax", "saved_address", "wanted_edgemax"]
+from providers.vyatta.family import label as label
+from providers.vyatta.observe import HostEntry, MappingEntry
+from providers.vyatta.observe import host_attrs as host_attrs
+from providers.vyatta.observe import mapping_attrs as mapping_attrs
+from providers.vyatta.planner import UNSAVED_REASON as UNSAVED_REASON
 
 SYSTEM = "edgemax"
 MAPPING = MAPPING_TYPE
 HOST = HOST_TYPE
 # Pseudo-resource: whether the router's committed (active) config is also in /config/config.boot.
 SAVED = Address(CONFIG_TYPE, "saved")
+DIFF = library.Diff(want=diffing.Want, wanted=diffing.Wanted)
 
 
 def saved_address(key: str = SYSTEM) -> Address:
@@ -76,16 +76,10 @@ def wanted_edgemax(
     subnets: dict[str, list[str]] = {}
     for sn in observed_cfg.shared_networks:  # the first of a name, as ``EdgeConfig.shared_network``
         subnets.setdefault(sn.name, [s.cidr for s in sn.subnets])
-    wishes = library.wishes(
-        VYATTA, config, desired, observation, key=key, owned=ctx.owned,
+    return library.wanted(
+        VYATTA, DIFF, config, desired, observation, key=key, owned=ctx.owned,
         depends=lambda network, hostname: ctx.role_address(ROLE_ADDRESS, network, hostname),
         subnets=subnets, unpublished=commitrules.unpublished)
-    return diffing.Wanted(
-        wants=tuple(diffing.Want(w.address, w.attributes, depends_on=w.depends_on, provider_id=w.provider_id,
-                                 provenance=w.provenance, origin=w.origin, creates=w.creates,
-                                 updates=w.updates) for w in wishes.wishes),
-        prune=wishes.prune, extra=wishes.extra, sort_key=wishes.order,
-        finish=lambda change, _want, seen: wishes.finish(change, seen))
 
 
 def plan_edgemax(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -38,26 +38,14 @@ MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
 
 @dataclass(frozen=True)
-class Claim:
-    """The binding an adopted object belongs to (the boundary's ``BindingClaim``, as plain values)."""
+class Boundary:
+    """The boundary's import types, handed in by the kind (a library never imports the boundary):
+    ``item(address, status, reason, record, claim)``, ``claim(address, network, hostname, ip, mac,
+    origin)`` and ``plan(items)`` (``ImportItem``, ``BindingClaim``, ``ImportPlan``)."""
 
-    address: str  # the adopted object
-    network: str
-    hostname: str
-    ip: str | None
-    mac: str | None = None
-    origin: str = "import"  # the origin the binding gets ("import", or the source it joins)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One object and what import does with it (the boundary's ``ImportItem``, as plain values)."""
-
-    address: str
-    status: str  # "adopt", "conflict", "managed" (already in state), "ignored" (not in a configured network)
-    reason: str
-    record: Mapping[str, Any] | None = None  # ResourceState-compatible dict when adopted
-    claim: Claim | None = None
+    item: Callable[..., Any]
+    claim: Callable[..., Any]
+    plan: Callable[[tuple[Any, ...]], Any]
 
 
 @lru_cache(maxsize=1024)
@@ -124,17 +112,17 @@ def _kept_note(r: ObservedResource) -> str:
 class _Adopt:
     """One import decision over one router instance's observation."""
 
-    def __init__(self, kind: VyattaKind, config: Config, key: str, observation: Observation,
+    def __init__(self, kind: VyattaKind, made: Boundary, config: Config, key: str, observation: Observation,
                  owned: Mapping[Address, ManagedResource], others: Sequence[Fact], address_of: Any,
                  only: Collection[Address] | None = None) -> None:
-        self.kind = kind
+        self.kind, self.made = kind, made
         self.nets = {n.name: n for n in kind.served(config, key)}
         self.shared = {own.shared_network for n in self.nets.values()
                        if (own := n.settings_for(kind.name)) is not None}
         self.facts = {f.address: f for f in observation.facts if f.address is not None}
         self.matches = _Matches([f for f in others if f.source != kind.name and not f.discovery])
         self.owned, self.address_of = owned, address_of
-        self.items: list[Verdict] = []
+        self.items: list[Any] = []
         self.observation = observation
         self.only = only
 
@@ -149,12 +137,13 @@ class _Adopt:
     def adopt(self, r: ObservedResource, net: Network, name: str, ip: str | None, mac: str | None,
               note: str = "") -> None:
         reason, origin = self.matches.why(net.name, name, mac, ip)
-        claim = Claim(str(r.address), net.name, name, ip, mac, origin)
+        claim = self.made.claim(str(r.address), net.name, name, ip, mac, origin)
         record = _record(r.address, r.provider_id, r.attributes, self.deps(net.name, name), origin)
-        self.items.append(Verdict(str(r.address), "adopt", reason + note + _kept_note(r), record, claim))
+        why = reason + note + _kept_note(r)
+        self.items.append(self.made.item(str(r.address), "adopt", why, record, claim))
 
     def refuse(self, r: ObservedResource, why: str) -> None:
-        self.items.append(Verdict(str(r.address), "conflict", why))
+        self.items.append(self.made.item(str(r.address), "conflict", why))
 
     def resources(self, rtype: str) -> list[ObservedResource]:
         return sorted((r for r in self.observation.resources.values() if r.address.type == rtype),
@@ -206,7 +195,7 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
         if not run.judged(r):
             continue
         if sn not in run.shared:
-            run.items.append(Verdict(str(r.address), "ignored",
+            run.items.append(run.made.item(str(r.address), "ignored",
                                         f"shared network {sn} is not in the config"))
             continue
         if net is None:
@@ -214,7 +203,7 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
                        f"ip-address {ip} is in none of the networks served by shared network {sn}")
             continue
         if r.address in run.owned:
-            run.items.append(Verdict(str(r.address), "managed", "already managed by netsot"))
+            run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
             continue
         problem = _mapping_problem(run.kind, a, net, binding, macs, ips)
         if problem:
@@ -273,7 +262,7 @@ def _unplaced(run: _Adopt, r: ObservedResource, host_name: str, domain: str | No
     """A host name no network takes: outside every network and domain, or in a shared domain."""
     if domain is None:
         why = f"{host_name}: neither its address nor its domain belongs to a configured network"
-        run.items.append(Verdict(str(r.address), "ignored", why))
+        run.items.append(run.made.item(str(r.address), "ignored", why))
         return
     inet = r.attributes.get("inet")
     sharing = sorted(n.name for n in run.nets.values() if n.domain and n.domain.lower() == domain)
@@ -301,7 +290,7 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
         if not run.judged(r):
             continue
         if r.address in run.owned:
-            run.items.append(Verdict(str(r.address), "managed", "already managed by netsot"))
+            run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
             continue
         problem = _host_problem(r, net, name, ambiguous)
         if problem:
@@ -325,6 +314,7 @@ def _names_note(fact: Fact, name: str, own: str) -> str:
 
 def adopt(
     kind: VyattaKind,
+    made: Boundary,
     config: Config,
     key: str,
     observation: Observation,
@@ -332,7 +322,7 @@ def adopt(
     others: Sequence[Fact] = (),
     address_of: Any = None,
     only: Collection[Address] | None = None,
-) -> list[Verdict]:
+) -> Any:
     """What to adopt from the router, and why; conflicts are refused, never adopted.
 
     ``others`` are the facts of every other source (config hosts included) that explain matches;
@@ -340,10 +330,10 @@ def adopt(
     ``only`` limits the verdicts to those objects (the plan's Unmanaged section), each judged
     against the whole router as ``netsot import`` judges it.
     """
-    run = _Adopt(kind, config, key, observation, owned, others, address_of, only)
+    run = _Adopt(kind, made, config, key, observation, owned, others, address_of, only)
     names_at = _mappings(run)
     _hosts(run, names_at)
-    return run.items
+    return made.plan(tuple(run.items))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,9 +361,9 @@ def entry_address(kind: VyattaKind, ident: str, key: str = "") -> tuple[Address,
     )
 
 
-def import_one(kind: VyattaKind, config: Config, key: str, observation: Observation, address: Address,
-               ident: str, owned: Mapping[Address, ManagedResource], facts: Sequence[Fact] = (),
-               address_of: Any = None) -> Verdict:
+def import_one(kind: VyattaKind, made: Boundary, config: Config, key: str, observation: Observation,
+               address: Address, ident: str, owned: Mapping[Address, ManagedResource],
+               facts: Sequence[Fact] = (), address_of: Any = None) -> Any:
     """The router entry at config path ``ident`` as the item to adopt at ``address`` (the same checks as
     ``netsot import KIND``: a shared MAC or IP, an IP outside the subnet, a name netsot cannot manage)."""
     found, said = entry_address(kind, ident, split_key(key)[1])
@@ -384,11 +374,11 @@ def import_one(kind: VyattaKind, config: Config, key: str, observation: Observat
     if found != address:
         raise NetsotError(f"'{path}' is {found} to netsot, not {address}; run "
                           f"`netsot import {found} \"{path}\"`")
-    items = adopt(kind, config, key, observation, owned, facts, address_of, only=(address,))
-    items = [i for i in items if i.address == str(address)]
+    plan = adopt(kind, made, config, key, observation, owned, facts, address_of, only=(address,))
+    items = [i for i in plan.items if i.address == str(address)]
     if not items:
         raise NetsotError(f"{address} is not in a configured network of {key}")
     item = items[0]
     if item.status == "ignored":
-        return Verdict(item.address, "conflict", item.reason)
+        return made.item(item.address, "conflict", item.reason)
     return item

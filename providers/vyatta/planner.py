@@ -8,13 +8,13 @@ objects (its name exact, then any case, then the name netsot derives from the ro
 ``ROOM_1_SWITCH`` for ``room-1-switch``; then — for an owned mapping whose router name netsot would
 not create — its MAC; found objects keep the router's name, and netsot never creates a second
 mapping or host name that differs from an existing one only by case), and the hook that words each
-change the diff makes (``Wishes.finish``): moves and renames (a new object takes the place and the
+change the diff makes (the ``finish`` hook): moves and renames (a new object takes the place and the
 kept data of the owned one it replaces: applied or held together), drift, updates compared without
 case, human reasons, provenance, what each change keeps and what a delete would lose; plus the
 ``saved`` pseudo resource. The diff decides ownership, blocking and what is deleted.
 The kind passes plain values: its ``VyattaKind``, the owned records, the binding's IPAM address
 (``depends``), the router's subnets per shared network, and optionally the host names it does not
-publish (``unpublished``, EdgeOS's disabled reservations); it hands the ``Wishes`` to the diff.
+publish (``unpublished``, EdgeOS's disabled reservations), and the diff's two constructors (``Diff``).
 Must not: do I/O, import a kind or the provider boundary, or touch an object netsot does not own.
 """
 
@@ -537,20 +537,18 @@ class Wish:
 
 
 @dataclass(frozen=True)
-class Wishes:
-    """The planner's answer for the shared diff (``diffing.Wanted`` as plain values): the wishes, the
-    types it answers for completely (an owned object of them no wish holds is deleted), the ``saved``
-    change, the hook that words each change (renames, kept data, drift) and the order of the result."""
+class Diff:
+    """The boundary diff's types, handed in by the kind (a library never imports the boundary):
+    ``want(address, attributes, depends_on=, provider_id=, provenance=, origin=, creates=, updates=)`` and
+    ``wanted(wants=, prune=, extra=, sort_key=, finish=)`` (``diffing.Want``, ``diffing.Wanted``)."""
 
-    wishes: tuple[Wish, ...]
-    prune: frozenset[str]
-    extra: tuple[Change, ...]
-    finish: Callable[[Change, ObservedResource | None], Change | None]
-    order: Callable[[Change], int]
+    want: Callable[..., Any]
+    wanted: Callable[..., Any]
 
 
-def wishes(
+def wanted(
     kind: VyattaKind,
+    made: Diff,
     config: Config,
     desired: Desired,
     observation: Observation,
@@ -560,15 +558,22 @@ def wishes(
     depends: Depends,
     subnets: Mapping[str, Sequence[str]],
     unpublished: Unpublished | None = None,
-) -> Wishes:
-    """What the router's static mappings / host names should be for ``desired``, for the shared diff.
+) -> Any:
+    """What the router's static mappings / host names should be for ``desired``, as the shared diff's
+    ``Wanted``: the wishes, the two types it answers for completely (an owned object of them no wish
+    holds is deleted), the ``saved`` change, the ``finish`` hook that words each change (renames, kept
+    data, drift) and the order of the result.
 
     ``owned``: what netsot manages (the state's records); ``depends(network, hostname)``: the address
     resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
     a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
     planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
-    return Wishes(planner.wishes(), frozenset({kind.mapping_type, kind.host_type}), planner.extra(),
-                  planner.finish, planner.order)
+    wants = tuple(made.want(w.address, w.attributes, depends_on=w.depends_on, provider_id=w.provider_id,
+                            provenance=w.provenance, origin=w.origin, creates=w.creates, updates=w.updates)
+                  for w in planner.wishes())
+    return made.wanted(wants=wants, prune=frozenset({kind.mapping_type, kind.host_type}),
+                       extra=planner.extra(), sort_key=planner.order,
+                       finish=lambda change, _want, seen: planner.finish(change, seen))
 
 
 def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],

@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 
 from core.errors import ProviderRejected
 from providers.vyatta.commands import HOST_NAME_RE, Lines
-from providers.vyatta.family import host_path, mapping_path
+from providers.vyatta.family import host_path as host_path
+from providers.vyatta.family import mapping_path as mapping_path
 from providers.vyos.client import Op
 from providers.vyos.descriptor import VYATTA
 
@@ -29,8 +30,6 @@ _MAPPING_ERROR = {
 # the library's value checks, with this kind's name in their errors (the MAC leaf is per dialect)
 VALUES = Lines(VYATTA)
 
-__all__ = ["MAC_LEAF", "check_host_name", "check_mapping_name", "delete_host", "delete_mapping", "host_path",
-           "mapping_path", "require_subnet_id", "set_host", "set_mapping"]
 
 
 def check_mapping_name(name: str, dialect: str) -> None:

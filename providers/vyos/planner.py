@@ -21,22 +21,18 @@ from providers.base import ROLE_ADDRESS, PlanContext
 from providers.vyatta import planner as library
 from providers.vyos.descriptor import VYATTA
 
+DIFF = library.Diff(want=diffing.Want, wanted=diffing.Wanted)
+
 
 def wanted_vyos(config: Config, desired: Desired, subnets: Mapping[str, Sequence[str]],
                 observation: Observation, ctx: PlanContext, key: str = "vyos") -> diffing.Wanted:
     """What the router's static mappings / host names should be, for the shared diff.
 
     ``subnets``: the router's subnets per shared network (where a new mapping goes)."""
-    wishes = library.wishes(
-        VYATTA, config, desired, observation, key=key, owned=ctx.owned,
+    return library.wanted(
+        VYATTA, DIFF, config, desired, observation, key=key, owned=ctx.owned,
         depends=lambda network, hostname: ctx.role_address(ROLE_ADDRESS, network, hostname),
         subnets=subnets)
-    return diffing.Wanted(
-        wants=tuple(diffing.Want(w.address, w.attributes, depends_on=w.depends_on, provider_id=w.provider_id,
-                                 provenance=w.provenance, origin=w.origin, creates=w.creates,
-                                 updates=w.updates) for w in wishes.wishes),
-        prune=wishes.prune, extra=wishes.extra, sort_key=wishes.order,
-        finish=lambda change, _want, seen: wishes.finish(change, seen))
 
 
 def plan_vyos(config: Config, desired: Desired, subnets: Mapping[str, Sequence[str]],
