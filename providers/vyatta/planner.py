@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core.config import Config, Network
@@ -351,6 +351,8 @@ class _Planner:
         self.kind, self.key, self.observation = kind, key, observation
         self.owned, self.depends = owned, depends
         self.mapping_type, self.host_type = kind.mapping_type, kind.host_type
+        self._depends: dict[tuple[str, str], tuple[Address, ...]] = {}
+        self._after: dict[Address, Mapping[str, Any]] = {}
         self.blocked = desired.blocked
         self.index = _Index(kind, observation, config, key)
         self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key)
@@ -372,9 +374,22 @@ class _Planner:
     def allowed(self, address: Address) -> bool:
         return address not in self.blocked
 
+    def depends_on(self, b: Binding) -> tuple[Address, ...]:
+        """The address resource a binding's objects depend on (asked once per binding)."""
+        at = (b.network, b.hostname)
+        if at not in self._depends:
+            dep = self.depends(*at)
+            self._depends[at] = (dep,) if dep is not None else ()
+        return self._depends[at]
+
+    def after(self, address: Address, want: _Want) -> Mapping[str, Any]:
+        """The wanted attributes, frozen once (the wish and its change share them)."""
+        if address not in self._after:
+            self._after[address] = frozen_map(want.attrs)
+        return self._after[address]
+
     def common(self, b: Binding, prov: Mapping[str, Provenance]) -> dict[str, Any]:
-        dep = self.depends(b.network, b.hostname)
-        return {"provenance": frozen_map(prov), "depends_on": (dep,) if dep is not None else (),
+        return {"provenance": frozen_map(prov), "depends_on": self.depends_on(b),
                 "origin": b.origin}
 
     def _leaving(self) -> dict[Address, ObservedResource]:
@@ -436,7 +451,7 @@ class _Planner:
         mac = str(want.attrs.get("mac_address") or "").lower()
         reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
         reason += _waiting(address, b, self.host_type)
-        return Change(Action.CREATE, address, None, frozen_map(want.attrs), reason, provider_id=want.path,
+        return Change(Action.CREATE, address, None, self.after(address, want), reason, provider_id=want.path,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
                       **self.common(b, want.provenance))
 
@@ -461,7 +476,7 @@ class _Planner:
             reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
         if "inet" in keys:
             reason += _waiting(address, b, self.host_type)
-        return Change(Action.UPDATE, address, seen.attributes, frozen_map(want.attrs), reason,
+        return Change(Action.UPDATE, address, seen.attributes, self.after(address, want), reason,
                       provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
                       **self.common(want.binding, want.provenance))
 
@@ -478,18 +493,19 @@ class _Planner:
         return Change(Action.DELETE, address, seen.attributes, None, reason,
                       provider_id=seen.provider_id or managed.provider_id, origin=managed.origin, loses=loses)
 
-    def wishes(self) -> tuple[Wish, ...]:
-        """Every object a binding wants, in address order; one whose binding's name is blocked, and a
-        host name netsot does not publish, only holds its place (never created, changed or deleted)."""
-        out: list[Wish] = []
-        for address, want in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
-            b = want.binding
-            live = not (self.blocked and want.derived in self.blocked)
-            dep = self.depends(b.network, b.hostname)
-            out.append(Wish(address, frozen_map(want.attrs), (dep,) if dep is not None else (), want.path,
-                            frozen_map(want.provenance), b.origin, creates=live, updates=live))
-        for address, want in self.held.items():
-            out.append(Wish(address, frozen_map(want.attrs), creates=False, updates=False))
+    def wishes(self, want: Callable[..., Any]) -> tuple[Any, ...]:
+        """Every object a binding wants, in address order, made by ``want`` (the diff's ``Want``); one
+        whose binding's name is blocked, and a host name netsot does not publish, only holds its place
+        (never created, changed or deleted)."""
+        out: list[Any] = []
+        for address, w in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
+            b = w.binding
+            live = not (self.blocked and w.derived in self.blocked)
+            out.append(want(address, self.after(address, w), depends_on=self.depends_on(b),
+                            provider_id=w.path, provenance=w.provenance, origin=b.origin, creates=live,
+                            updates=live))
+        for address, w in self.held.items():
+            out.append(want(address, self.after(address, w), creates=False, updates=False))
         return tuple(out)
 
     def extra(self) -> tuple[Change, ...]:
@@ -520,20 +536,6 @@ class _Planner:
         if change.address.type == self.kind.config_type:
             return 1
         return 2 if change.action is Action.DELETE else 0
-
-
-@dataclass(frozen=True)
-class Wish:
-    """One object a router should hold, as plain values of the boundary's ``diffing.Want``."""
-
-    address: Address
-    attributes: Mapping[str, Any]
-    depends_on: tuple[Address, ...] = ()
-    provider_id: str | None = None
-    provenance: Mapping[str, Provenance] = field(default_factory=lambda: EMPTY)
-    origin: str = ""
-    creates: bool = True
-    updates: bool = True
 
 
 @dataclass(frozen=True)
@@ -568,10 +570,7 @@ def wanted(
     resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
     a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
     planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
-    wants = tuple(made.want(w.address, w.attributes, depends_on=w.depends_on, provider_id=w.provider_id,
-                            provenance=w.provenance, origin=w.origin, creates=w.creates, updates=w.updates)
-                  for w in planner.wishes())
-    return made.wanted(wants=wants, prune=frozenset({kind.mapping_type, kind.host_type}),
+    return made.wanted(wants=planner.wishes(made.want), prune=frozenset({kind.mapping_type, kind.host_type}),
                        extra=planner.extra(), sort_key=planner.order,
                        finish=lambda change, _want, seen: planner.finish(change, seen))
 
