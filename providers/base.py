@@ -1,6 +1,6 @@
 """The boundary between the engine and a system: the Provider protocol and the system descriptor.
 
-Owns: the four-method ``Provider`` contract, the ``PlanContext`` the engine hands to ``plan``,
+Owns: the ``Provider`` contract, the ``PlanContext`` the engine hands to ``plan``,
 and ``SystemKind`` — everything a system declares about itself so the engine can loop over
 systems without naming one: its settings models and config schema fragment, secret fields,
 resource types (identity, attributes, roles and the roles they depend on), the addresses a
@@ -16,11 +16,13 @@ Provider contract (each provider package implements it in ``provider.py``):
 * ``read() -> Observation`` — what the system holds now. Must raise ``ProviderError``
   subclasses (never a library exception) and must not change anything. A read that misses
   objects says why in ``Observation.incomplete``.
-* ``plan(desired, observed, ctx) -> list[Change]`` — pure: the changes that make this system
-  match ``desired`` for the networks it serves (``config.networks_of(key)``). Must touch only
-  owned objects (``ctx.owned``, or observed objects whose ``owned_marker`` is set), never an
-  address in ``desired.blocked``; must plan every change (targeting is the engine's), and name
-  what each depends on — another system's objects through ``ctx.role_address``.
+* ``wants(desired, observed, ctx) -> diffing.Wanted`` — pure: what this system should hold for the
+  networks it serves (``config.networks_of(key)``), one ``Want`` per object, naming what each depends on
+  — another system's objects through ``ctx.role_address``. The shared diff (``providers.diffing``, which
+  the engine calls) makes every change, and owns the rule: only owned objects, never an address in
+  ``desired.blocked``. Subclass ``diffing.Wanting`` for ``plan``. (A provider not moved yet writes
+  ``plan(desired, observed, ctx) -> list[Change]`` itself, under the same rule; targeting is the
+  engine's.)
 * ``apply(changes) -> ApplyResult`` — one batch (one graph level of this system). Returns one
   outcome per change; a failure of the whole batch is a failed outcome for each change, not an
   exception, unless the system cannot be reached at all.

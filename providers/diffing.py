@@ -28,18 +28,21 @@ populates and applies):
   write-back); never anything at a blocked address.
 * hooks for special cases: ``merge(want, seen)`` — the ``after`` of an update from what the object holds
   (NIPAP keeps foreign avps); ``finish(change, want, seen)`` — the last word on each change (its reason,
-  an ``adopted`` note, an extra dependency, ``loses``; None drops it); ``sort_key`` — the order of the
-  result (default: the wants' order, then deletes by address). EdgeOS moves/renames: name the old
-  object in ``moves_from``; Proxmox write-back: ``creates=False``.
+  an ``adopted`` note, an extra dependency, ``loses``; None drops it, a sequence replaces it by several);
+  ``sort_key`` — the order of the result (default: the wants' order, then deletes by address). A rename:
+  name the old object in ``moves_from`` — the diff plans an update of the new address with ``moved_from``
+  (NIPAP), which ``finish`` may turn into a create (``replaces``) + delete pair (a router entry that
+  cannot be renamed in place); Proxmox write-back: ``creates=False``.
 * ``Change.before`` / ``after`` are checked against the type's declared fields (``core.fields``) when the
   change is made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 from core.model import (
     EMPTY,
@@ -58,19 +61,18 @@ DELETE_REASON = "no longer wanted"
 UPDATE_REASON = "attributes differ"
 
 
-@dataclass(frozen=True)
-class Want:
-    """One object a provider wants to exist, as it wants it."""
+class Want(NamedTuple):
+    """One object a provider wants, as it wants it (a named tuple: plans make tens of thousands)."""
 
     address: Address
-    attributes: Mapping[str, Any]
+    attributes: Mapping[str, Any]  # as ``Change.after`` should hold them (frozen by the diff when emitted)
     depends_on: tuple[Address, ...] = ()
     # what the object keeps besides its attributes, written with it (an update's default: what it holds)
-    kept: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    kept: Mapping[str, Any] = EMPTY
     provider_id: str | None = None  # the object's id when known (an update's default: the observed one)
     reason: str = ""  # a create's reason
     update_reason: str = ""  # an update's reason (default: UPDATE_REASON)
-    provenance: Mapping[str, Provenance] = field(default_factory=lambda: EMPTY)
+    provenance: Mapping[str, Provenance] = EMPTY
     origin: str = ""
     creates: bool = True  # False: only ever updated (it must exist: a guest's address, written back)
     updates: bool = True  # False: only ever created (made once, then left as it is)
@@ -80,7 +82,8 @@ class Want:
 
 
 Merge = Callable[[Want, ObservedResource], Mapping[str, Any]]
-Finish = Callable[[Change, "Want | None", "ObservedResource | None"], "Change | None"]
+# the diff's change -> the change to plan, None to drop it, or several (a rename as create + delete)
+Finish = Callable[[Change, "Want | None", "ObservedResource | None"], "Change | Sequence[Change] | None"]
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,14 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
     out: list[Change] = []
 
     def emit(change: Change, want: Want | None, seen: ObservedResource | None) -> None:
-        done = finish(change, want, seen) if finish is not None else change
-        if done is not None:
+        if finish is None:
+            out.append(change)
+            return
+        done = finish(change, want, seen)
+        if isinstance(done, Change):
             out.append(done)
+        elif done:
+            out.extend(done)
 
     for want in wanted.wants:
         address = want.address
@@ -141,7 +149,7 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
             seen = resources.get(moved) if moved is not None else None
         if seen is None:
             if want.creates:
-                emit(Change(Action.CREATE, address, None, frozen_map(want.attributes), reason=want.reason,
+                emit(Change(Action.CREATE, address, None, _frozen(want.attributes), reason=want.reason,
                             provenance=want.provenance, depends_on=want.depends_on,
                             provider_id=want.provider_id, origin=want.origin, kept=want.kept), want, None)
             continue
@@ -151,16 +159,17 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
         after = wanted.merge(want, seen) if wanted.merge is not None else want.attributes
         if moved is None and _same(seen.attributes, after):
             continue
-        emit(Change(Action.UPDATE, address, frozen_map(seen.attributes), frozen_map(after),
+        emit(Change(Action.UPDATE, address, _frozen(seen.attributes), _frozen(after),
                     reason=want.update_reason or UPDATE_REASON, provenance=want.provenance,
                     depends_on=want.depends_on, provider_id=want.provider_id or seen.provider_id,
                     moved_from=moved, origin=want.origin, kept=want.kept or seen.kept), want, seen)
     if wanted.prune:
-        for address, seen in sorted(resources.items(), key=_by_address):
-            if (address.type not in wanted.prune or address in taken or address in blocked
-                    or not may_change(address, seen, ctx, untouchable)):
-                continue
-            gone = Change(Action.DELETE, address, frozen_map(seen.attributes), None,
+        prune = wanted.prune
+        leaving = [(address, seen) for address, seen in resources.items()
+                   if address.type in prune and address not in taken and address not in blocked
+                   and may_change(address, seen, ctx, untouchable)]
+        for address, seen in sorted(leaving, key=_by_address):  # sort the few, not everything read
+            gone = Change(Action.DELETE, address, _frozen(seen.attributes), None,
                           reason=wanted.delete_reason, provider_id=seen.provider_id, kept=seen.kept)
             emit(gone, None, seen)
     out.extend(c for c in wanted.extra if c.address not in blocked)
@@ -179,8 +188,18 @@ def _moved(want: Want, resources: Mapping[Address, ObservedResource], ctx: PlanC
     return None
 
 
+def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    return data if isinstance(data, MappingProxyType) else frozen_map(data)
+
+
 def _same(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    return dict(before) == dict(after)
+    # dicts and mapping proxies compare by content directly; any other Mapping through a dict copy
+    if before == after:
+        return True
+    return (type(before) not in _PLAIN or type(after) not in _PLAIN) and dict(before) == dict(after)
+
+
+_PLAIN = (dict, MappingProxyType)
 
 
 def _by_address(item: tuple[Address, ObservedResource]) -> tuple[str, str, str]:

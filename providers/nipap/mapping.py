@@ -1,8 +1,10 @@
-"""Pure NIPAP mapping: prefix rows → Observation, and Desired + Observation → Changes.
+"""Pure NIPAP mapping: prefix rows → Observation, and Desired → what NIPAP should hold (``wanted``).
 
 Owns: resource naming (``nipap_prefix.<net>``, ``nipap_address.<net>.<node>``), the ownership
-marker (avps ``managed-by: netsot``), the avps netsot writes, and the planning rules
-(create / update / move / delete of owned hosts; never unowned or blocked objects).
+marker (avps ``managed-by: netsot``), the avps netsot writes, and NIPAP's special cases of the shared
+diff (``providers.diffing``, which owns the ownership rule): a renamed binding moves its owned host of
+the same MAC, an update keeps the avps others wrote, missing prefixes are made (``manage_prefixes``) and
+never deleted, a delete says who made the host.
 Must not: do I/O or import pynipap (``client.py``) — everything here is testable on plain dicts.
 """
 
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from core.config import Config, Network
+from core.config import Config
 from core.errors import PlanError
 from core.ipv4 import ip_int
 from core.model import (
@@ -28,7 +31,9 @@ from core.model import (
     frozen_map,
 )
 from core.names import normalize_mac, validate_hostname
+from providers import diffing
 from providers.base import PlanContext
+from providers.diffing import Want, Wanted
 from providers.nipap.descriptor import ADDRESS_TYPE, host_address, prefix_address
 from providers.nipap.settings import NipapSettings
 
@@ -281,30 +286,29 @@ def _default_description(b: Binding) -> str:
     return f"{b.origin or 'netsot'} {b.key}"
 
 
-def _plain(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(attrs)
-    if "avps" in out:
-        out["avps"] = dict(out["avps"] or {})
-    return out
-
-
-def _owned(addr: Address, res: ObservedResource, ctx: PlanContext) -> bool:
-    return res.owned_marker or ctx.is_owned(addr)
-
-
 def plan_changes(
     config: Config, manage_prefixes: bool, desired: Desired, observed: Observation, ctx: PlanContext,
     key: str = SYSTEM,
 ) -> list[Change]:
+    """The changes that make NIPAP hold ``desired``: the shared diff (``providers.diffing``) of ``wanted``."""
+    return diffing.diff(wanted(config, manage_prefixes, desired, observed, ctx, key), desired, observed, ctx)
+
+
+def wanted(
+    config: Config, manage_prefixes: bool, desired: Desired, observed: Observation, ctx: PlanContext,
+    key: str = SYSTEM,
+) -> Wanted:
+    """What NIPAP should hold: a host per binding of the networks ``key`` serves (a renamed binding names
+    its owned host of the same MAC as the one it moves), and each missing network prefix (with
+    ``manage_prefixes``); owned hosts no binding wants are deleted by the diff, prefixes never."""
     blocked = desired.blocked
     blocked_keys = {k for c in desired.conflicts for k in c.blocked_keys}
     networks = {n.name: n for n in config.networks_of(key)}
     bindings = [b for b in desired.bindings if b.network in networks and b.key not in blocked_keys]
-    changes: list[Change] = []
-    creating_prefix: set[str] = set()
+    wants: list[Want] = []
+    creating_prefix: dict[str, Address] = {}
     allow_create = manage_prefixes or bool(ctx.options.get("allow_prefix_create"))
-    needed = {b.network for b in bindings}
-    for name in sorted(needed):
+    for name in sorted({b.network for b in bindings}):
         net = networks[name]
         addr = prefix_address(name, key)
         res = observed.resources.get(addr)
@@ -322,162 +326,79 @@ def plan_changes(
                 "or set providers.nipap.manage_prefixes: true"
             )
         if addr not in blocked:
-            creating_prefix.add(name)
-            changes.append(_prefix_create(net, key))
-    # a host that originates a binding is its source, never a target — whatever the state says
-    sources = {f.address for f in observed.facts if f.origin and f.address is not None}
-    makers = {f.address: f.extra.get("made_by") for f in observed.facts if f.address is not None}
+            creating_prefix[name] = addr
+            after = {"prefix": str(net.prefix), "type": "assignment",
+                     "description": f"netsot network {net.name}"}
+            wants.append(Want(addr, frozen_map(after), origin="config", updates=False,
+                              reason="network prefix missing in NIPAP (manage_prefixes)"))
     hosts = {a: r for a, r in observed.resources.items() if a.type == ADDRESS_TYPE}
-    owned_by_mac = _owned_by_mac(hosts, ctx, sources)
-    consumed: set[Address] = set()
+    by_mac = _by_mac(hosts)
+    binding_of: dict[Address, Binding] = {}
     for b in sorted(bindings, key=lambda b: b.key):
         addr = host_address(b.network, b.hostname, key)
-        if addr in blocked:
-            consumed.add(addr)
-            continue
-        change = _plan_binding(b, addr, hosts, consumed, ctx, blocked, owned_by_mac, sources)
-        if change is None:
-            continue
-        if change.action is Action.CREATE and b.network in creating_prefix:
-            change = _with_dep(change, prefix_address(b.network, key))
-        changes.append(change)
-    for addr, res in sorted(hosts.items(), key=_by_address):
-        if addr in consumed or addr in blocked or addr in sources or not _owned(addr, res, ctx):
-            continue
-        made_by = makers.get(addr)
-        adopted = made_by if made_by and made_by != NETSOT_SOURCE else ""
-        changes.append(
-            Change(
-                Action.DELETE,
-                addr,
-                frozen_map(_plain(res.attributes)),
-                None,
-                reason="owned by netsot and no longer bound to any host",
-                provider_id=res.provider_id,
-                adopted=f"made in NIPAP by {adopted}" if adopted else "",
-            )
-        )
-    return sorted(changes, key=lambda c: (str(c.address), c.action.value))
+        binding_of[addr] = b
+        there = hosts.get(addr)
+        moves = () if there is not None or not b.mac else tuple(
+            a for a in by_mac.get(b.mac, ()) if a.name.startswith(f"{b.network}."))
+        # an existing host keeps the avps others wrote (``merge`` does the same for a moved one)
+        after = desired_host(b, there.attributes.get("avps") if there is not None else None)
+        wants.append(Want(addr, after, reason="new host binding",
+                          provenance=b.provenance, origin=b.origin, moves_from=moves))
+    makers = {f.address: f.extra.get("made_by") for f in observed.facts if f.address is not None}
+
+    def merge(want: Want, seen: ObservedResource) -> Mapping[str, Any]:
+        if not want.moves_from:  # its own host: ``after`` already keeps that host's avps
+            return want.attributes
+        return desired_host(binding_of[want.address], seen.attributes.get("avps"))  # moved: its avps kept
+
+    def finish(change: Change, want: Want | None, seen: ObservedResource | None) -> Change:
+        if change.action is Action.DELETE:
+            made_by = makers.get(change.address)
+            adopted = made_by if made_by and made_by != NETSOT_SOURCE else ""
+            return replace(change, adopted=f"made in NIPAP by {adopted}" if adopted else "")
+        if change.action is Action.CREATE:
+            prefix = creating_prefix.get(change.address.name.split(".", 1)[0]) \
+                if change.address.type == ADDRESS_TYPE else None
+            return replace(change, depends_on=(*change.depends_on, prefix)) if prefix else change
+        assert want is not None
+        return replace(change, reason=_update_reason(change, binding_of[want.address]))
+
+    return Wanted(tuple(wants), prune=frozenset({ADDRESS_TYPE}), merge=merge, finish=finish,
+                  delete_reason="owned by netsot and no longer bound to any host", sort_key=_change_order)
 
 
-def _by_address(item: tuple[Address, ObservedResource]) -> tuple[str, str]:
-    # the order of ``sorted(hosts.items())`` (addresses are unique), without dataclass comparisons
-    return (item[0].type, item[0].name)
+def _change_order(c: Change) -> tuple[str, str]:
+    return (str(c.address), c.action.value)
 
 
-def _owned_by_mac(
-    hosts: Mapping[Address, ObservedResource], ctx: PlanContext, sources: set[Address]
-) -> dict[str, list[tuple[Address, ObservedResource]]]:
-    """Owned hosts by their MAC, each list in address order: what ``_find_moved`` searches.
+def _update_reason(change: Change, b: Binding) -> str:
+    before, after = change.before or {}, change.after or {}
+    if change.moved_from:
+        return f"renamed from {change.moved_from.name.split('.', 1)[1]}"
+    if (before.get("avps") or {}).get(OWNER_KEY) != OWNER:
+        return f"adopts it: writes netsot's marker ({OWNER_KEY}: {OWNER}) into the host"
+    if before.get("mac") != after.get("mac") and "mac" in b.provenance and before.get("mac"):
+        return f"MAC changed on {b.provenance['mac'].ref}"
+    return "attributes differ"
 
-    A binding's source host is never among them, whatever the state says: netsot never moves it.
-    """
-    out: dict[str, list[tuple[Address, ObservedResource]]] = {}
-    for addr, res in sorted(hosts.items(), key=_by_address):
+
+def _by_mac(hosts: Mapping[Address, ObservedResource]) -> dict[str, list[Address]]:
+    """Hosts by their MAC, each list in address order: a renamed binding's candidates (the diff takes the
+    first netsot may change). An index, not a scan: thousands of new bindings stay linear."""
+    out: dict[str, list[Address]] = {}
+    for addr, res in hosts.items():
         mac = res.attributes.get("mac")
-        if mac and addr not in sources and _owned(addr, res, ctx):
-            out.setdefault(mac, []).append((addr, res))
+        if mac:
+            out.setdefault(mac, []).append(addr)
+    for addrs in out.values():
+        if len(addrs) > 1:
+            addrs.sort(key=_address_order)
     return out
 
 
-def _prefix_create(net: Network, key: str) -> Change:
-    after = {"prefix": str(net.prefix), "type": "assignment", "description": f"netsot network {net.name}"}
-    return Change(
-        Action.CREATE,
-        prefix_address(net.name, key),
-        None,
-        frozen_map(after),
-        reason="network prefix missing in NIPAP (manage_prefixes)",
-        origin="config",
-    )
-
-
-def _with_dep(change: Change, dep: Address) -> Change:
-    return Change(
-        change.action,
-        change.address,
-        change.before,
-        change.after,
-        change.reason,
-        change.provenance,
-        (*change.depends_on, dep),
-        change.provider_id,
-        change.drift,
-        change.moved_from,
-        change.origin,
-    )
-
-
-def _find_moved(
-    b: Binding, owned_by_mac: Mapping[str, list[tuple[Address, ObservedResource]]], consumed: set[Address]
-) -> tuple[Address, ObservedResource] | None:
-    """An owned host of this network that is this binding under another name (same MAC).
-
-    Searches the owned hosts with the binding's MAC only (``_owned_by_mac``): scanning every
-    host for every new binding made planning thousands of new hosts quadratic.
-    """
-    if not b.mac:
-        return None
-    prefix = f"{b.network}."
-    for addr, res in owned_by_mac.get(b.mac, ()):
-        if addr not in consumed and addr.name.startswith(prefix):
-            return addr, res
-    return None
-
-
-def _plan_binding(
-    b: Binding,
-    addr: Address,
-    hosts: Mapping[Address, ObservedResource],
-    consumed: set[Address],
-    ctx: PlanContext,
-    blocked: frozenset[Address],
-    owned_by_mac: Mapping[str, list[tuple[Address, ObservedResource]]],
-    sources: set[Address],
-) -> Change | None:
-    res = hosts.get(addr)
-    moved_from: Address | None = None
-    if res is None:
-        found = _find_moved(b, owned_by_mac, consumed)
-        if found is not None and found[0] not in blocked:
-            moved_from, res = found
-    if res is None:
-        after = desired_host(b)
-        return Change(
-            Action.CREATE,
-            addr,
-            None,
-            frozen_map(after),
-            reason="new host binding",
-            provenance=b.provenance,
-            origin=b.origin,
-        )
-    consumed.add(moved_from or addr)
-    if (moved_from or addr) in sources or not _owned(moved_from or addr, res, ctx):
-        return None  # someone else's host, or a binding's source: read, never changed
-    before = _plain(res.attributes)
-    after = desired_host(b, before.get("avps"))
-    if before == after and moved_from is None:
-        return None
-    if moved_from:
-        reason = f"renamed from {moved_from.name.split('.', 1)[1]}"
-    elif (before.get("avps") or {}).get(OWNER_KEY) != OWNER:
-        reason = f"adopts it: writes netsot's marker ({OWNER_KEY}: {OWNER}) into the host"
-    elif before.get("mac") != after.get("mac") and "mac" in b.provenance and before.get("mac"):
-        reason = f"MAC changed on {b.provenance['mac'].ref}"
-    else:
-        reason = "attributes differ"
-    return Change(
-        Action.UPDATE,
-        addr,
-        frozen_map(before),
-        frozen_map(after),
-        reason=reason,
-        provenance=b.provenance,
-        provider_id=res.provider_id,
-        moved_from=moved_from,
-        origin=b.origin,
-    )
+def _address_order(address: Address) -> tuple[str, str]:
+    # the order of ``sorted(hosts)`` (one type, one instance), without dataclass comparisons
+    return (address.type, address.name)
 
 
 def edit_attr(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:

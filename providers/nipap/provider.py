@@ -1,7 +1,7 @@
 """The NIPAP provider: read the configured networks' prefixes and hosts, plan, apply.
 
 Owns: the read (2 calls: the VRF, then ONE search for every configured network and its
-hosts), delegating planning to ``mapping.plan_changes``, and apply: bounded concurrency with one
+hosts), what it wants (``mapping.wanted``: the shared diff plans), and apply: bounded concurrency with one
 write at a time per parent assignment (``lanes``), resends after a transient fault (bounded,
 jittered backoff; a landed add or remove is recognised, not repeated), retry-on-1400 only while the
 address is still free, abandoning the rest once the client gave up after N timeouts in a row, and
@@ -24,6 +24,7 @@ from core.config import Config, system_key
 from core.errors import ChangedUnderneath, NetsotError, ProviderError, ProviderTimeout, ProviderUnavailable
 from core.model import Action, ApplyResult, Change, ChangeOutcome, Desired, Observation
 from providers.base import PlanContext
+from providers.diffing import Wanted, Wanting
 from providers.nipap import mapping
 from providers.nipap.client import DuplicatePrefix, GaveUp, NipapClient, NotFound, TransientFault
 from providers.nipap.descriptor import PREFIX_TYPE
@@ -70,7 +71,7 @@ def lanes(batch: Sequence[tuple[int, Change]],
     return [sorted(lane) for lane in members.values()]
 
 
-class NipapProvider:
+class NipapProvider(Wanting):
     """``Provider`` for NIPAP (see providers/base.py for the contract)."""
 
     name = SYSTEM
@@ -121,9 +122,9 @@ class NipapProvider:
         return mapping.observe(self.config, vrf, rows, self.key, self.settings)
 
     # ---- plan
-    def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
-        return mapping.plan_changes(self.config, self.settings.manage_prefixes, desired, observed, ctx,
-                                    self.key)
+    def wants(self, desired: Desired, observed: Observation, ctx: PlanContext) -> Wanted:
+        """What NIPAP should hold (``mapping.wanted``); the shared diff plans the changes (``plan``)."""
+        return mapping.wanted(self.config, self.settings.manage_prefixes, desired, observed, ctx, self.key)
 
     # ---- apply
     def apply(self, changes: Sequence[Change]) -> ApplyResult:

@@ -1,9 +1,10 @@
-"""The Proxmox provider: read guests into facts, plan and apply cloud-init / LXC IP write-back.
+"""The Proxmox provider: read guests into facts, want and apply cloud-init / LXC IP write-back.
 
 Owns: the read strategy (one ``/cluster/resources`` call, then configs and agent/LXC
 interfaces with a bounded thread pool; offline or hung nodes become warnings), the
-translation of guest NICs into ``Fact``s and ``proxmox_ipconfig`` resources, and the
-write-back of ``ipconfigN`` (QEMU) / ``netN ip=`` (LXC) with the digest read earlier.
+translation of guest NICs into ``Fact``s and ``proxmox_ipconfig`` resources, what write-back wants
+(the shared diff ``providers.diffing`` plans it), and the write-back of ``ipconfigN`` (QEMU) /
+``netN ip=`` (LXC) with the digest read earlier.
 Must not: touch guests that did not opt in (``settings.writeback_tag``) or import proxmoxer.
 """
 
@@ -35,6 +36,7 @@ from core.model import (
     frozen_map,
 )
 from providers.base import ROLE_ADDRESS, PlanContext
+from providers.diffing import Want, Wanted, Wanting
 from providers.proxmox import mapping, pending
 from providers.proxmox.client import NodeTimeout, NodeUnavailable, ProxmoxClient
 from providers.proxmox.descriptor import IPCONFIG_TYPE, ipconfig_address
@@ -57,7 +59,7 @@ class Discovery:
     resources: list[Mapping[str, Any]] = field(default_factory=list)  # the guest entries it read from
 
 
-class ProxmoxProvider:
+class ProxmoxProvider(Wanting):
     name = SYSTEM
 
     def __init__(
@@ -337,9 +339,11 @@ class ProxmoxProvider:
 
     # ------------------------------------------------------------------ plan
 
-    def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
-        changes: list[Change] = []
-        blocked = desired.blocked
+    def wants(self, desired: Desired, observed: Observation, ctx: PlanContext) -> Wanted:
+        """Write-back: the address of every tagged guest NIC that originates a binding, as NIPAP holds it.
+        Only ever an update of a NIC read this time (``creates=False``: never a guess about an offline node);
+        the shared diff (``providers.diffing``) leaves what already matches and anything blocked."""
+        wants: list[Want] = []
         for binding in desired.bindings:
             origin = binding.origin_in(self.key)
             if origin is None or not origin.data.get("writeback"):
@@ -347,8 +351,6 @@ class ProxmoxProvider:
             ref = _Nic(str(origin.data["node"]), int(origin.data["vmid"]), str(origin.data["type"]),
                        str(origin.data["nic"]))
             address = ipconfig_address(ref.node, ref.vmid, ref.nic, self.key)
-            if address in blocked:
-                continue
             current = observed.resources.get(address)
             if current is None:
                 continue  # guest not read this time (offline node): never guess
@@ -361,7 +363,6 @@ class ProxmoxProvider:
             want_gw = str(net.gateway) if net.gateway is not None else before.get("gateway")
             if before.get("ip") == want_ip and before.get("gateway") == want_gw:
                 continue
-            after = {**before, "ip": want_ip, "gateway": want_gw}
             key = f"ipconfig{ref.nic[3:]}" if ref.type == "qemu" else f"{ref.nic} ip="
             what = f"cloud-init {key}" if ref.type == "qemu" else f"LXC {key}"
             with self._lock:
@@ -371,22 +372,14 @@ class ProxmoxProvider:
             if running and ref.type == "qemu" and self.settings.writeback.restart == "when-stopped":
                 continue  # writeback.restart: when-stopped — written once the guest is stopped
             dep = ctx.role_address(ROLE_ADDRESS, binding.network, binding.hostname)
-            prov = {k: v for k, v in binding.provenance.items() if k == "ip"}
-            changes.append(
-                Change(
-                    action=Action.UPDATE,
-                    address=address,
-                    before=frozen_map(before),
-                    after=frozen_map(after),
-                    reason=f"{what} follows NIPAP: {before.get('ip') or 'unset'} -> {want_ip}"
-                    + (self._running_effect(ref, binding.hostname, where, want_ip) if running else ""),
-                    provenance=frozen_map(prov),
-                    depends_on=(dep,) if dep is not None else (),
-                    provider_id=current.provider_id,
-                    origin=binding.origin,
-                )
-            )
-        return changes
+            wants.append(Want(
+                address, frozen_map({**before, "ip": want_ip, "gateway": want_gw}), creates=False,
+                update_reason=f"{what} follows NIPAP: {before.get('ip') or 'unset'} -> {want_ip}"
+                + (self._running_effect(ref, binding.hostname, where, want_ip) if running else ""),
+                provenance=frozen_map({k: v for k, v in binding.provenance.items() if k == "ip"}),
+                depends_on=(dep,) if dep is not None else (), origin=binding.origin,
+            ))
+        return Wanted(tuple(wants))
 
     def _running_effect(self, ref: _Nic, name: str, where: str | None, want_ip: str) -> str:
         """What writing a running guest's address does, for the change's reason."""

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from core.config import Config
-from core.model import Observation
+from core.model import Observation, frozen_map
 from engine.configload import config_from_data
 from engine.plan import make_plan
 from engine.render import plan_document
@@ -286,13 +286,47 @@ def owning_state(world: World, *, every: int = 1) -> State:
     return State(lineage=LINEAGE, serial=7, resources=MappingProxyType(resources))
 
 
+def _hand_edit(attributes: Mapping[str, Any], n: int) -> dict[str, Any]:
+    """An object as a person left it: its address (or else its description) changed on the system."""
+    out = dict(attributes)
+    for key in ("ip", "ip_address", "inet"):
+        if isinstance(out.get(key), str) and out[key].count(".") == 3:
+            head, _, last = out[key].partition("/")[0].rpartition(".")
+            out[key] = out[key].replace(f"{head}.{last}", f"{head}.{150 + n % 40}", 1)
+            return out
+    if "description" in out:
+        out["description"] = f"edited by hand {n}"
+    return out
+
+
 def without_gone(world: World, state: State) -> World:
-    """The world with one in 11 owned objects deleted by hand from its system."""
-    gone = {a for i, a in enumerate(sorted(state.resources)) if i % 11 == 3 and "_prefix." not in a}
+    """The world with one in 11 owned objects deleted by hand from its system, and one in 7 edited there."""
+    owned = sorted(state.resources)
+    gone = {a for i, a in enumerate(owned) if i % 11 == 3 and "_prefix." not in a}
+    edited = {a: i for i, a in enumerate(owned) if i % 7 == 5 and "_prefix." not in a}
     observations = {}
     for key, obs in world.observations.items():
-        kept = {a: r for a, r in obs.resources.items() if str(a) not in gone}
+        kept = {a: (replace(r, attributes=frozen_map(_hand_edit(r.attributes, edited[str(a)])))
+                    if str(a) in edited else r)
+                for a, r in obs.resources.items() if str(a) not in gone}
         observations[key] = replace(obs, resources=MappingProxyType(kept))
+    return replace(world, observations=MappingProxyType(observations))
+
+
+def _guest_edits(world: World) -> World:
+    """Since the last run, one guest in 13 was renamed and one in 17 got a new MAC (facts of Proxmox)."""
+    observations = dict(world.observations)
+    for key, obs in world.observations.items():
+        if not key.startswith("proxmox"):
+            continue
+        facts = []
+        for n, f in enumerate(obs.facts):
+            if f.origin and f.hostname and n % 13 == 4:
+                f = replace(f, hostname=f"{f.hostname}-new")
+            elif f.origin and f.mac and n % 17 == 6:
+                f = replace(f, mac=f.mac[:-2] + ("aa" if f.mac[-2:] != "aa" else "bb"))
+            facts.append(f)
+        observations[key] = replace(obs, facts=tuple(facts))
     return replace(world, observations=MappingProxyType(observations))
 
 
@@ -318,7 +352,7 @@ def _with_dnsbox(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def _second(build: Callable[[], World], every: int) -> dict[str, Any]:
     world = build()
     state = owning_state(world, every=every)
-    return plan_json(without_gone(world, state), state)
+    return plan_json(_guest_edits(without_gone(world, state)), state)
 
 
 SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {

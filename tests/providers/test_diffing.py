@@ -111,6 +111,22 @@ def test_a_rename_moves_the_first_owned_free_candidate() -> None:
     assert run(Wanted((first, moved)), observed, owning("old")) == [("create", "new")]
 
 
+def test_finish_may_turn_a_rename_into_a_create_and_a_delete() -> None:
+    observed = obs(seen("old", ip="1"))
+    moved = Want(a("new"), frozen_map({"ip": "1"}), moves_from=(a("old"),))
+
+    def split(c: Change, w: Want | None, s: ObservedResource | None) -> Change | list[Change]:
+        if c.moved_from is None:
+            return c
+        return [Change(Action.CREATE, c.address, None, c.after, replaces=c.moved_from),
+                Change(Action.DELETE, c.moved_from, c.before, None, provider_id=c.provider_id)]
+
+    wanted = Wanted((moved,), prune=frozenset({T}), finish=split)
+    changes = diffing.diff(wanted, Desired(), observed, owning("old"))
+    assert [(c.action, c.address.name, c.replaces) for c in changes] == [
+        (Action.CREATE, "new", a("old")), (Action.DELETE, "old", None)]
+
+
 def test_creates_false_and_updates_false() -> None:
     observed = obs(seen("there", ip="9"))
     only_update = Want(a("absent"), frozen_map({"ip": "1"}), creates=False)
