@@ -14,7 +14,7 @@ from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
 from core.model import ApplyResult, Change, ChangeOutcome, Conflict, Desired, Observation
 from providers.base import PlanContext
-from providers.diffing import Wanted, diff
+from providers.diffing import Wanted, Wanting
 from providers.edgemax import commands, commitrules, extract, leases, planner
 from providers.edgemax.extract import EdgeConfig
 from providers.edgemax.session import EdgeSession
@@ -23,7 +23,7 @@ from providers.vyatta import parse
 from providers.vyatta.tree import Tree
 
 
-class EdgemaxProvider:
+class EdgemaxProvider(Wanting):
     """``Provider`` for an EdgeRouter; construction does no I/O, the session opens on first use."""
 
     name = "edgemax"
@@ -72,9 +72,6 @@ class EdgemaxProvider:
         # read on this instance it falls back to the configured networks (no I/O in plan)
         cfg = self._observed_cfg if self._observed_cfg is not None else extract.extract(Tree.empty())
         return planner.wanted_edgemax(self.config, desired, cfg, observed, ctx, self.key)
-
-    def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
-        return diff(self.wants(desired, observed, ctx), desired, observed, ctx)
 
     def foresee(self, changes: Sequence[Change]) -> list[Conflict]:
         """The changes of ``changes`` (this router's, as the plan would send them) that break one
