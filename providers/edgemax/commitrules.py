@@ -29,17 +29,13 @@ from typing import Any
 from core.model import Action, Address, Change, Conflict, ConflictKind, Observation
 from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
 from providers.edgemax.extract import EdgeConfig
+from providers.vyatta.family import label as _label
 
 RULE_3 = "No DHCP start-stop range or active static-mapping set for subnet {cidr}"
 RULE_3_DNSMASQ = "at least one dhcp range or a static mapping must be defined for dhcp subnet {cidr}"
 RULE_5 = ("Static DHCP lease IP '{ip}' under static mapping '{name}' under shared network name '{sn}' "
           "is outside of the DHCP lease network '{cidr}'.")
 RULE_13 = "Conflicting subnet ranges: {a} overlaps {b}"
-
-
-def _label(key: str) -> str:
-    kind, _, instance = key.partition(".")
-    return f"{kind}[{instance}]" if instance else kind
 
 
 @dataclass(frozen=True)

@@ -9,56 +9,45 @@ Must not: import the session or the provider (the registry loads those on first 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
 
-from core.config import Network
-from core.model import Address
-from core.names import hostname_problem
+from core.config import Config, Network
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
 from providers.edgemax.settings import EdgemaxNetwork, EdgemaxSettings
+from providers.vyatta.family import NAME_RULE as NAME_RULE
+from providers.vyatta.family import VyattaKind
+from providers.vyatta.family import host_name_for as host_name_for
 
 MAPPING_TYPE = "edgemax_dhcp_mapping"
 HOST_TYPE = "edgemax_host"
 CONFIG_TYPE = "edgemax_config"  # pseudo-resource: whether the committed config is saved
 
-# What netsot may name a static mapping / host name it creates: DNS labels (core.names), which
-# EdgeOS accepts in both (mapping names ^[-_a-zA-Z0-9.]+$, host names allow '.'; edgeos.md §4.2).
-# Names already on the router may be anything EdgeOS accepts: they are kept as they are.
-NAME_RULE = "DNS labels of a-z, 0-9 and inner '-', at most 63 each, joined by '.'"
+# edgeos.md §4.2: static-mapping names ^[-_a-zA-Z0-9.]+$ (a name already on the router may be any of
+# these: it is kept exactly); a mapping netsot creates is named by the library's rule (DNS labels).
+MAPPING_NAME_RE = re.compile(r"[-_a-zA-Z0-9.]{1,255}")
 
 
-def mapping_address(shared_network: str, name: str, key: str = "") -> Address:
-    return Address.of(MAPPING_TYPE, f"{shared_network}.{name}", key)
+def served(config: Config, key: str) -> tuple[Network, ...]:
+    """The networks router ``key`` serves (its DNS names too, with or without ``edgemax:``)."""
+    return config.networks_of(key)
 
 
-def host_address(fqdn: str, key: str = "") -> Address:
-    return Address.of(HOST_TYPE, fqdn, key)
-
-
-def host_name_for(name: str, domain: str | None) -> str | None:
-    """The static host mapping of a binding: ``web01`` → ``web01.<domain>``; a binding whose name
-    is already an FQDN (``cloud.other.org``, or the domain itself: the apex) is that name."""
-    if "." in name:
-        return name
-    return f"{name}.{domain}" if domain else None
-
-
-def binding_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:
-    out: dict[str, Address] = {}
-    own = network.settings_for("edgemax")
-    if own is not None:
-        out[MAPPING_TYPE] = mapping_address(own.shared_network, name, key)
-    fqdn = host_name_for(name, network.domain)
-    if fqdn is not None:
-        out[HOST_TYPE] = host_address(fqdn, key)
-    return out
-
-
-def name_rule(name: str) -> str | None:
-    problem = hostname_problem(name)
-    if problem is None:
-        return None
-    return f"cannot name a new EdgeOS static mapping or host name: it {problem} (rule: {NAME_RULE})"
+# What the Vyatta library needs to know of this kind (its planner, observation, import and command
+# lines are the library's, run with these values).
+VYATTA = VyattaKind(
+    name="edgemax",
+    product="EdgeOS",
+    mapping_type=MAPPING_TYPE,
+    host_type=HOST_TYPE,
+    config_type=CONFIG_TYPE,
+    served=served,
+    mapping_name_re=MAPPING_NAME_RE,
+    mac_words="mac-address",
+)
+mapping_address = VYATTA.mapping_address
+host_address = VYATTA.host_address
+binding_addresses = VYATTA.binding_addresses
+name_rule = VYATTA.name_rule
 
 
 KIND = SystemKind(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from core.errors import ProviderDataError
 from core.names import mac_or_text
+from providers.vyatta.observe import iso_expiry as iso_expiry
 
 HEADER = (
     "IP address      Hardware Address   Lease expiration     Pool       Client Name\n"
@@ -47,19 +48,6 @@ class LeaseTable:
     leases: tuple[Lease, ...] = ()
     warnings: tuple[str, ...] = ()  # IPs the router says are leased outside every pool
     unusable: tuple[str, ...] = ()  # "<source>:<line>: …" for every row left out, with the reason
-
-
-_EXPIRY = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
-
-
-def iso_expiry(text: str | None) -> str | None:
-    """A lease's ``YYYY/MM/DD HH:MM:SS`` (EdgeOS keeps UTC) as ISO 8601 UTC; None if it is not one
-    (``never``, empty)."""
-    match = _EXPIRY.search(text or "")
-    if match is None:
-        return None
-    y, mo, d, h, mi, se = match.groups()
-    return f"{y}-{mo}-{d}T{h}:{mi}:{se}Z"
 
 
 def _fail(source: str, lineno: int, what: str) -> ProviderDataError:

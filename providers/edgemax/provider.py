@@ -14,6 +14,7 @@ from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
 from core.model import ApplyResult, Change, ChangeOutcome, Conflict, Desired, Observation
 from providers.base import PlanContext
+from providers.diffing import Wanted, Wanting
 from providers.edgemax import commands, commitrules, extract, leases, planner
 from providers.edgemax.extract import EdgeConfig
 from providers.edgemax.session import EdgeSession
@@ -22,7 +23,7 @@ from providers.vyatta import parse
 from providers.vyatta.tree import Tree
 
 
-class EdgemaxProvider:
+class EdgemaxProvider(Wanting):
     """``Provider`` for an EdgeRouter; construction does no I/O, the session opens on first use."""
 
     name = "edgemax"
@@ -65,11 +66,12 @@ class EdgemaxProvider:
         return planner.observation_from_config(cfg, self.config, observed_leases, saved.diff, self.key,
                                                warnings)
 
-    def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
+    def wants(self, desired: Desired, observed: Observation, ctx: PlanContext) -> Wanted:
+        """What the router should hold, for the shared diff (``providers.diffing``)."""
         # the planner picks subnets from the router's shared networks as last read; without a
         # read on this instance it falls back to the configured networks (no I/O in plan)
         cfg = self._observed_cfg if self._observed_cfg is not None else extract.extract(Tree.empty())
-        return list(planner.plan_edgemax(self.config, desired, cfg, observed, ctx, self.key))
+        return planner.wanted_edgemax(self.config, desired, cfg, observed, ctx, self.key)
 
     def foresee(self, changes: Sequence[Change]) -> list[Conflict]:
         """The changes of ``changes`` (this router's, as the plan would send them) that break one

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.model import Action, Change
+from providers.vyatta.commands import host_delta
 from providers.vyatta.kept import kept_paths
 from providers.vyos import commands
 from providers.vyos.client import Op
@@ -50,15 +51,13 @@ def _host_ops(c: Change) -> list[Op]:
         kept = [Op("set", (*base, *path)) for path in kept_paths(c.kept)]
     else:
         kept = []
-    old_inet, new_inet = before.get("inet"), after.get("inet")
-    old_alias = [str(x) for x in before.get("aliases") or ()]
-    new_alias = [str(x) for x in after.get("aliases") or ()]
+    delta = host_delta(before, after)  # the EdgeOS kind's: one inet value, aliases one by one
     return kept + commands.set_host(
         str(after["host_name"]),
-        [str(new_inet)] if new_inet and new_inet != old_inet else [],
-        [x for x in new_alias if x not in old_alias],
-        drop_inet=[str(old_inet)] if old_inet and old_inet != new_inet else [],
-        drop_aliases=[x for x in old_alias if x not in new_alias],
+        [str(delta.add_inet)] if delta.add_inet else [],
+        list(delta.add_aliases),
+        drop_inet=[str(delta.drop_inet)] if delta.drop_inet else [],
+        drop_aliases=list(delta.drop_aliases),
     )
 
 

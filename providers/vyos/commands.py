@@ -4,6 +4,8 @@ Owns: the word paths of a DHCP static mapping (1.4 ``mac-address``; 1.5 ``mac``)
 host mapping (multi ``inet``, ``alias``), the name rules each dialect enforces at ``set`` (checked
 before anything is sent, with VyOS's own words), and the 1.5 rule that a subnet netsot writes a
 mapping into must already hold its ``subnet-id`` — netsot never invents one.
+The paths and the value checks (IPv4 addresses, MACs) are the Vyatta library's (``family``,
+``commands.Lines``), as the EdgeOS kind's; the name rules and their error texts are VyOS's own.
 Must not: decide what to change (the planner) or send anything (``client``/``transact``).
 """
 
@@ -13,8 +15,11 @@ import re
 from collections.abc import Mapping, Sequence
 
 from core.errors import ProviderRejected
+from providers.vyatta.commands import HOST_NAME_RE, Lines
+from providers.vyatta.family import host_path as host_path
+from providers.vyatta.family import mapping_path as mapping_path
 from providers.vyos.client import Op
-from providers.vyos.read import DHCP, HOSTS
+from providers.vyos.descriptor import VYATTA
 
 MAC_LEAF = {"1.4": "mac-address", "1.5": "mac"}
 _MAPPING_NAME = {"1.4": re.compile(r"[-_a-zA-Z0-9.]+"), "1.5": re.compile(r"[A-Za-z0-9][-.A-Za-z0-9]*")}
@@ -22,15 +27,9 @@ _MAPPING_ERROR = {
     "1.4": "Invalid static mapping name, may only be alphanumeric, dot and hyphen",
     "1.5": "Invalid static mapping hostname",
 }
-_HOST = re.compile(r"[A-Za-z0-9][-.A-Za-z0-9]*[A-Za-z0-9]")
+# the library's value checks, with this kind's name in their errors (the MAC leaf is per dialect)
+VALUES = Lines(VYATTA)
 
-
-def mapping_path(shared_network: str, subnet: str, name: str) -> tuple[str, ...]:
-    return (*DHCP, "shared-network-name", shared_network, "subnet", subnet, "static-mapping", name)
-
-
-def host_path(host_name: str) -> tuple[str, ...]:
-    return (*HOSTS, "host-name", host_name)
 
 
 def check_mapping_name(name: str, dialect: str) -> None:
@@ -39,7 +38,7 @@ def check_mapping_name(name: str, dialect: str) -> None:
 
 
 def check_host_name(name: str) -> None:
-    if not _HOST.fullmatch(name):
+    if not HOST_NAME_RE.fullmatch(name):
         rule = "Host-name must be alphanumeric and can contain hyphens"
         raise ProviderRejected("vyos", f"host name {name!r}: {rule}")
 
@@ -61,9 +60,9 @@ def set_mapping(dialect: str, shared_network: str, subnet: str, name: str, ip: s
     base = mapping_path(shared_network, subnet, name)
     ops = []
     if ip is not None:
-        ops.append(Op("set", (*base, "ip-address", ip)))
+        ops.append(Op("set", (*base, "ip-address", VALUES.valid_ipv4(ip))))
     if mac is not None:
-        ops.append(Op("set", (*base, MAC_LEAF[dialect], mac)))
+        ops.append(Op("set", (*base, MAC_LEAF[dialect], VALUES.router_mac(mac))))
     return ops
 
 
@@ -78,7 +77,7 @@ def set_host(host_name: str, inet: Sequence[str], aliases: Sequence[str] = (),
     base = host_path(host_name)
     ops = [Op("delete", (*base, "inet", v)) for v in drop_inet]
     ops += [Op("delete", (*base, "alias", a)) for a in drop_aliases]
-    ops += [Op("set", (*base, "inet", v)) for v in inet]
+    ops += [Op("set", (*base, "inet", VALUES.valid_ipv4(v))) for v in inet]
     ops += [Op("set", (*base, "alias", a)) for a in aliases]
     return ops
 

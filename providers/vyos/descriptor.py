@@ -9,37 +9,18 @@ Must not: import the client or the provider (the registry loads those on first u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
 
 from core.config import Config, Network
-from core.model import Address
-from core.names import hostname_problem
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
+from providers.vyatta.family import NAME_RULE as NAME_RULE
+from providers.vyatta.family import VyattaKind
+from providers.vyatta.family import host_name_for as host_name_for
 from providers.vyos.settings import VyosNetwork, VyosSettings
 
 MAPPING_TYPE = "vyos_dhcp_mapping"
 HOST_TYPE = "vyos_host"
 CONFIG_TYPE = "vyos_config"  # pseudo-resource: whether the committed config is saved
-
-# What netsot may name a mapping / host name it creates: DNS labels, which both dialects accept
-# (1.4 mapping names [-_a-zA-Z0-9.]+, 1.5 a hostname; host names alphanumeric with '-' and '.').
-NAME_RULE = "DNS labels of a-z, 0-9 and inner '-', at most 63 each, joined by '.'"
-
-
-def mapping_address(shared_network: str, name: str, key: str = "") -> Address:
-    return Address.of(MAPPING_TYPE, f"{shared_network}.{name}", key)
-
-
-def host_address(fqdn: str, key: str = "") -> Address:
-    return Address.of(HOST_TYPE, fqdn, key)
-
-
-def host_name_for(name: str, domain: str | None) -> str | None:
-    """``web01`` → ``web01.<domain>``; a name that is already an FQDN is that name."""
-    if "." in name:
-        return name
-    return f"{name}.{domain}" if domain else None
-
 
 def served(config: Config, key: str) -> tuple[Network, ...]:
     """The networks router ``key`` serves: those that name it (``networks[].vyos``). A network without
@@ -48,23 +29,27 @@ def served(config: Config, key: str) -> tuple[Network, ...]:
     return tuple(n for n in config.networks_of(key) if n.settings_for("vyos") is not None)
 
 
-def binding_addresses(network: Network, name: str, key: str) -> Mapping[str, Address]:
-    out: dict[str, Address] = {}
-    own = network.settings_for("vyos")
-    if own is None:
-        return out
-    out[MAPPING_TYPE] = mapping_address(own.shared_network, name, key)
-    fqdn = host_name_for(name, network.domain)
-    if fqdn is not None:
-        out[HOST_TYPE] = host_address(fqdn, key)
-    return out
-
-
-def name_rule(name: str) -> str | None:
-    problem = hostname_problem(name)
-    if problem is None:
-        return None
-    return f"cannot name a new VyOS static mapping or host name: it {problem} (rule: {NAME_RULE})"
+# What the Vyatta library needs to know of this kind (its planner, observation, import and value
+# checks are the library's, run with these values). A mapping stays in its subnet: an update writes
+# its leaves in place. Names netsot creates are DNS labels, which both dialects accept (1.4 mapping
+# names [-_a-zA-Z0-9.]+, 1.5 a hostname; host names alphanumeric with '-' and '.').
+VYATTA = VyattaKind(
+    name="vyos",
+    product="VyOS",
+    mapping_type=MAPPING_TYPE,
+    host_type=HOST_TYPE,
+    config_type=CONFIG_TYPE,
+    served=served,
+    # a name either dialect holds (1.4: [-_a-zA-Z0-9.]+; 1.5's hostnames are a subset of it)
+    mapping_name_re=re.compile(r"[-_a-zA-Z0-9.]+"),
+    mac_words="MAC (mac-address in 1.4, mac in 1.5)",
+    moves_subnet=False,
+    names_unnamed=False,
+)
+mapping_address = VYATTA.mapping_address
+host_address = VYATTA.host_address
+binding_addresses = VYATTA.binding_addresses
+name_rule = VYATTA.name_rule
 
 
 KIND = SystemKind(

@@ -20,6 +20,7 @@ from core.config import Config, system_key
 from core.errors import ConfigError, ProviderError, ProviderRejected
 from core.model import ApplyResult, Change, ChangeOutcome, Conflict, Desired, Observation
 from providers.base import PlanContext
+from providers.diffing import Wanted, Wanting
 from providers.vyatta.tree import Tree
 from providers.vyos import changeops, foresight, observe, planner, transact
 from providers.vyos.client import Op, VyosClient
@@ -50,7 +51,7 @@ class _Written:
     attributes: Mapping[str, Any]
 
 
-class VyosProvider:
+class VyosProvider(Wanting):
     """``Provider`` for a VyOS router; construction does no I/O, the client opens on first use."""
 
     name = "vyos"
@@ -87,8 +88,9 @@ class VyosProvider:
         self._observed = observe.observation(self._cfg, self.config, self.key, leases)
         return self._observed
 
-    def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
-        return planner.plan_vyos(self.config, desired, self._subnets, observed, ctx, self.key)
+    def wants(self, desired: Desired, observed: Observation, ctx: PlanContext) -> Wanted:
+        """What the router should hold, for the shared diff (``providers.diffing``)."""
+        return planner.wanted_vyos(self.config, desired, self._subnets, observed, ctx, self.key)
 
     def foresee(self, changes: Sequence[Change]) -> list[Conflict]:
         """The changes VyOS would refuse at commit (``foresight``), as ``commit_rule`` conflicts: the

@@ -1,0 +1,604 @@
+"""Pure planning for a Vyatta kind: what the router's DHCP static mappings and static host mappings
+should be for the desired bindings, as wishes for the boundary's one diff (``providers.diffing``).
+
+Owns: what each binding wants on the router (a static mapping in its network's shared network, in
+the router's subnet holding its address; a host name ``NAME.DOMAIN`` pointing where the host
+answers, holding its single-label name and its extra names as aliases), the identity of router
+objects (its name exact, then any case, then the name netsot derives from the router's:
+``ROOM_1_SWITCH`` for ``room-1-switch``; then — for an owned mapping whose router name netsot would
+not create — its MAC; found objects keep the router's name, and netsot never creates a second
+mapping or host name that differs from an existing one only by case), and the hook that words each
+change the diff makes (the ``finish`` hook): moves and renames (a new object takes the place and the
+kept data of the owned one it replaces: applied or held together), drift, updates compared without
+case, human reasons, provenance, what each change keeps and what a delete would lose; plus the
+``saved`` pseudo resource. The diff decides ownership, blocking and what is deleted.
+The kind passes plain values: its ``VyattaKind``, the owned records, the binding's IPAM address
+(``depends``), the router's subnets per shared network, and optionally the host names it does not
+publish (``unpublished``, EdgeOS's disabled reservations), and the diff's two constructors (``Diff``).
+Must not: do I/O, import a kind or the provider boundary, or touch an object netsot does not own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.config import Config, Network
+from core.ipv4 import ip_int
+from core.model import (
+    EMPTY,
+    Action,
+    Address,
+    Binding,
+    Change,
+    Desired,
+    ManagedResource,
+    Observation,
+    ObservedResource,
+    Provenance,
+    frozen_map,
+)
+from core.names import short_name
+from providers.vyatta import kept as kept_module
+from providers.vyatta.family import HOST_BASE, VyattaKind, host_name_for, mapping_path
+from providers.vyatta.observe import host_attrs, mapping_attrs
+
+UNSAVED_REASON = (
+    "the router has committed changes that were never saved (an apply was interrupted?); "
+    "saving them so a reboot keeps them"
+)
+# resource attribute ← binding attribute whose provenance it carries
+MAPPING_PROVENANCE = (("ip_address", "ip"), ("mac_address", "mac"), ("name", "hostname"))
+HOST_PROVENANCE = (("inet", "ip"), ("host_name", "hostname"), ("aliases", "hostname"))
+# (network, hostname) → the address resource the binding's router objects depend on (None: none)
+Depends = Callable[[str, str], Address | None]
+# (wanted objects, observation) → {host address: why netsot does not publish it}
+Unpublished = Callable[[Mapping[Address, Any], Observation], Mapping[Address, str]]
+
+
+def binding_aliases(name: str) -> list[str]:
+    """The aliases netsot gives a binding's host name: its single-label name (none for an FQDN)."""
+    return [] if "." in name else [name]
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: subnets
+
+
+# (parsed subnet, its text as the router has it, IPv4 network and mask as integers or None for IPv6)
+Subnets = tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, int | None, int | None], ...]
+
+
+def _parsed_subnets(cidrs: Sequence[str]) -> Subnets:
+    """The router subnets of one shared network parsed once (unparseable ones skipped), in router order."""
+    out = []
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if net.version == 4:
+            out.append((net, cidr, int(net.network_address), int(net.netmask)))
+        else:
+            out.append((net, cidr, None, None))
+    return tuple(out)
+
+
+def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | None = None) -> str:
+    """The router subnet holding ``ip``; the config prefix (``fallback``) when the router has none."""
+    value = ip_int(ip)
+    if value is None:  # not a dotted quad (reconcile blocks those): the general, slower test
+        addr = ipaddress.ip_address(ip)
+        for net, cidr, _, _ in subnets:
+            if addr in net:
+                return cidr
+    else:
+        # ``addr in net`` for an IPv4 address, in integers (an IPv6 subnet never holds it)
+        for _, cidr, base, mask in subnets:
+            if mask is not None and value & mask == base:
+                return cidr
+    return fallback if fallback is not None else str(network.prefix)
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: finding a binding's router objects
+
+
+class _Index:
+    """The instance's observed mappings and host names, looked up the ways a binding finds them."""
+
+    def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str) -> None:
+        self.kind = kind
+        self.resources = observation.resources
+        self.by_name: dict[tuple[str, ...], list[Address]] = {}
+        self.by_mac: dict[tuple[str, str], list[Address]] = {}
+        domains = {sn: {n.domain for n in nets if n.domain}
+                   for sn, nets in kind.shared_networks(config, key).items()}
+        for address, res in observation.resources.items():
+            a = res.attributes
+            if address.type == kind.mapping_type:
+                sn, name = str(a.get("shared_network")), str(a.get("name"))
+                derived = kept_module.derive_label(name)
+                names = {("m", sn, name.lower()), ("m", sn, derived)}
+                names |= {("m", sn, short_name(derived, d)) for d in domains.get(sn, ())}
+                for k in names:
+                    self.by_name.setdefault(k, []).append(address)
+                if a.get("mac_address"):
+                    self.by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
+            elif address.type == kind.host_type:
+                self.by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
+
+    def _pick(self, found: Sequence[Address], owned: Mapping[Address, ManagedResource]) -> Address | None:
+        if not found:
+            return None
+        mine = sorted((a for a in found if a in owned), key=str)
+        return mine[0] if mine else sorted(found, key=str)[0]
+
+    def mapping(
+        self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource], key: str
+    ) -> Address | None:
+        """The observed mapping of binding ``b`` in shared network ``sn`` (None: there is none)."""
+        exact = self.kind.mapping_address(sn, b.hostname, key)
+        if exact in self.resources:
+            return exact
+        found = self._pick(self.by_name.get(("m", sn, b.hostname), ()), owned)
+        if found is not None or b.mac is None:
+            return found
+        # an adopted entry with a name netsot would not create (ROOM_1_SWITCH) keeps it, found by MAC
+        mine = [a for a in self.by_mac.get((sn, b.mac.lower()), ())
+                if a in owned and self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
+        return self._pick(mine, owned)
+
+    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str) -> Address | None:
+        exact = self.kind.host_address(fqdn, key)
+        if exact in self.resources:
+            return exact
+        return self._pick(self.by_name.get(("h", fqdn.lower()), ()), owned)
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: what is wanted
+
+
+def _source_text(b: Binding) -> str:
+    ref = b.first_origin
+    if ref is not None:
+        return f"{ref.noun} {b.hostname} ({ref.label})"
+    if b.origin == "config":
+        return f"host {b.hostname} (config)"
+    if b.origin == "import":
+        return f"host {b.hostname} (adopted from the router)"
+    return f"host {b.hostname}"
+
+
+def _lost_reason(managed: ManagedResource) -> str:
+    why = {
+        "proxmox": "guest removed",
+        "nipap": "host removed from NIPAP",
+        "config": "host removed from the config",
+        "import": "no source reports it any more",
+    }.get(managed.origin, "no source reports it any more")
+    return f"lost its source: {why}"
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_norm(v) for v in value)
+    if isinstance(value, str):
+        return value.lower()
+    return value
+
+
+def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    keys = sorted(set(before) | set(after))
+    return [k for k in keys if _norm(before.get(k)) != _norm(after.get(k))]
+
+
+def _describe(keys: list[str], before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    def show(v: Any) -> str:
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(map(str, v)) + "]"
+        return "none" if v is None else str(v)
+
+    return ", ".join(f"{k} {show(before.get(k))} -> {show(after.get(k))}" for k in keys)
+
+
+@dataclass(frozen=True)
+class _Want:
+    """One router object a binding wants: its attributes, the binding, provenance, its path."""
+
+    attrs: dict[str, Any]
+    binding: Binding
+    provenance: dict[str, Provenance]
+    path: str
+    derived: Address  # the address the binding's name gives it (blocked by conflicts of the binding)
+
+
+def _desired(
+    kind: VyattaKind, config: Config, desired: Desired, router_subnets: Mapping[str, Sequence[str]],
+    index: _Index, owned: Mapping[Address, ManagedResource], key: str,
+) -> dict[Address, _Want]:
+    out: dict[Address, _Want] = {}
+    nets = {n.name: n for n in kind.served(config, key)}
+    subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
+    for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
+        net = nets.get(b.network)
+        if net is None:
+            continue
+        own = net.settings_for(kind.name)
+        prov = b.provenance
+        if b.mac is not None and own is not None:
+            sn = own.shared_network
+            found = index.mapping(sn, b, owned, key)
+            seen = index.resources[found].attributes if found is not None else {}
+            name = str(seen["name"]) if found is not None else b.hostname
+            if found is not None and not kind.moves_subnet:  # the mapping stays where the router has it
+                subnet = str(seen["subnet"])
+            else:
+                if sn not in subnets:
+                    subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
+                subnet = _subnet_for(subnets[sn], net, b.ip, str(net.prefix))
+            attrs = mapping_attrs(sn, subnet, name, b.ip, b.mac.lower())
+            p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
+            derived = kind.mapping_address(sn, b.hostname, key)
+            out.setdefault(found or derived,
+                           _Want(attrs, b, p, " ".join(mapping_path(sn, subnet, name)), derived))
+        fqdn = host_name_for(b.hostname, net.domain)
+        if fqdn is not None:
+            for address, attrs, derived in _host_wants(kind, b, net, fqdn, index, owned, key):
+                # the names point where the host answers now (a guest pending restart keeps its old
+                # address): inet is not the binding's ip then
+                p = {k: prov[src] for k, src in HOST_PROVENANCE
+                     if src in prov and not (k == "inet" and b.answers_at)}
+                if "aliases" in prov:
+                    p["aliases"] = prov["aliases"]
+                path = " ".join((*HOST_BASE, attrs["host_name"]))
+                out.setdefault(address, _Want(attrs, b, p, path, derived))
+    return out
+
+
+def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _Index,
+                owned: Mapping[Address, ManagedResource],
+                key: str) -> list[tuple[Address, dict[str, Any], Address]]:
+    """(address, attributes, derived address) of every host name a binding wants on the router.
+
+    Its canonical name is one host name, holding its single-label name as an alias (as before) and
+    each extra name as an alias. An extra name the router already has as a host name of its own is
+    that host name (its address follows the binding's); an alias the router already has keeps its
+    form (``www`` or ``www.lab.example``); a new extra name is written as an alias ``NAME.DOMAIN``.
+    """
+    def name_of(word: str) -> str:
+        return short_name(word.lower(), net.domain)
+
+    names = set(b.names)
+    separate: dict[str, Address] = {}
+    for alias in b.aliases:
+        alias_fqdn = host_name_for(alias, net.domain)
+        found_alias = index.host(alias_fqdn, owned, key) if alias_fqdn is not None else None
+        if found_alias is not None:
+            separate[alias] = found_alias
+    found = index.host(fqdn, owned, key)
+    seen = index.resources[found].attributes if found is not None else {}
+    words = [str(w) for w in seen.get("aliases") or () if name_of(str(w)) in names]
+    have = {name_of(w) for w in words}
+    words += [a for a in binding_aliases(b.hostname) if a not in have]
+    words += [host_name_for(a, net.domain) or a for a in b.aliases if a not in separate and a not in have]
+    host_name = str(seen["host_name"]) if found is not None else fqdn
+    derived = kind.host_address(fqdn, key)
+    out = [(found or derived, host_attrs(host_name, b.dns_ip, words), derived)]
+    for address in separate.values():
+        other = index.resources[address].attributes
+        kept_words = [str(w) for w in other.get("aliases") or () if name_of(str(w)) in names]
+        out.append((address, host_attrs(str(other["host_name"]), b.dns_ip, kept_words), address))
+    return out
+
+
+def _waiting(address: Address, b: Binding, host_type: str) -> str:
+    """``; pending restart: web09 answers at 192.168.10.150 until …`` for a host name of a binding whose
+    new address has not reached the host yet."""
+    if address.type != host_type or not b.answers_at or b.answers_at == b.ip:
+        return ""
+    why = f"{b.waiting}: " if b.waiting else ""
+    return (f"; {why}{b.hostname} answers at {b.answers_at} until its new address {b.ip} reaches it, so the "
+            "name points there and moves when the host reports the new one")
+
+
+def _renewal(attrs: Mapping[str, Any], old: Any, *, dynamic: bool) -> str:
+    """``; effect: web02 moves from 192.168.10.30 to .9 at its next DHCP renewal`` — what a reservation
+    whose IP differs from the device's current address (its reservation, or a dynamic lease) does."""
+    new, name = attrs.get("ip_address"), attrs.get("name")
+    if not new or not old or old == new or "ip_address" not in attrs:
+        return ""
+    head_old, _, _ = str(old).rpartition(".")
+    head_new, _, tail_new = str(new).rpartition(".")
+    short = f".{tail_new}" if head_old == head_new else str(new)
+    if dynamic:
+        return f"; effect: {name} leaves its dynamic address {old} for {short} at its next DHCP renewal"
+    return f"; effect: {name} moves from {old} to {short} at its next DHCP renewal"
+
+
+def _seen_host(
+    seen: ObservedResource, want: Mapping[str, Any], managed: ManagedResource | None
+) -> ObservedResource:
+    """A host name re-split so that the IPv4 value netsot wants (or last wrote) is the owned one,
+    when the host holds it among other IPv4 values (someone added a second one by hand)."""
+    current = seen.attributes.get("inet")
+    prefer = [str(want.get("inet") or "")]
+    if managed is not None and managed.attributes.get("inet"):
+        prefer.append(str(managed.attributes["inet"]))
+    kept_inet = list(seen.kept.get("inet", ()))
+    pick = next((p for p in prefer if p in kept_inet and kept_module.is_ipv4(p)), None)
+    if current in prefer or pick is None:
+        return seen
+    rest = [v for v in kept_inet if v != pick] + ([current] if current else [])
+    kept = {k: (rest if k == "inet" else v) for k, v in seen.kept.items()}
+    attrs = frozen_map({**seen.attributes, "inet": pick})
+    return ObservedResource(seen.address, attrs, seen.provider_id, seen.owned_marker, frozen_map(kept))
+
+
+# ---------------------------------------------------------------------------------------------
+# planning: changes
+
+
+class _Planner:
+    """One plan of one router instance."""
+
+    def __init__(self, kind: VyattaKind, config: Config, desired: Desired, observation: Observation, key: str,
+                 owned: Mapping[Address, ManagedResource], depends: Depends,
+                 subnets: Mapping[str, Sequence[str]], unpublished: Unpublished | None) -> None:
+        self.kind, self.key, self.observation = kind, key, observation
+        self.owned, self.depends = owned, depends
+        self.mapping_type, self.host_type = kind.mapping_type, kind.host_type
+        self._depends: dict[tuple[str, str], tuple[Address, ...]] = {}
+        self._after: dict[Address, Mapping[str, Any]] = {}
+        self.blocked = desired.blocked
+        self.index = _Index(kind, observation, config, key)
+        self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key)
+        # no DNS name for a binding whose reservation is disabled on the router (it is not served);
+        # one that exists already is left as it is (the observation's warning says so)
+        self.unpublished = dict(unpublished(self.wanted, observation)) if unpublished is not None else {}
+        self.held = {address: self.wanted.pop(address) for address in self.unpublished}
+        self.leaving = self._leaving()
+        # leaving objects holding kept data: what a new object may take over (usually very few)
+        self.movable = {a: r for a, r in self.leaving.items() if r.kept}
+        self.carried: dict[Address, Address] = {}  # old object → the new one its kept data moves to
+        # new object → the owned one it renames (same MAC / same address): applied or held together
+        self.renamed = _renamed(kind, self.wanted, observation.resources, owned, key)
+        self.successor = {old: new for new, old in self.renamed.items()}
+        # MAC → the IP of its dynamic lease: a new reservation says the device moves at its renewal
+        self.leased = {str(x.get("mac") or "").lower(): str(x.get("ip"))
+                       for x in observation.data.get("leases", ())}
+
+    def allowed(self, address: Address) -> bool:
+        return address not in self.blocked
+
+    def depends_on(self, b: Binding) -> tuple[Address, ...]:
+        """The address resource a binding's objects depend on (asked once per binding)."""
+        at = (b.network, b.hostname)
+        if at not in self._depends:
+            dep = self.depends(*at)
+            self._depends[at] = (dep,) if dep is not None else ()
+        return self._depends[at]
+
+    def after(self, address: Address, want: _Want) -> Mapping[str, Any]:
+        """The wanted attributes, frozen once (the wish and its change share them)."""
+        if address not in self._after:
+            self._after[address] = frozen_map(want.attrs)
+        return self._after[address]
+
+    def common(self, b: Binding, prov: Mapping[str, Provenance]) -> dict[str, Any]:
+        return {"provenance": frozen_map(prov), "depends_on": self.depends_on(b),
+                "origin": b.origin}
+
+    def _leaving(self) -> dict[Address, ObservedResource]:
+        """Owned router objects no binding wants any more (deleted unless blocked)."""
+        out = {}
+        for address in sorted(self.owned, key=str):
+            if address.type not in (self.mapping_type, self.host_type) or address.system != self.key:
+                continue
+            seen = self.observation.resources.get(address)
+            if address in self.wanted or address in self.unpublished or seen is None:
+                continue
+            if not self.allowed(address):
+                continue
+            out[address] = seen
+        return out
+
+    def _predecessor(self, address: Address, attrs: Mapping[str, Any]) -> Address | None:
+        """The leaving object a new one replaces (same MAC or name; for host names the same address
+        or first label): its kept data moves to the new object."""
+        if address.type == self.mapping_type:
+            keys = (("mac_address", lambda a: str(a.get("mac_address") or "").lower()),
+                    ("name", lambda a: kept_module.derive_label(str(a.get("name")))))
+        else:
+            keys = (("inet", lambda a: str(a.get("inet") or "")),
+                    ("host_name", lambda a: str(a.get("host_name")).lower().split(".", 1)[0]))
+        if not self.movable:
+            return None
+        for attribute, norm in keys:
+            if attrs.get(attribute) is None:
+                continue
+            for old, seen in self.movable.items():
+                same = old.type == address.type and norm(seen.attributes) == norm(attrs)
+                if same and old not in self.carried:
+                    return old
+        return None
+
+    def _successor_holds(self, old: Address, seen: ObservedResource) -> bool:
+        """An existing wanted object of the same binding already holds all of ``old``'s kept data."""
+        for address in self.wanted:
+            other = self.observation.resources.get(address)
+            if other is None or address.type != old.type or not other.kept:
+                continue
+            attribute = "mac_address" if old.type == self.mapping_type else "inet"
+            same = other.attributes.get(attribute) == seen.attributes.get(attribute)
+            if same and kept_module.holds(other.kept, seen.kept):
+                return True
+        return False
+
+    def create(self, address: Address, want: _Want, drift: bool) -> Change:
+        b = want.binding
+        reason = (f"router entry deleted by hand; recreating for {_source_text(b)}" if drift
+                  else f"new {_source_text(b)}")
+        kept: Mapping[str, Any] = EMPTY
+        old = None if drift else self._predecessor(address, want.attrs)
+        if old is not None:
+            self.carried[old] = address
+            kept = self.movable[old].kept
+            reason += f"; takes over what {old.name} holds besides netsot's attributes"
+        mac = str(want.attrs.get("mac_address") or "").lower()
+        reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
+        reason += _waiting(address, b, self.host_type)
+        return Change(Action.CREATE, address, None, self.after(address, want), reason, provider_id=want.path,
+                      drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
+                      **self.common(b, want.provenance))
+
+    def update(self, address: Address, want: _Want, seen: ObservedResource) -> Change | None:
+        managed = self.owned.get(address)
+        if address.type == self.host_type:
+            seen = _seen_host(seen, want.attrs, managed)
+        keys = _diff(seen.attributes, want.attrs)
+        if not keys:
+            return None
+        recorded = managed.attributes if managed is not None else None
+        drift = recorded is not None and bool(_diff(recorded, seen.attributes))
+        what = _describe(keys, seen.attributes, want.attrs)
+        b = want.binding
+        if drift:
+            reason = f"router entry edited by hand: {what}"
+        elif "mac_address" in keys and "mac" in b.provenance and seen.attributes.get("mac_address"):
+            reason = f"MAC changed on {b.provenance['mac'].ref}: {what}"
+        else:
+            reason = f"{_source_text(b)} changed: {what}"
+        if "ip_address" in keys:
+            reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
+        if "inet" in keys:
+            reason += _waiting(address, b, self.host_type)
+        return Change(Action.UPDATE, address, seen.attributes, self.after(address, want), reason,
+                      provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
+                      **self.common(want.binding, want.provenance))
+
+    def delete(self, address: Address, seen: ObservedResource) -> Change:
+        managed = self.owned[address]
+        successor = self.successor.get(address)
+        reason = f"renamed: {successor} takes its place" if successor else _lost_reason(managed)
+        loses: tuple[str, ...] = ()
+        new = self.carried.get(address)
+        if new is not None:
+            reason += f"; what else it holds moves to {new}"
+        elif seen.kept and not self._successor_holds(address, seen):
+            loses = kept_module.kept_lines(seen.kept)
+        return Change(Action.DELETE, address, seen.attributes, None, reason,
+                      provider_id=seen.provider_id or managed.provider_id, origin=managed.origin, loses=loses)
+
+    def wishes(self, want: Callable[..., Any]) -> tuple[Any, ...]:
+        """Every object a binding wants, in address order, made by ``want`` (the diff's ``Want``); one
+        whose binding's name is blocked, and a host name netsot does not publish, only holds its place
+        (never created, changed or deleted)."""
+        out: list[Any] = []
+        for address, w in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
+            b = w.binding
+            live = not (self.blocked and w.derived in self.blocked)
+            out.append(want(address, self.after(address, w), depends_on=self.depends_on(b),
+                            provider_id=w.path, provenance=w.provenance, origin=b.origin, creates=live,
+                            updates=live))
+        for address, w in self.held.items():
+            out.append(want(address, self.after(address, w), creates=False, updates=False))
+        return tuple(out)
+
+    def extra(self) -> tuple[Change, ...]:
+        """The ``saved`` pseudo resource, when the router holds committed changes it never saved."""
+        saved_at = self.kind.saved_address(self.key)
+        saved = self.observation.resources.get(saved_at)
+        if saved is None or saved.attributes.get("saved") is not False:
+            return ()
+        # no line to send: the configure session of this batch runs `save` (no depends_on, so it
+        # goes with the first batch of the router); after it, `compare saved` is empty and this disappears
+        return (Change(Action.UPDATE, saved_at, frozen_map({"saved": False}), frozen_map({"saved": True}),
+                       UNSAVED_REASON),)
+
+    def finish(self, change: Change, seen: ObservedResource | None) -> Change | None:
+        """The shared diff's change, as this planner says it: a create that recreates what was deleted by
+        hand or takes a renamed object's place and kept data, an update compared without case (None:
+        nothing differs), a delete that says what takes its place or what it loses."""
+        address = change.address
+        if change.action is Action.DELETE:
+            return self.delete(address, seen) if seen is not None and address in self.owned else None
+        want = self.wanted[address]
+        if change.action is Action.CREATE:
+            return self.create(address, want, address in self.owned)
+        return self.update(address, want, seen) if seen is not None else None
+
+    def order(self, change: Change) -> int:
+        """Creates and updates first (the wishes' order), then the ``saved`` pseudo resource, then deletes."""
+        if change.address.type == self.kind.config_type:
+            return 1
+        return 2 if change.action is Action.DELETE else 0
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The boundary diff's types, handed in by the kind (a library never imports the boundary):
+    ``want(address, attributes, depends_on=, provider_id=, provenance=, origin=, creates=, updates=)`` and
+    ``wanted(wants=, prune=, extra=, sort_key=, finish=)`` (``diffing.Want``, ``diffing.Wanted``)."""
+
+    want: Callable[..., Any]
+    wanted: Callable[..., Any]
+
+
+def wanted(
+    kind: VyattaKind,
+    made: Diff,
+    config: Config,
+    desired: Desired,
+    observation: Observation,
+    *,
+    key: str,
+    owned: Mapping[Address, ManagedResource],
+    depends: Depends,
+    subnets: Mapping[str, Sequence[str]],
+    unpublished: Unpublished | None = None,
+) -> Any:
+    """What the router's static mappings / host names should be for ``desired``, as the shared diff's
+    ``Wanted``: the wishes, the two types it answers for completely (an owned object of them no wish
+    holds is deleted), the ``saved`` change, the ``finish`` hook that words each change (renames, kept
+    data, drift) and the order of the result.
+
+    ``owned``: what netsot manages (the state's records); ``depends(network, hostname)``: the address
+    resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
+    a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
+    planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
+    return made.wanted(wants=planner.wishes(made.want), prune=frozenset({kind.mapping_type, kind.host_type}),
+                       extra=planner.extra(), sort_key=planner.order,
+                       finish=lambda change, _want, seen: planner.finish(change, seen))
+
+
+def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],
+             owned: Mapping[Address, ManagedResource], key: str) -> dict[Address, Address]:
+    """New entry → the owned entry it renames: same MAC in the same shared network (a reservation),
+    same address (a host name). The two are applied together or held together, so the router never
+    holds both (two reservations for one MAC) nor neither."""
+    old_mapping: dict[tuple[Any, Any], Address] = {}
+    old_host: dict[Any, Address] = {}
+    for address in owned:
+        seen = resources.get(address)
+        if address.system != key or address in wanted or seen is None:
+            continue
+        if address.type == kind.mapping_type and seen.attributes.get("mac_address"):
+            old_mapping[(seen.attributes.get("shared_network"), seen.attributes["mac_address"])] = address
+        elif address.type == kind.host_type and seen.attributes.get("inet"):
+            old_host[seen.attributes["inet"]] = address
+    out: dict[Address, Address] = {}
+    for address, want in wanted.items():
+        if address in resources:
+            continue
+        attrs = want.attrs
+        if address.type == kind.mapping_type:
+            old = old_mapping.pop((attrs.get("shared_network"), attrs.get("mac_address")), None)
+        else:
+            old = old_host.pop(attrs.get("inet"), None)
+        if old is not None:
+            out[address] = old
+    return out
