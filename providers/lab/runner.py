@@ -241,8 +241,8 @@ class ProxmoxLab:
 
 
 def start_proxmox(paths: Paths) -> ProxmoxLab:
-    from providers.proxmox.simperms import READ_PRIVILEGES, SimToken
-    from providers.proxmox.simulator import start_simulator
+    from providers.proxmox.sim.perms import READ_PRIVILEGES, SimToken
+    from providers.proxmox.sim.server import start_simulator
 
     seed = json.loads((paths.site_seeds / "proxmox.json").read_text())
     leases = {x["mac"].lower(): x["ip"] for x in json.loads((paths.site_seeds / "leases.json").read_text())}
@@ -279,7 +279,7 @@ class NipapLab:
 
 
 def start_nipap(paths: Paths) -> NipapLab:
-    from providers.nipap.simulator import start_simulator
+    from providers.nipap.sim.server import start_simulator
 
     saved = paths.state_dir("nipap") / "database.json"
     users = {NIPAP_USER: (paths.secret("nipap_password"), "rw"),
@@ -333,7 +333,7 @@ class LeaseWatcher:
         return (st.st_mtime_ns, st.st_size)
 
     def check(self) -> None:
-        from providers.edgemax.simulator import leases_from_json
+        from providers.edgemax.sim.server import leases_from_json
 
         stamp = self._stamp()
         text = None
@@ -380,7 +380,7 @@ class RouterLab:
 
 def start_router(paths: Paths, reload: Callable[[], None] | None = None) -> RouterLab:
     """The site's EdgeOS simulator with the lab's commit hook; writes its hosts file once at start."""
-    from providers.edgemax.simulator import leases_from_json, start_simulator
+    from providers.edgemax.sim.server import leases_from_json, start_simulator
 
     state_dir = paths.state_dir(paths.process("edgemax"))
     saved = state_dir / "config.boot"

@@ -15,8 +15,8 @@ import requests
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
-from providers.proxmox import simschema
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim import schema as simschema
+from providers.proxmox.sim.server import SimHandle
 
 from .conftest import lab_seed
 
