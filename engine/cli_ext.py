@@ -314,9 +314,13 @@ def _lab_command(name: str, help_text: str) -> None:
                    "lab in --dir ran last time (after `make demo`: 2), else 1.")
 @click.option("--fresh", is_flag=True,
               help="Start the systems from the seeds, not from what they saved when the lab last stopped.")
-def lab_up(workdir: str, guests: int, sites: int | None, fresh: bool) -> None:
+@click.option("--router", "routers", multiple=True, metavar="SITE=KIND",
+              help="Run a site's router as another router kind's simulator (site 1 is `home`, site 2 "
+                   "`cabin`; README's lab section lists the kinds). Repeatable. Default: the default "
+                   "router kind, or what the lab in --dir ran last time when --sites is not given either.")
+def lab_up(workdir: str, guests: int, sites: int | None, fresh: bool, routers: tuple[str, ...]) -> None:
     _emit(_extension("providers.lab", "up", "lab up")(Path(workdir), guests=guests, sites=sites,
-                                                      fresh=fresh))
+                                                      fresh=fresh, routers=routers or None))
 
 
 def _lab_dir(func: Callable[..., Any]) -> Callable[..., Any]:

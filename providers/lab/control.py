@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from providers.lab import dns
+from providers.lab import dns, systems
 from providers.lab.homelab import SITES, LabNetwork, LabSite, site_named
 from providers.lab.runner import PVE_TOKEN_NAME, PVE_USER, Paths
 from providers.lab.seeds import LEASE_TIME, lab_now, lease_active, lease_until
@@ -332,6 +332,11 @@ def ssh_command(workdir: Path, *, site: str = "", tty: bool = True) -> list[str]
     proc = current.get("processes", {}).get(paths.process("router"))
     if not proc:
         raise _error(f"the lab has no {paths.process('router')} process")
+    kind = proc.get("kind") or systems.default_kind("router")
+    router = systems.lab_system(kind)
+    if not getattr(router, "shell", False):
+        raise _error(f"the lab's {paths.process('router')} is a {kind} router, which takes no SSH login in "
+                     f"the lab: netsot talks to its API ({router.describe(paths, proc['port'])})")
     return ["ssh", *([] if tty else ["-tt"]), "-i", str(paths.private_key), "-p", str(proc["port"]),
             "-F", "/dev/null", "-o", f"UserKnownHostsFile={paths.known_hosts}",
             "-o", "StrictHostKeyChecking=yes",

@@ -230,15 +230,18 @@ def lease_until(days: float = 1, *, seconds: float | None = None) -> str:
     return (lab_now() + span).strftime("%Y/%m/%d %H:%M:%S")
 
 
-def lease_active(lease: Mapping[str, Any], now: datetime | None = None) -> bool:
-    """Whether a lease (a row of the router's lease file) still runs: until its end, as a router
-    expires it; a lease without an end (``never``) runs for ever."""
-    from providers.edgemax.leases import iso_expiry
+_EXPIRY = re.compile(r"(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 
-    end = iso_expiry(str(lease.get("expires") or ""))
-    if end is None:
+
+def lease_active(lease: Mapping[str, Any], now: datetime | None = None) -> bool:
+    """Whether a lease (a row of the router's lease file) still runs: until its end (``YYYY/MM/DD
+    HH:MM:SS``, UTC, as routers print it), as a router expires it; a lease without an end (``never``)
+    runs for ever."""
+    found = _EXPIRY.search(str(lease.get("expires") or ""))
+    if found is None:
         return True
-    return datetime.strptime(end, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) > (now or lab_now())
+    end = datetime(*map(int, found.groups()), tzinfo=UTC)
+    return end > (now or lab_now())
 
 
 def router_leases(lab: Homelab) -> list[dict[str, Any]]:
@@ -257,11 +260,19 @@ def static_mappings_by_mac(config_boot: str) -> dict[str, str]:
 
 
 def static_from_tree(tree: Any) -> dict[str, str]:
-    """mac → ip of every active DHCP static mapping in a config tree (first mapping of a MAC wins)."""
-    from providers.edgemax.extract import extract
-
+    """mac → ip of every active DHCP static mapping in a Vyatta config tree (``mac-address`` or ``mac``;
+    a deactivated or disabled one left out; the first mapping of a MAC wins)."""
+    base = ["service", "dhcp-server", "shared-network-name"]
     out: dict[str, str] = {}
-    for _sn, _subnet, m in extract(tree).mappings():
-        if m.mac and m.ip and not m.disabled:
-            out.setdefault(m.mac.lower(), m.ip)
+    for network in tree.tag_values(base):
+        for subnet in tree.tag_values([*base, network.name, "subnet"]):
+            if network.inactive or subnet.inactive:
+                continue
+            for m in tree.tag_values([*base, network.name, "subnet", subnet.name, "static-mapping"]):
+                ip = tree.value([*base, network.name, "subnet", subnet.name, "static-mapping", m.name,
+                                 "ip-address"])
+                macs = [c.value for c in m.children if c.name in ("mac-address", "mac") and not c.inactive]
+                mac = macs[0] if macs else None
+                if ip and mac and not m.inactive and m.child("disable") is None:
+                    out.setdefault(mac.lower(), ip)
     return out
