@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from core.files import write_atomic
+from providers.lab.homelab import Homelab, LabNetwork
 from providers.lab.runner import NIPAP_READONLY_USER, NIPAP_USER, Paths
+from providers.lab.seeds import VRF_NAME, VRF_RT
 
 
 class NipapLab:
@@ -54,6 +56,24 @@ def start_nipap(paths: Paths) -> NipapLab:
     return NipapLab(start_simulator(json.loads((paths.seeds / "nipap.json").read_text()), users), saved)
 
 
+def nipap_seed(lab: Homelab, *more: Homelab) -> dict[str, Any]:
+    """VRF ``homelab`` (one NIPAP for every site): an assignment prefix per network, the hosts recorded."""
+    labs = (lab, *more)
+    prefixes: list[dict[str, Any]] = [
+        {"prefix": n.prefix, "type": "assignment", "description": _net_description(n), "vrf": VRF_NAME}
+        for site in labs for n in site.networks
+    ]
+    for ip, node, description in (h for site in labs for h in site.ipam_hosts):
+        prefixes.append({"prefix": f"{ip}/32", "type": "host", "node": node, "description": description,
+                         "vrf": VRF_NAME, "authoritative_source": "admin"})
+    return {"vrfs": [{"rt": VRF_RT, "name": VRF_NAME, "description": "the lab's homelab"}],
+            "prefixes": prefixes}
+
+
+def _net_description(net: LabNetwork) -> str:
+    return f"{net.name} ({net.shared_network})"
+
+
 class NipapLabSystem:
     """``LabSystem`` (providers.base) of the NIPAP kind: the lab's IPAM, one for every site."""
 
@@ -68,8 +88,6 @@ class NipapLabSystem:
                  rf"\g<1>{NIPAP_READONLY_USER}\g<2>nipap_password_readonly}}"),)
 
     def seed(self, paths: Paths, labs: Sequence[Any]) -> None:
-        from providers.lab.seeds import nipap_seed
-
         write_atomic(paths.seeds / "nipap.json", json.dumps(nipap_seed(*labs), indent=1), 0o644)
         for name in ("nipap_password", "nipap_password_readonly"):
             if not (paths.secrets / name).exists():
@@ -79,8 +97,6 @@ class NipapLabSystem:
         return start_nipap(paths)
 
     def provider(self, paths: Paths, port: int, dns_port: int | None) -> str:
-        from providers.lab.seeds import VRF_NAME
-
         return (f"    url: http://127.0.0.1:{port}/XMLRPC\n"
                 f"    username: {NIPAP_USER}\n"
                 "    password: ${file:secrets/nipap_password}\n"

@@ -20,6 +20,7 @@ from typing import Any
 
 from core.files import write_atomic
 from providers.lab.runner import PVE_READONLY_TOKEN, PVE_TOKEN_NAME, PVE_USER, Paths
+from providers.proxmox.sim.seed import guest_answers, proxmox_seed
 
 
 class GuestNetworks:
@@ -58,15 +59,13 @@ class GuestNetworks:
             return self.leases
 
     def refresh(self) -> None:
-        from providers.lab import seeds
-
         static = self._static()
         leases = self._leases()
         cluster = self.handle.cluster
         with cluster.lock:
             guests = copy.deepcopy(list(cluster.guests.values()))
         for g in guests:
-            answers = seeds.guest_answers(g, static, leases, self._pins(g, static, leases))
+            answers = guest_answers(g, static, leases, self._pins(g, static, leases))
             changed = {k: v for k, v in answers.items() if g.get(k) != v}
             if changed:
                 with cluster.lock:
@@ -147,8 +146,6 @@ class ProxmoxClusterLab:
                 (r"\$\{file:secrets/pve_token(-[a-z0-9_-]+)?\}", r"${file:secrets/pve_token_readonly\1}"))
 
     def seed(self, paths: Paths, labs: Sequence[Any]) -> None:
-        from providers.lab.seeds import proxmox_seed
-
         write_atomic(paths.site_seeds / "proxmox.json", json.dumps(proxmox_seed(labs[0]), indent=1), 0o644)
         for name in (paths.pve_token, paths.pve_token_readonly):
             if not (paths.secrets / name).exists():
