@@ -177,13 +177,14 @@ class LabSystem(Protocol):
       without braces and without ``instance``), or "" when it has none;
     * ``describe(paths, port)`` — its line in ``lab up``'s output (``ssh ubnt@127.0.0.1 -p 2222 …``);
     * optional ``shell = True`` — a router a person logs in to with the lab's SSH key (``netsot lab ssh``);
+    * optional ``guests`` — a hypervisor's ``add(workdir, name, **options)``, ``rm``, ``set`` and ``restart``
+      (``netsot lab guest …``, through the simulator's own API);
     * optional ``readonly`` — (pattern, replacement) pairs that turn its block of the lab's config into an
       identity that may read and not write (``netsot-readonly.yaml``, for ``netsot doctor``'s ✗ side).
 
     The lab's own operations work on every kind through the lab folder: ``lab lease add`` writes the
     site's ``router-leases.json`` (rows ``ip``, ``mac``, ``expires``, ``pool``, ``hostname``) that the
-    router's ``start`` watches (``providers.lab.runner.LeaseWatcher``); ``lab guest`` talks to the
-    hypervisor's API.
+    router's ``start`` watches (``providers.lab.runner.LeaseWatcher``).
     """
 
     role: str

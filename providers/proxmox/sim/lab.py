@@ -133,6 +133,23 @@ def start_proxmox(paths: Paths) -> ProxmoxLab:
     return ProxmoxLab(handle, GuestNetworks(handle, paths, leases).start())
 
 
+@dataclass(frozen=True)
+class _GuestOps:
+    module: Any
+
+    def add(self, workdir: Any, name: str, **options: Any) -> str:
+        return str(self.module.guest_add(workdir, name, **options))
+
+    def rm(self, workdir: Any, which: str, **options: Any) -> str:
+        return str(self.module.guest_rm(workdir, which, **options))
+
+    def set(self, workdir: Any, which: str, **options: Any) -> str:
+        return str(self.module.guest_set(workdir, which, **options))
+
+    def restart(self, workdir: Any, which: str, **options: Any) -> str:
+        return str(self.module.guest_restart(workdir, which, **options))
+
+
 class ProxmoxClusterLab:
     """``LabSystem`` (providers.base) of the Proxmox kind: the lab's hypervisor."""
 
@@ -153,6 +170,13 @@ class ProxmoxClusterLab:
 
     def start(self, paths: Paths, options: Mapping[str, Any]) -> ProxmoxLab:
         return start_proxmox(paths)
+
+    @property
+    def guests(self) -> Any:
+        """``netsot lab guest add|rm|set|restart`` through the simulator's API (``sim/guests.py``)."""
+        from providers.proxmox.sim import guests
+
+        return _GuestOps(guests)
 
     def provider(self, paths: Paths, port: int, dns_port: int | None) -> str:
         return ("    host: 127.0.0.1\n"
