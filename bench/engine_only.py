@@ -25,7 +25,7 @@ class MemoryProxmoxClient:
     """Serves the Proxmox seed from memory with the methods ``ProxmoxProvider.discover`` calls."""
 
     def __init__(self, seed: Mapping[str, Any]) -> None:
-        from providers.proxmox.simulator import config_digest
+        from providers.proxmox.sim.server import config_digest
 
         self._guests = {(g["node"], g["vmid"]): g for g in seed["guests"]}
         self._digest = config_digest
@@ -72,9 +72,9 @@ def _addresses(specs: list[scenarios.GuestSpec]) -> dict[int, str]:
 def _nipap_rows(specs: list[scenarios.GuestSpec], ips: Mapping[int, str]) -> list[dict[str, Any]]:
     """list_prefix rows: the networks from the simulator's store, hosts cloned from one real row
     (inserting thousands of hosts through the simulator's store is itself quadratic)."""
-    from providers.nipap import simapi
-    from providers.nipap.simdata import Session, Store
-    from providers.nipap.simulator import load_seed
+    from providers.nipap.sim import api as simapi
+    from providers.nipap.sim.data import Session, Store
+    from providers.nipap.sim.server import load_seed
 
     store = Store()
     load_seed(store, scenarios.nipap_seed([{"prefix": "10.10.0.9/32", "type": "host", "node": "template",

@@ -110,6 +110,7 @@ def run_events(guests: int, latency: float, commit: float, events: int = 20,
 
     from bench import scenarios
     from bench.run import Options, simulators
+    from providers.edgemax.sim.lab import hosts_text
     from providers.lab import dns as labdns
 
     name = f"event-dns-{guests}"
@@ -127,7 +128,7 @@ def run_events(guests: int, latency: float, commit: float, events: int = 20,
         service: subprocess.Popen[bytes] | None = None
 
         def on_commit(tree: Any) -> None:  # what EdgeOS does after a commit: its hosts, then dnsmasq
-            labdns.write_atomic(hosts, labdns.render_hosts(tree))
+            labdns.write_atomic(hosts, hosts_text(tree))
             dnsmasq.reload()
 
         try:

@@ -92,19 +92,19 @@ def simulators(tmp: Path, specs: list[scenarios.GuestSpec], opts: Options,
     sims = Sims()
     with ExitStack() as stack:
         if "proxmox" in systems:
-            from providers.proxmox.simulator import start_simulator as start_pve
+            from providers.proxmox.sim.server import start_simulator as start_pve
 
             sims.pve = start_pve(scenarios.proxmox_seed(specs), tmp / "pve")
             stack.callback(sims.pve.stop)
             sims.pve.knobs.delay = opts.latency
         if "nipap" in systems:
-            from providers.nipap.simulator import start_simulator as start_nipap
+            from providers.nipap.sim.server import start_simulator as start_nipap
 
             sims.nipap = start_nipap(scenarios.nipap_seed())
             stack.callback(sims.nipap.stop)
             sims.nipap.knobs.latency = opts.latency
         if "edgemax" in systems:
-            from providers.edgemax.simulator import start_simulator as start_edge
+            from providers.edgemax.sim.server import start_simulator as start_edge
 
             sims.edge = start_edge(tmp / "edge", config_boot=scenarios.config_boot())
             stack.callback(sims.edge.stop)

@@ -31,21 +31,21 @@ def _start(spec: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
     system = spec["system"]
     if system == "proxmox":
         from bench.measure import pve_counts
-        from providers.proxmox.simulator import start_simulator as start_pve
+        from providers.proxmox.sim.server import start_simulator as start_pve
 
         pve = start_pve(json.loads(Path(spec["seed"]).read_text()), Path(spec["state_dir"]))
         pve.knobs.delay = float(spec["latency"])
         info = {"port": pve.port, "ca_path": str(pve.ca_path), "token": list(pve.token)}
         return pve, info, lambda: {**pve_counts(pve.log), "pve_connections": pve.connections}
     if system == "nipap":
-        from providers.nipap.simulator import start_simulator as start_nipap
+        from providers.nipap.sim.server import start_simulator as start_nipap
 
         nipap = start_nipap(json.loads(Path(spec["seed"]).read_text()))
         nipap.knobs.latency = float(spec["latency"])
         return nipap, {"port": nipap.port, "url": nipap.url()}, lambda: {
             "nipap_calls": sum(nipap.counts.values()), "nipap_connections": nipap.connections}
     if system == "edgemax":
-        from providers.edgemax.simulator import start_simulator as start_edge
+        from providers.edgemax.sim.server import start_simulator as start_edge
 
         edge = start_edge(Path(spec["state_dir"]), config_boot=Path(spec["seed"]).read_text())
         edge.faults.command_delay = float(spec["latency"])

@@ -121,7 +121,8 @@ class Hooks:
       to them;
     * ``verify(config, key, observation, state_resources) -> list[Check]`` — system-specific
       checks of ``netsot verify`` (the engine already reads every owned object back);
-    * ``lab`` — the embedded lab's module for this system (seed, start, config block);
+    * ``lab`` — ``"module:OBJECT"``: the system's part of the embedded lab, a ``LabSystem`` (below;
+      it lives in the kind's ``sim/`` package: seed, start, its config block, lease / guest operations);
     * ``doctor(config, key) -> list[DoctorCheck]`` — ``netsot doctor``: reachable, TLS / host key as
       pinned, authenticated, and each privilege netsot needs to read and to write; changes nothing;
     * ``init`` — an ``InitHook`` for ``netsot init``: the system's command-line options, and
@@ -146,6 +147,72 @@ class Hooks:
     lab: str | None = None
     doctor: str | None = None
     init: str | None = None
+
+
+LAB_ROLES = ("hypervisor", "ipam", "router")  # the lab's parts, in the order its config lists them
+
+
+class LabRunning(Protocol):
+    """A simulator the lab started (``LabSystem.start``): where it listens, and how it stops (saving what
+    it holds, so the next ``lab up`` resumes it)."""
+
+    @property
+    def port(self) -> int: ...
+
+    def stop(self) -> None: ...
+
+
+class LabSystem(Protocol):
+    """A system's part of the embedded lab (``netsot lab``), named by ``Hooks.lab``.
+
+    The lab (``providers/lab/``) knows sites, networks, guests and leases (``providers.lab.homelab``) and
+    a lab folder's files (``providers.lab.runner.Paths``, as one site sees them); it names no system. A
+    kind joins it through this object, in its ``sim/`` package (the only product-side place that starts
+    its simulator):
+
+    * ``role`` — the part it plays: ``ipam`` (one for every site), ``hypervisor`` or ``router`` (one per
+      site); ``process`` — its lab process's name (``router``; a further site's is ``router.cabin``);
+      ``default`` — the lab runs it in its role unless told otherwise (``lab up --router cabin=KIND``);
+      ``saves`` — globs, under the lab's ``run/`` folder, of what its simulator saves when it stops;
+    * ``seed(paths, labs)`` — write its seed files (``labs``: the ``Homelab`` of each site it serves: one
+      for a per-site system, every site's for the ``ipam``) into ``paths.site_seeds``;
+    * ``start(paths, options)`` — in the lab's process for it (``python -m providers.lab.runner``): start
+      the simulator from what it saved (``paths.state_dir(...)``) or else its seeds, wired to the lab (a
+      router: its commit hook writes the site's ``paths.hosts_file`` for dnsmasq — ``options["reload"]``,
+      when given, tells dnsmasq — and ``paths.dhcp_file`` (``{"static": {mac: ip}}``) for the guests'
+      DHCP clients; it re-reads ``paths.leases_file`` when ``netsot lab lease add`` changes it and writes
+      the text it applied to ``<leases file>.applied``); returns a ``LabRunning``;
+    * ``provider(paths, port, dns_port)`` — its block under ``providers:`` of the lab's ``netsot.yaml``
+      (YAML lines indented four spaces, secrets as ``${file:secrets/…}`` references);
+    * ``network(network)`` — its ``networks[].<kind>`` settings for a lab network (flow-mapping body,
+      without braces and without ``instance``), or "" when it has none;
+    * ``describe(paths, port)`` — its line in ``lab up``'s output (``ssh ubnt@127.0.0.1 -p 2222 …``);
+    * optional ``shell = True`` — a router a person logs in to with the lab's SSH key (``netsot lab ssh``);
+    * optional ``guests`` — a hypervisor's ``add(workdir, name, **options)``, ``rm``, ``set`` and ``restart``
+      (``netsot lab guest …``, through the simulator's own API);
+    * optional ``readonly`` — (pattern, replacement) pairs that turn its block of the lab's config into an
+      identity that may read and not write (``netsot-readonly.yaml``, for ``netsot doctor``'s ✗ side).
+
+    The lab's own operations work on every kind through the lab folder: ``lab lease add`` writes the
+    site's ``router-leases.json`` (rows ``ip``, ``mac``, ``expires``, ``pool``, ``hostname``) that the
+    router's ``start`` watches (``providers.lab.runner.LeaseWatcher``).
+    """
+
+    role: str
+    process: str
+    default: bool
+    saves: tuple[str, ...]
+    title: str
+
+    def seed(self, paths: Any, labs: Sequence[Any]) -> None: ...
+
+    def start(self, paths: Any, options: Mapping[str, Any]) -> LabRunning: ...
+
+    def provider(self, paths: Any, port: int, dns_port: int | None) -> str: ...
+
+    def network(self, network: Any) -> str: ...
+
+    def describe(self, paths: Any, port: int) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -78,5 +78,6 @@ KIND = SystemKind(
         import_read="providers.edgemax.importer:read_observation",
         import_one="providers.edgemax.importer:import_one",
         verify="providers.edgemax.verify:checks",
+        lab="providers.edgemax.sim.lab:LAB",
     ),
 )

@@ -17,34 +17,25 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from core.errors import NetsotError
-from providers.lab import dns, seeds
-from providers.lab.homelab import HOME, SITES, Homelab, LabSite, site_homelab
-from providers.lab.runner import (
-    NIPAP_READONLY_USER,
-    NIPAP_USER,
-    PVE_READONLY_TOKEN,
-    PVE_TOKEN_NAME,
-    PVE_USER,
-    ROUTER_USER,
-    Paths,
-)
+from providers.base import LAB_ROLES
+from providers.lab import dns, systems
+from providers.lab.homelab import HOME, SITES, LabSite, site_homelab
+from providers.lab.runner import NIPAP_READONLY_USER, PVE_READONLY_TOKEN, PVE_USER, Paths
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 45.0
 STOP_TIMEOUT = 5.0
-PROCESS_MARKERS = {"proxmox": "providers.lab.runner", "nipap": "providers.lab.runner",
-                   "router": "providers.lab.runner", "dnsmasq": "dnsmasq"}
-STOP_ORDER = ("router", "proxmox", "nipap", "dnsmasq")
+RUNNER = "providers.lab.runner"  # every simulator process runs it; dnsmasq is itself
+STOP_ORDER = ("router", "hypervisor", "ipam")  # parts, then dnsmasq
 MAX_SITES = len(SITES)
 
 
@@ -61,26 +52,31 @@ def _sites(sites: int) -> tuple[LabSite, ...]:
     return SITES[:sites]
 
 
-def prepare(workdir: Path, guests: int = 15, sites: int = 1) -> Paths:
-    """Write seeds, secrets (0600) and the router SSH key into ``workdir``; return its paths.
+def prepare(workdir: Path, guests: int = 15, sites: int = 1, kinds: Mapping[str, str] | None = None) -> Paths:
+    """Write seeds, secrets (0600) and the SSH key into ``workdir``; return its paths.
 
-    Each site gets its own Proxmox and router seeds and its own API token; NIPAP's seed holds
-    every site's prefixes. ``guests`` sizes site 1.
+    Each site's systems write their own seeds and secrets (``LabSystem.seed``: the kinds ``kinds`` names
+    per process, by default every part's default kind); the IPAM's seed holds every site's networks.
+    ``guests`` sizes site 1.
     """
     paths = Paths(Path(workdir).resolve())
     for folder in (paths.root, paths.seeds, paths.run, paths.logs, paths.secrets):
         folder.mkdir(parents=True, exist_ok=True)
     os.chmod(paths.secrets, 0o700)
-    labs = [site_homelab(site, guests) for site in _sites(sites)]
+    chosen = _sites(sites)
+    kinds = dict(kinds or systems.choose([s.name for s in chosen]))
+    labs = [site_homelab(site, guests) for site in chosen]
     for lab in labs:
-        _write_site(paths.for_site(lab.site.name), lab)
-    dns.write_atomic(paths.seeds / "nipap.json", json.dumps(seeds.nipap_seed(*labs), indent=1))
-    tokens = [name for lab in labs for name in (paths.for_site(lab.site.name).pve_token,
-                                                paths.for_site(lab.site.name).pve_token_readonly)]
-    for name in ("nipap_password", "nipap_password_readonly", *tokens):
-        if not (paths.secrets / name).exists():
-            dns.write_atomic(paths.secrets / name, secrets.token_urlsafe(24) + "\n", mode=0o600)
-    if not paths.private_key.exists():
+        own = paths.for_site(lab.site.name)
+        own.site_seeds.mkdir(parents=True, exist_ok=True)
+        for stale in (own.hosts_file, own.dhcp_file):
+            stale.unlink(missing_ok=True)
+    for process, kind in kinds.items():
+        site = process.partition(".")[2]
+        system = systems.lab_system(kind)
+        mine = labs if systems.shared(system.role) else [lab for lab in labs if lab.site.name == site]
+        system.seed(paths.for_site(site), mine)
+    if not paths.private_key.exists():  # the lab's SSH key: a router that takes a login trusts it
         import asyncssh
 
         key = asyncssh.generate_private_key("ssh-ed25519", comment="netsot-lab")
@@ -90,69 +86,57 @@ def prepare(workdir: Path, guests: int = 15, sites: int = 1) -> Paths:
     return paths
 
 
-def _write_site(paths: Paths, lab: Homelab) -> None:
-    """One site's Proxmox seed, router config.boot and leases; its router's last outputs removed."""
-    paths.site_seeds.mkdir(parents=True, exist_ok=True)
-    dns.write_atomic(paths.site_seeds / "proxmox.json", json.dumps(seeds.proxmox_seed(lab), indent=1))
-    dns.write_atomic(paths.site_seeds / "config.boot", lab.config_boot)
-    dns.write_atomic(paths.site_seeds / "leases.json", json.dumps(seeds.router_leases(lab), indent=1))
-    for stale in (paths.hosts_file, paths.dhcp_file):
-        stale.unlink(missing_ok=True)
+def _site_kinds(kinds: Mapping[str, str], site: str) -> list[tuple[str, str]]:
+    """(process, kind) of one site's systems (site 1: the shared ones too), in the config's part order."""
+    mine = [(p, k) for p, k in kinds.items() if p.partition(".")[2] == site]
+    return sorted(mine, key=lambda pk: LAB_ROLES.index(systems.lab_system(pk[1]).role))
 
 
-def _dns_line(dns_port: int | None) -> str:
-    return (f"    dns_server: 127.0.0.1:{dns_port}   # the router's resolver (dnsmasq), for verify\n"
-            if dns_port else "    # dns_server: not set: dnsmasq is not installed, no DNS served\n")
-
-
-def _networks_text(site: LabSite) -> str:
+def _networks_text(site: LabSite, kinds: Mapping[str, str]) -> str:
     instance = f"instance: {site.name}, " if site.name else ""
     nets = []
     for n in site.networks:
-        vlan = f", vlan: {n.vlan}" if n.vlan else ""
+        parts = [(kind, systems.lab_system(kind).network(n)) for _p, kind in _site_kinds(kinds, site.name)]
         nets.append(
             f"  - name: {n.name}\n"
             f"    prefix: {n.prefix}\n"
             f"    gateway: {n.gateway}\n"
             f"    domain: {n.domain}\n"
             f"    dhcp_range: {{start: {n.dhcp_start}, stop: {n.dhcp_stop}}}\n"
-            f"    proxmox: {{{instance}bridge: {n.bridge}{vlan}}}\n"
-            f"    edgemax: {{{instance}shared_network: {n.shared_network}}}\n")
+            + "".join(f"    {kind}: {{{instance}{body}}}\n" for kind, body in parts if body))
     return "".join(nets)
 
 
-def _site_providers_text(paths: Paths, site: LabSite, ports: Mapping[str, int]) -> str:
-    """``proxmox.<site>`` and ``edgemax.<site>``: a further site's cluster and router, as named instances."""
+def _providers_text(paths: Paths, site: LabSite, number: int, ports: Mapping[str, int],
+                    dns_port: int | None, kinds: Mapping[str, str]) -> str:
+    """One site's systems under ``providers:``; a further site's as named instances (``KIND.<site>``)."""
     own = paths.for_site(site.name)
-    return (
-        f"  proxmox.{site.name}:   # site 2's own cluster: a second instance of the kind\n"
-        "    host: 127.0.0.1\n"
-        f"    port: {ports[own.process('proxmox')]}\n"
-        f"    user: {PVE_USER}\n"
-        f"    token_name: {PVE_TOKEN_NAME}\n"
-        f"    token_value: ${{file:secrets/{own.pve_token}}}\n"
-        f"    verify_tls: {own.ca}\n"
-        "    writeback_tag: netsot-static\n"
-        f"  edgemax.{site.name}:   # site 2's own router, with its own DNS\n"
-        "    host: 127.0.0.1\n"
-        f"    port: {ports[own.process('router')]}\n"
-        f"    username: {ROUTER_USER}\n"
-        f"    private_key: {paths.private_key}\n"
-        f"    known_hosts: {own.known_hosts}\n"
-        "    ssh_config: /dev/null\n"
-        + _dns_line(ports.get(own.process("dnsmasq")))
-    )
+    out = []
+    for process, kind in _site_kinds(kinds, site.name):
+        system = systems.lab_system(kind)
+        key = f"{kind}.{site.name}" if site.name else kind
+        note = f"   # site {number}'s own {system.title}: another instance of the kind" if site.name else ""
+        out.append(f"  {key}:{note}\n" + system.provider(own, ports[process], dns_port))
+    return "".join(out)
 
 
-def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None, sites: int = 1) -> str:
+def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None, sites: int = 1,
+                kinds: Mapping[str, str] | None = None) -> str:
     """The lab's ``netsot.yaml``: every network, every provider instance pointing at the simulators.
 
     ``ports`` holds the processes' ports by name (``proxmox``, ``nipap``, ``router``; a further
     site's ``proxmox.<site>``, ``router.<site>`` and, when dnsmasq runs, ``dnsmasq.<site>``);
-    ``dns_port`` is site 1's dnsmasq.
+    ``dns_port`` is site 1's dnsmasq; ``kinds`` the kind running each process (default: each part's
+    default kind).
     """
-    more = _sites(sites)[1:]
-    nets = [_networks_text(HOME), *(_networks_text(site) for site in more)]
+    chosen = _sites(sites)
+    kinds = dict(kinds or systems.choose([s.name for s in chosen]))
+    more = chosen[1:]
+    nets = [_networks_text(HOME, kinds), *(_networks_text(site, kinds) for site in more)]
+    providers = [_providers_text(paths, HOME, 1, ports, dns_port, kinds),
+                 *(_providers_text(paths, site, number, ports, ports.get(paths.for_site(site.name)
+                                                                         .process("dnsmasq")), kinds)
+                   for number, site in enumerate(more, start=2))]
     return (
         f"# yaml-language-server: $schema={REPO_ROOT / 'schemas' / 'config.schema.json'}\n"
         "# netsot.yaml for the embedded lab (written by `netsot lab up`; every system is a simulator\n"
@@ -160,30 +144,9 @@ def config_text(paths: Paths, ports: Mapping[str, int], dns_port: int | None, si
         "version: 1\n\n"
         "state:\n  path: netsot.state.json\n\n"
         "providers:\n"
-        "  proxmox:\n"
-        "    host: 127.0.0.1\n"
-        f"    port: {ports['proxmox']}\n"
-        f"    user: {PVE_USER}\n"
-        f"    token_name: {PVE_TOKEN_NAME}\n"
-        "    token_value: ${file:secrets/pve_token}\n"
-        f"    verify_tls: {paths.ca}\n"
-        "    writeback_tag: netsot-static\n"
-        "  nipap:\n"
-        f"    url: http://127.0.0.1:{ports['nipap']}/XMLRPC\n"
-        f"    username: {NIPAP_USER}\n"
-        "    password: ${file:secrets/nipap_password}\n"
-        f"    vrf: {seeds.VRF_NAME}\n"
-        "  edgemax:\n"
-        "    host: 127.0.0.1\n"
-        f"    port: {ports['router']}\n"
-        f"    username: {ROUTER_USER}\n"
-        f"    private_key: {paths.private_key}\n"
-        f"    known_hosts: {paths.known_hosts}\n"
-        "    ssh_config: /dev/null\n"
-        + _dns_line(dns_port)
-        + "".join(_site_providers_text(paths, site, ports) for site in more)
+        + "".join(providers)
         + "\nnetworks:\n" + "".join(nets) + "\n"
-        "# a device that is not a Proxmox guest: the NAS, already in NIPAP and on the router\n"
+        "# a device that is not a guest: the NAS, already in the IPAM and on the router\n"
         "hosts:\n"
         f"  - name: nas\n    network: lan\n    mac: \"{_nas_mac()}\"\n    ip: 192.168.10.20\n"
         "    description: Synology NAS\n\n"
@@ -197,27 +160,24 @@ def _nas_mac() -> str:
     return NAS_MAC
 
 
-def write_config(paths: Paths, ports: Mapping[str, int], dns_port: int | None, sites: int = 1) -> Path:
-    dns.write_atomic(paths.config, config_text(paths, ports, dns_port, sites))
+def write_config(paths: Paths, ports: Mapping[str, int], dns_port: int | None, sites: int = 1,
+                 kinds: Mapping[str, str] | None = None) -> Path:
+    dns.write_atomic(paths.config, config_text(paths, ports, dns_port, sites, kinds))
     write_readonly_config(paths)
     return paths.config
 
 
 def readonly_text(text: str) -> str:
-    """The lab's config as a read-only identity: every Proxmox instance with its site's token that lacks
-    the write privileges, NIPAP's read-only user, a state of its own. ``netsot doctor`` on it fails,
-    naming each missing privilege."""
+    """The lab's config as a read-only identity: each system's identity that may read and not write (its
+    ``LabSystem.readonly`` substitutions: Proxmox's token without the write privileges, NIPAP's read-only
+    user), a state of its own. ``netsot doctor`` on it fails, naming each missing privilege."""
     head, _, rest = text.partition("\n")
     text = (f"{head}\n# netsot-readonly.yaml: the lab's config below, but as identities that may read and "
             f"not write (Proxmox\n# token {PVE_USER}!{PVE_READONLY_TOKEN}, NIPAP's read-only user "
             f"{NIPAP_READONLY_USER}): `netsot doctor` shows what they lack.\n" + rest)
-    text = re.sub(r"(?m)^(    token_name: )" + re.escape(PVE_TOKEN_NAME) + "$", rf"\g<1>{PVE_READONLY_TOKEN}",
-                  text)
-    text = re.sub(r"\$\{file:secrets/pve_token(-[a-z0-9_-]+)?\}", r"${file:secrets/pve_token_readonly\1}",
-                  text)
-    text = re.sub(r"(?m)^(    username: )" + re.escape(NIPAP_USER)
-                  + r"(\n    password: \$\{file:secrets/)nipap_password\}",
-                  rf"\g<1>{NIPAP_READONLY_USER}\g<2>nipap_password_readonly}}", text)
+    for system in systems.lab_systems().values():
+        for pattern, replacement in getattr(system, "readonly", ()):
+            text = re.sub(pattern, replacement, text)
     return re.sub(r"(?m)^(  path: )netsot\.state\.json$", r"\1netsot-readonly.state.json", text)
 
 
@@ -260,7 +220,7 @@ def _is_ours(pid: int, name: str) -> bool:
     except OSError:
         return False
     base = name.split(".", 1)[0]  # "router.cabin" is site 2's router
-    return PROCESS_MARKERS.get(base, base) in cmdline
+    return (base if base == "dnsmasq" else RUNNER) in cmdline
 
 
 def _load(paths: Paths) -> dict[str, Any] | None:
@@ -350,9 +310,10 @@ def _start_dnsmasq(binary: str, paths: Paths, site: LabSite) -> dns.Dnsmasq:
     return server
 
 
-def _start_all(paths: Paths, chosen: tuple[LabSite, ...],
+def _start_all(paths: Paths, chosen: tuple[LabSite, ...], kinds: Mapping[str, str],
                started: list[tuple[int, str]]) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
-    """Every process of the lab: per site its dnsmasq (when installed), Proxmox and router; one NIPAP.
+    """Every process of the lab: per site its dnsmasq (when installed) and its systems (``kinds``: the
+    kind running each process); the shared ones once.
 
     ``started`` collects (pid, process name) as each one starts, so a failure can stop them all.
     Returns lab.json's ``processes`` and every process's port by name.
@@ -366,22 +327,20 @@ def _start_all(paths: Paths, chosen: tuple[LabSite, ...],
         started.append((server.pid, own.process("dnsmasq")))
         processes[own.process("dnsmasq")] = {"pid": server.pid, "port": server.port}
     procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def spawn(own: Paths, system: str, extra: list[str]) -> None:
-        proc = _spawn(own, system, extra)
-        procs[own.process(system)] = proc
-        started.append((proc.pid, own.process(system)))
-
     for site in chosen:
         own = paths.for_site(site.name)
-        spawn(own, "proxmox", [])
-        if not site.name:  # one NIPAP for every site
-            spawn(own, "nipap", [])
         resolver = processes.get(own.process("dnsmasq"))
-        spawn(own, "router", ["--dnsmasq-pid", str(resolver["pid"])] if resolver else [])
+        for process, kind in _site_kinds(kinds, site.name):
+            system = process.partition(".")[0]
+            extra = ["--kind", kind]
+            if resolver and systems.lab_system(kind).role == "router":
+                extra += ["--dnsmasq-pid", str(resolver["pid"])]
+            proc = _spawn(own, system, extra)
+            procs[process] = proc
+            started.append((proc.pid, process))
     ports = _wait_ready(paths, procs)
     for name, port in ports.items():
-        processes[name] = {"pid": procs[name].pid, "port": port}
+        processes[name] = {"pid": procs[name].pid, "port": port, "kind": kinds[name]}
     return processes, {name: int(p["port"]) for name, p in processes.items()}
 
 
@@ -389,8 +348,9 @@ def saved_systems(paths: Paths) -> list[Path]:
     """What the lab's systems saved when they stopped (resumed by the next ``lab up``)."""
     found: list[Path] = []
     if paths.run.exists():
-        for pattern in ("proxmox*/proxmox-state.json", "edgemax*/config.boot", "nipap/database.json"):
-            found += sorted(paths.run.glob(pattern))
+        for system in systems.lab_systems().values():
+            for pattern in system.saves:
+                found += sorted(paths.run.glob(pattern))
     found += sorted(paths.root.glob("router-leases*.json")) if paths.root.exists() else []
     return found
 
@@ -402,15 +362,22 @@ def _forget_systems(paths: Paths) -> None:
         path.with_suffix(".applied").unlink(missing_ok=True)
 
 
-def up(workdir: Path, guests: int = 15, sites: int | None = None, fresh: bool = False) -> str:
+def up(workdir: Path, guests: int = 15, sites: int | None = None, fresh: bool = False,
+       routers: Mapping[str, str] | Sequence[str] | None = None) -> str:
     """Start the lab (``sites`` sites) in the background and write ``<workdir>/netsot.yaml``.
 
     The systems resume what they saved when the lab last stopped (guests added with ``lab guest``,
     leases, netsot's changes); ``fresh`` starts them from the seeds (``--guests`` only counts then).
-    Without ``sites`` the lab runs as many sites as it last did (after ``make demo``: two), else one.
+    Without ``sites`` the lab runs as many sites as it last did (after ``make demo``: two), else one;
+    without ``sites`` and ``routers`` its routers are the kinds it last ran. ``routers`` ({site: kind},
+    ``lab up --router cabin=KIND``) runs a site's router as another router kind's simulator.
     """
     paths = Paths(Path(workdir).resolve())
+    if routers is not None and not isinstance(routers, Mapping):
+        routers = systems.parse_routers(routers)
     resumed_sites = last_sites(paths) if sites is None else None
+    if routers is None and sites is None:
+        routers = _last_routers(paths)
     if sites is None:
         sites = resumed_sites or 1
     current = _load(paths)
@@ -420,15 +387,16 @@ def up(workdir: Path, guests: int = 15, sites: int | None = None, fresh: bool = 
     if guests < 1 or guests > 500:
         raise LabError(f"--guests must be between 1 and 500, got {guests}")
     chosen = _sites(sites)
+    kinds = systems.choose([s.name for s in chosen], routers)
     for info in paths.run.glob("*.json") if paths.run.exists() else ():
         info.unlink()
     if fresh:
         _forget_systems(paths)
     resumed = saved_systems(paths)
-    prepare(paths.root, guests, sites)
+    prepare(paths.root, guests, sites, kinds)
     started: list[tuple[int, str]] = []
     try:
-        processes, ports = _start_all(paths, chosen, started)
+        processes, ports = _start_all(paths, chosen, kinds, started)
     except BaseException:
         for pid, name in reversed(started):
             _stop_pid(pid, name)
@@ -436,10 +404,11 @@ def up(workdir: Path, guests: int = 15, sites: int | None = None, fresh: bool = 
     dns.write_atomic(paths.lab_json, json.dumps({"workdir": str(paths.root), "guests": guests, "sites": sites,
                                                  "started": time.time(), "processes": processes},
                                                 indent=1, sort_keys=True), mode=0o600)
-    config, kept = _write_lab_config(paths, ports, sites)
+    config, kept = _write_lab_config(paths, ports, sites, kinds)
     same = (f"\nRuns {sites} sites, as this lab did last time (`--sites 1` leaves the cabin out)."
             if resumed_sites and resumed_sites > 1 else "")
-    return _up_text(paths, config, guests, chosen, ports) + _resume_text(paths, resumed, fresh) + kept + same
+    return (_up_text(paths, config, guests, chosen, ports, kinds) + _resume_text(paths, resumed, fresh) + kept
+            + same)
 
 
 def last_sites(paths: Paths) -> int | None:
@@ -451,10 +420,24 @@ def last_sites(paths: Paths) -> int | None:
     return sites if isinstance(sites, int) and 1 <= sites <= MAX_SITES else None
 
 
+def _last_routers(paths: Paths) -> dict[str, str] | None:
+    """The router kinds the lab in ``paths`` ran last time, as {site: kind} (None: not recorded)."""
+    try:
+        kinds = json.loads((paths.root / WRITTEN).read_text()).get("kinds")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(kinds, dict):
+        return None
+    known = systems.lab_systems()
+    return {str(p).partition(".")[2]: str(k) for p, k in kinds.items()
+            if str(k) in known and known[str(k)].role == "router"} or None
+
+
 WRITTEN = ".netsot-yaml-written.json"  # what `lab up` last wrote: the config's digest and the ports in it
 
 
-def _write_lab_config(paths: Paths, ports: Mapping[str, int], sites: int) -> tuple[Path, str]:
+def _write_lab_config(paths: Paths, ports: Mapping[str, int], sites: int,
+                      kinds: Mapping[str, str]) -> tuple[Path, str]:
     """The lab's config with this run's ports. A config edited since the lab wrote it (a host added
     under ``hosts:``) keeps the edits: only its old ports are replaced by the new ones."""
     import hashlib
@@ -468,7 +451,8 @@ def _write_lab_config(paths: Paths, ports: Mapping[str, int], sites: int) -> tup
     edited = (last is not None and current is not None
               and hashlib.sha256(current.encode()).hexdigest() != last.get("sha256"))
     note = ""
-    if edited and set(last.get("ports", {})) == set(ports):
+    same_kinds = last is not None and last.get("kinds", dict(kinds)) == dict(kinds)
+    if edited and set(last.get("ports", {})) == set(ports) and same_kinds:
         text = current
         for name, old in last["ports"].items():
             text = re.sub(rf"(?<=[: ]){int(old)}(?=\b)", str(ports[name]), text)
@@ -479,12 +463,12 @@ def _write_lab_config(paths: Paths, ports: Mapping[str, int], sites: int) -> tup
             aside = paths.config.with_name("netsot.yaml.edited")
             dns.write_atomic(aside, current or "")
             note = (f"\nYour edited config is kept as {os.path.relpath(aside)}: this lab has other processes "
-                    f"(--sites {sites}), so {os.path.relpath(paths.config)} was written anew.")
-        write_config(paths, ports, ports.get("dnsmasq"), sites)
+                    f"(--sites {sites}, --router), so {os.path.relpath(paths.config)} was written anew.")
+        write_config(paths, ports, ports.get("dnsmasq"), sites, kinds)
     written = paths.config.read_text()
     write_readonly_config(paths)
     dns.write_atomic(record, json.dumps({"sha256": hashlib.sha256(written.encode()).hexdigest(),
-                                         "ports": dict(ports), "sites": sites}))
+                                         "ports": dict(ports), "sites": sites, "kinds": dict(kinds)}))
     return paths.config, note
 
 
@@ -499,24 +483,34 @@ def _resume_text(paths: Paths, resumed: list[Path], fresh: bool) -> str:
     return ""
 
 
+_DETAIL = {"hypervisor": "{nodes} nodes, {guests} guests", "ipam": "{prefixes}", "router": "DHCP + DNS"}
+
+
+def _system_line(paths: Paths, process: str, kind: str, ports: Mapping[str, int], site: LabSite,
+                 guests: int, indent: str) -> str:
+    system = systems.lab_system(kind)
+    sites = [s for s in SITES if not s.name or paths.for_site(s.name).process("router") in ports]
+    detail = _DETAIL.get(system.role, "").format(
+        nodes=len(site.nodes), guests=guests,
+        prefixes="every site's networks: " + ", ".join(n.prefix for s in sites for n in s.networks))
+    return f"{indent}{system.title:11} {system.describe(paths, ports[process])}  ({kind}; {detail})"
+
+
 def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...],
-             ports: Mapping[str, int]) -> str:
+             ports: Mapping[str, int], kinds: Mapping[str, str]) -> str:
     rel = os.path.relpath(config)
     dns_port = ports.get("dnsmasq")
-    prefixes = [n.prefix for site in chosen for n in site.networks]
-    lines = [
-        f"The lab is running in {paths.root}:",
-        f"  Proxmox VE  https://127.0.0.1:{ports['proxmox']}  (3 nodes, {guests} guests + a template)",
-        f"  NIPAP       http://127.0.0.1:{ports['nipap']}/XMLRPC  (VRF {seeds.VRF_NAME}: "
-        + ", ".join(prefixes) + ")",
-        f"  EdgeRouter  ssh ubnt@127.0.0.1 -p {ports['router']}  (DHCP + DNS)",
+    lines = [f"The lab is running in {paths.root}:"]
+    lines += [_system_line(paths, p, k, ports, HOME, guests, "  ") for p, k in _site_kinds(kinds, "")]
+    lines.append(
         f"  DNS         127.0.0.1:{dns_port} (dnsmasq serving the router's host names)" if dns_port else
         "  DNS         not served: dnsmasq is not installed (apt-get install dnsmasq-base); "
-        "`netsot verify` will say so",
-    ]
+        "`netsot verify` will say so")
     for number, site in enumerate(chosen[1:], start=2):
-        lines += _site_lines(paths.for_site(site.name), number, site, ports)
-    imports = ["edgemax", *(f"edgemax.{site.name}" for site in chosen[1:])]
+        lines += _site_lines(paths.for_site(site.name), number, site, ports, kinds)
+    routers = [(p.partition(".")[2], k) for p, k in kinds.items()
+               if systems.lab_system(k).role == "router"]
+    imports = [f"{kind}.{site}" if site else kind for site, kind in routers]
     lines += [
         "",
         f"Config: {config}  (and {paths.readonly_config.name}: read-only identities, for `netsot doctor`)",
@@ -533,18 +527,18 @@ def _up_text(paths: Paths, config: Path, guests: int, chosen: tuple[LabSite, ...
     return "\n".join(lines)
 
 
-def _site_lines(own: Paths, number: int, site: LabSite, ports: Mapping[str, int]) -> list[str]:
+def _site_lines(own: Paths, number: int, site: LabSite, ports: Mapping[str, int],
+                kinds: Mapping[str, str]) -> list[str]:
     """A further site's endpoints in the ``lab up`` output."""
     dns_port = ports.get(own.process("dnsmasq"))
     nets = ", ".join(f"{n.name} {n.prefix}" for n in site.networks)
+    mine = _site_kinds(kinds, site.name)
+    instances = " and ".join(f"{k}.{site.name}" for _p, k in mine)
     guests = len(site_homelab(site).guests)
     return [
-        f"  Site {number}, {site.name} (providers proxmox.{site.name} and edgemax.{site.name}; "
-        f"network {nets}):",
-        f"    Proxmox VE  https://127.0.0.1:{ports[own.process('proxmox')]}  "
-        f"({len(site.nodes)} nodes, {guests} guests)",
-        f"    EdgeRouter  ssh ubnt@127.0.0.1 -p {ports[own.process('router')]}  "
-        f"(host name {site.router}: DHCP + DNS)",
+        f"  Site {number}, {site.name} (providers {instances}; network {nets}; "
+        f"router host name {site.router}):",
+        *(_system_line(own, p, k, ports, site, guests, "    ") for p, k in mine),
         f"    DNS         127.0.0.1:{dns_port} (dnsmasq serving this router's host names)" if dns_port else
         "    DNS         not served: dnsmasq is not installed",
     ]
@@ -552,7 +546,13 @@ def _site_lines(own: Paths, number: int, site: LabSite, ports: Mapping[str, int]
 
 def _stop_key(name: str) -> tuple[int, str]:
     base = name.split(".", 1)[0]
-    return (STOP_ORDER.index(base) if base in STOP_ORDER else len(STOP_ORDER), name)
+    if base == "dnsmasq":
+        return (len(STOP_ORDER), name)
+    try:
+        role = systems.role_of(base)
+    except NetsotError:
+        return (len(STOP_ORDER), name)
+    return (STOP_ORDER.index(role) if role in STOP_ORDER else len(STOP_ORDER), name)
 
 
 def down(workdir: Path) -> str:
@@ -588,7 +588,8 @@ def status(workdir: Path) -> str:
     for name, proc in sorted(procs.items()):
         pid = proc.get("pid")
         state = "alive" if _alive(pid) and _is_ours(int(pid), name) else "dead"
-        lines.append(f"  {name:{width}} {state:5}  pid {pid}  port {proc.get('port')}")
+        kind = f"  ({proc['kind']})" if proc.get("kind") else ""
+        lines.append(f"  {name:{width}} {state:5}  pid {pid}  port {proc.get('port')}{kind}")
     if "dnsmasq" not in procs:
         lines.append(f"  {'dnsmasq':{width}} -      not installed: the lab serves no DNS")
     return "\n".join(lines)

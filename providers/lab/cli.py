@@ -57,11 +57,15 @@ def add_commands(root: click.Group) -> None:
     @click.option("--fresh", is_flag=True,
                   help="Start the systems from the seeds, not from what they saved when the lab last "
                        "stopped.")
-    def lab_up(workdir: str, guests: int, sites: int | None, fresh: bool) -> None:
+    @click.option("--router", "routers", multiple=True, metavar="SITE=KIND",
+                  help="Run a site's router as another router kind's simulator (site 1 is `home`, site 2 "
+                       "`cabin`; README's lab section lists the kinds). Repeatable. Default: the default "
+                       "router kind, or what the lab in --dir ran last time when --sites is not given "
+                       "either.")
+    def lab_up(workdir: str, guests: int, sites: int | None, fresh: bool, routers: tuple[str, ...]) -> None:
         from providers.lab import up
 
-        _emit(up(Path(workdir), guests=guests, sites=sites,
-                                                          fresh=fresh))
+        _emit(up(Path(workdir), guests=guests, sites=sites, fresh=fresh, routers=routers or None))
 
 
     @lab.group("guest")

@@ -121,7 +121,7 @@ class Homelab:
     guests: tuple[LabGuest, ...]
     config_boot: str
     leases: tuple[LabLease, ...]
-    nipap_hosts: tuple[tuple[str, str, str], ...]  # (ip, node, description) already in NIPAP
+    ipam_hosts: tuple[tuple[str, str, str], ...]  # (ip, node, description) already in the IPAM (NIPAP)
     extra: dict[str, str] = field(default_factory=dict)
     site: LabSite = HOME
 
@@ -178,7 +178,7 @@ def homelab(guests: int = 15) -> Homelab:
         guests=tuple(all_guests),
         config_boot=router_config_boot(),
         leases=_leases(chosen),
-        nipap_hosts=(("192.168.10.1", "edge", "router"), ("192.168.10.20", "nas", "Synology NAS"),
+        ipam_hosts=(("192.168.10.1", "edge", "router"), ("192.168.10.20", "nas", "Synology NAS"),
                      ("10.20.0.1", "edge-srv", "router (servers)")),
     )
 
@@ -208,7 +208,7 @@ def cabin() -> Homelab:
         guests=CABIN_GUESTS,
         config_boot=cabin_config_boot(),
         leases=leases,
-        nipap_hosts=(("192.168.30.1", "cabin", "router (cabin)"),),
+        ipam_hosts=(("192.168.30.1", "cabin", "router (cabin)"),),
         site=CABIN,
     )
 

@@ -60,5 +60,6 @@ KIND = SystemKind(
     web_link=web_link,
     hooks=Hooks(inventory="providers.nipap.inventory:run", adopt="providers.nipap.adopt:adopt",
                 import_one="providers.nipap.importone:import_one", watch="providers.nipap.watch:watch",
-                doctor="providers.nipap.doctor:run", init="providers.nipap.setup:HOOK"),
+                doctor="providers.nipap.doctor:run", init="providers.nipap.setup:HOOK",
+                lab="providers.nipap.sim.lab:LAB"),
 )

@@ -52,5 +52,6 @@ KIND = SystemKind(
     web_link=web_link,
     hooks=Hooks(inventory="providers.proxmox.inventory:run",
                 import_one="providers.proxmox.importone:import_one", watch="providers.proxmox.watch:watch",
-                doctor="providers.proxmox.doctor:run", init="providers.proxmox.setup:HOOK"),
+                doctor="providers.proxmox.doctor:run", init="providers.proxmox.setup:HOOK",
+                lab="providers.proxmox.sim.lab:LAB"),
 )

@@ -79,5 +79,6 @@ KIND = SystemKind(
         import_read="providers.vyos.importer:read_observation",
         import_one="providers.vyos.importer:import_one",
         verify="providers.vyos.verify:checks",
+        lab="providers.vyos.sim.lab:LAB",
     ),
 )

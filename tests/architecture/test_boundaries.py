@@ -82,6 +82,8 @@ def _allowed(module: str) -> tuple[str, ...]:
             return ("core", "schemas", *BOUNDARY, "providers")
         if parts[1] in LIBRARIES:  # a library: the leaves and other libraries, never a kind
             return ("core", "schemas", *LIBRARY_MODULES)
+        if len(parts) > 2 and parts[2] == "sim":  # a simulator plays its part in the lab: the lab's types
+            return ("core", "schemas", *BOUNDARY, *LIBRARY_MODULES, own, "providers.lab")
         return ("core", "schemas", *BOUNDARY, *LIBRARY_MODULES, own)
     if parts[0] == "engine":
         return ("core", "state", "schemas", "engine", *BOUNDARY, *ASSEMBLY.get(module, ()))

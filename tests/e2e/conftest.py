@@ -25,11 +25,15 @@ import pytest
 
 from core.config import system_key
 from providers.edgemax.extract import extract
+from providers.edgemax.sim.lab import start_router
 from providers.lab import dns as labdns
 from providers.lab import prepare, write_config
 from providers.lab.homelab import SITES, LabGuest, LabNic, LabSite, mac_for
-from providers.lab.runner import Paths, start_nipap, start_proxmox, start_router
-from providers.lab.seeds import VRF_NAME, proxmox_guest
+from providers.lab.runner import Paths
+from providers.lab.seeds import VRF_NAME
+from providers.nipap.sim.lab import start_nipap
+from providers.proxmox.sim.lab import start_proxmox
+from providers.proxmox.sim.seed import proxmox_guest
 from tests.e2e.livenipap import start_live_nipap
 
 REPO = Path(__file__).resolve().parents[2]

@@ -31,7 +31,7 @@ class LiveNipap:
         return getattr(proxy, method)({"auth": {"authoritative_source": source}, **args})
 
     def _load(self, seed: dict[str, Any]) -> None:
-        """The simulator's seed format (providers/nipap/simulator.py), shortest prefixes first."""
+        """The simulator's seed format (providers/nipap/sim/server.py), shortest prefixes first."""
         names: dict[str, int] = {}
         for vrf in seed.get("vrfs", ()):
             for row in self.call("list_vrf", vrf={"rt": vrf["rt"]}):

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.edgemax.simulator import start_simulator as start_edgemax
-from providers.nipap.simulator import start_simulator as start_nipap
+from providers.edgemax.sim.server import start_simulator as start_edgemax
+from providers.nipap.sim.server import start_simulator as start_nipap
 from providers.vyos.sim.server import start as start_vyos
 from tests.providers.edgemax.sim_fixtures import LAB_BOOT
 

@@ -27,11 +27,15 @@ from typing import Any
 import yaml
 
 from providers.edgemax.extract import extract
+from providers.edgemax.sim.lab import start_router
 from providers.lab import dns as labdns
 from providers.lab import prepare, write_config
 from providers.lab.homelab import BASE_GUESTS, NETWORKS, Homelab, LabLease, _g, router_config_boot
-from providers.lab.runner import Paths, start_nipap, start_proxmox, start_router
-from providers.lab.seeds import VRF_NAME, nipap_seed, proxmox_seed, router_leases
+from providers.lab.runner import Paths
+from providers.lab.seeds import VRF_NAME, router_leases
+from providers.nipap.sim.lab import nipap_seed, start_nipap
+from providers.proxmox.sim.lab import start_proxmox
+from providers.proxmox.sim.seed import proxmox_seed
 from providers.vyatta.parse import parse_boot
 from providers.vyatta.render import render_commands
 
@@ -74,7 +78,7 @@ def small_homelab() -> Homelab:
         guests=guests,
         config_boot=boot,
         leases=leases,
-        nipap_hosts=(("192.168.10.1", "edge", "router"), ("192.168.10.20", "nas", "Synology NAS"),
+        ipam_hosts=(("192.168.10.1", "edge", "router"), ("192.168.10.20", "nas", "Synology NAS"),
                      ("10.20.0.1", "edge-srv", "router (servers)")),
     )
 

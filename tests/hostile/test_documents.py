@@ -34,11 +34,11 @@ from providers.edgemax import planner
 from providers.edgemax.extract import extract
 from providers.edgemax.provider import EdgemaxProvider
 from providers.lab.homelab import NETWORKS, LabGuest, LabNic, mac_for, router_config_boot
-from providers.lab.seeds import guest_config
 from providers.nipap import mapping as nipap_mapping
 from providers.nipap.provider import NipapProvider
 from providers.proxmox import mapping as pve_mapping
 from providers.proxmox.provider import Discovery, ProxmoxProvider
+from providers.proxmox.sim.seed import guest_config
 from providers.vyatta.parse import parse_boot
 from schemas import validator
 from state.backend import FileBackend

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from providers.lab.homelab import LabGuest, LabNic, mac_for
-from providers.lab.seeds import proxmox_guest
+from providers.proxmox.sim.seed import proxmox_guest
 from tests.faults.harness import SHAPES_OK, FaultLab, no_traceback
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -9,7 +9,7 @@ from pathlib import Path
 from core.model import Binding, Desired
 from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.session import EdgeSession
-from providers.edgemax.simulator import start_simulator
+from providers.edgemax.sim.server import start_simulator
 from tests import addresses as A
 from tests.providers.contract import Harness
 from tests.providers.edgemax.sim_fixtures import LAB_BOOT, edgemax_settings, lab_config

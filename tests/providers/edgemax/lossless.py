@@ -34,8 +34,8 @@ from providers.edgemax import importer
 from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import EdgeConfig, extract
 from providers.edgemax.planner import HOST, MAPPING, observation_from_config, plan_edgemax
-from providers.edgemax.simrules import commit_errors, validate_path
-from providers.edgemax.simstore import delete_path, set_path
+from providers.edgemax.sim.rules import commit_errors, validate_path
+from providers.edgemax.sim.store import delete_path, set_path
 from providers.importing import ImportPlan
 from providers.vyatta.render import quote_command_word, render_commands
 from providers.vyatta.tree import Tree

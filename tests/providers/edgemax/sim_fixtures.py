@@ -14,7 +14,7 @@ import pytest
 
 from core.config import Config, Network
 from providers.edgemax.settings import EdgemaxNetwork, EdgemaxSettings
-from providers.edgemax.simulator import SimHandle, Simulator, start_simulator
+from providers.edgemax.sim.server import SimHandle, Simulator, start_simulator
 
 LAB_BOOT = """\
 interfaces {

@@ -8,7 +8,7 @@ import pytest
 from core.errors import ProviderRejected
 from providers.edgemax import batch
 from providers.edgemax.session import ERROR_MARKERS, EdgeSession
-from providers.edgemax.simulator import SimHandle
+from providers.edgemax.sim.server import SimHandle
 from providers.vyatta import parse
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import edgemax_settings, lab_config

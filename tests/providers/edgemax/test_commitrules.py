@@ -21,7 +21,7 @@ from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import extract
 from providers.edgemax.planner import host_attrs, mapping_attrs, observation_from_config, plan_edgemax
 from providers.edgemax.settings import EdgemaxNetwork
-from providers.edgemax.simrules import commit_errors
+from providers.edgemax.sim.rules import commit_errors
 from providers.vyatta.parse import parse_commands
 from providers.vyatta.tree import Tree
 from tests import addresses as A

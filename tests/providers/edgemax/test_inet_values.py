@@ -16,7 +16,7 @@ from engine.plan.foresight import hold_foreseen
 from engine.plan.planner import context_for
 from providers.edgemax.planner import host_attrs, mapping_attrs
 from providers.edgemax.provider import EdgemaxProvider
-from providers.edgemax.simulator import SimHandle
+from providers.edgemax.sim.server import SimHandle
 from tests import addresses as A
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import LAB_BOOT, edgemax_settings, lab_config

@@ -14,7 +14,7 @@ from core.model import Action, Binding, Change, Desired, ManagedResource, frozen
 from engine.plan.planner import context_for
 from providers.edgemax.leases import Lease
 from providers.edgemax.provider import EdgemaxProvider
-from providers.edgemax.simulator import SimHandle
+from providers.edgemax.sim.server import SimHandle
 from tests import addresses as A
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.conftest import CONFIG_FILES

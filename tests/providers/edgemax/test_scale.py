@@ -20,8 +20,8 @@ from providers.edgemax.commands import apply_script
 from providers.edgemax.extract import extract
 from providers.edgemax.planner import SAVED, observation_from_config, plan_edgemax
 from providers.edgemax.settings import EdgemaxNetwork
-from providers.edgemax.simrules import validate_path
-from providers.edgemax.simstore import delete_path, diff, set_path
+from providers.edgemax.sim.rules import validate_path
+from providers.edgemax.sim.store import delete_path, diff, set_path
 from providers.vyatta.parse import parse_commands, split_command_words
 from providers.vyatta.render import render_commands
 from providers.vyatta.tree import Kind, Tree, deb_version_key, make_node

@@ -14,7 +14,7 @@ from scrapli.exceptions import ScrapliException
 
 from core.errors import ProviderAuthError, ProviderRejected, ProviderTimeout, ProviderUnavailable
 from providers.edgemax.session import DEFINITION, EdgeSession, clean
-from providers.edgemax.simulator import SimHandle
+from providers.edgemax.sim.server import SimHandle
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import edgemax_settings, lab_config
 

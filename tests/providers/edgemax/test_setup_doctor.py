@@ -12,7 +12,7 @@ from core.errors import NetsotError
 from engine.config.init import Wizard
 from providers.edgemax.doctor import refused_read, run
 from providers.edgemax.setup import connect, key_fingerprint, scan
-from providers.edgemax.simulator import SimHandle
+from providers.edgemax.sim.server import SimHandle
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import edgemax_settings, lab_config
 

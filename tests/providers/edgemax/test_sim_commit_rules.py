@@ -13,7 +13,7 @@ import pytest
 
 from core.errors import ProviderRejected
 from providers.edgemax.session import EdgeSession
-from providers.edgemax.simulator import SimHandle, commit_errors, parse_boot
+from providers.edgemax.sim.server import SimHandle, commit_errors, parse_boot
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import LAB_BOOT, edgemax_settings, lab_config
 

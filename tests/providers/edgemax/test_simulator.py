@@ -15,7 +15,7 @@ from typing import Any
 import asyncssh
 import pytest
 
-from providers.edgemax.simulator import SimHandle, commit_errors, diff, parse_boot, validate_path
+from providers.edgemax.sim.server import SimHandle, commit_errors, diff, parse_boot, validate_path
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import LAB_BOOT
 
@@ -291,7 +291,7 @@ def test_standalone_process(tmp_path: Path, host_key_dir: Path) -> None:
     state.mkdir()
     for key in host_key_dir.iterdir():
         (state / key.name).write_bytes(key.read_bytes())
-    proc = subprocess.Popen([sys.executable, "-m", "providers.edgemax.simulator", "--state-dir", str(state),
+    proc = subprocess.Popen([sys.executable, "-m", "providers.edgemax.sim.server", "--state-dir", str(state),
                              "--config-boot", str(boot)], cwd=Path(__file__).resolve().parents[3])
     try:
         info_file = state / "edgemax.json"

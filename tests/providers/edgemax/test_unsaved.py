@@ -10,8 +10,8 @@ from engine.plan.planner import context_for
 from providers.edgemax.planner import SAVED, UNSAVED_REASON
 from providers.edgemax.provider import EdgemaxProvider
 from providers.edgemax.session import EdgeSession, drop_echo, saved_diff
-from providers.edgemax.simstore import parse_boot, render_commands
-from providers.edgemax.simulator import SimHandle
+from providers.edgemax.sim.server import SimHandle
+from providers.edgemax.sim.store import parse_boot, render_commands
 from tests import addresses as A
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import edgemax_settings, lab_config

@@ -11,11 +11,14 @@ from pathlib import Path
 import yaml
 
 from engine.config.load import load_config
+from providers.edgemax.sim.lab import hosts_text as render_hosts
 from providers.lab import config_text, prepare
-from providers.lab.dns import render_hosts
 from providers.lab.homelab import AP_MAC, CABIN, HOME, cabin, homelab, mac_for
-from providers.lab.runner import Paths, start_proxmox
-from providers.lab.seeds import nipap_seed, proxmox_seed, static_mappings_by_mac
+from providers.lab.runner import Paths
+from providers.lab.seeds import static_mappings_by_mac
+from providers.nipap.sim.lab import nipap_seed
+from providers.proxmox.sim.lab import start_proxmox
+from providers.proxmox.sim.seed import proxmox_seed
 from providers.vyatta.parse import parse_boot
 from tests.e2e.conftest import REPO
 

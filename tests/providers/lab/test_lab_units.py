@@ -7,11 +7,14 @@ from pathlib import Path
 import yaml
 
 from engine.config.load import load_config
+from providers.edgemax.sim.lab import hosts_text as render_hosts
 from providers.lab import config_text, prepare
-from providers.lab.dns import dnsmasq_command, render_hosts
+from providers.lab.dns import dnsmasq_command
 from providers.lab.homelab import NAS_MAC, STALE_WEB02_MAC, homelab, router_config_boot
 from providers.lab.runner import Paths
-from providers.lab.seeds import guest_answers, nipap_seed, proxmox_seed, static_mappings_by_mac
+from providers.lab.seeds import static_mappings_by_mac
+from providers.nipap.sim.lab import nipap_seed
+from providers.proxmox.sim.seed import guest_answers, proxmox_seed
 from providers.vyatta.parse import parse_boot
 
 

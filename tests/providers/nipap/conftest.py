@@ -19,7 +19,7 @@ import pytest
 from core.config import Config, Network
 from providers.nipap import client as client_mod
 from providers.nipap.settings import NipapSettings
-from providers.nipap.simulator import SimHandle, start_simulator
+from providers.nipap.sim.server import SimHandle, start_simulator
 
 LAB_RT = "65000:1"
 LAB_NET = "192.168.1.0/24"

@@ -10,7 +10,7 @@ from core.config import Config, Network
 from core.model import Binding, Desired
 from providers.nipap.provider import NipapProvider
 from providers.nipap.settings import NipapSettings
-from providers.nipap.simulator import start_simulator
+from providers.nipap.sim.server import start_simulator
 from tests.providers.contract import Harness
 from tests.providers.nipap.conftest import LAB_RT, SEED, rpc_for
 

@@ -13,7 +13,7 @@ from core.errors import NetsotError, ProviderAuthError, ProviderError, ProviderR
 from providers.nipap import inventory
 from providers.nipap.client import DuplicatePrefix, NipapClient, NotFound, redact_url, with_credentials
 from providers.nipap.settings import NipapSettings
-from providers.nipap.simulator import SimHandle
+from providers.nipap.sim.server import SimHandle
 
 pytestmark = pytest.mark.integration
 
@@ -127,7 +127,8 @@ def test_standalone_simulator_runs_until_sigterm(tmp_path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"prefixes": [{"prefix": "10.9.0.0/24", "type": "assignment"}]}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "providers.nipap.simulator", "--state-dir", str(tmp_path), "--seed", str(seed)]
+        [sys.executable, "-m", "providers.nipap.sim.server", "--state-dir", str(tmp_path),
+         "--seed", str(seed)]
     )
     try:
         info_file = tmp_path / "nipap.json"

@@ -17,7 +17,7 @@ from core.config import Network
 from core.model import Action, Binding, ChangeOutcome, Desired
 from engine.plan.planner import context_for
 from providers.nipap.provider import NipapProvider, lanes
-from providers.nipap.simulator import DEADLOCK
+from providers.nipap.sim.server import DEADLOCK
 from tests.providers.nipap.conftest import Target, rpc_for
 from tests.providers.nipap.test_provider import binding, make
 

@@ -9,7 +9,7 @@ import pytest
 
 from engine.config.load import config_from_data
 from providers.nipap.doctor import run
-from providers.nipap.simulator import SimHandle
+from providers.nipap.sim.server import SimHandle
 from tests.providers.nipap.conftest import LAB_NET, LAB_RT
 
 pytestmark = pytest.mark.integration

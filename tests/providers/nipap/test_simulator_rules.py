@@ -13,7 +13,7 @@ from typing import Any
 import pynipap
 import pytest
 
-from providers.nipap.simulator import SimHandle
+from providers.nipap.sim.server import SimHandle
 from tests.providers.nipap.conftest import Call, fault_of, rpc_for
 
 pytestmark = pytest.mark.integration

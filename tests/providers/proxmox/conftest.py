@@ -11,7 +11,7 @@ import pytest
 
 from core.config import Config
 from engine.config.load import config_from_data
-from providers.proxmox.simulator import SimHandle, start_simulator
+from providers.proxmox.sim.server import SimHandle, start_simulator
 
 WINDOWS_AGENT = [
     {

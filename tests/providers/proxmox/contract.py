@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.model import Binding, Desired
 from providers.proxmox.provider import ProxmoxProvider
-from providers.proxmox.simulator import start_simulator
+from providers.proxmox.sim.server import start_simulator
 from tests import addresses as A
 from tests.providers.contract import Harness
 from tests.providers.proxmox.conftest import lab_seed, make_config

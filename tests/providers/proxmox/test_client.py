@@ -18,7 +18,7 @@ from core.errors import (
 )
 from providers.proxmox.client import NodeTimeout, NodeUnavailable, ProxmoxClient, to_api_params
 from providers.proxmox.settings import ProxmoxSettings
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim.server import SimHandle
 from tests.providers.proxmox.conftest import make_config
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from core.model import Desired, ManagedResource, Observation, frozen_map
 from engine.plan.planner import context_for
 from providers.proxmox import pending
 from providers.proxmox.provider import ProxmoxProvider
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim.server import SimHandle
 from tests import addresses as A
 from tests.providers.proxmox.conftest import make_config
 from tests.providers.proxmox.test_provider import binding

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from providers.proxmox.doctor import run
-from providers.proxmox.simperms import READ_PRIVILEGES, SimToken
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim.perms import READ_PRIVILEGES, SimToken
+from providers.proxmox.sim.server import SimHandle
 from tests.providers.proxmox.conftest import lab_seed, make_config
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import pytest
 from core.config import Config
 from core.errors import ConfigError, ProviderDataError
 from providers.proxmox import inventory
-from providers.proxmox.simulator import SimHandle, seed_from_fixtures
+from providers.proxmox.sim.server import SimHandle, seed_from_fixtures
 from schemas import validator
 from tests.providers.proxmox.conftest import lab_seed, make_config
 

@@ -22,7 +22,7 @@ from core.model import (
 )
 from engine.plan.planner import context_for
 from providers.proxmox.provider import ProxmoxProvider
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim.server import SimHandle
 from tests import addresses as A
 from tests.providers.proxmox.conftest import make_config
 
@@ -391,7 +391,7 @@ def test_apply_two_nics_of_one_guest_in_one_put(sim: SimHandle) -> None:
 
 
 def test_read_of_the_served_fixtures(start_sim: Any) -> None:
-    from providers.proxmox.simulator import seed_from_fixtures
+    from providers.proxmox.sim.server import seed_from_fixtures
 
     h = start_sim(seed_from_fixtures())
     obs = provider(h).read()

@@ -10,8 +10,8 @@ import pytest
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
-from providers.proxmox.simperms import READ_PRIVILEGES, SimToken
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim.perms import READ_PRIVILEGES, SimToken
+from providers.proxmox.sim.server import SimHandle
 from tests.providers.proxmox.conftest import lab_seed
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ import requests
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
-from providers.proxmox import simschema
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim import schema as simschema
+from providers.proxmox.sim.server import SimHandle
 
 from .conftest import lab_seed
 
@@ -138,7 +138,7 @@ def test_a_create_allocates_its_volumes_as_proxmox_does(sim: SimHandle) -> None:
 def test_the_lab_seed_holds_configs_proxmox_accepts() -> None:
     """Every seeded guest's config, written back as it is, passes the schema (the lab is no looser)."""
     from providers.lab.homelab import homelab
-    from providers.lab.seeds import proxmox_seed
+    from providers.proxmox.sim.seed import proxmox_seed
 
     for seed in (proxmox_seed(homelab(200)), lab_seed()):
         for g in seed["guests"]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from providers.proxmox.simulator import SimHandle, config_digest, seed_from_fixtures
+from providers.proxmox.sim.server import SimHandle, config_digest, seed_from_fixtures
 
 pytestmark = pytest.mark.integration
 
@@ -232,7 +232,7 @@ def test_standalone_process(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "providers.proxmox.simulator",
+            "providers.proxmox.sim.server",
             "--state-dir",
             str(tmp_path),
             "--seed",

@@ -9,7 +9,7 @@ import pytest
 
 from core.model import Observation
 from providers.proxmox.provider import ProxmoxProvider
-from providers.proxmox.simulator import SimHandle
+from providers.proxmox.sim.server import SimHandle
 from providers.proxmox.watch import ProxmoxWatch
 from tests.providers.proxmox.conftest import make_config
 from tests.providers.proxmox.test_simulator import call

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from core.model import Binding, Desired
 from engine.cli.main import cli
 from engine.plan.planner import context_for
-from providers.lab.dns import Dnsmasq, find_dnsmasq, render_hosts
+from providers.lab.dns import Dnsmasq, find_dnsmasq
 from providers.vyos.provider import VyosProvider
+from providers.vyos.sim.lab import hosts_text as render_hosts
 from providers.vyos.sim.server import SimHandle, start
 from tests.providers.vyos.fixtures import LAB, lab_config, vyos_settings
 

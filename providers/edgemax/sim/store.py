@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from providers.edgemax.simrules import Rejected
+from providers.edgemax.sim.rules import Rejected
 from providers.vyatta import render as _render
 from providers.vyatta import tree as _tree
 
 if TYPE_CHECKING:
-    from providers.edgemax.simshell import Shell
+    from providers.edgemax.sim.shell import Shell
 
 
 def parse_boot(text: str) -> _tree.Tree:

@@ -16,8 +16,8 @@ from typing import Any
 
 import asyncssh
 
-from providers.edgemax.simshell import Shell
-from providers.edgemax.simstore import Faults, Router, SimLog
+from providers.edgemax.sim.shell import Shell
+from providers.edgemax.sim.store import Faults, Router, SimLog
 
 # OpenSSH-like list, deduplicated: asyncssh's default advertises every algorithm twice in
 # server-sig-algs, which crashes libssh2 (tooling.md §2, gotcha 1).

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from providers.edgemax.simrules import Rejected, commit_errors, validate_path
-from providers.edgemax.simssh import Simulator
-from providers.edgemax.simstore import (
+from providers.edgemax.sim.rules import Rejected, commit_errors, validate_path
+from providers.edgemax.sim.ssh import Simulator
+from providers.edgemax.sim.store import (
     Faults,
     Router,
     SimLog,
@@ -181,7 +181,7 @@ def load_leases(path: Path) -> list[Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m providers.edgemax.simulator", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m providers.edgemax.sim.server", description=__doc__)
     ap.add_argument("--state-dir", type=Path, required=True)
     ap.add_argument("--config-boot", type=Path, required=True)
     ap.add_argument("--leases", type=Path)

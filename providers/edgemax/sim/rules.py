@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from providers.edgemax import simcommit as _simcommit
+from providers.edgemax.sim import commit as _simcommit
 
 
 class Rejected(Exception):

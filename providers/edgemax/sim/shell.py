@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
-from providers.edgemax.simcommit import dhcp_warnings
-from providers.edgemax.simrules import Rejected, commit_errors, validate_path
-from providers.edgemax.simstore import (
+from providers.edgemax.sim.commit import dhcp_warnings
+from providers.edgemax.sim.rules import Rejected, commit_errors, validate_path
+from providers.edgemax.sim.store import (
     delete_path,
     diff,
     parse_boot,
@@ -30,10 +30,10 @@ from providers.edgemax.simstore import (
     set_path,
     subtree,
 )
-from providers.edgemax.simterm import Terminal
+from providers.edgemax.sim.term import Terminal
 
 if TYPE_CHECKING:
-    from providers.edgemax.simssh import Simulator
+    from providers.edgemax.sim.ssh import Simulator
 
 VERSION_TEXT = (
     "Version:      v2.0.9-hotfix.7\n"

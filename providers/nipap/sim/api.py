@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from xmlrpc.client import DateTime
 
-from providers.nipap.simdata import (
+from providers.nipap.sim.data import (
     ALARM_PRIORITIES,
     POOL_WRITABLE,
     PREFIX_FIELDS,

@@ -61,8 +61,8 @@ from typing import Any
 from xmlrpc.client import Fault
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
-from providers.nipap import simapi
-from providers.nipap.simdata import Session, Store
+from providers.nipap.sim import api as simapi
+from providers.nipap.sim.data import Session, Store
 
 DEFAULT_USERS: Mapping[str, tuple[str, str]] = {"netsot": ("pw", "rw"), "reader": ("pw2", "ro")}
 DB_DOWN = "Backend unable to connect to database"
@@ -594,7 +594,7 @@ def start_simulator(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m providers.nipap.simulator", description="Run the NIPAP simulator until SIGTERM."
+        prog="python -m providers.nipap.sim.server", description="Run the NIPAP simulator until SIGTERM."
     )
     parser.add_argument("--state-dir", required=True, help="writes nipap.json ({port, pid}) here")
     parser.add_argument("--seed", help="JSON seed file (format: see the module docstring)")

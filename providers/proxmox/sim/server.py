@@ -50,7 +50,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from providers.proxmox import mapping, simperms, simschema
+from providers.proxmox import mapping
+from providers.proxmox.sim import perms as simperms
+from providers.proxmox.sim import schema as simschema
 
 DEFAULT_VERSION = {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a8503f96d"}
 LEGACY_VERSION = {"version": "8.2.4", "release": "8.2", "repoid": "faa83925c9641325"}  # before 8.4
@@ -1351,7 +1353,7 @@ def seed_from_fixtures(fixtures_dir: Path | None = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m providers.proxmox.simulator",
+        prog="python -m providers.proxmox.sim.server",
         description="Run the Proxmox VE API simulator until SIGTERM.",
     )
     parser.add_argument("--state-dir", required=True, type=Path)
