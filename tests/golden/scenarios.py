@@ -49,9 +49,10 @@ def _proxmox(config: Config, key: str, seed: Mapping[str, Any]) -> tuple[Any, Ob
 
 def _nipap(config: Config, seed: Mapping[str, Any], key: str = "nipap") -> Observation:
     """The rows ``list_prefix`` answers for the seed, through the simulator's store (no server)."""
-    from providers.nipap import mapping, simapi
-    from providers.nipap.simdata import Session, Store
-    from providers.nipap.simulator import load_seed
+    from providers.nipap import mapping
+    from providers.nipap.sim import api as simapi
+    from providers.nipap.sim.data import Session, Store
+    from providers.nipap.sim.server import load_seed
 
     store = Store()
     load_seed(store, seed)
@@ -108,6 +109,8 @@ def lab() -> World:
     """The embedded lab's two sites (``netsot lab up --sites 2``): home and cabin, one NIPAP."""
     from providers.lab import seeds
     from providers.lab.homelab import CABIN, HOME, NAS_MAC, site_homelab
+    from providers.nipap.sim.lab import nipap_seed
+    from providers.proxmox.sim.seed import proxmox_seed
 
     home, cabin = site_homelab(HOME), site_homelab(CABIN)
     pve = {"host": "127.0.0.1", "user": "netsot@pve", "token_name": "t", "token_value": "x",
@@ -131,8 +134,8 @@ def lab() -> World:
     providers = dict(build_providers(config))
     observations: dict[str, Observation] = {}
     for key, site in (("proxmox", home), ("proxmox.cabin", cabin)):
-        providers[key], observations[key] = _proxmox(config, key, seeds.proxmox_seed(site))
-    observations["nipap"] = _nipap(config, seeds.nipap_seed(home, cabin))
+        providers[key], observations[key] = _proxmox(config, key, proxmox_seed(site))
+    observations["nipap"] = _nipap(config, nipap_seed(home, cabin))
     observations["edgemax"] = _edgemax(config, "edgemax", home.config_boot, home.leases)
     observations["edgemax.cabin"] = _edgemax(config, "edgemax.cabin", cabin.config_boot, cabin.leases)
     return World(config, providers, observations)
@@ -173,6 +176,8 @@ def vyos() -> World:
     """The lab's home site with an EdgeRouter, and a cabin whose router is VyOS 1.5 (``vyos.cabin``)."""
     from providers.lab import seeds
     from providers.lab.homelab import CABIN, HOME, NAS_MAC, site_homelab
+    from providers.nipap.sim.lab import nipap_seed
+    from providers.proxmox.sim.seed import proxmox_seed
 
     home, cabin = site_homelab(HOME), site_homelab(CABIN)
     pve = {"host": "127.0.0.1", "user": "netsot@pve", "token_name": "t", "token_value": "x",
@@ -202,8 +207,8 @@ def vyos() -> World:
     providers = dict(build_providers(config))
     observations: dict[str, Observation] = {}
     for key, site in (("proxmox", home), ("proxmox.cabin", cabin)):
-        providers[key], observations[key] = _proxmox(config, key, seeds.proxmox_seed(site))
-    observations["nipap"] = _nipap(config, seeds.nipap_seed(home, cabin))
+        providers[key], observations[key] = _proxmox(config, key, proxmox_seed(site))
+    observations["nipap"] = _nipap(config, nipap_seed(home, cabin))
     observations["edgemax"] = _edgemax(config, "edgemax", home.config_boot, home.leases)
     observations["vyos.cabin"] = _vyos(config, providers, "vyos.cabin", VYOS_CABIN)
     return World(config, providers, observations)
@@ -225,6 +230,8 @@ def dnsbox() -> World:
     """The lab's home site with README's test system (``tests/architecture/dnsbox``) as its DNS."""
     from providers.lab import seeds
     from providers.lab.homelab import HOME, NAS_MAC, site_homelab
+    from providers.nipap.sim.lab import nipap_seed
+    from providers.proxmox.sim.seed import proxmox_seed
     from tests.architecture.dnsbox import provider as dnsbox_provider
 
     home = site_homelab(HOME)
@@ -247,8 +254,8 @@ def dnsbox() -> World:
     dnsbox_provider.ZONES["golden"] = {k: dict(v) for k, v in DNSBOX_ZONE.items()}
     providers = dict(build_providers(config))
     observations: dict[str, Observation] = {}
-    providers["proxmox"], observations["proxmox"] = _proxmox(config, "proxmox", seeds.proxmox_seed(home))
-    observations["nipap"] = _nipap(config, seeds.nipap_seed(home))
+    providers["proxmox"], observations["proxmox"] = _proxmox(config, "proxmox", proxmox_seed(home))
+    observations["nipap"] = _nipap(config, nipap_seed(home))
     observations["dnsbox"] = providers["dnsbox"].read()
     return World(config, providers, observations)
 

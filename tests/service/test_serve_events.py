@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from providers.lab.control import Proxmox
+from providers.proxmox.sim.guests import Proxmox
 from providers.lab.seeds import VRF_NAME
 from tests.e2e.conftest import Lab
 from tests.service.conftest import ServiceProcess, set_policy, wait_for

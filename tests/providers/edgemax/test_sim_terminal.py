@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from providers.edgemax import simterm
-from providers.edgemax.simshell import Shell, split_words
-from providers.edgemax.simssh import Simulator
+from providers.edgemax.sim import term as simterm
+from providers.edgemax.sim.shell import Shell, split_words
+from providers.edgemax.sim.ssh import Simulator
 from tests.providers.edgemax import sim_fixtures as fx
 from tests.providers.edgemax.sim_fixtures import LAB_BOOT
 
