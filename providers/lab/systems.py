@@ -8,7 +8,6 @@ Must not: name a system.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,14 +20,14 @@ class LabChoiceError(NetsotError):
     """A lab part asked for a kind that cannot play it."""
 
 
-def _load(target: str) -> LabSystem:
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr or "LAB")  # type: ignore[no-any-return]
+def _load(kind: str) -> LabSystem:
+    """The kind's ``Hooks.lab``, loaded by the registry (its one documented lazy loading)."""
+    return registry.hook(kind, "lab")  # type: ignore[return-value]
 
 
 def lab_systems() -> dict[str, LabSystem]:
     """kind name → its ``LabSystem``, for every registered kind that joins the lab (registry order)."""
-    return {kind.name: _load(kind.hooks.lab) for kind in registry.kinds() if kind.hooks.lab}
+    return {kind.name: _load(kind.name) for kind in registry.kinds() if kind.hooks.lab}
 
 
 def lab_system(kind: str) -> LabSystem:
