@@ -2,8 +2,8 @@
 
 A provider with ``wants`` does not write its own ``plan`` (it inherits ``diffing.Wanting.plan``), so the
 ownership rule — only owned objects, no binding's source, nothing blocked — lives in one place
-(``diffing.may_change``). The systems moved so far are listed (the EdgeOS and VyOS routers through the
-Vyatta library's planner, their renames and kept data as its ``finish`` hook).
+(``diffing.may_change``). Every registered kind has moved (the EdgeOS and VyOS routers through the
+Vyatta library's planner, their renames and kept data as its ``finish`` hook), so a new kind must too.
 """
 
 from __future__ import annotations
@@ -16,18 +16,34 @@ from providers import diffing, registry
 from tests.architecture.dnsbox.descriptor import KIND
 from tests.architecture.dnsbox.provider import DnsboxProvider
 
-MOVED = ("nipap", "proxmox", "edgemax", "vyos")
+
+def plans_through_the_diff(cls: type) -> bool:
+    """``cls`` says what it wants and inherits the shared diff's ``plan`` (writes no diff of its own)."""
+    return issubclass(cls, diffing.Wanting) and "wants" in vars(cls) and cls.plan is diffing.Wanting.plan
 
 
-@pytest.mark.parametrize("kind", MOVED)
-def test_a_moved_provider_plans_only_through_the_shared_diff(kind: str) -> None:
-    cls = registry.provider_class(kind)
-    assert issubclass(cls, diffing.Wanting)
-    assert "wants" in vars(cls) and cls.plan is diffing.Wanting.plan
+@pytest.mark.parametrize("kind", registry.names())
+def test_every_kind_plans_only_through_the_shared_diff(kind: str) -> None:
+    assert plans_through_the_diff(registry.provider_class(kind)), f"{kind} writes its own diff"
+
+
+def test_the_check_sees_a_provider_with_its_own_diff() -> None:
+    class OwnDiff(diffing.Wanting):
+        def wants(self, desired: Any, observed: Any, ctx: Any) -> Any:
+            raise AssertionError
+
+        def plan(self, desired: Any, observed: Any, ctx: Any) -> list[Any]:
+            return []
+
+    class NoWants(diffing.Wanting):
+        pass
+
+    assert not plans_through_the_diff(OwnDiff) and not plans_through_the_diff(NoWants)
+    assert not plans_through_the_diff(object)
 
 
 def test_the_test_system_of_adding_a_system_does_too() -> None:
-    assert issubclass(DnsboxProvider, diffing.Wanting) and "plan" not in vars(DnsboxProvider)
+    assert plans_through_the_diff(DnsboxProvider)
 
 
 def test_the_test_system_now_leaves_a_blocked_record_alone() -> None:
