@@ -2,7 +2,7 @@
 
 * Imports point one way (DESIGN.md): ``core`` and ``schemas`` are leaves; ``state`` imports only
   them; the provider boundary (``providers/base.py``, ``registry.py``, ``importing.py``, ``diffing.py``) only
-  ``core`` and itself (the registry names the built-in descriptors); a system package only the
+  ``core`` and itself (only the registry names the built-in descriptors); a system package only the
   leaves, the boundary, the libraries and its own package (the embedded lab drives them all); a
   library (``providers/vyatta/``: what a family of systems shares, not a kind) only the leaves and
   other libraries — never a kind or the boundary; the engine the leaves, ``state`` and the
@@ -74,8 +74,10 @@ def _allowed(module: str) -> tuple[str, ...]:
         return ("core", "schemas", "state")
     if parts[0] == "schemas":
         return ("schemas",)
-    if module in BOUNDARY:
+    if module == "providers.registry":  # the one place that names the built-in descriptors
         return ("core", *BOUNDARY, *(f"providers.{k}.descriptor" for k in registry.names()))
+    if module in BOUNDARY:
+        return ("core", *BOUNDARY)
     if parts[0] == "providers" and len(parts) > 1:
         own = f"providers.{parts[1]}"
         if parts[1] == "lab":  # the embedded lab drives every simulator
@@ -161,6 +163,14 @@ def test_the_checks_see_a_violation() -> None:
     assert _ok("providers.lab.cli", _allowed("engine.cli.main"))
     assert not _ok("providers.lab", _allowed("engine.cli.main")), "the assembly imports only the lab commands"
     assert _ok("providers.vyatta.tree", _allowed(kind))
+    first, second = registry.names()[:2]
+    assert not _ok(f"providers.{second}.provider", _allowed(f"providers.{first}.provider")), "a kind, a kind"
+    assert not _ok("engine.workflow", _allowed(f"providers.{first}.provider")), "a kind imports the engine"
+    assert not _ok("providers.lab.homelab", _allowed(f"providers.{first}.provider")), "a kind imports the lab"
+    assert _ok("providers.lab.homelab", _allowed(f"providers.{first}.sim.lab")), "its sim/ plays in the lab"
+    assert not _ok(f"providers.{first}.descriptor", _allowed("providers.diffing")), "the diff names a kind"
+    assert _ok(f"providers.{first}.descriptor", _allowed("providers.registry"))
+    assert not _ok("providers.base", _allowed("core.model")) and not _ok("schemas", _allowed("core.model"))
 
 
 def test_a_library_is_no_kind() -> None:

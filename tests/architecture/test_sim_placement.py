@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,26 @@ def test_the_lab_names_no_kind() -> None:
         if count > LEFT.get(path.name, 0):
             grown[path.name] = (count, _kind_words(path))
     assert not grown, f"lab modules naming more kinds than before (move it to the kind's sim/lab.py): {grown}"
+
+
+def test_a_planted_reach_into_a_simulator_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The product check on a file: an import and a string naming a ``sim`` package are found; the
+    descriptor's ``lab=`` hook and a docstring are not."""
+    from tests.architecture import test_boundaries
+
+    kind = registry.names()[0]
+    engine = tmp_path / "engine"
+    engine.mkdir()
+    planted = engine / "planted.py"
+    planted.write_text(f'"""Mentions providers.{kind}.sim.server in its docstring."""\n'
+                       f"from providers.{kind}.sim import server\n"
+                       f'TARGET = "providers.{kind}.sim.server:start"\n'
+                       f'HOOKS = dict(lab="providers.{kind}.sim.lab:LAB")\n', encoding="utf-8")
+    monkeypatch.setattr(test_boundaries, "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    found = _sim_references(planted)
+    assert len(found) == 2, found
+    assert "imports" in found[0] and "names" in found[1] and ":3:" in found[1]
 
 
 def test_the_checks_see_a_violation(tmp_path: Path) -> None:
