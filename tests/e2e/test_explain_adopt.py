@@ -91,7 +91,7 @@ def test_adopt_lease_declares_the_device_and_the_next_plan_gives_it_everything(a
     after = config.read_text()
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
     assert after.startswith(before.split("\npolicy:")[0].rstrip("\n"))  # everything before is untouched
-    assert "# a device that is not a Proxmox guest" in after and after.rstrip().endswith(
+    assert "# a device that is not a guest" in after and after.rstrip().endswith(
         before.rstrip().split("\n")[-1])  # comments and the policy block stay
     assert f'    mac: "{PHONE}"' in after and "  - name: phone-anna\n    network: lan\n" in after
     again = applied.cli("adopt", "lease", PHONE)
