@@ -198,6 +198,9 @@ class Service:
         self.next_at: float | None = None
         self._causes: set[str] = set()  # the unexpected failures whose traceback was logged
         self._events: Any = None  # engine.events.Events while serve() watches (--watch-interval)
+        # the state backend of every run: a file backend re-reads the state only when the file changed, so
+        # an event's run does not parse and validate thousands of resources again
+        self._backend: Any = None
 
     # -- one cycle -----------------------------------------------------------------
     def run_once(self, events: Any = None) -> bool:
@@ -210,7 +213,9 @@ class Service:
 
         started = self._clock()
         try:
-            backend = runtime.open_backend(self.config, force=self.options.force_state)
+            if self._backend is None:
+                self._backend = runtime.open_backend(self.config, force=self.options.force_state)
+            backend = self._backend
             health = workflow.HealthObserver(self._clock, self._health)
             with backend.lock("serve", timeout=self.options.lock_timeout), \
                     runtime.open_providers(self.config) as providers:

@@ -61,6 +61,27 @@ def test_run_once_applies_creates_and_records_metrics(setup):
     assert system.writes == ["create nipap_address.lan.nas", "create nipap_address.lan.printer"]
 
 
+def test_runs_read_the_state_file_again_only_when_it_changed(setup, monkeypatch):
+    """#24: the service keeps its state backend between runs (an event's run does not parse and validate
+    the whole state again), yet a state written by another process between runs is the one it uses."""
+    from state import codec
+
+    config, _system, backend = setup
+    service = Service(config, ServiceOptions(once=True))
+    assert service.run_once() is True
+    reads: list[str] = []
+    real = codec.loads_versioned
+    monkeypatch.setattr(codec, "loads_versioned", lambda text, at: reads.append(at) or real(text, at))
+    assert service.run_once() is True
+    assert reads == []
+    with backend.lock("test"):  # another process: `netsot state rm`
+        forgot = backend.save(backend.load().forget("nipap_address.lan.nas"))
+    reads.clear()
+    assert service.run_once() is True
+    assert len(reads) == 1
+    assert service.metrics.plan_document["prior_state"]["serial"] == forgot.serial
+
+
 def test_service_never_deletes_an_object_owned_only_by_its_marker(setup):
     config, system, _backend = setup
     service = Service(config, ServiceOptions(once=True))
