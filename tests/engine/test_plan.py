@@ -350,3 +350,21 @@ def test_an_owned_object_of_an_unread_system_part_is_not_called_deleted(systems)
                                       incomplete=(f"{len(unread)} guests unread",))
     assert make_plan(CONFIG, systems, state, observations=observations).drift == ()
     assert [d.resolution for d in make_plan(CONFIG, systems, state).drift] == ["adopt"]  # really gone
+
+
+def test_observation_fingerprints_are_computed_once_and_handed_out_as_copies() -> None:
+    """#24: serve's partial runs plan from the same cached observations again and again; their
+    fingerprints are computed once (the objects are frozen) and each caller gets its own dict."""
+    from core.model import Address, Fact, Observation, ObservedResource, fingerprint
+
+    address = Address.parse("nipap_address.lan.web01")
+    resource = ObservedResource(address, {"ip": "192.168.1.5"}, kept={"note": ("x",)})
+    obs = Observation("nipap", {address: resource},
+                      (Fact("nipap", "r1", "lan", "web01", None, "192.168.1.5", address=address),))
+    first = obs.fingerprints()
+    assert first == {"nipap_address.lan.web01": fingerprint({"attributes": {"ip": "192.168.1.5"},
+                                                             "kept": {"note": ("x",)}}),
+                     "fact:r1": fingerprint(obs.facts[0].fingerprint_data())}
+    first.clear()
+    assert obs.fingerprints() != {} and obs.fingerprints() is not obs.fingerprints()
+    assert "fingerprint" in vars(resource) and "_fingerprints" in vars(obs)  # kept on the frozen objects
