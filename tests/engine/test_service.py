@@ -82,6 +82,28 @@ def test_runs_read_the_state_file_again_only_when_it_changed(setup, monkeypatch)
     assert service.metrics.plan_document["prior_state"]["serial"] == forgot.serial
 
 
+def test_the_plan_document_is_rendered_when_asked_for_and_dated_by_its_run(setup, monkeypatch):
+    """#24: a run records its plan; /plan renders the document once, when first asked, with the time
+    of the run that made the plan (rendering it after every event's run cost as much as the plan)."""
+    from engine import render
+
+    config, _system, _backend = setup
+    rendered: list[str] = []
+    real = render.plan_document
+    monkeypatch.setattr(render, "plan_document", lambda plan, **kw: rendered.append("x") or real(plan, **kw))
+    monkeypatch.setattr(render, "_now", lambda: "2026-12-07T09:00:00Z")
+    service = Service(config, ServiceOptions(once=True))
+    assert service.run_once() is True
+    assert rendered == []
+    monkeypatch.setattr(render, "_now", lambda: "2026-12-07T10:00:00Z")
+    with service.metrics.lock:
+        doc = service.metrics.plan_document
+        assert service.metrics.plan_document is doc
+    assert rendered == ["x"] and doc is not None
+    assert doc["created_at"] == "2026-12-07T09:00:00Z"
+    assert [c["address"] for c in doc["changes"]] == ["nipap_address.lan.nas", "nipap_address.lan.printer"]
+
+
 def test_service_never_deletes_an_object_owned_only_by_its_marker(setup):
     config, system, _backend = setup
     service = Service(config, ServiceOptions(once=True))
