@@ -201,6 +201,7 @@ def run_events(guests: int, latency: float, commit: float, events: int = 20,
                mean["sessions"], mean["commits"], peak_rss_mb(),
                f"event -> DNS latency over {events} created guests (running, DHCP): p50 {p50:.2f} s, "
                f"p95 {p95:.2f} s, max {max(took):.2f} s; per event (mean, create to create, polls and "
-               f"re-reads included): Proxmox {mean['proxmox']} requests ({mean['proxmox_polls']} of them polls), NIPAP {mean['nipap']} "
+               f"re-reads included): Proxmox {mean['proxmox']} requests ({mean['proxmox_polls']} of them "
+               f"polls), NIPAP {mean['nipap']} "
                f"calls, router {mean['edgemax']} commands in {mean['sessions']} SSH sessions, "
                f"{mean['commits']} commits; watch every 1 s")
