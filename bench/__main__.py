@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -125,6 +126,10 @@ def spawn(spec: dict[str, Any]) -> list[Row]:
     return [Row.from_dict(d) for d in json.loads(lines[-1])]
 
 
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     opts = _parse(argv)
     if opts.child:
@@ -149,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     specs += [{"kind": "event", "guests": int(n), **base} for n in opts.event_guests.split(",") if n.strip()]
     if opts.ansible:
         specs.append({"kind": "ansible", "guests": opts.ansible_mappings, **base})
-    print(f"netsot bench: latency {opts.latency_ms:g} ms per request, router commit {opts.commit_ms:g} ms")
+    print(f"netsot bench: latency {opts.latency_ms:g} ms per request, router commit {opts.commit_ms:g} ms; "
+          f"load average {_load()} on {os.cpu_count()} CPUs (compare ratios on a busy machine)")
     start = time.monotonic()
     rows: list[Row] = []
     for spec in specs:
@@ -171,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
               + "; ".join(f"{a}->{b} guests: {s:.1f} MB per 1,000 guests" for a, b, s in slopes))
     print()
     print(targets_text(rows))
-    print(f"\nwrote {opts.out} ({len(rows)} rows) in {total:.0f}s")
+    print(f"\nwrote {opts.out} ({len(rows)} rows) in {total:.0f}s; load average now {_load()}")
     return 0
 
 

@@ -17,9 +17,11 @@ from typing import Any
 FORMULAS = """\
 Lower bounds: the unavoidable work only (L = per-request latency, W = max_workers, C = router commit
               time, Lr = router round-trip latency, = L unless the row's notes say otherwise):
-  read   proxmox = L x (1 + ceil((configs + needed interface calls) / W_proxmox))
+  read   proxmox = L x (1 + ceil((guests + needed interface calls) / W_proxmox))
                    [1 = /cluster/resources; one config per guest; an agent / LXC interface call
-                    only for a running guest whose config does not give every NIC's address]
+                    only for a running guest that reports its address (an LXC, or a VM with the agent)
+                    when neither its config (a static address) nor the router's lease table has it;
+                    counted from the lab, not from the calls netsot made]
          nipap   = L x calls                                  (sequential reads count fully)
          router  = Lr x commands                              (one session, commands in sequence)
          read    = max(proxmox, nipap, router)                (the systems are read in parallel)
@@ -109,10 +111,14 @@ def requests_of(delta: Counts) -> dict[str, int]:
 # ------------------------------------------------------------------------- lower bounds
 
 
-def read_bound(d: Counts, latency: float, pve_workers: int, per_command: float | None = None) -> float:
+def read_bound(d: Counts, latency: float, pve_workers: int, per_command: float | None = None,
+               needed: int | None = None) -> float:
+    """``needed``: the Proxmox guest calls the lab requires (``bench.scenarios.needed_guest_calls``:
+    a config per guest + an interface call only where no other source has the address); without it,
+    the config and interface calls netsot made (the Proxmox-only rows, whose lab says nothing else)."""
     pve = 0.0
     if d.pve_total:
-        guest_calls = d.pve_configs + d.pve_ifaces
+        guest_calls = d.pve_configs + d.pve_ifaces if needed is None else needed
         pve = latency * (1 + math.ceil(guest_calls / pve_workers))
     nipap = latency * d.nipap_calls
     router = (latency if per_command is None else per_command) * d.router_commands

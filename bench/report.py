@@ -109,6 +109,13 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str]]:
         out.append((verdict, name, f"{e.wall_s:.2f}s for {e.guests} guests"))
     else:
         out.append(("n/a", name, "engine benchmark not run"))
+    for guests in (15, 1000):
+        event = _find(rows, f"event-dns-{guests}", "event")
+        name = f"event -> DNS p95 within 5 s, {guests:,} guests"
+        if event is None or "p95" not in event.notes:
+            out.append(("n/a", name, "not run"))
+            continue
+        out.append(("PASS" if event.wall_s <= 5 else "MISS", name, event.notes.split("; per event")[0]))
     page = _find(rows, "page-1000", "page")
     name = "status page (matrix + HTML) of 1,000 bindings well under a second"
     out.append((("PASS" if page.wall_s < 0.5 else "MISS") if page else "n/a", name,

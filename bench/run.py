@@ -9,6 +9,7 @@ Must not: print tables or write results (``__main__`` does), or patch any provid
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -189,16 +190,21 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
                 state = backend.load()
                 c0 = sims.counts()
                 timing = TimingObserver()
+                cpu = (time.process_time(), _sim_cpu(sims.pve))
                 observations, wall = _timed(lambda: read_all(providers, timing))
+                cpu = (time.process_time() - cpu[0], _sim_cpu(sims.pve) - cpu[1])
                 c1 = sims.counts()
                 d = c1 - c0
                 facts = sum(len(o.facts) for o in observations.values())
                 warnings = sum(len(o.warnings) for o in observations.values())
-                bound = read_bound(d, opts.latency, pve_w, opts.per_command)
+                needed = scenarios.needed_guest_calls(specs)
+                bound = read_bound(d, opts.latency, pve_w, opts.per_command, needed)
                 rows.append(Row(name, guests, "read", wall, bound, requests_of(d), d.sessions, d.commits,
                                 peak_rss_mb(),
                                 f"{facts} facts, {warnings} warnings; pve configs={d.pve_configs} "
-                                f"interface calls={d.pve_ifaces}; {timing.read_text()}; "
+                                f"interface calls={d.pve_ifaces} (needed: {needed - len(specs)}); "
+                                f"{timing.read_text()}; CPU: netsot {cpu[0]:.2f}s, Proxmox simulator "
+                                f"{cpu[1]:.2f}s; load average {os.getloadavg()[0]:.1f}; "
                                 f"TCP connections: proxmox {d.pve_connections}, nipap {d.nipap_connections}"
                                 f"{_where(opts)}"))
                 plan, wall = _timed(lambda: make_plan(config, providers, state, observations=observations))
@@ -258,7 +264,9 @@ def run_cli_plan(name: str, guests: int, sims: Sims, tmp: Path, opts: Options) -
     d = sims.counts() - c0
     pve_w = DEFAULT_PVE_WORKERS
     last = (proc.stdout.strip().splitlines() or [""])[-1][:120]
-    return Row(f"{name}-cli", guests, "cli-plan", wall, read_bound(d, opts.latency, pve_w, opts.per_command),
+    needed = scenarios.needed_guest_calls(scenarios.guests(guests, opts.shape))
+    return Row(f"{name}-cli", guests, "cli-plan", wall,
+               read_bound(d, opts.latency, pve_w, opts.per_command, needed),
                requests_of(d), d.sessions, d.commits, 0.0,
                f"`netsot plan` as a process (exit {proc.returncode}): {last}"
                + ("" if proc.returncode in (0, 2) else f"; stderr: {proc.stderr.strip()[-200:]}"))
@@ -278,10 +286,16 @@ def run_pve_workers(guests: int, opts: Options, workers: int) -> Row:
                 d = sims.counts() - c0
             finally:
                 close_providers(providers)
-    return Row(f"pve-read-w{workers}", guests, "read", wall, read_bound(d, opts.latency, workers),
+    return Row(f"pve-read-w{workers}", guests, "read", wall,
+               read_bound(d, opts.latency, workers, needed=scenarios.needed_guest_calls(specs)),
                requests_of(d), 0, 0, peak_rss_mb(),
                f"proxmox provider read only, max_workers={workers}; {len(obs.facts)} facts; "
                f"{d.pve_connections} TCP connections{_where(opts)}")
+
+
+def _sim_cpu(handle: Any) -> float:
+    """CPU seconds a simulator running as its own process has used (0 for one in this process)."""
+    return handle.cpu_seconds() if isinstance(handle, SimProcess) else 0.0
 
 
 def _where(opts: Options) -> str:

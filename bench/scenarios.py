@@ -94,6 +94,14 @@ def guests(count: int, shape: Shape = Shape()) -> list[GuestSpec]:
     return out
 
 
+def needed_guest_calls(specs: list[GuestSpec]) -> int:
+    """The Proxmox calls per guest no reader can avoid: one config each, plus an agent / LXC interface
+    call for a running guest that reports an address which no other source has (no static address in
+    its config; the bench router's lease table is empty). The read bound's count (#24)."""
+    reports = [g for g in specs if g.running and (g.type == "lxc" or g.agent)]
+    return len(specs) + sum(1 for g in reports if not g.static_ip)
+
+
 def _prefixlen(net: BenchNet) -> int:
     return ipaddress.IPv4Network(net.prefix).prefixlen
 

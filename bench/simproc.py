@@ -123,6 +123,14 @@ class SimProcess:
     def url(self) -> str:
         return str(self.info["url"])
 
+    def cpu_seconds(self) -> float:
+        """CPU time the simulator process has used so far, all its threads (Linux /proc), else 0."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     def counts(self) -> dict[str, int]:
         assert self.proc.stdin is not None
         self.proc.stdin.write("counts\n")

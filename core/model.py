@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -197,7 +198,7 @@ class ObservedResource:
     # the object's id as `netsot import ADDR ID` takes it, when ``provider_id`` is not that (Proxmox)
     import_id: str = ""
 
-    @property
+    @cached_property  # frozen: the same object always has the same fingerprint (plans ask many times)
     def fingerprint(self) -> str:
         if not self.kept:
             return fingerprint(self.attributes)
@@ -320,6 +321,10 @@ class Observation:
 
     def fingerprints(self) -> dict[str, str]:
         """Fingerprint of every object read: resources by address, facts as ``fact:<ref>``."""
+        return dict(self._fingerprints)
+
+    @cached_property  # frozen: computed once however many plans (serve's partial runs) use it
+    def _fingerprints(self) -> dict[str, str]:
         out = {str(a): r.fingerprint for a, r in self.resources.items()}
         for f in self.facts:
             out[f"fact:{f.ref}"] = fingerprint(f.fingerprint_data())

@@ -33,6 +33,7 @@ class Systems:
     config: Config
     _serving: dict[str, tuple[Serving, ...]] = field(default_factory=dict)
     _addresses: dict[tuple[str, str], tuple[Address, ...]] = field(default_factory=dict)
+    _roles: dict[tuple[str, str, str], Address | None] = field(default_factory=dict)
 
     def serving(self, network: str) -> tuple[Serving, ...]:
         """The configured instances serving ``network``, in registry order (a kind that is not
@@ -64,6 +65,10 @@ class Systems:
 
     def role_address(self, role: str, network: str, hostname: str) -> Address | None:
         """The address of the resource playing ``role`` for this binding (None if no system has one)."""
+        cache_key = (role, network, hostname)
+        if cache_key in self._roles:  # a plan asks for every binding several times
+            return self._roles[cache_key]
+        found = None
         try:
             net = self.config.network(network)
         except KeyError:
@@ -71,8 +76,10 @@ class Systems:
         for s in self.serving(network):
             rtype = s.kind.role_type(role)
             if rtype is not None:
-                return s.kind.binding_addresses(net, hostname, s.key).get(rtype.name)
-        return None
+                found = s.kind.binding_addresses(net, hostname, s.key).get(rtype.name)
+                break
+        self._roles[cache_key] = found
+        return found
 
     def name_problems(self, network: str, name: str) -> list[str]:
         """What the systems serving ``network`` say is wrong with the host name ``name``."""

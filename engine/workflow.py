@@ -75,7 +75,7 @@ def plan_run(
 def record_approval(backend: Any, state: State, result: PolicyResult) -> State:
     """The state with this run's orphan marks recorded (saved only when something changed)."""
     marked = record_orphans(state, result)
-    return backend.save(marked) if marked.content() != state.content() else state
+    return state if marked.same_content(state) else backend.save(marked)
 
 
 def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state: State,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import schemas
 from core.errors import StateCorrupt, StateError, UnsupportedStateVersion
 from state.migrate import MigrationError, upgrade
-from state.model import STATE_VERSION, State
+from state.model import STATE_VERSION, ResourceState, State
 
 OLDEST_VERSION = 0
 
@@ -96,28 +97,91 @@ def encode(state: State, previous: State | None = None) -> dict[str, Any]:
     resources are not checked again, because schema validation of thousands of resources costs
     far more than the write itself.
     """
-    data = replace(state, version=STATE_VERSION).to_dict()
-    checked = data
-    if previous is not None:
-        known, mine = previous.resources, state.resources
-        fresh = [
-            r for r in data["resources"]
-            if r["address"] not in known
-            or (known[r["address"]] is not mine[r["address"]] and known[r["address"]].to_dict() != r)
-        ]
-        checked = {**data, "resources": fresh}
-    _check(checked, "the state being written", error=StateError)
-    return data
+    state = replace(state, version=STATE_VERSION)
+    _check_new(state, previous)
+    return state.to_dict()
 
 
 def dumps(state: State, previous: State | None = None) -> str:
-    """The latest-version text: sorted keys, 2-space indent, trailing newline (see ``encode``)."""
-    data = encode(state, previous)
+    """The latest-version text: sorted keys, 2-space indent, trailing newline (see ``encode``).
+
+    The text is ``json.dumps(encode(state, previous), sort_keys=True, indent=2, ensure_ascii=False)``
+    plus a newline, assembled from one cached piece per ``ResourceState`` (frozen: the same object
+    always reads the same): a save after each apply batch re-encodes only the resources it changed.
+    """
+    state = replace(state, version=STATE_VERSION)
+    _check_new(state, previous)
     try:
-        return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        envelope = _envelope(state)
+        parts = [f"{_key(k)}: {_indented(_pretty(v), 2)}" for k, v in sorted(envelope.items())]
+        parts.insert(_resources_at(envelope), f'"resources": {_resources_text(state)}')
     except (TypeError, ValueError) as err:
         # A provider put a non-JSON value (datetime, IP object, NaN…) into an attribute.
         raise StateError(f"cannot write the state: a value is not plain JSON ({err})") from None
+    return "{\n  " + ",\n  ".join(parts) + "\n}\n"
+
+
+def _check_new(state: State, previous: State | None) -> None:
+    """Schema-check ``state`` (version set): with ``previous``, only its resources that are new or differ."""
+    if previous is None:
+        _check(state.to_dict(), "the state being written", error=StateError)
+        return
+    known = previous.resources
+    fresh = []
+    for _, mine in sorted(state.resources.items()):
+        theirs = known.get(mine.address)
+        if theirs is mine:
+            continue
+        data = mine.to_dict()
+        if theirs is None or theirs.to_dict() != data:
+            fresh.append(data)
+    _check({**_envelope(state), "resources": fresh}, "the state being written", error=StateError)
+
+
+def _envelope(state: State) -> dict[str, Any]:
+    """``state.to_dict()`` without its resources (the serial included)."""
+    empty = replace(state, resources=MappingProxyType({}))
+    data = empty.to_dict()
+    del data["resources"]
+    return data
+
+
+def _resources_at(envelope: dict[str, Any]) -> int:
+    """Where ``resources`` goes among the envelope's sorted keys."""
+    return sum(1 for k in envelope if k < "resources")
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def _key(key: str) -> str:
+    return json.dumps(key, ensure_ascii=False)
+
+
+def _indented(text: str, spaces: int) -> str:
+    """``text`` as it reads nested ``spaces`` deeper (JSON strings never hold a raw newline)."""
+    return text.replace("\n", "\n" + " " * spaces)
+
+
+# id(ResourceState) -> (the object, its text as an item of the state's resources list); rebuilt on
+# every dumps with the resources of that state only, so it never outgrows one state
+_PIECES: dict[int, tuple[ResourceState, str]] = {}
+
+
+def _resources_text(state: State) -> str:
+    global _PIECES
+    if not state.resources:
+        return "[]"
+    old, new = _PIECES, {}
+    parts = []
+    for _, resource in sorted(state.resources.items()):
+        hit = old.get(id(resource))
+        text = hit[1] if hit is not None and hit[0] is resource else _indented(_pretty(resource.to_dict()), 4)
+        new[id(resource)] = (resource, text)
+        parts.append(text)
+    _PIECES = new
+    return "[\n    " + ",\n    ".join(parts) + "\n  ]"
 
 
 def _check(data: dict[str, Any], source: str, error: type[StateError] = StateCorrupt) -> None:

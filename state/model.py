@@ -163,6 +163,22 @@ class State:
             "forgotten": [f.to_dict() for f in self.forgotten],
         }
 
+    def same_content(self, other: State) -> bool:
+        """``self.content() == other.content()``, without building both documents: a state derived from
+        another shares its unchanged ``ResourceState`` objects, so identity settles most resources."""
+        if self.version != other.version or self.lineage != other.lineage:
+            return False
+        mine, theirs = self.resources, other.resources
+        if mine is not theirs:
+            if mine.keys() != theirs.keys():
+                return False
+            for key, record in mine.items():
+                them = theirs[key]
+                if record is not them and record.to_dict() != them.to_dict():
+                    return False
+        return ([j.to_dict() for j in self.journal] == [j.to_dict() for j in other.journal]
+                and [f.to_dict() for f in self.forgotten] == [f.to_dict() for f in other.forgotten])
+
     def to_dict(self) -> dict[str, Any]:
         data = self.content()
         data["serial"] = self.serial

@@ -129,7 +129,7 @@ class _Run:
     def prepare(self) -> None:
         """Record adopted drift, and close the journal of an interrupted run (the plan was made
         from this state, so it already finishes or reverts what that run left behind)."""
-        before = self.state.content()
+        before = self.state
         blocked = {a for c in self.plan.conflicts for a in c.blocked}
         changing = {c.address for c in self.plan.changes}
         for drift in self.plan.drift:
@@ -137,7 +137,7 @@ class _Run:
                 self._adopt(drift.address, drift.actual, drift.reason.startswith(FOUND_BY_MARKER))
         if self.state.journal:
             self.state = self.state.with_journal(())
-        if self.state.content() != before:
+        if not self.state.same_content(before):
             self._save()
 
     def _adopt(self, address: Address, actual: Mapping[str, Any] | None, marked: bool = False) -> None:

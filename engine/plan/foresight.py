@@ -69,9 +69,12 @@ def hold_foreseen(providers: Mapping[str, Provider], changes: list[Change],
         if not new:
             break
         root = _waiting(changes, {a for c in new for a in c.blocked})
+        waiting_on: dict[Address, list[Address]] = {}  # held change -> what waits for it (and itself)
+        for a, r in root.items():
+            waiting_on.setdefault(r, []).append(a)
         for conflict in new:
             own = set(conflict.blocked)
-            extra = tuple(sorted((a for a, r in root.items() if r in own and a not in own), key=str))
+            extra = tuple(sorted((a for r in own for a in waiting_on.get(r, ()) if a not in own), key=str))
             found.append(replace(conflict, blocked=conflict.blocked + extra))
         changes = [c for c in changes if c.address not in root]
     if not found:

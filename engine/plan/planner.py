@@ -50,7 +50,7 @@ from engine.reconcile import bindings as reconcile_module
 from engine.reconcile.discovery import find_discovered
 from providers import diffing, registry
 from providers.base import PlanContext, Provider
-from state.model import State
+from state.model import ResourceState, State
 
 _USERINFO = re.compile(r"(://)[^/@\s]+@")
 
@@ -140,24 +140,40 @@ def gc_paused() -> Iterator[None]:
 # --------------------------------------------------------------------------- ownership
 
 
+# id(ResourceState) -> (it, its ManagedResource): both frozen, so a state's unchanged records (serve
+# plans from the same state again and again; a run asks several times) are converted once. Rebuilt
+# with the resources of the last state asked for, so it never outgrows one state.
+_MANAGED: dict[int, tuple[ResourceState, ManagedResource]] = {}
+
+
+def _managed(res: ResourceState) -> ManagedResource:
+    address = Address.parse(res.address)
+    return ManagedResource(
+        address=address,
+        provider_id=res.provider_id,
+        attributes=frozen_map(dict(res.attributes)),
+        dependencies=tuple(Address.parse(d) for d in res.dependencies),
+        origin=res.origin,
+        status=res.status,
+        orphaned_since=res.orphaned_since,
+        ownership=res.ownership,
+    )
+
+
 def owned_from_state(state: State | None) -> dict[Address, ManagedResource]:
     """What netsot owns: the state's resources, plus objects a crashed apply may have written
     (journal entries still ``intended``/``sent``) with ``status="recovering"``."""
+    global _MANAGED
     if state is None:
         return {}
     owned: dict[Address, ManagedResource] = {}
+    known, kept = _MANAGED, {}
     for res in state.resources.values():
-        address = Address.parse(res.address)
-        owned[address] = ManagedResource(
-            address=address,
-            provider_id=res.provider_id,
-            attributes=frozen_map(dict(res.attributes)),
-            dependencies=tuple(Address.parse(d) for d in res.dependencies),
-            origin=res.origin,
-            status=res.status,
-            orphaned_since=res.orphaned_since,
-            ownership=res.ownership,
-        )
+        hit = known.get(id(res))
+        record = hit[1] if hit is not None and hit[0] is res else _managed(res)
+        kept[id(res)] = (res, record)
+        owned[record.address] = record
+    _MANAGED = kept
     for entry in state.journal:
         if entry.phase not in ("intended", "sent"):
             continue

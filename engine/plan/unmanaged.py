@@ -75,9 +75,11 @@ def find_unmanaged(
         if not candidates:
             continue
         verdicts = _import_verdicts(config, key, obs, owned, observations, candidates)
+        command = _import_command(key)
         for address in sorted(candidates, key=str):
-            item = _item(address, candidates[address], key, forgotten.get(str(address)),
-                         verdicts.get(str(address)), address in dropped)
+            text = str(address)
+            item = _item(address, candidates[address], command, forgotten.get(text), verdicts.get(text),
+                         address in dropped)
             out.append(_located(item, candidates[address], found.get(address)))
     return tuple(out)
 
@@ -85,10 +87,13 @@ def find_unmanaged(
 def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
     """The item with what lets a person find the object: its IP, MAC and id in its system (from its
     fact, else from its attributes: an object only netsot's marker claims may have no fact)."""
-    attrs = resource.attributes or {}
-    texts = [v.split("/")[0] for k, v in attrs.items() if isinstance(v, str) and ("ip" in k or "inet" in k)]
-    ip = fact.ip if fact is not None else next((t for t in texts if ip_int(t) is not None), None)
-    mac = fact.mac if fact is not None else mac_in(attrs)
+    if fact is not None:
+        ip, mac = fact.ip, fact.mac
+    else:
+        attrs = resource.attributes or {}
+        texts = [v.split("/")[0] for k, v in attrs.items()
+                 if isinstance(v, str) and ("ip" in k or "inet" in k)]
+        ip, mac = next((t for t in texts if ip_int(t) is not None), None), mac_in(attrs)
     return replace(item, ip=ip, mac=mac, ident=resource.import_id or resource.provider_id or "")
 
 
@@ -96,9 +101,14 @@ def _domain_managed(config: Config, domain: str) -> bool:
     return any((n.domain or "").lower() == domain.lower() for n in config.networks)
 
 
-def _item(address: Address, resource: Any, key: str, forgotten: Any, verdict: Any, marked: bool) -> Unmanaged:
+def _import_command(key: str) -> str:
+    """``netsot import KEY`` when system ``key`` can import, else empty."""
     importable = registry.hook(registry.kind_of(key).name, "importer") is not None
-    command = f"netsot import {key}" if importable else ""
+    return f"netsot import {key}" if importable else ""
+
+
+def _item(address: Address, resource: Any, command: str, forgotten: Any, verdict: Any,
+          marked: bool) -> Unmanaged:
     if marked:
         return Unmanaged(address, MARKED_UNWANTED, resource.adopt_hint)
     if forgotten is not None:

@@ -23,14 +23,13 @@ def find_discovered(
 ) -> tuple[Discovered, ...]:
     """The plan's Discovered section, sorted by network, IP and MAC."""
     nets = {n.name for n in config.networks}
+    keys = registry.ordered(observations)
+    leases: list[tuple[str, Fact]] = [(key, fact) for key in keys for fact in observations[key].facts
+                                      if fact.discovery and fact.mac and fact.network in nets]
+    if not leases:  # nothing to look up: the MACs of every binding and fact need no normalising
+        return ()
     known = {_mac(b.mac) for b in bindings} | {_mac(h.mac) for h in config.hosts}
-    leases: list[tuple[str, Fact]] = []
-    for key in registry.ordered(observations):
-        for fact in observations[key].facts:
-            if not fact.discovery:
-                known.add(_mac(fact.mac))
-            elif fact.mac and fact.network in nets:
-                leases.append((key, fact))
+    known.update(_mac(fact.mac) for key in keys for fact in observations[key].facts if not fact.discovery)
     found: dict[tuple[str, str], Discovered] = {}
     for key, fact in leases:
         mac = _mac(fact.mac)

@@ -4,8 +4,9 @@ Owns: the watchers of the configured systems (each kind's ``watch`` hook — Pro
 guest list, NIPAP's ``last_modified``), polling them every ``--watch-interval`` seconds while the
 service waits for its next full read, the cache of the observations of the last read, and what a
 partial run plans from: the cache, with only what changed read again (the guests an event names, a
-NIPAP that changed, and every system netsot itself changed in the run before). The partial run is the
-service's own ``run_once`` (same lock, same safety policy, same records); only its reads differ.
+NIPAP that changed); every system netsot itself changed in a run is read again right after it, while
+the service waits (``prefetch``), or by the next partial run when that read failed. The partial run is
+the service's own ``run_once`` (same lock, same safety policy, same records); only its reads differ.
 Must not: plan from anything but a complete set of observations (a system not read again is its
 cached observation, never an empty one: nothing is deleted because it was not looked at), or run a
 partial run before a full read succeeded (a failed run drops the cache until the next full read).
@@ -42,6 +43,7 @@ class Events:
         self._taken: dict[str, Observation] | None = None
         self._readers: dict[str, Any] = {}  # system -> the provider that read its cached observation
         self._poll_error: dict[str, str] = {}
+        self._told: set[str] = set()  # watched systems netsot changed in the last run (prefetch reads them)
         self._again: tuple[str, ...] = ()  # notes of a run that could not start (the lock was held)
         self._began = False  # the running partial run got as far as its reads
         self._wake: float | None = None  # when deletes held by orphan_grace may go (a run then)
@@ -98,6 +100,7 @@ class Events:
     def wait(self, service: Any, delay: float) -> None:
         """Wait ``delay`` seconds for the next full run; meanwhile poll, and run on what changed."""
         deadline = self.clock() + delay
+        self.prefetch()
         while not service.stop_event.is_set():
             left = deadline - self.clock()
             if left <= 0 or service.stop_event.wait(min(self.interval, left)):
@@ -123,6 +126,7 @@ class Events:
             # a run that never reached its reads (a CLI apply held the state lock) is tried again at
             # the next poll; one that ran and failed waits for the next change or the full read
             self._again = () if ok or self._began else tuple(notes)
+            self.prefetch()
 
     # ---- the cache
     def full_read(self, providers: Mapping[str, Any], observations: Mapping[str, Observation]) -> None:
@@ -134,6 +138,36 @@ class Events:
         for key, watcher in self.watchers.items():
             if key in providers and key in observations:
                 watcher.full_read(providers[key], observations[key])
+
+    def prefetch(self) -> None:
+        """Between runs: read again at once what the last run changed (the systems netsot wrote), so
+        that the next partial run plans from the cache without waiting for these reads.
+
+        What the next run would read again anyway, read earlier: what changes after this read is
+        still seen as before (a watched system's polls name it; an unwatched one waits for the full
+        read). A read that fails leaves the system to be read again by the next partial run."""
+        told, self._told = self._told, set()
+        if self.cache is None or not (self.dirty or told):
+            return
+        cache = dict(self.cache)
+        dirty = {k: self._readers[k] for k in sorted(self.dirty) if k in self._readers and k in cache}
+        try:
+            if dirty:
+                try:
+                    cache.update(read_all(dirty))
+                finally:
+                    runtime.close_providers(dirty)  # as a run's providers are: each reopens on use
+                self.dirty.difference_update(dirty)
+            for key in sorted(told):
+                if key in cache and key in self.watchers:
+                    fresh = self.watchers[key].refresh(cache[key])  # one that fails asks again next time
+                    if fresh is not None:
+                        cache[key] = fresh
+        except Exception as exc:  # the next partial run reads them again (and reports a failure)
+            text = str(exc) if isinstance(exc, NetsotError) else safe_text(exc)
+            log.info("reading again what the last run changed failed: %s (the next run reads it)", text)
+        if self.cache is not None:
+            self.cache = cache
 
     def observations(self, providers: dict[str, Any]) -> dict[str, Observation]:
         """A partial run's observations: the cache, with what changed read again.
@@ -185,6 +219,7 @@ class Events:
             watcher = self.watchers.get(system)
             if watcher is not None:
                 watcher.applied(changes)
+                self._told.add(system)
             else:
                 self.dirty.add(system)
 

@@ -58,8 +58,12 @@ class Metrics:
     last_duration: float = 0.0
     last_success: float | None = None
     last_error: str | None = None
-    plan_document: dict[str, Any] | None = None
     version: str = ""
+    # the last run's plan and when it was made: its document (``plan_document``, /plan) is rendered
+    # when first asked for, not after every run (at 1,000 guests that costs as much as the plan)
+    _plan: Any = field(default=None, repr=False)
+    _plan_at: str = ""
+    _plan_doc: dict[str, Any] | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     registry: CollectorRegistry = field(init=False, repr=False)
     _reads: Histogram = field(init=False, repr=False)
@@ -79,6 +83,23 @@ class Metrics:
 
     def render(self) -> str:
         return generate_latest(self.registry).decode("utf-8")
+
+    def record_plan(self, plan: Any) -> None:
+        """The last run's plan (the caller holds ``lock``); its document says it was made now."""
+        from engine.plan.document import _now
+
+        self._plan, self._plan_at, self._plan_doc = plan, _now(), None
+
+    @property
+    def plan_document(self) -> dict[str, Any] | None:
+        """The last run's plan document (the caller holds ``lock``), rendered once, when first asked."""
+        if self._plan_doc is None and self._plan is not None:
+            from engine.plan.document import plan_document
+            from engine.runtime import NETSOT_VERSION
+
+            self._plan_doc = plan_document(self._plan, netsot_version=NETSOT_VERSION,
+                                           created_at=self._plan_at)
+        return self._plan_doc
 
 
 class _Collector:
@@ -198,6 +219,9 @@ class Service:
         self.next_at: float | None = None
         self._causes: set[str] = set()  # the unexpected failures whose traceback was logged
         self._events: Any = None  # engine.web.events.Events while serve() watches (--watch-interval)
+        # the state backend of every run: a file backend re-reads the state only when the file changed, so
+        # an event's run does not parse and validate thousands of resources again
+        self._backend: Any = None
 
     # -- one cycle -----------------------------------------------------------------
     def run_once(self, events: Any = None) -> bool:
@@ -210,7 +234,9 @@ class Service:
 
         started = self._clock()
         try:
-            backend = runtime.open_backend(self.config, force=self.options.force_state)
+            if self._backend is None:
+                self._backend = runtime.open_backend(self.config, force=self.options.force_state)
+            backend = self._backend
             health = workflow.HealthObserver(self._clock, self._health)
             with backend.lock("serve", timeout=self.options.lock_timeout), \
                     runtime.open_providers(self.config) as providers:
@@ -293,9 +319,6 @@ class Service:
         return web.View(base.snapshot, base.matrix, health, run, error, base.stale_after, "serve")
 
     def _record(self, result: Any, report: Any, started: float) -> None:
-        from engine.plan.document import plan_document
-        from engine.runtime import NETSOT_VERSION
-
         m = self.metrics
         with m.lock:
             outcome = "ok" if report is None or not report.failed else "partial"
@@ -313,7 +336,7 @@ class Service:
             m.drift = len(result.plan.drift)
             m.pending = len(result.plan.changes) + len(result.plan.held)
             m.last_duration = self._clock() - started
-            m.plan_document = plan_document(result.plan, netsot_version=NETSOT_VERSION)
+            m.record_plan(result.plan)
             if outcome == "ok":
                 m.last_success = self._clock()
                 m.last_error = None

@@ -60,11 +60,25 @@ def test_bounds_follow_the_documented_formulas() -> None:
     # proxmox 1 + ceil(16 / 8) = 3 latencies; the router's 4 sequential commands dominate
     assert read_bound(d, 0.01, 8) == pytest.approx(0.04)
     assert read_bound(Counts(pve_total=21, pve_configs=10, pve_ifaces=6), 0.01, 8) == pytest.approx(0.03)
+    # the honest bound counts what the lab needs, not the calls netsot made (#24)
+    made = Counts(pve_total=41, pve_configs=10, pve_ifaces=30)
+    assert read_bound(made, 0.01, 8, needed=16) == pytest.approx(0.03)
     d = Counts(pve_puts=3, nipap_calls=9, router_commands=40, commits=1)
     # NIPAP: ceil(9 calls / 4) = 3 latencies; then the router's ONE batch + ONE commit (not 40 commands)
     assert apply_bound(d, 0.01, 0.2, 8, 4) == pytest.approx(0.01 * 3 + 0.01 + 0.2)
     # only the hosts count for NIPAP (one call per new host), not the reads around them
     assert apply_bound(d, 0.01, 0.2, 8, 4, nipap_hosts=4) == pytest.approx(0.01 * 1 + 0.01 + 0.2)
+
+
+def test_needed_guest_calls_are_a_config_each_and_interfaces_only_where_nothing_else_tells() -> None:
+    from bench.scenarios import guests, needed_guest_calls
+
+    specs = guests(40)
+    asked = [g for g in specs if g.running and not g.static_ip and (g.type == "lxc" or g.agent)]
+    assert needed_guest_calls(specs) == 40 + len(asked)
+    assert 0 < len(asked) < 40
+    assert not any(g.static_ip for g in asked) and all(g.running for g in asked)
+    assert any(g.type == "qemu" and not g.agent and g.running and not g.static_ip for g in specs)  # not asked
 
 
 def test_report_judges_targets_from_rows() -> None:
@@ -74,6 +88,10 @@ def test_report_judges_targets_from_rows() -> None:
         Row("lab-1000", 1000, "apply", 30.0, 20.0, {"edgemax": 4005}, 0, 1, 120.0,
             notes="batches: nipap 1000 changes 5.00s; edgemax 3000 changes 1.20s; 3 state saves"),
         Row("engine-10000", 10000, "engine", 3.0, None, {}, 0, 0, 300.0),
+        Row("event-dns-15", 15, "event", 1.2, None, {}, 1, 1, 80.0,
+            notes="event -> DNS latency over 20 created guests (running, DHCP): p50 1.00 s, p95 1.20 s, "
+                  "max 1.30 s; per event (mean, polls included): Proxmox 3 requests"),
+        Row("event-dns-1000", 1000, "event", 9.3, None, {}, 1, 1, 100.0, notes="... p95 9.30 s ..."),
     ]
     verdicts = {name: verdict for verdict, name, _ in targets(rows)}
     assert verdicts["read + plan, 1,000 guests, within 1.5x the bound of the unavoidable calls"] == "MISS"
@@ -82,6 +100,8 @@ def test_report_judges_targets_from_rows() -> None:
     assert verdicts["the router part of applying 1,000 new hosts within 2 s"] == "PASS"
     assert verdicts["engine-only reconcile + plan of 10,000 bindings within 1.5 s"] == "MISS"
     assert verdicts["memory grows linearly"] == "n/a"
+    assert verdicts["event -> DNS p95 within 5 s, 15 guests"] == "PASS"
+    assert verdicts["event -> DNS p95 within 5 s, 1,000 guests"] == "MISS"
     text = table(rows)
     assert "lab-1000" in text and "engine-10000" in text
 

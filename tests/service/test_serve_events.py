@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from providers.proxmox.sim.guests import Proxmox
 from providers.lab.seeds import VRF_NAME
+from providers.proxmox.sim.guests import Proxmox
 from tests.e2e.conftest import Lab
 from tests.service.conftest import ServiceProcess, set_policy, wait_for
 

@@ -178,6 +178,33 @@ def test_previous_state_skips_only_unchanged_resources() -> None:
         codec.dumps(bad, previous=good)  # the new resource is still checked
 
 
+def _reference(state: State) -> str:
+    """What ``dumps`` writes, spelled the plain way: one ``json.dumps`` of the whole document."""
+    doc = {**state.to_dict(), "version": STATE_VERSION}
+    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def test_saves_after_changes_write_what_one_json_dumps_writes() -> None:
+    """#24: ``dumps`` reuses each unchanged resource's text between saves; the text stays byte for byte
+    the plain encoding, and a changed, added or removed resource is never written as it was before."""
+    first = sample_state()
+    assert codec.dumps(first) == _reference(first)
+    changed = first.with_resource(ResourceState(
+        "nipap_address.lan.web01", "nipap", "57",
+        {"prefix": "192.168.10.22/32", "note": 'é "q"\n\t', "nested": {"b": [1, 2.5, None, {}], "a": []}},
+        ("nipap_prefix.lan",), origin="proxmox"))
+    changed = changed.with_resource(ResourceState("a_first.lan.x", "nipap", None, {}))
+    for previous in (first, None):
+        text = codec.dumps(changed, previous=previous)
+        assert text == _reference(changed)
+        assert "192.168.10.22/32" in text and "192.168.10.21/32" not in text.split('"resources"')[1]
+    gone = changed.without("nipap_address.lan.web01").with_journal(())
+    assert codec.dumps(gone, previous=changed) == _reference(gone)
+    assert codec.dumps(State(lineage="l")) == _reference(State(lineage="l"))
+    assert codec.loads(codec.dumps(changed, previous=first), "t").to_dict() == {**changed.to_dict(),
+                                                                                  "version": STATE_VERSION}
+
+
 def test_v2_upgrades_to_v3_with_who_made_each_object_or_unknown() -> None:
     """#20.1: v2 did not record ownership; only an object the journal shows netsot creating is made."""
     doc = json.loads((DATA / "v0-simple.v3.json").read_text())

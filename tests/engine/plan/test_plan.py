@@ -351,3 +351,38 @@ def test_an_owned_object_of_an_unread_system_part_is_not_called_deleted(systems)
                                       incomplete=(f"{len(unread)} guests unread",))
     assert make_plan(CONFIG, systems, state, observations=observations).drift == ()
     assert [d.resolution for d in make_plan(CONFIG, systems, state).drift] == ["adopt"]  # really gone
+
+
+def test_observation_fingerprints_are_computed_once_and_handed_out_as_copies() -> None:
+    """#24: serve's partial runs plan from the same cached observations again and again; their
+    fingerprints are computed once (the objects are frozen) and each caller gets its own dict."""
+    from core.model import Address, Fact, Observation, ObservedResource, fingerprint
+
+    address = Address.parse("nipap_address.lan.web01")
+    resource = ObservedResource(address, {"ip": "192.168.1.5"}, kept={"note": ("x",)})
+    obs = Observation("nipap", {address: resource},
+                      (Fact("nipap", "r1", "lan", "web01", None, "192.168.1.5", address=address),))
+    first = obs.fingerprints()
+    assert first == {"nipap_address.lan.web01": fingerprint({"attributes": {"ip": "192.168.1.5"},
+                                                             "kept": {"note": ("x",)}}),
+                     "fact:r1": fingerprint(obs.facts[0].fingerprint_data())}
+    first.clear()
+    assert obs.fingerprints() != {} and obs.fingerprints() is not obs.fingerprints()
+    assert "fingerprint" in vars(resource) and "_fingerprints" in vars(obs)  # kept on the frozen objects
+
+
+def test_owned_from_state_converts_each_state_record_once() -> None:
+    """#24: serve plans from the same state object after object; an unchanged record is converted once,
+    a changed one again (the records are frozen, so reusing them cannot go stale)."""
+    from state.model import ResourceState, State
+
+    state = State(lineage="l")
+    state = state.with_resource(ResourceState("nipap_address.lan.a", "nipap", "1", {"ip": "10.0.0.1"}))
+    state = state.with_resource(ResourceState("nipap_address.lan.b", "nipap", "2", {"ip": "10.0.0.2"}))
+    first = owned_from_state(state)
+    changed = state.with_resource(ResourceState("nipap_address.lan.b", "nipap", "2", {"ip": "10.0.0.9"}))
+    again = owned_from_state(changed)
+    a, b = (Address.parse(f"nipap_address.lan.{n}") for n in "ab")
+    assert again[a] is first[a]
+    assert again[b] is not first[b] and again[b].attributes["ip"] == "10.0.0.9"
+    assert first[b].attributes["ip"] == "10.0.0.2"

@@ -143,8 +143,33 @@ def test_a_partial_run_that_found_the_lock_held_is_tried_again(setup: Any) -> No
     service.run_once = locked_once
     events.wait(service, 0.3)
     assert attempts[:2] == [True, True]  # the same change again at the next poll, without a new note
-    assert watch.refreshed == 1  # the second got as far as its reads
+    # the second got as far as its reads (one refresh); after each run that wrote to the watched
+    # system, the prefetch read it again at once (the full run's, and the second's: two more)
+    assert watch.refreshed == 3
     assert len(attempts) == 2  # and went through: nothing more to try
+
+
+def test_what_netsot_changed_is_read_again_between_runs_not_in_the_next_one(setup: Any) -> None:
+    """#24: the systems the last run wrote are read again while the service waits (prefetch), so the
+    next partial run plans from the cache at once; a prefetch that fails leaves them to that run."""
+    service, events, system = setup
+    watch = FakeWatch()
+    events.watchers = {"other": watch}
+    assert service.run_once() is True  # creates two objects in the unwatched fake system
+    assert events.dirty == {"nipap"} and system.reads == 1
+    events.prefetch()
+    assert system.reads == 2 and events.dirty == set() and watch.refreshed == 0  # "other" was not written
+    assert service.run_once(events=events) is True
+    assert system.reads == 2  # nothing left to read in the run
+    assert system.writes == ["create nipap_address.lan.nas", "create nipap_address.lan.printer"]
+    system.objects.pop("nipap_address.lan.nas")
+    assert service.run_once() is True  # a full read: the object made again
+    system.fail_read = ProviderError("nipap", "connection refused")
+    events.prefetch()  # fails: logged, the system stays to be read
+    assert events.dirty == {"nipap"} and events.cache is not None
+    system.fail_read = None
+    assert service.run_once(events=events) is True
+    assert events.dirty == set() and system.reads == 5
 
 
 def test_a_failed_full_read_leaves_no_cache_either(setup: Any) -> None:

@@ -61,6 +61,49 @@ def test_run_once_applies_creates_and_records_metrics(setup):
     assert system.writes == ["create nipap_address.lan.nas", "create nipap_address.lan.printer"]
 
 
+def test_runs_read_the_state_file_again_only_when_it_changed(setup, monkeypatch):
+    """#24: the service keeps its state backend between runs (an event's run does not parse and validate
+    the whole state again), yet a state written by another process between runs is the one it uses."""
+    from state import codec
+
+    config, _system, backend = setup
+    service = Service(config, ServiceOptions(once=True))
+    assert service.run_once() is True
+    reads: list[str] = []
+    real = codec.loads_versioned
+    monkeypatch.setattr(codec, "loads_versioned", lambda text, at: reads.append(at) or real(text, at))
+    assert service.run_once() is True
+    assert reads == []
+    with backend.lock("test"):  # another process: `netsot state rm`
+        forgot = backend.save(backend.load().forget("nipap_address.lan.nas"))
+    reads.clear()
+    assert service.run_once() is True
+    assert len(reads) == 1
+    assert service.metrics.plan_document["prior_state"]["serial"] == forgot.serial
+
+
+def test_the_plan_document_is_rendered_when_asked_for_and_dated_by_its_run(setup, monkeypatch):
+    """#24: a run records its plan; /plan renders the document once, when first asked, with the time
+    of the run that made the plan (rendering it after every event's run cost as much as the plan)."""
+    from engine.plan import document as render
+
+    config, _system, _backend = setup
+    rendered: list[str] = []
+    real = render.plan_document
+    monkeypatch.setattr(render, "plan_document", lambda plan, **kw: rendered.append("x") or real(plan, **kw))
+    monkeypatch.setattr(render, "_now", lambda: "2026-12-07T09:00:00Z")
+    service = Service(config, ServiceOptions(once=True))
+    assert service.run_once() is True
+    assert rendered == []
+    monkeypatch.setattr(render, "_now", lambda: "2026-12-07T10:00:00Z")
+    with service.metrics.lock:
+        doc = service.metrics.plan_document
+        assert service.metrics.plan_document is doc
+    assert rendered == ["x"] and doc is not None
+    assert doc["created_at"] == "2026-12-07T09:00:00Z"
+    assert [c["address"] for c in doc["changes"]] == ["nipap_address.lan.nas", "nipap_address.lan.printer"]
+
+
 def test_service_never_deletes_an_object_owned_only_by_its_marker(setup):
     config, system, _backend = setup
     service = Service(config, ServiceOptions(once=True))
