@@ -103,8 +103,10 @@ class _Order:
         self.origin = {kind: i for i, kind in enumerate(systems.origin_order)}
         self.source = {source: i for i, source in enumerate(systems.source_order)}
 
-    def origin_rank(self, o: FactView) -> int:
-        return self.origin.get(o.kind or "", len(self.origin))
+    def naming_rank(self, o: FactView) -> tuple[int, bool]:
+        """The origin that names a binding: the best-ranked kind; among origins of one kind (an imported
+        binding's), never an object netsot made for it (its IPAM host after the apply) before another."""
+        return (self.origin.get(o.kind or "", len(self.origin)), o.made)
 
     def source_rank(self, source: str) -> tuple[int, str]:
         return (self.source.get(source, len(self.source)), source)
@@ -113,7 +115,7 @@ class _Order:
 def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
     # Candidate per fact: facts without a value have no opinion.
-    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.origin_rank)
+    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.naming_rank)
     facts = g.facts()
 
     value, provenance = pick([(f.fact.source, f.hostname, f.fact.ref) for f in facts], *rankings[0])
@@ -238,9 +240,10 @@ def _binding(g: Group, order: _Order) -> Binding:
     elif described is not None:
         description = described.fact.description
     else:
-        # the object that identifies the binding (its MAC) first: the DNS entries netsot creates for
-        # an imported binding become origins after the apply, and must not rename it
-        first = min(g.origins, key=lambda o: (o.mac is None, o.fact.ref))
+        # an object the import adopted, not one netsot made for the binding (its IPAM host, its DNS
+        # entries: they become the imported binding's origins after the apply, and must not rename it,
+        # whatever their refs' order); then the object that identifies the binding (its MAC)
+        first = min(g.origins, key=lambda o: (o.made, o.mac is None, o.fact.ref))
         description = f"{first.fact.ref} (imported)"
     sources = {f.fact.source for f in g.origins}
     sources.update(f.fact.source for f in g.support)
