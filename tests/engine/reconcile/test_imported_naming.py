@@ -1,28 +1,48 @@
-"""Which origin names an imported binding (issue 25): never an object netsot made for it.
+"""Which origin names a binding, whatever the kinds' names (issue 25).
+
+An imported binding is never named by an object netsot made for it.
 
 After ``netsot import vyos.cabin`` and an apply, the NIPAP host netsot created for the adopted AP is an origin
 of the AP's binding too (its state record says ``origin: import``), and its ref ``nipap …`` sorts before
 ``vyos[cabin] …``. The binding must still be named by the mapping the import adopted, or every later plan
 rewrites the host's description. Pure: the golden VyOS world (observations built without a socket), a state,
 two plans; and reconcile on hand-made facts.
+
+A binding of origins of several kinds takes its description and ``first_origin`` from the kind the registry
+ranks first (the kind ``Binding.origin`` names), not from the kind whose name sorts first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
-from core.model import Address, Fact, ManagedResource, frozen_map
+import pytest
+
+from core.config import NetworkSettings, SystemSettings
+from core.model import Address, Fact, ManagedResource, Observation, OriginRef, frozen_map
 from engine.reconcile.bindings import reconcile
+from providers import registry
+from providers.base import SystemKind
 from providers.lab import seeds
 from providers.lab.homelab import CABIN, HOME, site_homelab
 from providers.nipap.mapping import NETSOT_SOURCE
 from providers.nipap.sim.lab import nipap_seed
 from state.model import ADOPTED, MADE, UNKNOWN, ResourceState, State
 from tests import addresses as A
-from tests.engine.reconcile.test_reconcile import M3, config, mapping, nipap, observations, only
+from tests.engine.reconcile.test_reconcile import (
+    M1,
+    M3,
+    config,
+    dns_host,
+    mapping,
+    nipap,
+    observations,
+    only,
+    pve,
+)
 from tests.golden import scenarios
 
 AP_HOST = "nipap_address.cabin.ap"
@@ -105,10 +125,59 @@ def test_a_state_that_cannot_tell_reads_netsots_marker() -> None:
     assert unknown.description == "router mapping LAN ap (imported)"  # the host carries netsot's marker
 
 
-def test_an_imported_binding_of_adopted_objects_only_keeps_its_rule() -> None:
-    # both adopted (an import that took over an existing NIPAP host too): the MAC's object, then the ref
+def test_the_ipam_host_an_import_took_along_does_not_name_the_binding() -> None:
+    # both adopted: the router's import adopted its mapping, the IPAM's adopt hook the NIPAP host holding
+    # its address (a person's, untagged); the router's object names the binding, whatever the refs say
     m = _router_mapping()
     n = nipap("ap", M3, "192.168.1.30", owned=False)
+    assert n.address == A.nipap_address("lan", "ap")
     d = only(reconcile(config(), observations([m, n]), _ip_owned((m.address, ADOPTED), (n.address, ADOPTED))))
-    assert d.description == "nipap 192.168.1.30/24 ap (imported)"
-    assert A.nipap_address("lan", "ap") == n.address
+    assert d.description == "router mapping LAN ap (imported)"
+
+
+def test_among_the_imported_systems_objects_the_one_with_the_mac_names_the_binding() -> None:
+    # the rule before issue 25, kept: the mapping (the MAC) before the DNS host entry of the same name
+    m = mapping("nas", M3, "192.168.1.30")
+    h = replace(dns_host("nas", "192.168.1.30"), ref="a host nas.lab.example")  # sorts before the mapping
+    d = only(reconcile(config(), observations([m, h]), _ip_owned((m.address, ADOPTED), (h.address, ADOPTED))))
+    assert d.description == "edgemax mapping LAN nas (imported)"
+
+
+# ------------------------------------------------------------------ origins of several kinds
+
+
+class _InventorySettings(SystemSettings):
+    KIND: ClassVar[str] = "acme"
+
+
+class _InventoryNetwork(NetworkSettings):
+    KIND: ClassVar[str] = "acme"
+
+
+# an asset inventory whose objects originate bindings: registered after the built-in kinds (ranked after
+# proxmox), while its name sorts before every one of them
+INVENTORY = SystemKind(name="acme", title="ACME inventory", provider="tests.none:Provider",
+                       settings=_InventorySettings, network_settings=_InventoryNetwork,
+                       schema="tests.none:config.schema.json", origins=True)
+
+
+@pytest.fixture
+def inventory() -> Iterator[None]:
+    registry.register_kind(INVENTORY)
+    try:
+        yield
+    finally:
+        registry.unregister_kind(INVENTORY.name)
+
+
+def test_a_binding_is_described_by_its_best_ranked_origin_kind_not_the_first_name(inventory: None) -> None:
+    guest = pve("web01", M1)
+    asset = Fact(source="acme", ref="acme asset 7", network="lan", hostname="web01", mac=M1, ip=None,
+                 origin=True, origin_ref=OriginRef("acme", "", "asset 7", "acme asset 7", "asset"),
+                 description="acme asset 7 (rack 2)")
+    obs = {**observations([guest]), "acme": Observation(system="acme", facts=(asset,))}
+    b = only(reconcile(config(), obs, {}))
+    assert b.origin == "proxmox"
+    assert b.description == guest.description
+    assert b.first_origin is not None and b.first_origin.kind == "proxmox"
+    assert [r.kind for r in b.origin_refs] == ["proxmox", "acme"]
