@@ -39,6 +39,7 @@ from engine.reconcile.grouping import (
 )
 from engine.reconcile.precedence import pick, ranking
 from engine.systems import Systems
+from providers.base import ROLE_ADDRESS
 
 __all__ = ["ALLOCATOR_RULE", "reconcile"]
 
@@ -103,8 +104,10 @@ class _Order:
         self.origin = {kind: i for i, kind in enumerate(systems.origin_order)}
         self.source = {source: i for i, source in enumerate(systems.source_order)}
 
-    def origin_rank(self, o: FactView) -> int:
-        return self.origin.get(o.kind or "", len(self.origin))
+    def naming_rank(self, o: FactView) -> tuple[int, bool]:
+        """The origin that names a binding: the best-ranked kind; among origins of one kind (an imported
+        binding's), never an object netsot made for it (its IPAM host after the apply) before another."""
+        return (self.origin.get(o.kind or "", len(self.origin)), o.made)
 
     def source_rank(self, source: str) -> tuple[int, str]:
         return (self.source.get(source, len(self.source)), source)
@@ -113,7 +116,7 @@ class _Order:
 def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
     # Candidate per fact: facts without a value have no opinion.
-    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.origin_rank)
+    first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.naming_rank)
     facts = g.facts()
 
     value, provenance = pick([(f.fact.source, f.hostname, f.fact.ref) for f in facts], *rankings[0])
@@ -214,13 +217,30 @@ def _with_derivation(provenance: Provenance, value: str | None, facts: list[Fact
 # ---------------------------------------------------------------- output
 
 
+def _imported_by(g: Group) -> FactView:
+    """The object that names an imported binding: one the import adopted, never one netsot made for the
+    binding (its IPAM host, its DNS entries: they become the binding's origins after the apply and must not
+    rename it, whatever their refs' order); the imported system's own object before the IPAM host an import
+    took along (``Hooks.adopt``); then the object that identifies the binding (its MAC); then the ref."""
+    if len(g.origins) == 1:
+        return g.origins[0]
+    ipam = {t.name for s in g.systems.serving(g.network.name)
+            if (t := s.kind.role_type(ROLE_ADDRESS)) is not None}
+    return min(g.origins, key=lambda o: (o.made, o.fact.address is not None and o.fact.address.type in ipam,
+                                         o.mac is None, o.fact.ref))
+
+
 def _binding(g: Group, order: _Order) -> Binding:
     assert g.hostname is not None and g.ip is not None  # unblocked groups always have both
     config: FactView | None = None
     described: FactView | None = None  # the first origin object that describes itself
     refs: list[OriginRef] = []
     origin, origin_rank = "", len(order.origin)
-    for o in g.origins:  # the first config origin and described object; the best-ranked origin kind
+    # the first config origin and described object, the origin refs (``Binding.first_origin`` first), the
+    # best-ranked origin kind: in the registry's origin order (never by the kinds' names, which order the
+    # collected facts), then as collected
+    ranked = g.origins if len(g.origins) == 1 else sorted(g.origins, key=order.naming_rank)
+    for o in ranked:
         kind = o.kind
         ref = o.fact.origin_ref
         if ref is not None and ref not in refs:
@@ -238,10 +258,7 @@ def _binding(g: Group, order: _Order) -> Binding:
     elif described is not None:
         description = described.fact.description
     else:
-        # the object that identifies the binding (its MAC) first: the DNS entries netsot creates for
-        # an imported binding become origins after the apply, and must not rename it
-        first = min(g.origins, key=lambda o: (o.mac is None, o.fact.ref))
-        description = f"{first.fact.ref} (imported)"
+        description = f"{_imported_by(g).fact.ref} (imported)"
     sources = {f.fact.source for f in g.origins}
     sources.update(f.fact.source for f in g.support)
     ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)

@@ -33,6 +33,9 @@ class FactView:
     mac: str | None  # lower-cased
     ip: str | None  # canonical text when parseable
     adopted: bool = False  # --adopt: this object's values win
+    # netsot made the object for its binding (the state says ``made``, or cannot tell and the object carries
+    # netsot's marker): an origin only because its binding is imported, it never names the binding
+    made: bool = False
     hostname_from: str = ""  # how ``hostname`` was derived from the object's own name, if it was
     # the fact's names besides or including ``hostname``, made binding names as ``hostname`` is;
     # None: the object says nothing about extra names
@@ -112,11 +115,11 @@ def collect(
     nets: Mapping[str, Network],
     adopt: frozenset[Address] = frozenset(),
 ) -> list[FactView]:
-    raw: list[tuple[tuple[str, ...], Fact, str | None, bool]] = []
+    raw: list[tuple[tuple[str, ...], Fact, str | None, ManagedResource | None]] = []
     for fact in config_facts(config):
         if fact.network not in nets:
             raise ConfigError(f"host {fact.hostname} names network {fact.network!r}, which is not defined")
-        raw.append((_order(fact), fact, "config", False))
+        raw.append((_order(fact), fact, "config", None))
     for obs in observations.values():
         for fact in obs.facts:
             managed = owned.get(fact.address) if owned and fact.address is not None else None
@@ -128,25 +131,32 @@ def collect(
                 kind = fact.source
             else:
                 kind = None
-            raw.append((_order(fact), fact, kind, managed is not None))
+            raw.append((_order(fact), fact, kind, managed))
     raw.sort(key=itemgetter(0))  # stable: equal keys keep the order above
     out = []
-    for _, fact, kind, in_state in raw:
+    for _, fact, kind, managed in raw:
         hostname, derived = _hostname(fact, nets)
         out.append(
             FactView(
                 fact,
                 kind,
-                in_state or fact.owned,
+                managed is not None or fact.owned,
                 hostname,
                 fact.mac.lower() if fact.mac else None,
                 canon_ip(fact.ip),
                 adopted=bool(adopt) and fact.address in adopt,
+                made=managed is not None and _made(managed, fact),
                 hostname_from=derived,
                 aliases=_aliases(fact, nets) if fact.aliases is not None else None,
             )
         )
     return out
+
+
+def _made(managed: ManagedResource, fact: Fact) -> bool:
+    """Whether netsot made the object: the state says so, or cannot tell (a state from before netsot
+    recorded it) and the object carries netsot's marker — the rule ``engine/plan/ownership.py`` reads."""
+    return managed.ownership == "made" or (managed.ownership == "unknown" and fact.owned)
 
 
 def _aliases(fact: Fact, nets: Mapping[str, Network]) -> tuple[str, ...]:

@@ -8,10 +8,10 @@ router's dnsmasq: the VyOS router's commit hook wrote its hosts file), an empty 
 added with ``netsot lab lease add`` reaches the VyOS router; ``lab down`` / ``lab up`` resumes the VyOS
 router with what it saved.
 
-The VyOS import is a dry run here: after a real one, the NIPAP host netsot creates for the adopted AP
-becomes an origin whose ref sorts before ``vyos[cabin] …`` (engine/reconcile/bindings.py names an imported
-binding by the first origin ref), so its description flips and a second plan is not empty — an engine
-matter, reported, not this test's.
+The VyOS import is a real one: after it, the NIPAP host netsot creates for the adopted AP becomes an origin
+of the AP's binding too, and its ref (``nipap …``) sorts before ``vyos[cabin] …``; the binding is still
+named by the mapping the import adopted (engine/reconcile/bindings.py: an object netsot made never names an
+imported binding), so the second plan is empty.
 """
 
 from __future__ import annotations
@@ -67,9 +67,9 @@ def test_lab_runs_the_cabins_router_as_vyos_next_to_an_edgerouter(tmp_path: Path
         config = ("--config", str(config_path))
 
         # the cabin's VyOS router holds the homelab's cabin router (the AP's reservation and host name): an
-        # import reads them through its API and would adopt them (a dry run: see the module's note)
+        # import reads them through its API and adopts them
         assert _netsot(*config, "import", "edgemax").returncode == 0
-        imported = _netsot(*config, "import", "vyos.cabin", "--dry-run", "--json")
+        imported = _netsot(*config, "import", "vyos.cabin", "--json")
         assert imported.returncode == 0, imported.stdout + imported.stderr
         assert "vyos_dhcp_mapping[cabin].CABIN.ap" in imported.stdout
 
@@ -88,6 +88,10 @@ def test_lab_runs_the_cabins_router_as_vyos_next_to_an_edgerouter(tmp_path: Path
         assert verify.returncode == 0, verify.stdout + verify.stderr
         again = _netsot(*config, "plan", "--detailed-exitcode")
         assert again.returncode == 0, again.stdout + again.stderr
+        # the AP's NIPAP host, made for the imported binding, is described by the mapping the import adopted
+        ap_host = _netsot(*config, "state", "show", "nipap_address.cabin.ap")
+        assert ap_host.returncode == 0, ap_host.stdout + ap_host.stderr
+        assert "vyos[cabin] " in ap_host.stdout and "(imported)" in ap_host.stdout, ap_host.stdout
 
         # the lab's own operations on a VyOS router: a lease reaches it; it takes no SSH login
         leased = _netsot("lab", "lease", "add", "02:00:00:00:30:99", "--site", "cabin", "--dir", str(workdir),
