@@ -76,6 +76,8 @@ class ProxmoxProvider(Wanting):
         self._started: dict[tuple[str, int], float] = {}
         self._networks: dict[Address, str] = {}  # ipconfig address -> its network's prefix
         self._answers: dict[Address, str | None] = {}  # ipconfig address -> where the NIC answered when read
+        # each guest's part of the observation, made by the read worker that read it (the guest it is of)
+        self._views: dict[tuple[str, int], tuple[Guest, _GuestView]] = {}
         self._lock = threading.Lock()
         self._restart_key = f"providers.{self.key}.writeback.restart"
         # agent / LXC interface answers kept between reads (`serve` cycles), per guest: valid while
@@ -125,8 +127,11 @@ class ProxmoxProvider(Wanting):
                     with lock:
                         found.warnings.append(f"guest {node}/{vmid}: interfaces not read: {_msg(exc)}")
                 guest = mapping.guest_nics(entry, cfg, agent, lxc)
+                view = self._view(guest)  # while the other workers wait for their answers
                 with lock:
                     found.configs[(node, guest.vmid)] = cfg
+                with self._lock:
+                    self._views[(guest.node, guest.vmid)] = (guest, view)
                 return guest
             except (NodeUnavailable, NodeTimeout) as exc:
                 with lock:
@@ -211,92 +216,25 @@ class ProxmoxProvider(Wanting):
         return self.observation(self.discover())
 
     def observation(self, found: Discovery) -> Observation:
-        """What a discovery means for the engine: binding facts per NIC, write-back resources (pure)."""
+        """What a discovery means for the engine: binding facts per NIC, write-back resources (pure).
+
+        Each guest's part was made by the read worker that read it (``_view``, while other requests
+        were in flight); a guest read elsewhere (another discovery) is made here."""
         facts: list[Fact] = []
         resources: dict[Address, ObservedResource] = {}
-        tag = self.settings.writeback_tag.lower()
-        hint = f"tag the guest {self.settings.writeback_tag} to let netsot rewrite it"
-        restart = self.settings.writeback.restart
+        guests: list[dict[str, Any]] = []
         for guest in found.guests:
-            tagged = tag in guest.tags
-            no_drive = tagged and guest.type == "qemu" and guest.cloudinit is None
-            writeback = tagged and not no_drive
+            key = (guest.node, guest.vmid)
             with self._lock:
-                self._guests[(guest.node, guest.vmid)] = guest
-            for nic in guest.nics:
-                addr = ipconfig_address(guest.node, guest.vmid, nic.id, self.key)
-                if writeback:
-                    resources[addr] = ObservedResource(
-                        address=addr,
-                        attributes=frozen_map(_resource_attrs(guest, nic)),
-                        provider_id=guest.digest,
-                        owned_marker=True,  # the opt-in tag is the guest's own "netsot may write"
-                        import_id=f"{guest.node}/{guest.vmid}/{nic.id}",
-                    )
-                network = self._network_for(nic)
-                ref = f"{self.label} {guest.node}/{guest.vmid} {nic.id}"
-                if network is None:
-                    log.debug("read: %s (%s) is on bridge %s, VLAN %s, which no configured network maps; "
-                              "ignored (netsot inventory lists it as unmanaged)",
-                              ref, guest.name, nic.bridge, nic.vlan if nic.vlan is not None else "none")
-                    continue
-                notes: list[str] = []
-                if nic.ipv6_only:
-                    notes.append(f"{ref} ({guest.name}) has IPv6 only (no IPv4 configured or in use); netsot "
-                                 "still gives it an IPv4 address, reservation and DNS name")
-                where, waiting = None, ""
-                if no_drive:
-                    notes.append(pending.no_drive_note(ref, guest, nic, self.settings.writeback_tag))
-                elif writeback:
-                    where = pending.answers_at(guest, nic, str(network.prefix))
-                    with self._lock:
-                        self._networks[addr] = str(network.prefix)
-                        self._answers[addr] = where
-                    if where and nic.address and where != nic.address:
-                        # the agent reports another address than the config holds: an older drive runs
-                        waiting = pending.PENDING
-                        notes.append(pending.pending_note(ref, guest, nic, where, self._restart_key))
-                    elif restart == "now":
-                        where = None  # apply restarts it: the name can point at the new address at once
-                facts.append(
-                    Fact(
-                        source=SYSTEM,
-                        ref=ref,
-                        network=network.name,
-                        hostname=guest.name.lower(),
-                        mac=nic.mac,
-                        ip=nic.address,
-                        origin=True,
-                        address=addr if writeback else None,
-                        extra=frozen_map(
-                            {
-                                "node": guest.node,
-                                "vmid": guest.vmid,
-                                "type": guest.type,
-                                "nic": nic.id,
-                                "tags": list(guest.tags),
-                                "status": guest.status,
-                                "ip_mode": nic.ip_mode,
-                                "configured_ip": nic.ip,
-                                "gateway": nic.gateway,
-                                "agent_ips": list(nic.agent_ips),
-                                "writeback": writeback,
-                                "digest": guest.digest,
-                            }
-                        ),
-                        in_use=tuple(nic.agent_ips),
-                        static_ip=nic.ip_mode == "static",
-                        ip_writable=writeback,
-                        writable_hint="" if writeback else (
-                            "give it a cloud-init drive so netsot can rewrite it" if no_drive else hint),
-                        origin_ref=mapping.guest_origin(guest.node, guest.vmid, guest.type, nic.id,
-                                                        writeback, nic.ip, nic.gateway, self.key),
-                        description=f"{ref} ({guest.type})",
-                        notes=tuple(notes),
-                        answers_at=where,
-                        waiting=waiting,
-                    )
-                )
+                kept = self._views.get(key)
+            view = kept[1] if kept is not None and kept[0] is guest else self._view(guest)
+            with self._lock:
+                self._guests[key] = guest
+                self._networks.update(view.networks)
+                self._answers.update(view.answers)
+            facts.extend(view.facts)
+            resources.update(view.resources)
+            guests.append(view.guest)
         return Observation(
             system=self.key,
             resources=frozen_map(resources),
@@ -304,13 +242,101 @@ class ProxmoxProvider(Wanting):
             warnings=tuple(found.warnings),
             data=frozen_map(
                 {
-                    "guests": [g.to_dict() for g in found.guests],
+                    "guests": guests,
                     "unread": found.unread,
                     "unread_nodes": sorted(found.unread_nodes),
                 }
             ),
             incomplete=(f"{len(found.unread)} guests unread",) if found.unread else (),
         )
+
+    def _view(self, guest: Guest) -> _GuestView:
+        """One guest's part of the observation: its facts, write-back resources, and what ``recall`` /
+        ``wants`` / apply look up later (each NIC's network prefix and where it answers). Pure."""
+        facts: list[Fact] = []
+        resources: dict[Address, ObservedResource] = {}
+        networks: dict[Address, str] = {}
+        answers: dict[Address, str | None] = {}
+        tag = self.settings.writeback_tag.lower()
+        hint = f"tag the guest {self.settings.writeback_tag} to let netsot rewrite it"
+        restart = self.settings.writeback.restart
+        tagged = tag in guest.tags
+        no_drive = tagged and guest.type == "qemu" and guest.cloudinit is None
+        writeback = tagged and not no_drive
+        for nic in guest.nics:
+            addr = ipconfig_address(guest.node, guest.vmid, nic.id, self.key)
+            if writeback:
+                resources[addr] = ObservedResource(
+                    address=addr,
+                    attributes=frozen_map(_resource_attrs(guest, nic)),
+                    provider_id=guest.digest,
+                    owned_marker=True,  # the opt-in tag is the guest's own "netsot may write"
+                    import_id=f"{guest.node}/{guest.vmid}/{nic.id}",
+                )
+            network = self._network_for(nic)
+            ref = f"{self.label} {guest.node}/{guest.vmid} {nic.id}"
+            if network is None:
+                log.debug("read: %s (%s) is on bridge %s, VLAN %s, which no configured network maps; "
+                          "ignored (netsot inventory lists it as unmanaged)",
+                          ref, guest.name, nic.bridge, nic.vlan if nic.vlan is not None else "none")
+                continue
+            notes: list[str] = []
+            if nic.ipv6_only:
+                notes.append(f"{ref} ({guest.name}) has IPv6 only (no IPv4 configured or in use); netsot "
+                             "still gives it an IPv4 address, reservation and DNS name")
+            where, waiting = None, ""
+            if no_drive:
+                notes.append(pending.no_drive_note(ref, guest, nic, self.settings.writeback_tag))
+            elif writeback:
+                where = pending.answers_at(guest, nic, str(network.prefix))
+                networks[addr] = str(network.prefix)
+                answers[addr] = where
+                if where and nic.address and where != nic.address:
+                    # the agent reports another address than the config holds: an older drive runs
+                    waiting = pending.PENDING
+                    notes.append(pending.pending_note(ref, guest, nic, where, self._restart_key))
+                elif restart == "now":
+                    where = None  # apply restarts it: the name can point at the new address at once
+            facts.append(
+                Fact(
+                    source=SYSTEM,
+                    ref=ref,
+                    network=network.name,
+                    hostname=guest.name.lower(),
+                    mac=nic.mac,
+                    ip=nic.address,
+                    origin=True,
+                    address=addr if writeback else None,
+                    extra=frozen_map(
+                        {
+                            "node": guest.node,
+                            "vmid": guest.vmid,
+                            "type": guest.type,
+                            "nic": nic.id,
+                            "tags": list(guest.tags),
+                            "status": guest.status,
+                            "ip_mode": nic.ip_mode,
+                            "configured_ip": nic.ip,
+                            "gateway": nic.gateway,
+                            "agent_ips": list(nic.agent_ips),
+                            "writeback": writeback,
+                            "digest": guest.digest,
+                        }
+                    ),
+                    in_use=tuple(nic.agent_ips),
+                    static_ip=nic.ip_mode == "static",
+                    ip_writable=writeback,
+                    writable_hint="" if writeback else (
+                        "give it a cloud-init drive so netsot can rewrite it" if no_drive else hint),
+                    origin_ref=mapping.guest_origin(guest.node, guest.vmid, guest.type, nic.id,
+                                                    writeback, nic.ip, nic.gateway, self.key),
+                    description=f"{ref} ({guest.type})",
+                    notes=tuple(notes),
+                    answers_at=where,
+                    waiting=waiting,
+                )
+            )
+        return _GuestView(tuple(facts), resources, networks, answers, guest.to_dict())
 
     def recall(self, observed: Observation, owned: Mapping[Address, ManagedResource]) -> Observation:
         """The observation with what netsot's state remembers: a VM whose address netsot wrote while it
@@ -507,6 +533,17 @@ class ProxmoxProvider(Wanting):
 
     def close(self) -> None:
         self.client.close()
+
+
+@dataclass(frozen=True)
+class _GuestView:
+    """One guest's part of an observation (``ProxmoxProvider._view``)."""
+
+    facts: tuple[Fact, ...]
+    resources: Mapping[Address, ObservedResource]
+    networks: Mapping[Address, str]  # ipconfig address -> its network's prefix
+    answers: Mapping[Address, str | None]  # ipconfig address -> where the NIC answered when read
+    guest: dict[str, Any]  # Guest.to_dict(), the observation's data
 
 
 @dataclass(frozen=True)

@@ -471,3 +471,23 @@ def test_interface_answers_are_kept_by_config_digest_between_reads(sim: SimHandl
     assert _agent_paths(sim, mark) == ["/nodes/pve1/qemu/101/agent/network-get-interfaces",
                                        "/nodes/pve1/qemu/102/agent/network-get-interfaces",
                                        "/nodes/pve1/qemu/105/agent/network-get-interfaces"]
+
+
+def test_each_guests_observation_is_made_by_its_read_worker_and_only_for_that_guest(sim: SimHandle) -> None:
+    """#24: the read workers make each guest's facts while other requests are in flight; the
+    observation reuses them only for the very guest read (a guest from elsewhere, e.g. the watch's
+    re-read or a changed copy, gets its own), and says the same as made afresh."""
+    import dataclasses
+
+    p = provider(sim)
+    found = p.discover()
+    assert {(g.node, g.vmid) for g in found.guests} == set(p._views)
+    assert all(p._views[(g.node, g.vmid)][0] is g for g in found.guests)
+    obs = p.observation(found)
+    fresh = provider(sim)
+    assert to_jsonable(fresh.observation(found).facts) == to_jsonable(obs.facts)  # no views: made here
+    guest = next(g for g in found.guests if g.nics)
+    renamed = dataclasses.replace(guest, name="renamed-guest")
+    changed = dataclasses.replace(found, guests=[renamed if g is guest else g for g in found.guests])
+    names = {f.hostname for f in p.observation(changed).facts}
+    assert "renamed-guest" in names and guest.name.lower() not in names
