@@ -56,6 +56,7 @@ class Counts:
     commits: int = 0
     pve_connections: int = 0  # TCP connections (= TLS handshakes) the Proxmox simulator accepted
     nipap_connections: int = 0
+    pve_server_us: int = 0  # microseconds the Proxmox simulator spent on its requests (latency included)
 
     def __sub__(self, other: Counts) -> Counts:
         return Counts(**{k: getattr(self, k) - getattr(other, k) for k in self.__dataclass_fields__})
@@ -66,7 +67,9 @@ def pve_counts(entries: list[Any]) -> dict[str, int]:
     configs = sum(1 for e in entries if e.method == "GET" and _PVE_CONFIG.match(e.path))
     ifaces = sum(1 for e in entries if e.method == "GET" and _PVE_IFACE.match(e.path))
     puts = sum(1 for e in entries if e.method in ("PUT", "POST"))
-    return {"pve_total": len(entries), "pve_configs": configs, "pve_ifaces": ifaces, "pve_puts": puts}
+    server_us = round(sum(max(e.finished - e.started, 0.0) for e in entries) * 1e6)
+    return {"pve_total": len(entries), "pve_configs": configs, "pve_ifaces": ifaces, "pve_puts": puts,
+            "pve_server_us": server_us}
 
 
 @dataclass
@@ -134,6 +137,19 @@ def apply_bound(d: Counts, latency: float, commit: float, pve_workers: int, nipa
     pve = latency * math.ceil(d.pve_puts / pve_workers)
     router = ((latency if per_command is None else per_command) + commit) if d.commits else 0.0
     return nipap + max(pve, router)
+
+
+def pve_request_split(d: Counts, wall: float, pve_workers: int, latency: float) -> str:
+    """Where a Proxmox request's time went in a read: its round trip as the workers saw it (wall x
+    workers / requests, so an upper estimate), the part inside the simulator (the latency, the
+    simulated work) and the rest (both sides' HTTP/TLS/JSON CPU, the kernel, waiting for a core)."""
+    if not d.pve_total:
+        return ""
+    round_trip = wall * pve_workers / d.pve_total * 1000
+    server = d.pve_server_us / d.pve_total / 1000
+    return (f"per Proxmox request: at most {round_trip:.2f} ms round trip ({pve_workers} workers), of which "
+            f"{server:.2f} ms in the simulator (latency {latency * 1000:g} ms), {round_trip - server:.2f} ms "
+            "client, wire and waiting for a core")
 
 
 def plan_bound(d: Counts, latency: float) -> float:

@@ -28,6 +28,7 @@ from bench.measure import (
     peak_rss_mb,
     plan_bound,
     pve_counts,
+    pve_request_split,
     read_bound,
     requests_of,
 )
@@ -205,8 +206,9 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
                                 f"interface calls={d.pve_ifaces} (needed: {needed - len(specs)}); "
                                 f"{timing.read_text()}; CPU: netsot {cpu[0]:.2f}s, Proxmox simulator "
                                 f"{cpu[1]:.2f}s; load average {os.getloadavg()[0]:.1f}; "
-                                f"TCP connections: proxmox {d.pve_connections}, nipap {d.nipap_connections}"
-                                f"{_where(opts)}"))
+                                f"TCP connections: proxmox {d.pve_connections}, nipap {d.nipap_connections}; "
+                                + pve_request_split(d, timing.reads.get("proxmox", wall), pve_w, opts.latency)
+                                + _where(opts)))
                 plan, wall = _timed(lambda: make_plan(config, providers, state, observations=observations))
                 c2 = sims.counts()
                 d = c2 - c1
@@ -290,7 +292,8 @@ def run_pve_workers(guests: int, opts: Options, workers: int) -> Row:
                read_bound(d, opts.latency, workers, needed=scenarios.needed_guest_calls(specs)),
                requests_of(d), 0, 0, peak_rss_mb(),
                f"proxmox provider read only, max_workers={workers}; {len(obs.facts)} facts; "
-               f"{d.pve_connections} TCP connections{_where(opts)}")
+               f"{d.pve_connections} TCP connections; {pve_request_split(d, wall, workers, opts.latency)}"
+               f"{_where(opts)}")
 
 
 def _sim_cpu(handle: Any) -> float:

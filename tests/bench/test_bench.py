@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bench.measure import Counts, Row, apply_bound, read_bound
+from bench.measure import Counts, Row, apply_bound, pve_request_split, read_bound
 from bench.report import table, targets
 
 ROW_KEYS = {"scenario", "guests", "phase", "wall_s", "lower_bound_s", "requests", "ssh_sessions", "commits",
@@ -51,6 +52,8 @@ def test_smallest_scenario_end_to_end(tmp_path: Path) -> None:
     assert sum(plan["requests"].values()) == 0
     assert apply["commits"] == 1 and apply["ssh_sessions"] == 0
     assert "failed=0" in apply["notes"]
+    assert re.search(r"per Proxmox request: at most [\d.]+ ms round trip \(8 workers\), of which "
+                     r"[\d.]+ ms in the simulator \(latency 5 ms\)", read["notes"]), read["notes"]
     assert "targets (shown, not asserted):" in proc.stdout
     assert "lab-10" in proc.stdout
 
@@ -68,6 +71,14 @@ def test_bounds_follow_the_documented_formulas() -> None:
     assert apply_bound(d, 0.01, 0.2, 8, 4) == pytest.approx(0.01 * 3 + 0.01 + 0.2)
     # only the hosts count for NIPAP (one call per new host), not the reads around them
     assert apply_bound(d, 0.01, 0.2, 8, 4, nipap_hosts=4) == pytest.approx(0.01 * 1 + 0.01 + 0.2)
+
+
+def test_a_proxmox_requests_time_is_split_into_the_simulators_part_and_the_rest() -> None:
+    d = Counts(pve_total=100, pve_server_us=600_000)  # 6 ms each inside the simulator
+    text = pve_request_split(d, wall=0.1, pve_workers=8, latency=0.005)
+    assert text == ("per Proxmox request: at most 8.00 ms round trip (8 workers), of which 6.00 ms in the "
+                    "simulator (latency 5 ms), 2.00 ms client, wire and waiting for a core")
+    assert pve_request_split(Counts(), wall=0.1, pve_workers=8, latency=0.005) == ""
 
 
 def test_needed_guest_calls_are_a_config_each_and_interfaces_only_where_nothing_else_tells() -> None:
