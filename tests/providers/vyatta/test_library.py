@@ -14,6 +14,7 @@ from providers.edgemax.descriptor import VYATTA as EDGEOS
 from providers.edgemax.extract import extract
 from providers.edgemax.planner import observation_from_config, plan_edgemax, wanted_edgemax
 from providers.edgemax.settings import EdgemaxNetwork
+from providers.vyatta import records
 from providers.vyatta.commands import host_delta
 from providers.vyatta.parse import parse_commands
 from providers.vyos import changeops, commands
@@ -87,7 +88,8 @@ def test_both_kinds_answer_the_shared_diff_with_the_same_wishes() -> None:
 def test_a_host_update_compares_aliases_without_case_on_both_kinds() -> None:
     before = {"host_name": "web01.lab.example", "inet": "192.168.1.20", "aliases": ["WWW", "web01"]}
     after = {"host_name": "web01.lab.example", "inet": "192.168.1.21", "aliases": ["www", "web01", "api"]}
-    delta = host_delta(before, after)
+    delta = host_delta(records.host_of(before, VYOS.host_type, "before"),
+                       records.host_of(after, VYOS.host_type, "after"))
     assert (delta.drop_inet, delta.add_inet) == ("192.168.1.20", "192.168.1.21")
     assert delta.drop_aliases == () and delta.add_aliases == ("api",)
     change = Change(Action.UPDATE, VYOS.host_address("web01.lab.example"), frozen_map(before),
