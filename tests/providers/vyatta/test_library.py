@@ -135,3 +135,30 @@ def test_a_vyos_mapping_stays_in_its_subnet_an_edgeos_one_follows_its_address() 
                      context_for(vyos_config, _owned(VYOS.mapping_address("LAN", "web01"), seen)))
     (kept,) = [c for c in vyos if c.address.type == VYOS.mapping_type]
     assert (kept.after or {})["subnet"] == NET
+
+
+def test_the_typed_records_are_the_familys_one_field_rule() -> None:
+    """``records.MappingRecord`` / ``HostRecord`` name exactly the fields both kinds declare (family.py), and
+    read a record against them: an undeclared key, a missing one or a value of another type fails."""
+    from dataclasses import fields as view_fields
+
+    from core.errors import FieldError
+    from providers.vyatta.family import HOST_FIELDS, MAPPING_FIELDS
+
+    assert [f.name for f in view_fields(records.MappingRecord)] == [f.name for f in MAPPING_FIELDS]
+    assert [f.name for f in view_fields(records.HostRecord)] == [f.name for f in HOST_FIELDS]
+    mapping = {"shared_network": "LAN", "subnet": NET, "name": "web01", "ip_address": "192.168.1.20",
+               "mac_address": None}
+    assert records.mapping_of(mapping, VYOS.mapping_type, "m") == records.MappingRecord("LAN", NET, "web01",
+                                                                                        "192.168.1.20")
+    assert records.mapping_of(mapping, VYOS.mapping_type, "m").place == ("LAN", NET, "web01")
+    with pytest.raises(FieldError, match="m holds 'ip', which vyos_dhcp_mapping does not declare"):
+        records.mapping_of({**mapping, "ip": "192.168.1.20"}, VYOS.mapping_type, "m")
+    with pytest.raises(FieldError, match="h has no aliases"):
+        records.host_of({"host_name": "nas.lab.example", "inet": "192.168.1.10"}, EDGEOS.host_type, "h")
+    with pytest.raises(FieldError, match="h: inet of edgemax_host is a str, not tuple"):
+        records.host_of({"host_name": "nas.lab.example", "inet": ("192.168.1.10",), "aliases": ()},
+                        EDGEOS.host_type, "h")
+    nas = {"host_name": "nas.lab.example", "inet": None, "aliases": ["nas"]}
+    read = records.host_of(nas, EDGEOS.host_type, "h")
+    assert read == records.HostRecord("nas.lab.example", None, ("nas",))
