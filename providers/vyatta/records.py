@@ -82,7 +82,7 @@ def mapping_of(record: Mapping[str, Any], type_name: str, where: str) -> Mapping
 def host_of(record: Mapping[str, Any], type_name: str, where: str) -> HostRecord:
     """``record`` (of resource type ``type_name``) as a ``HostRecord`` (its aliases a tuple)."""
     values = _values(record, HOST_FIELDS, _declared(type_name, "host"), where)
-    return HostRecord(values["host_name"], values["inet"], tuple(str(a) for a in values["aliases"]))
+    return HostRecord(**{**values, "aliases": tuple(str(a) for a in values["aliases"])})
 
 
 def _side(change: Change, before: bool) -> tuple[Mapping[str, Any] | None, str]:
