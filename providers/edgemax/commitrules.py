@@ -29,7 +29,9 @@ from typing import Any
 from core.model import Action, Address, Change, Conflict, ConflictKind, Observation
 from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
 from providers.edgemax.extract import EdgeConfig
+from providers.vyatta import records
 from providers.vyatta.family import label as _label
+from providers.vyatta.records import MappingRecord
 
 RULE_3 = "No DHCP start-stop range or active static-mapping set for subnet {cidr}"
 RULE_3_DNSMASQ = "at least one dhcp range or a static mapping must be defined for dhcp subnet {cidr}"
@@ -92,23 +94,18 @@ class _Router:
             if change.address.type == MAPPING_TYPE:
                 self._apply(change)
 
-    @staticmethod
-    def _key(attrs: Mapping[str, Any]) -> tuple[str, str, str]:
-        return str(attrs.get("shared_network")), str(attrs.get("subnet")), str(attrs.get("name"))
-
     def _apply(self, change: Change) -> None:
-        old = self._key(change.before) if change.before is not None else None
+        before, after = records.mapping(change, before=True), records.mapping(change)
+        old = before.place if before is not None else None
         gone = self.after.pop(old, None) if old is not None else None
-        leaves = change.after is None or self._key(change.after)[:2] != (old or ())[:2]
+        leaves = after is None or after.place[:2] != (old or ())[:2]
         if old is not None and leaves:
             self.removing.setdefault(old[:2], []).append(change.address)
-        if change.after is None:
+        if after is None:
             return
-        new = self._key(change.after)
         disabled = gone.disabled if gone is not None else _disabled(change.kept)
-        self.after[new] = _Mapping(*new, change.after.get("ip_address"),
-                                   str(change.after.get("mac_address") or "").lower() or None,
-                                   disabled, change.address)
+        mac = (after.mac_address or "").lower() or None
+        self.after[after.place] = _Mapping(*after.place, after.ip_address, mac, disabled, change.address)
 
     def serves(self, mappings: Iterable[_Mapping], subnet: tuple[str, str]) -> bool:
         if subnet in self.ranged:
@@ -148,9 +145,11 @@ class _Foresight:
                 continue
             rule = (RULE_3_DNSMASQ if self.cfg.dnsmasq else RULE_3).format(cidr=cidr)
             # hold one change: the mapping it keeps serves the subnet, the others may go
-            active = [a for a in removers if self._counts(r.before, self.changes[a].before)]
+            active = [a for a in removers if self._counts(r.before, self._before(a))]
             held = sorted(active or removers, key=str)[-1]
-            name = str((self.changes[held].before or {}).get("name"))
+            gone = self._before(held)  # a remover replaces a mapping the router has
+            assert gone is not None
+            name = gone.name
             disabled = [m.name for m in r.after.values() if (m.shared, m.subnet) == subnet and m.disabled]
             also = (f" (its other mappings are disabled: {', '.join(disabled)}; the router does not count "
                     "them)" if disabled and not self.cfg.dnsmasq else "")
@@ -163,13 +162,17 @@ class _Foresight:
                 f"another active static mapping in it; the next run then takes {name} out",
                 [f"{name} keeps its DHCP reservation on the router until then"], sn)
 
+    def _before(self, address: Address) -> MappingRecord | None:
+        """The static mapping the change at ``address`` replaces (None: it makes a new one)."""
+        return records.mapping(self.changes[address], before=True)
+
     def _counts(self, mappings: Mapping[tuple[str, str, str], _Mapping],
-                attrs: Mapping[str, Any] | None) -> bool:
-        """Whether the mapping ``attrs`` names counts for "range or active mapping" (it exists and is
+                record: MappingRecord | None) -> bool:
+        """Whether the mapping ``record`` names counts for "range or active mapping" (it exists and is
         not disabled; in dnsmasq mode a disabled one counts too)."""
-        if attrs is None:
+        if record is None:
             return False
-        m = mappings.get(_Router._key(attrs))
+        m = mappings.get(record.place)
         return m is not None and (self.cfg.dnsmasq or not m.disabled)
 
     def outside(self) -> None:
@@ -227,10 +230,11 @@ class _Foresight:
     def _writes(self, m: _Mapping, what: str) -> bool:
         """Whether ``m``'s change writes its IP (or MAC) anew (a create, or a changed value)."""
         assert m.change is not None
-        before = self.changes[m.change].before or {}
+        before = self._before(m.change)
+        old_ip, old_mac = (before.ip_address, before.mac_address) if before is not None else (None, None)
         if what == "IP":
-            return before.get("ip_address") != m.ip
-        return str(before.get("mac_address") or "").lower() != m.mac
+            return old_ip != m.ip
+        return (old_mac or "").lower() != m.mac
 
     # -- host names ---------------------------------------------------------------------------
     def second_inet(self) -> None:
@@ -239,16 +243,17 @@ class _Foresight:
         for change in self.changes.values():
             if change.address.type != HOST_TYPE or change.after is None:
                 continue
-            before, after = change.before or {}, change.after
+            before, after = records.host(change, before=True), records.host(change)
+            assert after is not None
             kept = [str(v) for v in change.kept.get("inet", ())]
-            renamed = change.action is Action.UPDATE and before.get("host_name") != after.get("host_name")
-            writes_inet = (change.action is Action.CREATE or renamed
-                           or before.get("inet") != after.get("inet"))
-            if not kept or not after.get("inet") or not writes_inet:
+            old_name, old_inet = (before.host_name, before.inet) if before is not None else (None, None)
+            renamed = change.action is Action.UPDATE and old_name != after.host_name
+            writes_inet = change.action is Action.CREATE or renamed or old_inet != after.inet
+            if not kept or not after.inet or not writes_inet:
                 continue
-            host = str(after.get("host_name"))
+            host = after.host_name
             self.add(
-                f"host name {host} holds inet {', '.join(kept)}; adding inet {after.get('inet')} needs a "
+                f"host name {host} holds inet {', '.join(kept)}; adding inet {after.inet} needs a "
                 "router that keeps several inet values on one host name, and this one is not known to (on a "
                 "single-valued router the second `set … inet` silently replaces the first)",
                 [f"{_label(self.key)} static-host-mapping {host}"], [change.address],

@@ -5,7 +5,8 @@ values a node keeps) and the exact configuration lines for DHCP static mappings 
 mappings: creates and deletes of whole nodes, updates of only the leaves netsot owns (one
 ``ip-address``, MAC, ``inet`` value or ``alias`` at a time), and exact copies of what a node holds
 besides them when it moves; ``host_delta``, the values an update of a host name drops and adds
-(what every Vyatta kind sends, as lines or as API operations).
+(what every Vyatta kind sends, as lines or as API operations). A change's records are read typed
+(``records``: checked against the family's field rule, so a misspelt key fails, never reads None).
 Nothing is emitted unless every value passed validation, and every word is quoted with the Vyatta
 rule, so no value can inject a command or another path. ``Lines(kind, mac_leaf)`` holds what the
 kind differs by (its name in errors, its product word, name rules, types, the MAC leaf).
@@ -23,8 +24,10 @@ from typing import Any
 from core.errors import ProviderRejected
 from core.model import EMPTY, Action, Change
 from core.names import hostname_problem, normalize_mac
+from providers.vyatta import records
 from providers.vyatta.family import VyattaKind, host_path, mapping_path
 from providers.vyatta.kept import kept_paths
+from providers.vyatta.records import HostRecord, MappingRecord
 from providers.vyatta.render import render_command_line
 
 SHARED_NETWORK_RE = re.compile(r"[-_a-zA-Z0-9.]{1,63}")
@@ -39,14 +42,6 @@ def safe(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def inet_of(attrs: Mapping[str, Any]) -> str | None:
-    """The one ``inet`` value netsot owns of a host name's attributes."""
-    inet = attrs.get("inet")
-    if isinstance(inet, list | tuple):
-        return inet[0] if inet else None
-    return inet
-
-
 @dataclass(frozen=True)
 class HostDelta:
     """What an update of a host name changes: the owned ``inet`` value replaced (drop, add), the owned
@@ -58,24 +53,19 @@ class HostDelta:
     add_aliases: tuple[str, ...]
 
 
-def host_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> HostDelta:
-    old_inet, new_inet = inet_of(before), inet_of(after)
-    changed = old_inet != new_inet
-    old_aliases = [str(a) for a in before.get("aliases") or ()]
-    new_aliases = [str(a) for a in after.get("aliases") or ()]
-    lower_new = {a.lower() for a in new_aliases}
+def host_delta(before: HostRecord | None, after: HostRecord) -> HostDelta:
+    """What ``after`` changes of ``before`` (None: a new host name, everything is added)."""
+    old_inet = before.inet if before is not None else None
+    old_aliases = before.aliases if before is not None else ()
+    changed = old_inet != after.inet
+    lower_new = {a.lower() for a in after.aliases}
     lower_old = {a.lower() for a in old_aliases}
     return HostDelta(
         old_inet if changed and old_inet else None,
-        new_inet if changed else None,
+        after.inet if changed else None,
         tuple(a for a in old_aliases if a.lower() not in lower_new),
-        tuple(a for a in new_aliases if a.lower() not in lower_old),
+        tuple(a for a in after.aliases if a.lower() not in lower_old),
     )
-
-
-def mapping_fields(attrs: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    """(shared network, subnet, name): where a static mapping is."""
-    return attrs.get("shared_network"), attrs.get("subnet"), attrs.get("name")
 
 
 @dataclass(frozen=True)
@@ -230,35 +220,33 @@ class Lines:
         sets.append(render_command_line((*path, "inet", inet_text)))
         return sets + self.kept_lines(path, kept)
 
-    def mapping_update_lines(self, before: Mapping[str, Any], after: Mapping[str, Any],
+    def mapping_update_lines(self, before: MappingRecord, after: MappingRecord,
                              kept: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         """(deletes, sets) of an update: only the leaves that changed, each set in place (a single-value
         leaf is replaced); a move to another subnet writes the node anew, with ``kept``, then deletes it."""
-        if mapping_fields(before) != mapping_fields(after):
-            deletes = self.mapping_lines(Action.DELETE, *mapping_fields(before))
-            return deletes, self.mapping_lines(Action.CREATE, *mapping_fields(after), after.get("ip_address"),
-                                               after.get("mac_address"), kept)
-        ip_line, mac_line = self.mapping_lines(Action.UPDATE, *mapping_fields(after), after.get("ip_address"),
-                                               after.get("mac_address"))
+        if before.place != after.place:
+            deletes = self.mapping_lines(Action.DELETE, *before.place)
+            return deletes, self.mapping_lines(Action.CREATE, *after.place, after.ip_address,
+                                               after.mac_address, kept)
+        ip_line, mac_line = self.mapping_lines(Action.UPDATE, *after.place, after.ip_address,
+                                               after.mac_address)
         sets = []
-        if before.get("ip_address") != after.get("ip_address"):
+        if before.ip_address != after.ip_address:
             sets.append(ip_line)
-        if str(before.get("mac_address") or "").lower() != self.router_mac(after.get("mac_address")):
+        if str(before.mac_address or "").lower() != self.router_mac(after.mac_address):
             sets.append(mac_line)
         return [], sets
 
-    def host_update_lines(self, before: Mapping[str, Any], after: Mapping[str, Any],
+    def host_update_lines(self, before: HostRecord, after: HostRecord,
                           kept: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         """(deletes, sets) of an update: the one owned ``inet`` value replaced, owned aliases added or
         removed one by one; every other value of the node stays."""
-        old_name, new_name = before.get("host_name"), after.get("host_name")
-        if old_name != new_name:
-            deletes = self.host_lines(Action.DELETE, old_name)
-            aliases = after.get("aliases") or ()
-            return deletes, self.host_lines(Action.CREATE, new_name, inet_of(after), aliases, kept)
-        path = host_path(self.valid_host_name(new_name))
-        new_inet = self.valid_ipv4(inet_of(after))
-        for alias in after.get("aliases") or ():
+        if before.host_name != after.host_name:
+            deletes = self.host_lines(Action.DELETE, before.host_name)
+            return deletes, self.host_lines(Action.CREATE, after.host_name, after.inet, after.aliases, kept)
+        path = host_path(self.valid_host_name(after.host_name))
+        new_inet = self.valid_ipv4(after.inet)
+        for alias in after.aliases:
             self.valid_alias(alias)
         delta = host_delta(before, after)
         deletes: list[str] = []
@@ -273,25 +261,41 @@ class Lines:
         sets += [render_command_line((*path, "alias", a)) for a in delta.add_aliases]
         return deletes, sets
 
+    def _missing(self, change: Change, side: str, what: str) -> ProviderRejected:
+        return ProviderRejected(self.kind.name, f"cannot apply {change.address}: its {side} holds no {what}")
+
     def _mapping_change(self, change: Change) -> tuple[list[str], list[str]]:
-        before, after = change.before or {}, change.after or {}
+        before, after = records.mapping(change, before=True), records.mapping(change)
         if change.action is Action.DELETE:
-            return self.mapping_lines(Action.DELETE, *mapping_fields(before or after)), []
+            gone = before or after
+            if gone is None:
+                raise self._missing(change, "before", "static mapping")
+            return self.mapping_lines(Action.DELETE, *gone.place), []
+        if after is None:
+            raise self._missing(change, "after", "static mapping")
         if change.action is Action.UPDATE:
+            if before is None:
+                raise self._missing(change, "before", "static mapping")
             return self.mapping_update_lines(before, after, change.kept)
-        self.valid_new_name(str(after.get("name")))
-        return [], self.mapping_lines(Action.CREATE, *mapping_fields(after), after.get("ip_address"),
-                                      after.get("mac_address"), change.kept)
+        self.valid_new_name(after.name)
+        return [], self.mapping_lines(Action.CREATE, *after.place, after.ip_address, after.mac_address,
+                                      change.kept)
 
     def _host_change(self, change: Change) -> tuple[list[str], list[str]]:
-        before, after = change.before or {}, change.after or {}
+        before, after = records.host(change, before=True), records.host(change)
         if change.action is Action.DELETE:
-            return self.host_lines(Action.DELETE, (before or after).get("host_name")), []
+            gone = before or after
+            if gone is None:
+                raise self._missing(change, "before", "host name")
+            return self.host_lines(Action.DELETE, gone.host_name), []
+        if after is None:
+            raise self._missing(change, "after", "host name")
         if change.action is Action.UPDATE:
+            if before is None:
+                raise self._missing(change, "before", "host name")
             return self.host_update_lines(before, after, change.kept)
-        self.valid_new_name(str(after.get("host_name")).lower())
-        return [], self.host_lines(Action.CREATE, after.get("host_name"), inet_of(after),
-                                   after.get("aliases") or (), change.kept)
+        self.valid_new_name(after.host_name.lower())
+        return [], self.host_lines(Action.CREATE, after.host_name, after.inet, after.aliases, change.kept)
 
     def change_lines(self, change: Change) -> tuple[list[str], list[str]]:
         """(delete lines, set lines) for one change: only the leaves netsot owns change; a node that

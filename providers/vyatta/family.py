@@ -4,7 +4,10 @@ Owns: ``VyattaKind`` — a kind's name and product word, its resource types, the
 routers serves, the static-mapping names the router accepts, how its MAC leaf is named in messages,
 and whether a mapping follows its address into another subnet — and what both kinds derive the same
 way from those values: the addresses a binding produces, the rule for the names netsot creates (DNS
-labels, which every Vyatta router accepts in both places), config paths and labels.
+labels, which every Vyatta router accepts in both places), config paths and labels — and the one field
+rule of both kinds' records (``MAPPING_FIELDS``, ``HOST_FIELDS``, ``SAVED_FIELDS``: what every change of
+a static mapping, a host name and the ``saved`` pseudo resource holds, checked when the change is made;
+``records`` reads them typed).
 Must not: import a kind or the provider boundary (a kind builds its ``VyattaKind`` and passes it in).
 """
 
@@ -15,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from core.config import Config, Network
+from core.fields import Field
 from core.model import Address
 from core.names import hostname_problem
 
@@ -24,6 +28,28 @@ HOST_BASE = ("system", "static-host-mapping", "host-name")
 # and both VyOS dialects accept in both (edgeos.md §4.2, vyos.md §2). Names already on the router may
 # be anything the router accepts: they are kept as they are.
 NAME_RULE = "DNS labels of a-z, 0-9 and inner '-', at most 63 each, joined by '.'"
+
+# The field rule of a Vyatta kind's records, the same in EdgeOS and both VyOS dialects (each kind
+# declares its resource types with these; core.fields checks every change of them when it is made).
+# A DHCP static mapping: where it is (its subnet is where it lives, not what names it) and the two
+# leaves netsot owns (either may be missing on the router: None).
+MAPPING_IDENTITY = ("shared_network", "name")
+MAPPING_ATTRIBUTES = ("ip_address", "mac_address")
+MAPPING_FIELDS = (
+    Field("shared_network", "str"),
+    Field("subnet", "str"),
+    Field("name", "str"),
+    Field("ip_address", "str", optional=True),
+    Field("mac_address", "str", optional=True),
+)
+# A static host mapping: its name, the one IPv4 ``inet`` value netsot owns (None: it holds none) and
+# the aliases it owns (the binding's names).
+HOST_IDENTITY = ("host_name",)
+HOST_ATTRIBUTES = ("inet",)
+HOST_FIELDS = (Field("host_name", "str"), Field("inet", "str", optional=True), Field("aliases", "strs"))
+# The pseudo resource "the committed config is saved".
+SAVED_ATTRIBUTES = ("saved",)
+SAVED_FIELDS = (Field("saved", "bool"),)
 
 
 def mapping_path(shared_network: str, subnet: str, name: str) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 Owns: a change of a static mapping or a host name as the word-path operations that write exactly
 netsot's leaves (``ip-address`` and ``mac``/``mac-address``; one ``inet`` value and the owned
 aliases) — kept children are never named, so they stay; a rename's new object gets what the old one
-held — and the outcome of each change from the
+held; a change's records read typed (``vyatta.records``) — and the outcome of each change from the
 operations that really landed (``transact``'s read-back after a failure).
 Must not: do I/O or decide what to change.
 """
@@ -11,9 +11,10 @@ Must not: do I/O or decide what to change.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from core.errors import ProviderRejected
 from core.model import Action, Change
+from providers.vyatta import records
 from providers.vyatta.commands import host_delta
 from providers.vyatta.kept import kept_paths
 from providers.vyos import commands
@@ -22,41 +23,49 @@ from providers.vyos.descriptor import CONFIG_TYPE, HOST_TYPE, MAPPING_TYPE
 
 
 def _mapping_ops(c: Change, dialect: str, subnet_ids: Mapping[str, str]) -> list[Op]:
-    a: Mapping[str, Any] = c.after or c.before or {}
-    sn, subnet, name = str(a["shared_network"]), str(a["subnet"]), str(a["name"])
+    before, after = records.mapping(c, before=True), records.mapping(c)
+    a = after or before
+    if a is None:
+        raise ProviderRejected("vyos", f"cannot apply {c.address}: it holds no static mapping")
+    sn, subnet, name = a.place
     if c.action is Action.DELETE:
         return commands.delete_mapping(sn, subnet, name)
-    before = c.before or {}
-    ops = commands.set_mapping(dialect, sn, subnet, name,
-                               _new(before, a, "ip_address"), _new(before, a, "mac_address"), subnet_ids)
+    old_ip = before.ip_address if before is not None else None
+    old_mac = before.mac_address if before is not None else None
+    ops = commands.set_mapping(dialect, sn, subnet, name, _new(old_ip, a.ip_address),
+                               _new(old_mac, a.mac_address), subnet_ids)
     if c.action is Action.CREATE and c.kept:  # a rename: what the old mapping held moves with it
         base = commands.mapping_path(sn, subnet, name)
         ops += [Op("set", (*base, *path)) for path in kept_paths(c.kept)]
-    if a.get("mac_address") is None and before.get("mac_address") is not None:
+    if a.mac_address is None and old_mac is not None:
         ops.append(Op("delete", (*commands.mapping_path(sn, subnet, name), commands.MAC_LEAF[dialect])))
     return ops
 
 
-def _new(before: Mapping[str, Any], after: Mapping[str, Any], key: str) -> str | None:
-    value = after.get(key)
-    return None if value is None or (before.get(key) == value) else str(value)
+def _new(old: str | None, new: str | None) -> str | None:
+    """The value to set: ``new`` when there is one and it differs from ``old``."""
+    return None if new is None or old == new else new
 
 
 def _host_ops(c: Change) -> list[Op]:
+    before, after = records.host(c, before=True), records.host(c)
     if c.action is Action.DELETE:
-        return commands.delete_host(str((c.before or {})["host_name"]))
-    before, after = c.before or {}, c.after or {}
+        if before is None:
+            raise ProviderRejected("vyos", f"cannot apply {c.address}: its before holds no host name")
+        return commands.delete_host(before.host_name)
+    if after is None:
+        raise ProviderRejected("vyos", f"cannot apply {c.address}: its after holds no host name")
     if c.action is Action.CREATE and c.kept:  # a rename: what the old host name held moves with it
-        base = commands.host_path(str(after["host_name"]))
+        base = commands.host_path(after.host_name)
         kept = [Op("set", (*base, *path)) for path in kept_paths(c.kept)]
     else:
         kept = []
     delta = host_delta(before, after)  # the EdgeOS kind's: one inet value, aliases one by one
     return kept + commands.set_host(
-        str(after["host_name"]),
-        [str(delta.add_inet)] if delta.add_inet else [],
+        after.host_name,
+        [delta.add_inet] if delta.add_inet else [],
         list(delta.add_aliases),
-        drop_inet=[str(delta.drop_inet)] if delta.drop_inet else [],
+        drop_inet=[delta.drop_inet] if delta.drop_inet else [],
         drop_aliases=list(delta.drop_aliases),
     )
 

@@ -13,8 +13,18 @@ import re
 
 from core.config import Config, Network
 from providers.base import ROLE_ADDRESS, Hooks, ResourceType, SystemKind
+from providers.vyatta.family import (
+    HOST_ATTRIBUTES,
+    HOST_FIELDS,
+    HOST_IDENTITY,
+    MAPPING_ATTRIBUTES,
+    MAPPING_FIELDS,
+    MAPPING_IDENTITY,
+    SAVED_ATTRIBUTES,
+    SAVED_FIELDS,
+    VyattaKind,
+)
 from providers.vyatta.family import NAME_RULE as NAME_RULE
-from providers.vyatta.family import VyattaKind
 from providers.vyatta.family import host_name_for as host_name_for
 from providers.vyos.settings import VyosNetwork, VyosSettings
 
@@ -61,11 +71,13 @@ KIND = SystemKind(
     schema="providers.vyos:config.schema.json",
     secrets=("api_key",),
     resource_types=(
-        ResourceType(MAPPING_TYPE, ("shared_network", "name"), ("ip_address", "mac_address"),
-                     requires=(ROLE_ADDRESS,), label="DHCP reservation", column="reservation"),
-        ResourceType(HOST_TYPE, ("host_name",), ("inet",), requires=(ROLE_ADDRESS,), label="DNS host name",
-                     column="DNS name"),
-        ResourceType(CONFIG_TYPE, (), ("saved",), pseudo=True, label="saved configuration"),
+        # the Vyatta family's field rule (family.py), the same for both kinds: every change checked
+        ResourceType(MAPPING_TYPE, MAPPING_IDENTITY, MAPPING_ATTRIBUTES, requires=(ROLE_ADDRESS,),
+                     label="DHCP reservation", column="reservation", fields=MAPPING_FIELDS),
+        ResourceType(HOST_TYPE, HOST_IDENTITY, HOST_ATTRIBUTES, requires=(ROLE_ADDRESS,),
+                     label="DNS host name", column="DNS name", fields=HOST_FIELDS),
+        ResourceType(CONFIG_TYPE, (), SAVED_ATTRIBUTES, pseudo=True, label="saved configuration",
+                     fields=SAVED_FIELDS),
     ),
     precedence={"ip": 30, "hostname": 30, "mac": 20},
     binding_addresses=binding_addresses,

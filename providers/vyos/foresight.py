@@ -12,51 +12,53 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from core.model import Action, Address, Change, Conflict, ConflictKind, Observation
+from providers.vyatta import records
+from providers.vyatta.records import MappingRecord
 from providers.vyos.descriptor import MAPPING_TYPE
 
 
-def _after(observation: Observation, changes: Sequence[Change]) -> dict[Address, Mapping[str, Any]]:
-    """Every mapping's attributes (and whether it is disabled) once ``changes`` are applied."""
-    out: dict[Address, Mapping[str, Any]] = {
-        a: {**r.attributes, "disabled": "disable" in r.kept}
+def _after(observation: Observation,
+           changes: Sequence[Change]) -> dict[Address, tuple[MappingRecord, bool]]:
+    """Every mapping (and whether it is disabled) once ``changes`` are applied."""
+    out: dict[Address, tuple[MappingRecord, bool]] = {
+        a: (records.mapping_of(r.attributes, a.type, f"the router's {a}"), "disable" in r.kept)
         for a, r in observation.resources.items() if a.type == MAPPING_TYPE}
     for c in changes:
         if c.address.type != MAPPING_TYPE:
             continue
-        if c.action is Action.DELETE or c.after is None:
+        after = records.mapping(c) if c.action is not Action.DELETE else None
+        if after is None:
             out.pop(c.address, None)
         else:
-            out[c.address] = {**c.after, "disabled": "disable" in (c.kept or {})}
+            out[c.address] = (after, "disable" in (c.kept or {}))
     return out
 
 
 def foresee(observation: Observation, changes: Sequence[Change], dialect: str,
             subnet_ids: Mapping[str, str], networks: Mapping[str, str]) -> list[Conflict]:
     """The ``commit_rule`` conflicts of ``changes``; ``networks``: shared network → netsot network."""
-    touched = {c.address: c for c in changes if c.address.type == MAPPING_TYPE and c.after is not None}
+    touched = {c.address: after for c in changes
+               if c.address.type == MAPPING_TYPE and (after := records.mapping(c)) is not None}
     if not touched:
         return []
     final = _after(observation, changes)
     out: list[Conflict] = []
     if dialect == "1.5":
-        for address, c in sorted(touched.items(), key=lambda kv: str(kv[0])):
-            subnet = str(c.after["subnet"]) if c.after else ""
-            if subnet not in subnet_ids:
+        for address, m in sorted(touched.items(), key=lambda kv: str(kv[0])):
+            if m.subnet not in subnet_ids:
                 out.append(Conflict(
-                    ConflictKind.COMMIT_RULE, f'Unique subnet ID not specified for subnet "{subnet}"',
-                    (str(address),), networks.get(str(c.after.get("shared_network"))) if c.after else None,
-                    blocked=(address,),
+                    ConflictKind.COMMIT_RULE, f'Unique subnet ID not specified for subnet "{m.subnet}"',
+                    (str(address),), networks.get(m.shared_network), blocked=(address,),
                     fix=f"set a subnet-id on the router: set service dhcp-server shared-network-name "
-                        f"{c.after.get('shared_network') if c.after else 'SN'} subnet {subnet} subnet-id N"))
-    for what, attribute in (("IP address", "ip_address"), ("MAC address", "mac_address")):
+                        f"{m.shared_network} subnet {m.subnet} subnet-id N"))
+    for what, value_of in (("IP address", _ip), ("MAC address", _mac)):
         holders: dict[tuple[str, str], list[Address]] = defaultdict(list)
-        for address, a in final.items():
-            value = a.get(attribute)
-            if value and not a.get("disabled"):
-                holders[(str(a.get("subnet")), str(value).lower())].append(address)
+        for address, (m, disabled) in final.items():
+            value = value_of(m)
+            if value and not disabled:
+                holders[(m.subnet, value.lower())].append(address)
         for (subnet, value), addresses in sorted(holders.items()):
             if len(addresses) < 2:
                 continue
@@ -72,3 +74,11 @@ def foresee(observation: Observation, changes: Sequence[Change], dialect: str,
                 tuple(str(a) for a in sorted(addresses, key=str)), networks.get(sn), blocked=blocked,
                 fix=f"free {value} on the router (or give the host another {what.split()[0]})"))
     return out
+
+
+def _ip(m: MappingRecord) -> str | None:
+    return m.ip_address
+
+
+def _mac(m: MappingRecord) -> str | None:
+    return m.mac_address

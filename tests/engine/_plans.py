@@ -40,16 +40,17 @@ def mixed_plan() -> Plan:
                frozen_map({"ip": "192.168.1.23", "hostname": "web01", "mac": "bc:24:11:aa:bb:01"}),
                reason="new guest web01 on pve1", provenance=prov, origin="proxmox"),
         Change(Action.CREATE, A.edgemax_dhcp_mapping("LAN", "web01"), None,
-               frozen_map({"ip": "192.168.1.23", "mac": "bc:24:11:aa:bb:01"}),
-               provenance={"ip": Provenance("nipap", IP_RULE, "nipap 192.168.1.23/24"), "mac": prov["mac"]},
+               frozen_map({"ip_address": "192.168.1.23", "mac_address": "bc:24:11:aa:bb:01"}),
+               provenance={"ip_address": Provenance("nipap", IP_RULE, "nipap 192.168.1.23/24"),
+                           "mac_address": prov["mac"]},
                depends_on=(web_ip,), origin="proxmox"),
         Change(Action.UPDATE, A.edgemax_dhcp_mapping("LAN", "db01"),
-               frozen_map({"ip": "192.168.1.99", "mac": "bc:24:11:aa:bb:02"}),
-               frozen_map({"ip": "192.168.1.30", "mac": "bc:24:11:aa:bb:02"}),
-               provenance={"ip": Provenance("nipap", IP_RULE, "nipap 192.168.1.30/24")},
+               frozen_map({"ip_address": "192.168.1.99", "mac_address": "bc:24:11:aa:bb:02"}),
+               frozen_map({"ip_address": "192.168.1.30", "mac_address": "bc:24:11:aa:bb:02"}),
+               provenance={"ip_address": Provenance("nipap", IP_RULE, "nipap 192.168.1.30/24")},
                drift=True, provider_id="LAN/db01", origin="proxmox"),
         Change(Action.DELETE, A.edgemax_host("old.lab.example"),
-               frozen_map({"ip": "192.168.1.40", "hostname": "old.lab.example"}), None,
+               frozen_map({"inet": "192.168.1.40", "host_name": "old.lab.example"}), None,
                reason="its guest is gone", provider_id="old.lab.example"),
     )
     conflict = Conflict(
@@ -65,8 +66,8 @@ def mixed_plan() -> Plan:
                  "until this is fixed",),
     )
     drift = Drift(A.edgemax_dhcp_mapping("LAN", "db01"),
-                  frozen_map({"ip": "192.168.1.30", "mac": "bc:24:11:aa:bb:02"}),
-                  frozen_map({"ip": "192.168.1.99", "mac": "bc:24:11:aa:bb:02"}),
+                  frozen_map({"ip_address": "192.168.1.30", "mac_address": "bc:24:11:aa:bb:02"}),
+                  frozen_map({"ip_address": "192.168.1.99", "mac_address": "bc:24:11:aa:bb:02"}),
                   "revert", "the mapping was edited on the router")
     held = Held(Change(Action.DELETE, A.nipap_address("lan", "old"),
                        frozen_map({"ip": "192.168.1.40", "hostname": "old"}), None, provider_id="17"),
@@ -101,16 +102,20 @@ def big_plan(n: int = 500) -> Plan:
         host = f"host{i:04d}"
         ip = f"10.{i // 250}.{i % 250}.10"
         kind = i % 3
-        if kind == 0:
+        mac = f"bc:24:11:00:{i // 256:02x}:{i % 256:02x}"
+        if kind == 0:  # each record holds its type's declared fields (core.fields checks them)
             addr = A.nipap_address("lan", host)
+            record = {"ip": ip, "hostname": host, "mac": mac,
+                      "description": f"guest {host} on pve{i % 3 + 1}"}
         elif kind == 1:
             addr = A.edgemax_dhcp_mapping("LAN", host)
+            record = {"shared_network": "LAN", "subnet": f"10.{i // 250}.0.0/16", "name": host,
+                      "ip_address": ip, "mac_address": mac}
         else:
             addr = A.edgemax_host(f"{host}.lab.example")
+            record = {"host_name": f"{host}.lab.example", "inet": ip, "aliases": [host]}
         changes.append(Change(
-            Action.CREATE, addr, None,
-            frozen_map({"ip": ip, "hostname": host, "mac": f"bc:24:11:00:{i // 256:02x}:{i % 256:02x}",
-                        "description": f"guest {host} on pve{i % 3 + 1}"}),
+            Action.CREATE, addr, None, frozen_map(record),
             provenance={"ip": Provenance("allocator", "first free address", "nipap prefix 10.0.0.0/16"),
                         "hostname": Provenance("proxmox", NAME_RULE, f"proxmox pve1/{100 + i} net0")},
             origin="proxmox",

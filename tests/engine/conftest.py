@@ -97,7 +97,8 @@ class RecordingBackend(MemoryBackend):
 
 
 # the placeholder record's key: a declared field of each typed resource type (core.fields refuses others)
-PLACEHOLDER_KEY = {"nipap_prefix": "prefix", "nipap_address": "hostname", "proxmox_ipconfig": "nic"}
+PLACEHOLDER_KEY = {"nipap_prefix": "prefix", "nipap_address": "hostname", "proxmox_ipconfig": "nic",
+                   "edgemax_host": "host_name", "vyos_host": "host_name"}
 
 
 def change(action: str, address: str, *deps: str, after: Mapping[str, Any] | None = None,

@@ -11,12 +11,12 @@ MAPPING = Address.parse("edgemax_dhcp_mapping.LAN.camera")
 
 
 def _delete(address: Address = MAPPING, **extra) -> Change:
-    return Change(Action.DELETE, address, {"ip": "192.168.10.77"}, None, "lost its source: host removed",
-                  **extra)
+    return Change(Action.DELETE, address, {"ip_address": "192.168.10.77"}, None,
+                  "lost its source: host removed", **extra)
 
 
 def _owned(ownership: str, status: str = "managed") -> dict[Address, ManagedResource]:
-    return {MAPPING: ManagedResource(MAPPING, None, {"ip": "192.168.10.77"}, ownership=ownership,
+    return {MAPPING: ManagedResource(MAPPING, None, {"ip_address": "192.168.10.77"}, ownership=ownership,
                                      status=status)}
 
 
@@ -36,7 +36,7 @@ def test_an_old_state_that_cannot_tell_is_read_as_adopted_unless_netsots_marker_
 
 
 def test_only_deletes_are_marked_and_a_providers_own_words_are_kept() -> None:
-    update = Change(Action.UPDATE, MAPPING, {"ip": "1"}, {"ip": "2"})
+    update = Change(Action.UPDATE, MAPPING, {"ip_address": "1"}, {"ip_address": "2"})
     assert hold_adopted([update], _owned("adopted"), _seen(False)) == [update]
     nipap = _delete(adopted="made in NIPAP by nipap-www")
     assert hold_adopted([nipap], _owned("adopted"), _seen(False))[0].adopted == "made in NIPAP by nipap-www"

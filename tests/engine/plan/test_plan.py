@@ -265,28 +265,28 @@ def drift_state() -> State:
     state = State(lineage="L")
     for name, ip in (("a", "10.0.0.1"), ("b", "10.0.0.2"), ("c", "10.0.0.3"), ("d", "10.0.0.4")):
         state = state.with_resource(
-            ResourceState(f"edgemax_host.{name}.lab", "edgemax", None, {"ip": ip, "aliases": ["x"]})
+            ResourceState(f"edgemax_host.{name}.lab", "edgemax", None, {"inet": ip, "aliases": ["x"]})
         )
     return state
 
 
 def test_drift_revert_adopt_and_vanished(systems):
     systems["edgemax"].objects = {
-        A("edgemax_host.a.lab"): {"ip": "10.0.0.99", "aliases": ("x",)},  # edited, plan reverts
-        A("edgemax_host.b.lab"): {"ip": "10.0.0.98", "aliases": ("x",)},  # edited, now wanted
-        A("edgemax_host.c.lab"): {"ip": "10.0.0.3", "aliases": ("x",), "extra": 1},  # unchanged
+        A("edgemax_host.a.lab"): {"inet": "10.0.0.99", "aliases": ("x",)},  # edited, plan reverts
+        A("edgemax_host.b.lab"): {"inet": "10.0.0.98", "aliases": ("x",)},  # edited, now wanted
+        A("edgemax_host.c.lab"): {"inet": "10.0.0.3", "aliases": ("x",), "extra": 1},  # unchanged
         # d: deleted by hand, the plan re-creates it
     }
     systems["edgemax"].planned = [
-        change("update", "edgemax_host.a.lab", before={"ip": "10.0.0.99"}, after={"ip": "10.0.0.1"}),
-        change("create", "edgemax_host.d.lab", after={"ip": "10.0.0.4"}),
+        change("update", "edgemax_host.a.lab", before={"inet": "10.0.0.99"}, after={"inet": "10.0.0.1"}),
+        change("create", "edgemax_host.d.lab", after={"inet": "10.0.0.4"}),
     ]
     plan = make_plan(CONFIG, systems, drift_state())
     found = {str(d.address): d for d in plan.drift}
     assert sorted(found) == ["edgemax_host.a.lab", "edgemax_host.b.lab", "edgemax_host.d.lab"]
     a, b, d = found["edgemax_host.a.lab"], found["edgemax_host.b.lab"], found["edgemax_host.d.lab"]
-    assert a.resolution == "revert" and a.expected["ip"] == "10.0.0.1" and a.actual["ip"] == "10.0.0.99"
-    assert "ip '10.0.0.1' → '10.0.0.99'" in a.reason
+    assert a.resolution == "revert" and a.expected["inet"] == "10.0.0.1" and a.actual["inet"] == "10.0.0.99"
+    assert "inet '10.0.0.1' → '10.0.0.99'" in a.reason
     assert b.resolution == "adopt" and "adopted" in b.reason
     assert d.resolution == "revert" and d.actual is None and "deleted outside netsot" in d.reason
     drifted = {str(c.address): c.drift for c in plan.changes}

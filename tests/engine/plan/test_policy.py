@@ -22,9 +22,14 @@ def owned(*addresses: str, status: str = "managed", since: str | None = None) ->
     return out
 
 
+# the address-like field of each type these tests use (a change holds only declared fields)
+IP_KEY = {"edgemax_dhcp_mapping": "ip_address", "edgemax_host": "inet"}
+
+
 def change(action: Action, text: str, deps: tuple[str, ...] = ()) -> Change:
-    after = None if action is Action.DELETE else frozen_map({"ip": "y"})
-    before = None if action is Action.CREATE else frozen_map({"ip": "x"})
+    key = IP_KEY.get(Address.parse(text).type, "ip")
+    after = None if action is Action.DELETE else frozen_map({key: "y"})
+    before = None if action is Action.CREATE else frozen_map({key: "x"})
     depends = tuple(Address.parse(d) for d in deps)
     return Change(action, Address.parse(text), before, after, depends_on=depends)
 

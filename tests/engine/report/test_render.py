@@ -100,7 +100,8 @@ def test_text_sections_in_order_and_summary_last():
 
 def test_text_shows_provenance_and_old_to_new():
     text = render_text(doc_of(mixed_plan()))
-    assert "ip = 192.168.1.99 -> 192.168.1.30  (nipap, rule ip: config > nipap > proxmox > edgemax" in text
+    assert ("ip_address = 192.168.1.99 -> 192.168.1.30  (nipap, rule ip: config > nipap > proxmox > edgemax"
+            in text)
     assert "ip       = 192.168.1.23  (allocator, first free address" in text
     assert "  - edgemax_host.old.lab.example" in text
 

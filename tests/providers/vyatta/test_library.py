@@ -14,6 +14,7 @@ from providers.edgemax.descriptor import VYATTA as EDGEOS
 from providers.edgemax.extract import extract
 from providers.edgemax.planner import observation_from_config, plan_edgemax, wanted_edgemax
 from providers.edgemax.settings import EdgemaxNetwork
+from providers.vyatta import records
 from providers.vyatta.commands import host_delta
 from providers.vyatta.parse import parse_commands
 from providers.vyos import changeops, commands
@@ -87,7 +88,8 @@ def test_both_kinds_answer_the_shared_diff_with_the_same_wishes() -> None:
 def test_a_host_update_compares_aliases_without_case_on_both_kinds() -> None:
     before = {"host_name": "web01.lab.example", "inet": "192.168.1.20", "aliases": ["WWW", "web01"]}
     after = {"host_name": "web01.lab.example", "inet": "192.168.1.21", "aliases": ["www", "web01", "api"]}
-    delta = host_delta(before, after)
+    delta = host_delta(records.host_of(before, VYOS.host_type, "before"),
+                       records.host_of(after, VYOS.host_type, "after"))
     assert (delta.drop_inet, delta.add_inet) == ("192.168.1.20", "192.168.1.21")
     assert delta.drop_aliases == () and delta.add_aliases == ("api",)
     change = Change(Action.UPDATE, VYOS.host_address("web01.lab.example"), frozen_map(before),
@@ -133,3 +135,30 @@ def test_a_vyos_mapping_stays_in_its_subnet_an_edgeos_one_follows_its_address() 
                      context_for(vyos_config, _owned(VYOS.mapping_address("LAN", "web01"), seen)))
     (kept,) = [c for c in vyos if c.address.type == VYOS.mapping_type]
     assert (kept.after or {})["subnet"] == NET
+
+
+def test_the_typed_records_are_the_familys_one_field_rule() -> None:
+    """``records.MappingRecord`` / ``HostRecord`` name exactly the fields both kinds declare (family.py), and
+    read a record against them: an undeclared key, a missing one or a value of another type fails."""
+    from dataclasses import fields as view_fields
+
+    from core.errors import FieldError
+    from providers.vyatta.family import HOST_FIELDS, MAPPING_FIELDS
+
+    assert [f.name for f in view_fields(records.MappingRecord)] == [f.name for f in MAPPING_FIELDS]
+    assert [f.name for f in view_fields(records.HostRecord)] == [f.name for f in HOST_FIELDS]
+    mapping = {"shared_network": "LAN", "subnet": NET, "name": "web01", "ip_address": "192.168.1.20",
+               "mac_address": None}
+    assert records.mapping_of(mapping, VYOS.mapping_type, "m") == records.MappingRecord("LAN", NET, "web01",
+                                                                                        "192.168.1.20")
+    assert records.mapping_of(mapping, VYOS.mapping_type, "m").place == ("LAN", NET, "web01")
+    with pytest.raises(FieldError, match="m holds 'ip', which vyos_dhcp_mapping does not declare"):
+        records.mapping_of({**mapping, "ip": "192.168.1.20"}, VYOS.mapping_type, "m")
+    with pytest.raises(FieldError, match="h has no aliases"):
+        records.host_of({"host_name": "nas.lab.example", "inet": "192.168.1.10"}, EDGEOS.host_type, "h")
+    with pytest.raises(FieldError, match="h: inet of edgemax_host is a str, not tuple"):
+        records.host_of({"host_name": "nas.lab.example", "inet": ("192.168.1.10",), "aliases": ()},
+                        EDGEOS.host_type, "h")
+    nas = {"host_name": "nas.lab.example", "inet": None, "aliases": ["nas"]}
+    read = records.host_of(nas, EDGEOS.host_type, "h")
+    assert read == records.HostRecord("nas.lab.example", None, ("nas",))
