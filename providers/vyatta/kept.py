@@ -15,6 +15,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.ipv4 import ip_int
 from core.model import frozen_map
 from core.names import hostname_problem
 from providers.vyatta.render import quote_command_word
@@ -31,6 +32,8 @@ def derivation(name: str, label: str, what: str) -> str:
 
 
 def is_ipv4(value: str) -> bool:
+    if ip_int(value) is not None:  # the usual dotted quad, without ``ipaddress`` (imports and plans ask
+        return True  # for thousands of host names); ``ipaddress`` has the last word on anything else
     try:
         ipaddress.IPv4Address(value)
     except ValueError:
