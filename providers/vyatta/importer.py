@@ -49,7 +49,7 @@ class Boundary:
 
 
 @lru_cache(maxsize=1024)
-def _span(cidr: Any) -> tuple[int, int] | None:
+def _span(cidr: str) -> tuple[int, int] | None:
     try:
         net = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
@@ -57,11 +57,16 @@ def _span(cidr: Any) -> tuple[int, int] | None:
     return (int(net.network_address), int(net.broadcast_address)) if net.version == 4 else None
 
 
-def _in(ip: str | None, cidr: Any) -> bool:
-    """Whether IPv4 ``ip`` lies in ``cidr`` (its text, or a network's ``prefix``: integers, an import
-    checks thousands of entries)."""
+def _in(ip: str | None, cidr: str) -> bool:
+    """Whether IPv4 ``ip`` lies in ``cidr`` (integers: an import checks thousands of entries)."""
     value, span = ip_int(ip), _span(cidr)
     return value is not None and span is not None and span[0] <= value <= span[1]
+
+
+def _in_network(ip: str | None, net: Network) -> bool:
+    """Whether IPv4 ``ip`` lies in the configured network ``net`` (its prefix is parsed already)."""
+    value = ip_int(ip)
+    return value is not None and int(net.prefix.network_address) <= value <= int(net.prefix.broadcast_address)
 
 
 class _Matches:
@@ -179,7 +184,7 @@ def _mapping_problem(
         return f"mac-address {mac!r} is not a MAC address (six groups of 1-2 hex digits separated by ':')"
     if not _in(ip, str(subnet)):
         return f"ip-address {ip} is outside its subnet {subnet}"
-    if not _in(ip, net.prefix):
+    if not _in_network(ip, net):
         return f"ip-address {ip} is outside network {net.name} ({net.prefix})"
     if macs[(sn, mac)] > 1:
         return f"MAC {mac} is used by {macs[(sn, mac)]} static mappings in {sn}"
@@ -236,7 +241,7 @@ def _host_problem(r: ObservedResource, net: Network, name: str,
     problem = hostname_problem(name)
     if problem:
         return f"its DNS name {name!r} {problem}"
-    if not _in(inet, net.prefix):
+    if not _in_network(inet, net):
         return f"inet {inet} is outside network {net.name} ({net.prefix})"
     for own in _own_names(r, net):
         addresses = ambiguous.get((net.name, own))
