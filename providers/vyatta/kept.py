@@ -32,8 +32,10 @@ def derivation(name: str, label: str, what: str) -> str:
 
 
 def is_ipv4(value: str) -> bool:
-    if ip_int(value) is not None:  # the usual dotted quad, without ``ipaddress`` (imports and plans ask
-        return True  # for thousands of host names); ``ipaddress`` has the last word on anything else
+    # the usual dotted quad without ``ipaddress`` (imports and plans ask for thousands of host names);
+    # ``ipaddress`` has the last word on anything else
+    if isinstance(value, str) and ip_int(value) is not None:
+        return True
     try:
         ipaddress.IPv4Address(value)
     except ValueError:
