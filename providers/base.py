@@ -103,12 +103,13 @@ class Hooks:
     """Optional extras, each a ``"module:function"`` imported only when used.
 
     * ``inventory(config, from_file, as_json, key) -> str`` — ``netsot inventory``;
-    * ``importer(config, key, observation, owned, facts, address_of, only=None) -> ImportPlan`` —
-      ``netsot import``: what to adopt from this system's observation, and why (pure; ``facts``
-      are the other sources' facts, ``address_of(network, name)`` the IPAM address adopted
-      entries depend on; ``only``, when given, the objects whose verdicts are wanted — the
+    * ``importer(config, key, observation, owned, facts, address_of, only=None, verdicts_only=False)
+      -> ImportPlan`` — ``netsot import``: what to adopt from this system's observation, and why
+      (pure; ``facts`` are the other sources' facts, ``address_of(network, name)`` the IPAM address
+      adopted entries depend on; ``only``, when given, the objects whose verdicts are wanted — the
       importer still weighs the whole observation, so a verdict is the one ``netsot import``
-      gives);
+      gives; ``verdicts_only``: the plan's Unmanaged section asks only for each item's status and
+      a refusal's reason, so an adopted item may leave out its reason, record and claim);
     * ``import_read(config, key, from_file) -> Observation`` — read for an import (e.g. from a
       backup file instead of the live system);
     * ``import_one(config, key, observation, address, ident, owned, facts, address_of) -> ImportItem``

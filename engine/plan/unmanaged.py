@@ -12,7 +12,6 @@ Must not: name a system (import hooks and descriptors say what is system-specifi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from core.config import Config, split_key
@@ -76,8 +75,7 @@ def find_unmanaged(
             continue
         verdicts = _import_verdicts(config, key, obs, owned, observations, candidates)
         command = _import_command(key)
-        for address in sorted(candidates, key=str):
-            text = str(address)
+        for text, address in sorted((str(a), a) for a in candidates):
             item = _item(address, candidates[address], command, forgotten.get(text), verdicts.get(text),
                          address in dropped)
             out.append(_located(item, candidates[address], found.get(address)))
@@ -94,7 +92,9 @@ def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
         texts = [v.split("/")[0] for k, v in attrs.items()
                  if isinstance(v, str) and ("ip" in k or "inet" in k)]
         ip, mac = next((t for t in texts if ip_int(t) is not None), None), mac_in(attrs)
-    return replace(item, ip=ip, mac=mac, ident=resource.import_id or resource.provider_id or "")
+    # built directly, not by ``dataclasses.replace`` (a plan lists thousands)
+    return Unmanaged(item.address, item.reason, item.adopt, ip, mac,
+                     resource.import_id or resource.provider_id or "")
 
 
 def _domain_managed(config: Config, domain: str) -> bool:
@@ -129,7 +129,8 @@ def _import_verdicts(config: Config, key: str, obs: Observation, owned: Mapping[
     """What ``netsot import KEY`` would do with each candidate (adopt, or refuse and why).
 
     The importer weighs the whole observation (a host name at an owned reservation's address is
-    refused as a second name) but judges the candidates only, so a plan pays for what it lists.
+    refused as a second name) but judges the candidates only, and gives the verdicts alone (no state
+    record, claim or adoption reason: the section says "not imported"), so a plan pays for what it lists.
     """
     importer = registry.hook(split_key(key)[0], "importer")
     if importer is None:
@@ -138,5 +139,5 @@ def _import_verdicts(config: Config, key: str, obs: Observation, owned: Mapping[
     facts = config_facts(config) + [f for k, o in observations.items() if k != key for f in o.facts]
     plan = importer(config, key, obs, owned, facts,
                     lambda network, name: systems.role_address(ROLE_ADDRESS, network, name),
-                    only=frozenset(candidates))
+                    only=frozenset(candidates), verdicts_only=True)
     return {item.address: item for item in plan.items}

@@ -24,8 +24,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from core.ipv4 import ip_int
 from core.model import Action, Address, Change, Conflict, ConflictKind, Observation
 from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
 from providers.edgemax.extract import EdgeConfig
@@ -63,7 +65,9 @@ def _disabled(kept: Mapping[str, Any]) -> bool:
     return "disable" in kept
 
 
+@lru_cache(maxsize=1024)
 def _net(cidr: str) -> ipaddress.IPv4Network | None:
+    """``cidr`` parsed (once: a plan asks for the few subnets of a router thousands of times)."""
     try:
         return ipaddress.IPv4Network(cidr, strict=False)
     except ValueError:
@@ -72,8 +76,14 @@ def _net(cidr: str) -> ipaddress.IPv4Network | None:
 
 def _inside(ip: str | None, cidr: str) -> bool:
     net = _net(cidr)
+    if net is None or ip is None:
+        return False
+    # a dotted quad as an integer, without ``ipaddress`` (thousands per plan); it judges anything else
+    value = ip_int(ip) if isinstance(ip, str) else None
+    if value is not None:
+        return int(net.network_address) <= value <= int(net.broadcast_address)
     try:
-        return net is not None and ip is not None and ipaddress.IPv4Address(ip) in net
+        return ipaddress.IPv4Address(ip) in net
     except ValueError:
         return False
 

@@ -18,7 +18,8 @@ from providers.importing import BindingClaim, ImportItem, ImportPlan
 from providers.vyatta import importer as library
 
 MADE = library.Boundary(item=ImportItem, claim=BindingClaim, plan=ImportPlan)
-# (config, key, observation, owned, others=(), address_of=None, only=None) -> ImportPlan
+# (config, key, observation, owned, others=(), address_of=None, only=None, verdicts_only=False)
+# -> ImportPlan
 adopt = partial(library.adopt, VYATTA, MADE)
 # (ident, key="") -> (address, what the path says)
 entry_address = partial(library.entry_address, VYATTA)

@@ -23,7 +23,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from core.config import Config, Network, split_key
@@ -61,6 +61,12 @@ def _in(ip: str | None, cidr: str) -> bool:
     """Whether IPv4 ``ip`` lies in ``cidr`` (integers: an import checks thousands of entries)."""
     value, span = ip_int(ip), _span(cidr)
     return value is not None and span is not None and span[0] <= value <= span[1]
+
+
+def _in_network(ip: str | None, net: Network) -> bool:
+    """Whether IPv4 ``ip`` lies in the configured network ``net`` (its prefix is parsed already)."""
+    value = ip_int(ip)
+    return value is not None and int(net.prefix.network_address) <= value <= int(net.prefix.broadcast_address)
 
 
 class _Matches:
@@ -114,17 +120,23 @@ class _Adopt:
 
     def __init__(self, kind: VyattaKind, made: Boundary, config: Config, key: str, observation: Observation,
                  owned: Mapping[Address, ManagedResource], others: Sequence[Fact], address_of: Any,
-                 only: Collection[Address] | None = None) -> None:
+                 only: Collection[Address] | None = None, verdicts_only: bool = False) -> None:
         self.kind, self.made = kind, made
         self.nets = {n.name: n for n in kind.served(config, key)}
         self.shared = {own.shared_network for n in self.nets.values()
                        if (own := n.settings_for(kind.name)) is not None}
         self.facts = {f.address: f for f in observation.facts if f.address is not None}
-        self.matches = _Matches([f for f in others if f.source != kind.name and not f.discovery])
+        self.others = others
         self.owned, self.address_of = owned, address_of
         self.items: list[Any] = []
         self.observation = observation
         self.only = only
+        self.verdicts_only = verdicts_only
+
+    @cached_property
+    def matches(self) -> _Matches:
+        """The other sources' facts, indexed when an adopted entry's reason first needs them."""
+        return _Matches([f for f in self.others if f.source != self.kind.name and not f.discovery])
 
     def judged(self, r: ObservedResource) -> bool:
         """Whether a verdict on ``r`` is wanted (every object weighs in on the others' verdicts)."""
@@ -136,6 +148,9 @@ class _Adopt:
 
     def adopt(self, r: ObservedResource, net: Network, name: str, ip: str | None, mac: str | None,
               note: str = "") -> None:
+        if self.verdicts_only:
+            self.items.append(self.made.item(str(r.address), "adopt", ""))
+            return
         reason, origin = self.matches.why(net.name, name, mac, ip)
         claim = self.made.claim(str(r.address), net.name, name, ip, mac, origin)
         record = _record(r.address, r.provider_id, r.attributes, self.deps(net.name, name), origin)
@@ -169,7 +184,7 @@ def _mapping_problem(
         return f"mac-address {mac!r} is not a MAC address (six groups of 1-2 hex digits separated by ':')"
     if not _in(ip, str(subnet)):
         return f"ip-address {ip} is outside its subnet {subnet}"
-    if not _in(ip, str(net.prefix)):
+    if not _in_network(ip, net):
         return f"ip-address {ip} is outside network {net.name} ({net.prefix})"
     if macs[(sn, mac)] > 1:
         return f"MAC {mac} is used by {macs[(sn, mac)]} static mappings in {sn}"
@@ -226,7 +241,7 @@ def _host_problem(r: ObservedResource, net: Network, name: str,
     problem = hostname_problem(name)
     if problem:
         return f"its DNS name {name!r} {problem}"
-    if not _in(inet, str(net.prefix)):
+    if not _in_network(inet, net):
         return f"inet {inet} is outside network {net.name} ({net.prefix})"
     for own in _own_names(r, net):
         addresses = ambiguous.get((net.name, own))
@@ -296,6 +311,9 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
         if problem:
             run.refuse(r, problem)
             continue
+        if run.verdicts_only:
+            run.adopt(r, net, name, r.attributes.get("inet"), None)
+            continue
         apex = net.domain is not None and name == net.domain.lower()
         note = f"; the domain's own name (apex): binding {name}" if apex else ""
         note += _names_note(run.facts[r.address], name, _own_names(r, net)[0])
@@ -322,15 +340,18 @@ def adopt(
     others: Sequence[Fact] = (),
     address_of: Any = None,
     only: Collection[Address] | None = None,
+    verdicts_only: bool = False,
 ) -> Any:
     """What to adopt from the router, and why; conflicts are refused, never adopted.
 
     ``others`` are the facts of every other source (config hosts included) that explain matches;
     ``address_of(network, name)`` is the binding's IPAM address the entries depend on (or None);
     ``only`` limits the verdicts to those objects (the plan's Unmanaged section), each judged
-    against the whole router as ``netsot import`` judges it.
+    against the whole router as ``netsot import`` judges it. ``verdicts_only``: each item is the
+    verdict alone (its status, and why it is refused or ignored) — an adopted entry's item has no
+    reason, state record or claim (what the plan's Unmanaged section does not use).
     """
-    run = _Adopt(kind, made, config, key, observation, owned, others, address_of, only)
+    run = _Adopt(kind, made, config, key, observation, owned, others, address_of, only, verdicts_only)
     names_at = _mappings(run)
     _hosts(run, names_at)
     return made.plan(tuple(run.items))

@@ -15,6 +15,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.ipv4 import ip_int
 from core.model import frozen_map
 from core.names import hostname_problem
 from providers.vyatta.render import quote_command_word
@@ -31,6 +32,10 @@ def derivation(name: str, label: str, what: str) -> str:
 
 
 def is_ipv4(value: str) -> bool:
+    # the usual dotted quad without ``ipaddress`` (imports and plans ask for thousands of host names);
+    # ``ipaddress`` has the last word on anything else
+    if isinstance(value, str) and ip_int(value) is not None:
+        return True
     try:
         ipaddress.IPv4Address(value)
     except ValueError:

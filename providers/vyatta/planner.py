@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.config import Config, Network
 from core.ipv4 import ip_int
@@ -137,10 +137,13 @@ class _Index:
         return mine[0] if mine else sorted(found, key=str)[0]
 
     def mapping(
-        self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource], key: str
+        self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource], key: str,
+        exact: Address | None = None,
     ) -> Address | None:
-        """The observed mapping of binding ``b`` in shared network ``sn`` (None: there is none)."""
-        exact = self.kind.mapping_address(sn, b.hostname, key)
+        """The observed mapping of binding ``b`` in shared network ``sn`` (None: there is none);
+        ``exact``: its address by the binding's name, when the caller has it already."""
+        if exact is None:
+            exact = self.kind.mapping_address(sn, b.hostname, key)
         if exact in self.resources:
             return exact
         found = self._pick(self.by_name.get(("m", sn, b.hostname), ()), owned)
@@ -151,8 +154,10 @@ class _Index:
                 if a in owned and self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
         return self._pick(mine, owned)
 
-    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str) -> Address | None:
-        exact = self.kind.host_address(fqdn, key)
+    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str,
+             exact: Address | None = None) -> Address | None:
+        if exact is None:
+            exact = self.kind.host_address(fqdn, key)
         if exact in self.resources:
             return exact
         return self._pick(self.by_name.get(("h", fqdn.lower()), ()), owned)
@@ -205,9 +210,9 @@ def _describe(keys: list[str], before: Mapping[str, Any], after: Mapping[str, An
     return ", ".join(f"{k} {show(before.get(k))} -> {show(after.get(k))}" for k in keys)
 
 
-@dataclass(frozen=True)
-class _Want:
-    """One router object a binding wants: its attributes, the binding, provenance, its path."""
+class _Want(NamedTuple):
+    """One router object a binding wants: its attributes, the binding, provenance, its path (a named
+    tuple: a plan makes one per router object)."""
 
     attrs: dict[str, Any]
     binding: Binding
@@ -222,16 +227,19 @@ def _desired(
 ) -> dict[Address, _Want]:
     out: dict[Address, _Want] = {}
     nets = {n.name: n for n in kind.served(config, key)}
+    owns = {name: n.settings_for(kind.name) for name, n in nets.items()}
+    prefixes = {name: str(n.prefix) for name, n in nets.items()}  # the text once per network
     subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
     for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
         net = nets.get(b.network)
         if net is None:
             continue
-        own = net.settings_for(kind.name)
+        own = owns[b.network]
         prov = b.provenance
         if b.mac is not None and own is not None:
             sn = own.shared_network
-            found = index.mapping(sn, b, owned, key)
+            derived = kind.mapping_address(sn, b.hostname, key)
+            found = index.mapping(sn, b, owned, key, derived)
             seen = index.resources[found].attributes if found is not None else {}
             name = str(seen["name"]) if found is not None else b.hostname
             if found is not None and not kind.moves_subnet:  # the mapping stays where the router has it
@@ -239,10 +247,9 @@ def _desired(
             else:
                 if sn not in subnets:
                     subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
-                subnet = _subnet_for(subnets[sn], net, b.ip, str(net.prefix))
+                subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
             attrs = mapping_attrs(sn, subnet, name, b.ip, b.mac.lower())
             p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
-            derived = kind.mapping_address(sn, b.hostname, key)
             out.setdefault(found or derived,
                            _Want(attrs, b, p, " ".join(mapping_path(sn, subnet, name)), derived))
         fqdn = host_name_for(b.hostname, net.domain)
@@ -279,14 +286,14 @@ def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _I
         found_alias = index.host(alias_fqdn, owned, key) if alias_fqdn is not None else None
         if found_alias is not None:
             separate[alias] = found_alias
-    found = index.host(fqdn, owned, key)
-    seen = index.resources[found].attributes if found is not None else {}
+    derived = kind.host_address(fqdn, key)
+    found = index.host(fqdn, owned, key, derived)
+    seen = index.resources[found].attributes if found is not None else EMPTY
     words = [str(w) for w in seen.get("aliases") or () if name_of(str(w)) in names]
     have = {name_of(w) for w in words}
     words += [a for a in binding_aliases(b.hostname) if a not in have]
     words += [host_name_for(a, net.domain) or a for a in b.aliases if a not in separate and a not in have]
     host_name = str(seen["host_name"]) if found is not None else fqdn
-    derived = kind.host_address(fqdn, key)
     out = [(found or derived, host_attrs(host_name, b.dns_ip, words), derived)]
     for address in separate.values():
         other = index.resources[address].attributes

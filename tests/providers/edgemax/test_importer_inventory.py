@@ -88,6 +88,42 @@ def test_adopt_explains_matches_and_refuses_conflicts() -> None:
     assert record["dependencies"] == []  # no NIPAP configured
 
 
+def test_verdicts_only_gives_every_verdict_of_the_full_import_without_the_adoption_details() -> None:
+    """The plan's Unmanaged section asks for verdicts only: the same status for every entry and the same
+    reason for every refusal as ``netsot import``, without building the adopted items' records."""
+    config = Config(networks=(LAN,), hosts=(Host(name="printer", network="lan"),))
+    obs = _obs(
+        config,
+        *_mapping("web01", "192.168.1.23", "52:54:00:00:00:01"),
+        *_mapping("printer", "192.168.1.5", "52:54:00:00:00:02"),
+        *_mapping("dup1", "192.168.1.7", "52:54:00:00:00:04"),
+        *_mapping("dup2", "192.168.1.8", "52:54:00:00:00:04"),
+        *_mapping("outside", "10.0.0.9", "52:54:00:00:00:07"),
+        *_mapping("owned", "192.168.1.11", "52:54:00:00:00:09"),
+        "set service dhcp-server shared-network-name GUEST subnet 10.9.0.0/24 static-mapping g "
+        "ip-address 10.9.0.2",
+        "set system static-host-mapping host-name web01.lab.example inet 192.168.1.23",
+        "set system static-host-mapping host-name twice.lab.example inet 192.168.1.30",
+        "set system static-host-mapping host-name other.lab.example inet 192.168.1.31",
+        "set system static-host-mapping host-name other.lab.example alias twice",
+        "set system static-host-mapping host-name v6only.lab.example inet 2001:db8::5",
+    )
+    owned_addr = A.edgemax_dhcp_mapping("LAN", "owned")
+    owned = {owned_addr: ManagedResource(owned_addr, None, frozen_map({}), origin="import")}
+    facts = config_facts(config)
+    full = importer.adopt(config, "edgemax", obs, owned, facts)
+    only = frozenset(obs.resources)
+    verdicts = importer.adopt(config, "edgemax", obs, owned, facts, only=only, verdicts_only=True)
+    assert [(i.address, i.status) for i in verdicts.items] == [(i.address, i.status) for i in full.items]
+    assert {i.status for i in full.items} == {"adopt", "conflict", "managed", "ignored"}
+    for mine, theirs in zip(verdicts.items, full.items, strict=True):
+        if theirs.status == "adopt":
+            assert theirs.record is not None and theirs.claim is not None
+            assert mine.record is None and mine.claim is None and mine.reason == ""
+        else:
+            assert mine == theirs
+
+
 def _file_config(tmp_path: Path) -> Config:
     hotogoma = Network(
         name="home", prefix="192.168.1.0/24", domain="mrkch.jp", edgemax=EdgemaxNetwork(shared_network="LAN")
