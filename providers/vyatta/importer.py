@@ -229,7 +229,7 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
     return at_ip
 
 
-def _host_problem(r: ObservedResource, net: Network, name: str,
+def _host_problem(r: ObservedResource, net: Network, name: str, owns: Sequence[str],
                   ambiguous: Mapping[tuple[str, str], list[str]]) -> str | None:
     host_name, inet = str(r.attributes.get("host_name")), r.attributes.get("inet")
     v4 = [v for v in (inet, *r.kept.get("inet", ())) if v and is_ipv4(v)]
@@ -243,7 +243,7 @@ def _host_problem(r: ObservedResource, net: Network, name: str,
         return f"its DNS name {name!r} {problem}"
     if not _in_network(inet, net):
         return f"inet {inet} is outside network {net.name} ({net.prefix})"
-    for own in _own_names(r, net):
+    for own in owns:
         addresses = ambiguous.get((net.name, own))
         if addresses:
             return (f"the name {own} is on {len(addresses)} addresses ({', '.join(addresses)}); netsot "
@@ -257,7 +257,7 @@ def _own_names(r: ObservedResource, net: Network) -> list[str]:
     return list(dict.fromkeys(short_name(w.lower(), net.domain) for w in words))
 
 
-def _ambiguous(placed: Sequence[tuple[ObservedResource, Network, str]],
+def _ambiguous(placed: Sequence[tuple[ObservedResource, Network, str, list[str]]],
                names_at: Mapping[tuple[str, str], Mapping[str, str]]) -> dict[tuple[str, str], list[str]]:
     """Names that more than one address has (a host name or alias on two addresses, or on another
     address than the reservation of that name): (network, name) → the addresses, sorted."""
@@ -265,10 +265,10 @@ def _ambiguous(placed: Sequence[tuple[ObservedResource, Network, str]],
     for (network, ip), bindings in names_at.items():
         for binding in bindings:
             where[(network, binding)].add(ip)
-    for r, net, _ in placed:
+    for r, net, _, owns in placed:
         inet = r.attributes.get("inet")
         if inet:
-            for own in _own_names(r, net):
+            for own in owns:
                 where[(net.name, own)].add(str(inet))
     return {k: sorted(v, key=lambda ip: ip_int(ip) or 0) for k, v in where.items() if len(v) > 1}
 
@@ -290,7 +290,8 @@ def _unplaced(run: _Adopt, r: ObservedResource, host_name: str, domain: str | No
 
 def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
     hosts = run.resources(run.kind.host_type)
-    placed: list[tuple[ObservedResource, Network, str]] = []
+    # each placed host with its own names (``_own_names``), made once for the ambiguity index and its verdict
+    placed: list[tuple[ObservedResource, Network, str, list[str]]] = []
     for r in hosts:
         host_name = str(r.attributes.get("host_name"))
         fact = run.facts.get(r.address)
@@ -299,15 +300,15 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
             if run.judged(r):
                 _unplaced(run, r, host_name, fact.domain if fact is not None else None)
             continue
-        placed.append((r, net, fact.hostname))
+        placed.append((r, net, fact.hostname, _own_names(r, net)))
     ambiguous = _ambiguous(placed, names_at)
-    for r, net, name in placed:
+    for r, net, name, owns in placed:
         if not run.judged(r):
             continue
         if r.address in run.owned:
             run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
             continue
-        problem = _host_problem(r, net, name, ambiguous)
+        problem = _host_problem(r, net, name, owns, ambiguous)
         if problem:
             run.refuse(r, problem)
             continue
@@ -316,7 +317,7 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
             continue
         apex = net.domain is not None and name == net.domain.lower()
         note = f"; the domain's own name (apex): binding {name}" if apex else ""
-        note += _names_note(run.facts[r.address], name, _own_names(r, net)[0])
+        note += _names_note(run.facts[r.address], name, owns[0])
         run.adopt(r, net, name, r.attributes.get("inet"), None, note)
 
 
