@@ -44,7 +44,6 @@ def add_commands(root: click.Group) -> None:
     def lab() -> None:
         """The embedded lab: simulated Proxmox, NIPAP and EdgeRouter on loopback."""
 
-
     @lab.command("up", help="Start the simulators with a seeded homelab and write a ready config.")
     @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
                   help="Where the lab keeps its config, state and logs.")
@@ -67,11 +66,9 @@ def add_commands(root: click.Group) -> None:
 
         _emit(up(Path(workdir), guests=guests, sites=sites, fresh=fresh, routers=routers or None))
 
-
     @lab.group("guest")
     def lab_guest() -> None:
         """Add, remove and change guests of the running lab (through the Proxmox API)."""
-
 
     @lab_guest.command("add")
     @click.argument("name")
@@ -94,7 +91,6 @@ def add_commands(root: click.Group) -> None:
             "add", Path(workdir), name, site=site, node=node, mac=mac, bridge=bridge, network=network, ip=ip,
             gtype=gtype, tags=tags))
 
-
     @lab_guest.command("rm")
     @click.argument("which", metavar="NAME|VMID")
     @_lab_dir
@@ -103,7 +99,6 @@ def add_commands(root: click.Group) -> None:
         from providers.lab import guest
 
         _emit(guest("rm", Path(workdir), which, site=site))
-
 
     @lab_guest.command("set")
     @click.argument("which", metavar="NAME|VMID")
@@ -123,7 +118,6 @@ def add_commands(root: click.Group) -> None:
             "set", Path(workdir), which, site=site, name=name, mac=mac, bridge=bridge, network=network, ip=ip,
             nic=nic))
 
-
     @lab_guest.command("restart")
     @click.argument("which", metavar="NAME|VMID")
     @_lab_dir
@@ -135,7 +129,6 @@ def add_commands(root: click.Group) -> None:
 
         _emit(guest("restart", Path(workdir), which, site=site))
 
-
     @lab.command("ssh")
     @_lab_dir
     def lab_ssh(workdir: str, site: str) -> None:
@@ -145,11 +138,9 @@ def add_commands(root: click.Group) -> None:
 
         _emit(int(ssh(Path(workdir), site=site)))
 
-
     @lab.group("lease")
     def lab_lease() -> None:
         """Devices joining the running lab's network (DHCP leases on its router)."""
-
 
     @lab_lease.command("add")
     @click.argument("mac")
@@ -165,10 +156,8 @@ def add_commands(root: click.Group) -> None:
         """A device with MAC gets a dynamic lease from the router (as a phone joining the Wi-Fi does)."""
         from providers.lab import lease
 
-        _emit(lease(Path(workdir), mac, site=site,
-                                                              hostname=hostname, ip=ip, network=network,
-                                                              lease_time=lease_time))
-
+        _emit(lease(Path(workdir), mac, site=site, hostname=hostname, ip=ip, network=network,
+                    lease_time=lease_time))
 
     @lab.command("down", help="Stop the simulators.")
     @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
@@ -178,7 +167,6 @@ def add_commands(root: click.Group) -> None:
 
         _emit(down(Path(workdir)))
 
-
     @lab.command("status", help="Show whether the simulators are running and where.")
     @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True,
                   help="Where the lab keeps its config, state and logs.")
@@ -186,7 +174,6 @@ def add_commands(root: click.Group) -> None:
         from providers.lab import status
 
         _emit(status(Path(workdir)))
-
 
     @root.command()
     @click.option("--dir", "workdir", type=click.Path(file_okay=False), default=LAB_DIR, show_default=True)
@@ -199,5 +186,4 @@ def add_commands(root: click.Group) -> None:
         """Start the lab and walk through import, plan, apply and verify (what `make demo` runs)."""
         from providers.lab import demo
 
-        _emit(demo(Path(workdir), echo=click.echo, sites=sites,
-                                                          fresh=fresh))
+        _emit(demo(Path(workdir), echo=click.echo, sites=sites, fresh=fresh))
