@@ -146,11 +146,7 @@ class PostgresBackend:
             row = conn.execute(
                 "SELECT lineage, serial FROM netsot_state WHERE key = %s FOR UPDATE", (self.key,)
             ).fetchone()
-            stored, version = None, STATE_VERSION
-            if row is not None:
-                self._check_not_older(row[0], row[1])
-                stored, version = self._stored(conn, row[0], row[1])
-            new = next_state(stored, state, self.describe(), version)
+            stored, new = self._successor(conn, row, state)
             if new is None:
                 assert stored is not None
                 return stored
@@ -172,11 +168,7 @@ class PostgresBackend:
                 "SELECT lineage, serial FROM netsot_state WHERE key = %s FOR UPDATE", (self.key,)
             ).fetchone()
             self._check_row(held, row)
-            stored, version = None, STATE_VERSION
-            if row is not None:
-                self._check_not_older(row[0], row[1])
-                stored, version = self._stored(conn, row[0], row[1])
-            new = next_state(stored, state, self.describe(), version)
+            stored, new = self._successor(conn, row, state)
             if new is None:
                 assert stored is not None
                 return stored
@@ -198,6 +190,15 @@ class PostgresBackend:
         held.seen = (new.lineage, new.serial)
         self._cache = (new.lineage, new.serial, new, STATE_VERSION)
         return new
+
+    def _successor(self, conn: psycopg.Connection[Any], row: Any,
+                   state: State) -> tuple[State | None, State | None]:
+        """(the stored state, the state to write — None when nothing changed) for the row read FOR UPDATE."""
+        stored, version = None, STATE_VERSION
+        if row is not None:
+            self._check_not_older(row[0], row[1])
+            stored, version = self._stored(conn, row[0], row[1])
+        return stored, next_state(stored, state, self.describe(), version)
 
     @contextlib.contextmanager
     def _fence(self, held: _Held) -> Iterator[psycopg.Connection[Any]]:

@@ -178,8 +178,9 @@ def record(path: Record | None, entries: Sequence[Entry]) -> None:
         log.warning("could not write the run history: %s", exc)
 
 
-def _runs_of_lines(path: Record) -> list[tuple[str, str]]:
-    """(run, line) of every entry line of the record that parses as one."""
+def _entry_lines(path: Record) -> list[tuple[Entry, str]]:
+    """(entry, line) of every line of the record that parses as an entry; a line that does not (a torn
+    write of another tool) is skipped."""
     try:
         text = path.read() or ""
     except StateError:
@@ -187,29 +188,20 @@ def _runs_of_lines(path: Record) -> list[tuple[str, str]]:
     out = []
     for line in text.splitlines():
         try:
-            data = json.loads(line)
-            Entry.from_dict(data)
+            out.append((Entry.from_dict(json.loads(line)), line))
         except (ValueError, TypeError, KeyError, AttributeError):
             continue
-        out.append((str(data["run"]), line))
     return out
+
+
+def _runs_of_lines(path: Record) -> list[tuple[str, str]]:
+    """(run, line) of every entry line of the record that parses as one."""
+    return [(entry.run, line) for entry, line in _entry_lines(path)]
 
 
 def read(path: Record | None) -> list[Entry]:
     """Every entry, oldest first; a line that does not parse is skipped (a torn write of another tool)."""
-    if path is None:
-        return []
-    try:
-        text = path.read() or ""
-    except StateError:
-        return []
-    out = []
-    for line in text.splitlines():
-        try:
-            out.append(Entry.from_dict(json.loads(line)))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return out
+    return [] if path is None else [entry for entry, _ in _entry_lines(path)]
 
 
 def for_addresses(entries: Iterable[Entry], addresses: Iterable[str], limit: int = 10) -> list[Entry]:
