@@ -16,7 +16,7 @@ from core.model import Address, Conflict, ConflictKind
 from core.names import HOSTNAME_RULE, hostname_problem, is_multicast_mac
 from engine.reconcile import fixes
 from engine.reconcile.grouping import FactView, Group, derived
-from providers.base import ROLE_ADDRESS
+from providers.base import ROLE_ADDRESS, NameRule
 
 
 def _blocked_addresses(g: Group) -> set[Address]:
@@ -70,8 +70,34 @@ def _origin_ref(g: Group) -> str:
     return ", ".join(sorted(o.fact.ref for o in g.origins))
 
 
+class _PerNetwork:
+    """What the systems serving a network say, looked up once per network instead of once per group."""
+
+    def __init__(self) -> None:
+        self._ipam_types: dict[str, frozenset[str]] = {}
+        self._name_rules: dict[str, tuple[NameRule, ...]] = {}
+
+    def ipam_types(self, g: Group) -> frozenset[str]:
+        """The resource types holding the network's addresses (the ``address`` role)."""
+        found = self._ipam_types.get(g.network.name)
+        if found is None:
+            found = self._ipam_types[g.network.name] = frozenset(
+                t.name for s in g.systems.serving(g.network.name)
+                if (t := s.kind.role_type(ROLE_ADDRESS)) is not None)
+        return found
+
+    def name_rules(self, g: Group) -> tuple[NameRule, ...]:
+        """The name rules of the systems serving the network, in ``Systems.name_problems``' order."""
+        found = self._name_rules.get(g.network.name)
+        if found is None:
+            found = self._name_rules[g.network.name] = tuple(
+                s.kind.name_rule for s in g.systems.serving(g.network.name) if s.kind.name_rule is not None)
+        return found
+
+
 def identity_conflicts(groups: list[Group]) -> list[Conflict]:
     out: list[Conflict] = []
+    per_network = _PerNetwork()
     for g in groups:
         if len(g.origins) > 1 and _origins_disagree(g):
             names = ", ".join(sorted(f"{o.hostname} ({o.fact.ref})" for o in g.origins))
@@ -85,7 +111,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
         else:
-            shadow = _ipam_host_elsewhere(g)
+            shadow = _ipam_host_elsewhere(g, per_network.ipam_types(g))
             if shadow is not None:
                 made, other = shadow
                 out.append(
@@ -111,7 +137,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
         else:
-            problem = _name_problem(g)
+            problem = _name_problem(g, per_network.name_rules(g))
             if problem:
                 source = g.provenance["hostname"].ref if "hostname" in g.provenance else _origin_ref(g)
                 out.append(
@@ -228,28 +254,33 @@ def _alias_taken(name: str, scope: str, members: list[Group], nets: set[str]) ->
     )
 
 
-def _name_problem(g: Group) -> str | None:
-    """What is wrong with the group's host name: a serving system's rule, else the DNS-label rule."""
+def _name_problem(g: Group, rules: tuple[NameRule, ...]) -> str | None:
+    """What is wrong with the group's host name: a serving system's rule (the first that has something
+    to say, as ``Systems.name_problems`` lists them), else the DNS-label rule."""
     assert g.hostname is not None
-    problems = g.systems.name_problems(g.network.name, g.hostname)
-    if problems:
-        return problems[0]
+    for name_rule in rules:
+        problem = name_rule(g.hostname)
+        if problem:
+            return problem
     problem = hostname_problem(g.hostname)
     if problem:
         return f"is not a valid host name: it {problem} ({HOSTNAME_RULE})"
     return None
 
 
-def _ipam_host_elsewhere(g: Group) -> tuple[FactView, FactView] | None:
+def _ipam_host_elsewhere(g: Group, types: frozenset[str]) -> tuple[FactView, FactView] | None:
     """A host made in the IPAM (a binding's origin) whose MAC another host of the binding holds at
-    another address — e.g. netsot's own host of a guest: the two are never merged silently."""
-    types = {t.name for s in g.systems.serving(g.network.name)
-             if (t := s.kind.role_type(ROLE_ADDRESS)) is not None}
-    hosts = [f for f in g.facts() if f.fact.address is not None and f.fact.address.type in types and f.ip]
-    made = next((f for f in hosts if f in g.origins), None)
+    another address — e.g. netsot's own host of a guest: the two are never merged silently.
+    ``types``: the resource types of the network's IPAM hosts."""
+
+    def is_host(f: FactView) -> bool:
+        return f.fact.address is not None and f.fact.address.type in types and bool(f.ip)
+
+    # the origins come first among the group's facts: look at the rest only once an origin is such a host
+    made = next((o for o in g.origins if is_host(o)), None)
     if made is None:
         return None
-    other = next((f for f in hosts if f is not made and f.ip != made.ip), None)
+    other = next((f for f in g.facts() if f is not made and is_host(f) and f.ip != made.ip), None)
     if other is None:
         other = next((o for o in g.origins if o is not made and o.ip and o.ip != made.ip
                       and o.fact.static_ip), None)
@@ -327,6 +358,14 @@ def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str,
     return out
 
 
+def _belongs(h: FactView, claimants: list[Group]) -> bool:
+    """The object is one of a claimant's facts, or an owned object depending on one of them."""
+    for g in claimants:
+        if h in g.origins or h in g.support or (g.related and h.fact.address in g.related):
+            return True
+    return False
+
+
 def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]:
     """One IP, several claimants: bindings resolving to it, or objects holding it that are
     not part of the binding (another MAC or name, not owned by it)."""
@@ -336,8 +375,22 @@ def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]
             at_ip.setdefault(g.ip, []).append(g)
     holders_at: dict[str, list[FactView]] = {}
     for f in facts:
-        if f.ip is not None and not f.fact.discovery:  # leases are discovery only
+        # only the IPs bindings resolve to can be contested; leases are discovery only
+        if f.ip is not None and f.ip in at_ip and not f.fact.discovery:
             holders_at.setdefault(f.ip, []).append(f)
+
+    # Which IPs conflict does not depend on the order they are looked at: find them first,
+    # then sort only those.
+    contested: list[tuple[str, list[Group], list[FactView]]] = []
+    for ip, claimants in at_ip.items():
+        holders = holders_at.get(ip, ())
+        foreign = [h for h in holders if not _belongs(h, claimants)] if holders else []
+        if len(claimants) < 2 and not foreign:
+            continue
+        contested.append((ip, claimants, foreign))
+    if not contested:
+        return []
+    contested.sort(key=lambda item: (ip_int(item[0]) or 0, item[0]))
     member_of: dict[FactView, list[Group]] = {}
     related_of: dict[Address, list[Group]] = {}
     for g in groups:
@@ -347,21 +400,6 @@ def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]
             member_of.setdefault(f, []).append(g)
         for address in g.related:
             related_of.setdefault(address, []).append(g)
-
-    def belongs(h: FactView, claimants: list[Group]) -> bool:
-        groups_of_h = member_of.get(h, ())
-        return any(g in groups_of_h or h.fact.address in g.related for g in claimants)
-
-    # Which IPs conflict does not depend on the order they are looked at: find them first,
-    # then sort only those.
-    contested: list[tuple[str, list[Group], list[FactView]]] = []
-    for ip, claimants in at_ip.items():
-        holders = holders_at.get(ip, ())
-        foreign = [h for h in holders if not belongs(h, claimants)] if holders else []
-        if len(claimants) < 2 and not foreign:
-            continue
-        contested.append((ip, claimants, foreign))
-    contested.sort(key=lambda item: (ip_int(item[0]) or 0, item[0]))
 
     out: list[Conflict] = []
     for ip, claimants, foreign in contested:
