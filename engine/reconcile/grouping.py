@@ -222,7 +222,10 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: S
         if net is None:
             continue
         if f.mac:
-            by_mac.setdefault((net, f.mac), Group(nets[net], f.mac, [], systems)).origins.append(f)
+            group = by_mac.get((net, f.mac))
+            if group is None:
+                group = by_mac[(net, f.mac)] = Group(nets[net], f.mac, [], systems)
+            group.origins.append(f)
         elif f.hostname:
             nameless.setdefault((net, f.hostname), []).append(f)
     groups = list(by_mac.values())
@@ -319,7 +322,7 @@ def attach_support(
             for f in g.support:
                 for address in dependants.get(f.fact.address, ()) if f.fact.address else ():
                     tied.setdefault(address, g)
-    by_annotation = _annotation_index(groups)
+    by_annotation: dict[tuple[Any, ...], list[Group]] | None = None  # built when first needed
     for f in by_name_only:
         named = False
         for target_net in _name_scope(f, f.fact.network, nets, nets_of_domain):
@@ -335,6 +338,8 @@ def attach_support(
                     g.clashes.append(f)
         if not named and f.owned and f.mac and f.fact.annotations:
             # renamed too: the object still records which origin it belongs to (e.g. a VM id)
+            if by_annotation is None:
+                by_annotation = _annotation_index(groups)
             found = by_annotation.get((f.fact.network or "", *sorted(f.fact.annotations.items())), [])
             if len(found) == 1:
                 found[0].support.append(f)
