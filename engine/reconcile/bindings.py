@@ -9,9 +9,11 @@ Must not: do I/O, read state files or talk to providers; the output depends only
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from operator import attrgetter
 from types import MappingProxyType
+from typing import Any
 
 from core.config import Config
 from core.ipv4 import Span
@@ -20,6 +22,7 @@ from core.model import (
     Binding,
     Conflict,
     Desired,
+    Fact,
     ManagedResource,
     Observation,
     OriginRef,
@@ -68,8 +71,10 @@ def reconcile(
     attach_support(facts, groups, nets, dependants)
     rankings = _rankings(systems)
     order = _Order(systems)
+    # per run, not per group: whether any fact gives extra names at all (most runs: none)
+    aliased = any(f.aliases is not None for f in facts)
     for g in groups:
-        _resolve(g, rankings, order)
+        _resolve(g, rankings, order, adopting=bool(adopt), aliased=aliased)
     relate(groups, dependants, owned)
 
     conflicts: list[Conflict] = []
@@ -113,13 +118,42 @@ class _Order:
         return (self.source.get(source, len(self.source)), source)
 
 
-def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
+def _pick(facts: list[FactView], value_of: Callable[[FactView], Any], ranks: Mapping[str, int],
+          rule_text: str) -> tuple[Any, Provenance | None]:
+    """:func:`precedence.pick` over the facts' ``value_of`` (their source and ref as the fact's), without
+    building a triple per fact: the same winner, the smallest (rank, ref, repr(value)), first of equals."""
+    unranked = len(ranks)
+    best: Fact | None = None
+    best_value: Any = None
+    best_rank = unranked
+    for f in facts:
+        value = value_of(f)
+        if value is None:
+            continue
+        fact = f.fact
+        r = ranks.get(fact.source, unranked)
+        if best is None or r < best_rank:
+            best, best_value, best_rank = fact, value, r
+        elif r == best_rank and (fact.ref < best.ref
+                                 or (fact.ref == best.ref and repr(value) < repr(best_value))):
+            best, best_value = fact, value
+    if best is None or best_rank == unranked:
+        return None, None
+    return best_value, Provenance(best.source, rule_text, best.ref)
+
+
+_HOSTNAME, _MAC, _IP = attrgetter("hostname"), attrgetter("mac"), attrgetter("ip")
+
+
+def _resolve(g: Group, rankings: Rankings, order: _Order, *, adopting: bool = True,
+             aliased: bool = True) -> None:
     # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
-    # Candidate per fact: facts without a value have no opinion.
+    # Candidate per fact: facts without a value have no opinion. ``adopting``/``aliased``: whether any
+    # fact of the run is adopted / gives extra names (False: nothing to look for in the group).
     first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.naming_rank)
     facts = g.facts()
 
-    value, provenance = pick([(f.fact.source, f.hostname, f.fact.ref) for f in facts], *rankings[0])
+    value, provenance = _pick(facts, _HOSTNAME, *rankings[0])
     if provenance is None and first_origin.hostname:
         # The precedence list excludes the origin's own source: the origin still names it.
         value = first_origin.hostname
@@ -131,13 +165,13 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     g.hostname = value
     if provenance:
         g.provenance["hostname"] = provenance
-    if value is not None:
+    if value is not None and aliased:
         _resolve_aliases(g, value, facts, first_origin, rankings[0])
 
     # a MAC-keyed binding's MAC is its identity: only its origins may say otherwise, never an object
     # that merely supports it under another MAC (its router entry, on the MAC the device had before)
     mac_facts = [f for f in facts if f.kind is not None or f.mac == g.mac_key] if g.mac_key else facts
-    value, provenance = pick([(f.fact.source, f.mac, f.fact.ref) for f in mac_facts], *rankings[1])
+    value, provenance = _pick(mac_facts, _MAC, *rankings[1])
     if provenance is None and g.mac_key:
         value = g.mac_key
         provenance = Provenance(
@@ -147,11 +181,11 @@ def _resolve(g: Group, rankings: Rankings, order: _Order) -> None:
     if provenance:
         g.provenance["mac"] = provenance
 
-    value, provenance = pick([(f.fact.source, f.ip, f.fact.ref) for f in facts], *rankings[2])
+    value, provenance = _pick(facts, _IP, *rankings[2])
     g.ip = value
     if provenance:
         g.provenance["ip"] = provenance
-    if g.adopted:
+    if adopting and g.adopted:
         _adopt(g)
     _overridden_names(g)
 

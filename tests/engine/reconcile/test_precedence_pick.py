@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import random
+from operator import attrgetter
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.model import Fact
+from engine.reconcile.bindings import _pick
+from engine.reconcile.grouping import FactView
 from engine.reconcile.precedence import Candidate, pick, ranking, resolve
 
 SOURCES = st.sampled_from(["config", "proxmox", "nipap", "edgemax", "lease"])
@@ -33,3 +37,15 @@ def test_pick_ignores_unranked_sources_and_missing_values() -> None:
     value, provenance = pick([("proxmox", "10.0.0.2", "p"), ("nipap", "10.0.0.1", "n")], ranks, rule_text)
     assert value == "10.0.0.1" and provenance is not None and provenance.source == "nipap"
     assert provenance.rule == "ip: nipap > proxmox"
+
+
+@given(TRIPLES, ORDERS)
+def test_reconciles_pick_over_facts_agrees_with_pick(
+    triples: list[tuple[str, object, str]], order: list[str]
+) -> None:
+    # ``bindings._pick`` reads the facts themselves instead of (source, value, ref) triples
+    facts = [FactView(Fact(source, ref, "lan", None, None, None), None, False, None, None, None,
+                      aliases=value)  # type: ignore[arg-type]  # any value: pick only compares them
+             for source, value, ref in triples]
+    ranks, rule_text = ranking("ip", order)
+    assert _pick(facts, attrgetter("aliases"), ranks, rule_text) == pick(triples, ranks, rule_text)
