@@ -108,6 +108,7 @@ class _Order:
     def __init__(self, systems: Systems) -> None:
         self.origin = {kind: i for i, kind in enumerate(systems.origin_order)}
         self.source = {source: i for i, source in enumerate(systems.source_order)}
+        self._listed: dict[frozenset[str], tuple[str, ...]] = {}
 
     def naming_rank(self, o: FactView) -> tuple[int, bool]:
         """The origin that names a binding: the best-ranked kind; among origins of one kind (an imported
@@ -116,6 +117,13 @@ class _Order:
 
     def source_rank(self, source: str) -> tuple[int, str]:
         return (self.source.get(source, len(self.source)), source)
+
+    def listed(self, sources: frozenset[str]) -> tuple[str, ...]:
+        """``sources`` in the registry's order (sorted once per set: a plan has only a few)."""
+        found = self._listed.get(sources)
+        if found is None:
+            found = self._listed[sources] = tuple(sorted(sources, key=self.source_rank))
+        return found
 
 
 def _pick(facts: list[FactView], value_of: Callable[[FactView], Any], ranks: Mapping[str, int],
@@ -293,9 +301,7 @@ def _binding(g: Group, order: _Order) -> Binding:
         description = described.fact.description
     else:
         description = f"{_imported_by(g).fact.ref} (imported)"
-    sources = {f.fact.source for f in g.origins}
-    sources.update(f.fact.source for f in g.support)
-    ordered = sorted(sources, key=order.source_rank) if len(sources) > 1 else list(sources)
+    sources = order.listed(frozenset([f.fact.source for f in g.facts()]))
     provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac", "aliases") if k in g.provenance}
     answers_at, waiting = None, ""
     for o in g.origins:  # an origin that does not answer at the binding's address yet (pending restart)
@@ -312,7 +318,7 @@ def _binding(g: Group, order: _Order) -> Binding:
         provenance=MappingProxyType(provenance),
         origin=origin,
         origin_refs=tuple(refs),
-        sources=tuple(ordered),
+        sources=sources,
         description=description,
         answers_at=answers_at,
         waiting=waiting,
