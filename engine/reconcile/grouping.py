@@ -115,11 +115,11 @@ def collect(
     nets: Mapping[str, Network],
     adopt: frozenset[Address] = frozenset(),
 ) -> list[FactView]:
-    raw: list[tuple[tuple[str, ...], Fact, str | None, ManagedResource | None]] = []
+    raw: list[tuple[str, str, Fact, str | None, ManagedResource | None]] = []
     for fact in config_facts(config):
         if fact.network not in nets:
             raise ConfigError(f"host {fact.hostname} names network {fact.network!r}, which is not defined")
-        raw.append((_order(fact), fact, "config", None))
+        raw.append((fact.source, fact.ref, fact, "config", None))
     for obs in observations.values():
         for fact in obs.facts:
             managed = owned.get(fact.address) if owned and fact.address is not None else None
@@ -131,11 +131,27 @@ def collect(
                 kind = fact.source
             else:
                 kind = None
-            raw.append((_order(fact), fact, kind, managed))
-    raw.sort(key=itemgetter(0))  # stable: equal keys keep the order above
+            raw.append((fact.source, fact.ref, fact, kind, managed))
+    # By (source, ref), which names one object in almost every case; only if two facts share both does
+    # the whole order (``_order``) decide: a second stable sort then gives what sorting by it at once gives.
+    raw.sort(key=_HEAD)  # stable: equal keys keep the order above
     out = []
-    for _, fact, kind, managed in raw:
-        hostname, derived = _hostname(fact, nets)
+    ips: dict[str, str | None] = {}  # canonical IP texts: most IPs are reported by several systems
+    adopting = bool(adopt)
+    tied = False
+    last_source = last_ref = None
+    for source, ref, fact, kind, managed in raw:
+        if ref == last_ref and source == last_source:
+            tied = True
+        last_source, last_ref = source, ref
+        name = fact.hostname
+        if name and "." not in name:
+            hostname, derived = name.lower(), fact.hostname_from  # ``_hostname``'s plain case, inline
+        else:
+            hostname, derived = _hostname(fact, nets)
+        ip = fact.ip
+        if ip is not None:
+            ip = ips.get(ip) or ips.setdefault(ip, canon_ip(ip))
         out.append(
             FactView(
                 fact,
@@ -143,14 +159,19 @@ def collect(
                 managed is not None or fact.owned,
                 hostname,
                 fact.mac.lower() if fact.mac else None,
-                canon_ip(fact.ip),
-                adopted=bool(adopt) and fact.address in adopt,
+                ip,
+                adopted=adopting and fact.address in adopt,
                 made=managed is not None and _made(managed, fact),
                 hostname_from=derived,
                 aliases=_aliases(fact, nets) if fact.aliases is not None else None,
             )
         )
+    if tied:
+        out.sort(key=lambda view: _order(view.fact))
     return out
+
+
+_HEAD = itemgetter(0, 1)
 
 
 def _made(managed: ManagedResource, fact: Fact) -> bool:

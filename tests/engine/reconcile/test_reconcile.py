@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -771,6 +772,16 @@ def test_shuffled_input_gives_identical_output() -> None:
         own_items = list(own.items())
         rng.shuffle(own_items)
         assert reconcile(cfg, dict(obs), dict(own_items)) == expected
+
+
+def test_facts_sharing_a_source_and_ref_are_ordered_by_their_values_not_by_the_input() -> None:
+    # two reports of one guest NIC that differ only in the address and description: the first of the
+    # sorted facts (the lower address) describes the binding, in whichever order the system listed them
+    first = replace(pve("web01", M1, "192.168.1.10"), description="first")
+    second = replace(pve("web01", M1, "192.168.1.11"), description="second")
+    for facts in ([first, second], [second, first]):
+        b = only(run(facts))
+        assert (b.ip, b.description) == ("192.168.1.10", "first")
 
 
 def test_output_is_sorted_by_network_and_hostname() -> None:
