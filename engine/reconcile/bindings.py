@@ -66,9 +66,10 @@ def reconcile(
     nets = {n.name: n for n in config.networks}
     systems = systems_module.of(config)
     facts = collect(config, observations, owned, nets, adopt)
-    groups = group_origins(facts, nets, systems)
+    grouped = group_origins(facts, nets, systems)
+    groups = grouped.groups
     dependants = dependants_of(owned)
-    attach_support(facts, groups, nets, dependants)
+    attach_support(facts, grouped, nets, dependants)
     rankings = _rankings(systems)
     order = _Order(systems)
     # per run, not per group: whether any fact gives extra names at all (most runs: none)

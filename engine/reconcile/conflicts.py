@@ -277,8 +277,10 @@ def _ipam_host_elsewhere(g: Group, types: frozenset[str]) -> tuple[FactView, Fac
         return f.fact.address is not None and f.fact.address.type in types and bool(f.ip)
 
     # the origins come first among the group's facts: look at the rest only once an origin is such a host
-    made = next((o for o in g.origins if is_host(o)), None)
-    if made is None:
+    for made in g.origins:
+        if is_host(made):
+            break
+    else:
         return None
     other = next((f for f in g.facts() if f is not made and is_host(f) and f.ip != made.ip), None)
     if other is None:

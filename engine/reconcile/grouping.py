@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.config import Config, Network
 from core.errors import ConfigError
@@ -226,7 +226,15 @@ def _order(f: Fact) -> tuple[str, ...]:
     )
 
 
-def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: Systems) -> list[Group]:
+class Grouped(NamedTuple):
+    """The groups of :func:`group_origins`, with the indexes both grouping and :func:`attach_support` use."""
+
+    groups: list[Group]
+    by_mac: dict[tuple[str, str], Group]  # the groups with a MAC, by (network, MAC)
+    by_name: dict[tuple[str, str], list[Group]]  # every group under each of its names (``_name_index``)
+
+
+def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: Systems) -> Grouped:
     """Origin facts → groups: by MAC within a network; MAC-less origins by host name."""
     by_mac: dict[tuple[str, str], Group] = {}
     nameless: dict[tuple[str, str], list[FactView]] = {}
@@ -263,7 +271,8 @@ def group_origins(facts: list[FactView], nets: Mapping[str, Network], systems: S
             targets[0].origins.extend(origins)  # e.g. a config host without MAC naming a guest
         else:
             groups.append(Group(nets[net], None, origins, systems))
-    return groups
+    # the MAC-less origins gave groups new names (or are new groups): index them all again
+    return Grouped(groups, by_mac, _name_index(groups) if nameless else by_name)
 
 
 def _merge_by_names(nameless: dict[tuple[str, str], list[FactView]]) -> dict[tuple[str, str], list[FactView]]:
@@ -315,13 +324,12 @@ def dependants_of(owned: Mapping[Address, ManagedResource]) -> dict[Address, lis
 
 def attach_support(
     facts: list[FactView],
-    groups: list[Group],
+    grouped: Grouped,
     nets: Mapping[str, Network],
     dependants: Mapping[Address, list[Address]],
 ) -> None:
     """Non-origin facts support a group by MAC; MAC-less ones (or MAC-less groups) by name."""
-    by_mac = {(g.network.name, g.mac_key): g for g in groups if g.mac_key}
-    by_name = _name_index(groups)
+    groups, by_mac, by_name = grouped
     nets_of_domain = _domain_index(nets)
     by_name_only: list[FactView] = []
     for f in facts:
