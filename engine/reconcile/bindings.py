@@ -10,7 +10,7 @@ Must not: do I/O, read state files or talk to providers; the output depends only
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
@@ -72,10 +72,9 @@ def reconcile(
     attach_support(facts, grouped, nets, dependants)
     rankings = _rankings(systems)
     order = _Order(systems)
-    # per run, not per group: whether any fact gives extra names at all (most runs: none)
-    aliased = any(f.aliases is not None for f in facts)
+    seen = _Seen.of(facts)
     for g in groups:
-        _resolve(g, rankings, order, adopting=bool(adopt), aliased=aliased)
+        _resolve(g, rankings, order, seen)
     relate(groups, dependants, owned)
 
     conflicts: list[Conflict] = []
@@ -154,11 +153,24 @@ def _pick(facts: list[FactView], value_of: Callable[[FactView], Any], ranks: Map
 _HOSTNAME, _MAC, _IP = attrgetter("hostname"), attrgetter("mac"), attrgetter("ip")
 
 
-def _resolve(g: Group, rankings: Rankings, order: _Order, *, adopting: bool = True,
-             aliased: bool = True) -> None:
+@dataclass(frozen=True)
+class _Seen:
+    """What any fact of the run has at all, looked at once: no group needs to look for what no fact has
+    (most runs adopt nothing and derive no name)."""
+
+    adopted: bool = True  # ``--adopt``
+    aliases: bool = True  # says something about extra names
+    derived: bool = True  # a host name derived from the object's own name (``hostname_from``)
+
+    @classmethod
+    def of(cls, facts: list[FactView]) -> _Seen:
+        return cls(any(f.adopted for f in facts), any(f.aliases is not None for f in facts),
+                   any(f.hostname_from for f in facts))
+
+
+def _resolve(g: Group, rankings: Rankings, order: _Order, seen: _Seen = _Seen()) -> None:
     # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
-    # Candidate per fact: facts without a value have no opinion. ``adopting``/``aliased``: whether any
-    # fact of the run is adopted / gives extra names (False: nothing to look for in the group).
+    # Candidate per fact: facts without a value have no opinion.
     first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.naming_rank)
     facts = g.facts()
 
@@ -169,12 +181,12 @@ def _resolve(g: Group, rankings: Rankings, order: _Order, *, adopting: bool = Tr
         provenance = Provenance(
             first_origin.fact.source, "hostname: the origin of the binding", first_origin.fact.ref
         )
-    if provenance is not None:
+    if provenance is not None and seen.derived:
         provenance = _with_derivation(provenance, value, facts)
     g.hostname = value
     if provenance:
         g.provenance["hostname"] = provenance
-    if value is not None and aliased:
+    if value is not None and seen.aliases:
         _resolve_aliases(g, value, facts, first_origin, rankings[0])
 
     # a MAC-keyed binding's MAC is its identity: only its origins may say otherwise, never an object
@@ -194,7 +206,7 @@ def _resolve(g: Group, rankings: Rankings, order: _Order, *, adopting: bool = Tr
     g.ip = value
     if provenance:
         g.provenance["ip"] = provenance
-    if adopting and g.adopted:
+    if seen.adopted and g.adopted:
         _adopt(g)
     _overridden_names(g)
 
@@ -303,7 +315,8 @@ def _binding(g: Group, order: _Order) -> Binding:
     else:
         description = f"{_imported_by(g).fact.ref} (imported)"
     sources = order.listed(frozenset([f.fact.source for f in g.facts()]))
-    provenance = {k: g.provenance[k] for k in ("ip", "hostname", "mac", "aliases") if k in g.provenance}
+    resolved = g.provenance
+    provenance = {k: resolved[k] for k in ("ip", "hostname", "mac", "aliases") if k in resolved}
     answers_at, waiting = None, ""
     for o in g.origins:  # an origin that does not answer at the binding's address yet (pending restart)
         if o.fact.answers_at and o.fact.answers_at != g.ip:

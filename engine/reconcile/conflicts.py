@@ -330,20 +330,25 @@ def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str,
             add(ConflictKind.IP_OUTSIDE_NETWORK, f"{g.ip!r} (from {src}) is not an IPv4 address", g,
                 fixes.outside(g, f"an IPv4 address inside {net.prefix}"))
             continue
-        what = f"IP {g.ip} (from {src})"
-        if not span.first <= value <= span.last:
-            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is outside {net.prefix}", g,
-                fixes.outside(g, f"one inside {net.prefix}"))
-        elif not span.usable[0] <= value <= span.usable[1]:
-            edge = "network" if value == span.first else "broadcast"
-            add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is the {edge} address of {net.prefix}", g,
-                fixes.outside(g, f"a host address of {net.prefix}"))
-        if span.dynamic and span.dynamic[0] <= value <= span.dynamic[1]:
-            rng = f"{ip_text(span.dynamic[0])}-{ip_text(span.dynamic[1])}"
-            add(ConflictKind.IP_IN_DYNAMIC_RANGE, f"{what} is inside the DHCP range {rng} of {net.name}", g,
-                fixes.in_range(g, rng))
-        if value == span.gateway:
-            add(ConflictKind.IP_CLAIMED_TWICE, f"{what} is the gateway of {net.name}", g, fixes.gateway(g))
+        usable, dynamic = span.usable, span.dynamic
+        # most are plain host addresses (the usable ones are inside the network): nothing to say, no text
+        if not (usable[0] <= value <= usable[1] and value != span.gateway
+                and not (dynamic and dynamic[0] <= value <= dynamic[1])):
+            what = f"IP {g.ip} (from {src})"
+            if not span.first <= value <= span.last:
+                add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is outside {net.prefix}", g,
+                    fixes.outside(g, f"one inside {net.prefix}"))
+            elif not usable[0] <= value <= usable[1]:
+                edge = "network" if value == span.first else "broadcast"
+                add(ConflictKind.IP_OUTSIDE_NETWORK, f"{what} is the {edge} address of {net.prefix}", g,
+                    fixes.outside(g, f"a host address of {net.prefix}"))
+            if dynamic and dynamic[0] <= value <= dynamic[1]:
+                rng = f"{ip_text(dynamic[0])}-{ip_text(dynamic[1])}"
+                add(ConflictKind.IP_IN_DYNAMIC_RANGE, f"{what} is inside the DHCP range {rng} of {net.name}",
+                    g, fixes.in_range(g, rng))
+            if value == span.gateway:
+                add(ConflictKind.IP_CLAIMED_TWICE, f"{what} is the gateway of {net.name}", g,
+                    fixes.gateway(g))
         for o in g.origins:
             fact = o.fact
             static = fact.static_ip and o.ip is not None
