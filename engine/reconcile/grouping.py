@@ -153,17 +153,17 @@ def collect(
         if ip is not None:
             ip = ips.get(ip) or ips.setdefault(ip, canon_ip(ip))
         out.append(
-            FactView(
+            FactView(  # every field by position: keywords make this call twice as slow, once per fact
                 fact,
                 kind,
-                managed is not None or fact.owned,
+                managed is not None or fact.owned,  # owned
                 hostname,
-                fact.mac.lower() if fact.mac else None,
+                fact.mac.lower() if fact.mac else None,  # mac
                 ip,
-                adopted=adopting and fact.address in adopt,
-                made=managed is not None and _made(managed, fact),
-                hostname_from=derived,
-                aliases=_aliases(fact, nets) if fact.aliases is not None else None,
+                adopting and fact.address in adopt,  # adopted
+                managed is not None and _made(managed, fact),  # made
+                derived,  # hostname_from
+                _aliases(fact, nets) if fact.aliases is not None else None,  # aliases
             )
         )
     if tied:
