@@ -514,6 +514,36 @@ def test_ip_held_by_another_bindings_object_blocks_both_bindings() -> None:
     assert A.edgemax_dhcp_mapping("LAN", "web01") in c.blocked
 
 
+def test_ip_claims_among_many_bindings() -> None:
+    # 60 guests with their own addresses and IPAM hosts; among them, addresses claimed twice, held by an
+    # object nobody owns, by netsot's leftover, and by an owned DNS entry of a guest's own IPAM host
+    facts: list[Fact] = []
+    for i in range(2, 62):
+        mac = f"bc:24:11:00:01:{i:02x}"
+        facts += [pve(f"g{i}", mac, f"192.168.1.{i}", vmid=100 + i), nipap(f"g{i}", mac, f"192.168.1.{i}")]
+    facts += [pve("twin9", M1, "192.168.1.9", vmid=300), pve("twin10", M2, "192.168.1.10", vmid=301)]
+    stranger = mapping("stranger", "de:ad:be:ef:00:01", "192.168.1.20")
+    leftover = nipap("old", "de:ad:be:ef:00:02", "192.168.1.30")
+    kept = dns_host("g40-old", "192.168.1.40")  # depends on g40's IPAM host: it belongs to g40
+    facts += [stranger, leftover, kept]
+    own = owned(leftover.address, kept.address, deps={kept.address: (A.nipap_address("lan", "g40"),)})
+    d = run(facts, own=own)
+    assert [c.kind for c in d.conflicts] == [ConflictKind.IP_CLAIMED_TWICE] * 4
+    assert [c.reason for c in d.conflicts] == [
+        f"192.168.1.10 is claimed by lan.g10 (bc:24:11:00:01:0a, from nipap), "
+        f"lan.twin10 ({M2}, from proxmox)",
+        "192.168.1.20 is claimed by lan.g20 (bc:24:11:00:01:14, from nipap), "
+        "edgemax mapping LAN stranger (de:ad:be:ef:00:01)",
+        "192.168.1.30 is claimed by lan.g30 (bc:24:11:00:01:1e, from nipap), nipap 192.168.1.30/24 old "
+        "(de:ad:be:ef:00:02, owned by netsot, no longer backed by a source)",
+        f"192.168.1.9 is claimed by lan.g9 (bc:24:11:00:01:09, from nipap), lan.twin9 ({M1}, from proxmox)",
+    ]
+    assert [c.blocked_keys for c in d.conflicts] == [
+        ("lan.g10", "lan.twin10"), ("lan.g20",), ("lan.g30",), ("lan.g9", "lan.twin9")]
+    assert stranger.address in d.conflicts[1].blocked and leftover.address not in d.conflicts[2].blocked
+    assert len(d.bindings) == 60 - 4 and "g40" in {b.hostname for b in d.bindings}
+
+
 def test_a_lease_on_the_same_ip_is_not_a_claim() -> None:
     d = run([pve("db01", M1, "192.168.1.20"), lease("de:ad:be:ef:00:01", "192.168.1.20")])
     assert d.conflicts == () and only(d).ip == "192.168.1.20"
