@@ -31,11 +31,18 @@ def frozen_map(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     """A read-only copy of ``data`` (lists become tuples so the value stays immutable)."""
     if not data:
         return EMPTY
-    # scalars (nearly every value) skip the call: plans freeze tens of thousands of mappings
-    return MappingProxyType({k: _freeze(v) if isinstance(v, _MUTABLE) else v for k, v in data.items()})
+    # a frozen map's dict is copied in C (``dict()`` of a proxy goes key by key)
+    copy = data.copy() if type(data) is MappingProxyType else dict(data)
+    # plans freeze tens of thousands of mappings, nearly all of immutable values only: one C-level pass
+    # over the values' types tells, and the copy is kept as it is
+    if type(copy) is dict and _IMMUTABLE.issuperset(map(type, copy.values())):
+        return MappingProxyType(copy)
+    return MappingProxyType({k: _freeze(v) if isinstance(v, _MUTABLE) else v for k, v in copy.items()})
 
 
 _MUTABLE = (list, dict)
+# types whose values are neither lists nor dicts (exact types: a subclass goes the long way)
+_IMMUTABLE = frozenset({str, int, bool, float, type(None), tuple, MappingProxyType})
 
 
 def _freeze(value: Any) -> Any:
@@ -553,7 +560,7 @@ class Change:
 
     def __post_init__(self) -> None:
         if self.address.type in _fields.TYPED:  # declared, checked fields (core.fields)
-            _fields.check_change(self.address.type, str(self.address), self.before, self.after)
+            _fields.check_change(self.address.type, self.address, self.before, self.after)
 
     @property
     def system(self) -> str:
