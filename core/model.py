@@ -140,7 +140,7 @@ class Action(StrEnum):
 _ADDRESS = re.compile(r"^([a-z][a-z0-9]*_[a-z0-9_]+)(?:\[([a-z][a-z0-9_-]{0,31})\])?\.(.+)$", re.S)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, init=False)  # __init__ below: the dataclass's, faster
 class Address:
     """A Terraform-like resource address, e.g. ``nipap_address.lan.web01``.
 
@@ -152,10 +152,12 @@ class Address:
     name: str
     instance: str = ""
 
-    def __post_init__(self) -> None:
-        # the fields' hash, made once: a plan of 10,000 bindings hashes addresses about a million times
-        # (sets and dicts keyed by address). Pickled without it (a str's hash differs between processes).
-        object.__setattr__(self, "_hash", hash((self.type, self.name, self.instance)))
+    def __init__(self, type: str, name: str, instance: str = "") -> None:
+        # the fields set in one step (a frozen dataclass's own __init__ makes a call per field; a plan makes
+        # ~40,000 addresses), with their hash, made once: a plan of 10,000 bindings hashes addresses about a
+        # million times (sets and dicts keyed by address). Pickled without it (a str's hash differs between
+        # processes).
+        self.__dict__.update(type=type, name=name, instance=instance, _hash=hash((type, name, instance)))
 
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
@@ -164,9 +166,7 @@ class Address:
         return {"type": self.type, "name": self.name, "instance": self.instance}
 
     def __setstate__(self, state: Mapping[str, str]) -> None:
-        for key, value in state.items():
-            object.__setattr__(self, key, value)
-        self.__post_init__()
+        self.__init__(**state)  # type: ignore[misc]
 
     def __str__(self) -> str:
         if self.instance:
@@ -525,7 +525,7 @@ class Desired:
         return frozenset(a for c in self.conflicts for a in c.blocked)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, faster
 class Change:
     """One planned change of one resource.
 
@@ -558,9 +558,20 @@ class Change:
     loses: tuple[str, ...] = ()
     adopted: str = ""
 
-    def __post_init__(self) -> None:
-        if self.address.type in _fields.TYPED:  # declared, checked fields (core.fields)
-            _fields.check_change(self.address.type, self.address, self.before, self.after)
+    def __init__(self, action: Action, address: Address, before: Mapping[str, Any] | None,
+                 after: Mapping[str, Any] | None, reason: str = "",
+                 provenance: Mapping[str, Provenance] = EMPTY, depends_on: tuple[Address, ...] = (),
+                 provider_id: str | None = None, drift: bool = False, moved_from: Address | None = None,
+                 origin: str = "", replaces: Address | None = None, kept: Mapping[str, Any] = EMPTY,
+                 loses: tuple[str, ...] = (), adopted: str = "") -> None:
+        # the fields set in one step: a frozen dataclass's own __init__ makes a call per field (15), and a
+        # plan makes a change per object it touches, more with ``replace`` (tests/core pins the signature)
+        self.__dict__.update(action=action, address=address, before=before, after=after, reason=reason,
+                             provenance=provenance, depends_on=depends_on, provider_id=provider_id,
+                             drift=drift, moved_from=moved_from, origin=origin, replaces=replaces, kept=kept,
+                             loses=loses, adopted=adopted)
+        if address.type in _fields.TYPED:  # declared, checked fields (core.fields)
+            _fields.check_change(address.type, address, before, after)
 
     @property
     def system(self) -> str:
