@@ -140,7 +140,7 @@ class Action(StrEnum):
 _ADDRESS = re.compile(r"^([a-z][a-z0-9]*_[a-z0-9_]+)(?:\[([a-z][a-z0-9_-]{0,31})\])?\.(.+)$", re.S)
 
 
-@dataclass(frozen=True, order=True, init=False)  # __init__ below: the dataclass's, faster
+@dataclass(frozen=True, order=True, init=False)  # __init__ below: the dataclass's, in one step
 class Address:
     """A Terraform-like resource address, e.g. ``nipap_address.lan.web01``.
 
@@ -199,7 +199,7 @@ class Address:
         return cls(rtype, name, instance)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
 class Provenance:
     """Where a value came from and which rule chose it.
 
@@ -211,6 +211,10 @@ class Provenance:
     rule: str  # e.g. "precedence ip: config > nipap > proxmox > edgemax" or "first free address"
     ref: str = ""  # the object that supplied it, e.g. "proxmox pve1/101 net0"
     derived: str = ""
+
+    def __init__(self, source: str, rule: str, ref: str = "", derived: str = "") -> None:
+        # one step (see ``Change.__init__``): reconcile gives every value of every binding one
+        self.__dict__.update(source=source, rule=rule, ref=ref, derived=derived)
 
     def to_dict(self) -> dict[str, str]:
         out = {"source": self.source, "rule": self.rule, "ref": self.ref}
@@ -391,7 +395,7 @@ class Observation:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
 class ManagedResource:
     """A resource netsot owns, as recorded in state (the engine's view for providers)."""
 
@@ -406,8 +410,16 @@ class ManagedResource:
     # (a state from before netsot recorded it); netsot never deletes an adopted object on its own
     ownership: str = "made"
 
+    def __init__(self, address: Address, provider_id: str | None, attributes: Mapping[str, Any],
+                 dependencies: tuple[Address, ...] = (), origin: str = "", status: str = "managed",
+                 orphaned_since: str | None = None, ownership: str = "made") -> None:
+        # one step (see ``Change.__init__``): one per owned object, every plan
+        self.__dict__.update(address=address, provider_id=provider_id, attributes=attributes,
+                             dependencies=dependencies, origin=origin, status=status,
+                             orphaned_since=orphaned_since, ownership=ownership)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
 class Binding:
     """The desired truth for one host on one network, with per-attribute provenance."""
 
@@ -428,6 +440,16 @@ class Binding:
     # the binding's extra names besides ``hostname`` (its canonical name), in the winning source's
     # order; their provenance is ``provenance["aliases"]``
     aliases: tuple[str, ...] = ()
+
+    def __init__(self, network: str, hostname: str, mac: str | None, ip: str,
+                 provenance: Mapping[str, Provenance] = EMPTY, origin: str = "",
+                 origin_refs: tuple[OriginRef, ...] = (), sources: tuple[str, ...] = (),
+                 description: str = "", answers_at: str | None = None, waiting: str = "",
+                 aliases: tuple[str, ...] = ()) -> None:
+        # one step (see ``Change.__init__``): one per binding, every plan
+        self.__dict__.update(network=network, hostname=hostname, mac=mac, ip=ip, provenance=provenance,
+                             origin=origin, origin_refs=origin_refs, sources=sources, description=description,
+                             answers_at=answers_at, waiting=waiting, aliases=aliases)
 
     @property
     def dns_ip(self) -> str:
@@ -525,7 +547,7 @@ class Desired:
         return frozenset(a for c in self.conflicts for a in c.blocked)
 
 
-@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, faster
+@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
 class Change:
     """One planned change of one resource.
 
@@ -635,7 +657,7 @@ class Change:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
 class Drift:
     """A hand edit found on a system: what netsot expected, what it found, what it will do."""
 
@@ -644,6 +666,12 @@ class Drift:
     actual: Mapping[str, Any] | None  # what the system has now (None: deleted by hand)
     resolution: str  # "revert" or "adopt"
     reason: str
+
+    def __init__(self, address: Address, expected: Mapping[str, Any] | None, actual: Mapping[str, Any] | None,
+                 resolution: str, reason: str) -> None:
+        # one step (see ``Change.__init__``): one per owned object that differs or was recovered
+        self.__dict__.update(address=address, expected=expected, actual=actual, resolution=resolution,
+                             reason=reason)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -689,7 +717,7 @@ class Held:
                    str(data.get("unit") or ""))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
 class Unmanaged:
     """An object a system holds in a managed network that netsot neither owns nor will touch."""
 
@@ -701,6 +729,11 @@ class Unmanaged:
     ip: str | None = None
     mac: str | None = None
     ident: str = ""
+
+    def __init__(self, address: Address, reason: str, adopt: str = "", ip: str | None = None,
+                 mac: str | None = None, ident: str = "") -> None:
+        # one step (see ``Change.__init__``): one per object read that netsot does not own, every plan
+        self.__dict__.update(address=address, reason=reason, adopt=adopt, ip=ip, mac=mac, ident=ident)
 
     @property
     def system(self) -> str:

@@ -1,5 +1,6 @@
-"""#24: ``Address`` and ``Change`` set their fields in one step (a frozen dataclass's own ``__init__`` makes a
-call per field); they stay frozen dataclasses with the same fields, order and defaults."""
+"""#24: ``Address``, ``Change`` and the other values a plan makes by the ten thousand set their fields in
+one step (a frozen dataclass's own ``__init__`` makes a call per field); they stay frozen dataclasses with
+the same fields, order and defaults."""
 
 import dataclasses
 import inspect
@@ -7,12 +8,23 @@ import pickle
 
 import pytest
 
-from core.model import EMPTY, Action, Address, Change, frozen_map
+from core.model import (
+    EMPTY,
+    Action,
+    Address,
+    Binding,
+    Change,
+    Drift,
+    ManagedResource,
+    Provenance,
+    Unmanaged,
+    frozen_map,
+)
 
 WEB = Address("nipap_address", "lan.web01")
 
 
-@pytest.mark.parametrize("cls", [Address, Change])
+@pytest.mark.parametrize("cls", [Address, Change, Provenance, ManagedResource, Binding, Drift, Unmanaged])
 def test_the_init_takes_every_field_in_order_with_its_default(cls: type) -> None:
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     fields = dataclasses.fields(cls)
