@@ -55,6 +55,8 @@ def _freeze(value: Any) -> Any:
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON types from frozen values (mappings → dict, tuples → list, enums → str)."""
+    if type(value) in _PLAIN:  # most values: returned before the slower checks (an ABC's for Mapping)
+        return value
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
@@ -64,6 +66,9 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Address):
         return str(value)
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # exact types ``to_jsonable`` returns as they are
 
 
 def _json_default(value: Any) -> Any:
@@ -140,7 +145,7 @@ class Action(StrEnum):
 _ADDRESS = re.compile(r"^([a-z][a-z0-9]*_[a-z0-9_]+)(?:\[([a-z][a-z0-9_-]{0,31})\])?\.(.+)$", re.S)
 
 
-@dataclass(frozen=True, order=True, init=False)  # __init__ below: the dataclass's, in one step
+@dataclass(frozen=True, order=True)
 class Address:
     """A Terraform-like resource address, e.g. ``nipap_address.lan.web01``.
 
@@ -152,12 +157,12 @@ class Address:
     name: str
     instance: str = ""
 
-    def __init__(self, type: str, name: str, instance: str = "") -> None:
-        # the fields set in one step (a frozen dataclass's own __init__ makes a call per field; a plan makes
-        # ~40,000 addresses), with their hash, made once: a plan of 10,000 bindings hashes addresses about a
-        # million times (sets and dicts keyed by address). Pickled without it (a str's hash differs between
-        # processes).
-        self.__dict__.update(type=type, name=name, instance=instance, _hash=hash((type, name, instance)))
+    def __post_init__(self) -> None:
+        # the fields' hash, made once: a plan of 10,000 bindings hashes addresses about a million times
+        # (sets and dicts keyed by address). Pickled without it (a str's hash differs between processes).
+        # (Not set with the fields in one ``__dict__`` step like ``Change``: that makes the instance's dict a
+        # plain one, and an address's fields are read far more often than addresses are made.)
+        object.__setattr__(self, "_hash", hash((self.type, self.name, self.instance)))
 
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
@@ -166,7 +171,9 @@ class Address:
         return {"type": self.type, "name": self.name, "instance": self.instance}
 
     def __setstate__(self, state: Mapping[str, str]) -> None:
-        self.__init__(**state)  # type: ignore[misc]
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        self.__post_init__()
 
     def __str__(self) -> str:
         if self.instance:
@@ -419,7 +426,7 @@ class ManagedResource:
                              orphaned_since=orphaned_since, ownership=ownership)
 
 
-@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
+@dataclass(frozen=True)
 class Binding:
     """The desired truth for one host on one network, with per-attribute provenance."""
 
@@ -440,16 +447,6 @@ class Binding:
     # the binding's extra names besides ``hostname`` (its canonical name), in the winning source's
     # order; their provenance is ``provenance["aliases"]``
     aliases: tuple[str, ...] = ()
-
-    def __init__(self, network: str, hostname: str, mac: str | None, ip: str,
-                 provenance: Mapping[str, Provenance] = EMPTY, origin: str = "",
-                 origin_refs: tuple[OriginRef, ...] = (), sources: tuple[str, ...] = (),
-                 description: str = "", answers_at: str | None = None, waiting: str = "",
-                 aliases: tuple[str, ...] = ()) -> None:
-        # one step (see ``Change.__init__``): one per binding, every plan
-        self.__dict__.update(network=network, hostname=hostname, mac=mac, ip=ip, provenance=provenance,
-                             origin=origin, origin_refs=origin_refs, sources=sources, description=description,
-                             answers_at=answers_at, waiting=waiting, aliases=aliases)
 
     @property
     def dns_ip(self) -> str:

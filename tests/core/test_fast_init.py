@@ -12,7 +12,6 @@ from core.model import (
     EMPTY,
     Action,
     Address,
-    Binding,
     Change,
     Drift,
     ManagedResource,
@@ -24,7 +23,7 @@ from core.model import (
 WEB = Address("nipap_address", "lan.web01")
 
 
-@pytest.mark.parametrize("cls", [Address, Change, Provenance, ManagedResource, Binding, Drift, Unmanaged])
+@pytest.mark.parametrize("cls", [Change, Provenance, ManagedResource, Drift, Unmanaged])
 def test_the_init_takes_every_field_in_order_with_its_default(cls: type) -> None:
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     fields = dataclasses.fields(cls)
