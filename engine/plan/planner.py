@@ -501,10 +501,10 @@ def find_drift(
             if change is None and address not in unwanted:
                 out.append(_recovered(resource, seen))
             continue
+        if seen is not None and not _differing(resource.attributes, seen.attributes):
+            continue  # as netsot wrote it (most objects): nothing copied
         expected = dict(resource.attributes)
         actual = dict(seen.attributes) if seen is not None else None
-        if actual is not None and not _differing(expected, actual):
-            continue
         if address in blocked:
             reason = "changed outside netsot; it is part of a conflict, so it is left alone"
             out.append(Drift(address, frozen_map(expected), _maybe(actual), "adopt", reason))
@@ -520,7 +520,9 @@ def _address_order(address: Address) -> tuple[str, str]:
 
 def _differing(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
     """Keys both sides report whose values differ (tuples and lists compare equal)."""
-    return sorted(k for k in expected if k in actual and to_jsonable(expected[k]) != to_jsonable(actual[k]))
+    # equal values are equal as JSON too: the conversion only for values that differ as they are
+    return sorted(k for k in expected if k in actual and expected[k] != actual[k]
+                  and to_jsonable(expected[k]) != to_jsonable(actual[k]))
 
 
 def _maybe(data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
