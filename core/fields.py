@@ -14,7 +14,8 @@ an unchecked change is one dictionary look-up.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from core.errors import DeclarationError, FieldError
@@ -38,12 +39,22 @@ class Field:
     optional: bool = False  # the value may be None
 
 
+# field type -> the class a value of it nearly always is (how a record is checked quickly)
+_USUAL: Mapping[str, type] = {"str": str, "int": int, "bool": bool, "strs": tuple, "map": MappingProxyType}
+
+
 @dataclass(frozen=True)
 class Declared:
     """A typed resource type as the checks see it: every key a record may hold, with its field."""
 
     type_name: str
     fields: Mapping[str, Field]
+    # key -> the usual class of its field type's values (``_USUAL``), made from ``fields``
+    usual: Mapping[str, type | None] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # None for an unknown field type (``check_declaration`` refuses those): no value is of class None
+        object.__setattr__(self, "usual", {n: _USUAL.get(f.type) for n, f in self.fields.items()})
 
 
 _declared: dict[str, Declared] = {}
@@ -100,8 +111,10 @@ def declared(type_name: str) -> Declared | None:
 
 def check_record(declared: Declared, record: Mapping[str, Any], where: str) -> None:
     """``record`` holds only declared keys, each of its field's type (``where`` names it in the error)."""
-    fields = declared.fields
+    fields, usual = declared.fields, declared.usual
     for key, value in record.items():
+        if type(value) is usual.get(key):  # a declared key with a value of its type's usual class: fine
+            continue
         f = fields.get(key)
         if f is None:
             raise FieldError(
@@ -116,9 +129,10 @@ def check_record(declared: Declared, record: Mapping[str, Any], where: str) -> N
                              f"{type(value).__name__} {value!r}")
 
 
-def check_change(type_name: str, address: str, before: Mapping[str, Any] | None,
+def check_change(type_name: str, address: object, before: Mapping[str, Any] | None,
                  after: Mapping[str, Any] | None) -> None:
-    """A change's ``before`` and ``after`` against its type's declared fields (untyped types: nothing)."""
+    """A change's ``before`` and ``after`` against its type's declared fields (untyped types: nothing).
+    ``address`` names the change in an error (its text is made only then)."""
     declared = _declared.get(type_name)
     if declared is None:
         return

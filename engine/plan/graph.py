@@ -1,4 +1,4 @@
-"""A generic, deterministic dependency graph (a DAG) on top of ``graphlib``.
+"""A generic, deterministic dependency graph (a DAG).
 
 Owns: topological order, levels, reverse order, ancestors/descendants and the report of
 every cycle in a stable rotation. Nodes are any sortable, hashable values.
@@ -10,8 +10,7 @@ in :meth:`Graph.order`. Cycles are reported in the same direction (``a -> b`` = 
 
 from __future__ import annotations
 
-import graphlib
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from core.errors import CycleError
@@ -20,9 +19,14 @@ MAX_CYCLES = 50  # a pathological graph has exponentially many cycles; the first
 
 
 class Graph:
-    """An immutable DAG. Construction raises :class:`CycleError` listing every cycle."""
+    """An immutable DAG. Construction raises :class:`CycleError` listing every cycle.
 
-    def __init__(self, nodes: Iterable[Hashable], edges: Iterable[tuple[Hashable, Hashable]] = ()) -> None:
+    ``key`` sorts the nodes within a level (default: the nodes themselves): a plan passes its addresses'
+    fields, which sort in C instead of through ``Address``'s comparison methods, in the same order.
+    """
+
+    def __init__(self, nodes: Iterable[Hashable], edges: Iterable[tuple[Hashable, Hashable]] = (), *,
+                 key: Callable[[Any], Any] | None = None) -> None:
         self._deps: dict[Any, set[Any]] = {n: set() for n in nodes}
         for node, dependency in edges:
             self._deps.setdefault(node, set()).add(dependency)
@@ -31,10 +35,10 @@ class Graph:
         for node, deps in self._deps.items():
             for dep in deps:
                 self._users[dep].add(node)
-        cycles = self.cycles()
-        if cycles:
-            raise CycleError([[str(n) for n in c] for c in cycles])
-        self._levels = self._compute_levels()
+        levels = self._compute_levels(key)
+        if levels is None:  # nodes that never became ready: on or behind a cycle
+            raise CycleError([[str(n) for n in c] for c in self.cycles()])
+        self._levels = levels
 
     @property
     def nodes(self) -> list[Any]:
@@ -48,17 +52,25 @@ class Graph:
         """Nodes that depend directly on ``node`` (sorted)."""
         return sorted(self._users[node])
 
-    def _compute_levels(self) -> list[list[Any]]:
-        sorter = graphlib.TopologicalSorter(self._deps)
-        sorter.prepare()
+    def _compute_levels(self, key: Callable[[Any], Any] | None) -> list[list[Any]] | None:
+        """Kahn's algorithm a level at a time (None when a cycle leaves nodes that never become ready)."""
+        waiting = {n: len(deps) for n, deps in self._deps.items()}
+        # Taking the whole ready set at once, sorted, makes the order independent of
+        # insertion order and hash seeds.
+        level = sorted((n for n, count in waiting.items() if count == 0), key=key)
         levels: list[list[Any]] = []
-        while sorter.is_active():
-            # Taking the whole ready set at once, sorted, makes the order independent of
-            # insertion order and hash seeds.
-            ready = sorted(sorter.get_ready())
-            levels.append(ready)
-            sorter.done(*ready)
-        return levels
+        placed = 0
+        while level:
+            levels.append(level)
+            placed += len(level)
+            ready = []
+            for node in level:
+                for user in self._users[node]:
+                    waiting[user] -= 1
+                    if waiting[user] == 0:
+                        ready.append(user)
+            level = sorted(ready, key=key)
+        return levels if placed == len(self._deps) else None
 
     def levels(self) -> list[list[Any]]:
         """Groups of nodes whose dependencies are all in earlier groups (each sorted)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import operator
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from core.config import Config
@@ -260,7 +262,8 @@ def _plan(
     if replacing:
         pairs, changes = replacing_module.replacements(config, replacing, changes, owned, observations,
                                                        desired.blocked)
-    changes = [c for c in changes if c.address not in desired.blocked]
+    blocked = desired.blocked  # a property that builds the set
+    changes = [c for c in changes if c.address not in blocked]
     changes, dropped = unmanaged_module.drop_marked_deletes(changes, owned)
     changes, postponed = _postpone_unsafe_deletes(changes, owned, observations)
     changes = _with_recorded_dependencies(changes, state)
@@ -289,7 +292,8 @@ def _plan(
         conflicts=desired.conflicts,
         drift=tuple(drift),
         warnings=tuple(warnings),
-        fingerprints=frozen_map(dict(sorted(fingerprints.items()))),
+        # sorted by key (unique: the same order as sorting the items, ~10x faster); the values are str
+        fingerprints=MappingProxyType({k: fingerprints[k] for k in sorted(fingerprints)}),
         config_digest=config_digest(config),
         lineage=state.lineage if state is not None else None,
         serial=state.serial if state is not None else None,
@@ -384,8 +388,8 @@ def _with_recorded_dependencies(changes: list[Change], state: State | None) -> l
         return changes
     out = []
     for change in changes:
-        recorded = state.resources.get(str(change.address))
-        if change.action is Action.DELETE and recorded is not None and recorded.dependencies:
+        recorded = state.resources.get(str(change.address)) if change.action is Action.DELETE else None
+        if recorded is not None and recorded.dependencies:
             parsed = (Address.parse(d) for d in recorded.dependencies)
             extra = tuple(d for d in parsed if d not in change.depends_on)
             if extra:
@@ -461,8 +465,12 @@ def change_edges(changes: Iterable[Change]) -> list[tuple[Address, Address]]:
 def order_changes(changes: Iterable[Change]) -> list[Change]:
     changes = list(changes)
     by_address = {c.address: c for c in changes}
-    graph = Graph(by_address, change_edges(changes))
+    graph = Graph(by_address, change_edges(changes), key=_address_key)
     return [by_address[a] for a in graph.order()]
+
+
+# the order of ``Address`` itself (its fields in turn), compared in C rather than by its methods
+_address_key = operator.attrgetter("type", "name", "instance")
 
 
 # ------------------------------------------------------------------------------ drift
@@ -478,6 +486,7 @@ def find_drift(
 ) -> list[Drift]:
     """Owned objects that differ from what netsot last wrote (or vanished), and what happens."""
     planned = {c.address: c for c in changes}
+    blocked = desired.blocked  # a property that builds the set
     out = []
     for address in sorted(owned, key=_address_order):
         resource = owned[address]
@@ -492,11 +501,11 @@ def find_drift(
             if change is None and address not in unwanted:
                 out.append(_recovered(resource, seen))
             continue
+        if seen is not None and not _differing(resource.attributes, seen.attributes):
+            continue  # as netsot wrote it (most objects): nothing copied
         expected = dict(resource.attributes)
         actual = dict(seen.attributes) if seen is not None else None
-        if actual is not None and not _differing(expected, actual):
-            continue
-        if address in desired.blocked:
+        if address in blocked:
             reason = "changed outside netsot; it is part of a conflict, so it is left alone"
             out.append(Drift(address, frozen_map(expected), _maybe(actual), "adopt", reason))
             continue
@@ -511,11 +520,18 @@ def _address_order(address: Address) -> tuple[str, str]:
 
 def _differing(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
     """Keys both sides report whose values differ (tuples and lists compare equal)."""
-    return sorted(k for k in expected if k in actual and to_jsonable(expected[k]) != to_jsonable(actual[k]))
+    # equal values are equal as JSON too: the conversion only for values that differ as they are
+    return sorted(k for k in expected if k in actual and expected[k] != actual[k]
+                  and to_jsonable(expected[k]) != to_jsonable(actual[k]))
 
 
 def _maybe(data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return frozen_map(dict(data)) if data is not None else None
+
+
+def _frozen(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``data`` itself when it is a frozen map already (what a system read), else a frozen copy."""
+    return data if type(data) is MappingProxyType else frozen_map(data)
 
 
 def _drift(address: Address, expected: dict[str, Any], actual: dict[str, Any] | None,
@@ -545,7 +561,7 @@ def _recovered(resource: ManagedResource, seen: Any) -> Drift:
     how = (FOUND_BY_MARKER if resource.status == "marked"
            else "an interrupted apply wrote it")
     if seen is not None:
-        return Drift(resource.address, resource.attributes, frozen_map(dict(seen.attributes)), "adopt",
+        return Drift(resource.address, resource.attributes, _frozen(seen.attributes), "adopt",
                      f"{how}; it matches what is wanted, so it is recorded in state")
     return Drift(resource.address, resource.attributes, None, "adopt",
                  "an interrupted apply did not write it and it is not wanted; nothing to do")

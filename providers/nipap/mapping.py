@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from core.config import Config
@@ -251,7 +253,13 @@ def _vrf_label(vrf: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------- planning
 def desired_host(binding: Binding, current_avps: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The attributes of the NIPAP host prefix for a binding (foreign avps are kept)."""
-    ours = {OWNER_KEY: OWNER, BINDING_KEY: binding.key}
+    return _desired_host(binding, binding.key, current_avps)
+
+
+def _desired_host(binding: Binding, binding_key: str,
+                  current_avps: Mapping[str, str] | None) -> dict[str, Any]:
+    # ``desired_host`` with the binding's key made once by the caller (plans ask for every binding)
+    ours = {OWNER_KEY: OWNER, BINDING_KEY: binding_key}
     if binding.mac:
         ours[MAC_KEY] = binding.mac
     if binding.aliases:
@@ -259,14 +267,16 @@ def desired_host(binding: Binding, current_avps: Mapping[str, str] | None = None
     for ref in binding.origin_refs:  # what the origins want recorded with the binding
         for k, v in ref.annotations.items():
             ours.setdefault(k, v)
-    avps = {k: v for k, v in (current_avps or {}).items() if k not in OUR_AVPS and k not in ours}
-    avps.update(ours)
+    avps = ours
+    if current_avps:
+        avps = {k: v for k, v in current_avps.items() if k not in OUR_AVPS and k not in ours}
+        avps.update(ours)
     return {
         "ip": binding.ip,
         "hostname": binding.hostname,
         "mac": binding.mac,
         "description": binding.description or _default_description(binding),
-        "avps": dict(sorted(avps.items())),
+        "avps": {k: avps[k] for k in sorted(avps)},  # the keys are unique: sorting them sorts the items
     }
 
 
@@ -295,7 +305,11 @@ def wanted(
     blocked = desired.blocked
     blocked_keys = {k for c in desired.conflicts for k in c.blocked_keys}
     networks = {n.name: n for n in config.networks_of(key)}
-    bindings = [b for b in desired.bindings if b.network in networks and b.key not in blocked_keys]
+    # (key, binding) of every binding of these networks, in key order (the key is made once per binding)
+    keyed = sorted(((b.key, b) for b in desired.bindings if b.network in networks), key=itemgetter(0))
+    if blocked_keys:
+        keyed = [(k, b) for k, b in keyed if k not in blocked_keys]
+    bindings = [b for _, b in keyed]
     wants: list[Want] = []
     creating_prefix: dict[str, Address] = {}
     allow_create = manage_prefixes or bool(ctx.options.get("allow_prefix_create"))
@@ -325,17 +339,20 @@ def wanted(
     hosts = {a: r for a, r in observed.resources.items() if a.type == ADDRESS_TYPE}
     by_mac = _by_mac(hosts)
     binding_of: dict[Address, Binding] = {}
-    for b in sorted(bindings, key=lambda b: b.key):
+    for binding_key, b in keyed:
         addr = host_address(b.network, b.hostname, key)
         binding_of[addr] = b
         there = hosts.get(addr)
         moves = () if there is not None or not b.mac else tuple(
             a for a in by_mac.get(b.mac, ()) if a.name.startswith(f"{b.network}."))
         # an existing host keeps the avps others wrote (``merge`` does the same for a moved one)
-        after = desired_host(b, there.attributes.get("avps") if there is not None else None)
+        after = _desired_host(b, binding_key, there.attributes.get("avps") if there is not None else None)
         wants.append(Want(addr, after, reason="new host binding",
                           provenance=b.provenance, origin=b.origin, moves_from=moves))
-    makers = {f.address: f.extra.get("made_by") for f in observed.facts if f.address is not None}
+
+    @cache
+    def makers() -> dict[Address, Any]:  # who made each object: asked only when the diff deletes one
+        return {f.address: f.extra.get("made_by") for f in observed.facts if f.address is not None}
 
     def merge(want: Want, seen: ObservedResource) -> Mapping[str, Any]:
         if not want.moves_from:  # its own host: ``after`` already keeps that host's avps
@@ -344,7 +361,7 @@ def wanted(
 
     def finish(change: Change, want: Want | None, seen: ObservedResource | None) -> Change:
         if change.action is Action.DELETE:
-            made_by = makers.get(change.address)
+            made_by = makers().get(change.address)
             adopted = made_by if made_by and made_by != NETSOT_SOURCE else ""
             return replace(change, adopted=f"made in NIPAP by {adopted}" if adopted else "")
         if change.action is Action.CREATE:

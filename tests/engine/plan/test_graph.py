@@ -68,3 +68,14 @@ def test_large_chain_is_fast_and_ordered():
     g = Graph(range(n), [(i, i - 1) for i in range(1, n)])
     assert g.order() == list(range(n))
     assert len(g.levels()) == n
+
+
+def test_a_key_sorts_each_level_and_a_cycle_is_found_behind_the_nodes_it_blocks():
+    # #24: a plan sorts its addresses by their fields in C (``key``); the order is the key's
+    g = Graph(["b2", "a1", "c3"], [("c3", "a1")], key=lambda n: n[1])
+    assert g.levels() == [["a1", "b2"], ["c3"]]
+    g = Graph(["b2", "a1", "c3"], [("c3", "a1")], key=lambda n: -int(n[1]))
+    assert g.levels() == [["b2", "a1"], ["c3"]]
+    with pytest.raises(CycleError) as info:
+        Graph(["z"], [("z", "y"), ("y", "x"), ("x", "y")], key=str)
+    assert info.value.cycles == (("x", "y"),)

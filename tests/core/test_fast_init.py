@@ -1,0 +1,56 @@
+"""#24: ``Address``, ``Change`` and the other values a plan makes by the ten thousand set their fields in
+one step (a frozen dataclass's own ``__init__`` makes a call per field); they stay frozen dataclasses with
+the same fields, order and defaults."""
+
+import dataclasses
+import inspect
+import pickle
+
+import pytest
+
+from core.model import (
+    EMPTY,
+    Action,
+    Address,
+    Change,
+    Drift,
+    ManagedResource,
+    Provenance,
+    Unmanaged,
+    frozen_map,
+)
+
+WEB = Address("nipap_address", "lan.web01")
+
+
+@pytest.mark.parametrize("cls", [Change, Provenance, ManagedResource, Drift, Unmanaged])
+def test_the_init_takes_every_field_in_order_with_its_default(cls: type) -> None:
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    fields = dataclasses.fields(cls)
+    assert [p.name for p in params] == [f.name for f in fields]
+    for p, f in zip(params, fields, strict=True):
+        if f.default is not dataclasses.MISSING:
+            assert p.default == f.default, f.name
+        elif f.default_factory is not dataclasses.MISSING:
+            assert p.default is f.default_factory(), f.name
+        else:
+            assert p.default is inspect.Parameter.empty, f.name
+
+
+def test_a_change_is_still_a_frozen_dataclass_that_replace_copies_and_checks() -> None:
+    change = Change(Action.CREATE, WEB, None, frozen_map({"ip": "192.168.1.5"}))
+    assert (change.reason, change.provenance, change.kept, change.depends_on) == ("", EMPTY, EMPTY, ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        change.reason = "x"  # type: ignore[misc]
+    again = dataclasses.replace(change, reason="new host binding")
+    assert again.reason == "new host binding" and again.after == change.after and again != change
+    assert Change.from_dict(again.to_dict()) == again
+
+
+def test_an_address_is_still_frozen_ordered_and_pickled_without_its_hash() -> None:
+    other = Address("nipap_address", "lan.web02", "lab")
+    assert other > WEB and sorted([other, WEB]) == [WEB, other] and Address.parse(str(WEB)) == WEB
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        WEB.name = "x"  # type: ignore[misc]
+    back = pickle.loads(pickle.dumps(other))
+    assert back == other and hash(back) == hash(other) and str(back) == "nipap_address[lab].lan.web02"
