@@ -64,11 +64,15 @@ def _in(value: int | None, cidr: str) -> bool:
     return value is not None and span is not None and span[0] <= value <= span[1]
 
 
-def _in_network(value: int | None, net: Network) -> bool:
-    """Whether the IPv4 address ``value`` (``ip_int``; None: not one) lies in the configured network
-    ``net`` (its prefix is parsed already)."""
-    prefix = net.prefix
-    return value is not None and int(prefix.network_address) <= value <= int(prefix.broadcast_address)
+def _span_of(net: Network) -> tuple[int, int]:
+    """The configured network's first and last address, as integers (its prefix is parsed already)."""
+    return int(net.prefix.network_address), int(net.prefix.broadcast_address)
+
+
+def _in_network(value: int | None, span: tuple[int, int]) -> bool:
+    """Whether the IPv4 address ``value`` (``ip_int``; None: not one) lies in a configured network's
+    ``span`` (``_span_of``, made once per network: an import checks thousands of entries)."""
+    return value is not None and span[0] <= value <= span[1]
 
 
 class _Matches:
@@ -125,6 +129,7 @@ class _Adopt:
                  only: Collection[Address] | None = None, verdicts_only: bool = False) -> None:
         self.kind, self.made = kind, made
         self.nets = {n.name: n for n in kind.served(config, key)}
+        self.spans = {name: _span_of(n) for name, n in self.nets.items()}
         self.shared = {own.shared_network for n in self.nets.values()
                        if (own := n.settings_for(kind.name)) is not None}
         self.facts = {f.address: f for f in observation.facts if f.address is not None}
@@ -168,9 +173,8 @@ class _Adopt:
         return sorted(self.of_type.get(rtype, ()), key=lambda r: str(r.address))
 
 
-def _mapping_problem(
-    kind: VyattaKind, a: Mapping[str, Any], net: Network, binding: str, macs: Counter, ips: Counter
-) -> str | None:
+def _mapping_problem(kind: VyattaKind, a: Mapping[str, Any], net: Network, span: tuple[int, int],
+                     binding: str, macs: Counter, ips: Counter) -> str | None:
     sn, name, ip, mac, subnet = (a.get("shared_network"), a.get("name"), a.get("ip_address"),
                                  a.get("mac_address"), a.get("subnet"))
     if not isinstance(name, str) or not kind.mapping_name_re.fullmatch(name):
@@ -188,7 +192,7 @@ def _mapping_problem(
     value = ip_int(ip)  # once for both checks
     if not _in(value, str(subnet)):
         return f"ip-address {ip} is outside its subnet {subnet}"
-    if not _in_network(value, net):
+    if not _in_network(value, span):
         return f"ip-address {ip} is outside network {net.name} ({net.prefix})"
     if macs[(sn, mac)] > 1:
         return f"MAC {mac} is used by {macs[(sn, mac)]} static mappings in {sn}"
@@ -224,7 +228,7 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
         if r.address in run.owned:
             run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
             continue
-        problem = _mapping_problem(run.kind, a, net, binding, macs, ips)
+        problem = _mapping_problem(run.kind, a, net, run.spans[net.name], binding, macs, ips)
         if problem:
             run.refuse(r, problem)
             continue
@@ -233,7 +237,7 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
     return at_ip
 
 
-def _host_problem(r: ObservedResource, net: Network, name: str, owns: Sequence[str],
+def _host_problem(r: ObservedResource, net: Network, span: tuple[int, int], name: str, owns: Sequence[str],
                   ambiguous: Mapping[tuple[str, str], list[str]]) -> str | None:
     host_name, inet = str(r.attributes.get("host_name")), r.attributes.get("inet")
     v4 = [v for v in (inet, *r.kept.get("inet", ())) if v and is_ipv4(v)]
@@ -245,7 +249,7 @@ def _host_problem(r: ObservedResource, net: Network, name: str, owns: Sequence[s
     problem = hostname_problem(name)
     if problem:
         return f"its DNS name {name!r} {problem}"
-    if not _in_network(ip_int(inet), net):
+    if not _in_network(ip_int(inet), span):
         return f"inet {inet} is outside network {net.name} ({net.prefix})"
     for own in owns:
         addresses = ambiguous.get((net.name, own))
@@ -315,7 +319,7 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
         if r.address in run.owned:
             run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
             continue
-        problem = _host_problem(r, net, name, owns, ambiguous)
+        problem = _host_problem(r, net, run.spans[net.name], name, owns, ambiguous)
         if problem:
             run.refuse(r, problem)
             continue
