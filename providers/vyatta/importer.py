@@ -240,7 +240,9 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
 def _host_problem(r: ObservedResource, net: Network, span: tuple[int, int], name: str, owns: Sequence[str],
                   ambiguous: Mapping[tuple[str, str], list[str]]) -> str | None:
     host_name, inet = str(r.attributes.get("host_name")), r.attributes.get("inet")
-    v4 = [v for v in (inet, *r.kept.get("inet", ())) if v and is_ipv4(v)]
+    value = ip_int(inet) if isinstance(inet, str) else None  # once, for the IPv4 check and the network's
+    v4 = [inet] if value is not None or (inet and is_ipv4(inet)) else []
+    v4 += [v for v in r.kept.get("inet", ()) if v and is_ipv4(v)]
     if not v4:
         return f"host name {host_name} has no IPv4 inet (netsot manages one IPv4 address per name)"
     if len(v4) > 1:
@@ -249,7 +251,7 @@ def _host_problem(r: ObservedResource, net: Network, span: tuple[int, int], name
     problem = hostname_problem(name)
     if problem:
         return f"its DNS name {name!r} {problem}"
-    if not _in_network(ip_int(inet), span):
+    if not _in_network(value, span):
         return f"inet {inet} is outside network {net.name} ({net.prefix})"
     for own in owns:
         addresses = ambiguous.get((net.name, own))
