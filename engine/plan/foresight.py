@@ -45,9 +45,12 @@ def _waiting(changes: Sequence[Change], held: set[Address]) -> dict[Address, Add
 
 def _ask(providers: Mapping[str, Provider], changes: Sequence[Change]) -> list[Conflict]:
     out: list[Conflict] = []
+    by_system: dict[str, list[Change]] = {}  # one pass over the plan, not one per provider
+    for change in changes:
+        by_system.setdefault(change.system, []).append(change)
     for name in sorted(providers, key=registry.rank):
         foresee = getattr(providers[name], "foresee", None)
-        mine = [c for c in changes if c.system == name]
+        mine = by_system.get(name)
         if foresee is None or not mine:
             continue
         try:
@@ -75,7 +78,7 @@ def hold_foreseen(providers: Mapping[str, Provider], changes: list[Change],
         for conflict in new:
             own = set(conflict.blocked)
             extra = tuple(sorted((a for r in own for a in waiting_on.get(r, ()) if a not in own), key=str))
-            found.append(replace(conflict, blocked=conflict.blocked + extra))
+            found.append(replace(conflict, blocked=conflict.blocked + extra) if extra else conflict)
         changes = [c for c in changes if c.address not in root]
     if not found:
         return changes, desired

@@ -50,18 +50,21 @@ def find_unmanaged(
     dropped: set[Address],
 ) -> tuple[Unmanaged, ...]:
     nets = {n.name for n in config.networks}
+    domains = {n.domain.lower() for n in config.networks if n.domain}  # the managed ones
     touched = {c.address for c in changes} | {c.moved_from for c in changes if c.moved_from}
     forgotten = {f.address: f for f in state.forgotten} if state is not None else {}
     out: list[Unmanaged] = []
     for key in registry.ordered(observations):
         obs = observations[key]
+        if not obs.resources:
+            continue  # only an object the system holds is listed (a guest's facts alone are not)
         candidates: dict[Address, Any] = {}
         found: dict[Address, Any] = {}
         for fact in obs.facts:
             address = fact.address
             if address is None or fact.discovery or fact.origin or address in touched:
                 continue
-            if fact.network not in nets and not (fact.domain and _domain_managed(config, fact.domain)):
+            if fact.network not in nets and not (fact.domain and fact.domain.lower() in domains):
                 continue
             resource = obs.resources.get(address)
             if resource is None or (address in owned and address not in dropped):
@@ -73,16 +76,21 @@ def find_unmanaged(
                 candidates[address] = obs.resources[address]
         if not candidates:
             continue
-        verdicts = _import_verdicts(config, key, obs, owned, observations, candidates)
+        # only an object whose reason is the import's verdict is judged (not a forgotten or marked one,
+        # nor one its system gives a reason for)
+        judged = {a: r for a, r in candidates.items()
+                  if not r.unmanaged_reason and a not in dropped and not (forgotten and str(a) in forgotten)}
+        verdicts = _import_verdicts(config, key, obs, owned, observations, judged) if judged else {}
         command = _import_command(key)
         for text, address in sorted((str(a), a) for a in candidates):
-            item = _item(address, candidates[address], command, forgotten.get(text), verdicts.get(text),
-                         address in dropped)
-            out.append(_located(item, candidates[address], found.get(address)))
+            resource = candidates[address]
+            reason, adopt = _reason(resource, command, forgotten.get(text), verdicts.get(text),
+                                    address in dropped)
+            out.append(_located(address, reason, adopt, resource, found.get(address)))
     return tuple(out)
 
 
-def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
+def _located(address: Address, reason: str, adopt: str, resource: Any, fact: Any) -> Unmanaged:
     """The item with what lets a person find the object: its IP, MAC and id in its system (from its
     fact, else from its attributes: an object only netsot's marker claims may have no fact)."""
     if fact is not None:
@@ -92,13 +100,8 @@ def _located(item: Unmanaged, resource: Any, fact: Any) -> Unmanaged:
         texts = [v.split("/")[0] for k, v in attrs.items()
                  if isinstance(v, str) and ("ip" in k or "inet" in k)]
         ip, mac = next((t for t in texts if ip_int(t) is not None), None), mac_in(attrs)
-    # built directly, not by ``dataclasses.replace`` (a plan lists thousands)
-    return Unmanaged(item.address, item.reason, item.adopt, ip, mac,
-                     resource.import_id or resource.provider_id or "")
-
-
-def _domain_managed(config: Config, domain: str) -> bool:
-    return any((n.domain or "").lower() == domain.lower() for n in config.networks)
+    # made once per object (a plan lists thousands)
+    return Unmanaged(address, reason, adopt, ip, mac, resource.import_id or resource.provider_id or "")
 
 
 def _import_command(key: str) -> str:
@@ -107,20 +110,20 @@ def _import_command(key: str) -> str:
     return f"netsot import {key}" if importable else ""
 
 
-def _item(address: Address, resource: Any, command: str, forgotten: Any, verdict: Any,
-          marked: bool) -> Unmanaged:
+def _reason(resource: Any, command: str, forgotten: Any, verdict: Any, marked: bool) -> tuple[str, str]:
+    """Why the object is listed, and what would adopt it."""
     if marked:
-        return Unmanaged(address, MARKED_UNWANTED, resource.adopt_hint)
+        return MARKED_UNWANTED, resource.adopt_hint
     if forgotten is not None:
         when = f" on {forgotten.time}" if forgotten.time else ""
-        return Unmanaged(address, f"forgotten by `netsot state rm`{when}", resource.adopt_hint or command)
+        return f"forgotten by `netsot state rm`{when}", resource.adopt_hint or command
     if resource.unmanaged_reason:
-        return Unmanaged(address, resource.unmanaged_reason, resource.adopt_hint)
+        return resource.unmanaged_reason, resource.adopt_hint
     if verdict is not None and verdict.status == "conflict":
-        return Unmanaged(address, verdict.reason, f"fix it, then `{command}`" if command else "")
+        return verdict.reason, f"fix it, then `{command}`" if command else ""
     if verdict is not None and verdict.status == "adopt":
-        return Unmanaged(address, "not imported", command)
-    return Unmanaged(address, "netsot does not own it", resource.adopt_hint or command)
+        return "not imported", command
+    return "netsot does not own it", resource.adopt_hint or command
 
 
 def _import_verdicts(config: Config, key: str, obs: Observation, owned: Mapping[Address, ManagedResource],

@@ -100,12 +100,15 @@ class _Router:
                        for sn, s, m in cfg.mappings()}
         self.after = dict(self.before)
         self.removing: dict[tuple[str, str], list[Address]] = {}  # subnet → changes taking a mapping out
+        # change → the static mapping it replaces (None: it makes a new one), each read once
+        self.replaced: dict[Address, MappingRecord | None] = {}
         for change in changes:
             if change.address.type == MAPPING_TYPE:
                 self._apply(change)
 
     def _apply(self, change: Change) -> None:
         before, after = records.mapping(change, before=True), records.mapping(change)
+        self.replaced[change.address] = before
         old = before.place if before is not None else None
         gone = self.after.pop(old, None) if old is not None else None
         leaves = after is None or after.place[:2] != (old or ())[:2]
@@ -174,7 +177,7 @@ class _Foresight:
 
     def _before(self, address: Address) -> MappingRecord | None:
         """The static mapping the change at ``address`` replaces (None: it makes a new one)."""
-        return records.mapping(self.changes[address], before=True)
+        return self.router.replaced[address]
 
     def _counts(self, mappings: Mapping[tuple[str, str, str], _Mapping],
                 record: MappingRecord | None) -> bool:
@@ -198,10 +201,11 @@ class _Foresight:
     def new_subnets(self) -> None:
         r = self.router
         live = {s for s in r.subnets if s[0] not in r.off}
-        for m in sorted(r.after.values(), key=lambda m: (m.shared, m.subnet, m.name)):
+        # only a change's mapping in a subnet the router lacks makes one (the router's own are many)
+        making = (m for m in r.after.values()
+                  if m.change is not None and (m.shared, m.subnet) not in r.subnets and m.shared not in r.off)
+        for m in sorted(making, key=lambda m: (m.shared, m.subnet, m.name)):
             subnet = (m.shared, m.subnet)
-            if m.change is None or subnet in r.subnets or m.shared in r.off:
-                continue
             mine = _net(m.subnet)
             for sn, cidr in sorted(live):
                 other = _net(cidr)
@@ -225,9 +229,10 @@ class _Foresight:
             if m.mac:
                 by_mac.setdefault((m.shared, m.mac), []).append(m)
         for what, groups in (("IP", by_ip), ("MAC", by_mac)):
-            for value, group in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            shared = [(value, group) for value, group in groups.items() if len(group) > 1]  # few of many
+            for value, group in sorted(shared, key=lambda kv: str(kv[0])):
                 writing = [m.change for m in group if m.change is not None and self._writes(m, what)]
-                if len(group) < 2 or not writing:
+                if not writing:
                     continue  # a duplicate the router already holds is not netsot's to add
                 shown = value if isinstance(value, str) else value[1]
                 self.add(f"{what} {shown} would be on {len(group)} static mappings "
@@ -251,7 +256,8 @@ class _Foresight:
         if self.multi:
             return
         for change in self.changes.values():
-            if change.address.type != HOST_TYPE or change.after is None:
+            # only a host name that keeps an inet of its own can get a second one: read no other record
+            if change.address.type != HOST_TYPE or change.after is None or not change.kept.get("inet"):
                 continue
             before, after = records.host(change, before=True), records.host(change)
             assert after is not None

@@ -57,16 +57,22 @@ def _span(cidr: str) -> tuple[int, int] | None:
     return (int(net.network_address), int(net.broadcast_address)) if net.version == 4 else None
 
 
-def _in(ip: str | None, cidr: str) -> bool:
-    """Whether IPv4 ``ip`` lies in ``cidr`` (integers: an import checks thousands of entries)."""
-    value, span = ip_int(ip), _span(cidr)
+def _in(value: int | None, cidr: str) -> bool:
+    """Whether the IPv4 address ``value`` (``ip_int``; None: not one) lies in ``cidr`` (integers: an
+    import checks thousands of entries)."""
+    span = _span(cidr)
     return value is not None and span is not None and span[0] <= value <= span[1]
 
 
-def _in_network(ip: str | None, net: Network) -> bool:
-    """Whether IPv4 ``ip`` lies in the configured network ``net`` (its prefix is parsed already)."""
-    value = ip_int(ip)
-    return value is not None and int(net.prefix.network_address) <= value <= int(net.prefix.broadcast_address)
+def _span_of(net: Network) -> tuple[int, int]:
+    """The configured network's first and last address, as integers (its prefix is parsed already)."""
+    return int(net.prefix.network_address), int(net.prefix.broadcast_address)
+
+
+def _in_network(value: int | None, span: tuple[int, int]) -> bool:
+    """Whether the IPv4 address ``value`` (``ip_int``; None: not one) lies in a configured network's
+    ``span`` (``_span_of``, made once per network: an import checks thousands of entries)."""
+    return value is not None and span[0] <= value <= span[1]
 
 
 class _Matches:
@@ -123,13 +129,16 @@ class _Adopt:
                  only: Collection[Address] | None = None, verdicts_only: bool = False) -> None:
         self.kind, self.made = kind, made
         self.nets = {n.name: n for n in kind.served(config, key)}
+        self.spans = {name: _span_of(n) for name, n in self.nets.items()}
         self.shared = {own.shared_network for n in self.nets.values()
                        if (own := n.settings_for(kind.name)) is not None}
         self.facts = {f.address: f for f in observation.facts if f.address is not None}
         self.others = others
         self.owned, self.address_of = owned, address_of
         self.items: list[Any] = []
-        self.observation = observation
+        self.of_type: dict[str, list[ObservedResource]] = defaultdict(list)  # one pass for every type
+        for r in observation.resources.values():
+            self.of_type[r.address.type].append(r)
         self.only = only
         self.verdicts_only = verdicts_only
 
@@ -161,15 +170,13 @@ class _Adopt:
         self.items.append(self.made.item(str(r.address), "conflict", why))
 
     def resources(self, rtype: str) -> list[ObservedResource]:
-        return sorted((r for r in self.observation.resources.values() if r.address.type == rtype),
-                      key=lambda r: str(r.address))
+        return sorted(self.of_type.get(rtype, ()), key=lambda r: str(r.address))
 
 
-def _mapping_problem(
-    kind: VyattaKind, a: Mapping[str, Any], net: Network, binding: str, macs: Counter, ips: Counter
-) -> str | None:
-    sn, name, ip, mac, subnet = (a.get(k) for k in ("shared_network", "name", "ip_address", "mac_address",
-                                                    "subnet"))
+def _mapping_problem(kind: VyattaKind, a: Mapping[str, Any], net: Network, span: tuple[int, int],
+                     binding: str, macs: Counter, ips: Counter) -> str | None:
+    sn, name, ip, mac, subnet = (a.get("shared_network"), a.get("name"), a.get("ip_address"),
+                                 a.get("mac_address"), a.get("subnet"))
     if not isinstance(name, str) or not kind.mapping_name_re.fullmatch(name):
         return (f"name {name!r} is not a static-mapping name {kind.product} accepts "
                 "(ASCII letters, digits, '-', '_' and '.')")
@@ -182,9 +189,10 @@ def _mapping_problem(
         return f"static mapping {name} has no {kind.mac_words}"
     if not MAC.fullmatch(str(mac)):
         return f"mac-address {mac!r} is not a MAC address (six groups of 1-2 hex digits separated by ':')"
-    if not _in(ip, str(subnet)):
+    value = ip_int(ip)  # once for both checks
+    if not _in(value, str(subnet)):
         return f"ip-address {ip} is outside its subnet {subnet}"
-    if not _in_network(ip, net):
+    if not _in_network(value, span):
         return f"ip-address {ip} is outside network {net.name} ({net.prefix})"
     if macs[(sn, mac)] > 1:
         return f"MAC {mac} is used by {macs[(sn, mac)]} static mappings in {sn}"
@@ -220,7 +228,7 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
         if r.address in run.owned:
             run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
             continue
-        problem = _mapping_problem(run.kind, a, net, binding, macs, ips)
+        problem = _mapping_problem(run.kind, a, net, run.spans[net.name], binding, macs, ips)
         if problem:
             run.refuse(r, problem)
             continue
@@ -229,10 +237,12 @@ def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
     return at_ip
 
 
-def _host_problem(r: ObservedResource, net: Network, name: str, owns: Sequence[str],
+def _host_problem(r: ObservedResource, net: Network, span: tuple[int, int], name: str, owns: Sequence[str],
                   ambiguous: Mapping[tuple[str, str], list[str]]) -> str | None:
     host_name, inet = str(r.attributes.get("host_name")), r.attributes.get("inet")
-    v4 = [v for v in (inet, *r.kept.get("inet", ())) if v and is_ipv4(v)]
+    value = ip_int(inet) if isinstance(inet, str) else None  # once, for the IPv4 check and the network's
+    v4 = [inet] if value is not None or (inet and is_ipv4(inet)) else []
+    v4 += [v for v in r.kept.get("inet", ()) if v and is_ipv4(v)]
     if not v4:
         return f"host name {host_name} has no IPv4 inet (netsot manages one IPv4 address per name)"
     if len(v4) > 1:
@@ -241,7 +251,7 @@ def _host_problem(r: ObservedResource, net: Network, name: str, owns: Sequence[s
     problem = hostname_problem(name)
     if problem:
         return f"its DNS name {name!r} {problem}"
-    if not _in_network(inet, net):
+    if not _in_network(value, span):
         return f"inet {inet} is outside network {net.name} ({net.prefix})"
     for own in owns:
         addresses = ambiguous.get((net.name, own))
@@ -253,8 +263,11 @@ def _host_problem(r: ObservedResource, net: Network, name: str, owns: Sequence[s
 
 def _own_names(r: ObservedResource, net: Network) -> list[str]:
     """The names a host name gives its address: its own (first label in the domain) and its aliases."""
-    words = [str(r.attributes.get("host_name")), *(str(a) for a in r.attributes.get("aliases") or ())]
-    return list(dict.fromkeys(short_name(w.lower(), net.domain) for w in words))
+    own = short_name(str(r.attributes.get("host_name")).lower(), net.domain)
+    aliases = r.attributes.get("aliases")
+    if not aliases:
+        return [own]  # the usual host name (a plan's Unmanaged section asks for thousands)
+    return list(dict.fromkeys([own, *(short_name(str(a).lower(), net.domain) for a in aliases)]))
 
 
 def _ambiguous(placed: Sequence[tuple[ObservedResource, Network, str, list[str]]],
@@ -293,12 +306,12 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
     # each placed host with its own names (``_own_names``), made once for the ambiguity index and its verdict
     placed: list[tuple[ObservedResource, Network, str, list[str]]] = []
     for r in hosts:
-        host_name = str(r.attributes.get("host_name"))
         fact = run.facts.get(r.address)
         net = run.nets.get(fact.network) if fact is not None and fact.network else None
         if net is None or fact is None or not fact.hostname:
             if run.judged(r):
-                _unplaced(run, r, host_name, fact.domain if fact is not None else None)
+                domain = fact.domain if fact is not None else None
+                _unplaced(run, r, str(r.attributes.get("host_name")), domain)
             continue
         placed.append((r, net, fact.hostname, _own_names(r, net)))
     ambiguous = _ambiguous(placed, names_at)
@@ -308,7 +321,7 @@ def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -
         if r.address in run.owned:
             run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
             continue
-        problem = _host_problem(r, net, name, owns, ambiguous)
+        problem = _host_problem(r, net, run.spans[net.name], name, owns, ambiguous)
         if problem:
             run.refuse(r, problem)
             continue

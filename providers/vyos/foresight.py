@@ -19,16 +19,17 @@ from providers.vyatta.records import MappingRecord
 from providers.vyos.descriptor import MAPPING_TYPE
 
 
-def _after(observation: Observation,
-           changes: Sequence[Change]) -> dict[Address, tuple[MappingRecord, bool]]:
-    """Every mapping (and whether it is disabled) once ``changes`` are applied."""
+def _after(observation: Observation, changes: Sequence[Change],
+           touched: Mapping[Address, MappingRecord]) -> dict[Address, tuple[MappingRecord, bool]]:
+    """Every mapping (and whether it is disabled) once ``changes`` are applied (``touched``: the
+    mapping each change writes, read once)."""
     out: dict[Address, tuple[MappingRecord, bool]] = {
         a: (records.mapping_of(r.attributes, a.type, f"the router's {a}"), "disable" in r.kept)
         for a, r in observation.resources.items() if a.type == MAPPING_TYPE}
     for c in changes:
         if c.address.type != MAPPING_TYPE:
             continue
-        after = records.mapping(c) if c.action is not Action.DELETE else None
+        after = touched.get(c.address) if c.action is not Action.DELETE else None
         if after is None:
             out.pop(c.address, None)
         else:
@@ -43,7 +44,7 @@ def foresee(observation: Observation, changes: Sequence[Change], dialect: str,
                if c.address.type == MAPPING_TYPE and (after := records.mapping(c)) is not None}
     if not touched:
         return []
-    final = _after(observation, changes)
+    final = _after(observation, changes, touched)
     out: list[Conflict] = []
     if dialect == "1.5":
         for address, m in sorted(touched.items(), key=lambda kv: str(kv[0])):
@@ -59,9 +60,8 @@ def foresee(observation: Observation, changes: Sequence[Change], dialect: str,
             value = value_of(m)
             if value and not disabled:
                 holders[(m.subnet, value.lower())].append(address)
-        for (subnet, value), addresses in sorted(holders.items()):
-            if len(addresses) < 2:
-                continue
+        # only the values on two mappings or more are sorted (a router holds thousands of single ones)
+        for (subnet, value), addresses in sorted(kv for kv in holders.items() if len(kv[1]) > 1):
             blocked = tuple(sorted((a for a in addresses if a in touched), key=str))
             if not blocked:
                 continue
