@@ -7,8 +7,8 @@ answers, holding its single-label name and its extra names as aliases), the iden
 objects (its name exact, then any case, then the name netsot derives from the router's:
 ``ROOM_1_SWITCH`` for ``room-1-switch``; then — for an owned mapping whose router name netsot would
 not create — its MAC; found objects keep the router's name, and netsot never creates a second
-mapping or host name that differs from an existing one only by case), and the hook that words each
-change the diff makes (the ``finish`` hook): moves and renames (a new object takes the place and the
+mapping or host name that differs from an existing one only by case), and the hooks that word each
+change the diff makes (``create`` and ``finish``): moves and renames (a new object takes the place and the
 kept data of the owned one it replaces: applied or held together), drift, updates compared without
 case, human reasons, provenance, what each change keeps and what a delete would lose; plus the
 ``saved`` pseudo resource. The diff decides ownership, blocking and what is deleted.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from core.config import Config, Network
@@ -214,16 +215,17 @@ class _Want(NamedTuple):
     """One router object a binding wants: its attributes, the binding, provenance, its path (a named
     tuple: a plan makes one per router object)."""
 
-    attrs: dict[str, Any]
+    attrs: Mapping[str, Any]  # read-only: the wish's and its change's ``after`` (made once)
     binding: Binding
-    provenance: dict[str, Provenance]
+    provenance: Mapping[str, Provenance]  # read-only, as a change holds it
     path: str
     derived: Address  # the address the binding's name gives it (blocked by conflicts of the binding)
+    depends_on: tuple[Address, ...]  # the binding's IPAM address (asked once per binding)
 
 
 def _desired(
     kind: VyattaKind, config: Config, desired: Desired, router_subnets: Mapping[str, Sequence[str]],
-    index: _Index, owned: Mapping[Address, ManagedResource], key: str,
+    index: _Index, owned: Mapping[Address, ManagedResource], key: str, depends: Depends,
 ) -> dict[Address, _Want]:
     out: dict[Address, _Want] = {}
     nets = {n.name: n for n in kind.served(config, key)}
@@ -236,6 +238,8 @@ def _desired(
             continue
         own = owns[b.network]
         prov = b.provenance
+        dep = depends(b.network, b.hostname)
+        depends_on = (dep,) if dep is not None else ()
         if b.mac is not None and own is not None:
             sn = own.shared_network
             derived = kind.mapping_address(sn, b.hostname, key)
@@ -248,10 +252,11 @@ def _desired(
                 if sn not in subnets:
                     subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
                 subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
-            attrs = mapping_attrs(sn, subnet, name, b.ip, b.mac.lower())
-            p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
-            out.setdefault(found or derived,
-                           _Want(attrs, b, p, " ".join(mapping_path(sn, subnet, name)), derived))
+            # a fresh dict of plain strings: read-only as it is (what ``frozen_map`` would copy)
+            attrs = MappingProxyType(mapping_attrs(sn, subnet, name, b.ip, b.mac.lower()))
+            p = frozen_map({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
+            path = " ".join(mapping_path(sn, subnet, name))
+            out.setdefault(found or derived, _Want(attrs, b, p, path, derived, depends_on))
         fqdn = host_name_for(b.hostname, net.domain)
         if fqdn is not None:
             for address, attrs, derived in _host_wants(kind, b, net, fqdn, index, owned, key):
@@ -262,13 +267,13 @@ def _desired(
                 if "aliases" in prov:
                     p["aliases"] = prov["aliases"]
                 path = " ".join((*HOST_BASE, attrs["host_name"]))
-                out.setdefault(address, _Want(attrs, b, p, path, derived))
+                out.setdefault(address, _Want(attrs, b, frozen_map(p), path, derived, depends_on))
     return out
 
 
 def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _Index,
                 owned: Mapping[Address, ManagedResource],
-                key: str) -> list[tuple[Address, dict[str, Any], Address]]:
+                key: str) -> list[tuple[Address, Mapping[str, Any], Address]]:
     """(address, attributes, derived address) of every host name a binding wants on the router.
 
     Its canonical name is one host name, holding its single-label name as an alias (as before) and
@@ -294,12 +299,19 @@ def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _I
     words += [a for a in binding_aliases(b.hostname) if a not in have]
     words += [host_name_for(a, net.domain) or a for a in b.aliases if a not in separate and a not in have]
     host_name = str(seen["host_name"]) if found is not None else fqdn
-    out = [(found or derived, host_attrs(host_name, b.dns_ip, words), derived)]
+    out = [(found or derived, _frozen_host(host_name, b.dns_ip, words), derived)]
     for address in separate.values():
         other = index.resources[address].attributes
         kept_words = [str(w) for w in other.get("aliases") or () if name_of(str(w)) in names]
-        out.append((address, host_attrs(str(other["host_name"]), b.dns_ip, kept_words), address))
+        out.append((address, _frozen_host(str(other["host_name"]), b.dns_ip, kept_words), address))
     return out
+
+
+def _frozen_host(host_name: str, inet: str | None, aliases: list[str]) -> Mapping[str, Any]:
+    """``host_attrs`` read-only (its aliases a tuple, as ``frozen_map`` makes them)."""
+    attrs = host_attrs(host_name, inet, ())
+    attrs["aliases"] = tuple(aliases)
+    return MappingProxyType(attrs)
 
 
 def _waiting(address: Address, b: Binding, host_type: str) -> str:
@@ -358,11 +370,9 @@ class _Planner:
         self.kind, self.key, self.observation = kind, key, observation
         self.owned, self.depends = owned, depends
         self.mapping_type, self.host_type = kind.mapping_type, kind.host_type
-        self._depends: dict[tuple[str, str], tuple[Address, ...]] = {}
-        self._after: dict[Address, Mapping[str, Any]] = {}
         self.blocked = desired.blocked
         self.index = _Index(kind, observation, config, key)
-        self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key)
+        self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key, depends)
         # no DNS name for a binding whose reservation is disabled on the router (it is not served);
         # one that exists already is left as it is (the observation's warning says so)
         self.unpublished = dict(unpublished(self.wanted, observation)) if unpublished is not None else {}
@@ -381,23 +391,9 @@ class _Planner:
     def allowed(self, address: Address) -> bool:
         return address not in self.blocked
 
-    def depends_on(self, b: Binding) -> tuple[Address, ...]:
-        """The address resource a binding's objects depend on (asked once per binding)."""
-        at = (b.network, b.hostname)
-        if at not in self._depends:
-            dep = self.depends(*at)
-            self._depends[at] = (dep,) if dep is not None else ()
-        return self._depends[at]
-
-    def after(self, address: Address, want: _Want) -> Mapping[str, Any]:
-        """The wanted attributes, frozen once (the wish and its change share them)."""
-        if address not in self._after:
-            self._after[address] = frozen_map(want.attrs)
-        return self._after[address]
-
-    def common(self, b: Binding, prov: Mapping[str, Provenance]) -> dict[str, Any]:
-        return {"provenance": frozen_map(prov), "depends_on": self.depends_on(b),
-                "origin": b.origin}
+    @staticmethod
+    def common(want: _Want) -> dict[str, Any]:
+        return {"provenance": want.provenance, "depends_on": want.depends_on, "origin": want.binding.origin}
 
     def _leaving(self) -> dict[Address, ObservedResource]:
         """Owned router objects no binding wants any more (deleted unless blocked)."""
@@ -458,9 +454,9 @@ class _Planner:
         mac = str(want.attrs.get("mac_address") or "").lower()
         reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
         reason += _waiting(address, b, self.host_type)
-        return Change(Action.CREATE, address, None, self.after(address, want), reason, provider_id=want.path,
+        return Change(Action.CREATE, address, None, want.attrs, reason, provider_id=want.path,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
-                      **self.common(b, want.provenance))
+                      **self.common(want))
 
     def update(self, address: Address, want: _Want, seen: ObservedResource) -> Change | None:
         managed = self.owned.get(address)
@@ -483,9 +479,9 @@ class _Planner:
             reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
         if "inet" in keys:
             reason += _waiting(address, b, self.host_type)
-        return Change(Action.UPDATE, address, seen.attributes, self.after(address, want), reason,
+        return Change(Action.UPDATE, address, seen.attributes, want.attrs, reason,
                       provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
-                      **self.common(want.binding, want.provenance))
+                      **self.common(want))
 
     def delete(self, address: Address, seen: ObservedResource) -> Change:
         managed = self.owned[address]
@@ -506,13 +502,11 @@ class _Planner:
         (never created, changed or deleted)."""
         out: list[Any] = []
         for address, w in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
-            b = w.binding
             live = not (self.blocked and w.derived in self.blocked)
-            out.append(want(address, self.after(address, w), depends_on=self.depends_on(b),
-                            provider_id=w.path, provenance=w.provenance, origin=b.origin, creates=live,
-                            updates=live))
+            out.append(want(address, w.attrs, depends_on=w.depends_on, provider_id=w.path,
+                            provenance=w.provenance, origin=w.binding.origin, creates=live, updates=live))
         for address, w in self.held.items():
-            out.append(want(address, self.after(address, w), creates=False, updates=False))
+            out.append(want(address, w.attrs, creates=False, updates=False))
         return tuple(out)
 
     def extra(self) -> tuple[Change, ...]:
@@ -526,17 +520,20 @@ class _Planner:
         return (Change(Action.UPDATE, saved_at, frozen_map({"saved": False}), frozen_map({"saved": True}),
                        UNSAVED_REASON),)
 
+    def created(self, wish: Any) -> Change:
+        """The create of a wish the shared diff decided to make, as this planner says it (made once: the
+        diff makes no create of its own for it): one that recreates what was deleted by hand or takes a
+        renamed object's place and kept data."""
+        address = wish.address
+        return self.create(address, self.wanted[address], address in self.owned)
+
     def finish(self, change: Change, seen: ObservedResource | None) -> Change | None:
-        """The shared diff's change, as this planner says it: a create that recreates what was deleted by
-        hand or takes a renamed object's place and kept data, an update compared without case (None:
-        nothing differs), a delete that says what takes its place or what it loses."""
+        """The shared diff's update or delete, as this planner says it: an update compared without case
+        (None: nothing differs), a delete that says what takes its place or what it loses."""
         address = change.address
         if change.action is Action.DELETE:
             return self.delete(address, seen) if seen is not None and address in self.owned else None
-        want = self.wanted[address]
-        if change.action is Action.CREATE:
-            return self.create(address, want, address in self.owned)
-        return self.update(address, want, seen) if seen is not None else None
+        return self.update(address, self.wanted[address], seen) if seen is not None else None
 
     def order(self, change: Change) -> int:
         """Creates and updates first (the wishes' order), then the ``saved`` pseudo resource, then deletes."""
@@ -549,7 +546,7 @@ class _Planner:
 class Diff:
     """The boundary diff's types, handed in by the kind (a library never imports the boundary):
     ``want(address, attributes, depends_on=, provider_id=, provenance=, origin=, creates=, updates=)`` and
-    ``wanted(wants=, prune=, extra=, sort_key=, finish=)`` (``diffing.Want``, ``diffing.Wanted``)."""
+    ``wanted(wants=, prune=, extra=, sort_key=, create=, finish=)`` (``diffing.Want``, ``diffing.Wanted``)."""
 
     want: Callable[..., Any]
     wanted: Callable[..., Any]
@@ -570,15 +567,15 @@ def wanted(
 ) -> Any:
     """What the router's static mappings / host names should be for ``desired``, as the shared diff's
     ``Wanted``: the wishes, the two types it answers for completely (an owned object of them no wish
-    holds is deleted), the ``saved`` change, the ``finish`` hook that words each change (renames, kept
-    data, drift) and the order of the result.
+    holds is deleted), the ``saved`` change, the ``create`` and ``finish`` hooks that word each change
+    (renames, kept data, drift) and the order of the result.
 
     ``owned``: what netsot manages (the state's records); ``depends(network, hostname)``: the address
     resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
     a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
     planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
     return made.wanted(wants=planner.wishes(made.want), prune=frozenset({kind.mapping_type, kind.host_type}),
-                       extra=planner.extra(), sort_key=planner.order,
+                       extra=planner.extra(), sort_key=planner.order, create=planner.created,
                        finish=lambda change, _want, seen: planner.finish(change, seen))
 
 
