@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -108,28 +109,45 @@ def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | Non
 
 
 class _Index:
-    """The instance's observed mappings and host names, looked up the ways a binding finds them."""
+    """The instance's observed mappings and host names, looked up the ways a binding finds them: at the
+    address its name gives it, else by name without case (and derived names), else by MAC. The tables of
+    the last two are made when an object is first not found at its address (a plan whose objects all
+    are where their names put them never needs them)."""
 
     def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str) -> None:
         self.kind = kind
         self.resources = observation.resources
-        self.by_name: dict[tuple[str, ...], list[Address]] = {}
-        self.by_mac: dict[tuple[str, str], list[Address]] = {}
+        self._config, self._key = config, key
+
+    @cached_property
+    def _tables(self) -> tuple[dict[tuple[str, ...], list[Address]], dict[tuple[str, str], list[Address]]]:
+        """(by name, by MAC) over every observed mapping and host name."""
+        kind = self.kind
+        by_name: dict[tuple[str, ...], list[Address]] = {}
+        by_mac: dict[tuple[str, str], list[Address]] = {}
         domains = {sn: {n.domain for n in nets if n.domain}
-                   for sn, nets in kind.shared_networks(config, key).items()}
-        for address, res in observation.resources.items():
+                   for sn, nets in kind.shared_networks(self._config, self._key).items()}
+        for address, res in self.resources.items():
             a = res.attributes
             if address.type == kind.mapping_type:
                 sn, name = str(a.get("shared_network")), str(a.get("name"))
                 derived = kept_module.derive_label(name)
-                names = {("m", sn, name.lower()), ("m", sn, derived)}
-                names |= {("m", sn, short_name(derived, d)) for d in domains.get(sn, ())}
-                for k in names:
-                    self.by_name.setdefault(k, []).append(address)
+                labels = {name.lower(), derived, *(short_name(derived, d) for d in domains.get(sn, ()))}
+                for label in labels:
+                    by_name.setdefault(("m", sn, label), []).append(address)
                 if a.get("mac_address"):
-                    self.by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
+                    by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
             elif address.type == kind.host_type:
-                self.by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
+                by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
+        return by_name, by_mac
+
+    @property
+    def by_name(self) -> dict[tuple[str, ...], list[Address]]:
+        return self._tables[0]
+
+    @property
+    def by_mac(self) -> dict[tuple[str, str], list[Address]]:
+        return self._tables[1]
 
     def _pick(self, found: Sequence[Address], owned: Mapping[Address, ManagedResource]) -> Address | None:
         if not found:
@@ -254,7 +272,7 @@ def _desired(
                 subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
             # a fresh dict of plain strings: read-only as it is (what ``frozen_map`` would copy)
             attrs = MappingProxyType(mapping_attrs(sn, subnet, name, b.ip, b.mac.lower()))
-            p = frozen_map({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
+            p = _provenance({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
             path = " ".join(mapping_path(sn, subnet, name))
             out.setdefault(found or derived, _Want(attrs, b, p, path, derived, depends_on))
         fqdn = host_name_for(b.hostname, net.domain)
@@ -267,8 +285,13 @@ def _desired(
                 if "aliases" in prov:
                     p["aliases"] = prov["aliases"]
                 path = " ".join((*HOST_BASE, attrs["host_name"]))
-                out.setdefault(address, _Want(attrs, b, frozen_map(p), path, derived, depends_on))
+                out.setdefault(address, _Want(attrs, b, _provenance(p), path, derived, depends_on))
     return out
+
+
+def _provenance(made: dict[str, Provenance]) -> Mapping[str, Provenance]:
+    """A want's fresh provenance read-only as it is (what ``frozen_map`` makes of it, without a copy)."""
+    return MappingProxyType(made) if made else EMPTY
 
 
 def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _Index,
@@ -377,12 +400,15 @@ class _Planner:
         # one that exists already is left as it is (the observation's warning says so)
         self.unpublished = dict(unpublished(self.wanted, observation)) if unpublished is not None else {}
         self.held = {address: self.wanted.pop(address) for address in self.unpublished}
+        # owned objects of this instance's two types (the state holds every system's objects)
+        types = (kind.mapping_type, kind.host_type)
+        self.mine = [a for a in owned if a.type in types and a.system == key]
         self.leaving = self._leaving()
         # leaving objects holding kept data: what a new object may take over (usually very few)
         self.movable = {a: r for a, r in self.leaving.items() if r.kept}
         self.carried: dict[Address, Address] = {}  # old object → the new one its kept data moves to
         # new object → the owned one it renames (same MAC / same address): applied or held together
-        self.renamed = _renamed(kind, self.wanted, observation.resources, owned, key)
+        self.renamed = _renamed(kind, self.wanted, observation.resources, self.mine)
         self.successor = {old: new for new, old in self.renamed.items()}
         # MAC → the IP of its dynamic lease: a new reservation says the device moves at its renewal
         self.leased = {str(x.get("mac") or "").lower(): str(x.get("ip"))
@@ -398,9 +424,7 @@ class _Planner:
     def _leaving(self) -> dict[Address, ObservedResource]:
         """Owned router objects no binding wants any more (deleted unless blocked)."""
         out = {}
-        for address in sorted(self.owned, key=str):
-            if address.type not in (self.mapping_type, self.host_type) or address.system != self.key:
-                continue
+        for address in sorted(self.mine, key=str):
             seen = self.observation.resources.get(address)
             if address in self.wanted or address in self.unpublished or seen is None:
                 continue
@@ -580,21 +604,23 @@ def wanted(
 
 
 def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],
-             owned: Mapping[Address, ManagedResource], key: str) -> dict[Address, Address]:
+             mine: Sequence[Address]) -> dict[Address, Address]:
     """New entry → the owned entry it renames: same MAC in the same shared network (a reservation),
     same address (a host name). The two are applied together or held together, so the router never
-    holds both (two reservations for one MAC) nor neither."""
+    holds both (two reservations for one MAC) nor neither. ``mine``: the instance's owned objects."""
     old_mapping: dict[tuple[Any, Any], Address] = {}
     old_host: dict[Any, Address] = {}
-    for address in owned:
+    for address in mine:
         seen = resources.get(address)
-        if address.system != key or address in wanted or seen is None:
+        if address in wanted or seen is None:
             continue
         if address.type == kind.mapping_type and seen.attributes.get("mac_address"):
             old_mapping[(seen.attributes.get("shared_network"), seen.attributes["mac_address"])] = address
         elif address.type == kind.host_type and seen.attributes.get("inet"):
             old_host[seen.attributes["inet"]] = address
     out: dict[Address, Address] = {}
+    if not old_mapping and not old_host:  # nothing owned is leaving (the usual plan): nothing to rename
+        return out
     for address, want in wanted.items():
         if address in resources:
             continue
