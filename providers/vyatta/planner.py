@@ -304,30 +304,45 @@ def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _I
     that host name (its address follows the binding's); an alias the router already has keeps its
     form (``www`` or ``www.lab.example``); a new extra name is written as an alias ``NAME.DOMAIN``.
     """
-    def name_of(word: str) -> str:
-        return short_name(word.lower(), net.domain)
-
-    names = set(b.names)
+    domain = net.domain
     separate: dict[str, Address] = {}
     for alias in b.aliases:
-        alias_fqdn = host_name_for(alias, net.domain)
+        alias_fqdn = host_name_for(alias, domain)
         found_alias = index.host(alias_fqdn, owned, key) if alias_fqdn is not None else None
         if found_alias is not None:
             separate[alias] = found_alias
     derived = kind.host_address(fqdn, key)
     found = index.host(fqdn, owned, key, derived)
-    seen = index.resources[found].attributes if found is not None else EMPTY
-    words = [str(w) for w in seen.get("aliases") or () if name_of(str(w)) in names]
-    have = {name_of(w) for w in words}
-    words += [a for a in binding_aliases(b.hostname) if a not in have]
-    words += [host_name_for(a, net.domain) or a for a in b.aliases if a not in separate and a not in have]
-    host_name = str(seen["host_name"]) if found is not None else fqdn
+    if found is None:  # a new host name: the binding's own aliases (nothing of the router's to keep)
+        words = binding_aliases(b.hostname)
+        words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate]
+        host_name = fqdn
+    else:
+        seen = index.resources[found].attributes
+        words = _kept_aliases(seen, b, domain)
+        have = {_name_of(w, domain) for w in words}
+        words += [a for a in binding_aliases(b.hostname) if a not in have]
+        words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate and a not in have]
+        host_name = str(seen["host_name"])
     out = [(found or derived, _frozen_host(host_name, b.dns_ip, words), derived)]
     for address in separate.values():
         other = index.resources[address].attributes
-        kept_words = [str(w) for w in other.get("aliases") or () if name_of(str(w)) in names]
-        out.append((address, _frozen_host(str(other["host_name"]), b.dns_ip, kept_words), address))
+        out.append((address, _frozen_host(str(other["host_name"]), b.dns_ip, _kept_aliases(other, b, domain)),
+                    address))
     return out
+
+
+def _name_of(word: str, domain: str | None) -> str:
+    return short_name(word.lower(), domain)
+
+
+def _kept_aliases(seen: Mapping[str, Any], b: Binding, domain: str | None) -> list[str]:
+    """The aliases a router host name already has that are names of binding ``b``, in its form."""
+    aliases = seen.get("aliases")
+    if not aliases:
+        return []
+    names = set(b.names)
+    return [str(w) for w in aliases if _name_of(str(w), domain) in names]
 
 
 def _frozen_host(host_name: str, inet: str | None, aliases: list[str]) -> Mapping[str, Any]:
@@ -417,10 +432,6 @@ class _Planner:
     def allowed(self, address: Address) -> bool:
         return address not in self.blocked
 
-    @staticmethod
-    def common(want: _Want) -> dict[str, Any]:
-        return {"provenance": want.provenance, "depends_on": want.depends_on, "origin": want.binding.origin}
-
     def _leaving(self) -> dict[Address, ObservedResource]:
         """Owned router objects no binding wants any more (deleted unless blocked)."""
         out = {}
@@ -436,14 +447,14 @@ class _Planner:
     def _predecessor(self, address: Address, attrs: Mapping[str, Any]) -> Address | None:
         """The leaving object a new one replaces (same MAC or name; for host names the same address
         or first label): its kept data moves to the new object."""
+        if not self.movable:  # nothing leaving holds kept data (the usual plan)
+            return None
         if address.type == self.mapping_type:
             keys = (("mac_address", lambda a: str(a.get("mac_address") or "").lower()),
                     ("name", lambda a: kept_module.derive_label(str(a.get("name")))))
         else:
             keys = (("inet", lambda a: str(a.get("inet") or "")),
                     ("host_name", lambda a: str(a.get("host_name")).lower().split(".", 1)[0]))
-        if not self.movable:
-            return None
         for attribute, norm in keys:
             if attrs.get(attribute) is None:
                 continue
@@ -480,7 +491,7 @@ class _Planner:
         reason += _waiting(address, b, self.host_type)
         return Change(Action.CREATE, address, None, want.attrs, reason, provider_id=want.path,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
-                      **self.common(want))
+                      provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
     def update(self, address: Address, want: _Want, seen: ObservedResource) -> Change | None:
         managed = self.owned.get(address)
@@ -505,7 +516,7 @@ class _Planner:
             reason += _waiting(address, b, self.host_type)
         return Change(Action.UPDATE, address, seen.attributes, want.attrs, reason,
                       provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
-                      **self.common(want))
+                      provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
     def delete(self, address: Address, seen: ObservedResource) -> Change:
         managed = self.owned[address]
