@@ -114,15 +114,20 @@ class _Index:
     the last two are made when an object is first not found at its address (a plan whose objects all
     are where their names put them never needs them)."""
 
-    def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str) -> None:
+    def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str,
+                 owned: Mapping[Address, ManagedResource]) -> None:
         self.kind = kind
         self.resources = observation.resources
-        self._config, self._key = config, key
+        # each observed address as the observation's own key: a wish keyed by that very object makes
+        # every later lookup of it (the diff's, the hooks') an identity hit, not a field-by-field compare
+        self._keys = {address: address for address in self.resources}
+        self._config, self._key, self._owned = config, key, owned
 
     @cached_property
     def _tables(self) -> tuple[dict[tuple[str, ...], list[Address]], dict[tuple[str, str], list[Address]]]:
-        """(by name, by MAC) over every observed mapping and host name."""
-        kind = self.kind
+        """(by name, by MAC) over every observed mapping and host name (by MAC: the owned ones, the only
+        ones a binding finds by MAC)."""
+        kind, owned = self.kind, self._owned
         by_name: dict[tuple[str, ...], list[Address]] = {}
         by_mac: dict[tuple[str, str], list[Address]] = {}
         domains = {sn: {n.domain for n in nets if n.domain}
@@ -132,10 +137,12 @@ class _Index:
             if address.type == kind.mapping_type:
                 sn, name = str(a.get("shared_network")), str(a.get("name"))
                 derived = kept_module.derive_label(name)
-                labels = {name.lower(), derived, *(short_name(derived, d) for d in domains.get(sn, ()))}
+                labels = {name.lower(), derived}
+                for domain in domains.get(sn, ()):
+                    labels.add(short_name(derived, domain))
                 for label in labels:
                     by_name.setdefault(("m", sn, label), []).append(address)
-                if a.get("mac_address"):
+                if address in owned and a.get("mac_address"):
                     by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
             elif address.type == kind.host_type:
                 by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
@@ -163,22 +170,24 @@ class _Index:
         ``exact``: its address by the binding's name, when the caller has it already."""
         if exact is None:
             exact = self.kind.mapping_address(sn, b.hostname, key)
-        if exact in self.resources:
-            return exact
+        at = self._keys.get(exact)
+        if at is not None:
+            return at
         found = self._pick(self.by_name.get(("m", sn, b.hostname), ()), owned)
         if found is not None or b.mac is None:
             return found
         # an adopted entry with a name netsot would not create (ROOM_1_SWITCH) keeps it, found by MAC
         mine = [a for a in self.by_mac.get((sn, b.mac.lower()), ())
-                if a in owned and self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
+                if self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
         return self._pick(mine, owned)
 
     def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str,
              exact: Address | None = None) -> Address | None:
         if exact is None:
             exact = self.kind.host_address(fqdn, key)
-        if exact in self.resources:
-            return exact
+        at = self._keys.get(exact)
+        if at is not None:
+            return at
         return self._pick(self.by_name.get(("h", fqdn.lower()), ()), owned)
 
 
@@ -409,7 +418,7 @@ class _Planner:
         self.owned, self.depends = owned, depends
         self.mapping_type, self.host_type = kind.mapping_type, kind.host_type
         self.blocked = desired.blocked
-        self.index = _Index(kind, observation, config, key)
+        self.index = _Index(kind, observation, config, key, owned)
         self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key, depends)
         # no DNS name for a binding whose reservation is disabled on the router (it is not served);
         # one that exists already is left as it is (the observation's warning says so)
