@@ -33,7 +33,8 @@ class Systems:
     config: Config
     _serving: dict[str, tuple[Serving, ...]] = field(default_factory=dict)
     _addresses: dict[tuple[str, str], tuple[Address, ...]] = field(default_factory=dict)
-    _roles: dict[tuple[str, str, str], Address | None] = field(default_factory=dict)
+    # (role, network) -> (network, serving instance, resource type) of the role's player, None: nobody
+    _players: dict[tuple[str, str], tuple[Network, Serving, str] | None] = field(default_factory=dict)
 
     def serving(self, network: str) -> tuple[Serving, ...]:
         """The configured instances serving ``network``, in registry order (a kind that is not
@@ -65,20 +66,30 @@ class Systems:
 
     def role_address(self, role: str, network: str, hostname: str) -> Address | None:
         """The address of the resource playing ``role`` for this binding (None if no system has one)."""
-        cache_key = (role, network, hostname)
-        if cache_key in self._roles:  # a plan asks for every binding several times
-            return self._roles[cache_key]
+        player = self._player(role, network)
+        if player is None:
+            return None
+        net, serving, rtype = player
+        return serving.kind.binding_addresses(net, hostname, serving.key).get(rtype)
+
+    def _player(self, role: str, network: str) -> tuple[Network, Serving, str] | None:
+        """(the network, the instance serving it whose type plays ``role``, that type): found once per
+        network, not per binding (a plan asks for every binding's role address)."""
+        cache_key = (role, network)
+        if cache_key in self._players:
+            return self._players[cache_key]
         found = None
         try:
             net = self.config.network(network)
-        except KeyError:
-            return None
-        for s in self.serving(network):
-            rtype = s.kind.role_type(role)
-            if rtype is not None:
-                found = s.kind.binding_addresses(net, hostname, s.key).get(rtype.name)
-                break
-        self._roles[cache_key] = found
+        except KeyError:  # no such network: no system serves it
+            net = None
+        if net is not None:
+            for s in self.serving(network):
+                rtype = s.kind.role_type(role)
+                if rtype is not None:
+                    found = (net, s, rtype.name)
+                    break
+        self._players[cache_key] = found
         return found
 
     def name_problems(self, network: str, name: str) -> list[str]:

@@ -27,8 +27,12 @@ populates and applies):
   ``Fact`` names it), unless that object itself lets netsot write it (``Fact.ip_writable``: Proxmox
   write-back); never anything at a blocked address.
 * hooks for special cases: ``merge(want, seen)`` — the ``after`` of an update from what the object holds
-  (NIPAP keeps foreign avps); ``finish(change, want, seen)`` — the last word on each change (its reason,
-  an ``adopted`` note, an extra dependency, ``loses``; None drops it, a sequence replaces it by several);
+  (NIPAP keeps foreign avps); ``finish(change, want, seen)`` — the last word on each change the diff
+  made (its reason, an ``adopted`` note, an extra dependency, ``loses``; None drops it, a sequence
+  replaces it by several); ``create(want)`` — for a provider that words its creates itself (the Vyatta
+  routers: drift, kept data, ``replaces``): the change for a want the diff decided to create (None drops
+  it, a sequence replaces it by several); the diff then makes no create of its own for that want and
+  asks no ``finish`` about it, so a create is made, and its fields checked, once;
   ``sort_key`` — the order of the result (default: the wants' order, then deletes by address). A rename:
   name the old object in ``moves_from`` — the diff plans an update of the new address with ``moved_from``
   (NIPAP), which ``finish`` may turn into a create (``replaces``) + delete pair (a router entry that
@@ -82,6 +86,8 @@ class Want(NamedTuple):
 
 
 Merge = Callable[[Want, ObservedResource], Mapping[str, Any]]
+# a want the diff decided to create -> the provider's change for it, None to drop it, or several
+Create = Callable[[Want], "Change | Sequence[Change] | None"]
 # the diff's change -> the change to plan, None to drop it, or several (a rename as create + delete)
 Finish = Callable[[Change, "Want | None", "ObservedResource | None"], "Change | Sequence[Change] | None"]
 
@@ -95,6 +101,7 @@ class Wanted:
     extra: tuple[Change, ...] = ()  # changes the provider plans itself (pseudo resources)
     delete_reason: str = DELETE_REASON
     merge: Merge | None = None
+    create: Create | None = None
     finish: Finish | None = None
     sort_key: Callable[[Change], Any] | None = None
 
@@ -123,19 +130,21 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
     blocked = desired.blocked
     untouchable = sources(observed)
     resources = observed.resources
-    finish = wanted.finish
+    finish, create = wanted.finish, wanted.create
     taken: set[Address] = set()  # observed objects a want accounts for: never deleted
     out: list[Change] = []
 
-    def emit(change: Change, want: Want | None, seen: ObservedResource | None) -> None:
-        if finish is None:
-            out.append(change)
-            return
-        done = finish(change, want, seen)
+    def add(done: Change | Sequence[Change] | None) -> None:
         if isinstance(done, Change):
             out.append(done)
         elif done:
             out.extend(done)
+
+    def emit(change: Change, want: Want | None, seen: ObservedResource | None) -> None:
+        if finish is None:
+            out.append(change)
+        else:
+            add(finish(change, want, seen))
 
     for want in wanted.wants:
         address = want.address
@@ -150,7 +159,9 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
                 moved = None
             seen = resources.get(moved) if moved is not None else None
         if seen is None:
-            if want.creates:
+            if want.creates and create is not None:
+                add(create(want))
+            elif want.creates:
                 emit(Change(Action.CREATE, address, None, _frozen(want.attributes), reason=want.reason,
                             provenance=want.provenance, depends_on=want.depends_on,
                             provider_id=want.provider_id, origin=want.origin, kept=want.kept), want, None)

@@ -72,7 +72,7 @@ def wanted_edgemax(
     key: str = SYSTEM,
 ) -> diffing.Wanted:
     """What the router's static mappings / host entries should be, for the shared diff: the library's
-    wishes, with EdgeOS's moves and renames, kept data and reasons as its ``finish`` hook."""
+    wishes, with EdgeOS's moves and renames, kept data and reasons as its ``create`` and ``finish`` hooks."""
     subnets: dict[str, list[str]] = {}
     for sn in observed_cfg.shared_networks:  # the first of a name, as ``EdgeConfig.shared_network``
         subnets.setdefault(sn.name, [s.cidr for s in sn.subnets])

@@ -7,8 +7,8 @@ answers, holding its single-label name and its extra names as aliases), the iden
 objects (its name exact, then any case, then the name netsot derives from the router's:
 ``ROOM_1_SWITCH`` for ``room-1-switch``; then — for an owned mapping whose router name netsot would
 not create — its MAC; found objects keep the router's name, and netsot never creates a second
-mapping or host name that differs from an existing one only by case), and the hook that words each
-change the diff makes (the ``finish`` hook): moves and renames (a new object takes the place and the
+mapping or host name that differs from an existing one only by case), and the hooks that word each
+change the diff makes (``create`` and ``finish``): moves and renames (a new object takes the place and the
 kept data of the owned one it replaces: applied or held together), drift, updates compared without
 case, human reasons, provenance, what each change keeps and what a delete would lose; plus the
 ``saved`` pseudo resource. The diff decides ownership, blocking and what is deleted.
@@ -23,6 +23,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from core.config import Config, Network
@@ -107,28 +109,52 @@ def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | Non
 
 
 class _Index:
-    """The instance's observed mappings and host names, looked up the ways a binding finds them."""
+    """The instance's observed mappings and host names, looked up the ways a binding finds them: at the
+    address its name gives it, else by name without case (and derived names), else by MAC. The tables of
+    the last two are made when an object is first not found at its address (a plan whose objects all
+    are where their names put them never needs them)."""
 
-    def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str) -> None:
+    def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str,
+                 owned: Mapping[Address, ManagedResource]) -> None:
         self.kind = kind
         self.resources = observation.resources
-        self.by_name: dict[tuple[str, ...], list[Address]] = {}
-        self.by_mac: dict[tuple[str, str], list[Address]] = {}
+        # each observed address as the observation's own key: a wish keyed by that very object makes
+        # every later lookup of it (the diff's, the hooks') an identity hit, not a field-by-field compare
+        self._keys = {address: address for address in self.resources}
+        self._config, self._key, self._owned = config, key, owned
+
+    @cached_property
+    def _tables(self) -> tuple[dict[tuple[str, ...], list[Address]], dict[tuple[str, str], list[Address]]]:
+        """(by name, by MAC) over every observed mapping and host name (by MAC: the owned ones, the only
+        ones a binding finds by MAC)."""
+        kind, owned = self.kind, self._owned
+        by_name: dict[tuple[str, ...], list[Address]] = {}
+        by_mac: dict[tuple[str, str], list[Address]] = {}
         domains = {sn: {n.domain for n in nets if n.domain}
-                   for sn, nets in kind.shared_networks(config, key).items()}
-        for address, res in observation.resources.items():
+                   for sn, nets in kind.shared_networks(self._config, self._key).items()}
+        for address, res in self.resources.items():
             a = res.attributes
             if address.type == kind.mapping_type:
                 sn, name = str(a.get("shared_network")), str(a.get("name"))
                 derived = kept_module.derive_label(name)
-                names = {("m", sn, name.lower()), ("m", sn, derived)}
-                names |= {("m", sn, short_name(derived, d)) for d in domains.get(sn, ())}
-                for k in names:
-                    self.by_name.setdefault(k, []).append(address)
-                if a.get("mac_address"):
-                    self.by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
+                labels = {name.lower(), derived}
+                for domain in domains.get(sn, ()):
+                    labels.add(short_name(derived, domain))
+                for label in labels:
+                    by_name.setdefault(("m", sn, label), []).append(address)
+                if address in owned and a.get("mac_address"):
+                    by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
             elif address.type == kind.host_type:
-                self.by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
+                by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
+        return by_name, by_mac
+
+    @property
+    def by_name(self) -> dict[tuple[str, ...], list[Address]]:
+        return self._tables[0]
+
+    @property
+    def by_mac(self) -> dict[tuple[str, str], list[Address]]:
+        return self._tables[1]
 
     def _pick(self, found: Sequence[Address], owned: Mapping[Address, ManagedResource]) -> Address | None:
         if not found:
@@ -144,22 +170,24 @@ class _Index:
         ``exact``: its address by the binding's name, when the caller has it already."""
         if exact is None:
             exact = self.kind.mapping_address(sn, b.hostname, key)
-        if exact in self.resources:
-            return exact
+        at = self._keys.get(exact)
+        if at is not None:
+            return at
         found = self._pick(self.by_name.get(("m", sn, b.hostname), ()), owned)
         if found is not None or b.mac is None:
             return found
         # an adopted entry with a name netsot would not create (ROOM_1_SWITCH) keeps it, found by MAC
         mine = [a for a in self.by_mac.get((sn, b.mac.lower()), ())
-                if a in owned and self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
+                if self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
         return self._pick(mine, owned)
 
     def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str,
              exact: Address | None = None) -> Address | None:
         if exact is None:
             exact = self.kind.host_address(fqdn, key)
-        if exact in self.resources:
-            return exact
+        at = self._keys.get(exact)
+        if at is not None:
+            return at
         return self._pick(self.by_name.get(("h", fqdn.lower()), ()), owned)
 
 
@@ -214,16 +242,17 @@ class _Want(NamedTuple):
     """One router object a binding wants: its attributes, the binding, provenance, its path (a named
     tuple: a plan makes one per router object)."""
 
-    attrs: dict[str, Any]
+    attrs: Mapping[str, Any]  # read-only: the wish's and its change's ``after`` (made once)
     binding: Binding
-    provenance: dict[str, Provenance]
+    provenance: Mapping[str, Provenance]  # read-only, as a change holds it
     path: str
     derived: Address  # the address the binding's name gives it (blocked by conflicts of the binding)
+    depends_on: tuple[Address, ...]  # the binding's IPAM address (asked once per binding)
 
 
 def _desired(
     kind: VyattaKind, config: Config, desired: Desired, router_subnets: Mapping[str, Sequence[str]],
-    index: _Index, owned: Mapping[Address, ManagedResource], key: str,
+    index: _Index, owned: Mapping[Address, ManagedResource], key: str, depends: Depends,
 ) -> dict[Address, _Want]:
     out: dict[Address, _Want] = {}
     nets = {n.name: n for n in kind.served(config, key)}
@@ -236,6 +265,8 @@ def _desired(
             continue
         own = owns[b.network]
         prov = b.provenance
+        dep = depends(b.network, b.hostname)
+        depends_on = (dep,) if dep is not None else ()
         if b.mac is not None and own is not None:
             sn = own.shared_network
             derived = kind.mapping_address(sn, b.hostname, key)
@@ -248,10 +279,11 @@ def _desired(
                 if sn not in subnets:
                     subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
                 subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
-            attrs = mapping_attrs(sn, subnet, name, b.ip, b.mac.lower())
-            p = {k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov}
-            out.setdefault(found or derived,
-                           _Want(attrs, b, p, " ".join(mapping_path(sn, subnet, name)), derived))
+            # a fresh dict of plain strings: read-only as it is (what ``frozen_map`` would copy)
+            attrs = MappingProxyType(mapping_attrs(sn, subnet, name, b.ip, b.mac.lower()))
+            p = _provenance({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
+            path = " ".join(mapping_path(sn, subnet, name))
+            out.setdefault(found or derived, _Want(attrs, b, p, path, derived, depends_on))
         fqdn = host_name_for(b.hostname, net.domain)
         if fqdn is not None:
             for address, attrs, derived in _host_wants(kind, b, net, fqdn, index, owned, key):
@@ -262,13 +294,18 @@ def _desired(
                 if "aliases" in prov:
                     p["aliases"] = prov["aliases"]
                 path = " ".join((*HOST_BASE, attrs["host_name"]))
-                out.setdefault(address, _Want(attrs, b, p, path, derived))
+                out.setdefault(address, _Want(attrs, b, _provenance(p), path, derived, depends_on))
     return out
+
+
+def _provenance(made: dict[str, Provenance]) -> Mapping[str, Provenance]:
+    """A want's fresh provenance read-only as it is (what ``frozen_map`` makes of it, without a copy)."""
+    return MappingProxyType(made) if made else EMPTY
 
 
 def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _Index,
                 owned: Mapping[Address, ManagedResource],
-                key: str) -> list[tuple[Address, dict[str, Any], Address]]:
+                key: str) -> list[tuple[Address, Mapping[str, Any], Address]]:
     """(address, attributes, derived address) of every host name a binding wants on the router.
 
     Its canonical name is one host name, holding its single-label name as an alias (as before) and
@@ -276,30 +313,52 @@ def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _I
     that host name (its address follows the binding's); an alias the router already has keeps its
     form (``www`` or ``www.lab.example``); a new extra name is written as an alias ``NAME.DOMAIN``.
     """
-    def name_of(word: str) -> str:
-        return short_name(word.lower(), net.domain)
-
-    names = set(b.names)
+    domain = net.domain
     separate: dict[str, Address] = {}
     for alias in b.aliases:
-        alias_fqdn = host_name_for(alias, net.domain)
+        alias_fqdn = host_name_for(alias, domain)
         found_alias = index.host(alias_fqdn, owned, key) if alias_fqdn is not None else None
         if found_alias is not None:
             separate[alias] = found_alias
     derived = kind.host_address(fqdn, key)
     found = index.host(fqdn, owned, key, derived)
-    seen = index.resources[found].attributes if found is not None else EMPTY
-    words = [str(w) for w in seen.get("aliases") or () if name_of(str(w)) in names]
-    have = {name_of(w) for w in words}
-    words += [a for a in binding_aliases(b.hostname) if a not in have]
-    words += [host_name_for(a, net.domain) or a for a in b.aliases if a not in separate and a not in have]
-    host_name = str(seen["host_name"]) if found is not None else fqdn
-    out = [(found or derived, host_attrs(host_name, b.dns_ip, words), derived)]
+    if found is None:  # a new host name: the binding's own aliases (nothing of the router's to keep)
+        words = binding_aliases(b.hostname)
+        words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate]
+        host_name = fqdn
+    else:
+        seen = index.resources[found].attributes
+        words = _kept_aliases(seen, b, domain)
+        have = {_name_of(w, domain) for w in words}
+        words += [a for a in binding_aliases(b.hostname) if a not in have]
+        words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate and a not in have]
+        host_name = str(seen["host_name"])
+    out = [(found or derived, _frozen_host(host_name, b.dns_ip, words), derived)]
     for address in separate.values():
         other = index.resources[address].attributes
-        kept_words = [str(w) for w in other.get("aliases") or () if name_of(str(w)) in names]
-        out.append((address, host_attrs(str(other["host_name"]), b.dns_ip, kept_words), address))
+        out.append((address, _frozen_host(str(other["host_name"]), b.dns_ip, _kept_aliases(other, b, domain)),
+                    address))
     return out
+
+
+def _name_of(word: str, domain: str | None) -> str:
+    return short_name(word.lower(), domain)
+
+
+def _kept_aliases(seen: Mapping[str, Any], b: Binding, domain: str | None) -> list[str]:
+    """The aliases a router host name already has that are names of binding ``b``, in its form."""
+    aliases = seen.get("aliases")
+    if not aliases:
+        return []
+    names = set(b.names)
+    return [str(w) for w in aliases if _name_of(str(w), domain) in names]
+
+
+def _frozen_host(host_name: str, inet: str | None, aliases: list[str]) -> Mapping[str, Any]:
+    """``host_attrs`` read-only (its aliases a tuple, as ``frozen_map`` makes them)."""
+    attrs = host_attrs(host_name, inet, ())
+    attrs["aliases"] = tuple(aliases)
+    return MappingProxyType(attrs)
 
 
 def _waiting(address: Address, b: Binding, host_type: str) -> str:
@@ -358,21 +417,22 @@ class _Planner:
         self.kind, self.key, self.observation = kind, key, observation
         self.owned, self.depends = owned, depends
         self.mapping_type, self.host_type = kind.mapping_type, kind.host_type
-        self._depends: dict[tuple[str, str], tuple[Address, ...]] = {}
-        self._after: dict[Address, Mapping[str, Any]] = {}
         self.blocked = desired.blocked
-        self.index = _Index(kind, observation, config, key)
-        self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key)
+        self.index = _Index(kind, observation, config, key, owned)
+        self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key, depends)
         # no DNS name for a binding whose reservation is disabled on the router (it is not served);
         # one that exists already is left as it is (the observation's warning says so)
         self.unpublished = dict(unpublished(self.wanted, observation)) if unpublished is not None else {}
         self.held = {address: self.wanted.pop(address) for address in self.unpublished}
+        # owned objects of this instance's two types (the state holds every system's objects)
+        types = (kind.mapping_type, kind.host_type)
+        self.mine = [a for a in owned if a.type in types and a.system == key]
         self.leaving = self._leaving()
         # leaving objects holding kept data: what a new object may take over (usually very few)
         self.movable = {a: r for a, r in self.leaving.items() if r.kept}
         self.carried: dict[Address, Address] = {}  # old object → the new one its kept data moves to
         # new object → the owned one it renames (same MAC / same address): applied or held together
-        self.renamed = _renamed(kind, self.wanted, observation.resources, owned, key)
+        self.renamed = _renamed(kind, self.wanted, observation.resources, self.mine)
         self.successor = {old: new for new, old in self.renamed.items()}
         # MAC → the IP of its dynamic lease: a new reservation says the device moves at its renewal
         self.leased = {str(x.get("mac") or "").lower(): str(x.get("ip"))
@@ -381,30 +441,10 @@ class _Planner:
     def allowed(self, address: Address) -> bool:
         return address not in self.blocked
 
-    def depends_on(self, b: Binding) -> tuple[Address, ...]:
-        """The address resource a binding's objects depend on (asked once per binding)."""
-        at = (b.network, b.hostname)
-        if at not in self._depends:
-            dep = self.depends(*at)
-            self._depends[at] = (dep,) if dep is not None else ()
-        return self._depends[at]
-
-    def after(self, address: Address, want: _Want) -> Mapping[str, Any]:
-        """The wanted attributes, frozen once (the wish and its change share them)."""
-        if address not in self._after:
-            self._after[address] = frozen_map(want.attrs)
-        return self._after[address]
-
-    def common(self, b: Binding, prov: Mapping[str, Provenance]) -> dict[str, Any]:
-        return {"provenance": frozen_map(prov), "depends_on": self.depends_on(b),
-                "origin": b.origin}
-
     def _leaving(self) -> dict[Address, ObservedResource]:
         """Owned router objects no binding wants any more (deleted unless blocked)."""
         out = {}
-        for address in sorted(self.owned, key=str):
-            if address.type not in (self.mapping_type, self.host_type) or address.system != self.key:
-                continue
+        for address in sorted(self.mine, key=str):
             seen = self.observation.resources.get(address)
             if address in self.wanted or address in self.unpublished or seen is None:
                 continue
@@ -416,14 +456,14 @@ class _Planner:
     def _predecessor(self, address: Address, attrs: Mapping[str, Any]) -> Address | None:
         """The leaving object a new one replaces (same MAC or name; for host names the same address
         or first label): its kept data moves to the new object."""
+        if not self.movable:  # nothing leaving holds kept data (the usual plan)
+            return None
         if address.type == self.mapping_type:
             keys = (("mac_address", lambda a: str(a.get("mac_address") or "").lower()),
                     ("name", lambda a: kept_module.derive_label(str(a.get("name")))))
         else:
             keys = (("inet", lambda a: str(a.get("inet") or "")),
                     ("host_name", lambda a: str(a.get("host_name")).lower().split(".", 1)[0]))
-        if not self.movable:
-            return None
         for attribute, norm in keys:
             if attrs.get(attribute) is None:
                 continue
@@ -458,9 +498,9 @@ class _Planner:
         mac = str(want.attrs.get("mac_address") or "").lower()
         reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
         reason += _waiting(address, b, self.host_type)
-        return Change(Action.CREATE, address, None, self.after(address, want), reason, provider_id=want.path,
+        return Change(Action.CREATE, address, None, want.attrs, reason, provider_id=want.path,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
-                      **self.common(b, want.provenance))
+                      provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
     def update(self, address: Address, want: _Want, seen: ObservedResource) -> Change | None:
         managed = self.owned.get(address)
@@ -483,9 +523,9 @@ class _Planner:
             reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
         if "inet" in keys:
             reason += _waiting(address, b, self.host_type)
-        return Change(Action.UPDATE, address, seen.attributes, self.after(address, want), reason,
+        return Change(Action.UPDATE, address, seen.attributes, want.attrs, reason,
                       provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
-                      **self.common(want.binding, want.provenance))
+                      provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
     def delete(self, address: Address, seen: ObservedResource) -> Change:
         managed = self.owned[address]
@@ -506,13 +546,11 @@ class _Planner:
         (never created, changed or deleted)."""
         out: list[Any] = []
         for address, w in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
-            b = w.binding
             live = not (self.blocked and w.derived in self.blocked)
-            out.append(want(address, self.after(address, w), depends_on=self.depends_on(b),
-                            provider_id=w.path, provenance=w.provenance, origin=b.origin, creates=live,
-                            updates=live))
+            out.append(want(address, w.attrs, depends_on=w.depends_on, provider_id=w.path,
+                            provenance=w.provenance, origin=w.binding.origin, creates=live, updates=live))
         for address, w in self.held.items():
-            out.append(want(address, self.after(address, w), creates=False, updates=False))
+            out.append(want(address, w.attrs, creates=False, updates=False))
         return tuple(out)
 
     def extra(self) -> tuple[Change, ...]:
@@ -526,17 +564,20 @@ class _Planner:
         return (Change(Action.UPDATE, saved_at, frozen_map({"saved": False}), frozen_map({"saved": True}),
                        UNSAVED_REASON),)
 
+    def created(self, wish: Any) -> Change:
+        """The create of a wish the shared diff decided to make, as this planner says it (made once: the
+        diff makes no create of its own for it): one that recreates what was deleted by hand or takes a
+        renamed object's place and kept data."""
+        address = wish.address
+        return self.create(address, self.wanted[address], address in self.owned)
+
     def finish(self, change: Change, seen: ObservedResource | None) -> Change | None:
-        """The shared diff's change, as this planner says it: a create that recreates what was deleted by
-        hand or takes a renamed object's place and kept data, an update compared without case (None:
-        nothing differs), a delete that says what takes its place or what it loses."""
+        """The shared diff's update or delete, as this planner says it: an update compared without case
+        (None: nothing differs), a delete that says what takes its place or what it loses."""
         address = change.address
         if change.action is Action.DELETE:
             return self.delete(address, seen) if seen is not None and address in self.owned else None
-        want = self.wanted[address]
-        if change.action is Action.CREATE:
-            return self.create(address, want, address in self.owned)
-        return self.update(address, want, seen) if seen is not None else None
+        return self.update(address, self.wanted[address], seen) if seen is not None else None
 
     def order(self, change: Change) -> int:
         """Creates and updates first (the wishes' order), then the ``saved`` pseudo resource, then deletes."""
@@ -549,7 +590,7 @@ class _Planner:
 class Diff:
     """The boundary diff's types, handed in by the kind (a library never imports the boundary):
     ``want(address, attributes, depends_on=, provider_id=, provenance=, origin=, creates=, updates=)`` and
-    ``wanted(wants=, prune=, extra=, sort_key=, finish=)`` (``diffing.Want``, ``diffing.Wanted``)."""
+    ``wanted(wants=, prune=, extra=, sort_key=, create=, finish=)`` (``diffing.Want``, ``diffing.Wanted``)."""
 
     want: Callable[..., Any]
     wanted: Callable[..., Any]
@@ -570,34 +611,36 @@ def wanted(
 ) -> Any:
     """What the router's static mappings / host names should be for ``desired``, as the shared diff's
     ``Wanted``: the wishes, the two types it answers for completely (an owned object of them no wish
-    holds is deleted), the ``saved`` change, the ``finish`` hook that words each change (renames, kept
-    data, drift) and the order of the result.
+    holds is deleted), the ``saved`` change, the ``create`` and ``finish`` hooks that word each change
+    (renames, kept data, drift) and the order of the result.
 
     ``owned``: what netsot manages (the state's records); ``depends(network, hostname)``: the address
     resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
     a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
     planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
     return made.wanted(wants=planner.wishes(made.want), prune=frozenset({kind.mapping_type, kind.host_type}),
-                       extra=planner.extra(), sort_key=planner.order,
+                       extra=planner.extra(), sort_key=planner.order, create=planner.created,
                        finish=lambda change, _want, seen: planner.finish(change, seen))
 
 
 def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],
-             owned: Mapping[Address, ManagedResource], key: str) -> dict[Address, Address]:
+             mine: Sequence[Address]) -> dict[Address, Address]:
     """New entry → the owned entry it renames: same MAC in the same shared network (a reservation),
     same address (a host name). The two are applied together or held together, so the router never
-    holds both (two reservations for one MAC) nor neither."""
+    holds both (two reservations for one MAC) nor neither. ``mine``: the instance's owned objects."""
     old_mapping: dict[tuple[Any, Any], Address] = {}
     old_host: dict[Any, Address] = {}
-    for address in owned:
+    for address in mine:
         seen = resources.get(address)
-        if address.system != key or address in wanted or seen is None:
+        if address in wanted or seen is None:
             continue
         if address.type == kind.mapping_type and seen.attributes.get("mac_address"):
             old_mapping[(seen.attributes.get("shared_network"), seen.attributes["mac_address"])] = address
         elif address.type == kind.host_type and seen.attributes.get("inet"):
             old_host[seen.attributes["inet"]] = address
     out: dict[Address, Address] = {}
+    if not old_mapping and not old_host:  # nothing owned is leaving (the usual plan): nothing to rename
+        return out
     for address, want in wanted.items():
         if address in resources:
             continue

@@ -3,7 +3,8 @@
 Owns: running ``providers/vyatta/planner.py`` with this kind's values — the router's subnets per
 shared network (where a new mapping goes; an existing mapping stays in its subnet, as ``changeops``
 writes its leaves in place) and the binding's IPAM address from the plan context — and handing its
-wishes to the boundary's diff (``providers.diffing``), renames and kept data as its ``finish`` hook.
+wishes to the boundary's diff (``providers.diffing``), renames and kept data as its ``create`` and
+``finish`` hooks.
 The rules are the library's, the same as the EdgeOS kind's: identity by name then MAC with the
 router's real names kept, moves and renames in one commit, only owned objects change, someone else's
 object is left to reconcile's conflict, nothing in ``desired.blocked`` is planned.

@@ -3,7 +3,8 @@
 A provider with ``wants`` does not write its own ``plan`` (it inherits ``diffing.Wanting.plan``), so the
 ownership rule — only owned objects, no binding's source, nothing blocked — lives in one place
 (``diffing.may_change``). Every registered kind has moved (the EdgeOS and VyOS routers through the
-Vyatta library's planner, their renames and kept data as its ``finish`` hook), so a new kind must too.
+Vyatta library's planner, their renames and kept data as its ``create`` and ``finish`` hooks), so a new
+kind must too.
 """
 
 from __future__ import annotations

@@ -154,6 +154,36 @@ def test_hooks_merge_finish_extra_and_order() -> None:
     assert changes[2].after == {"ip": "1", "extra": "person's"}
 
 
+def test_a_create_hook_makes_the_creates_the_diff_decided_and_finish_sees_only_the_rest() -> None:
+    """The diff still decides (nothing blocked, nothing observed is created, ``creates=False`` holds);
+    the hook's change is planned as it is, finish is not asked about it."""
+    observed = obs(seen("there", ip="9"), seen("gone", ip="2"))
+    asked: list[str] = []
+
+    def create(w: Want) -> Change | list[Change] | None:
+        asked.append(w.address.name)
+        if w.address.name == "drop":
+            return None
+        made = Change(Action.CREATE, w.address, None, w.attributes, "worded by the provider", drift=True)
+        return [made, made] if w.address.name == "twice" else made
+
+    def finish(c: Change, w: Want | None, s: ObservedResource | None) -> Change:
+        return Change(c.action, c.address, c.before, c.after, "finished", provider_id=c.provider_id)
+
+    wants = (want("new", ip="1"), want("drop", ip="1"), want("twice", ip="1"), want("there", ip="1"),
+             want("blocked", ip="1"), Want(a("absent"), frozen_map({"ip": "1"}), creates=False))
+    wanted = Wanted(wants, prune=frozenset({T}), create=create, finish=finish)
+    changes = diffing.diff(wanted, blocking("blocked"), observed, owning("there", "gone"))
+    assert asked == ["new", "drop", "twice"]
+    assert [(c.action, c.address.name, c.reason, c.drift) for c in changes] == [
+        (Action.CREATE, "new", "worded by the provider", True),
+        (Action.CREATE, "twice", "worded by the provider", True),
+        (Action.CREATE, "twice", "worded by the provider", True),
+        (Action.UPDATE, "there", "finished", False),
+        (Action.DELETE, "gone", "finished", False),
+    ]
+
+
 def test_the_engine_call_diffs_a_wanting_provider_and_lets_others_plan() -> None:
     class Old:
         def plan(self, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
