@@ -30,6 +30,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import email.utils
+import functools
 import hashlib
 import json
 import os
@@ -465,7 +467,8 @@ class Api:
         return entry
 
     def _get_config(self, g: dict[str, Any]) -> dict[str, Any]:
-        cfg = copy.deepcopy(g["config"])
+        # a config holds text and numbers (copying the dict is enough); anything else is copied deeply
+        cfg = {k: v if isinstance(v, str | int | float) else copy.deepcopy(v) for k, v in g["config"].items()}
         if "cipassword" in cfg:
             cfg["cipassword"] = "**********"
         cfg["digest"] = config_digest(g["config"])
@@ -891,6 +894,11 @@ def _allocate(vmid: int, config: dict[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------- HTTP plumbing
 
 
+@functools.lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -933,8 +941,17 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # nothing is logged: not even the line log_message would drop
+
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, formatted once per second (not once per answer)."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return _http_date(int(time.time()))
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -1076,6 +1093,7 @@ class Simulator:
             lxc_interfaces_501=bool(seed.get("lxc_interfaces_501", False)),
         )
         self.api = Api(self.cluster, self.knobs, self._persist, user=f"{self.token[0]}!{self.token[1]}")
+        simschema.load()  # the schema is read at start, not by the first request (which the client times)
         self.log_entries: list[LogEntry] = []
         self.log_lock = threading.Lock()
         self.inflight = 0
