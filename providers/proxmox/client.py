@@ -166,14 +166,16 @@ class ProxmoxClient:
         handle: Callable[[ResourceException], T] | None = None,
     ) -> Any:
         path = "/" + "/".join(str(p) for p in parts)
-        resource = self._api(agent)(list(parts))
+        api = self._api(agent)
         kwargs = to_api_params(params or {})
         try:
+            # the path as the call's arguments (``api.get("nodes", node, …)``): proxmoxer joins it to
+            # its base URL once, where ``api(parts).get()`` joins twice (~10 % of a call's CPU)
             if method == "GET":
-                return _json_or_fail(resource.get(**kwargs), method, path)
+                return _json_or_fail(api.get(*parts, **kwargs), method, path)
             if method == "POST":
-                return _json_or_fail(resource.post(**kwargs), method, path)
-            return _json_or_fail(resource.put(**kwargs), method, path)
+                return _json_or_fail(api.post(*parts, **kwargs), method, path)
+            return _json_or_fail(api.put(*parts, **kwargs), method, path)
         except ResponseTooLarge as exc:
             raise ProviderDataError(
                 SYSTEM, f"{method} {path}: the answer from {self.endpoint} is larger than {exc.limit} bytes; "
