@@ -33,6 +33,7 @@ import copy
 import email.utils
 import functools
 import hashlib
+import http.client
 import json
 import os
 import random
@@ -47,12 +48,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from providers.proxmox import mapping
+from providers.proxmox.sim import httphead
 from providers.proxmox.sim import perms as simperms
 from providers.proxmox.sim import schema as simschema
 
@@ -940,6 +943,30 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def parse_request(self) -> bool:
+        """``http.server``'s own, except that a plain HTTP/1.1 request's header lines are read by
+        ``httphead`` (not the ``email`` package); any other request line goes to ``http.server``."""
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if len(words) != 3 or words[2] != "HTTP/1.1" or words[1].startswith("//"):
+            return super().parse_request()
+        self.requestline = requestline
+        self.command, self.path, self.request_version = words
+        self.close_connection = False
+        try:
+            self.headers = httphead.read_fields(self.rfile)  # type: ignore[assignment]
+        except http.client.LineTooLong as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err))
+            return False
+        if str(self.headers.get("Connection", "")).lower() == "close":
+            self.close_connection = True
+        if str(self.headers.get("Expect", "")).lower() == "100-continue":
+            return self.handle_expect_100()
+        return True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # nothing is logged: not even the line log_message would drop
