@@ -78,9 +78,12 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
 class Connection:
     """One kept-alive HTTPS connection (shared by a thread's APIs; never between threads)."""
 
-    def __init__(self, host: str, port: int, verify: bool | str, limit: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, host: str, port: int, verify: bool | str | ssl.SSLContext,
+                 limit: int = 64 * 1024 * 1024) -> None:
+        """``verify``: what ``tls_context`` takes, or a context made by it (one context may serve every
+        thread's connection: making one with the system's CAs costs ~25 ms of CPU)."""
         self.host, self.port, self.limit = host, port, limit
-        self._ctx = tls_context(verify)
+        self._ctx = verify if isinstance(verify, ssl.SSLContext) else tls_context(verify)
         self._conn: _Wire | None = None
         self._last_used = 0.0
 
