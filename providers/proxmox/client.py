@@ -115,7 +115,8 @@ class ProxmoxClient:
         self._settings = settings
         self._local = threading.local()
         self._token: str | None = None
-        self._token_lock = threading.Lock()
+        self._lazy_lock = threading.Lock()  # the token and the TLS context are made once, on first use
+        self._tls: ssl.SSLContext | None = None  # one for every thread's lean connection
 
     # ------------------------------------------------------------------ plumbing
 
@@ -124,10 +125,18 @@ class ProxmoxClient:
         return f"https://{self._settings.host}:{self._settings.port}"
 
     def _token_value(self) -> str:
-        with self._token_lock:
+        with self._lazy_lock:
             if self._token is None:
                 self._token = self._settings.token_value.resolve()
             return self._token
+
+    def _tls_context(self) -> ssl.SSLContext:
+        from providers.proxmox.http import tls_context
+
+        with self._lazy_lock:
+            if self._tls is None:
+                self._tls = tls_context(self._settings.verify_tls)
+            return self._tls
 
     def _api(self, agent: bool) -> ProxmoxAPI:
         attr = "agent_api" if agent else "api"
@@ -144,7 +153,7 @@ class ProxmoxClient:
                 timeout=s.agent_timeout if agent else s.timeout,
             )
             if not _lean_session(api, self._local, s, self._token_value(),
-                                 s.agent_timeout if agent else s.timeout):
+                                 s.agent_timeout if agent else s.timeout, self._tls_context):
                 _skip_unused_environment(api, s.verify_tls is True)
                 if isinstance(s.verify_tls, str):
                     _trust_pinned_certificates(api)
@@ -166,14 +175,16 @@ class ProxmoxClient:
         handle: Callable[[ResourceException], T] | None = None,
     ) -> Any:
         path = "/" + "/".join(str(p) for p in parts)
-        resource = self._api(agent)(list(parts))
+        api = self._api(agent)
         kwargs = to_api_params(params or {})
         try:
+            # the path as the call's arguments (``api.get("nodes", node, …)``): proxmoxer joins it to
+            # its base URL once, where ``api(parts).get()`` joins twice (~10 % of a call's CPU)
             if method == "GET":
-                return _json_or_fail(resource.get(**kwargs), method, path)
+                return _json_or_fail(api.get(*parts, **kwargs), method, path)
             if method == "POST":
-                return _json_or_fail(resource.post(**kwargs), method, path)
-            return _json_or_fail(resource.put(**kwargs), method, path)
+                return _json_or_fail(api.post(*parts, **kwargs), method, path)
+            return _json_or_fail(api.put(*parts, **kwargs), method, path)
         except ResponseTooLarge as exc:
             raise ProviderDataError(
                 SYSTEM, f"{method} {path}: the answer from {self.endpoint} is larger than {exc.limit} bytes; "
@@ -400,7 +411,7 @@ def _cap_responses(api: ProxmoxAPI, limit: int) -> None:
 
 
 def _lean_session(api: ProxmoxAPI, local: threading.local, s: ProxmoxSettings, token: str,
-                  timeout: float) -> bool:
+                  timeout: float, tls: Callable[[], ssl.SSLContext]) -> bool:
     """Send ``api``'s requests through this thread's lean keep-alive connection (``http``): half
     the CPU of requests + urllib3 per call. Not when the environment names a proxy or a CA bundle
     that requests would honour (then requests stays, and behaves exactly as configured)."""
@@ -412,7 +423,7 @@ def _lean_session(api: ProxmoxAPI, local: threading.local, s: ProxmoxSettings, t
 
     conn = getattr(local, "connection", None)
     if conn is None:
-        conn = local.connection = Connection(s.host, s.port, s.verify_tls, s.max_response_bytes)
+        conn = local.connection = Connection(s.host, s.port, tls(), s.max_response_bytes)
     api._store["session"] = LeanSession(conn, f"PVEAPIToken={s.user}!{s.token_name}={token}", timeout)
     return True
 

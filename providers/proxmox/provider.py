@@ -222,7 +222,7 @@ class ProxmoxProvider(Wanting):
         were in flight); a guest read elsewhere (another discovery) is made here."""
         facts: list[Fact] = []
         resources: dict[Address, ObservedResource] = {}
-        guests: list[dict[str, Any]] = []
+        guests: list[Mapping[str, Any]] = []
         for guest in found.guests:
             key = (guest.node, guest.vmid)
             with self._lock:
@@ -336,7 +336,9 @@ class ProxmoxProvider(Wanting):
                     waiting=waiting,
                 )
             )
-        return _GuestView(tuple(facts), resources, networks, answers, guest.to_dict())
+        # frozen here, by the worker that read the guest: ``observation`` (after the last answer) only
+        # collects the frozen entries (freezing 1,000 guests there took ~10 ms after the read's I/O)
+        return _GuestView(tuple(facts), resources, networks, answers, frozen_map(guest.to_dict()))
 
     def recall(self, observed: Observation, owned: Mapping[Address, ManagedResource]) -> Observation:
         """The observation with what netsot's state remembers: a VM whose address netsot wrote while it
@@ -543,7 +545,7 @@ class _GuestView:
     resources: Mapping[Address, ObservedResource]
     networks: Mapping[Address, str]  # ipconfig address -> its network's prefix
     answers: Mapping[Address, str | None]  # ipconfig address -> where the NIC answered when read
-    guest: dict[str, Any]  # Guest.to_dict(), the observation's data
+    guest: Mapping[str, Any]  # Guest.to_dict() frozen, the observation's data
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ MISSING = "property is missing and it is not optional"
 WIRE_TYPES = {("GET", "/cluster/nextid"): {"type": "string", "pattern": "^[1-9][0-9]{2,8}$"}}
 _INDEXED = re.compile(r"^(.+)\[n\]$")
 _INDEX = re.compile(r"^(.*?)(0|[1-9][0-9]*)$")
+_INTEGER = re.compile(r"-?\d+")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _DUPLICATE = "invalid format - duplicate key in comma-separated list property: {}\n"
 _TRUE = ("1", "on", "yes", "true")
 _FALSE = ("0", "off", "no", "false")
@@ -54,22 +56,33 @@ def schema() -> dict[str, Any]:
     return json.loads(SCHEMA_FILE.read_text())
 
 
+def load() -> None:
+    """Read the schema and index its endpoints now (a simulator does it when it starts)."""
+    _routes()
+
+
 def endpoint(method: str, parts: list[str]) -> Endpoint | None:
     """The schema's endpoint for ``method`` and the path's segments (None: not in the subset)."""
-    for template, methods in schema()["paths"].items():
-        info = methods.get(method)
-        if info is None:
-            continue
-        found = _match(template, parts)
+    for template, want, info in _routes().get((method, len(parts)), ()):
+        found = _match(want, parts)
         if found is not None:
             return Endpoint(template, method, info, found)
     return None
 
 
-def _match(template: str, parts: list[str]) -> dict[str, str] | None:
-    want = [p for p in template.strip("/").split("/") if p]
-    if len(want) != len(parts):
-        return None
+@cache
+def _routes() -> dict[tuple[str, int], list[tuple[str, tuple[str, ...], Mapping[str, Any]]]]:
+    """The schema's endpoints by (method, number of path segments), in the schema's order: a request
+    is matched against the few templates of its shape, not against every template (once per request)."""
+    routes: dict[tuple[str, int], list[tuple[str, tuple[str, ...], Mapping[str, Any]]]] = {}
+    for template, methods in schema()["paths"].items():
+        want = tuple(p for p in template.strip("/").split("/") if p)
+        for method, info in methods.items():
+            routes.setdefault((method, len(want)), []).append((template, want, info))
+    return routes
+
+
+def _match(want: tuple[str, ...], parts: list[str]) -> dict[str, str] | None:
     values: dict[str, str] = {}
     for w, p in zip(want, parts, strict=True):
         if w.startswith("{") and w.endswith("}"):
@@ -166,7 +179,7 @@ def _constraints(path: str, value: str, prop: Mapping[str, Any], pve8: bool,
         listed = ", ".join(map(str, prop["enum"]))
         return f"value '{value}' does not have a value in the enumeration '{listed}'"
     pattern = prop.get("pattern")
-    if pattern and not re.fullmatch(_python_regex(pattern), value):
+    if pattern and not _compiled(pattern).fullmatch(value):
         return "value does not match the regex pattern"
     fmt = prop.get("format")
     if isinstance(fmt, dict):
@@ -183,6 +196,12 @@ def _constraints(path: str, value: str, prop: Mapping[str, Any], pve8: bool,
 
 def _python_regex(perl: str) -> str:
     return perl.replace("(?^:", "(?:").replace("(?^i:", "(?i:")
+
+
+@cache
+def _compiled(perl: str) -> re.Pattern[str]:
+    """A schema pattern made Python's and compiled, once per pattern (not per checked value)."""
+    return re.compile(_python_regex(perl))
 
 
 def _named_property_string(fmt: str) -> dict[str, Any]:
@@ -215,7 +234,7 @@ def check_format(fmt: str, value: str) -> str | None:
         return None if rule(value) else _format_error(fmt, value)
     named = schema()["named_formats"].get(fmt)
     if isinstance(named, dict) and "regex" in named:
-        return None if re.search(_python_regex(named["regex"]), value) else _format_error(fmt, value)
+        return None if _compiled(named["regex"]).search(value) else _format_error(fmt, value)
     return None
 
 
@@ -354,17 +373,22 @@ def wire_types(ep: Endpoint, data: Any) -> Any:
 
 def _typed(data: Any, spec: Mapping[str, Any]) -> Any:
     kind = spec.get("type")
-    if isinstance(data, str) and kind in ("integer", "boolean") and re.fullmatch(r"-?\d+", data):
-        return int(data)
-    if isinstance(data, str) and kind == "number" and re.fullmatch(r"-?\d+(\.\d+)?", data):
-        return float(data) if "." in data else int(data)
-    if isinstance(data, bool) and kind in ("integer", "boolean"):
-        return int(data)
+    if isinstance(data, str):
+        if kind in ("integer", "boolean") and _INTEGER.fullmatch(data):
+            return int(data)
+        if kind == "number" and _NUMBER.fullmatch(data):
+            return float(data) if "." in data else int(data)
+        return data
+    if isinstance(data, bool):
+        return int(data) if kind in ("integer", "boolean") else data
     if isinstance(data, list) and isinstance(spec.get("items"), Mapping):
         return [_typed(item, spec["items"]) for item in data]
     if isinstance(data, dict) and isinstance(spec.get("properties"), Mapping):
         props = spec["properties"]
-        return {k: _typed(v, _property(props, k) or {}) for k, v in data.items()}
+        # a number (not a bool) is already what any schema type makes of it: not visited (the
+        # cluster's resource list has ~17 numbers per guest)
+        return {k: v if type(v) in (int, float) else _typed(v, _property(props, k) or {})
+                for k, v in data.items()}
     return data
 
 

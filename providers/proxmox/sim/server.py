@@ -30,7 +30,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import email.utils
+import functools
 import hashlib
+import http.client
 import json
 import os
 import random
@@ -45,12 +48,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from providers.proxmox import mapping
+from providers.proxmox.sim import httphead
 from providers.proxmox.sim import perms as simperms
 from providers.proxmox.sim import schema as simschema
 
@@ -465,7 +470,8 @@ class Api:
         return entry
 
     def _get_config(self, g: dict[str, Any]) -> dict[str, Any]:
-        cfg = copy.deepcopy(g["config"])
+        # a config holds text and numbers (copying the dict is enough); anything else is copied deeply
+        cfg = {k: v if isinstance(v, str | int | float) else copy.deepcopy(v) for k, v in g["config"].items()}
         if "cipassword" in cfg:
             cfg["cipassword"] = "**********"
         cfg["digest"] = config_digest(g["config"])
@@ -891,6 +897,11 @@ def _allocate(vmid: int, config: dict[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------- HTTP plumbing
 
 
+@functools.lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -933,8 +944,41 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def parse_request(self) -> bool:
+        """``http.server``'s own, except that a plain HTTP/1.1 request's header lines are read by
+        ``httphead`` (not the ``email`` package); any other request line goes to ``http.server``."""
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if len(words) != 3 or words[2] != "HTTP/1.1" or words[1].startswith("//"):
+            return super().parse_request()
+        self.requestline = requestline
+        self.command, self.path, self.request_version = words
+        self.close_connection = False
+        try:
+            self.headers = httphead.read_fields(self.rfile)  # type: ignore[assignment]
+        except http.client.LineTooLong as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err))
+            return False
+        if str(self.headers.get("Connection", "")).lower() == "close":
+            self.close_connection = True
+        if str(self.headers.get("Expect", "")).lower() == "100-continue":
+            return self.handle_expect_100()
+        return True
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # nothing is logged: not even the line log_message would drop
+
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, formatted once per second (not once per answer)."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return _http_date(int(time.time()))
 
     def do_GET(self) -> None:
         self._serve("GET")
@@ -1076,6 +1120,7 @@ class Simulator:
             lxc_interfaces_501=bool(seed.get("lxc_interfaces_501", False)),
         )
         self.api = Api(self.cluster, self.knobs, self._persist, user=f"{self.token[0]}!{self.token[1]}")
+        simschema.load()  # the schema is read at start, not by the first request (which the client times)
         self.log_entries: list[LogEntry] = []
         self.log_lock = threading.Lock()
         self.inflight = 0

@@ -189,6 +189,23 @@ def test_one_kept_alive_connection_per_thread_through_the_lean_session(sim: SimH
     assert sim.connections - before == 2
 
 
+def test_one_tls_context_for_every_threads_connection(sim: SimHandle) -> None:
+    """#24: the threads' connections share the client's TLS context (one made with the system's CAs
+    costs ~25 ms of CPU: once per read, not once per worker)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    c = client(sim)
+    before = sim.connections
+
+    def context_of_this_thread(_: int) -> int:
+        c.qemu_config("pve1", 101)
+        return id(c._api(False)._store["session"].connection._ctx)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        contexts = set(pool.map(context_of_this_thread, range(40)))
+    assert 1 < sim.connections - before <= 4 and len(contexts) == 1
+
+
 def test_a_proxy_in_the_environment_keeps_requests(sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
     import requests
 
