@@ -208,6 +208,8 @@ class _Foresight:
             subnet = (m.shared, m.subnet)
             mine = _net(m.subnet)
             for sn, cidr in sorted(live):
+                if (sn, cidr) == subnet:
+                    continue  # made by an earlier mapping of this run: this one joins it
                 other = _net(cidr)
                 if mine is None or other is None or not mine.overlaps(other):
                     continue

@@ -123,6 +123,18 @@ def test_an_ip_outside_its_subnet_and_a_new_overlapping_subnet_are_held() -> Non
     assert '"Conflicting subnet ranges: 10.0.0.0/24 overlaps 10.0.0.0/25"' in c.reason
 
 
+def test_many_mappings_making_one_new_subnet_go_together_but_not_the_same_subnet_twice() -> None:
+    lines = [*BASE, RANGE, "set interfaces ethernet eth1 address 192.168.2.1/24"]
+    new = [create(f"new{n}", f"192.168.2.{n}", f"52:54:00:00:02:{n:02x}", "192.168.2.0/24") for n in (5, 6, 7)]
+    assert held(lines, new) == ([], new)  # the first makes the subnet, the others join it; the router agrees
+    lines.append("set service dhcp-server shared-network-name GUEST subnet 192.168.2.0/24 start "
+                 "192.168.2.100 stop 192.168.2.109")
+    conflicts, going = held(lines, new)  # the same subnet in another shared network: rule 13
+    assert going == [] and {a for c in conflicts for a in c.blocked} == {c.address for c in new}
+    assert all('"Conflicting subnet ranges: 192.168.2.0/24 overlaps 192.168.2.0/24"' in c.reason
+               for c in conflicts)
+
+
 def test_netsot_never_writes_a_duplicate_ip_or_mac_but_leaves_the_routers_alone() -> None:
     dup_ip = create("web03", "192.168.1.21", "52:54:00:00:00:23")
     dup_mac = create("web04", "192.168.1.24", "52:54:00:00:00:22")
