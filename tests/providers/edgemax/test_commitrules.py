@@ -125,7 +125,8 @@ def test_an_ip_outside_its_subnet_and_a_new_overlapping_subnet_are_held() -> Non
 
 def test_many_mappings_making_one_new_subnet_go_together_but_not_the_same_subnet_twice() -> None:
     lines = [*BASE, RANGE, "set interfaces ethernet eth1 address 192.168.2.1/24"]
-    new = [create(f"new{n}", f"192.168.2.{n}", f"52:54:00:00:02:{n:02x}", "192.168.2.0/24") for n in (5, 6, 7)]
+    new = [create(f"new{n}", f"192.168.2.{n}", f"52:54:00:00:02:{n:02x}", "192.168.2.0/24")
+           for n in (5, 6, 7)]
     assert held(lines, new) == ([], new)  # the first makes the subnet, the others join it; the router agrees
     lines.append("set service dhcp-server shared-network-name GUEST subnet 192.168.2.0/24 start "
                  "192.168.2.100 stop 192.168.2.109")
