@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from core.errors import NetsotError, ProviderError
 from core.model import Address, Change, Conflict, Desired
-from engine.plan.policy import _blocked_by  # the one rule of what waits for a held change
+from engine.plan.policy import Waits  # the one rule of what waits for a held change
 from engine.safetext import visible
 from providers import registry
 from providers.base import Provider
@@ -28,7 +28,7 @@ ROUNDS = 5  # each round holds more; a provider's rule set settles long before
 def _waiting(changes: Sequence[Change], held: set[Address]) -> dict[Address, Address]:
     """Every change that waits for one of ``held`` → the held change it waits for (``held`` map to
     themselves). One pass over the plan per round, however many conflicts it has."""
-    by_address = {c.address: c for c in changes}
+    waits = Waits(changes)
     root = {a: a for a in held}
     grew = True
     while grew:
@@ -36,7 +36,7 @@ def _waiting(changes: Sequence[Change], held: set[Address]) -> dict[Address, Add
         for change in changes:
             if change.address in root:
                 continue
-            blocker = _blocked_by(change, by_address, root)
+            blocker = waits.blocker(change, root)
             if blocker is not None:
                 root[change.address] = root[blocker]
                 grew = True

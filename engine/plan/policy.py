@@ -202,37 +202,56 @@ def _apply_thresholds(changes, held, policy: Policy, owned, hold) -> None:
 
 def _hold_dependents(changes: tuple[Change, ...], held: dict[Address, Held]) -> None:
     """A held change holds what must run after it (creates/updates after, deletes before)."""
-    by_address = {c.address: c for c in changes}
+    waits = Waits(changes)
     grew = True
     while grew:
         grew = False
         for change in changes:
             if change.address in held:
                 continue
-            blocker = _blocked_by(change, by_address, held)
+            blocker = waits.blocker(change, held)
             if blocker is not None:
                 held[change.address] = Held(change, held[blocker].gate, f"waits for {blocker}, which is held")
                 grew = True
 
 
-def _blocked_by(change: Change, by_address: Mapping[Address, Change], held) -> Address | None:
-    # a rename done as create + delete goes whole or not at all: never two objects for one
-    # device (the create without the delete) nor none (the delete without the create)
-    if change.replaces is not None and change.replaces in held:
-        return change.replaces
-    if change.action is Action.DELETE:
-        for other in by_address.values():
-            if other.replaces == change.address and other.address in held:
-                return other.address
-        # deletes run in reverse: anything that depends on this object must go first
-        for other in by_address.values():
-            if other.action is Action.DELETE and change.address in other.depends_on and other.address in held:
-                return other.address
+class Waits:
+    """The one rule of what waits for a held change, over one plan's changes, indexed once.
+
+    A change waits for a held change it depends on (creates and updates run after what they depend on),
+    a delete for a held delete of something that depends on it (deletes run in reverse), and the two
+    halves of a rename done as create + delete for each other. The indexes answer a delete's questions
+    without a scan of the plan per delete (a scan made holding 3,000 deletes take 30 s).
+    """
+
+    def __init__(self, changes: Iterable[Change]) -> None:
+        self.by_address = {c.address: c for c in changes}
+        # in the plan's order, so the first held one found is the one a scan would find
+        self._replaced_by: dict[Address, list[Address]] = {}
+        self._deleted_before: dict[Address, list[Address]] = {}
+        for other in self.by_address.values():
+            if other.replaces is not None:
+                self._replaced_by.setdefault(other.replaces, []).append(other.address)
+            if other.action is Action.DELETE:
+                for dep in other.depends_on:
+                    self._deleted_before.setdefault(dep, []).append(other.address)
+
+    def blocker(self, change: Change, held: Mapping[Address, object]) -> Address | None:
+        """The held change ``change`` waits for, if any."""
+        # a rename done as create + delete goes whole or not at all: never two objects for one
+        # device (the create without the delete) nor none (the delete without the create)
+        if change.replaces is not None and change.replaces in held:
+            return change.replaces
+        if change.action is Action.DELETE:
+            for index in (self._replaced_by, self._deleted_before):
+                for other in index.get(change.address, ()):
+                    if other in held:
+                        return other
+            return None
+        for dep in change.depends_on:
+            if dep in held and self.by_address[dep].action is not Action.DELETE:
+                return dep
         return None
-    for dep in change.depends_on:
-        if dep in held and by_address[dep].action is not Action.DELETE:
-            return dep
-    return None
 
 
 def _protected(address: Address, patterns: Iterable[str]) -> bool:
