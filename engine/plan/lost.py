@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from core.config import split_key
 from core.ipv4 import ip_int
@@ -24,11 +25,12 @@ LOST = "lost its source: "
 def reword(changes: Iterable[Change], owned: Mapping[Address, ManagedResource],
            observations: Mapping[str, Observation]) -> list[Change]:
     changes = list(changes)
+    sources = _Sources(observations)
     why: dict[Address, str] = {}  # every owned delete's words (a rename's too: its siblings share them)
     for c in changes:
         record = owned.get(c.address)
         if c.action is Action.DELETE and record is not None:
-            why[c.address] = _why(c, record.origin, observations)
+            why[c.address] = _why(c, record.origin, observations, sources)
     # an entry found by nothing of its own (a DNS name whose address changed too) shares the words of
     # the entries recorded against the same source object
     by_dep: dict[Address, str] = {}
@@ -46,8 +48,8 @@ def reword(changes: Iterable[Change], owned: Mapping[Address, ManagedResource],
     return out
 
 
-def _why(c: Change, origin: str, observations: Mapping[str, Observation]) -> str:
-    found = _source_fact(c, origin, observations)
+def _why(c: Change, origin: str, observations: Mapping[str, Observation], sources: _Sources) -> str:
+    found = sources.find(c, origin)
     if found is None:
         return ""
     key, fact = found
@@ -59,23 +61,48 @@ def _why(c: Change, origin: str, observations: Mapping[str, Observation]) -> str
     return f"{fact.ref} is no longer a binding" + (f": {because}" if because else "")
 
 
-def _source_fact(c: Change, origin: str, observations: Mapping[str, Observation]) -> tuple[str, Fact] | None:
-    """The fact of the origin's system that was this object's source, if that system still holds it."""
-    if not origin:
+class _Sources:
+    """The facts that can have been an owned object's source (each system's facts of an object netsot does
+    not own), indexed by object, MAC and IP once per plan: a delete finds its source without a scan of
+    every fact (9,000 deletes among 6,000 guests took 2.7 s that way)."""
+
+    def __init__(self, observations: Mapping[str, Observation]) -> None:
+        self._observations = observations
+        self._indexes: dict[str, tuple[dict[Any, tuple[int, Fact]], ...]] = {}
+
+    def _index(self, key: str) -> tuple[dict[Any, tuple[int, Fact]], ...]:
+        """(by object address, by MAC, by IP) → the first such fact and its place in the system's facts."""
+        if key not in self._indexes:
+            by_address: dict[Any, tuple[int, Fact]] = {}
+            by_mac: dict[Any, tuple[int, Fact]] = {}
+            by_ip: dict[Any, tuple[int, Fact]] = {}
+            for n, f in enumerate(self._observations[key].facts):
+                if f.address is None or f.owned:
+                    continue
+                by_address.setdefault(f.address, (n, f))
+                by_mac.setdefault(f.mac, (n, f))
+                by_ip.setdefault(f.ip, (n, f))
+            self._indexes[key] = (by_address, by_mac, by_ip)
+        return self._indexes[key]
+
+    def find(self, c: Change, origin: str) -> tuple[str, Fact] | None:
+        """The fact of the origin's system that was ``c``'s object's source, if that system still holds it:
+        the first fact (in the system's order) of the object ``c`` depends on, else of its MAC, else of one
+        of its IPs."""
+        if not origin:
+            return None
+        before = c.before or {}
+        mac = mac_in(before)
+        ips = {v for v in before.values() if isinstance(v, str) and ip_int(v) is not None}
+        ips |= {x for v in before.values() if isinstance(v, list | tuple) for x in v
+                if isinstance(x, str) and ip_int(x) is not None}
+        for key in sorted(self._observations):
+            if split_key(key)[0] != origin:
+                continue
+            by_address, by_mac, by_ip = self._index(key)
+            for index, values in ((by_address, c.depends_on), (by_mac, () if mac is None else (mac,)),
+                                  (by_ip, ips)):
+                hits = [index[v] for v in values if v in index]
+                if hits:
+                    return key, min(hits, key=lambda hit: hit[0])[1]
         return None
-    before = c.before or {}
-    mac = mac_in(before)
-    ips = {v for v in before.values() if isinstance(v, str) and ip_int(v) is not None}
-    ips |= {x for v in before.values() if isinstance(v, list | tuple) for x in v
-            if isinstance(x, str) and ip_int(x) is not None}
-    deps = set(c.depends_on)
-    for key in sorted(observations):
-        if split_key(key)[0] != origin:
-            continue
-        facts = [f for f in observations[key].facts if f.address is not None and not f.owned]
-        for test in (lambda f: f.address in deps, lambda f: mac is not None and f.mac == mac,
-                     lambda f: f.ip in ips):
-            hit = next((f for f in facts if test(f)), None)
-            if hit is not None:
-                return key, hit
-    return None
