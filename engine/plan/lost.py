@@ -64,7 +64,7 @@ def _why(c: Change, origin: str, observations: Mapping[str, Observation], source
 class _Sources:
     """The facts that can have been an owned object's source (each system's facts of an object netsot does
     not own), indexed by object, MAC and IP once per plan: a delete finds its source without a scan of
-    every fact (9,000 deletes among 6,000 guests took 2.7 s that way)."""
+    every fact (that scan was half of a 3 s plan with 9,000 deletes among 6,000 guests)."""
 
     def __init__(self, observations: Mapping[str, Observation]) -> None:
         self._observations = observations
