@@ -51,7 +51,7 @@ def test_the_indexed_search_finds_the_fact_the_scan_finds(first: list[Fact], sec
                                                           ip: str | None) -> None:
     observations = {"nipap": Observation("nipap", facts=tuple(first)),
                     "nipap.b": Observation("nipap", facts=tuple(second))}
-    before = {"mac": mac, "ip": ip}
+    before = {"mac_address": mac, "ip_address": ip}
     delete = Change(Action.DELETE, Address("edgemax_dhcp_mapping", "LAN.x"),
                     frozen_map({k: v for k, v in before.items() if v}), None, depends_on=tuple(deps))
     sources = _Sources(observations)
