@@ -9,11 +9,10 @@ Must not: do I/O, read state files or talk to providers; the output depends only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any
 
 from core.config import Config
 from core.ipv4 import Span
@@ -22,7 +21,6 @@ from core.model import (
     Binding,
     Conflict,
     Desired,
-    Fact,
     ManagedResource,
     Observation,
     OriginRef,
@@ -40,7 +38,7 @@ from engine.reconcile.grouping import (
     group_origins,
     relate,
 )
-from engine.reconcile.precedence import pick, ranking
+from engine.reconcile.precedence import pick, pick_by, ranking
 from engine.systems import Systems
 from providers.base import ROLE_ADDRESS
 
@@ -126,31 +124,8 @@ class _Order:
         return found
 
 
-def _pick(facts: list[FactView], value_of: Callable[[FactView], Any], ranks: Mapping[str, int],
-          rule_text: str) -> tuple[Any, Provenance | None]:
-    """:func:`precedence.pick` over the facts' ``value_of`` (their source and ref as the fact's), without
-    building a triple per fact: the same winner, the smallest (rank, ref, repr(value)), first of equals."""
-    unranked = len(ranks)
-    best: Fact | None = None
-    best_value: Any = None
-    best_rank = unranked
-    for f in facts:
-        value = value_of(f)
-        if value is None:
-            continue
-        fact = f.fact
-        r = ranks.get(fact.source, unranked)
-        if best is None or r < best_rank:
-            best, best_value, best_rank = fact, value, r
-        elif r == best_rank and (fact.ref < best.ref
-                                 or (fact.ref == best.ref and repr(value) < repr(best_value))):
-            best, best_value = fact, value
-    if best is None or best_rank == unranked:
-        return None, None
-    return best_value, Provenance(best.source, rule_text, best.ref)
-
-
 _HOSTNAME, _MAC, _IP = attrgetter("hostname"), attrgetter("mac"), attrgetter("ip")
+_SOURCE, _REF = attrgetter("fact.source"), attrgetter("fact.ref")  # a FactView's fact's
 
 
 @dataclass(frozen=True)
@@ -174,7 +149,7 @@ def _resolve(g: Group, rankings: Rankings, order: _Order, seen: _Seen = _Seen())
     first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.naming_rank)
     facts = g.facts()
 
-    value, provenance = _pick(facts, _HOSTNAME, *rankings[0])
+    value, provenance = pick_by(facts, _SOURCE, _HOSTNAME, _REF, *rankings[0])
     if provenance is None and first_origin.hostname:
         # The precedence list excludes the origin's own source: the origin still names it.
         value = first_origin.hostname
@@ -192,7 +167,7 @@ def _resolve(g: Group, rankings: Rankings, order: _Order, seen: _Seen = _Seen())
     # a MAC-keyed binding's MAC is its identity: only its origins may say otherwise, never an object
     # that merely supports it under another MAC (its router entry, on the MAC the device had before)
     mac_facts = [f for f in facts if f.kind is not None or f.mac == g.mac_key] if g.mac_key else facts
-    value, provenance = _pick(mac_facts, _MAC, *rankings[1])
+    value, provenance = pick_by(mac_facts, _SOURCE, _MAC, _REF, *rankings[1])
     if provenance is None and g.mac_key:
         value = g.mac_key
         provenance = Provenance(
@@ -202,7 +177,7 @@ def _resolve(g: Group, rankings: Rankings, order: _Order, seen: _Seen = _Seen())
     if provenance:
         g.provenance["mac"] = provenance
 
-    value, provenance = _pick(facts, _IP, *rankings[2])
+    value, provenance = pick_by(facts, _SOURCE, _IP, _REF, *rankings[2])
     g.ip = value
     if provenance:
         g.provenance["ip"] = provenance

@@ -7,12 +7,15 @@ Must not: decide conflicts or do I/O — callers look at ``losers`` if they care
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from core.model import Provenance
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -94,18 +97,34 @@ def pick(
 
     Same winner: the smallest (rank, ref, repr(value)), the first of equals in input order.
     """
+    return pick_by(offered, _FIRST, _SECOND, _THIRD, ranks, rule_text)
+
+
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+
+
+def pick_by(
+    items: Iterable[_T], source_of: Callable[[_T], str], value_of: Callable[[_T], Any],
+    ref_of: Callable[[_T], str], ranks: Mapping[str, int], rule_text: str,
+) -> tuple[Any, Provenance | None]:
+    """:func:`pick` over any items, each read by the three getters (reconcile passes its facts as they
+    are, without a triple per fact)."""
     unranked = len(ranks)
-    best: tuple[str, Any, str] | None = None
+    best: _T | None = None
+    best_value: Any = None
+    best_ref = ""
     best_rank = unranked
-    for item in offered:
-        source, value, ref = item
+    for item in items:
+        value = value_of(item)
         if value is None:
             continue
-        r = ranks.get(source, unranked)
+        r = ranks.get(source_of(item), unranked)
         if best is None or r < best_rank:
-            best, best_rank = item, r
-        elif r == best_rank and (ref < best[2] or (ref == best[2] and repr(value) < repr(best[1]))):
-            best = item
+            best, best_value, best_ref, best_rank = item, value, ref_of(item), r
+        elif r == best_rank:
+            ref = ref_of(item)
+            if ref < best_ref or (ref == best_ref and repr(value) < repr(best_value)):
+                best, best_value, best_ref = item, value, ref
     if best is None or best_rank == unranked:
         return None, None
-    return best[1], Provenance(best[0], rule_text, best[2])
+    return best_value, Provenance(source_of(best), rule_text, best_ref)

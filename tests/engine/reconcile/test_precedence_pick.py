@@ -9,9 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.model import Fact
-from engine.reconcile.bindings import _pick
 from engine.reconcile.grouping import FactView
-from engine.reconcile.precedence import Candidate, pick, ranking, resolve
+from engine.reconcile.precedence import Candidate, pick, pick_by, ranking, resolve
 
 SOURCES = st.sampled_from(["config", "proxmox", "nipap", "edgemax", "lease"])
 VALUES = st.one_of(st.none(), st.sampled_from(["a", "b", "10.0.0.1", "10.0.0.2"]), st.integers(0, 3))
@@ -43,9 +42,10 @@ def test_pick_ignores_unranked_sources_and_missing_values() -> None:
 def test_reconciles_pick_over_facts_agrees_with_pick(
     triples: list[tuple[str, object, str]], order: list[str]
 ) -> None:
-    # ``bindings._pick`` reads the facts themselves instead of (source, value, ref) triples
+    # reconcile's ``pick_by`` reads the facts themselves instead of (source, value, ref) triples
     facts = [FactView(Fact(source, ref, "lan", None, None, None), None, False, None, None, None,
                       aliases=value)  # type: ignore[arg-type]  # any value: pick only compares them
              for source, value, ref in triples]
     ranks, rule_text = ranking("ip", order)
-    assert _pick(facts, attrgetter("aliases"), ranks, rule_text) == pick(triples, ranks, rule_text)
+    assert pick_by(facts, attrgetter("fact.source"), attrgetter("aliases"), attrgetter("fact.ref"), ranks,
+                   rule_text) == pick(triples, ranks, rule_text)
