@@ -15,7 +15,7 @@ from functools import cached_property
 from core.config import Config, Network
 from core.model import Address
 from providers import registry
-from providers.base import SystemKind
+from providers.base import NameRule, SystemKind
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Systems:
     _addresses: dict[tuple[str, str], tuple[Address, ...]] = field(default_factory=dict)
     # (role, network) -> (network, serving instance, resource type) of the role's player, None: nobody
     _players: dict[tuple[str, str], tuple[Network, Serving, str] | None] = field(default_factory=dict)
+    _role_types: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    _name_rules: dict[str, tuple[NameRule, ...]] = field(default_factory=dict)
 
     def serving(self, network: str) -> tuple[Serving, ...]:
         """The configured instances serving ``network``, in registry order (a kind that is not
@@ -92,14 +94,29 @@ class Systems:
         self._players[cache_key] = found
         return found
 
+    def role_types(self, role: str, network: str) -> frozenset[str]:
+        """The resource types playing ``role`` in the systems serving ``network`` (found once per network)."""
+        found = self._role_types.get((role, network))
+        if found is None:
+            found = self._role_types[(role, network)] = frozenset(
+                t.name for s in self.serving(network) if (t := s.kind.role_type(role)) is not None)
+        return found
+
+    def name_rules(self, network: str) -> tuple[NameRule, ...]:
+        """The host-name rules of the systems serving ``network``, in their order (found once per network)."""
+        found = self._name_rules.get(network)
+        if found is None:
+            found = self._name_rules[network] = tuple(
+                s.kind.name_rule for s in self.serving(network) if s.kind.name_rule is not None)
+        return found
+
     def name_problems(self, network: str, name: str) -> list[str]:
         """What the systems serving ``network`` say is wrong with the host name ``name``."""
         out = []
-        for s in self.serving(network):
-            if s.kind.name_rule is not None:
-                problem = s.kind.name_rule(name)
-                if problem and problem not in out:
-                    out.append(problem)
+        for rule in self.name_rules(network):
+            problem = rule(name)
+            if problem and problem not in out:
+                out.append(problem)
         return out
 
     @cached_property

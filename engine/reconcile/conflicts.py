@@ -70,34 +70,8 @@ def _origin_ref(g: Group) -> str:
     return ", ".join(sorted(o.fact.ref for o in g.origins))
 
 
-class _PerNetwork:
-    """What the systems serving a network say, looked up once per network instead of once per group."""
-
-    def __init__(self) -> None:
-        self._ipam_types: dict[str, frozenset[str]] = {}
-        self._name_rules: dict[str, tuple[NameRule, ...]] = {}
-
-    def ipam_types(self, g: Group) -> frozenset[str]:
-        """The resource types holding the network's addresses (the ``address`` role)."""
-        found = self._ipam_types.get(g.network.name)
-        if found is None:
-            found = self._ipam_types[g.network.name] = frozenset(
-                t.name for s in g.systems.serving(g.network.name)
-                if (t := s.kind.role_type(ROLE_ADDRESS)) is not None)
-        return found
-
-    def name_rules(self, g: Group) -> tuple[NameRule, ...]:
-        """The name rules of the systems serving the network, in ``Systems.name_problems``' order."""
-        found = self._name_rules.get(g.network.name)
-        if found is None:
-            found = self._name_rules[g.network.name] = tuple(
-                s.kind.name_rule for s in g.systems.serving(g.network.name) if s.kind.name_rule is not None)
-        return found
-
-
 def identity_conflicts(groups: list[Group]) -> list[Conflict]:
     out: list[Conflict] = []
-    per_network = _PerNetwork()
     for g in groups:
         if len(g.origins) > 1 and _origins_disagree(g):
             names = ", ".join(sorted(f"{o.hostname} ({o.fact.ref})" for o in g.origins))
@@ -111,7 +85,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
         else:
-            shadow = _ipam_host_elsewhere(g, per_network.ipam_types(g))
+            shadow = _ipam_host_elsewhere(g, g.systems.role_types(ROLE_ADDRESS, g.network.name))
             if shadow is not None:
                 made, other = shadow
                 out.append(
@@ -137,7 +111,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
         else:
-            problem = _name_problem(g, per_network.name_rules(g))
+            problem = _name_problem(g, g.systems.name_rules(g.network.name))
             if problem:
                 source = g.provenance["hostname"].ref if "hostname" in g.provenance else _origin_ref(g)
                 out.append(
@@ -256,7 +230,7 @@ def _alias_taken(name: str, scope: str, members: list[Group], nets: set[str]) ->
 
 def _name_problem(g: Group, rules: tuple[NameRule, ...]) -> str | None:
     """What is wrong with the group's host name: a serving system's rule (the first that has something
-    to say, as ``Systems.name_problems`` lists them), else the DNS-label rule."""
+    to say, in ``Systems.name_rules``' order), else the DNS-label rule."""
     assert g.hostname is not None
     for name_rule in rules:
         problem = name_rule(g.hostname)
