@@ -21,6 +21,7 @@ MAC_RE = re.compile(
     r"|^[0-9a-f]{12}$|^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$"
 )
 _BAD_CHAR = re.compile(r"[^a-z0-9-]")
+_CANONICAL_MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 
 
 def normalize_mac(value: str) -> str:
@@ -31,6 +32,8 @@ def normalize_mac(value: str) -> str:
     its way in; a kind whose system wants another form renders it from this one.
     """
     text = str(value).strip().lower()
+    if _CANONICAL_MAC.fullmatch(text):
+        return text  # already in the one form (most MACs a system gives, once lower-cased)
     if not MAC_RE.match(text):
         raise ValueError(f"{value!r} is not a MAC address")
     if ":" in text or "-" in text:

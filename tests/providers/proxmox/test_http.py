@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 import requests
 import trustme
 
-from providers.proxmox.http import Connection, LeanSession, ResponseTooLarge
+from providers.proxmox.http import Connection, LeanSession, ResponseTooLarge, _path_of
 
 
 class RawServer:
@@ -140,3 +141,15 @@ def test_over_long_header_lines_and_too_many_headers_are_refused(serve) -> None:
     server, session = serve(b"HTTP/1.1 200 OK\r\n" + many + b"Content-Length: 2\r\n\r\n{}")
     with pytest.raises(requests.exceptions.ConnectionError, match="more than 100 headers"):
         session.request("GET", url(server, "/version"))
+
+
+@pytest.mark.parametrize("url", [
+    "https://pve1:8006/api2/json/nodes/pve1/qemu/100/config", "https://[fd00::1]:8006/api2/json/version",
+    "https://pve1:8006", "https://pve1/", "https://pve1:8006/a?b=c#d", "https://pve1#x/y", "pve1/x",
+    "https://u@pve1:1/p", "https://pve1:8006/api2/json/nodes/pve1\r\nX-Injected: 1/config",
+    " https://pve1/x", "https://pve1/a b", "https://pve1/\x00", "https://pve1/a%2Fb",
+])
+def test_the_request_path_is_what_urlsplit_makes_of_the_url(url: str) -> None:
+    """The hand-split fast path may never send another path than the general parse (which drops
+    tabs and line breaks: no header can be smuggled in through a path)."""
+    assert _path_of(url) == (urllib.parse.urlsplit(url).path or "/")
