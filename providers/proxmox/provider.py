@@ -16,7 +16,7 @@ import time
 import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -152,7 +152,13 @@ class ProxmoxProvider(Wanting):
                 return None
 
         with ThreadPoolExecutor(max_workers=self.settings.max_workers, thread_name_prefix="pve-read") as pool:
-            results = list(pool.map(read_one, entries))
+            # waited for as a whole: taking each answer in order as it came (``pool.map``) woke this
+            # thread once per guest, taking the interpreter lock from the workers each time
+            futures = [pool.submit(read_one, entry) for entry in entries]
+            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()  # a failed login: the guests not asked yet are not asked
+            results = [future.result() for future in futures if not future.cancelled()]
         found.guests = sorted((g for g in results if g is not None), key=lambda g: (g.node, g.vmid))
         now = time.time()
         with self._lock:

@@ -246,6 +246,26 @@ def test_concurrency_bounded_pool(start_sim: Any) -> None:
     print(f"40 guests, 20 ms/request: 1 worker {timings[1]:.2f} s, 8 workers {timings[8]:.2f} s")
 
 
+def test_a_token_revoked_during_the_read_fails_it_and_the_guests_not_asked_yet_are_not_asked(
+        start_sim: Any) -> None:
+    seed = {"nodes": [{"name": "pve1"}, {"name": "pve2"}, {"name": "pve3"}], "guests": _guest_ids(60)}
+    h = start_sim(seed)
+    h.knobs.delay = 0.01
+    p = provider(h, max_workers=2)
+    listed = p.client.cluster_resources_vms
+
+    def list_then_revoke() -> Any:
+        answer = listed()
+        h.sim.tokens.clear()  # revoked right after the guests were listed
+        return answer
+
+    p.client.cluster_resources_vms = list_then_revoke  # type: ignore[method-assign]
+    with pytest.raises(ProviderError, match="authentication failed"):
+        p.read()
+    refused = [e for e in h.log if e.status == 401]
+    assert refused and len(refused) <= 4  # the 2 workers' requests in flight, not one per guest
+
+
 # ------------------------------------------------------------------------ plan / apply
 
 
