@@ -36,6 +36,7 @@ from core.model import (
     Observation,
     Plan,
     frozen_map,
+    merged_fingerprints,
     to_jsonable,
 )
 from engine import systems as systems_module
@@ -279,10 +280,9 @@ def _plan(
         drift = [d for d in drift if d.address in kept or _matches(d.address, targets)]
     reverting = {d.address for d in drift if d.resolution == "revert"}
     changes = [replace(c, drift=True) if c.address in reverting else c for c in changes]
-    fingerprints: dict[str, str] = {}
+    ranked = sorted(observations, key=system_rank)
     warnings: list[str] = []
-    for name in sorted(observations, key=system_rank):
-        fingerprints.update(observations[name].fingerprints())
+    for name in ranked:
         warnings += observations[name].warnings
     warnings += postponed
     warnings += desired.notes
@@ -292,8 +292,7 @@ def _plan(
         conflicts=desired.conflicts,
         drift=tuple(drift),
         warnings=tuple(warnings),
-        # sorted by key (unique: the same order as sorting the items, ~10x faster); the values are str
-        fingerprints=MappingProxyType({k: fingerprints[k] for k in sorted(fingerprints)}),
+        fingerprints=MappingProxyType(merged_fingerprints(observations[name] for name in ranked)),
         config_digest=config_digest(config),
         lineage=state.lineage if state is not None else None,
         serial=state.serial if state is not None else None,

@@ -16,6 +16,7 @@ from core.model import (
     ObservedResource,
     fingerprint,
     frozen_map,
+    merged_fingerprints,
     to_jsonable,
 )
 
@@ -77,3 +78,16 @@ def test_an_observations_fingerprints_are_not_kept_on_each_resource_too() -> Non
     for address, resource in obs.resources.items():
         assert "fingerprint" not in vars(resource)
         assert resource.fingerprint == digests[str(address)]
+
+
+def test_merged_fingerprints_are_sorted_by_key_and_a_later_observation_wins() -> None:
+    first = _observation()
+    other = Address("edgemax_dhcp_mapping", "LAN.aaa")
+    second = Observation("edgemax", {other: ObservedResource(other, frozen_map({"ip": "10.0.0.1"}))},
+                         (Fact("edgemax", "r2", "lan", "db01", None, "10.0.0.9"),))  # the same ref as nipap's
+    merged = merged_fingerprints([first, second])
+    assert list(merged) == sorted({**first.fingerprints(), **second.fingerprints()})
+    assert merged == {**first.fingerprints(), **second.fingerprints()}
+    assert merged["fact:r2"] == second.fingerprints()["fact:r2"] != first.fingerprints()["fact:r2"]
+    merged.clear()
+    assert first.fingerprints() and second.fingerprints()  # their own stay as they were
