@@ -447,7 +447,10 @@ def filter_targets(changes: list[Change], targets: frozenset[str] | frozenset[Ad
 
 def change_edges(changes: Iterable[Change]) -> list[tuple[Address, Address]]:
     """``(node, runs_after)`` edges between changes of one plan (see the module docstring)."""
-    by_address = {c.address: c for c in changes}
+    return _edges({c.address: c for c in changes})
+
+
+def _edges(by_address: Mapping[Address, Change]) -> list[tuple[Address, Address]]:
     edges = []
     for change in by_address.values():
         for dep in change.depends_on:
@@ -464,7 +467,7 @@ def change_edges(changes: Iterable[Change]) -> list[tuple[Address, Address]]:
 def order_changes(changes: Iterable[Change]) -> list[Change]:
     changes = list(changes)
     by_address = {c.address: c for c in changes}
-    graph = Graph(by_address, change_edges(changes), key=_address_key)
+    graph = Graph(by_address, _edges(by_address), key=_address_key)
     return [by_address[a] for a in graph.order()]
 
 
