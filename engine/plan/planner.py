@@ -490,9 +490,15 @@ def find_drift(
     planned = {c.address: c for c in changes}
     blocked = desired.blocked  # a property that builds the set
     out = []
+    # the observation of each address's system, found once per type and instance (``Address.system`` is
+    # a Python property; a plan owns tens of thousands of objects of a few types)
+    holders: dict[tuple[str, str], Observation | None] = {}
     for address in sorted(owned, key=_address_order):
         resource = owned[address]
-        observation = observations.get(address.system)
+        where = (address.type, address.instance)
+        if where not in holders:
+            holders[where] = observations.get(address.system)
+        observation = holders[where]
         if observation is None:
             continue  # that system was not read: nothing to compare with
         seen = observation.resources.get(address)
@@ -515,9 +521,9 @@ def find_drift(
     return out
 
 
-def _address_order(address: Address) -> tuple[str, str]:
-    # the order of ``Address`` itself, without the dataclass comparison methods (10,000+ objects)
-    return (address.type, address.name)
+# the order of ``Address`` itself, without the dataclass comparison methods (10,000+ objects): its
+# (type, name), made in C (equal ones keep the owned mapping's order)
+_address_order = operator.attrgetter("type", "name")
 
 
 def _differing(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
@@ -560,10 +566,13 @@ FOUND_BY_MARKER = "found netsot's marker on it"  # a drift reason: netsot made t
 def _recovered(resource: ManagedResource, seen: Any) -> Drift:
     """An object of an interrupted apply (or one carrying netsot's marker that the state does not
     hold) that needs no change: record (or forget) it."""
-    how = (FOUND_BY_MARKER if resource.status == "marked"
-           else "an interrupted apply wrote it")
     if seen is not None:
-        return Drift(resource.address, resource.attributes, _frozen(seen.attributes), "adopt",
-                     f"{how}; it matches what is wanted, so it is recorded in state")
+        reason = _MARKED if resource.status == "marked" else _RECOVERED
+        return Drift(resource.address, resource.attributes, _frozen(seen.attributes), "adopt", reason)
     return Drift(resource.address, resource.attributes, None, "adopt",
                  "an interrupted apply did not write it and it is not wanted; nothing to do")
+
+
+# the reasons of ``_recovered`` drift, one string each however many objects they are given to
+_MARKED = f"{FOUND_BY_MARKER}; it matches what is wanted, so it is recorded in state"
+_RECOVERED = "an interrupted apply wrote it; it matches what is wanted, so it is recorded in state"
