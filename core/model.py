@@ -681,7 +681,10 @@ class Change:
         )
 
 
-@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
+# The dataclass's own __init__ (not one ``__dict__`` step like ``Change``): a plan keeps every drift and
+# unmanaged object it makes (20,000+ at 10,000 bindings), and a one-step dict is one more object each for
+# the garbage collection that follows the plan to walk (``engine.plan.planner.gc_paused``)
+@dataclass(frozen=True)
 class Drift:
     """A hand edit found on a system: what netsot expected, what it found, what it will do."""
 
@@ -690,12 +693,6 @@ class Drift:
     actual: Mapping[str, Any] | None  # what the system has now (None: deleted by hand)
     resolution: str  # "revert" or "adopt"
     reason: str
-
-    def __init__(self, address: Address, expected: Mapping[str, Any] | None, actual: Mapping[str, Any] | None,
-                 resolution: str, reason: str) -> None:
-        # one step (see ``Change.__init__``): one per owned object that differs or was recovered
-        self.__dict__.update(address=address, expected=expected, actual=actual, resolution=resolution,
-                             reason=reason)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -741,7 +738,7 @@ class Held:
                    str(data.get("unit") or ""))
 
 
-@dataclass(frozen=True, init=False)  # __init__ below: the dataclass's, in one step
+@dataclass(frozen=True)  # the dataclass's own __init__, as ``Drift``'s
 class Unmanaged:
     """An object a system holds in a managed network that netsot neither owns nor will touch."""
 
@@ -753,11 +750,6 @@ class Unmanaged:
     ip: str | None = None
     mac: str | None = None
     ident: str = ""
-
-    def __init__(self, address: Address, reason: str, adopt: str = "", ip: str | None = None,
-                 mac: str | None = None, ident: str = "") -> None:
-        # one step (see ``Change.__init__``): one per object read that netsot does not own, every plan
-        self.__dict__.update(address=address, reason=reason, adopt=adopt, ip=ip, mac=mac, ident=ident)
 
     @property
     def system(self) -> str:
