@@ -10,12 +10,13 @@ in :meth:`Graph.order`. Cycles are reported in the same direction (``a -> b`` = 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Set
 from typing import Any
 
 from core.errors import CycleError
 
 MAX_CYCLES = 50  # a pathological graph has exponentially many cycles; the first ones are enough
+_NONE: frozenset[Any] = frozenset()  # every node's deps and users until an edge gives it its own set
 
 
 class Graph:
@@ -27,14 +28,22 @@ class Graph:
 
     def __init__(self, nodes: Iterable[Hashable], edges: Iterable[tuple[Hashable, Hashable]] = (), *,
                  key: Callable[[Any], Any] | None = None) -> None:
-        self._deps: dict[Any, set[Any]] = {n: set() for n in nodes}
+        # Most nodes of a plan have no edge at all: they share one empty set, and a dict of nodes (a plan
+        # passes its changes by address) is copied with its keys' hashes, without hashing them again
+        self._deps: dict[Any, Set[Any]] = dict.fromkeys(nodes, _NONE)
         for node, dependency in edges:
-            self._deps.setdefault(node, set()).add(dependency)
-            self._deps.setdefault(dependency, set())
-        self._users: dict[Any, set[Any]] = {n: set() for n in self._deps}
+            deps = self._deps.get(node, _NONE)
+            if deps is _NONE:
+                deps = self._deps[node] = set()
+            deps.add(dependency)  # type: ignore[attr-defined]
+            self._deps.setdefault(dependency, _NONE)
+        self._users: dict[Any, Set[Any]] = dict.fromkeys(self._deps, _NONE)
         for node, deps in self._deps.items():
             for dep in deps:
-                self._users[dep].add(node)
+                users = self._users[dep]
+                if users is _NONE:
+                    users = self._users[dep] = set()
+                users.add(node)  # type: ignore[attr-defined]
         levels = self._compute_levels(key)
         if levels is None:  # nodes that never became ready: on or behind a cycle
             raise CycleError([[str(n) for n in c] for c in self.cycles()])
@@ -54,22 +63,25 @@ class Graph:
 
     def _compute_levels(self, key: Callable[[Any], Any] | None) -> list[list[Any]] | None:
         """Kahn's algorithm a level at a time (None when a cycle leaves nodes that never become ready)."""
-        waiting = {n: len(deps) for n, deps in self._deps.items()}
+        waiting = {n: len(deps) for n, deps in self._deps.items() if deps}
         # Taking the whole ready set at once, sorted, makes the order independent of
         # insertion order and hash seeds.
-        level = sorted((n for n, count in waiting.items() if count == 0), key=key)
+        level = sorted((n for n, deps in self._deps.items() if not deps), key=key)
+        # the nodes of the level that have users: for the first level, found among the few nodes that have
+        # any (not a look-up per node: a plan's nodes are addresses, hashed by a Python method)
+        senders = [n for n, users in self._users.items() if users and not self._deps[n]]
         levels: list[list[Any]] = []
         placed = 0
         while level:
             levels.append(level)
             placed += len(level)
             ready = []
-            for node in level:
+            for node in senders:
                 for user in self._users[node]:
                     waiting[user] -= 1
                     if waiting[user] == 0:
                         ready.append(user)
-            level = sorted(ready, key=key)
+            level = senders = sorted(ready, key=key)
         return levels if placed == len(self._deps) else None
 
     def levels(self) -> list[list[Any]]:

@@ -36,6 +36,7 @@ from core.model import (
     Observation,
     Plan,
     frozen_map,
+    merged_fingerprints,
     to_jsonable,
 )
 from engine import systems as systems_module
@@ -282,10 +283,9 @@ def _plan(
         drift = [d for d in drift if d.address in kept or _matches(d.address, targets)]
     reverting = {d.address for d in drift if d.resolution == "revert"}
     changes = [replace(c, drift=True) if c.address in reverting else c for c in changes]
-    fingerprints: dict[str, str] = {}
+    ranked = sorted(observations, key=system_rank)
     warnings: list[str] = []
-    for name in sorted(observations, key=system_rank):
-        fingerprints.update(observations[name].fingerprints())
+    for name in ranked:
         warnings += observations[name].warnings
     warnings += postponed
     warnings += desired.notes
@@ -295,8 +295,7 @@ def _plan(
         conflicts=desired.conflicts,
         drift=tuple(drift),
         warnings=tuple(warnings),
-        # sorted by key (unique: the same order as sorting the items, ~10x faster); the values are str
-        fingerprints=MappingProxyType({k: fingerprints[k] for k in sorted(fingerprints)}),
+        fingerprints=MappingProxyType(merged_fingerprints(observations[name] for name in ranked)),
         config_digest=config_digest(config),
         lineage=state.lineage if state is not None else None,
         serial=state.serial if state is not None else None,
@@ -451,7 +450,10 @@ def filter_targets(changes: list[Change], targets: frozenset[str] | frozenset[Ad
 
 def change_edges(changes: Iterable[Change]) -> list[tuple[Address, Address]]:
     """``(node, runs_after)`` edges between changes of one plan (see the module docstring)."""
-    by_address = {c.address: c for c in changes}
+    return _edges({c.address: c for c in changes})
+
+
+def _edges(by_address: Mapping[Address, Change]) -> list[tuple[Address, Address]]:
     edges = []
     for change in by_address.values():
         for dep in change.depends_on:
@@ -468,7 +470,7 @@ def change_edges(changes: Iterable[Change]) -> list[tuple[Address, Address]]:
 def order_changes(changes: Iterable[Change]) -> list[Change]:
     changes = list(changes)
     by_address = {c.address: c for c in changes}
-    graph = Graph(by_address, change_edges(changes), key=_address_key)
+    graph = Graph(by_address, _edges(by_address), key=_address_key)
     return [by_address[a] for a in graph.order()]
 
 
@@ -491,9 +493,15 @@ def find_drift(
     planned = {c.address: c for c in changes}
     blocked = desired.blocked  # a property that builds the set
     out = []
+    # the observation of each address's system, found once per type and instance (``Address.system`` is
+    # a Python property; a plan owns tens of thousands of objects of a few types)
+    holders: dict[tuple[str, str], Observation | None] = {}
     for address in sorted(owned, key=_address_order):
         resource = owned[address]
-        observation = observations.get(address.system)
+        where = (address.type, address.instance)
+        if where not in holders:
+            holders[where] = observations.get(address.system)
+        observation = holders[where]
         if observation is None:
             continue  # that system was not read: nothing to compare with
         seen = observation.resources.get(address)
@@ -516,9 +524,9 @@ def find_drift(
     return out
 
 
-def _address_order(address: Address) -> tuple[str, str]:
-    # the order of ``Address`` itself, without the dataclass comparison methods (10,000+ objects)
-    return (address.type, address.name)
+# the order of ``Address`` itself, without the dataclass comparison methods (10,000+ objects): its
+# (type, name), made in C (equal ones keep the owned mapping's order)
+_address_order = operator.attrgetter("type", "name")
 
 
 def _differing(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
@@ -561,10 +569,13 @@ FOUND_BY_MARKER = "found netsot's marker on it"  # a drift reason: netsot made t
 def _recovered(resource: ManagedResource, seen: Any) -> Drift:
     """An object of an interrupted apply (or one carrying netsot's marker that the state does not
     hold) that needs no change: record (or forget) it."""
-    how = (FOUND_BY_MARKER if resource.status == "marked"
-           else "an interrupted apply wrote it")
     if seen is not None:
-        return Drift(resource.address, resource.attributes, _frozen(seen.attributes), "adopt",
-                     f"{how}; it matches what is wanted, so it is recorded in state")
+        reason = _MARKED if resource.status == "marked" else _RECOVERED
+        return Drift(resource.address, resource.attributes, _frozen(seen.attributes), "adopt", reason)
     return Drift(resource.address, resource.attributes, None, "adopt",
                  "an interrupted apply did not write it and it is not wanted; nothing to do")
+
+
+# the reasons of ``_recovered`` drift, one string each however many objects they are given to
+_MARKED = f"{FOUND_BY_MARKER}; it matches what is wanted, so it is recorded in state"
+_RECOVERED = "an interrupted apply wrote it; it matches what is wanted, so it is recorded in state"

@@ -16,7 +16,7 @@ from typing import Any
 from core.config import Config
 from core.errors import LineageMismatch, PlanError, StalePlan
 from core.files import write_atomic
-from core.model import Observation
+from core.model import Observation, merged_fingerprints
 from engine.plan.document import FORMAT_VERSION, document_checksum, render_json
 from schemas import validator
 from state.model import State
@@ -79,10 +79,7 @@ def _check_checksum(source: Path, doc: Mapping[str, Any]) -> None:
 
 def fresh_fingerprints(observations: Mapping[str, Observation]) -> dict[str, str]:
     """The fingerprints of everything just read, merged over all systems."""
-    merged: dict[str, str] = {}
-    for name in sorted(observations):
-        merged.update(observations[name].fingerprints())
-    return merged
+    return merged_fingerprints(observations[name] for name in sorted(observations))
 
 
 def check_fresh(

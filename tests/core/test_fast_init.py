@@ -1,8 +1,9 @@
-"""#24: ``Address``, ``Change`` and the other values a plan makes by the ten thousand set their fields in
-one step (a frozen dataclass's own ``__init__`` makes a call per field); they stay frozen dataclasses with
-the same fields, order and defaults."""
+"""#24: ``Change`` and the other values a plan makes by the ten thousand set their fields in one step (a
+frozen dataclass's own ``__init__`` makes a call per field); they stay frozen dataclasses with the same
+fields, order and defaults. ``Drift`` and ``Unmanaged``, which a plan keeps, keep the dataclass's own."""
 
 import dataclasses
+import gc
 import inspect
 import pickle
 
@@ -54,3 +55,12 @@ def test_an_address_is_still_frozen_ordered_and_pickled_without_its_hash() -> No
         WEB.name = "x"  # type: ignore[misc]
     back = pickle.loads(pickle.dumps(other))
     assert back == other and hash(back) == hash(other) and str(back) == "nipap_address[lab].lan.web02"
+
+
+def test_drift_and_unmanaged_that_a_plan_keeps_make_no_dict_of_their_own() -> None:
+    """A one-step ``__dict__`` is one more object per instance for the collection after a plan to walk."""
+    drift = Drift(WEB, frozen_map({"ip": "192.168.1.5"}), None, "adopt", "found netsot's marker on it")
+    unmanaged = Unmanaged(WEB, "not imported", ip="192.168.1.5")
+    for value in (drift, unmanaged):
+        assert not any(type(r) is dict for r in gc.get_referents(value))
+        assert dataclasses.replace(value) == value

@@ -16,6 +16,7 @@ from core.model import (
     ObservedResource,
     fingerprint,
     frozen_map,
+    merged_fingerprints,
     to_jsonable,
 )
 
@@ -69,8 +70,24 @@ def test_a_facts_extra_wins_over_its_typed_fields_and_in_use_and_aliases_count_w
     assert type(guest.extra) is MappingProxyType and "in_use" not in guest.extra  # the fact is left as it was
 
 
-def test_a_resources_fingerprint_is_computed_once_and_kept_on_the_object() -> None:
-    resource = _observation().resources[WEB]
-    assert "fingerprint" not in vars(resource)
-    first = resource.fingerprint
-    assert vars(resource)["fingerprint"] == first and resource.fingerprint is first
+def test_an_observations_fingerprints_are_not_kept_on_each_resource_too() -> None:
+    """The observation keeps them (once per observation); a copy on every resource made each one's
+    ``__dict__``, thousands of dicts per plan that the next garbage collection walks again."""
+    obs = _observation()
+    digests = obs.fingerprints()
+    for address, resource in obs.resources.items():
+        assert "fingerprint" not in vars(resource)
+        assert resource.fingerprint == digests[str(address)]
+
+
+def test_merged_fingerprints_are_sorted_by_key_and_a_later_observation_wins() -> None:
+    first = _observation()
+    other = Address("edgemax_dhcp_mapping", "LAN.aaa")
+    second = Observation("edgemax", {other: ObservedResource(other, frozen_map({"ip": "10.0.0.1"}))},
+                         (Fact("edgemax", "r2", "lan", "db01", None, "10.0.0.9"),))  # the same ref as nipap's
+    merged = merged_fingerprints([first, second])
+    assert list(merged) == sorted({**first.fingerprints(), **second.fingerprints()})
+    assert merged == {**first.fingerprints(), **second.fingerprints()}
+    assert merged["fact:r2"] == second.fingerprints()["fact:r2"] != first.fingerprints()["fact:r2"]
+    merged.clear()
+    assert first.fingerprints() and second.fingerprints()  # their own stay as they were

@@ -79,3 +79,12 @@ def test_a_key_sorts_each_level_and_a_cycle_is_found_behind_the_nodes_it_blocks(
     with pytest.raises(CycleError) as info:
         Graph(["z"], [("z", "y"), ("y", "x"), ("x", "y")], key=str)
     assert info.value.cycles == (("x", "y"),)
+
+
+def test_nodes_without_edges_keep_no_neighbours_when_others_get_some():
+    """#24: nodes without an edge share one empty set until an edge gives a node its own."""
+    g = Graph({"solo": 1, "a": 2, "b": 3, "c": 4}, [("b", "a"), ("c", "b"), ("c", "a")])
+    assert [g.dependencies(n) for n in ("solo", "a", "b", "c")] == [[], [], ["a"], ["a", "b"]]
+    assert [g.dependents(n) for n in ("solo", "a", "b", "c")] == [[], ["b", "c"], ["c"], []]
+    assert g.levels() == [["a", "solo"], ["b"], ["c"]]
+    assert g.descendants("solo") == g.ancestors("solo") == set()
