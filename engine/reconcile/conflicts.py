@@ -339,33 +339,38 @@ def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str,
     return out
 
 
-def _belongs(h: FactView, claimants: list[Group]) -> bool:
-    """The object is one of a claimant's facts, or an owned object depending on one of them."""
-    for g in claimants:
-        if h in g.origins or h in g.support or (g.related and h.fact.address in g.related):
-            return True
-    return False
+def _related(h: FactView, claimants: list[Group]) -> bool:
+    """The object is an owned object depending on one of the claimants' objects."""
+    address = h.fact.address
+    return address is not None and any(address in g.related for g in claimants if g.related)
 
 
 def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]:
     """One IP, several claimants: bindings resolving to it, or objects holding it that are
     not part of the binding (another MAC or name, not owned by it)."""
     at_ip: dict[str, list[Group]] = {}
+    # the facts at the IP their own group resolves to: they hold it for a claimant (most do); a fact
+    # holding an IP is one of its claimants' facts exactly when it is one of these
+    members: set[FactView] = set()
     for g in groups:
-        if g.ip is not None:
-            at_ip.setdefault(g.ip, []).append(g)
-    holders_at: dict[str, list[FactView]] = {}
+        ip = g.ip
+        if ip is not None:
+            at_ip.setdefault(ip, []).append(g)
+            members.update([f for f in g.origins if f.ip == ip])
+            if g.support:
+                members.update([f for f in g.support if f.ip == ip])
+    foreign_at: dict[str, list[FactView]] = {}
     for f in facts:
         # only the IPs bindings resolve to can be contested; leases are discovery only
-        if f.ip is not None and f.ip in at_ip and not f.fact.discovery:
-            holders_at.setdefault(f.ip, []).append(f)
+        if f.ip is not None and f not in members and f.ip in at_ip and not f.fact.discovery \
+                and not _related(f, at_ip[f.ip]):
+            foreign_at.setdefault(f.ip, []).append(f)
 
     # Which IPs conflict does not depend on the order they are looked at: find them first,
     # then sort only those.
     contested: list[tuple[str, list[Group], list[FactView]]] = []
     for ip, claimants in at_ip.items():
-        holders = holders_at.get(ip, ())
-        foreign = [h for h in holders if not _belongs(h, claimants)] if holders else []
+        foreign = foreign_at.get(ip, [])
         if len(claimants) < 2 and not foreign:
             continue
         contested.append((ip, claimants, foreign))
