@@ -166,7 +166,11 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
 
+    # only shared keys make conflicts: the first group under each key, and every group under a shared one
+    # (in the groups' order; no list per key that only one group has)
+    first: dict[tuple[str, str], Group] = {}
     by_scope: dict[tuple[str, str], list[Group]] = {}
+    first_mac: dict[tuple[str, str], Group] = {}
     by_mac: dict[tuple[str, str], list[Group]] = {}
     scopes: dict[str, str] = {}  # network name → the scope its host names live in
     for g in groups:
@@ -175,13 +179,16 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
         if scope is None:
             scope = scopes[net.name] = f"domain {net.domain}" if net.domain else net.name
         if g.hostname is not None:
-            by_scope.setdefault((scope, g.hostname), []).append(g)
-            for alias in g.aliases:
-                by_scope.setdefault((scope, alias), []).append(g)
+            for name in (g.hostname, *g.aliases) if g.aliases else (g.hostname,):
+                held = first.setdefault((scope, name), g)
+                if held is not g:
+                    by_scope.setdefault((scope, name), [held]).append(g)
         if g.mac is not None:
-            by_mac.setdefault((net.name, g.mac), []).append(g)
-    # only shared keys make conflicts: sort those, in the order of the whole key set
-    for (scope, name), members in sorted(kv for kv in by_scope.items() if len(kv[1]) > 1):
+            held = first_mac.setdefault((net.name, g.mac), g)
+            if held is not g:
+                by_mac.setdefault((net.name, g.mac), [held]).append(g)
+    # sort the shared keys only, in the order of the whole key set
+    for (scope, name), members in sorted(by_scope.items()):
         if len(members) > 1:
             members.sort(key=Group.sort_key)
             nets = {m.network.name for m in members}
@@ -198,7 +205,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     fix=fixes.shared_name(name, members),
                 )
             )
-    for (net, mac), members in sorted(kv for kv in by_mac.items() if len(kv[1]) > 1):
+    for (net, mac), members in sorted(by_mac.items()):
         if len(members) > 1:
             members.sort(key=Group.sort_key)
             parts = ", ".join(f"{m.hostname} ({_origin_ref(m)})" for m in members)
@@ -247,15 +254,18 @@ def _ipam_host_elsewhere(g: Group, types: frozenset[str]) -> tuple[FactView, Fac
     another address — e.g. netsot's own host of a guest: the two are never merged silently.
     ``types``: the resource types of the network's IPAM hosts."""
 
-    def is_host(f: FactView) -> bool:
-        return f.fact.address is not None and f.fact.address.type in types and bool(f.ip)
-
     # the origins come first among the group's facts: look at the rest only once an origin is such a host
+    # (most groups have none: no test function is made for them)
     for made in g.origins:
-        if is_host(made):
+        address = made.fact.address
+        if address is not None and address.type in types and made.ip:
             break
     else:
         return None
+
+    def is_host(f: FactView) -> bool:
+        return f.fact.address is not None and f.fact.address.type in types and bool(f.ip)
+
     other = next((f for f in g.facts() if f is not made and is_host(f) and f.ip != made.ip), None)
     if other is None:
         other = next((o for o in g.origins if o is not made and o.ip and o.ip != made.ip
