@@ -166,7 +166,11 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                 )
             )
 
+    # only shared keys make conflicts: the first group under each key, and every group under a shared one
+    # (in the groups' order; no list per key that only one group has)
+    first: dict[tuple[str, str], Group] = {}
     by_scope: dict[tuple[str, str], list[Group]] = {}
+    first_mac: dict[tuple[str, str], Group] = {}
     by_mac: dict[tuple[str, str], list[Group]] = {}
     scopes: dict[str, str] = {}  # network name → the scope its host names live in
     for g in groups:
@@ -175,13 +179,16 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
         if scope is None:
             scope = scopes[net.name] = f"domain {net.domain}" if net.domain else net.name
         if g.hostname is not None:
-            by_scope.setdefault((scope, g.hostname), []).append(g)
-            for alias in g.aliases:
-                by_scope.setdefault((scope, alias), []).append(g)
+            for name in (g.hostname, *g.aliases) if g.aliases else (g.hostname,):
+                held = first.setdefault((scope, name), g)
+                if held is not g:
+                    by_scope.setdefault((scope, name), [held]).append(g)
         if g.mac is not None:
-            by_mac.setdefault((net.name, g.mac), []).append(g)
-    # only shared keys make conflicts: sort those, in the order of the whole key set
-    for (scope, name), members in sorted(kv for kv in by_scope.items() if len(kv[1]) > 1):
+            held = first_mac.setdefault((net.name, g.mac), g)
+            if held is not g:
+                by_mac.setdefault((net.name, g.mac), [held]).append(g)
+    # sort the shared keys only, in the order of the whole key set
+    for (scope, name), members in sorted(by_scope.items()):
         if len(members) > 1:
             members.sort(key=Group.sort_key)
             nets = {m.network.name for m in members}
@@ -198,7 +205,7 @@ def identity_conflicts(groups: list[Group]) -> list[Conflict]:
                     fix=fixes.shared_name(name, members),
                 )
             )
-    for (net, mac), members in sorted(kv for kv in by_mac.items() if len(kv[1]) > 1):
+    for (net, mac), members in sorted(by_mac.items()):
         if len(members) > 1:
             members.sort(key=Group.sort_key)
             parts = ", ".join(f"{m.hostname} ({_origin_ref(m)})" for m in members)
@@ -247,15 +254,18 @@ def _ipam_host_elsewhere(g: Group, types: frozenset[str]) -> tuple[FactView, Fac
     another address — e.g. netsot's own host of a guest: the two are never merged silently.
     ``types``: the resource types of the network's IPAM hosts."""
 
-    def is_host(f: FactView) -> bool:
-        return f.fact.address is not None and f.fact.address.type in types and bool(f.ip)
-
     # the origins come first among the group's facts: look at the rest only once an origin is such a host
+    # (most groups have none: no test function is made for them)
     for made in g.origins:
-        if is_host(made):
+        address = made.fact.address
+        if address is not None and address.type in types and made.ip:
             break
     else:
         return None
+
+    def is_host(f: FactView) -> bool:
+        return f.fact.address is not None and f.fact.address.type in types and bool(f.ip)
+
     other = next((f for f in g.facts() if f is not made and is_host(f) and f.ip != made.ip), None)
     if other is None:
         other = next((o for o in g.origins if o is not made and o.ip and o.ip != made.ip
@@ -339,33 +349,38 @@ def ip_conflicts(groups: list[Group], facts: list[FactView], spans: Mapping[str,
     return out
 
 
-def _belongs(h: FactView, claimants: list[Group]) -> bool:
-    """The object is one of a claimant's facts, or an owned object depending on one of them."""
-    for g in claimants:
-        if h in g.origins or h in g.support or (g.related and h.fact.address in g.related):
-            return True
-    return False
+def _related(h: FactView, claimants: list[Group]) -> bool:
+    """The object is an owned object depending on one of the claimants' objects."""
+    address = h.fact.address
+    return address is not None and any(address in g.related for g in claimants if g.related)
 
 
 def _claimed_twice(groups: list[Group], facts: list[FactView]) -> list[Conflict]:
     """One IP, several claimants: bindings resolving to it, or objects holding it that are
     not part of the binding (another MAC or name, not owned by it)."""
     at_ip: dict[str, list[Group]] = {}
+    # the facts at the IP their own group resolves to: they hold it for a claimant (most do); a fact
+    # holding an IP is one of its claimants' facts exactly when it is one of these
+    members: set[FactView] = set()
     for g in groups:
-        if g.ip is not None:
-            at_ip.setdefault(g.ip, []).append(g)
-    holders_at: dict[str, list[FactView]] = {}
+        ip = g.ip
+        if ip is not None:
+            at_ip.setdefault(ip, []).append(g)
+            members.update([f for f in g.origins if f.ip == ip])
+            if g.support:
+                members.update([f for f in g.support if f.ip == ip])
+    foreign_at: dict[str, list[FactView]] = {}
     for f in facts:
         # only the IPs bindings resolve to can be contested; leases are discovery only
-        if f.ip is not None and f.ip in at_ip and not f.fact.discovery:
-            holders_at.setdefault(f.ip, []).append(f)
+        if f.ip is not None and f not in members and f.ip in at_ip and not f.fact.discovery \
+                and not _related(f, at_ip[f.ip]):
+            foreign_at.setdefault(f.ip, []).append(f)
 
     # Which IPs conflict does not depend on the order they are looked at: find them first,
     # then sort only those.
     contested: list[tuple[str, list[Group], list[FactView]]] = []
     for ip, claimants in at_ip.items():
-        holders = holders_at.get(ip, ())
-        foreign = [h for h in holders if not _belongs(h, claimants)] if holders else []
+        foreign = foreign_at.get(ip, [])
         if len(claimants) < 2 and not foreign:
             continue
         contested.append((ip, claimants, foreign))

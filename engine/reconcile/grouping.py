@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from core.config import Config, Network
@@ -115,35 +115,38 @@ def collect(
     nets: Mapping[str, Network],
     adopt: frozenset[Address] = frozenset(),
 ) -> list[FactView]:
-    raw: list[tuple[str, str, Fact, str | None, ManagedResource | None]] = []
-    for fact in config_facts(config):
+    facts = config_facts(config)
+    for fact in facts:
         if fact.network not in nets:
             raise ConfigError(f"host {fact.hostname} names network {fact.network!r}, which is not defined")
-        raw.append((fact.source, fact.ref, fact, "config", None))
     for obs in observations.values():
-        for fact in obs.facts:
-            managed = owned.get(fact.address) if owned and fact.address is not None else None
-            if fact.discovery:
-                kind = None
-            elif managed is not None and managed.origin == "import":
-                kind = "import"  # an adopted object stands for its binding on its own
-            elif fact.origin:
-                kind = fact.source
-            else:
-                kind = None
-            raw.append((fact.source, fact.ref, fact, kind, managed))
+        facts.extend(obs.facts)
     # By (source, ref), which names one object in almost every case; only if two facts share both does
-    # the whole order (``_order``) decide: a second stable sort then gives what sorting by it at once gives.
-    raw.sort(key=_HEAD)  # stable: equal keys keep the order above
+    # the whole order (``_order``) decide: a further stable sort then gives what sorting by it at once gives.
+    # Two stable sorts by one text each (ref, then source) are the (source, ref) order without a key tuple
+    # per fact (a third of the time); facts with equal keys keep the order above.
+    facts.sort(key=_REF)
+    facts.sort(key=_SOURCE)
     out = []
     ips: dict[str, str | None] = {}  # canonical IP texts: most IPs are reported by several systems
     adopting = bool(adopt)
     tied = False
     last_source = last_ref = None
-    for source, ref, fact, kind, managed in raw:
+    for fact in facts:
+        source, ref = fact.source, fact.ref
         if ref == last_ref and source == last_source:
             tied = True
         last_source, last_ref = source, ref
+        # (a config host, an origin without an address, is of kind "config", its source)
+        managed = owned.get(fact.address) if owned and fact.address is not None else None
+        if fact.discovery:
+            kind = None
+        elif managed is not None and managed.origin == "import":
+            kind = "import"  # an adopted object stands for its binding on its own
+        elif fact.origin:
+            kind = source
+        else:
+            kind = None
         name = fact.hostname
         if name and "." not in name:
             hostname, derived = name.lower(), fact.hostname_from  # ``_hostname``'s plain case, inline
@@ -171,7 +174,7 @@ def collect(
     return out
 
 
-_HEAD = itemgetter(0, 1)
+_SOURCE, _REF = attrgetter("source"), attrgetter("ref")
 
 
 def _made(managed: ManagedResource, fact: Fact) -> bool:

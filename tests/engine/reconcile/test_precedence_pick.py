@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.model import Fact
+from engine.reconcile.bindings import _pick_values
 from engine.reconcile.grouping import FactView
 from engine.reconcile.precedence import Candidate, pick, pick_by, ranking, resolve
 
@@ -49,3 +50,28 @@ def test_reconciles_pick_over_facts_agrees_with_pick(
     ranks, rule_text = ranking("ip", order)
     assert pick_by(facts, attrgetter("fact.source"), attrgetter("aliases"), attrgetter("fact.ref"), ranks,
                    rule_text) == pick(triples, ranks, rule_text)
+
+
+NAMES = st.one_of(st.none(), st.sampled_from(["a", "b"]))
+MACS = st.one_of(st.none(), st.sampled_from(["02:00:00:00:00:01", "02:00:00:00:00:02"]))
+IPS = st.sampled_from([None, "10.0.0.1", "10.0.0.2"])
+KINDS = st.sampled_from([None, "proxmox", "config"])  # None: a supporting fact
+FACTS = st.lists(st.tuples(SOURCES, st.sampled_from(["", "r1", "r2"]), NAMES, MACS, IPS, KINDS), max_size=8)
+
+
+@given(FACTS, MACS, ORDERS, ORDERS, ORDERS)
+def test_reconciles_one_pass_over_a_groups_facts_agrees_with_pick_by(
+    rows: list[tuple[str, str, str | None, str | None, str | None, str | None]], mac_key: str | None,
+    names: list[str], macs: list[str], ips: list[str],
+) -> None:
+    # ``_pick_values`` picks the host name, MAC and IP in one pass: each exactly as ``pick_by`` over the
+    # facts, the MAC only over the origins and the facts on the group's MAC when it has one
+    facts = [FactView(Fact(source, ref, "lan", name, mac, ip), kind, False, name, mac, ip)
+             for source, ref, name, mac, ip, kind in rows]
+    rankings = (ranking("hostname", names), ranking("mac", macs), ranking("ip", ips))
+    on_key = [f for f in facts if f.kind is not None or f.mac == mac_key] if mac_key else facts
+    source, ref = attrgetter("fact.source"), attrgetter("fact.ref")
+    expected = (pick_by(facts, source, attrgetter("hostname"), ref, *rankings[0]),
+                pick_by(on_key, source, attrgetter("mac"), ref, *rankings[1]),
+                pick_by(facts, source, attrgetter("ip"), ref, *rankings[2]))
+    assert _pick_values(facts, mac_key, rankings) == expected
