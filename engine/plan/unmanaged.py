@@ -60,19 +60,21 @@ def find_unmanaged(
             continue  # only an object the system holds is listed (a guest's facts alone are not)
         # each object listed → (the object, its first fact): one index where two were kept
         listed: dict[Address, tuple[Any, Any]] = {}
+        resources = obs.resources
         for fact in obs.facts:
             address = fact.address
             if address is None or fact.discovery or fact.origin or address in touched:
                 continue
             if fact.network not in nets and not (fact.domain and fact.domain.lower() in domains):
                 continue
-            resource = obs.resources.get(address)
-            if resource is None or (address in owned and address not in dropped):
-                continue
-            listed.setdefault(address, (resource, fact))
+            if address in owned and address not in dropped:
+                continue  # before the object is looked up (a managed system's facts are mostly of owned ones)
+            resource = resources.get(address)
+            if resource is not None:
+                listed.setdefault(address, (resource, fact))
         for address in dropped:  # netsot's marker, nothing wants it: listed whatever facts exist
-            if address in obs.resources:
-                listed.setdefault(address, (obs.resources[address], None))
+            if address in resources:
+                listed.setdefault(address, (resources[address], None))
         if not listed:
             continue
         # only an object whose reason is the import's verdict is judged (not a forgotten or marked one,
@@ -81,10 +83,9 @@ def find_unmanaged(
                   if not r.unmanaged_reason and a not in dropped and not (forgotten and str(a) in forgotten)}
         verdicts = _import_verdicts(config, key, obs, owned, observations, judged) if judged else {}
         command = _import_command(key)
-        texts = {str(a): a for a in listed}
-        for text in sorted(texts):  # plain strs (unique, as the addresses are): the fastest sort
-            address = texts[text]
-            resource, fact = listed[address]
+        by_text = {str(a): (a, *found) for a, found in listed.items()}
+        for text in sorted(by_text):  # plain strs (unique, as the addresses are): the fastest sort
+            address, resource, fact = by_text[text]
             reason, adopt = _reason(resource, command, forgotten.get(text), verdicts.get(text),
                                     address in dropped)
             out.append(_located(address, reason, adopt, resource, fact))

@@ -321,10 +321,11 @@ def _unplaced(run: _Adopt, text: str, r: ObservedResource, host_name: str, domai
 def _hosts(run: _Adopt, places: _Places) -> None:
     # each placed host with its own names (``_own_names``), made once for the ambiguity index and its verdict
     placed: list[_Placed] = []
-    only, owned = run.only, run.owned
+    # the run's indexes as locals: the loops run once per host name, thousands per plan
+    only, owned, facts, nets, spans = run.only, run.owned, run.facts, run.nets, run.spans
     for text, r in run.resources(run.kind.host_type):
-        fact = run.facts.get(r.address)
-        net = run.nets.get(fact.network) if fact is not None and fact.network else None
+        fact = facts.get(r.address)
+        net = nets.get(fact.network) if fact is not None and fact.network else None
         if net is None or fact is None or not fact.hostname:
             if run.judged(r):
                 domain = fact.domain if fact is not None else None
@@ -343,7 +344,7 @@ def _hosts(run: _Adopt, places: _Places) -> None:
         if r.address in owned:
             run.items.append(run.made.item(text, "managed", "already managed by netsot"))
             continue
-        problem = _host_problem(r, net, run.spans[net.name], name, owns, ambiguous)
+        problem = _host_problem(r, net, spans[net.name], name, owns, ambiguous)
         if problem:
             run.refuse(text, problem)
             continue
