@@ -40,6 +40,12 @@ class ImportItem:
     record: Mapping[str, Any] | None = None  # ResourceState-compatible dict when adopted
     claim: BindingClaim | None = None
 
+    def __init__(self, address: str, status: str, reason: str, record: Mapping[str, Any] | None = None,
+                 claim: BindingClaim | None = None) -> None:
+        # one step, not a frozen dataclass's setattr per field: a plan's Unmanaged section asks the
+        # import for a verdict on each of thousands of router entries (see ``core.model.Unmanaged``)
+        self.__dict__.update(address=address, status=status, reason=reason, record=record, claim=claim)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "address": self.address,

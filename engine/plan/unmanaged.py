@@ -58,35 +58,37 @@ def find_unmanaged(
         obs = observations[key]
         if not obs.resources:
             continue  # only an object the system holds is listed (a guest's facts alone are not)
-        candidates: dict[Address, Any] = {}
-        found: dict[Address, Any] = {}
+        # each object listed → (the object, its first fact): one index where two were kept
+        listed: dict[Address, tuple[Any, Any]] = {}
+        resources = obs.resources
         for fact in obs.facts:
             address = fact.address
             if address is None or fact.discovery or fact.origin or address in touched:
                 continue
             if fact.network not in nets and not (fact.domain and fact.domain.lower() in domains):
                 continue
-            resource = obs.resources.get(address)
-            if resource is None or (address in owned and address not in dropped):
-                continue
-            candidates[address] = resource
-            found.setdefault(address, fact)
+            if address in owned and address not in dropped:
+                continue  # before the object is looked up (a managed system's facts are mostly of owned ones)
+            resource = resources.get(address)
+            if resource is not None:
+                listed.setdefault(address, (resource, fact))
         for address in dropped:  # netsot's marker, nothing wants it: listed whatever facts exist
-            if address in obs.resources:
-                candidates[address] = obs.resources[address]
-        if not candidates:
+            if address in resources:
+                listed.setdefault(address, (resources[address], None))
+        if not listed:
             continue
         # only an object whose reason is the import's verdict is judged (not a forgotten or marked one,
         # nor one its system gives a reason for)
-        judged = {a: r for a, r in candidates.items()
+        judged = {a: r for a, (r, _) in listed.items()
                   if not r.unmanaged_reason and a not in dropped and not (forgotten and str(a) in forgotten)}
         verdicts = _import_verdicts(config, key, obs, owned, observations, judged) if judged else {}
         command = _import_command(key)
-        for text, address in sorted((str(a), a) for a in candidates):
-            resource = candidates[address]
+        by_text = {str(a): (a, *found) for a, found in listed.items()}
+        for text in sorted(by_text):  # plain strs (unique, as the addresses are): the fastest sort
+            address, resource, fact = by_text[text]
             reason, adopt = _reason(resource, command, forgotten.get(text), verdicts.get(text),
                                     address in dropped)
-            out.append(_located(address, reason, adopt, resource, found.get(address)))
+            out.append(_located(address, reason, adopt, resource, fact))
     return tuple(out)
 
 
@@ -142,5 +144,5 @@ def _import_verdicts(config: Config, key: str, obs: Observation, owned: Mapping[
     facts = config_facts(config) + [f for k, o in observations.items() if k != key for f in o.facts]
     plan = importer(config, key, obs, owned, facts,
                     lambda network, name: systems.role_address(ROLE_ADDRESS, network, name),
-                    only=frozenset(candidates), verdicts_only=True)
+                    only=candidates.keys(), verdicts_only=True)
     return {item.address: item for item in plan.items}

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.ipv4 import ip_int
 from core.model import Action, Address, Change, Conflict, ConflictKind, Observation
@@ -42,8 +41,10 @@ RULE_5 = ("Static DHCP lease IP '{ip}' under static mapping '{name}' under share
 RULE_13 = "Conflicting subnet ranges: {a} overlaps {b}"
 
 
-@dataclass(frozen=True)
-class _Mapping:
+class _Mapping(NamedTuple):
+    """A static mapping as the router will hold it (a named tuple, not a frozen dataclass: one is made
+    for every mapping of the router and of the plan, thousands per plan, and a tuple is made in one step)."""
+
     shared: str
     subnet: str
     name: str
@@ -130,7 +131,7 @@ class _Foresight:
     def __init__(self, cfg: EdgeConfig, changes: Sequence[Change], key: str, multi: bool,
                  networks: Mapping[str, str]) -> None:
         self.cfg, self.key, self.multi, self.networks = cfg, key, multi, networks
-        self.changes = {c.address: c for c in changes}
+        self.changes = changes  # one per address (a plan's), read in order: no index needed
         self.router = _Router(cfg, changes)
         self.out: list[Conflict] = []
         self.held: set[Address] = set()
@@ -257,7 +258,7 @@ class _Foresight:
     def second_inet(self) -> None:
         if self.multi:
             return
-        for change in self.changes.values():
+        for change in self.changes:
             # only a host name that keeps an inet of its own can get a second one: read no other record
             if change.address.type != HOST_TYPE or change.after is None or not change.kept.get("inet"):
                 continue

@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from operator import itemgetter
 from typing import Any
 
 from core.config import Config, Network, split_key
@@ -155,22 +156,46 @@ class _Adopt:
         dep = self.address_of(network, name) if self.address_of is not None else None
         return (dep,) if dep is not None else ()
 
-    def adopt(self, r: ObservedResource, net: Network, name: str, ip: str | None, mac: str | None,
+    def adopt(self, text: str, r: ObservedResource, net: Network, name: str, ip: str | None, mac: str | None,
               note: str = "") -> None:
+        """Adopt ``r`` (``text``: its address as text, made once by ``resources``)."""
         if self.verdicts_only:
-            self.items.append(self.made.item(str(r.address), "adopt", ""))
+            self.items.append(self.made.item(text, "adopt", ""))
             return
         reason, origin = self.matches.why(net.name, name, mac, ip)
-        claim = self.made.claim(str(r.address), net.name, name, ip, mac, origin)
+        claim = self.made.claim(text, net.name, name, ip, mac, origin)
         record = _record(r.address, r.provider_id, r.attributes, self.deps(net.name, name), origin)
         why = reason + note + _kept_note(r)
-        self.items.append(self.made.item(str(r.address), "adopt", why, record, claim))
+        self.items.append(self.made.item(text, "adopt", why, record, claim))
 
-    def refuse(self, r: ObservedResource, why: str) -> None:
-        self.items.append(self.made.item(str(r.address), "conflict", why))
+    def refuse(self, text: str, why: str) -> None:
+        self.items.append(self.made.item(text, "conflict", why))
 
-    def resources(self, rtype: str) -> list[ObservedResource]:
-        return sorted(self.of_type.get(rtype, ()), key=lambda r: str(r.address))
+    def resources(self, rtype: str) -> list[tuple[str, ObservedResource]]:
+        """The objects of ``rtype`` in address order, each with its address as text (made once: the
+        sort key, and the address of its item)."""
+        return sorted(((str(r.address), r) for r in self.of_type.get(rtype, ())), key=itemgetter(0))
+
+
+class _Places:
+    """Where each name is, per network: (network, name) → its first address, and every address of a
+    name seen on a second one (the few of thousands: a router's names are almost all on one address).
+    Fed by the static mappings (their binding names) and the host names (their own names and aliases)."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, str], str] = {}
+        self.more: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, network: str, name: str, ip: str) -> None:
+        key = (network, name)
+        had = self.first.setdefault(key, ip)
+        if had != ip:
+            self.more.setdefault(key, {had}).add(ip)
+
+    def ambiguous(self) -> dict[tuple[str, str], list[str]]:
+        """Names that more than one address has (a host name or alias on two addresses, or on another
+        address than the reservation of that name): (network, name) → the addresses, sorted."""
+        return {k: sorted(v, key=lambda ip: ip_int(ip) or 0) for k, v in self.more.items()}
 
 
 def _mapping_problem(kind: VyattaKind, a: Mapping[str, Any], net: Network, span: tuple[int, int],
@@ -201,51 +226,55 @@ def _mapping_problem(kind: VyattaKind, a: Mapping[str, Any], net: Network, span:
     return None
 
 
-def _mappings(run: _Adopt) -> dict[tuple[str, str], dict[str, str]]:
-    """Adopt or refuse every static mapping; returns, per (network, IP), binding name → mapping name."""
+def _mappings(run: _Adopt, places: _Places) -> None:
+    """Adopt or refuse every static mapping; each one's binding name goes into ``places`` at its IP."""
     mappings = run.resources(run.kind.mapping_type)
-    macs = Counter((r.attributes.get("shared_network"), r.attributes.get("mac_address")) for r in mappings)
-    ips = Counter((r.attributes.get("shared_network"), r.attributes.get("ip_address")) for r in mappings)
-    at_ip: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-    for r in mappings:
+    macs = Counter((r.attributes.get("shared_network"), r.attributes.get("mac_address")) for _, r in mappings)
+    ips = Counter((r.attributes.get("shared_network"), r.attributes.get("ip_address")) for _, r in mappings)
+    # the run's indexes as locals: the loop runs once per static mapping, thousands per plan
+    only, owned, facts, nets, shared, items, made = (run.only, run.owned, run.facts, run.nets, run.shared,
+                                                      run.items, run.made)
+    for text, r in mappings:
         a = r.attributes
         sn, ip, name = a.get("shared_network"), a.get("ip_address"), str(a.get("name"))
-        fact = run.facts.get(r.address)
-        net = run.nets.get(fact.network) if fact is not None and fact.network else None
+        fact = facts.get(r.address)
+        net = nets.get(fact.network) if fact is not None and fact.network else None
         binding = short_name(derive_label(name), net.domain) if net is not None else name
-        if sn in run.shared and net is not None and ip:
-            at_ip[(net.name, str(ip))][binding] = name
-        if not run.judged(r):
+        if net is not None and ip and sn in shared:
+            places.add(net.name, binding, str(ip))
+        if only is not None and r.address not in only:  # ``run.judged``, inline
             continue
-        if sn not in run.shared:
-            run.items.append(run.made.item(str(r.address), "ignored",
-                                        f"shared network {sn} is not in the config"))
+        if sn not in shared:
+            items.append(made.item(text, "ignored", f"shared network {sn} is not in the config"))
             continue
         if net is None:
-            run.refuse(r, f"static mapping {a.get('name')} has no ip-address" if not ip else
+            run.refuse(text, f"static mapping {a.get('name')} has no ip-address" if not ip else
                        f"ip-address {ip} is in none of the networks served by shared network {sn}")
             continue
-        if r.address in run.owned:
-            run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
+        if r.address in owned:
+            items.append(made.item(text, "managed", "already managed by netsot"))
             continue
         problem = _mapping_problem(run.kind, a, net, run.spans[net.name], binding, macs, ips)
         if problem:
-            run.refuse(r, problem)
+            run.refuse(text, problem)
             continue
         note = f"; binding {binding} (derived from the name {name})" if binding != name else ""
-        run.adopt(r, net, binding, ip, a.get("mac_address"), note)
-    return at_ip
+        run.adopt(text, r, net, binding, ip, a.get("mac_address"), note)
 
 
 def _host_problem(r: ObservedResource, net: Network, span: tuple[int, int], name: str, owns: Sequence[str],
                   ambiguous: Mapping[tuple[str, str], list[str]]) -> str | None:
-    host_name, inet = str(r.attributes.get("host_name")), r.attributes.get("inet")
+    inet = r.attributes.get("inet")
     value = ip_int(inet) if isinstance(inet, str) else None  # once, for the IPv4 check and the network's
     v4 = [inet] if value is not None or (inet and is_ipv4(inet)) else []
-    v4 += [v for v in r.kept.get("inet", ()) if v and is_ipv4(v)]
+    kept = r.kept.get("inet")
+    if kept:  # an inet netsot does not manage (the usual host name has none)
+        v4 += [v for v in kept if v and is_ipv4(v)]
     if not v4:
+        host_name = str(r.attributes.get("host_name"))
         return f"host name {host_name} has no IPv4 inet (netsot manages one IPv4 address per name)"
     if len(v4) > 1:
+        host_name = str(r.attributes.get("host_name"))
         return (f"host name {host_name} has {len(v4)} IPv4 inet values ({', '.join(v4)}); "
                 "netsot manages exactly one")
     problem = hostname_problem(name)
@@ -270,68 +299,62 @@ def _own_names(r: ObservedResource, net: Network) -> list[str]:
     return list(dict.fromkeys([own, *(short_name(str(a).lower(), net.domain) for a in aliases)]))
 
 
-def _ambiguous(placed: Sequence[tuple[ObservedResource, Network, str, list[str]]],
-               names_at: Mapping[tuple[str, str], Mapping[str, str]]) -> dict[tuple[str, str], list[str]]:
-    """Names that more than one address has (a host name or alias on two addresses, or on another
-    address than the reservation of that name): (network, name) → the addresses, sorted."""
-    where: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for (network, ip), bindings in names_at.items():
-        for binding in bindings:
-            where[(network, binding)].add(ip)
-    for r, net, _, owns in placed:
-        inet = r.attributes.get("inet")
-        if inet:
-            for own in owns:
-                where[(net.name, own)].add(str(inet))
-    return {k: sorted(v, key=lambda ip: ip_int(ip) or 0) for k, v in where.items() if len(v) > 1}
+# a placed host name: its address as text, the object, its fact, its network, binding name and own names
+_Placed = tuple[str, ObservedResource, Fact, Network, str, list[str]]
 
 
-def _unplaced(run: _Adopt, r: ObservedResource, host_name: str, domain: str | None) -> None:
+def _unplaced(run: _Adopt, text: str, r: ObservedResource, host_name: str, domain: str | None) -> None:
     """A host name no network takes: outside every network and domain, or in a shared domain."""
     if domain is None:
         why = f"{host_name}: neither its address nor its domain belongs to a configured network"
-        run.items.append(run.made.item(str(r.address), "ignored", why))
+        run.items.append(run.made.item(text, "ignored", why))
         return
     inet = r.attributes.get("inet")
     sharing = sorted(n.name for n in run.nets.values() if n.domain and n.domain.lower() == domain)
     if not inet:
-        run.refuse(r, f"host name {host_name} has no IPv4 inet (netsot manages one IPv4 address per name)")
+        run.refuse(text, f"host name {host_name} has no IPv4 inet (netsot manages one IPv4 address per name)")
         return
-    run.refuse(r, f"inet {inet} is in none of the networks of domain {domain} ({', '.join(sharing)}); "
-                  "give one of them dns_owner: true, or fix the address")
+    run.refuse(text, f"inet {inet} is in none of the networks of domain {domain} ({', '.join(sharing)}); "
+                     "give one of them dns_owner: true, or fix the address")
 
 
-def _hosts(run: _Adopt, names_at: Mapping[tuple[str, str], Mapping[str, str]]) -> None:
-    hosts = run.resources(run.kind.host_type)
+def _hosts(run: _Adopt, places: _Places) -> None:
     # each placed host with its own names (``_own_names``), made once for the ambiguity index and its verdict
-    placed: list[tuple[ObservedResource, Network, str, list[str]]] = []
-    for r in hosts:
-        fact = run.facts.get(r.address)
-        net = run.nets.get(fact.network) if fact is not None and fact.network else None
+    placed: list[_Placed] = []
+    # the run's indexes as locals: the loops run once per host name, thousands per plan
+    only, owned, facts, nets, spans = run.only, run.owned, run.facts, run.nets, run.spans
+    for text, r in run.resources(run.kind.host_type):
+        fact = facts.get(r.address)
+        net = nets.get(fact.network) if fact is not None and fact.network else None
         if net is None or fact is None or not fact.hostname:
             if run.judged(r):
                 domain = fact.domain if fact is not None else None
-                _unplaced(run, r, str(r.attributes.get("host_name")), domain)
+                _unplaced(run, text, r, str(r.attributes.get("host_name")), domain)
             continue
-        placed.append((r, net, fact.hostname, _own_names(r, net)))
-    ambiguous = _ambiguous(placed, names_at)
-    for r, net, name, owns in placed:
-        if not run.judged(r):
+        owns = _own_names(r, net)
+        placed.append((text, r, fact, net, fact.hostname, owns))
+        inet = r.attributes.get("inet")
+        if inet:
+            for own in owns:
+                places.add(net.name, own, str(inet))
+    ambiguous = places.ambiguous()
+    for text, r, fact, net, name, owns in placed:
+        if only is not None and r.address not in only:  # ``run.judged``, inline: thousands per plan
             continue
-        if r.address in run.owned:
-            run.items.append(run.made.item(str(r.address), "managed", "already managed by netsot"))
+        if r.address in owned:
+            run.items.append(run.made.item(text, "managed", "already managed by netsot"))
             continue
-        problem = _host_problem(r, net, run.spans[net.name], name, owns, ambiguous)
+        problem = _host_problem(r, net, spans[net.name], name, owns, ambiguous)
         if problem:
-            run.refuse(r, problem)
+            run.refuse(text, problem)
             continue
         if run.verdicts_only:
-            run.adopt(r, net, name, r.attributes.get("inet"), None)
+            run.adopt(text, r, net, name, r.attributes.get("inet"), None)
             continue
         apex = net.domain is not None and name == net.domain.lower()
         note = f"; the domain's own name (apex): binding {name}" if apex else ""
-        note += _names_note(run.facts[r.address], name, owns[0])
-        run.adopt(r, net, name, r.attributes.get("inet"), None, note)
+        note += _names_note(fact, name, owns[0])
+        run.adopt(text, r, net, name, r.attributes.get("inet"), None, note)
 
 
 def _names_note(fact: Fact, name: str, own: str) -> str:
@@ -366,8 +389,9 @@ def adopt(
     reason, state record or claim (what the plan's Unmanaged section does not use).
     """
     run = _Adopt(kind, made, config, key, observation, owned, others, address_of, only, verdicts_only)
-    names_at = _mappings(run)
-    _hosts(run, names_at)
+    places = _Places()
+    _mappings(run, places)
+    _hosts(run, places)
     return made.plan(tuple(run.items))
 
 
