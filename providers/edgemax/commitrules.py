@@ -320,14 +320,19 @@ def unpublished(wanted: Mapping[Address, Any], observation: Observation) -> dict
     objects with ``.binding``."""
     if observation.data.get("dnsmasq"):
         return {}  # dnsmasq mode serves (and names) a disabled mapping all the same (edgeos.md §11.3)
+    resources = observation.resources
     off = set()
     for address, want in wanted.items():
-        seen = observation.resources.get(address)
-        if address.type != MAPPING_TYPE or seen is None or not _disabled(seen.kept):
+        if address.type != MAPPING_TYPE:
+            continue
+        seen = resources.get(address)
+        if seen is None or not _disabled(seen.kept):
             continue
         mac = str(seen.attributes.get("mac_address") or "").lower()
         if mac and mac == str(want.binding.mac or "").lower():  # the device's own reservation
             off.add((want.binding.network, want.binding.hostname))
+    if not off:  # no wanted reservation is disabled (the usual router): no host name to look for
+        return {}
     return {address: (f"its DHCP reservation is disabled on the router (`disable`), so netsot publishes no "
                       f"DNS name for {want.binding.hostname}")
             for address, want in wanted.items()
