@@ -111,50 +111,76 @@ def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | Non
 class _Index:
     """The instance's observed mappings and host names, looked up the ways a binding finds them: at the
     address its name gives it, else by name without case (and derived names), else by MAC. The tables of
-    the last two are made when an object is first not found at its address (a plan whose objects all
-    are where their names put them never needs them)."""
+    the last two are made when an object is first not found at its address, the mappings' per shared
+    network (a plan whose objects all are where their names put them never needs them; a new network's
+    bindings need no table of the other networks' reservations)."""
 
     def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str,
                  owned: Mapping[Address, ManagedResource]) -> None:
         self.kind = kind
         self.resources = observation.resources
-        # each observed address as the observation's own key: a wish keyed by that very object makes
-        # every later lookup of it (the diff's, the hooks') an identity hit, not a field-by-field compare
-        self._keys = {address: address for address in self.resources}
+        # the instance's observed mappings and host names by their address's name, as the observation's
+        # own keys: a binding's object found there needs no address made, and a wish keyed by that very
+        # object makes every later lookup of it (the diff's, the hooks') an identity hit
+        instance = key.partition(".")[2]
+        self._mapping_at: dict[str, Address] = {}
+        self._host_at: dict[str, Address] = {}
+        for address in self.resources:
+            if address.instance != instance:
+                continue
+            if address.type == kind.mapping_type:
+                self._mapping_at[address.name] = address
+            elif address.type == kind.host_type:
+                self._host_at[address.name] = address
         self._config, self._key, self._owned = config, key, owned
+        # shared network → (by name, by MAC) of its observed mappings, made on first need
+        self._mapping_tables: dict[str, tuple[dict[str, list[Address]], dict[str, list[Address]]]] = {}
 
     @cached_property
-    def _tables(self) -> tuple[dict[tuple[str, ...], list[Address]], dict[tuple[str, str], list[Address]]]:
-        """(by name, by MAC) over every observed mapping and host name (by MAC: the owned ones, the only
-        ones a binding finds by MAC)."""
-        kind, owned = self.kind, self._owned
-        by_name: dict[tuple[str, ...], list[Address]] = {}
-        by_mac: dict[tuple[str, str], list[Address]] = {}
-        domains = {sn: {n.domain for n in nets if n.domain}
-                   for sn, nets in kind.shared_networks(self._config, self._key).items()}
+    def _by_shared_network(self) -> dict[str, list[Address]]:
+        """Every observed mapping by the shared network that holds it."""
+        out: dict[str, list[Address]] = {}
         for address, res in self.resources.items():
-            a = res.attributes
-            if address.type == kind.mapping_type:
-                sn, name = str(a.get("shared_network")), str(a.get("name"))
-                derived = kept_module.derive_label(name)
-                labels = {name.lower(), derived}
-                for domain in domains.get(sn, ()):
-                    labels.add(short_name(derived, domain))
-                for label in labels:
-                    by_name.setdefault(("m", sn, label), []).append(address)
-                if address in owned and a.get("mac_address"):
-                    by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
-            elif address.type == kind.host_type:
-                by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
-        return by_name, by_mac
+            if address.type == self.kind.mapping_type:
+                out.setdefault(str(res.attributes.get("shared_network")), []).append(address)
+        return out
 
-    @property
-    def by_name(self) -> dict[tuple[str, ...], list[Address]]:
-        return self._tables[0]
+    @cached_property
+    def _domains(self) -> dict[str, set[str]]:
+        return {sn: {n.domain for n in nets if n.domain}
+                for sn, nets in self.kind.shared_networks(self._config, self._key).items()}
 
-    @property
-    def by_mac(self) -> dict[tuple[str, str], list[Address]]:
-        return self._tables[1]
+    def _tables(self, sn: str) -> tuple[dict[str, list[Address]], dict[str, list[Address]]]:
+        """(by name, by MAC) over the observed mappings of shared network ``sn`` (by MAC: the owned ones,
+        the only ones a binding finds by MAC)."""
+        found = self._mapping_tables.get(sn)
+        if found is not None:
+            return found
+        by_name: dict[str, list[Address]] = {}
+        by_mac: dict[str, list[Address]] = {}
+        domains = self._domains.get(sn, ())
+        for address in self._by_shared_network.get(sn, ()):
+            a = self.resources[address].attributes
+            name = str(a.get("name"))
+            derived = kept_module.derive_label(name)
+            labels = {name.lower(), derived}
+            for domain in domains:
+                labels.add(short_name(derived, domain))
+            for label in labels:
+                by_name.setdefault(label, []).append(address)
+            if address in self._owned and a.get("mac_address"):
+                by_mac.setdefault(str(a["mac_address"]).lower(), []).append(address)
+        found = self._mapping_tables[sn] = (by_name, by_mac)
+        return found
+
+    @cached_property
+    def _hosts_by_name(self) -> dict[str, list[Address]]:
+        """Every observed host name by its name without case."""
+        out: dict[str, list[Address]] = {}
+        for address, res in self.resources.items():
+            if address.type == self.kind.host_type:
+                out.setdefault(str(res.attributes.get("host_name")).lower(), []).append(address)
+        return out
 
     def _pick(self, found: Sequence[Address], owned: Mapping[Address, ManagedResource]) -> Address | None:
         if not found:
@@ -162,33 +188,31 @@ class _Index:
         mine = sorted((a for a in found if a in owned), key=str)
         return mine[0] if mine else sorted(found, key=str)[0]
 
-    def mapping(
-        self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource], key: str,
-        exact: Address | None = None,
-    ) -> Address | None:
-        """The observed mapping of binding ``b`` in shared network ``sn`` (None: there is none);
-        ``exact``: its address by the binding's name, when the caller has it already."""
-        if exact is None:
-            exact = self.kind.mapping_address(sn, b.hostname, key)
-        at = self._keys.get(exact)
+    def mapping(self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource],
+                key: str) -> tuple[Address | None, Address]:
+        """(the observed mapping of binding ``b`` in shared network ``sn`` or None, the address the
+        binding's name gives it)."""
+        kind = self.kind
+        at = self._mapping_at.get(kind.mapping_name(sn, b.hostname))
         if at is not None:
-            return at
-        found = self._pick(self.by_name.get(("m", sn, b.hostname), ()), owned)
+            return at, at
+        derived = kind.mapping_address(sn, b.hostname, key)
+        by_name, by_mac = self._tables(sn)
+        found = self._pick(by_name.get(b.hostname, ()), owned)
         if found is not None or b.mac is None:
-            return found
+            return found, derived
         # an adopted entry with a name netsot would not create (ROOM_1_SWITCH) keeps it, found by MAC
-        mine = [a for a in self.by_mac.get((sn, b.mac.lower()), ())
-                if self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
-        return self._pick(mine, owned)
+        mine = [a for a in by_mac.get(b.mac.lower(), ())
+                if kind.name_rule(str(self.resources[a].attributes.get("name")))]
+        return self._pick(mine, owned), derived
 
-    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str,
-             exact: Address | None = None) -> Address | None:
-        if exact is None:
-            exact = self.kind.host_address(fqdn, key)
-        at = self._keys.get(exact)
+    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource],
+             key: str) -> tuple[Address | None, Address]:
+        """(the observed host name ``fqdn`` or None, the address that name gives it)."""
+        at = self._host_at.get(fqdn)
         if at is not None:
-            return at
-        return self._pick(self.by_name.get(("h", fqdn.lower()), ()), owned)
+            return at, at
+        return self._pick(self._hosts_by_name.get(fqdn.lower(), ()), owned), self.kind.host_address(fqdn, key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,8 +293,7 @@ def _desired(
         depends_on = (dep,) if dep is not None else ()
         if b.mac is not None and own is not None:
             sn = own.shared_network
-            derived = kind.mapping_address(sn, b.hostname, key)
-            found = index.mapping(sn, b, owned, key, derived)
+            found, derived = index.mapping(sn, b, owned, key)
             seen = index.resources[found].attributes if found is not None else {}
             name = str(seen["name"]) if found is not None else b.hostname
             if found is not None and not kind.moves_subnet:  # the mapping stays where the router has it
@@ -286,7 +309,7 @@ def _desired(
             out.setdefault(found or derived, _Want(attrs, b, p, path, derived, depends_on))
         fqdn = host_name_for(b.hostname, net.domain)
         if fqdn is not None:
-            for address, attrs, derived in _host_wants(kind, b, net, fqdn, index, owned, key):
+            for address, attrs, derived in _host_wants(b, net, fqdn, index, owned, key):
                 # the names point where the host answers now (a guest pending restart keeps its old
                 # address): inet is not the binding's ip then
                 p = {k: prov[src] for k, src in HOST_PROVENANCE
@@ -303,7 +326,7 @@ def _provenance(made: dict[str, Provenance]) -> Mapping[str, Provenance]:
     return MappingProxyType(made) if made else EMPTY
 
 
-def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _Index,
+def _host_wants(b: Binding, net: Network, fqdn: str, index: _Index,
                 owned: Mapping[Address, ManagedResource],
                 key: str) -> list[tuple[Address, Mapping[str, Any], Address]]:
     """(address, attributes, derived address) of every host name a binding wants on the router.
@@ -317,11 +340,10 @@ def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _I
     separate: dict[str, Address] = {}
     for alias in b.aliases:
         alias_fqdn = host_name_for(alias, domain)
-        found_alias = index.host(alias_fqdn, owned, key) if alias_fqdn is not None else None
+        found_alias = index.host(alias_fqdn, owned, key)[0] if alias_fqdn is not None else None
         if found_alias is not None:
             separate[alias] = found_alias
-    derived = kind.host_address(fqdn, key)
-    found = index.host(fqdn, owned, key, derived)
+    found, derived = index.host(fqdn, owned, key)
     if found is None:  # a new host name: the binding's own aliases (nothing of the router's to keep)
         words = binding_aliases(b.hostname)
         words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate]
