@@ -24,8 +24,9 @@ import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from core.config import Config, Network
 from core.ipv4 import ip_int
@@ -56,8 +57,9 @@ MAPPING_PROVENANCE = (("ip_address", "ip"), ("mac_address", "mac"), ("name", "ho
 HOST_PROVENANCE = (("inet", "ip"), ("host_name", "hostname"), ("aliases", "hostname"))
 # (network, hostname) → the address resource the binding's router objects depend on (None: none)
 Depends = Callable[[str, str], Address | None]
-# (wanted objects, observation) → {host address: why netsot does not publish it}
-Unpublished = Callable[[Mapping[Address, Any], Observation], Mapping[Address, str]]
+# (the binding of each wanted object by its address, observation) → {host address: why netsot does not
+# publish it}
+Unpublished = Callable[[Mapping[Address, Binding], Observation], Mapping[Address, str]]
 
 
 def binding_aliases(name: str) -> list[str]:
@@ -262,28 +264,22 @@ def _describe(keys: list[str], before: Mapping[str, Any], after: Mapping[str, An
     return ", ".join(f"{k} {show(before.get(k))} -> {show(after.get(k))}" for k in keys)
 
 
-class _Want(NamedTuple):
-    """One router object a binding wants: its attributes, the binding, provenance, its path (a named
-    tuple: a plan makes one per router object)."""
-
-    attrs: Mapping[str, Any]  # read-only: the wish's and its change's ``after`` (made once)
-    binding: Binding
-    provenance: Mapping[str, Provenance]  # read-only, as a change holds it
-    path: str
-    derived: Address  # the address the binding's name gives it (blocked by conflicts of the binding)
-    depends_on: tuple[Address, ...]  # the binding's IPAM address (asked once per binding)
-
-
 def _desired(
     kind: VyattaKind, config: Config, desired: Desired, router_subnets: Mapping[str, Sequence[str]],
     index: _Index, owned: Mapping[Address, ManagedResource], key: str, depends: Depends,
-) -> dict[Address, _Want]:
-    out: dict[Address, _Want] = {}
+    want: Callable[..., Any],
+) -> tuple[dict[Address, Any], dict[Address, Binding]]:
+    """(address → the diff's ``Want`` of each router object the bindings want, address → its binding):
+    each want made once, as the diff takes it (its ``attributes`` are its change's ``after``, its
+    ``provider_id`` its config path). One whose binding's name is blocked only holds its place."""
+    out: dict[Address, Any] = {}
+    of: dict[Address, Binding] = {}
+    blocked = desired.blocked
     nets = {n.name: n for n in kind.served(config, key)}
     owns = {name: n.settings_for(kind.name) for name, n in nets.items()}
     prefixes = {name: str(n.prefix) for name, n in nets.items()}  # the text once per network
     subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
-    for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
+    for b in sorted(desired.bindings, key=attrgetter("network", "hostname")):
         net = nets.get(b.network)
         if net is None:
             continue
@@ -294,31 +290,41 @@ def _desired(
         if b.mac is not None and own is not None:
             sn = own.shared_network
             found, derived = index.mapping(sn, b, owned, key)
-            seen = index.resources[found].attributes if found is not None else {}
-            name = str(seen["name"]) if found is not None else b.hostname
-            if found is not None and not kind.moves_subnet:  # the mapping stays where the router has it
-                subnet = str(seen["subnet"])
-            else:
-                if sn not in subnets:
-                    subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
-                subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
-            # a fresh dict of plain strings: read-only as it is (what ``frozen_map`` would copy)
-            attrs = MappingProxyType(mapping_attrs(sn, subnet, name, b.ip, b.mac.lower()))
-            p = _provenance({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
-            path = " ".join(mapping_path(sn, subnet, name))
-            out.setdefault(found or derived, _Want(attrs, b, p, path, derived, depends_on))
+            address = found or derived
+            if address not in out:
+                seen = index.resources[found].attributes if found is not None else {}
+                name = str(seen["name"]) if found is not None else b.hostname
+                if found is not None and not kind.moves_subnet:  # the mapping stays where the router has it
+                    subnet = str(seen["subnet"])
+                else:
+                    if sn not in subnets:
+                        subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
+                    subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
+                # a fresh dict of plain strings: read-only as it is (what ``frozen_map`` would copy)
+                attrs = MappingProxyType(mapping_attrs(sn, subnet, name, b.ip, b.mac.lower()))
+                p = _provenance({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
+                live = not (blocked and derived in blocked)
+                out[address] = want(address, attrs, depends_on=depends_on,
+                                    provider_id=" ".join(mapping_path(sn, subnet, name)), provenance=p,
+                                    origin=b.origin, creates=live, updates=live)
+                of[address] = b
         fqdn = host_name_for(b.hostname, net.domain)
         if fqdn is not None:
             for address, attrs, derived in _host_wants(b, net, fqdn, index, owned, key):
+                if address in out:
+                    continue
                 # the names point where the host answers now (a guest pending restart keeps its old
                 # address): inet is not the binding's ip then
                 p = {k: prov[src] for k, src in HOST_PROVENANCE
                      if src in prov and not (k == "inet" and b.answers_at)}
                 if "aliases" in prov:
                     p["aliases"] = prov["aliases"]
-                path = " ".join((*HOST_BASE, attrs["host_name"]))
-                out.setdefault(address, _Want(attrs, b, _provenance(p), path, derived, depends_on))
-    return out
+                live = not (blocked and derived in blocked)
+                out[address] = want(address, attrs, depends_on=depends_on,
+                                    provider_id=" ".join((*HOST_BASE, attrs["host_name"])),
+                                    provenance=_provenance(p), origin=b.origin, creates=live, updates=live)
+                of[address] = b
+    return out, of
 
 
 def _provenance(made: dict[str, Provenance]) -> Mapping[str, Provenance]:
@@ -344,17 +350,18 @@ def _host_wants(b: Binding, net: Network, fqdn: str, index: _Index,
         if found_alias is not None:
             separate[alias] = found_alias
     found, derived = index.host(fqdn, owned, key)
-    if found is None:  # a new host name: the binding's own aliases (nothing of the router's to keep)
-        words = binding_aliases(b.hostname)
-        words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate]
-        host_name = fqdn
-    else:
-        seen = index.resources[found].attributes
-        words = _kept_aliases(seen, b, domain)
+    seen = index.resources[found].attributes if found is not None else None
+    # the router's host name keeps the aliases it has that are the binding's names (a new one: none)
+    words = _kept_aliases(seen, b, domain) if seen is not None else []
+    if words:
         have = {_name_of(w, domain) for w in words}
         words += [a for a in binding_aliases(b.hostname) if a not in have]
         words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate and a not in have]
-        host_name = str(seen["host_name"])
+    else:  # nothing kept: the binding's own aliases
+        words = binding_aliases(b.hostname)
+        if b.aliases:
+            words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate]
+    host_name = fqdn if seen is None else str(seen["host_name"])
     out = [(found or derived, _frozen_host(host_name, b.dns_ip, words), derived)]
     for address in separate.values():
         other = index.resources[address].attributes
@@ -435,16 +442,20 @@ class _Planner:
 
     def __init__(self, kind: VyattaKind, config: Config, desired: Desired, observation: Observation, key: str,
                  owned: Mapping[Address, ManagedResource], depends: Depends,
-                 subnets: Mapping[str, Sequence[str]], unpublished: Unpublished | None) -> None:
+                 subnets: Mapping[str, Sequence[str]], unpublished: Unpublished | None,
+                 want: Callable[..., Any]) -> None:
         self.kind, self.key, self.observation = kind, key, observation
         self.owned, self.depends = owned, depends
         self.mapping_type, self.host_type = kind.mapping_type, kind.host_type
         self.blocked = desired.blocked
         self.index = _Index(kind, observation, config, key, owned)
-        self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key, depends)
+        self.want = want
+        # address → the diff's want of it, address → the binding that wants it
+        self.wanted, self.binding = _desired(kind, config, desired, subnets, self.index, owned, key, depends,
+                                             want)
         # no DNS name for a binding whose reservation is disabled on the router (it is not served);
         # one that exists already is left as it is (the observation's warning says so)
-        self.unpublished = dict(unpublished(self.wanted, observation)) if unpublished is not None else {}
+        self.unpublished = dict(unpublished(self.binding, observation)) if unpublished is not None else {}
         self.held = {address: self.wanted.pop(address) for address in self.unpublished}
         # owned objects of this instance's two types (the state holds every system's objects)
         types = (kind.mapping_type, kind.host_type)
@@ -507,34 +518,38 @@ class _Planner:
                 return True
         return False
 
-    def create(self, address: Address, want: _Want, drift: bool) -> Change:
-        b = want.binding
+    def create(self, address: Address, want: Any, drift: bool) -> Change:
+        """``want``: the diff's want of ``address``."""
+        b = self.binding[address]
+        attrs = want.attributes
         reason = (f"router entry deleted by hand; recreating for {_source_text(b)}" if drift
                   else f"new {_source_text(b)}")
         kept: Mapping[str, Any] = EMPTY
-        old = None if drift else self._predecessor(address, want.attrs)
+        old = None if drift else self._predecessor(address, attrs)
         if old is not None:
             self.carried[old] = address
             kept = self.movable[old].kept
             reason += f"; takes over what {old.name} holds besides netsot's attributes"
-        mac = str(want.attrs.get("mac_address") or "").lower()
-        reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
+        mac = str(attrs.get("mac_address") or "").lower()
+        reason += _renewal(attrs, self.leased.get(mac), dynamic=True)
         reason += _waiting(address, b, self.host_type)
-        return Change(Action.CREATE, address, None, want.attrs, reason, provider_id=want.path,
+        return Change(Action.CREATE, address, None, attrs, reason, provider_id=want.provider_id,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
                       provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
-    def update(self, address: Address, want: _Want, seen: ObservedResource) -> Change | None:
+    def update(self, address: Address, want: Any, seen: ObservedResource) -> Change | None:
+        """``want``: the diff's want of ``address``."""
+        attrs = want.attributes
         managed = self.owned.get(address)
         if address.type == self.host_type:
-            seen = _seen_host(seen, want.attrs, managed)
-        keys = _diff(seen.attributes, want.attrs)
+            seen = _seen_host(seen, attrs, managed)
+        keys = _diff(seen.attributes, attrs)
         if not keys:
             return None
         recorded = managed.attributes if managed is not None else None
         drift = recorded is not None and bool(_diff(recorded, seen.attributes))
-        what = _describe(keys, seen.attributes, want.attrs)
-        b = want.binding
+        what = _describe(keys, seen.attributes, attrs)
+        b = self.binding[address]
         if drift:
             reason = f"router entry edited by hand: {what}"
         elif "mac_address" in keys and "mac" in b.provenance and seen.attributes.get("mac_address"):
@@ -542,11 +557,11 @@ class _Planner:
         else:
             reason = f"{_source_text(b)} changed: {what}"
         if "ip_address" in keys:
-            reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
+            reason += _renewal(attrs, seen.attributes.get("ip_address"), dynamic=False)
         if "inet" in keys:
             reason += _waiting(address, b, self.host_type)
-        return Change(Action.UPDATE, address, seen.attributes, want.attrs, reason,
-                      provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
+        return Change(Action.UPDATE, address, seen.attributes, attrs, reason,
+                      provider_id=seen.provider_id or want.provider_id, drift=drift, kept=seen.kept,
                       provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
     def delete(self, address: Address, seen: ObservedResource) -> Change:
@@ -562,17 +577,14 @@ class _Planner:
         return Change(Action.DELETE, address, seen.attributes, None, reason,
                       provider_id=seen.provider_id or managed.provider_id, origin=managed.origin, loses=loses)
 
-    def wishes(self, want: Callable[..., Any]) -> tuple[Any, ...]:
-        """Every object a binding wants, in address order, made by ``want`` (the diff's ``Want``); one
-        whose binding's name is blocked, and a host name netsot does not publish, only holds its place
-        (never created, changed or deleted)."""
-        out: list[Any] = []
-        for address, w in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
-            live = not (self.blocked and w.derived in self.blocked)
-            out.append(want(address, w.attrs, depends_on=w.depends_on, provider_id=w.path,
-                            provenance=w.provenance, origin=w.binding.origin, creates=live, updates=live))
-        for address, w in self.held.items():
-            out.append(want(address, w.attrs, creates=False, updates=False))
+    def wishes(self) -> tuple[Any, ...]:
+        """Every object a binding wants (the diff's ``Want``), in address order; one whose binding's name
+        is blocked, and a host name netsot does not publish, only holds its place (never created,
+        changed or deleted)."""
+        wanted = self.wanted
+        out = [wanted[address] for address in sorted(wanted, key=str)]
+        out += [self.want(address, w.attributes, creates=False, updates=False)
+                for address, w in self.held.items()]
         return tuple(out)
 
     def extra(self) -> tuple[Change, ...]:
@@ -591,15 +603,16 @@ class _Planner:
         diff makes no create of its own for it): one that recreates what was deleted by hand or takes a
         renamed object's place and kept data."""
         address = wish.address
-        return self.create(address, self.wanted[address], address in self.owned)
+        return self.create(address, wish, address in self.owned)
 
-    def finish(self, change: Change, seen: ObservedResource | None) -> Change | None:
-        """The shared diff's update or delete, as this planner says it: an update compared without case
-        (None: nothing differs), a delete that says what takes its place or what it loses."""
+    def finish(self, change: Change, wish: Any, seen: ObservedResource | None) -> Change | None:
+        """The shared diff's update or delete (``wish``: the want it updates), as this planner says it: an
+        update compared without case (None: nothing differs), a delete that says what takes its place or
+        what it loses."""
         address = change.address
         if change.action is Action.DELETE:
             return self.delete(address, seen) if seen is not None and address in self.owned else None
-        return self.update(address, self.wanted[address], seen) if seen is not None else None
+        return self.update(address, wish, seen) if seen is not None else None
 
     def order(self, change: Change) -> int:
         """Creates and updates first (the wishes' order), then the ``saved`` pseudo resource, then deletes."""
@@ -639,13 +652,14 @@ def wanted(
     ``owned``: what netsot manages (the state's records); ``depends(network, hostname)``: the address
     resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
     a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
-    planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
-    return made.wanted(wants=planner.wishes(made.want), prune=frozenset({kind.mapping_type, kind.host_type}),
+    planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished,
+                       made.want)
+    return made.wanted(wants=planner.wishes(), prune=frozenset({kind.mapping_type, kind.host_type}),
                        extra=planner.extra(), sort_key=planner.order, create=planner.created,
-                       finish=lambda change, _want, seen: planner.finish(change, seen))
+                       finish=planner.finish)
 
 
-def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],
+def _renamed(kind: VyattaKind, wanted: Mapping[Address, Any], resources: Mapping[Address, ObservedResource],
              mine: Sequence[Address]) -> dict[Address, Address]:
     """New entry → the owned entry it renames: same MAC in the same shared network (a reservation),
     same address (a host name). The two are applied together or held together, so the router never
@@ -666,7 +680,7 @@ def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mappi
     for address, want in wanted.items():
         if address in resources:
             continue
-        attrs = want.attrs
+        attrs = want.attributes
         if address.type == kind.mapping_type:
             old = old_mapping.pop((attrs.get("shared_network"), attrs.get("mac_address")), None)
         else:
