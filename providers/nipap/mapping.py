@@ -338,7 +338,11 @@ def wanted(
             wants.append(Want(addr, frozen_map(after), origin="config", updates=False,
                               reason="network prefix missing in NIPAP (manage_prefixes)"))
     resources = observed.resources
-    by_mac = _by_mac(resources)
+
+    @cache
+    def by_mac() -> dict[str, list[Address]]:  # a renamed binding's candidates: asked only for a new host
+        return _by_mac(resources)
+
     # the observed hosts of this instance by name (a binding's key names its host): a binding whose host
     # is there wants it under the observation's own address object, so every later lookup of it (the
     # diff's, ownership's, the plan's) is an identity hit, and no address is made for it
@@ -350,7 +354,7 @@ def wanted(
         binding_of[addr] = b
         there = resources.get(addr)
         moves = () if there is not None or not b.mac else tuple(
-            a for a in by_mac.get(b.mac, ()) if a.name.startswith(f"{b.network}."))
+            a for a in by_mac().get(b.mac, ()) if a.name.startswith(f"{b.network}."))
         # an existing host keeps the avps others wrote (``merge`` does the same for a moved one)
         after = _desired_host(b, binding_key, there.attributes.get("avps") if there is not None else None)
         wants.append(Want(addr, after, reason="new host binding",
