@@ -24,7 +24,7 @@ import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -582,7 +582,8 @@ class _Planner:
         is blocked, and a host name netsot does not publish, only holds its place (never created,
         changed or deleted)."""
         wanted = self.wanted
-        out = [wanted[address] for address in sorted(wanted, key=str)]
+        # (text, want) pairs sorted by the text: no lookup of each address again after the sort
+        out = [w for _, w in sorted(zip(map(str, wanted), wanted.values(), strict=True), key=itemgetter(0))]
         out += [self.want(address, w.attributes, creates=False, updates=False)
                 for address, w in self.held.items()]
         return tuple(out)
