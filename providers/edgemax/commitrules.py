@@ -320,13 +320,13 @@ def unpublished(wanted: Mapping[Address, Binding], observation: Observation) -> 
     wanted object to the binding that wants it."""
     if observation.data.get("dnsmasq"):
         return {}  # dnsmasq mode serves (and names) a disabled mapping all the same (edgeos.md §11.3)
-    resources = observation.resources
     off = set()
-    for address, binding in wanted.items():
-        if address.type != MAPPING_TYPE:
+    # the router's disabled mappings that a binding wants: each mapping read once, no lookup per wanted object
+    for address, seen in observation.resources.items():
+        if address.type != MAPPING_TYPE or not _disabled(seen.kept):
             continue
-        seen = resources.get(address)
-        if seen is None or not _disabled(seen.kept):
+        binding = wanted.get(address)
+        if binding is None:
             continue
         mac = str(seen.attributes.get("mac_address") or "").lower()
         if mac and mac == str(binding.mac or "").lower():  # the device's own reservation
