@@ -13,7 +13,7 @@ an unchecked change is one dictionary look-up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -109,8 +109,9 @@ def declared(type_name: str) -> Declared | None:
     return _declared.get(type_name)
 
 
-def check_record(declared: Declared, record: Mapping[str, Any], where: str) -> None:
-    """``record`` holds only declared keys, each of its field's type (``where`` names it in the error)."""
+def check_record(declared: Declared, record: Mapping[str, Any], where: str | Callable[[], str]) -> None:
+    """``record`` holds only declared keys, each of its field's type (``where`` names it in the error:
+    a text, or what makes it, called only then)."""
     fields, usual = declared.fields, declared.usual
     for key, value in record.items():
         if type(value) is usual.get(key):  # a declared key with a value of its type's usual class: fine
@@ -118,28 +119,33 @@ def check_record(declared: Declared, record: Mapping[str, Any], where: str) -> N
         f = fields.get(key)
         if f is None:
             raise FieldError(
-                f"{where} holds {key!r}, which {declared.type_name} does not declare "
+                f"{_text(where)} holds {key!r}, which {declared.type_name} does not declare "
                 f"(its fields: {', '.join(sorted(fields))})")
         if value is None:
             if not f.optional:
-                raise FieldError(f"{where}: {key} of {declared.type_name} may not be empty (None)")
+                raise FieldError(f"{_text(where)}: {key} of {declared.type_name} may not be empty (None)")
             continue
         if not isinstance(value, FIELD_TYPES[f.type]) or (f.type == "int" and isinstance(value, bool)):
-            raise FieldError(f"{where}: {key} of {declared.type_name} is a {f.type}, not "
+            raise FieldError(f"{_text(where)}: {key} of {declared.type_name} is a {f.type}, not "
                              f"{type(value).__name__} {value!r}")
+
+
+def _text(where: str | Callable[[], str]) -> str:
+    return where if isinstance(where, str) else where()
 
 
 def check_change(type_name: str, address: object, before: Mapping[str, Any] | None,
                  after: Mapping[str, Any] | None) -> None:
     """A change's ``before`` and ``after`` against its type's declared fields (untyped types: nothing).
-    ``address`` names the change in an error (its text is made only then)."""
+    ``address`` names the change in an error (its text is made only then: a plan makes tens of thousands
+    of changes, each would format its address)."""
     declared = _declared.get(type_name)
     if declared is None:
         return
     if before is not None:
-        check_record(declared, before, f"the change of {address}: before")
+        check_record(declared, before, lambda: f"the change of {address}: before")
     if after is not None:
-        check_record(declared, after, f"the change of {address}: after")
+        check_record(declared, after, lambda: f"the change of {address}: after")
 
 
 def get(declared: Declared | None, record: Mapping[str, Any], key: str) -> Any:

@@ -178,9 +178,10 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
                     moved_from=moved, origin=want.origin, kept=want.kept or seen.kept), want, seen)
     if wanted.prune:
         prune = wanted.prune
-        leaving = [(address, seen) for address, seen in resources.items()
-                   if address.type in prune and address not in taken and address not in blocked
-                   and may_change(address, seen, ctx, untouchable)]
+        # the objects no want took, found by a set difference (not a loop over every object read)
+        leaving = [(address, seen) for address in resources.keys() - taken
+                   if address.type in prune and address not in blocked
+                   and may_change(address, seen := resources[address], ctx, untouchable)]
         for address, seen in sorted(leaving, key=_by_address):  # sort the few, not everything read
             gone = Change(Action.DELETE, address, _frozen(seen.attributes), None,
                           reason=wanted.delete_reason, provider_id=seen.provider_id, kept=seen.kept)

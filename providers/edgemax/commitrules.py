@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from core.ipv4 import ip_int
-from core.model import Action, Address, Change, Conflict, ConflictKind, Observation
+from core.model import Action, Address, Binding, Change, Conflict, ConflictKind, Observation
 from providers.edgemax.descriptor import HOST_TYPE, MAPPING_TYPE
 from providers.edgemax.extract import EdgeConfig
 from providers.vyatta import records
@@ -315,21 +315,26 @@ def disabled_warnings(cfg: EdgeConfig, key: str, named: Iterable[str]) -> list[s
             for sn, _, m in cfg.mappings() if m.disabled and not sn.disabled and sn.name in shared]
 
 
-def unpublished(wanted: Mapping[Address, Any], observation: Observation) -> dict[Address, str]:
+def unpublished(wanted: Mapping[Address, Binding], observation: Observation) -> dict[Address, str]:
     """Host names netsot neither publishes nor changes nor deletes: those of a binding whose
-    reservation on the router is disabled. → {host address: why}. ``wanted`` maps addresses to
-    objects with ``.binding``."""
+    reservation on the router is disabled. → {host address: why}. ``wanted`` maps the address of each
+    wanted object to the binding that wants it."""
     if observation.data.get("dnsmasq"):
         return {}  # dnsmasq mode serves (and names) a disabled mapping all the same (edgeos.md §11.3)
     off = set()
-    for address, want in wanted.items():
-        seen = observation.resources.get(address)
-        if address.type != MAPPING_TYPE or seen is None or not _disabled(seen.kept):
+    # the router's disabled mappings that a binding wants: each mapping read once, no lookup per wanted object
+    for address, seen in observation.resources.items():
+        if address.type != MAPPING_TYPE or not _disabled(seen.kept):
+            continue
+        binding = wanted.get(address)
+        if binding is None:
             continue
         mac = str(seen.attributes.get("mac_address") or "").lower()
-        if mac and mac == str(want.binding.mac or "").lower():  # the device's own reservation
-            off.add((want.binding.network, want.binding.hostname))
+        if mac and mac == str(binding.mac or "").lower():  # the device's own reservation
+            off.add((binding.network, binding.hostname))
+    if not off:  # no wanted reservation is disabled (the usual router): no host name to look for
+        return {}
     return {address: (f"its DHCP reservation is disabled on the router (`disable`), so netsot publishes no "
-                      f"DNS name for {want.binding.hostname}")
-            for address, want in wanted.items()
-            if address.type == HOST_TYPE and (want.binding.network, want.binding.hostname) in off}
+                      f"DNS name for {binding.hostname}")
+            for address, binding in wanted.items()
+            if address.type == HOST_TYPE and (binding.network, binding.hostname) in off}

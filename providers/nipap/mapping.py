@@ -49,6 +49,7 @@ ANNOTATION_KEYS = (VMID_KEY,)  # avps that are origin annotations (reported as F
 ALIASES_KEY = "aliases"
 # avps netsot writes: its own, plus what a binding's origins annotate (e.g. "proxmox-vmid")
 OUR_AVPS = (OWNER_KEY, MAC_KEY, VMID_KEY, BINDING_KEY, ALIASES_KEY)
+_OUR_AVPS = frozenset(OUR_AVPS)
 # the ``authoritative_source`` netsot's client sends (client.NipapClient's default): nipapd stamps it on
 # every prefix netsot ADDS and never changes it on an edit, so it says who made a host
 NETSOT_SOURCE = "netsot"
@@ -268,15 +269,15 @@ def _desired_host(binding: Binding, binding_key: str,
         for k, v in ref.annotations.items():
             ours.setdefault(k, v)
     avps = ours
-    if current_avps:
-        avps = {k: v for k, v in current_avps.items() if k not in OUR_AVPS and k not in ours}
+    if current_avps and not _OUR_AVPS.issuperset(current_avps):  # someone else's avps are kept
+        avps = {k: v for k, v in current_avps.items() if k not in _OUR_AVPS and k not in ours}
         avps.update(ours)
     return {
         "ip": binding.ip,
         "hostname": binding.hostname,
         "mac": binding.mac,
         "description": binding.description or _default_description(binding),
-        "avps": {k: avps[k] for k in sorted(avps)},  # the keys are unique: sorting them sorts the items
+        "avps": dict(sorted(avps.items())),  # the keys are unique: items sort by them alone
     }
 
 
@@ -336,15 +337,24 @@ def wanted(
                      "description": f"netsot network {net.name}"}
             wants.append(Want(addr, frozen_map(after), origin="config", updates=False,
                               reason="network prefix missing in NIPAP (manage_prefixes)"))
-    hosts = {a: r for a, r in observed.resources.items() if a.type == ADDRESS_TYPE}
-    by_mac = _by_mac(hosts)
+    resources = observed.resources
+
+    @cache
+    def by_mac() -> dict[str, list[Address]]:  # a renamed binding's candidates: asked only for a new host
+        return _by_mac(resources)
+
+    # the observed hosts of this instance by name (a binding's key names its host): a binding whose host
+    # is there wants it under the observation's own address object, so every later lookup of it (the
+    # diff's, ownership's, the plan's) is an identity hit, and no address is made for it
+    instance = key.partition(".")[2]
+    named = {a.name: a for a in resources if a.type == ADDRESS_TYPE and a.instance == instance}
     binding_of: dict[Address, Binding] = {}
     for binding_key, b in keyed:
-        addr = host_address(b.network, b.hostname, key)
+        addr = named.get(binding_key) or host_address(b.network, b.hostname, key)
         binding_of[addr] = b
-        there = hosts.get(addr)
+        there = resources.get(addr)
         moves = () if there is not None or not b.mac else tuple(
-            a for a in by_mac.get(b.mac, ()) if a.name.startswith(f"{b.network}."))
+            a for a in by_mac().get(b.mac, ()) if a.name.startswith(f"{b.network}."))
         # an existing host keeps the avps others wrote (``merge`` does the same for a moved one)
         after = _desired_host(b, binding_key, there.attributes.get("avps") if there is not None else None)
         wants.append(Want(addr, after, reason="new host binding",
@@ -390,11 +400,13 @@ def _update_reason(change: Change, b: Binding) -> str:
     return "attributes differ"
 
 
-def _by_mac(hosts: Mapping[Address, ObservedResource]) -> dict[str, list[Address]]:
+def _by_mac(resources: Mapping[Address, ObservedResource]) -> dict[str, list[Address]]:
     """Hosts by their MAC, each list in address order: a renamed binding's candidates (the diff takes the
     first netsot may change). An index, not a scan: thousands of new bindings stay linear."""
     out: dict[str, list[Address]] = {}
-    for addr, res in hosts.items():
+    for addr, res in resources.items():
+        if addr.type != ADDRESS_TYPE:
+            continue
         mac = res.attributes.get("mac")
         if mac:
             out.setdefault(mac, []).append(addr)

@@ -116,7 +116,12 @@ class VyattaKind:
         return out
 
     def mapping_address(self, shared_network: str, name: str, key: str = "") -> Address:
-        return Address.of(self.mapping_type, f"{shared_network}.{name}", key)
+        return Address.of(self.mapping_type, self.mapping_name(shared_network, name), key)
+
+    @staticmethod
+    def mapping_name(shared_network: str, name: str) -> str:
+        """The name of a static mapping's address (``LAN.web01``)."""
+        return f"{shared_network}.{name}"
 
     def host_address(self, fqdn: str, key: str = "") -> Address:
         return Address.of(self.host_type, fqdn, key)

@@ -24,8 +24,9 @@ import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from core.config import Config, Network
 from core.ipv4 import ip_int
@@ -56,8 +57,9 @@ MAPPING_PROVENANCE = (("ip_address", "ip"), ("mac_address", "mac"), ("name", "ho
 HOST_PROVENANCE = (("inet", "ip"), ("host_name", "hostname"), ("aliases", "hostname"))
 # (network, hostname) → the address resource the binding's router objects depend on (None: none)
 Depends = Callable[[str, str], Address | None]
-# (wanted objects, observation) → {host address: why netsot does not publish it}
-Unpublished = Callable[[Mapping[Address, Any], Observation], Mapping[Address, str]]
+# (the binding of each wanted object by its address, observation) → {host address: why netsot does not
+# publish it}
+Unpublished = Callable[[Mapping[Address, Binding], Observation], Mapping[Address, str]]
 
 
 def binding_aliases(name: str) -> list[str]:
@@ -111,50 +113,76 @@ def _subnet_for(subnets: Subnets, network: Network, ip: str, fallback: str | Non
 class _Index:
     """The instance's observed mappings and host names, looked up the ways a binding finds them: at the
     address its name gives it, else by name without case (and derived names), else by MAC. The tables of
-    the last two are made when an object is first not found at its address (a plan whose objects all
-    are where their names put them never needs them)."""
+    the last two are made when an object is first not found at its address, the mappings' per shared
+    network (a plan whose objects all are where their names put them never needs them; a new network's
+    bindings need no table of the other networks' reservations)."""
 
     def __init__(self, kind: VyattaKind, observation: Observation, config: Config, key: str,
                  owned: Mapping[Address, ManagedResource]) -> None:
         self.kind = kind
         self.resources = observation.resources
-        # each observed address as the observation's own key: a wish keyed by that very object makes
-        # every later lookup of it (the diff's, the hooks') an identity hit, not a field-by-field compare
-        self._keys = {address: address for address in self.resources}
+        # the instance's observed mappings and host names by their address's name, as the observation's
+        # own keys: a binding's object found there needs no address made, and a wish keyed by that very
+        # object makes every later lookup of it (the diff's, the hooks') an identity hit
+        instance = key.partition(".")[2]
+        self._mapping_at: dict[str, Address] = {}
+        self._host_at: dict[str, Address] = {}
+        for address in self.resources:
+            if address.instance != instance:
+                continue
+            if address.type == kind.mapping_type:
+                self._mapping_at[address.name] = address
+            elif address.type == kind.host_type:
+                self._host_at[address.name] = address
         self._config, self._key, self._owned = config, key, owned
+        # shared network → (by name, by MAC) of its observed mappings, made on first need
+        self._mapping_tables: dict[str, tuple[dict[str, list[Address]], dict[str, list[Address]]]] = {}
 
     @cached_property
-    def _tables(self) -> tuple[dict[tuple[str, ...], list[Address]], dict[tuple[str, str], list[Address]]]:
-        """(by name, by MAC) over every observed mapping and host name (by MAC: the owned ones, the only
-        ones a binding finds by MAC)."""
-        kind, owned = self.kind, self._owned
-        by_name: dict[tuple[str, ...], list[Address]] = {}
-        by_mac: dict[tuple[str, str], list[Address]] = {}
-        domains = {sn: {n.domain for n in nets if n.domain}
-                   for sn, nets in kind.shared_networks(self._config, self._key).items()}
+    def _by_shared_network(self) -> dict[str, list[Address]]:
+        """Every observed mapping by the shared network that holds it."""
+        out: dict[str, list[Address]] = {}
         for address, res in self.resources.items():
-            a = res.attributes
-            if address.type == kind.mapping_type:
-                sn, name = str(a.get("shared_network")), str(a.get("name"))
-                derived = kept_module.derive_label(name)
-                labels = {name.lower(), derived}
-                for domain in domains.get(sn, ()):
-                    labels.add(short_name(derived, domain))
-                for label in labels:
-                    by_name.setdefault(("m", sn, label), []).append(address)
-                if address in owned and a.get("mac_address"):
-                    by_mac.setdefault((sn, str(a["mac_address"]).lower()), []).append(address)
-            elif address.type == kind.host_type:
-                by_name.setdefault(("h", str(a.get("host_name")).lower()), []).append(address)
-        return by_name, by_mac
+            if address.type == self.kind.mapping_type:
+                out.setdefault(str(res.attributes.get("shared_network")), []).append(address)
+        return out
 
-    @property
-    def by_name(self) -> dict[tuple[str, ...], list[Address]]:
-        return self._tables[0]
+    @cached_property
+    def _domains(self) -> dict[str, set[str]]:
+        return {sn: {n.domain for n in nets if n.domain}
+                for sn, nets in self.kind.shared_networks(self._config, self._key).items()}
 
-    @property
-    def by_mac(self) -> dict[tuple[str, str], list[Address]]:
-        return self._tables[1]
+    def _tables(self, sn: str) -> tuple[dict[str, list[Address]], dict[str, list[Address]]]:
+        """(by name, by MAC) over the observed mappings of shared network ``sn`` (by MAC: the owned ones,
+        the only ones a binding finds by MAC)."""
+        found = self._mapping_tables.get(sn)
+        if found is not None:
+            return found
+        by_name: dict[str, list[Address]] = {}
+        by_mac: dict[str, list[Address]] = {}
+        domains = self._domains.get(sn, ())
+        for address in self._by_shared_network.get(sn, ()):
+            a = self.resources[address].attributes
+            name = str(a.get("name"))
+            derived = kept_module.derive_label(name)
+            labels = {name.lower(), derived}
+            for domain in domains:
+                labels.add(short_name(derived, domain))
+            for label in labels:
+                by_name.setdefault(label, []).append(address)
+            if address in self._owned and a.get("mac_address"):
+                by_mac.setdefault(str(a["mac_address"]).lower(), []).append(address)
+        found = self._mapping_tables[sn] = (by_name, by_mac)
+        return found
+
+    @cached_property
+    def _hosts_by_name(self) -> dict[str, list[Address]]:
+        """Every observed host name by its name without case."""
+        out: dict[str, list[Address]] = {}
+        for address, res in self.resources.items():
+            if address.type == self.kind.host_type:
+                out.setdefault(str(res.attributes.get("host_name")).lower(), []).append(address)
+        return out
 
     def _pick(self, found: Sequence[Address], owned: Mapping[Address, ManagedResource]) -> Address | None:
         if not found:
@@ -162,33 +190,31 @@ class _Index:
         mine = sorted((a for a in found if a in owned), key=str)
         return mine[0] if mine else sorted(found, key=str)[0]
 
-    def mapping(
-        self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource], key: str,
-        exact: Address | None = None,
-    ) -> Address | None:
-        """The observed mapping of binding ``b`` in shared network ``sn`` (None: there is none);
-        ``exact``: its address by the binding's name, when the caller has it already."""
-        if exact is None:
-            exact = self.kind.mapping_address(sn, b.hostname, key)
-        at = self._keys.get(exact)
+    def mapping(self, sn: str, b: Binding, owned: Mapping[Address, ManagedResource],
+                key: str) -> tuple[Address | None, Address]:
+        """(the observed mapping of binding ``b`` in shared network ``sn`` or None, the address the
+        binding's name gives it)."""
+        kind = self.kind
+        at = self._mapping_at.get(kind.mapping_name(sn, b.hostname))
         if at is not None:
-            return at
-        found = self._pick(self.by_name.get(("m", sn, b.hostname), ()), owned)
+            return at, at
+        derived = kind.mapping_address(sn, b.hostname, key)
+        by_name, by_mac = self._tables(sn)
+        found = self._pick(by_name.get(b.hostname, ()), owned)
         if found is not None or b.mac is None:
-            return found
+            return found, derived
         # an adopted entry with a name netsot would not create (ROOM_1_SWITCH) keeps it, found by MAC
-        mine = [a for a in self.by_mac.get((sn, b.mac.lower()), ())
-                if self.kind.name_rule(str(self.resources[a].attributes.get("name")))]
-        return self._pick(mine, owned)
+        mine = [a for a in by_mac.get(b.mac.lower(), ())
+                if kind.name_rule(str(self.resources[a].attributes.get("name")))]
+        return self._pick(mine, owned), derived
 
-    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource], key: str,
-             exact: Address | None = None) -> Address | None:
-        if exact is None:
-            exact = self.kind.host_address(fqdn, key)
-        at = self._keys.get(exact)
+    def host(self, fqdn: str, owned: Mapping[Address, ManagedResource],
+             key: str) -> tuple[Address | None, Address]:
+        """(the observed host name ``fqdn`` or None, the address that name gives it)."""
+        at = self._host_at.get(fqdn)
         if at is not None:
-            return at
-        return self._pick(self.by_name.get(("h", fqdn.lower()), ()), owned)
+            return at, at
+        return self._pick(self._hosts_by_name.get(fqdn.lower(), ()), owned), self.kind.host_address(fqdn, key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,28 +264,22 @@ def _describe(keys: list[str], before: Mapping[str, Any], after: Mapping[str, An
     return ", ".join(f"{k} {show(before.get(k))} -> {show(after.get(k))}" for k in keys)
 
 
-class _Want(NamedTuple):
-    """One router object a binding wants: its attributes, the binding, provenance, its path (a named
-    tuple: a plan makes one per router object)."""
-
-    attrs: Mapping[str, Any]  # read-only: the wish's and its change's ``after`` (made once)
-    binding: Binding
-    provenance: Mapping[str, Provenance]  # read-only, as a change holds it
-    path: str
-    derived: Address  # the address the binding's name gives it (blocked by conflicts of the binding)
-    depends_on: tuple[Address, ...]  # the binding's IPAM address (asked once per binding)
-
-
 def _desired(
     kind: VyattaKind, config: Config, desired: Desired, router_subnets: Mapping[str, Sequence[str]],
     index: _Index, owned: Mapping[Address, ManagedResource], key: str, depends: Depends,
-) -> dict[Address, _Want]:
-    out: dict[Address, _Want] = {}
+    want: Callable[..., Any],
+) -> tuple[dict[Address, Any], dict[Address, Binding]]:
+    """(address → the diff's ``Want`` of each router object the bindings want, address → its binding):
+    each want made once, as the diff takes it (its ``attributes`` are its change's ``after``, its
+    ``provider_id`` its config path). One whose binding's name is blocked only holds its place."""
+    out: dict[Address, Any] = {}
+    of: dict[Address, Binding] = {}
+    blocked = desired.blocked
     nets = {n.name: n for n in kind.served(config, key)}
     owns = {name: n.settings_for(kind.name) for name, n in nets.items()}
     prefixes = {name: str(n.prefix) for name, n in nets.items()}  # the text once per network
     subnets: dict[str, Subnets] = {}  # per shared network, parsed once per plan (not per binding)
-    for b in sorted(desired.bindings, key=lambda b: (b.network, b.hostname)):
+    for b in sorted(desired.bindings, key=attrgetter("network", "hostname")):
         net = nets.get(b.network)
         if net is None:
             continue
@@ -269,33 +289,42 @@ def _desired(
         depends_on = (dep,) if dep is not None else ()
         if b.mac is not None and own is not None:
             sn = own.shared_network
-            derived = kind.mapping_address(sn, b.hostname, key)
-            found = index.mapping(sn, b, owned, key, derived)
-            seen = index.resources[found].attributes if found is not None else {}
-            name = str(seen["name"]) if found is not None else b.hostname
-            if found is not None and not kind.moves_subnet:  # the mapping stays where the router has it
-                subnet = str(seen["subnet"])
-            else:
-                if sn not in subnets:
-                    subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
-                subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
-            # a fresh dict of plain strings: read-only as it is (what ``frozen_map`` would copy)
-            attrs = MappingProxyType(mapping_attrs(sn, subnet, name, b.ip, b.mac.lower()))
-            p = _provenance({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
-            path = " ".join(mapping_path(sn, subnet, name))
-            out.setdefault(found or derived, _Want(attrs, b, p, path, derived, depends_on))
+            found, derived = index.mapping(sn, b, owned, key)
+            address = found or derived
+            if address not in out:
+                seen = index.resources[found].attributes if found is not None else {}
+                name = str(seen["name"]) if found is not None else b.hostname
+                if found is not None and not kind.moves_subnet:  # the mapping stays where the router has it
+                    subnet = str(seen["subnet"])
+                else:
+                    if sn not in subnets:
+                        subnets[sn] = _parsed_subnets(router_subnets.get(sn, ()))
+                    subnet = _subnet_for(subnets[sn], net, b.ip, prefixes[b.network])
+                # a fresh dict of plain strings: read-only as it is (what ``frozen_map`` would copy)
+                attrs = MappingProxyType(mapping_attrs(sn, subnet, name, b.ip, b.mac.lower()))
+                p = _provenance({k: prov[src] for k, src in MAPPING_PROVENANCE if src in prov})
+                live = not (blocked and derived in blocked)
+                out[address] = want(address, attrs, depends_on=depends_on,
+                                    provider_id=" ".join(mapping_path(sn, subnet, name)), provenance=p,
+                                    origin=b.origin, creates=live, updates=live)
+                of[address] = b
         fqdn = host_name_for(b.hostname, net.domain)
         if fqdn is not None:
-            for address, attrs, derived in _host_wants(kind, b, net, fqdn, index, owned, key):
+            for address, attrs, derived in _host_wants(b, net, fqdn, index, owned, key):
+                if address in out:
+                    continue
                 # the names point where the host answers now (a guest pending restart keeps its old
                 # address): inet is not the binding's ip then
                 p = {k: prov[src] for k, src in HOST_PROVENANCE
                      if src in prov and not (k == "inet" and b.answers_at)}
                 if "aliases" in prov:
                     p["aliases"] = prov["aliases"]
-                path = " ".join((*HOST_BASE, attrs["host_name"]))
-                out.setdefault(address, _Want(attrs, b, _provenance(p), path, derived, depends_on))
-    return out
+                live = not (blocked and derived in blocked)
+                out[address] = want(address, attrs, depends_on=depends_on,
+                                    provider_id=" ".join((*HOST_BASE, attrs["host_name"])),
+                                    provenance=_provenance(p), origin=b.origin, creates=live, updates=live)
+                of[address] = b
+    return out, of
 
 
 def _provenance(made: dict[str, Provenance]) -> Mapping[str, Provenance]:
@@ -303,7 +332,7 @@ def _provenance(made: dict[str, Provenance]) -> Mapping[str, Provenance]:
     return MappingProxyType(made) if made else EMPTY
 
 
-def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _Index,
+def _host_wants(b: Binding, net: Network, fqdn: str, index: _Index,
                 owned: Mapping[Address, ManagedResource],
                 key: str) -> list[tuple[Address, Mapping[str, Any], Address]]:
     """(address, attributes, derived address) of every host name a binding wants on the router.
@@ -317,22 +346,22 @@ def _host_wants(kind: VyattaKind, b: Binding, net: Network, fqdn: str, index: _I
     separate: dict[str, Address] = {}
     for alias in b.aliases:
         alias_fqdn = host_name_for(alias, domain)
-        found_alias = index.host(alias_fqdn, owned, key) if alias_fqdn is not None else None
+        found_alias = index.host(alias_fqdn, owned, key)[0] if alias_fqdn is not None else None
         if found_alias is not None:
             separate[alias] = found_alias
-    derived = kind.host_address(fqdn, key)
-    found = index.host(fqdn, owned, key, derived)
-    if found is None:  # a new host name: the binding's own aliases (nothing of the router's to keep)
-        words = binding_aliases(b.hostname)
-        words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate]
-        host_name = fqdn
-    else:
-        seen = index.resources[found].attributes
-        words = _kept_aliases(seen, b, domain)
+    found, derived = index.host(fqdn, owned, key)
+    seen = index.resources[found].attributes if found is not None else None
+    # the router's host name keeps the aliases it has that are the binding's names (a new one: none)
+    words = _kept_aliases(seen, b, domain) if seen is not None else []
+    if words:
         have = {_name_of(w, domain) for w in words}
         words += [a for a in binding_aliases(b.hostname) if a not in have]
         words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate and a not in have]
-        host_name = str(seen["host_name"])
+    else:  # nothing kept: the binding's own aliases
+        words = binding_aliases(b.hostname)
+        if b.aliases:
+            words += [host_name_for(a, domain) or a for a in b.aliases if a not in separate]
+    host_name = fqdn if seen is None else str(seen["host_name"])
     out = [(found or derived, _frozen_host(host_name, b.dns_ip, words), derived)]
     for address in separate.values():
         other = index.resources[address].attributes
@@ -413,16 +442,20 @@ class _Planner:
 
     def __init__(self, kind: VyattaKind, config: Config, desired: Desired, observation: Observation, key: str,
                  owned: Mapping[Address, ManagedResource], depends: Depends,
-                 subnets: Mapping[str, Sequence[str]], unpublished: Unpublished | None) -> None:
+                 subnets: Mapping[str, Sequence[str]], unpublished: Unpublished | None,
+                 want: Callable[..., Any]) -> None:
         self.kind, self.key, self.observation = kind, key, observation
         self.owned, self.depends = owned, depends
         self.mapping_type, self.host_type = kind.mapping_type, kind.host_type
         self.blocked = desired.blocked
         self.index = _Index(kind, observation, config, key, owned)
-        self.wanted = _desired(kind, config, desired, subnets, self.index, owned, key, depends)
+        self.want = want
+        # address → the diff's want of it, address → the binding that wants it
+        self.wanted, self.binding = _desired(kind, config, desired, subnets, self.index, owned, key, depends,
+                                             want)
         # no DNS name for a binding whose reservation is disabled on the router (it is not served);
         # one that exists already is left as it is (the observation's warning says so)
-        self.unpublished = dict(unpublished(self.wanted, observation)) if unpublished is not None else {}
+        self.unpublished = dict(unpublished(self.binding, observation)) if unpublished is not None else {}
         self.held = {address: self.wanted.pop(address) for address in self.unpublished}
         # owned objects of this instance's two types (the state holds every system's objects)
         types = (kind.mapping_type, kind.host_type)
@@ -485,34 +518,38 @@ class _Planner:
                 return True
         return False
 
-    def create(self, address: Address, want: _Want, drift: bool) -> Change:
-        b = want.binding
+    def create(self, address: Address, want: Any, drift: bool) -> Change:
+        """``want``: the diff's want of ``address``."""
+        b = self.binding[address]
+        attrs = want.attributes
         reason = (f"router entry deleted by hand; recreating for {_source_text(b)}" if drift
                   else f"new {_source_text(b)}")
         kept: Mapping[str, Any] = EMPTY
-        old = None if drift else self._predecessor(address, want.attrs)
+        old = None if drift else self._predecessor(address, attrs)
         if old is not None:
             self.carried[old] = address
             kept = self.movable[old].kept
             reason += f"; takes over what {old.name} holds besides netsot's attributes"
-        mac = str(want.attrs.get("mac_address") or "").lower()
-        reason += _renewal(want.attrs, self.leased.get(mac), dynamic=True)
+        mac = str(attrs.get("mac_address") or "").lower()
+        reason += _renewal(attrs, self.leased.get(mac), dynamic=True)
         reason += _waiting(address, b, self.host_type)
-        return Change(Action.CREATE, address, None, want.attrs, reason, provider_id=want.path,
+        return Change(Action.CREATE, address, None, attrs, reason, provider_id=want.provider_id,
                       drift=drift, kept=kept, replaces=None if drift else self.renamed.get(address),
                       provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
-    def update(self, address: Address, want: _Want, seen: ObservedResource) -> Change | None:
+    def update(self, address: Address, want: Any, seen: ObservedResource) -> Change | None:
+        """``want``: the diff's want of ``address``."""
+        attrs = want.attributes
         managed = self.owned.get(address)
         if address.type == self.host_type:
-            seen = _seen_host(seen, want.attrs, managed)
-        keys = _diff(seen.attributes, want.attrs)
+            seen = _seen_host(seen, attrs, managed)
+        keys = _diff(seen.attributes, attrs)
         if not keys:
             return None
         recorded = managed.attributes if managed is not None else None
         drift = recorded is not None and bool(_diff(recorded, seen.attributes))
-        what = _describe(keys, seen.attributes, want.attrs)
-        b = want.binding
+        what = _describe(keys, seen.attributes, attrs)
+        b = self.binding[address]
         if drift:
             reason = f"router entry edited by hand: {what}"
         elif "mac_address" in keys and "mac" in b.provenance and seen.attributes.get("mac_address"):
@@ -520,11 +557,11 @@ class _Planner:
         else:
             reason = f"{_source_text(b)} changed: {what}"
         if "ip_address" in keys:
-            reason += _renewal(want.attrs, seen.attributes.get("ip_address"), dynamic=False)
+            reason += _renewal(attrs, seen.attributes.get("ip_address"), dynamic=False)
         if "inet" in keys:
             reason += _waiting(address, b, self.host_type)
-        return Change(Action.UPDATE, address, seen.attributes, want.attrs, reason,
-                      provider_id=seen.provider_id or want.path, drift=drift, kept=seen.kept,
+        return Change(Action.UPDATE, address, seen.attributes, attrs, reason,
+                      provider_id=seen.provider_id or want.provider_id, drift=drift, kept=seen.kept,
                       provenance=want.provenance, depends_on=want.depends_on, origin=b.origin)
 
     def delete(self, address: Address, seen: ObservedResource) -> Change:
@@ -540,17 +577,15 @@ class _Planner:
         return Change(Action.DELETE, address, seen.attributes, None, reason,
                       provider_id=seen.provider_id or managed.provider_id, origin=managed.origin, loses=loses)
 
-    def wishes(self, want: Callable[..., Any]) -> tuple[Any, ...]:
-        """Every object a binding wants, in address order, made by ``want`` (the diff's ``Want``); one
-        whose binding's name is blocked, and a host name netsot does not publish, only holds its place
-        (never created, changed or deleted)."""
-        out: list[Any] = []
-        for address, w in sorted(self.wanted.items(), key=lambda kv: str(kv[0])):
-            live = not (self.blocked and w.derived in self.blocked)
-            out.append(want(address, w.attrs, depends_on=w.depends_on, provider_id=w.path,
-                            provenance=w.provenance, origin=w.binding.origin, creates=live, updates=live))
-        for address, w in self.held.items():
-            out.append(want(address, w.attrs, creates=False, updates=False))
+    def wishes(self) -> tuple[Any, ...]:
+        """Every object a binding wants (the diff's ``Want``), in address order; one whose binding's name
+        is blocked, and a host name netsot does not publish, only holds its place (never created,
+        changed or deleted)."""
+        wanted = self.wanted
+        # (text, want) pairs sorted by the text: no lookup of each address again after the sort
+        out = [w for _, w in sorted(zip(map(str, wanted), wanted.values(), strict=True), key=itemgetter(0))]
+        out += [self.want(address, w.attributes, creates=False, updates=False)
+                for address, w in self.held.items()]
         return tuple(out)
 
     def extra(self) -> tuple[Change, ...]:
@@ -569,15 +604,16 @@ class _Planner:
         diff makes no create of its own for it): one that recreates what was deleted by hand or takes a
         renamed object's place and kept data."""
         address = wish.address
-        return self.create(address, self.wanted[address], address in self.owned)
+        return self.create(address, wish, address in self.owned)
 
-    def finish(self, change: Change, seen: ObservedResource | None) -> Change | None:
-        """The shared diff's update or delete, as this planner says it: an update compared without case
-        (None: nothing differs), a delete that says what takes its place or what it loses."""
+    def finish(self, change: Change, wish: Any, seen: ObservedResource | None) -> Change | None:
+        """The shared diff's update or delete (``wish``: the want it updates), as this planner says it: an
+        update compared without case (None: nothing differs), a delete that says what takes its place or
+        what it loses."""
         address = change.address
         if change.action is Action.DELETE:
             return self.delete(address, seen) if seen is not None and address in self.owned else None
-        return self.update(address, self.wanted[address], seen) if seen is not None else None
+        return self.update(address, wish, seen) if seen is not None else None
 
     def order(self, change: Change) -> int:
         """Creates and updates first (the wishes' order), then the ``saved`` pseudo resource, then deletes."""
@@ -617,13 +653,14 @@ def wanted(
     ``owned``: what netsot manages (the state's records); ``depends(network, hostname)``: the address
     resource a binding's objects depend on; ``subnets``: the router's subnets per shared network (where
     a new mapping goes); ``unpublished``: the host names the kind does not publish, and why."""
-    planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished)
-    return made.wanted(wants=planner.wishes(made.want), prune=frozenset({kind.mapping_type, kind.host_type}),
+    planner = _Planner(kind, config, desired, observation, key, owned, depends, subnets, unpublished,
+                       made.want)
+    return made.wanted(wants=planner.wishes(), prune=frozenset({kind.mapping_type, kind.host_type}),
                        extra=planner.extra(), sort_key=planner.order, create=planner.created,
-                       finish=lambda change, _want, seen: planner.finish(change, seen))
+                       finish=planner.finish)
 
 
-def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mapping[Address, ObservedResource],
+def _renamed(kind: VyattaKind, wanted: Mapping[Address, Any], resources: Mapping[Address, ObservedResource],
              mine: Sequence[Address]) -> dict[Address, Address]:
     """New entry → the owned entry it renames: same MAC in the same shared network (a reservation),
     same address (a host name). The two are applied together or held together, so the router never
@@ -644,7 +681,7 @@ def _renamed(kind: VyattaKind, wanted: Mapping[Address, _Want], resources: Mappi
     for address, want in wanted.items():
         if address in resources:
             continue
-        attrs = want.attrs
+        attrs = want.attributes
         if address.type == kind.mapping_type:
             old = old_mapping.pop((attrs.get("shared_network"), attrs.get("mac_address")), None)
         else:

@@ -37,3 +37,28 @@ def test_a_wrong_value_or_an_undeclared_key_is_refused(record: dict[str, object]
     with pytest.raises(FieldError) as info:
         fields.check_record(DECLARED, record, "here")
     assert str(info.value).startswith(message)
+
+
+class _Named:
+    """An address whose text is counted: a change's check makes it only for an error."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def __str__(self) -> str:
+        self.made += 1
+        return "t_thing.x"
+
+
+def test_a_change_names_its_address_only_when_it_is_refused() -> None:
+    fields.declare("t_checked", ("name",), ("n",), [Field("name", "str"), Field("n", "int")])
+    try:
+        address = _Named()
+        fields.check_change("t_checked", address, {"name": "a", "n": 1}, {"name": "a", "n": 2})
+        assert address.made == 0
+        with pytest.raises(FieldError) as info:
+            fields.check_change("t_checked", address, {"name": "a", "n": 1}, {"name": "a", "n": "2"})
+        assert str(info.value).startswith("the change of t_thing.x: after: n of t_checked is a int, not str")
+        assert address.made == 1
+    finally:
+        fields.forget(["t_checked"])
