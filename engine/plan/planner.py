@@ -140,7 +140,20 @@ def gc_paused() -> Iterator[None]:
         with _gc_lock:
             _gc_holders -= 1
             if _gc_holders == 0 and _gc_was_enabled:
+                _promote_to_oldest()
                 gc.enable()
+
+
+def _promote_to_oldest() -> None:
+    """Move every object the collector tracks into its oldest generation, without walking them.
+
+    Re-enabled, the collector would start with a young collection over everything made while it was
+    paused (the plan: ~170,000 objects at 10,000 bindings, ~60 ms) only to promote what survives, which
+    is nearly all of it. ``freeze`` + ``unfreeze`` promote them in one list splice each; cyclic
+    garbage among them is freed by the next full collection instead.
+    """
+    gc.freeze()
+    gc.unfreeze()
 
 
 # --------------------------------------------------------------------------- ownership

@@ -85,6 +85,32 @@ def test_no_cyclic_gc_runs_while_the_systems_are_read_and_after_a_failure_it_run
     assert gc.isenabled()
 
 
+def test_what_was_made_while_collecting_was_paused_is_not_walked_by_a_young_collection_after_it():
+    """It is nearly all kept (the plan): promoted to the oldest generation at once, not walked first."""
+    import gc
+
+    from engine.plan.planner import gc_paused
+
+    ran: list[int] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            ran.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.collect()  # nothing young left over from earlier tests
+    gc.callbacks.append(note)
+    try:
+        with gc_paused():
+            kept = [[i] for i in range(50_000)]  # lists: always tracked (a dict of numbers is not)
+            assert not gc.isenabled()
+        more = [[i] for i in range(100)]  # allocations that would start the young collection
+    finally:
+        gc.callbacks.remove(note)
+    assert gc.isenabled() and ran == [] and len(kept) == 50_000 and len(more) == 100
+    assert gc.get_count()[0] < 1_000
+
+
 # --------------------------------------------------------------------------- ownership
 
 
