@@ -8,6 +8,7 @@ Must not: interpret guest data (see ``mapping``) or ever put the token value in 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -254,6 +255,17 @@ class ProxmoxClient:
         propagate."""
         answer = self._call("GET", ["access", "permissions"], params={"path": path})
         return dict((answer or {}).get(path) or {})
+
+    def connect(self) -> None:
+        """Open this thread's connection ahead of its first request: a read worker's TLS handshake then
+        overlaps the guest list's request instead of following it. Best effort: a connection that
+        fails here is left to the first request, which meets the failure again and reports it."""
+        from providers.proxmox.http import LeanSession
+
+        session = self._api(False)._store.get("session")
+        if isinstance(session, LeanSession):
+            with contextlib.suppress(OSError):
+                session.connection.open(session.timeout)
 
     def cluster_resources_vms(self) -> list[dict[str, Any]]:
         data = self._call("GET", ["cluster", "resources"], params={"type": "vm"})

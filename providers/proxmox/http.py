@@ -92,6 +92,12 @@ class Connection:
         if conn is not None:
             conn.close()
 
+    def open(self, timeout: float) -> None:
+        """Connect now, ahead of the first request (its TLS handshake made while other work waits)."""
+        if self._conn is None:
+            self._conn = _Wire(self.host, self.port, self._ctx, timeout)
+            self._last_used = time.monotonic()
+
     def send(self, method: str, target: str, body: bytes | None, headers: dict[str, str],
              timeout: float) -> Response:
         reused = self._conn is not None and time.monotonic() - self._last_used <= KEEPALIVE_IDLE

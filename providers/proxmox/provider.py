@@ -95,8 +95,17 @@ class ProxmoxProvider(Wanting):
         an event names) instead of asking for the list. ``self.discovery`` keeps the last full one.
         """
         full = resources is None
+        pool = ThreadPoolExecutor(max_workers=self.settings.max_workers, thread_name_prefix="pve-read")
         if resources is None:
-            resources = self.client.cluster_resources_vms()  # fatal on failure, by design
+            # each worker connects (its TLS handshake) while the guest list is asked for, not after it
+            connect = getattr(self.client, "connect", None)
+            for _ in range(self.settings.max_workers if connect is not None else 0):
+                pool.submit(connect)
+            try:
+                resources = self.client.cluster_resources_vms()  # fatal on failure, by design
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)  # the connects end on their own
+                raise
         entries = [
             e
             for e in resources
@@ -151,7 +160,7 @@ class ProxmoxProvider(Wanting):
                     found.unread.append({"node": node, "vmid": vmid, "reason": _msg(exc)})
                 return None
 
-        with ThreadPoolExecutor(max_workers=self.settings.max_workers, thread_name_prefix="pve-read") as pool:
+        with pool:
             # waited for as a whole: taking each answer in order as it came (``pool.map``) woke this
             # thread once per guest, taking the interpreter lock from the workers each time
             futures = [pool.submit(read_one, entry) for entry in entries]

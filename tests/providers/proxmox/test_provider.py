@@ -266,6 +266,27 @@ def test_a_token_revoked_during_the_read_fails_it_and_the_guests_not_asked_yet_a
     assert refused and len(refused) <= 4  # the 2 workers' requests in flight, not one per guest
 
 
+def test_the_read_workers_connect_while_the_guest_list_is_asked_for(start_sim: Any) -> None:
+    seed = {"nodes": [{"name": "pve1"}, {"name": "pve2"}, {"name": "pve3"}], "guests": _guest_ids(20)}
+    h = start_sim(seed)
+    h.knobs.hang_paths = {"/cluster/resources"}  # the guest list takes this long: every worker has
+    h.knobs.hang_seconds = 1.0  # its connection by the time it comes
+    p = provider(h, max_workers=4)
+    listed = p.client.cluster_resources_vms
+    seen: list[int] = []
+
+    def list_and_count() -> Any:
+        answer = listed()
+        seen.append(h.connections)
+        return answer
+
+    p.client.cluster_resources_vms = list_and_count  # type: ignore[method-assign]
+    obs = p.read()
+    assert len(obs.facts) == 20
+    assert seen == [5]  # the reading thread's + one per worker, before any guest was asked for
+    assert h.connections == 5  # and none more after
+
+
 # ------------------------------------------------------------------------ plan / apply
 
 
