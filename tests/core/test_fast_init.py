@@ -1,6 +1,7 @@
 """#24: ``Change`` and the other values a plan makes by the ten thousand set their fields in one step (a
 frozen dataclass's own ``__init__`` makes a call per field); they stay frozen dataclasses with the same
-fields, order and defaults. ``Drift`` and ``Unmanaged``, which a plan keeps, keep the dataclass's own."""
+fields, order and defaults (``ImportItem``: the import's verdict on each router entry a plan lists as
+unmanaged). ``Drift`` and ``Unmanaged``, which a plan keeps, keep the dataclass's own."""
 
 import dataclasses
 import gc
@@ -20,11 +21,12 @@ from core.model import (
     Unmanaged,
     frozen_map,
 )
+from providers.importing import ImportItem
 
 WEB = Address("nipap_address", "lan.web01")
 
 
-@pytest.mark.parametrize("cls", [Change, Provenance, ManagedResource, Drift, Unmanaged])
+@pytest.mark.parametrize("cls", [Change, Provenance, ManagedResource, Drift, Unmanaged, ImportItem])
 def test_the_init_takes_every_field_in_order_with_its_default(cls: type) -> None:
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     fields = dataclasses.fields(cls)
