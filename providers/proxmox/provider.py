@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -95,14 +95,18 @@ class ProxmoxProvider(Wanting):
         an event names) instead of asking for the list. ``self.discovery`` keeps the last full one.
         """
         full = resources is None
-        pool = ThreadPoolExecutor(max_workers=self.settings.max_workers, thread_name_prefix="pve-read")
+        workers = self.settings.max_workers
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pve-read")
         if resources is None:
-            # each worker connects (its TLS handshake) while the guest list is asked for, not after it
+            # The guest list is asked for by a read worker (whose connection then serves configs too),
+            # and submitted first, so no other worker's start-up delays it; each other worker connects
+            # (its TLS handshake) while the list is made and sent, not after it.
+            listed = pool.submit(self.client.cluster_resources_vms)
             connect = getattr(self.client, "connect", None)
-            for _ in range(self.settings.max_workers if connect is not None else 0):
+            for _ in range(workers - 1 if connect is not None else 0):
                 pool.submit(connect)
             try:
-                resources = self.client.cluster_resources_vms()  # fatal on failure, by design
+                resources = listed.result()  # fatal on failure, by design
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)  # the connects end on their own
                 raise
@@ -160,15 +164,37 @@ class ProxmoxProvider(Wanting):
                     found.unread.append({"node": node, "vmid": vmid, "reason": _msg(exc)})
                 return None
 
+        # Each worker takes the next guest until none is left: one task per worker, not a future per
+        # guest (its lock, condition and wake-ups), and the first request goes out at once instead of
+        # after the whole list was queued. A failure no guest can survive (a failed login) stops the
+        # others taking more: the guests not asked yet are not asked.
+        todo = deque(entries)
+        stop = threading.Event()
+        results: list[Guest] = []
+
+        def work() -> None:
+            while not stop.is_set():
+                try:
+                    entry = todo.popleft()
+                except IndexError:
+                    return
+                try:
+                    guest = read_one(entry)
+                except BaseException:
+                    stop.set()
+                    raise
+                if guest is not None:
+                    results.append(guest)
+
         with pool:
-            # waited for as a whole: taking each answer in order as it came (``pool.map``) woke this
-            # thread once per guest, taking the interpreter lock from the workers each time
-            futures = [pool.submit(read_one, entry) for entry in entries]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()  # a failed login: the guests not asked yet are not asked
-            results = [future.result() for future in futures if not future.cancelled()]
-        found.guests = sorted((g for g in results if g is not None), key=lambda g: (g.node, g.vmid))
+            tasks = [pool.submit(work) for _ in range(min(workers, len(entries)))]
+            try:
+                wait(tasks, return_when=FIRST_EXCEPTION)
+            finally:
+                stop.set()  # an interrupt here: the workers end after their current guest
+        for task in tasks:
+            task.result()  # the first worker's failure, if any (the others have ended)
+        found.guests = sorted(results, key=lambda g: (g.node, g.vmid))
         now = time.time()
         with self._lock:
             for g in found.guests:
