@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+# the lease table's rendering and records are loaded with the simulator, not by its first `show dhcp
+# leases` (a router answers that at once; a benchmark's first read would time the import instead)
+from providers.edgemax.leases import Lease, render_show_leases
 from providers.edgemax.sim.rules import Rejected
 from providers.vyatta import render as _render
 from providers.vyatta import tree as _tree
@@ -69,14 +72,10 @@ def delete_path(tree_holder: Shell, words: Sequence[str]) -> str | None:
 
 
 def render_leases(leases: Sequence[Any]) -> str:
-    from providers.edgemax.leases import render_show_leases
-
     return render_show_leases(list(leases))
 
 
 def leases_from_json(data: Any) -> list[Any]:
-    from providers.edgemax.leases import Lease
-
     return [item if isinstance(item, Lease) else Lease(**item) for item in data]
 
 
