@@ -209,7 +209,9 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
                                 f"TCP connections: proxmox {d.pve_connections}, nipap {d.nipap_connections}; "
                                 + pve_request_split(d, timing.reads.get("proxmox", wall), pve_w, opts.latency)
                                 + _where(opts)))
+                plan_cpu = time.process_time()
                 plan, wall = _timed(lambda: make_plan(config, providers, state, observations=observations))
+                plan_cpu = time.process_time() - plan_cpu
                 c2 = sims.counts()
                 d = c2 - c1
                 counts = plan.counts()
@@ -219,7 +221,8 @@ def run_scenario(guests: int, opts: Options, name: str | None = None, apply: boo
                 rows.append(Row(name, guests, "plan", wall, plan_bound(d, opts.latency), requests_of(d),
                                 d.sessions, d.commits, peak_rss_mb(),
                                 f"{len(plan.bindings)} bindings; changes {counts} by system {by_system}; "
-                                f"{len(plan.conflicts)} conflicts"))
+                                f"{len(plan.conflicts)} conflicts; CPU: netsot {plan_cpu:.2f}s; "
+                                f"load average {os.getloadavg()[0]:.1f}"))
                 if cli:
                     rows.append(run_cli_plan(name, guests, sims, tmp, opts))
                     c2 = sims.counts()
