@@ -10,6 +10,7 @@ Must not: touch guests that did not opt in (``settings.writeback_tag``) or impor
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -103,13 +104,27 @@ class ProxmoxProvider(Wanting):
             # (its TLS handshake) while the list is made and sent, not after it.
             listed = pool.submit(self.client.cluster_resources_vms)
             connect = getattr(self.client, "connect", None)
-            for _ in range(workers - 1 if connect is not None else 0):
-                pool.submit(connect)
+            others = workers - 1 if connect is not None else 0
+            started = itertools.count(1)
+            everyone = threading.Event()
+
+            def connect_apart() -> None:
+                # a thread that finished its connect would be idle and take the next one (the pool starts a
+                # thread only when none is idle): each connect holds its thread until all have one
+                if next(started) >= others:
+                    everyone.set()
+                connect()
+                everyone.wait()
+
+            for _ in range(others):
+                pool.submit(connect_apart)
             try:
                 resources = listed.result()  # fatal on failure, by design
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)  # the connects end on their own
                 raise
+            finally:
+                everyone.set()  # the list is here (or failed): no connect waits longer
         entries = [
             e
             for e in resources
