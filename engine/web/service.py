@@ -425,6 +425,10 @@ class Service:
                     return 0 if ok else 1
                 delay = self.next_delay()
                 self.next_at = self._clock() + delay
+                worst = max(self.failures.values(), default=0)
+                if worst:
+                    log.info("next run in %.1f s (backing off after %d failed run(s) in a row)", delay, worst,
+                             extra={"fields": {"delay_s": round(delay, 3), "failed_runs": worst}})
                 if self._events is not None:
                     self._events.wait(self, delay)  # polls, and runs on what changed, until the next full run
                 else:
