@@ -153,3 +153,20 @@ def test_the_request_path_is_what_urlsplit_makes_of_the_url(url: str) -> None:
     """The hand-split fast path may never send another path than the general parse (which drops
     tabs and line breaks: no header can be smuggled in through a path)."""
     assert _path_of(url) == (urllib.parse.urlsplit(url).path or "/")
+
+
+def test_proxmoxer_debug_log_shows_the_answer_only_when_it_is_on(serve, caplog) -> None:  # type: ignore[no-untyped-def]
+    """proxmoxer formats ``repr(resp.content)`` for its debug line on every call: while that level is off
+    the body's repr is its size (nothing of the answer is formatted); turned on, it shows the answer."""
+    from proxmoxer.backends.https import JsonSerializer
+    from proxmoxer.core import ProxmoxResource
+
+    body = b'{"data":{"name":"web01"}}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    server, session = serve(answer, answer)
+    resource = ProxmoxResource(base_url=url(server, ""), session=session, serializer=JsonSerializer())
+    quiet = session.request("GET", url(server, "/version"))
+    assert quiet.content == body and repr(quiet.content) == f"<{len(body)} bytes>"
+    with caplog.at_level("DEBUG", logger="proxmoxer.core"):
+        assert resource.get("version") == {"name": "web01"}
+    assert any(repr(body) in r.getMessage() for r in caplog.records), caplog.text
