@@ -229,7 +229,11 @@ class Provenance:
 
     def __init__(self, source: str, rule: str, ref: str = "", derived: str = "") -> None:
         # one step (see ``Change.__init__``): reconcile gives every value of every binding one
-        self.__dict__.update(source=source, rule=rule, ref=ref, derived=derived)
+        d = self.__dict__  # field by field, in field order (see ``Change.__init__``)
+        d["source"] = source
+        d["rule"] = rule
+        d["ref"] = ref
+        d["derived"] = derived
 
     def to_dict(self) -> dict[str, str]:
         out = {"source": self.source, "rule": self.rule, "ref": self.ref}
@@ -448,9 +452,15 @@ class ManagedResource:
                  dependencies: tuple[Address, ...] = (), origin: str = "", status: str = "managed",
                  orphaned_since: str | None = None, ownership: str = "made") -> None:
         # one step (see ``Change.__init__``): one per owned object, every plan
-        self.__dict__.update(address=address, provider_id=provider_id, attributes=attributes,
-                             dependencies=dependencies, origin=origin, status=status,
-                             orphaned_since=orphaned_since, ownership=ownership)
+        d = self.__dict__  # field by field, in field order (see ``Change.__init__``)
+        d["address"] = address
+        d["provider_id"] = provider_id
+        d["attributes"] = attributes
+        d["dependencies"] = dependencies
+        d["origin"] = origin
+        d["status"] = status
+        d["orphaned_since"] = orphaned_since
+        d["ownership"] = ownership
 
 
 @dataclass(frozen=True)
@@ -611,11 +621,26 @@ class Change:
                  origin: str = "", replaces: Address | None = None, kept: Mapping[str, Any] = EMPTY,
                  loses: tuple[str, ...] = (), adopted: str = "") -> None:
         # the fields set in one step: a frozen dataclass's own __init__ makes a call per field (15), and a
-        # plan makes a change per object it touches, more with ``replace`` (tests/core pins the signature)
-        self.__dict__.update(action=action, address=address, before=before, after=after, reason=reason,
-                             provenance=provenance, depends_on=depends_on, provider_id=provider_id,
-                             drift=drift, moved_from=moved_from, origin=origin, replaces=replaces, kept=kept,
-                             loses=loses, adopted=adopted)
+        # plan makes a change per object it touches, more with ``replace`` (tests/core pins the signature).
+        # Stored one by one in field order, not by ``update(**fields)``: the instance's dict then stays a
+        # split one sharing the class's keys (192 bytes for a Change, 464 after an update, which makes it a
+        # combined table), and the stores cost less than building the keywords (1.0 -> 0.7 us)
+        d = self.__dict__
+        d["action"] = action
+        d["address"] = address
+        d["before"] = before
+        d["after"] = after
+        d["reason"] = reason
+        d["provenance"] = provenance
+        d["depends_on"] = depends_on
+        d["provider_id"] = provider_id
+        d["drift"] = drift
+        d["moved_from"] = moved_from
+        d["origin"] = origin
+        d["replaces"] = replaces
+        d["kept"] = kept
+        d["loses"] = loses
+        d["adopted"] = adopted
         if address.type in _fields.TYPED:  # declared, checked fields (core.fields)
             _fields.check_change(address.type, address, before, after)
 

@@ -121,7 +121,9 @@ def sources(observed: Observation) -> frozenset[Address]:
 def may_change(address: Address, seen: ObservedResource, ctx: PlanContext,
                untouchable: frozenset[Address]) -> bool:
     """THE ownership rule: netsot owns it (state or the object's marker) and it is no binding's source."""
-    return (seen.owned_marker or ctx.is_owned(address)) and address not in untouchable
+    # ``not untouchable or``: a set lookup hashes the address (a Python ``__hash__`` call) even in an empty
+    # set, and a router's or an IPAM's observation names no source (only the guests' does)
+    return (seen.owned_marker or ctx.is_owned(address)) and (not untouchable or address not in untouchable)
 
 
 def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanContext) -> list[Change]:
@@ -148,7 +150,7 @@ def diff(wanted: Wanted, desired: Desired, observed: Observation, ctx: PlanConte
 
     for want in wanted.wants:
         address = want.address
-        if address in blocked:
+        if blocked and address in blocked:  # (no conflict, the usual plan: no hash of the address)
             taken.add(address)
             continue
         seen = resources.get(address)

@@ -44,7 +44,12 @@ class ImportItem:
                  claim: BindingClaim | None = None) -> None:
         # one step, not a frozen dataclass's setattr per field: a plan's Unmanaged section asks the
         # import for a verdict on each of thousands of router entries (see ``core.model.Unmanaged``)
-        self.__dict__.update(address=address, status=status, reason=reason, record=record, claim=claim)
+        d = self.__dict__  # field by field, in field order (see ``core.model.Change.__init__``)
+        d["address"] = address
+        d["status"] = status
+        d["reason"] = reason
+        d["record"] = record
+        d["claim"] = claim
 
     def to_dict(self) -> dict[str, Any]:
         return {

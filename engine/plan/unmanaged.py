@@ -67,7 +67,7 @@ def find_unmanaged(
                 continue
             if fact.network not in nets and not (fact.domain and fact.domain.lower() in domains):
                 continue
-            if address in owned and address not in dropped:
+            if address in owned and (not dropped or address not in dropped):  # (empty: no hash of it)
                 continue  # before the object is looked up (a managed system's facts are mostly of owned ones)
             resource = resources.get(address)
             if resource is not None:
@@ -80,14 +80,15 @@ def find_unmanaged(
         # only an object whose reason is the import's verdict is judged (not a forgotten or marked one,
         # nor one its system gives a reason for)
         judged = {a: r for a, (r, _) in listed.items()
-                  if not r.unmanaged_reason and a not in dropped and not (forgotten and str(a) in forgotten)}
+                  if not r.unmanaged_reason and not (dropped and a in dropped)
+                  and not (forgotten and str(a) in forgotten)}
         verdicts = _import_verdicts(config, key, obs, owned, observations, judged) if judged else {}
         command = _import_command(key)
         by_text = {str(a): (a, *found) for a, found in listed.items()}
         for text in sorted(by_text):  # plain strs (unique, as the addresses are): the fastest sort
             address, resource, fact = by_text[text]
             reason, adopt = _reason(resource, command, forgotten.get(text), verdicts.get(text),
-                                    address in dropped)
+                                    bool(dropped) and address in dropped)
             out.append(_located(address, reason, adopt, resource, fact))
     return tuple(out)
 

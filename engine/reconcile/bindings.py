@@ -69,10 +69,11 @@ def reconcile(
     dependants = dependants_of(owned)
     attach_support(facts, grouped, nets, dependants)
     rankings = _rankings(systems)
+    by_source = source_ranks(rankings)
     order = _Order(systems)
     seen = _Seen.of(facts)
     for g in groups:
-        _resolve(g, rankings, order, seen)
+        _resolve(g, rankings, order, seen, by_source)
     relate(groups, dependants, owned)
 
     conflicts: list[Conflict] = []
@@ -98,6 +99,19 @@ Rankings = tuple[tuple[dict[str, int], str], tuple[dict[str, int], str], tuple[d
 def _rankings(systems: Systems) -> Rankings:
     return (ranking("hostname", systems.precedence("hostname")), ranking("mac", systems.precedence("mac")),
             ranking("ip", systems.precedence("ip")))
+
+
+SourceRanks = dict[str, tuple[int, int, int]]
+
+
+def source_ranks(rankings: Rankings) -> SourceRanks:
+    """Each ranked source's (host name, MAC, IP) ranks, a source a ranking leaves out at that ranking's
+    "no opinion" rank (its length): one lookup per fact instead of three. A source no ranking names is
+    not in it (``_pick_values`` reads it as no opinion on all three)."""
+    (h_ranks, _), (m_ranks, _), (i_ranks, _) = rankings
+    h_none, m_none, i_none = len(h_ranks), len(m_ranks), len(i_ranks)
+    return {source: (h_ranks.get(source, h_none), m_ranks.get(source, m_none), i_ranks.get(source, i_none))
+            for source in {*h_ranks, *m_ranks, *i_ranks}}
 
 
 class _Order:
@@ -139,12 +153,13 @@ class _Seen:
                    any(f.hostname_from for f in facts))
 
 
-def _resolve(g: Group, rankings: Rankings, order: _Order, seen: _Seen = _Seen()) -> None:
+def _resolve(g: Group, rankings: Rankings, order: _Order, seen: _Seen = _Seen(),
+             by_source: SourceRanks | None = None) -> None:
     # The same decisions as ``precedence.resolve`` per attribute (``pick``), without building a
     # Candidate per fact: facts without a value have no opinion.
     first_origin = g.origins[0] if len(g.origins) == 1 else min(g.origins, key=order.naming_rank)
     facts = g.facts()
-    picked = _pick_values(facts, g.mac_key, rankings)
+    picked = _pick_values(facts, g.mac_key, rankings, by_source)
     (value, provenance), (mac, mac_provenance), (ip, ip_provenance) = picked
 
     if provenance is None and first_origin.hostname:
@@ -181,39 +196,39 @@ def _resolve(g: Group, rankings: Rankings, order: _Order, seen: _Seen = _Seen())
 Picked = tuple[Any, Provenance | None]
 
 
-def _pick_values(facts: list[FactView], mac_key: str | None,
-                 rankings: Rankings) -> tuple[Picked, Picked, Picked]:
+def _pick_values(facts: list[FactView], mac_key: str | None, rankings: Rankings,
+                 by_source: SourceRanks | None = None) -> tuple[Picked, Picked, Picked]:
     """The host name, MAC and IP a group's facts give it: ``precedence.pick_by`` of each (the MAC's only over
     the origins and the facts on ``mac_key``, when the group has one), in one pass over the facts instead of
     three (the three loops were most of a reconcile's picking). Pinned to ``pick_by`` by
-    tests/engine/reconcile/test_precedence_pick.py."""
+    tests/engine/reconcile/test_precedence_pick.py. ``by_source``: ``source_ranks(rankings)``, made once per
+    reconcile (made here when not given)."""
     (h_ranks, h_rule), (m_ranks, m_rule), (i_ranks, i_rule) = rankings
     h_rank = h_none = len(h_ranks)
     m_rank = m_none = len(m_ranks)
     i_rank = i_none = len(i_ranks)
+    nones = (h_none, m_none, i_none)  # a source no ranking names: no opinion on any of the three
+    if by_source is None:
+        by_source = source_ranks(rankings)
     h_best: FactView | None = None  # the winner of each so far, as in pick_by
     m_best: FactView | None = None
     i_best: FactView | None = None
     for f in facts:
         fact = f.fact
-        source, ref = fact.source, fact.ref
-        if f.hostname is not None:
-            r = h_ranks.get(source, h_none)
-            if h_best is None or r < h_rank or (
-                    r == h_rank and _before(ref, f.hostname, h_best.fact.ref, h_best.hostname)):
-                h_best, h_rank = f, r
+        ref = fact.ref
+        rh, rm, ri = by_source.get(fact.source, nones)  # one lookup, not one per attribute
+        if f.hostname is not None and (h_best is None or rh < h_rank or (
+                rh == h_rank and _before(ref, f.hostname, h_best.fact.ref, h_best.hostname))):
+            h_best, h_rank = f, rh
         # a MAC-keyed binding's MAC is its identity: only its origins may say otherwise, never an object
         # that merely supports it under another MAC (its router entry, on the MAC the device had before)
-        if f.mac is not None and (not mac_key or f.kind is not None or f.mac == mac_key):
-            r = m_ranks.get(source, m_none)
-            if m_best is None or r < m_rank or (
-                    r == m_rank and _before(ref, f.mac, m_best.fact.ref, m_best.mac)):
-                m_best, m_rank = f, r
-        if f.ip is not None:
-            r = i_ranks.get(source, i_none)
-            if i_best is None or r < i_rank or (
-                    r == i_rank and _before(ref, f.ip, i_best.fact.ref, i_best.ip)):
-                i_best, i_rank = f, r
+        if f.mac is not None and (not mac_key or f.kind is not None or f.mac == mac_key) and (
+                m_best is None or rm < m_rank or (
+                    rm == m_rank and _before(ref, f.mac, m_best.fact.ref, m_best.mac))):
+            m_best, m_rank = f, rm
+        if f.ip is not None and (i_best is None or ri < i_rank or (
+                ri == i_rank and _before(ref, f.ip, i_best.fact.ref, i_best.ip))):
+            i_best, i_rank = f, ri
     return (
         (h_best.hostname, Provenance(h_best.fact.source, h_rule, h_best.fact.ref))
         if h_best is not None and h_rank < h_none else (None, None),

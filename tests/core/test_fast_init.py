@@ -66,3 +66,17 @@ def test_drift_and_unmanaged_that_a_plan_keeps_make_no_dict_of_their_own() -> No
     for value in (drift, unmanaged):
         assert not any(type(r) is dict for r in gc.get_referents(value))
         assert dataclasses.replace(value) == value
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Change(Action.CREATE, WEB, None, frozen_map({"ip": "192.168.1.5"}), "new", provider_id="7"),
+    lambda: Provenance("proxmox", "ip: precedence", "proxmox pve1/101 net0"),
+    lambda: ManagedResource(WEB, "7", frozen_map({"ip": "192.168.1.5"})),
+    lambda: ImportItem("edgemax_host.web01", "adopt", ""),
+])
+def test_a_one_step_init_stores_every_field_in_field_order(make: object) -> None:
+    """The fields are stored one by one in field order, so every instance's dict keeps sharing its class's
+    keys (a field left out, or stored out of order, is caught here: equality alone would not see order)."""
+    first, second = make(), make()  # type: ignore[operator]
+    assert first == second and list(vars(first)) == [f.name for f in dataclasses.fields(first)]
+    assert dataclasses.replace(first) == first
