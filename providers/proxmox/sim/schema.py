@@ -31,6 +31,8 @@ WIRE_TYPES = {("GET", "/cluster/nextid"): {"type": "string", "pattern": "^[1-9][
 _INDEXED = re.compile(r"^(.+)\[n\]$")
 _INDEX = re.compile(r"^(.*?)(0|[1-9][0-9]*)$")
 _INTEGER = re.compile(r"-?\d+")
+_INTEGER_TEXT = re.compile(r"[+-]?\d+")  # what check_value takes for an integer (fullmatch)
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _DUPLICATE = "invalid format - duplicate key in comma-separated list property: {}\n"
 _TRUE = ("1", "on", "yes", "true")
@@ -211,9 +213,9 @@ def check_value(path: str, value: str, prop: Mapping[str, Any], pve8: bool = Fal
         if value not in ("0", "1"):
             return f"type check ('boolean') failed - got '{value}'"
     elif kind == "integer":
-        if not re.fullmatch(r"[+-]?\d+", value):
+        if not _INTEGER_TEXT.fullmatch(value):
             return f"type check ('integer') failed - got '{value}'"
-    elif kind == "number" and not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value):
+    elif kind == "number" and not _NUMBER_TEXT.fullmatch(value):
         return f"type check ('number') failed - got '{value}'"
     return _constraints(path, value, prop, pve8, keys)
 
@@ -240,13 +242,19 @@ def _constraints(path: str, value: str, prop: Mapping[str, Any], pve8: bool,
     if isinstance(fmt, dict):
         return _property_string(path, value, fmt, pve8, keys or {})
     if isinstance(fmt, str):
-        named = schema()["named_formats"].get(fmt)
-        if isinstance(named, dict) and not {"regex", "rule", "error"} & set(named):  # pve-qm-ipconfig
+        if _names_a_property_string(fmt):  # pve-qm-ipconfig
             return _property_string(path, value, _named_property_string(fmt), pve8, {})
         problem = check_format(fmt, value)
         if problem is not None:
             return f"invalid format - {problem}\n"
     return None
+
+
+@cache
+def _names_a_property_string(fmt: str) -> bool:
+    """Whether a named format is a property string's keys (not a regex or a rule)."""
+    named = schema()["named_formats"].get(fmt)
+    return isinstance(named, dict) and not {"regex", "rule", "error"} & set(named)
 
 
 def _python_regex(perl: str) -> str:

@@ -1279,12 +1279,13 @@ class Simulator:
                 self.stopping.wait(self.knobs.delay)
             if self._hang_for(path):
                 self.stopping.wait(self.knobs.hang_seconds)
-            with self.log_lock:
-                fail = False
-                if self.knobs.fail_nth is not None:
-                    self.knobs._fail_counter += 1
-                    if self.knobs._fail_counter >= self.knobs.fail_nth:
-                        fail, self.knobs.fail_nth, self.knobs._fail_counter = True, None, 0
+            fail = False
+            if self.knobs.fail_nth is not None:  # (no lock taken while no failure is asked for)
+                with self.log_lock:
+                    if self.knobs.fail_nth is not None:
+                        self.knobs._fail_counter += 1
+                        if self.knobs._fail_counter >= self.knobs.fail_nth:
+                            fail, self.knobs.fail_nth, self.knobs._fail_counter = True, None, 0
             if fail:
                 raise ApiError(500, "internal error (injected by the simulator)")
             try:
