@@ -316,18 +316,19 @@ class Api:
 
     def _route(self, method: str, path: str, p: list[str], q: dict[str, str], body: dict[str, str]) -> Any:
         n = len(p)
-        if method == "GET" and p == ["version"]:
-            return dict(self.c.version)
-        if method == "GET" and p == ["nodes"]:
-            return [self._node_entry(node) for node in self.c.nodes.values()]
-        if method == "GET" and p == ["cluster", "status"]:
-            return self._cluster_status()
-        if method == "GET" and p == ["cluster", "resources"]:
-            return self._cluster_resources(q.get("type"))
-        if method == "GET" and p == ["cluster", "nextid"]:
-            return self._nextid(q.get("vmid"))
-        if method == "GET" and p == ["cluster", "tasks"]:
-            return self._cluster_tasks(q)
+        if method == "GET" and n <= 2:  # (a guest's path is longer: not compared with these)
+            if p == ["version"]:
+                return dict(self.c.version)
+            if p == ["nodes"]:
+                return [self._node_entry(node) for node in self.c.nodes.values()]
+            if p == ["cluster", "status"]:
+                return self._cluster_status()
+            if p == ["cluster", "resources"]:
+                return self._cluster_resources(q.get("type"))
+            if p == ["cluster", "nextid"]:
+                return self._nextid(q.get("vmid"))
+            if p == ["cluster", "tasks"]:
+                return self._cluster_tasks(q)
         if n >= 2 and p[0] == "nodes":
             node = p[1]
             if method == "POST" and n == 3 and p[2] in ("qemu", "lxc"):
