@@ -145,6 +145,7 @@ class _Plan:
     flag recurs on every request, a vmid on the few calls about that guest)."""
 
     MAX_VERDICTS = 4096  # past that many, values are checked and not remembered (a client sends any)
+    MAX_REMEMBERED = 256  # characters of name and value: a longer one (a description, an SSH key) is not kept
 
     def __init__(self, key: str, info: Mapping[str, Any], pve8: bool) -> None:
         self.info = info
@@ -166,7 +167,7 @@ class _Plan:
         except KeyError:
             pass
         problem = self._check(name, value)
-        if len(self.verdicts) < self.MAX_VERDICTS:
+        if len(self.verdicts) < self.MAX_VERDICTS and len(name) + len(value) <= self.MAX_REMEMBERED:
             self.verdicts[key] = problem
         return problem
 
