@@ -162,10 +162,8 @@ class _Plan:
     def verdict(self, name: str, value: str) -> str | None:
         """Why PVE refuses ``value`` for parameter ``name`` (None: accepted)."""
         key = (name, value)
-        try:
+        if key in self.verdicts:  # (no KeyError raised per unseen value)
             return self.verdicts[key]
-        except KeyError:
-            pass
         problem = self._check(name, value)
         if len(self.verdicts) < self.MAX_VERDICTS and len(name) + len(value) <= self.MAX_REMEMBERED:
             self.verdicts[key] = problem
