@@ -40,6 +40,9 @@ class Fields:
 def read_fields(rfile: BinaryIO) -> Fields:
     """The header block up to its empty line (``http.client.LineTooLong`` / ``HTTPException`` past
     the limits, like ``http.client.parse_headers``)."""
+    fields = _buffered(rfile)
+    if fields is not None:
+        return Fields(fields)
     lines: list[bytes] = []
     while True:
         line = rfile.readline(MAX_LINE + 1)
@@ -51,6 +54,40 @@ def read_fields(rfile: BinaryIO) -> Fields:
         if line in _END:
             break
     return Fields(_parse(lines[:-1]))
+
+
+def _buffered(rfile: BinaryIO) -> dict[str, str] | None:
+    """The fields of a plain block (CRLF lines, each ``name:value`` with a name of visible ASCII) that
+    the reader already holds whole, taken in one read; None (nothing read) for anything else, which the
+    line by line reading above then reads with its limits and refusals.
+
+    Why: a request's ~5 header lines cost one ``readline`` and one pattern match each; a block that
+    is whole in the buffer is split at once (~2x faster; the simulator parses ~1,500 per benchmark read).
+    """
+    peek = getattr(rfile, "peek", None)
+    if peek is None:
+        return None
+    buf = peek()  # what is buffered (one read of the connection if nothing is, as readline does)
+    if buf[:2] == b"\r\n":
+        end = 2
+    else:
+        end = buf.find(b"\r\n\r\n") + 4
+        if end < 4 or end > MAX_LINE:
+            return None  # no end in the buffer yet, or a block longer than one line may be
+    block = buf[:end]
+    crlfs = block.count(b"\r\n")
+    if crlfs > MAX_LINES or block.count(b"\n") != crlfs or block.count(b"\r") != crlfs:
+        return None  # too many lines, a bare LF line end, a CR inside a line: the general reading
+    fields: dict[str, str] = {}
+    for line in block[:-4].decode("iso-8859-1").split("\r\n") if end > 2 else ():
+        name, colon, value = line.partition(":")
+        # the email package's field name: one or more of \x21-\x7e but ":" (a line starting with a
+        # blank, "From ", a nameless or a colon-less line is not plain: the general reading)
+        if not colon or not name or not name.isascii() or not name.isprintable() or " " in name:
+            return None
+        fields.setdefault(name.lower(), value.lstrip(" \t"))
+    rfile.read(end)
+    return fields
 
 
 def _parse(lines: list[bytes]) -> dict[str, str]:

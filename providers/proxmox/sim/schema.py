@@ -31,6 +31,8 @@ WIRE_TYPES = {("GET", "/cluster/nextid"): {"type": "string", "pattern": "^[1-9][
 _INDEXED = re.compile(r"^(.+)\[n\]$")
 _INDEX = re.compile(r"^(.*?)(0|[1-9][0-9]*)$")
 _INTEGER = re.compile(r"-?\d+")
+_INTEGER_TEXT = re.compile(r"[+-]?\d+")  # what check_value takes for an integer (fullmatch)
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _DUPLICATE = "invalid format - duplicate key in comma-separated list property: {}\n"
 _TRUE = ("1", "on", "yes", "true")
@@ -58,16 +60,32 @@ def schema() -> dict[str, Any]:
 
 def load() -> None:
     """Read the schema and index its endpoints now (a simulator does it when it starts)."""
-    _routes()
+    _shapes()
 
 
 def endpoint(method: str, parts: list[str]) -> Endpoint | None:
     """The schema's endpoint for ``method`` and the path's segments (None: not in the subset)."""
-    for template, want, info in _routes().get((method, len(parts)), ()):
-        found = _match(want, parts)
-        if found is not None:
-            return Endpoint(template, method, info, found)
+    for template, info, literals, names in _shapes().get((method, len(parts)), ()):
+        # what ``_match`` decides, with the template's fixed segments and its {names} found once
+        for i, text in literals:
+            if parts[i] != text:
+                break
+        else:
+            return Endpoint(template, method, info, {name: parts[i] for i, name in names})
     return None
+
+
+_Shape = tuple[str, Mapping[str, Any], tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]
+
+
+@cache
+def _shapes() -> dict[tuple[str, int], list[_Shape]]:
+    """``_routes`` with each template split into its fixed segments and its {names} (by position)."""
+    return {shape: [(template, info,
+                     tuple((i, w) for i, w in enumerate(want) if not (w.startswith("{") and w.endswith("}"))),
+                     tuple((i, w[1:-1]) for i, w in enumerate(want) if w.startswith("{") and w.endswith("}")))
+                    for template, want, info in routes]
+            for shape, routes in _routes().items()}
 
 
 @cache
@@ -105,27 +123,65 @@ def templates() -> Iterator[tuple[str, str]]:
 def check_request(ep: Endpoint, params: Mapping[str, str], version: str = "9") -> dict[str, str]:
     """Every parameter that PVE would refuse, with its exact error text ({} when the request is good).
     ``params`` are the query and body values as sent (strings); the path's values count too."""
-    spec = ep.info.get("parameters") or {}
-    props: Mapping[str, Any] = spec.get("properties") or {}
     pve8 = str(version).startswith(("7", "8"))
-    differences = schema()["pve8_differences"].get(ep.key, {}) if pve8 else {}
-    only9 = set(differences.get("params_only_in_9", ()))
+    plan = _plan(ep.method, ep.template, pve8)
+    if plan.info is not ep.info:  # an endpoint not from this schema: nothing of it is remembered
+        plan = _Plan(ep.key, ep.info, pve8)
     values = {**params, **ep.path_params}
     errors: dict[str, str] = {}
     for name, value in values.items():
-        prop = _property(props, name)
-        if prop is None or name in only9:
-            if not spec.get("additionalProperties", 0) or name in only9:
-                errors[name] = UNKNOWN
-            continue
-        keys = differences.get("property_string_keys", {}).get(_collapsed(props, name), {})
-        problem = check_value(name, str(value), prop, pve8, keys)
+        problem = plan.verdict(name, str(value))
         if problem is not None:
             errors[name] = problem
-    for name, prop in props.items():
-        if not _INDEXED.match(name) and not prop.get("optional") and name not in values:
+    for name in plan.required:
+        if name not in values:
             errors[name] = MISSING
     return errors
+
+
+class _Plan:
+    """What ``check_request`` needs of one endpoint and PVE major version, worked out once; and the
+    verdicts on the values it checked (a pure function of the name and the value: a node name or a
+    flag recurs on every request, a vmid on the few calls about that guest)."""
+
+    MAX_VERDICTS = 4096  # past that many, values are checked and not remembered (a client sends any)
+    MAX_REMEMBERED = 256  # characters of name and value: a longer one (a description, an SSH key) is not kept
+
+    def __init__(self, key: str, info: Mapping[str, Any], pve8: bool) -> None:
+        self.info = info
+        spec = info.get("parameters") or {}
+        self.props: Mapping[str, Any] = spec.get("properties") or {}
+        self.additional = bool(spec.get("additionalProperties", 0))
+        self.pve8 = pve8
+        self.differences = schema()["pve8_differences"].get(key, {}) if pve8 else {}
+        self.only9 = set(self.differences.get("params_only_in_9", ()))
+        self.required = tuple(name for name, prop in self.props.items()
+                              if not _INDEXED.match(name) and not prop.get("optional"))
+        self.verdicts: dict[tuple[str, str], str | None] = {}
+
+    def verdict(self, name: str, value: str) -> str | None:
+        """Why PVE refuses ``value`` for parameter ``name`` (None: accepted)."""
+        key = (name, value)
+        if key in self.verdicts:  # (no KeyError raised per unseen value)
+            return self.verdicts[key]
+        problem = self._check(name, value)
+        if len(self.verdicts) < self.MAX_VERDICTS and len(name) + len(value) <= self.MAX_REMEMBERED:
+            self.verdicts[key] = problem
+        return problem
+
+    def _check(self, name: str, value: str) -> str | None:
+        prop = _property(self.props, name)
+        if prop is None or name in self.only9:
+            if not self.additional or name in self.only9:
+                return UNKNOWN
+            return None
+        keys = self.differences.get("property_string_keys", {}).get(_collapsed(self.props, name), {})
+        return check_value(name, value, prop, self.pve8, keys)
+
+
+@cache
+def _plan(method: str, template: str, pve8: bool) -> _Plan:
+    return _Plan(f"{method} {template}", schema()["paths"][template][method], pve8)
 
 
 def _property(props: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
@@ -156,9 +212,9 @@ def check_value(path: str, value: str, prop: Mapping[str, Any], pve8: bool = Fal
         if value not in ("0", "1"):
             return f"type check ('boolean') failed - got '{value}'"
     elif kind == "integer":
-        if not re.fullmatch(r"[+-]?\d+", value):
+        if not _INTEGER_TEXT.fullmatch(value):
             return f"type check ('integer') failed - got '{value}'"
-    elif kind == "number" and not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value):
+    elif kind == "number" and not _NUMBER_TEXT.fullmatch(value):
         return f"type check ('number') failed - got '{value}'"
     return _constraints(path, value, prop, pve8, keys)
 
@@ -185,13 +241,19 @@ def _constraints(path: str, value: str, prop: Mapping[str, Any], pve8: bool,
     if isinstance(fmt, dict):
         return _property_string(path, value, fmt, pve8, keys or {})
     if isinstance(fmt, str):
-        named = schema()["named_formats"].get(fmt)
-        if isinstance(named, dict) and not {"regex", "rule", "error"} & set(named):  # pve-qm-ipconfig
+        if _names_a_property_string(fmt):  # pve-qm-ipconfig
             return _property_string(path, value, _named_property_string(fmt), pve8, {})
         problem = check_format(fmt, value)
         if problem is not None:
             return f"invalid format - {problem}\n"
     return None
+
+
+@cache
+def _names_a_property_string(fmt: str) -> bool:
+    """Whether a named format is a property string's keys (not a regex or a rule)."""
+    named = schema()["named_formats"].get(fmt)
+    return isinstance(named, dict) and not {"regex", "rule", "error"} & set(named)
 
 
 def _python_regex(perl: str) -> str:
@@ -384,12 +446,54 @@ def _typed(data: Any, spec: Mapping[str, Any]) -> Any:
     if isinstance(data, list) and isinstance(spec.get("items"), Mapping):
         return [_typed(item, spec["items"]) for item in data]
     if isinstance(data, dict) and isinstance(spec.get("properties"), Mapping):
-        props = spec["properties"]
-        # a number (not a bool) is already what any schema type makes of it: not visited (the
-        # cluster's resource list has ~17 numbers per guest)
-        return {k: v if type(v) in (int, float) else _typed(v, _property(props, k) or {})
-                for k, v in data.items()}
+        subs = _subspecs(spec["properties"])
+        out = {}
+        for k, v in data.items():
+            cls = type(v)
+            if cls is int or cls is float:
+                # a number (not a bool) is already what any schema type makes of it: not visited
+                # (the cluster's resource list has ~17 numbers per guest)
+                out[k] = v
+                continue
+            sub = subs.get(k)
+            if sub is None:
+                sub = subs.find(k)
+            # text the schema types as text stays as it is (most of a config): not visited
+            out[k] = v if cls is str and sub.get("type") not in _NUMERIC else _typed(v, sub)
+        return out
     return data
+
+
+_NUMERIC = frozenset({"integer", "boolean", "number"})
+
+
+class _SubSpecs(dict[str, Mapping[str, Any]]):
+    """The spec of each key of an object spec's ``properties`` (``name[n]`` ones by their index),
+    found once per key: an answer's keys recur on every answer of the endpoint."""
+
+    MAX_KEYS = 4096  # past that many different keys, a key's spec is found and not remembered
+
+    def __init__(self, props: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.props = props
+
+    def find(self, key: str) -> Mapping[str, Any]:
+        sub = _property(self.props, key) or {}
+        if len(self) < self.MAX_KEYS:
+            self[key] = sub
+        return sub
+
+
+_SUBSPECS: dict[int, _SubSpecs] = {}
+
+
+def _subspecs(props: Mapping[str, Any]) -> _SubSpecs:
+    """The ``_SubSpecs`` of a ``properties`` mapping of the schema (which holds them for good: the
+    id cannot be another object's while the entry keeps ``props`` alive)."""
+    subs = _SUBSPECS.get(id(props))
+    if subs is None or subs.props is not props:
+        subs = _SUBSPECS[id(props)] = _SubSpecs(props)
+    return subs
 
 
 def response_schema(method: str, template: str) -> dict[str, Any]:
