@@ -118,7 +118,8 @@ def plan(ctx: click.Context, out: str | None, as_json: bool, fmt: str, detailed_
     note_running_apply(backend)
     doc = make_document(app, config, backend, parse_targets(targets), force=force,
                          refresh_only=refresh_only, adopt=_parse_addresses("--adopt", adopt),
-                         replace=_parse_addresses("--replace", replace_))
+                         replace=_parse_addresses("--replace", replace_),
+                         fingerprints=bool(out) or fmt == "json")  # only a saved or JSON plan shows them
     if out:
         from engine.plan import sign as plansign
         from engine.plan.document import sealed
@@ -301,7 +302,7 @@ def _plan_and_confirm(ctx: click.Context, config: Config, backend: Any, provider
     app = app_of(ctx)
     result = planned(app, config, providers, state, targets=targets, force=force, refresh_only=refresh_only,
                       adopt=adopt, replace=replace)
-    doc = plan_document(result.plan, netsot_version=NETSOT_VERSION)
+    doc = plan_document(result.plan, netsot_version=NETSOT_VERSION, fingerprints=False)  # shown as text only
     warn_targeting(targets)
     if not as_json:
         click.echo(render_text(doc, color=app.color, width=output_width()))

@@ -37,13 +37,14 @@ def parse_targets(texts: Sequence[str]) -> tuple[str, ...]:
 
 def make_document(app: App, config: Config, backend: Any, targets: tuple[str, ...], *, force: bool,
                   refresh_only: bool = False, adopt: tuple[Address, ...] = (),
-                  replace: tuple[Address, ...] = ()) -> dict[str, Any]:
-    """Read → plan → safety policy, as the plan document (``plan``, ``graph``)."""
+                  replace: tuple[Address, ...] = (), fingerprints: bool = True) -> dict[str, Any]:
+    """Read → plan → safety policy, as the plan document (``plan``, ``graph``); ``fingerprints``: with
+    those of what was read (a saved or JSON plan; see ``plan_document``)."""
     state = backend.load()
     with open_providers(config) as providers:
         result = planned(app, config, providers, state, targets=targets, force=force,
                          refresh_only=refresh_only, adopt=adopt, replace=replace)
-    return plan_document(result.plan, netsot_version=NETSOT_VERSION)
+    return plan_document(result.plan, netsot_version=NETSOT_VERSION, fingerprints=fingerprints)
 
 
 def planned(app: App, config: Config, providers: Mapping[str, Any], state: Any, *,

@@ -38,7 +38,7 @@ def graph(ctx: click.Context, graph_type: str, planfile: str | None, targets: tu
         config = app.config()
         backend = app.backend(config)
         note_running_apply(backend)
-        doc = make_document(app, config, backend, parse_targets(targets), force=False)
+        doc = make_document(app, config, backend, parse_targets(targets), force=False, fingerprints=False)
     click.echo(plan_dot(doc), nl=False)
 
 

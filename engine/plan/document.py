@@ -32,10 +32,15 @@ from core.model import (
 FORMAT_VERSION = "1"
 
 
-def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = None) -> dict[str, Any]:
-    """The JSON plan document. Changes keep the plan's (apply) order; everything else is sorted."""
+def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = None,
+                  fingerprints: bool = True) -> dict[str, Any]:
+    """The JSON plan document. Changes keep the plan's (apply) order; everything else is sorted.
+
+    ``fingerprints=False``: without the ``fingerprints`` of what was read, for a document that is only
+    rendered as text, Markdown or a graph (none shows them) and never saved: the plan then never makes
+    their digests (``core.model.Fingerprints``)."""
     counts = plan.counts()
-    return sealed({
+    doc = {
         "format_version": FORMAT_VERSION,
         "netsot_version": netsot_version,
         "created_at": created_at or _now(),
@@ -58,10 +63,13 @@ def plan_document(plan: Plan, *, netsot_version: str, created_at: str | None = N
         "warnings": sorted(set(plan.warnings)),
         "unmanaged": [u.to_dict() for u in plan.unmanaged],
         "discovered": [d.to_dict() for d in plan.discovered],
-        "fingerprints": dict(sorted(plan.fingerprints.items())),
+        "fingerprints": dict(sorted(plan.fingerprints.items())) if fingerprints else None,
         "bindings": sorted((_binding_dict(b) for b in plan.bindings),
                            key=lambda b: (b["network"], b["hostname"], b["ip"])),
-    })
+    }
+    if not fingerprints:
+        del doc["fingerprints"]
+    return sealed(doc)
 
 
 def document_checksum(doc: Mapping[str, Any]) -> str:

@@ -32,11 +32,11 @@ from core.model import (
     Change,
     Desired,
     Drift,
+    Fingerprints,
     ManagedResource,
     Observation,
     Plan,
     frozen_map,
-    merged_fingerprints,
     to_jsonable,
 )
 from engine import systems as systems_module
@@ -308,7 +308,7 @@ def _plan(
         conflicts=desired.conflicts,
         drift=tuple(drift),
         warnings=tuple(warnings),
-        fingerprints=MappingProxyType(merged_fingerprints(observations[name] for name in ranked)),
+        fingerprints=Fingerprints(observations[name] for name in ranked),  # digested when first read
         config_digest=config_digest(config),
         lineage=state.lineage if state is not None else None,
         serial=state.serial if state is not None else None,

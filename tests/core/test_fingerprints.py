@@ -6,12 +6,15 @@ versions): they must never change.
 
 import hashlib
 import json
+import pickle
+import threading
 from types import MappingProxyType
 
 from core.model import (
     Action,
     Address,
     Fact,
+    Fingerprints,
     Observation,
     ObservedResource,
     fingerprint,
@@ -91,3 +94,44 @@ def test_merged_fingerprints_are_sorted_by_key_and_a_later_observation_wins() ->
     assert merged["fact:r2"] == second.fingerprints()["fact:r2"] != first.fingerprints()["fact:r2"]
     merged.clear()
     assert first.fingerprints() and second.fingerprints()  # their own stay as they were
+
+
+def _two() -> list[Observation]:
+    other = Address("edgemax_dhcp_mapping", "LAN.aaa")
+    second = Observation("edgemax", {other: ObservedResource(other, frozen_map({"ip": "10.0.0.1"}))},
+                         (Fact("edgemax", "r2", "lan", "db01", None, "10.0.0.9"),))
+    return [_observation(), second]
+
+
+def test_a_plans_fingerprints_tell_what_was_read_without_digesting_it() -> None:
+    """The text plan, apply's confirmation and the status page ask only what was read: no digest is made
+    for them. The keys are those of ``merged_fingerprints``, in its order."""
+    observations = _two()
+    fps = Fingerprints(observations)
+    expected = merged_fingerprints(_two())
+    assert list(fps) == list(expected) and len(fps) == len(expected)
+    assert "fact:r2" in fps and "nipap_address.lan.nothing" not in fps
+    assert frozenset(fps) == frozenset(expected)
+    assert all(not o.__dict__.get("_fingerprints") for o in observations)  # nothing digested yet
+    assert fps["fact:r2"] == expected["fact:r2"]  # the first value asked for digests them all
+    assert dict(fps) == expected and list(fps.items()) == list(expected.items())
+
+
+def test_a_plans_fingerprints_equal_and_pickle_as_the_merged_digests() -> None:
+    fps = Fingerprints(_two())
+    expected = merged_fingerprints(_two())
+    assert fps == expected and fps == MappingProxyType(expected) and fps == Fingerprints(_two())
+    copy = pickle.loads(pickle.dumps(fps))
+    assert type(copy) is dict and copy == expected
+
+
+def test_a_plans_fingerprints_are_digested_once_when_threads_ask_at_once() -> None:
+    fps = Fingerprints(_two())
+    seen: list[dict[str, str]] = []
+    threads = [threading.Thread(target=lambda: seen.append(dict(fps.items()))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and all(s == merged_fingerprints(_two()) for s in seen)
+    assert fps._digests() is fps._digests()  # one merged dict, made once

@@ -260,6 +260,30 @@ def test_plan_json_validates_and_is_pure_json(env):
     assert same["changes"] == doc["changes"]
 
 
+def test_only_a_saved_or_json_plan_digests_what_was_read(env, monkeypatch):
+    """The fingerprints (a sha256 per object read) are for comparing a saved plan: the text and Markdown
+    plans never make them; ``--json`` and ``--out`` carry them as before."""
+    import core.model as model
+
+    made: list[int] = []
+    merged = model.merged_fingerprints
+
+    def counting(observations):  # type: ignore[no-untyped-def]
+        made.append(1)
+        return merged(observations)
+
+    monkeypatch.setattr(model, "merged_fingerprints", counting)
+    env.system.objects[OTHER] = {"ip": "192.168.1.20", "hostname": "other", "mac": None}  # one object read
+    assert env.run("plan").exit_code == 0 and env.run("plan", "--format", "markdown").exit_code == 0
+    assert made == []
+    doc = json.loads(env.run("plan", "--json").stdout)
+    assert made and doc["fingerprints"] and all(len(v) == 64 for v in doc["fingerprints"].values())
+    made.clear()
+    assert env.run("plan", "--out", "tfplan").exit_code == 0
+    saved = json.loads((env.root / "tfplan").read_text())
+    assert made and saved["fingerprints"].keys() == doc["fingerprints"].keys()
+
+
 def test_plan_markdown(env):
     result = env.run("plan", "--format", "markdown")
     assert result.exit_code == 0
