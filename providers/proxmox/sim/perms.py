@@ -55,11 +55,17 @@ def _existing(privs: tuple[str, ...], pve9: bool) -> tuple[str, ...]:
     return tuple(p for p in privs if p not in gone)
 
 
+def _covers(acl_path: str, path: str) -> bool:
+    """Whether an ACL entry on ``acl_path`` gives its privileges on ``path``: it is the path or a
+    parent of it (all entries propagate)."""
+    return acl_path == "/" or path == acl_path or path.startswith(acl_path.rstrip("/") + "/")
+
+
 def effective(token: SimToken, path: str, pve9: bool) -> dict[str, int]:
     """The token's privileges on ``path``: every ACL entry on it or on a parent (all propagate)."""
     out: dict[str, int] = {}
     for acl_path, privs in token.acl.items():
-        if acl_path == "/" or path == acl_path or path.startswith(acl_path.rstrip("/") + "/"):
+        if _covers(acl_path, path):
             out.update(dict.fromkeys(_existing(privs, pve9), 1))
     return dict(sorted(out.items()))
 
@@ -120,12 +126,9 @@ def authorize(token: SimToken, method: str, path: str, params: Mapping[str, str]
     if need is None:
         return
     acl, privs = need
-    # what ``effective(token, acl, pve9)`` would hold, asked directly: does an entry on ``acl`` or a
-    # parent of it give one of ``privs`` this version knows (no sorted dict built per request)
-    gone = PVE8_ONLY if pve9 else PVE9_ONLY
-    wanted = [p for p in privs if p not in gone]
-    for acl_path, given in token.acl.items():
-        on_path = acl_path == "/" or acl == acl_path or acl.startswith(acl_path.rstrip("/") + "/")
-        if on_path and any(p in given for p in wanted):
-            return
+    # what ``effective(token, acl, pve9)`` would hold, asked directly: does an entry covering ``acl``
+    # give one of ``privs`` this version knows (no sorted dict built per request)
+    wanted = _existing(privs, pve9)
+    if any(_covers(on, acl) and any(p in given for p in wanted) for on, given in token.acl.items()):
+        return
     raise Denied(403, f"Permission check failed ({acl}, {'|'.join(privs)})")

@@ -927,7 +927,6 @@ def _split_target(target: str) -> tuple[str, str]:
     return path, query
 
 
-
 @functools.lru_cache(maxsize=2)
 def _http_date(second: int) -> str:
     return email.utils.formatdate(second, usegmt=True)
