@@ -413,14 +413,19 @@ class Observation:
         """Fingerprint of every object read: resources by address, facts as ``fact:<ref>``."""
         return dict(self._fingerprints)
 
+    def fingerprint_keys(self) -> Iterator[str]:
+        """The keys of ``fingerprints()`` in their order, without digesting anything."""
+        yield from map(str, self.resources)
+        for f in self.facts:
+            yield f"fact:{f.ref}"
+
     @_cached  # frozen: computed once however many plans (serve's partial runs) use it
     def _fingerprints(self) -> dict[str, str]:
         # Not cached on each resource as well: that made every resource's ``__dict__`` (23,000 more
         # dicts per engine-10000 plan, each walked again by the first garbage collection after it)
-        out = {str(a): _digest(r.fingerprint_data()) for a, r in self.resources.items()}
-        for f in self.facts:
-            out[f"fact:{f.ref}"] = _digest(f.fingerprint_data())  # a dict already: no copy
-        return out
+        digests = chain((_digest(r.fingerprint_data()) for r in self.resources.values()),
+                        (_digest(f.fingerprint_data()) for f in self.facts))  # a fact's: a dict already
+        return dict(zip(self.fingerprint_keys(), digests, strict=True))
 
 
 def merged_fingerprints(observations: Iterable[Observation]) -> dict[str, str]:
@@ -465,10 +470,9 @@ class Fingerprints(Mapping[str, str]):
         if self._merged is not None:
             return self._merged
         if self._keys is None:
-            # the same keys, in the same order, as ``Observation._fingerprints`` and ``merged_fingerprints``
-            self._keys = dict.fromkeys(sorted(chain.from_iterable(
-                chain((str(a) for a in o.resources), (f"fact:{f.ref}" for f in o.facts))
-                for o in self._observations)))
+            # the keys of ``merged_fingerprints``, in its order
+            self._keys = dict.fromkeys(sorted(chain.from_iterable(o.fingerprint_keys()
+                                                                  for o in self._observations)))
         return self._keys
 
     def __getitem__(self, key: str) -> str:
