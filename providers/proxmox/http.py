@@ -108,11 +108,13 @@ class Connection:
         if conn is not None:
             conn.close()
 
-    def open(self, timeout: float) -> None:
-        """Connect now, ahead of the first request (its TLS handshake made while other work waits)."""
+    def open(self, timeout: float) -> _Wire:
+        """The connection, made now if there is none (also ahead of the first request: its TLS handshake
+        made while other work waits)."""
         if self._conn is None:
             self._conn = _Wire(self.host, self.port, self._ctx, timeout)
             self._last_used = time.monotonic()
+        return self._conn
 
     def send(self, method: str, target: str, body: bytes | None, headers: dict[str, str],
              timeout: float) -> Response:
@@ -131,9 +133,7 @@ class Connection:
     def _send_once(self, method: str, target: str, body: bytes | None, headers: dict[str, str],
                    timeout: float) -> Response:
         try:
-            if self._conn is None:
-                self._conn = _Wire(self.host, self.port, self._ctx, timeout)
-            wire = self._conn
+            wire = self.open(timeout)
             wire.settimeout(timeout)
             status, reason, content, will_close = wire.exchange(method, target, body, headers, self.limit)
         except BaseException:
@@ -142,8 +142,6 @@ class Connection:
         if will_close:
             self.close()
         self._last_used = time.monotonic()
-        if not _PROXMOXER_LOG.isEnabledFor(logging.DEBUG):
-            content = QuietBody(content)
         return Response(status, reason, content)
 
 
@@ -292,7 +290,10 @@ class LeanSession:
         elif method in ("PUT", "POST"):
             body = b""
         try:
-            return self.connection.send(method, target, body, headers, self.timeout)
+            answer = self.connection.send(method, target, body, headers, self.timeout)
+            if _PROXMOXER_LOG.isEnabledFor(logging.DEBUG):
+                return answer
+            return Response(answer.status_code, answer.reason, QuietBody(answer.content))
         except ResponseTooLarge:
             raise
         except ssl.SSLCertVerificationError as exc:
