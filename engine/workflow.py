@@ -85,10 +85,11 @@ def apply_run(plan: Plan, providers: Mapping[str, Provider], backend: Any, state
     Every attempted change is recorded in the run history next to the state (``engine.apply.history``), after
     the state save that recorded it; a journal left by an interrupted run is recorded there first.
     """
-    started = history.now_iso()
+    started = history.run_id()
     path = history.record_of(backend, history.HISTORY)
     if state.journal:  # an earlier run's leftovers
-        history.record(path, history.interrupted_entries(state.journal, started, history.read(path)))
+        leftovers = history.interrupted_entries(state.journal, history.now_iso(), history.read(path))
+        history.record(path, leftovers)
     recorder = history.Recorder(path, plan, started, observer or NullObserver())
     report = apply_plan(plan, providers, backend, recorder, state=state)
     recorder.flush()  # what finished after the last save (skipped changes)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import StateError
@@ -38,7 +39,7 @@ class Entry:
     """One change of one run, as the history keeps it."""
 
     time: str  # ISO 8601 UTC, when the run's apply finished
-    run: str  # the run's id (its start time)
+    run: str  # the run's id: its start time to the microsecond (two runs within a second stay apart)
     action: str
     address: str
     system: str
@@ -67,6 +68,23 @@ class Entry:
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+_last_run: list[datetime] = []
+_run_lock = threading.Lock()
+
+
+def run_id() -> str:
+    """A new run's id: its start time to the microsecond, later than any id this process made before.
+    The history groups entries by it (and keeps the last ``MAX_RUNS``), so a run that starts in the same
+    second as the one before it (the run recovering from a run killed a moment earlier) must not share
+    that run's id."""
+    with _run_lock:
+        now = datetime.now(UTC)
+        if _last_run and now <= _last_run[0]:
+            now = _last_run[0] + timedelta(microseconds=1)
+        _last_run[:] = [now]
+    return now.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def record_of(backend: Any, name: str) -> Record | None:
