@@ -40,6 +40,7 @@ def test_two_runs_within_a_second_stay_two_runs_in_the_history(tmp_path: Any) ->
 
     path = FileRecord(tmp_path / "state.json.history.jsonl")
     for run in (history.run_id(), history.run_id()):
-        entry = history.Entry("2026-12-07T21:09:08Z", run, "create", "nipap_address.lan.a", "nipap", "ok")
+        address = "nipap_address.lan.a"
+        entry = history.Entry("2026-12-07T21:09:08Z", run, "create", address, "nipap", "applied")
         history.record(path, [entry])
     assert len({e.run for e in history.read(path)}) == 2
